@@ -1,0 +1,123 @@
+// Package money holds the one value type for amounts of lei: an exact count of
+// bani (1 leu = 100 bani) stored as int64. It never uses floating point.
+// Amounts cross JSON as strings with two decimals ("198.00").
+package money
+
+import (
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/shopspring/decimal"
+)
+
+// Bani is an amount in bani (hundredths of a leu).
+type Bani int64
+
+// Lei returns whole lei as Bani.
+func Lei(n int64) Bani { return Bani(n * 100) }
+
+var hundred = decimal.NewFromInt(100)
+
+// ErrInvalid is returned for a string that is not an amount with at most two decimals.
+var ErrInvalid = errors.New("not an amount in lei with at most two decimals")
+
+// Decimal returns the amount in lei as an exact decimal.
+func (b Bani) Decimal() decimal.Decimal { return decimal.New(int64(b), -2) }
+
+// FromDecimal converts lei to bani; it fails if d has a fraction of a ban.
+func FromDecimal(d decimal.Decimal) (Bani, error) {
+	m := d.Mul(hundred)
+	if !m.IsInteger() {
+		return 0, fmt.Errorf("%s: %w", d.String(), ErrInvalid)
+	}
+	if !m.BigInt().IsInt64() {
+		return 0, fmt.Errorf("%s: amount out of range", d.String())
+	}
+	return Bani(m.IntPart()), nil
+}
+
+// MustFromDecimal is FromDecimal for values already rounded to bani; it panics otherwise.
+func MustFromDecimal(d decimal.Decimal) Bani {
+	b, err := FromDecimal(d.Round(2))
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// Parse reads "198", "198.5" or "198.00" (an optional leading minus) into bani.
+// Exponents, thousands separators, spaces and more than two decimals are refused.
+func Parse(s string) (Bani, error) {
+	t := s
+	neg := false
+	if strings.HasPrefix(t, "-") {
+		neg, t = true, t[1:]
+	}
+	whole, frac, hasDot := strings.Cut(t, ".")
+	if whole == "" || len(whole) > 15 || (hasDot && (len(frac) == 0 || len(frac) > 2)) {
+		return 0, ErrInvalid
+	}
+	for _, part := range []string{whole, frac} {
+		for _, r := range part {
+			if r < '0' || r > '9' {
+				return 0, ErrInvalid
+			}
+		}
+	}
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	n, err := strconv.ParseInt(whole+frac, 10, 64)
+	if err != nil {
+		return 0, ErrInvalid
+	}
+	if neg {
+		n = -n
+	}
+	return Bani(n), nil
+}
+
+// String formats the amount in lei with two decimals, e.g. "198.00" or "-3.05".
+func (b Bani) String() string {
+	n := int64(b)
+	sign := ""
+	if n < 0 {
+		sign, n = "-", -n
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, n/100, n%100)
+}
+
+// MarshalJSON writes the amount as a JSON string.
+func (b Bani) MarshalJSON() ([]byte, error) { return []byte(`"` + b.String() + `"`), nil }
+
+// UnmarshalJSON reads a JSON string holding an amount in lei; numbers are refused.
+func (b *Bani) UnmarshalJSON(data []byte) error {
+	if len(data) < 2 || data[0] != '"' || data[len(data)-1] != '"' {
+		return ErrInvalid
+	}
+	v, err := Parse(string(data[1 : len(data)-1]))
+	if err != nil {
+		return err
+	}
+	*b = v
+	return nil
+}
+
+// Value stores the amount as an integer column.
+func (b Bani) Value() (driver.Value, error) { return int64(b), nil }
+
+// Scan reads an integer column.
+func (b *Bani) Scan(src any) error {
+	switch v := src.(type) {
+	case int64:
+		*b = Bani(v)
+	case nil:
+		*b = 0
+	default:
+		return fmt.Errorf("money: cannot scan %T", src)
+	}
+	return nil
+}
