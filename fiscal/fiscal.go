@@ -1,0 +1,200 @@
+package fiscal
+
+import (
+	"context"
+	"time"
+)
+
+// Role is what a user may do.
+type Role string
+
+// The roles of the contract.
+const (
+	RoleTaxpayer   Role = "taxpayer"
+	RoleOfficer    Role = "officer"
+	RoleSigner     Role = "signer"
+	RoleAccountant Role = "accountant"
+	RoleAdmin      Role = "admin"
+)
+
+// Valid reports whether r is one of the known roles.
+func (r Role) Valid() bool {
+	switch r {
+	case RoleTaxpayer, RoleOfficer, RoleSigner, RoleAccountant, RoleAdmin:
+		return true
+	}
+	return false
+}
+
+// IsStaff reports whether r is a role of the department's staff.
+func (r Role) IsStaff() bool { return r.Valid() && r != RoleTaxpayer }
+
+// Municipality is a tenant: one local administration (UAT) with its slug.
+type Municipality struct {
+	ID   int64  `json:"id" db:"id"`
+	Slug string `json:"slug" db:"slug"`
+	Name string `json:"name" db:"name"`
+	// Rank is the locality rank 0-V of Legea 351/2001 (I for Timișoara).
+	Rank   string `json:"rank" db:"rank"`
+	County string `json:"county" db:"county"`
+	// Settings holds municipality-specific settings as a JSON object.
+	Settings string `json:"-" db:"settings"`
+}
+
+// MunicipalityService reads and creates tenants.
+type MunicipalityService interface {
+	// MunicipalityBySlug returns ENOTFOUND for an unknown slug.
+	MunicipalityBySlug(ctx context.Context, slug string) (*Municipality, error)
+	// CreateMunicipality returns ECONFLICT when the slug exists.
+	CreateMunicipality(ctx context.Context, m *Municipality) error
+}
+
+// User is an account: a taxpayer or a member of staff.
+type User struct {
+	ID             int64     `json:"id" db:"id"`
+	MunicipalityID int64     `json:"-" db:"municipality_id"`
+	Username       string    `json:"username" db:"username"`
+	Role           Role      `json:"role" db:"role"`
+	TaxpayerID     *int64    `json:"taxpayer_id" db:"taxpayer_id"`
+	Email          string    `json:"email,omitempty" db:"email"`
+	FullName       string    `json:"full_name,omitempty" db:"full_name"`
+	CreatedAt      time.Time `json:"created_at" db:"created_at"`
+}
+
+// Registration is a taxpayer's self-registration.
+type Registration struct {
+	Username string        `json:"username" validate:"required,min=3,max=64,printascii,excludesall= "`
+	Password string        `json:"password" validate:"required,min=10,max=200"`
+	Email    string        `json:"email" validate:"required,email,max=200"`
+	Taxpayer TaxpayerInput `json:"taxpayer" validate:"required"`
+}
+
+// Session is a bearer token handed out at login. Only its SHA-256 is stored.
+type Session struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+	User      *User     `json:"user"`
+}
+
+// UserService manages accounts and sessions.
+type UserService interface {
+	// Register creates a taxpayer and its user in one transaction. EINVALID
+	// for a bad CNP/CUI or field, ECONFLICT for a username or CNP/CUI taken.
+	Register(ctx context.Context, municipalityID int64, r *Registration) (*User, *Taxpayer, error)
+	// CreateStaff creates a staff account. ECONFLICT when the username exists.
+	CreateStaff(ctx context.Context, municipalityID int64, username, password string, role Role, fullName string) (*User, error)
+	// Login checks the credentials and opens a session. EUNAUTHORIZED for
+	// an unknown user or a wrong password alike.
+	Login(ctx context.Context, municipalityID int64, username, password string) (*Session, error)
+	// Authenticate returns the actor of a bearer token; EUNAUTHORIZED when
+	// it is unknown, expired or revoked.
+	Authenticate(ctx context.Context, token string) (*Actor, error)
+	// Logout revokes the token.
+	Logout(ctx context.Context, token string) error
+	// UserByID returns ENOTFOUND when the user is not in the actor's municipality.
+	UserByID(ctx context.Context, id int64) (*User, error)
+}
+
+// TaxpayerKind tells individuals from companies.
+type TaxpayerKind string
+
+// The kinds of taxpayer.
+const (
+	Individual TaxpayerKind = "individual"
+	Company    TaxpayerKind = "company"
+)
+
+// Taxpayer is an entry of the fiscal registry.
+type Taxpayer struct {
+	ID             int64        `json:"id" db:"id"`
+	MunicipalityID int64        `json:"-" db:"municipality_id"`
+	Kind           TaxpayerKind `json:"kind" db:"kind"`
+	CNP            *string      `json:"cnp,omitempty" db:"cnp"`
+	CUI            *string      `json:"cui,omitempty" db:"cui"`
+	Name           string       `json:"name" db:"name"`
+	Address        string       `json:"address" db:"address"`
+	Email          string       `json:"email,omitempty" db:"email"`
+	Phone          string       `json:"phone,omitempty" db:"phone"`
+	CreatedAt      time.Time    `json:"created_at" db:"created_at"`
+	UpdatedAt      time.Time    `json:"updated_at" db:"updated_at"`
+	Version        int64        `json:"version" db:"version"`
+}
+
+// TaxpayerInput is the data for a new taxpayer.
+type TaxpayerInput struct {
+	Kind    TaxpayerKind `json:"kind" validate:"required,oneof=individual company"`
+	CNP     string       `json:"cnp,omitempty" validate:"required_if=Kind individual,excluded_if=Kind company"`
+	CUI     string       `json:"cui,omitempty" validate:"required_if=Kind company,excluded_if=Kind individual"`
+	Name    string       `json:"name" validate:"required,min=2,max=200"`
+	Address string       `json:"address" validate:"required,min=3,max=300"`
+	Email   string       `json:"email,omitempty" validate:"omitempty,email,max=200"`
+	Phone   string       `json:"phone,omitempty" validate:"omitempty,max=30"`
+}
+
+// Check applies the identity rules (CNP and CUI check digits) that struct
+// tags cannot express. Field names are prefixed with prefix (e.g. "taxpayer.").
+func (in *TaxpayerInput) Check(prefix string) error {
+	switch in.Kind {
+	case Individual:
+		if r := CheckCNP(in.CNP); r != "" {
+			return InvalidField(prefix+"cnp", "invalid CNP: "+r)
+		}
+	case Company:
+		if r := CheckCUI(in.CUI); r != "" {
+			return InvalidField(prefix+"cui", "invalid CUI: "+r)
+		}
+		in.CUI = NormalizeCUI(in.CUI)
+	default:
+		return InvalidField(prefix+"kind", "must be individual or company")
+	}
+	return nil
+}
+
+// TaxpayerFilter narrows a registry search.
+type TaxpayerFilter struct {
+	Q      string
+	Limit  int
+	Offset int
+}
+
+// TaxpayerService is the fiscal registry.
+type TaxpayerService interface {
+	// CreateTaxpayer is for staff. EINVALID, ECONFLICT for a CNP/CUI taken.
+	CreateTaxpayer(ctx context.Context, in *TaxpayerInput) (*Taxpayer, error)
+	// Taxpayer returns ENOTFOUND when the taxpayer is not visible to the
+	// actor: another municipality, or another taxpayer's record.
+	Taxpayer(ctx context.Context, id int64) (*Taxpayer, error)
+	// FindTaxpayers searches by name, CNP or CUI (staff only).
+	FindTaxpayers(ctx context.Context, f TaxpayerFilter) ([]*Taxpayer, int, error)
+}
+
+// AuditEntry is one link of the append-only, hash-chained audit log.
+type AuditEntry struct {
+	ID             int64     `json:"id" db:"id"`
+	MunicipalityID int64     `json:"-" db:"municipality_id"`
+	At             time.Time `json:"at" db:"at"`
+	ActorID        *int64    `json:"actor_id" db:"actor_id"`
+	Actor          string    `json:"actor" db:"actor"`
+	Action         string    `json:"action" db:"action"`
+	Entity         string    `json:"entity" db:"entity"`
+	EntityID       string    `json:"entity_id" db:"entity_id"`
+	Before         string    `json:"before" db:"before_json"`
+	After          string    `json:"after" db:"after_json"`
+	PrevHash       string    `json:"prev_hash" db:"prev_hash"`
+	Hash           string    `json:"hash" db:"hash"`
+}
+
+// AuditVerification is the result of re-checking the chain.
+type AuditVerification struct {
+	Valid             bool   `json:"valid"`
+	Entries           int    `json:"entries"`
+	FirstInvalidEntry *int64 `json:"first_invalid_entry"`
+	Reason            string `json:"reason,omitempty"`
+}
+
+// AuditService reads and verifies the audit log.
+type AuditService interface {
+	// VerifyAudit re-hashes the chain of the actor's municipality and names
+	// the first entry that does not match.
+	VerifyAudit(ctx context.Context) (*AuditVerification, error)
+}

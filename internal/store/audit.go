@@ -1,0 +1,155 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"fiscald/fiscal"
+)
+
+// genesis is the previous hash of each municipality's first entry.
+const genesis = "0000000000000000000000000000000000000000000000000000000000000000"
+
+// Audit appends an entry to the municipality's hash chain inside tx: who
+// (the tx actor), when (tx.Now), what (action on entity/id), before and after
+// (JSON of any value; nil for none). Locking the chain's head row serialises
+// appends, so the chain has no forks on either engine.
+func (tx *Tx) Audit(ctx context.Context, municipalityID int64, action, entity string, entityID any, before, after any) error {
+	b, err := auditJSON(before)
+	if err != nil {
+		return err
+	}
+	a, err := auditJSON(after)
+	if err != nil {
+		return err
+	}
+	e := fiscal.AuditEntry{
+		MunicipalityID: municipalityID, At: tx.Now, Actor: "system", Action: action, Entity: entity,
+		EntityID: fmt.Sprint(entityID), Before: b, After: a,
+	}
+	if tx.Actor != nil && !tx.Actor.System {
+		id := tx.Actor.UserID
+		e.ActorID, e.Actor = &id, tx.Actor.Username
+	} else if tx.Actor != nil && tx.Actor.Username != "" {
+		e.Actor = tx.Actor.Username
+	}
+	// Take the head with an UPDATE first: it locks the row on PostgreSQL
+	// (and SQLite's immediate transaction already holds the write lock).
+	res, err := tx.Exec(ctx, `UPDATE audit_heads SET seq = seq + 1 WHERE municipality_id = ?`, municipalityID)
+	if err != nil {
+		return translate(err, "audit head")
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := tx.Exec(ctx, `INSERT INTO audit_heads (municipality_id, seq, hash) VALUES (?, 1, ?)`, municipalityID, genesis); err != nil {
+			return translate(err, "audit head")
+		}
+	}
+	var head struct {
+		Seq  int64  `db:"seq"`
+		Hash string `db:"hash"`
+	}
+	if err := tx.Get(ctx, &head, `SELECT seq, hash FROM audit_heads WHERE municipality_id = ?`, municipalityID); err != nil {
+		return translate(err, "audit head")
+	}
+	e.PrevHash = head.Hash
+	e.Hash = auditHash(head.Seq, &e)
+	if _, err := tx.Exec(ctx, `INSERT INTO audit_log (municipality_id, seq, at, actor_id, actor, action, entity, entity_id, before_json, after_json, prev_hash, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		municipalityID, head.Seq, e.At, e.ActorID, e.Actor, e.Action, e.Entity, e.EntityID, e.Before, e.After, e.PrevHash, e.Hash); err != nil {
+		return translate(err, "audit entry")
+	}
+	_, err = tx.Exec(ctx, `UPDATE audit_heads SET hash = ? WHERE municipality_id = ?`, e.Hash, municipalityID)
+	return translate(err, "audit head")
+}
+
+func auditJSON(v any) (string, error) {
+	if v == nil {
+		return "null", nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", fiscal.Internal(err, "audit: encode")
+	}
+	return string(b), nil
+}
+
+// auditHash is SHA-256 over the previous hash and every field of the entry,
+// each length-prefixed so no two entries can encode alike.
+func auditHash(seq int64, e *fiscal.AuditEntry) string {
+	h := sha256.New()
+	actorID := ""
+	if e.ActorID != nil {
+		actorID = strconv.FormatInt(*e.ActorID, 10)
+	}
+	for _, f := range []string{e.PrevHash, strconv.FormatInt(seq, 10), strconv.FormatInt(e.MunicipalityID, 10),
+		e.At.UTC().Format(time.RFC3339Nano), actorID, e.Actor, e.Action, e.Entity, e.EntityID, e.Before, e.After} {
+		fmt.Fprintf(h, "%d:%s;", len(f), f)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// VerifyAudit re-hashes the actor's municipality's chain in order and names
+// the first entry whose link or hash does not match. Staff only.
+func (db *DB) VerifyAudit(ctx context.Context) (*fiscal.AuditVerification, error) {
+	a, err := fiscal.RequireRole(ctx, fiscal.RoleAdmin, fiscal.RoleAccountant, fiscal.RoleSigner, fiscal.RoleOfficer)
+	if err != nil {
+		return nil, err
+	}
+	return db.VerifyAuditChain(ctx, a.MunicipalityID)
+}
+
+// VerifyAuditChain verifies one municipality's chain (for the command line).
+func (db *DB) VerifyAuditChain(ctx context.Context, municipalityID int64) (*fiscal.AuditVerification, error) {
+	rows, err := db.db.QueryxContext(ctx, db.db.Rebind(`SELECT id, municipality_id, seq, at, actor_id, actor, action, entity, entity_id, before_json, after_json, prev_hash, hash
+		FROM audit_log WHERE municipality_id = ? ORDER BY seq`), municipalityID)
+	if err != nil {
+		return nil, translate(err, "audit log")
+	}
+	defer rows.Close()
+	out := &fiscal.AuditVerification{Valid: true}
+	prev := genesis
+	var want int64 = 1
+	for rows.Next() {
+		var r struct {
+			fiscal.AuditEntry
+			Seq int64 `db:"seq"`
+		}
+		if err := rows.StructScan(&r); err != nil {
+			return nil, translate(err, "audit log")
+		}
+		out.Entries++
+		if !out.Valid {
+			continue
+		}
+		id := r.ID
+		switch {
+		case r.Seq != want:
+			out.Valid, out.FirstInvalidEntry, out.Reason = false, &id, fmt.Sprintf("sequence %d where %d was expected (an entry is missing)", r.Seq, want)
+		case r.PrevHash != prev:
+			out.Valid, out.FirstInvalidEntry, out.Reason = false, &id, "does not link to the previous entry"
+		case auditHash(r.Seq, &r.AuditEntry) != r.Hash:
+			out.Valid, out.FirstInvalidEntry, out.Reason = false, &id, "content does not match its hash (altered)"
+		}
+		prev = r.Hash
+		want++
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate(err, "audit log")
+	}
+	if out.Valid {
+		var head struct {
+			Seq  int64  `db:"seq"`
+			Hash string `db:"hash"`
+		}
+		err := db.db.GetContext(ctx, &head, db.db.Rebind(`SELECT seq, hash FROM audit_heads WHERE municipality_id = ?`), municipalityID)
+		if err == nil && (head.Seq != want-1 || head.Hash != prev) {
+			out.Valid, out.Reason = false, "the newest entries were removed (the chain head does not match)"
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,70 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers driver "pgx"
+	"github.com/jmoiron/sqlx"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"fiscald/fiscal"
+)
+
+func init() {
+	// sqlx knows "pgx" but not modernc's driver name.
+	sqlx.BindDriver("sqlite", sqlx.QUESTION)
+}
+
+// isUniqueViolation recognises a unique-key violation by its code:
+// SQLSTATE 23505 on PostgreSQL, SQLITE_CONSTRAINT_UNIQUE/PRIMARYKEY on SQLite.
+func isUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23505"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// isForeignKeyViolation: SQLSTATE 23503, SQLITE_CONSTRAINT_FOREIGNKEY.
+func isForeignKeyViolation(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23503"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+	}
+	return false
+}
+
+// translate turns driver errors into domain errors: no rows → ENOTFOUND,
+// a unique violation → ECONFLICT, a cancelled context stays as it is,
+// anything else → EINTERNAL with the cause kept for the log.
+func translate(err error, what string) error {
+	var fe *fiscal.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &fe):
+		return err
+	case errors.Is(err, sql.ErrNoRows):
+		return fiscal.Errorf(fiscal.ENOTFOUND, "%s not found", what)
+	case isUniqueViolation(err):
+		return &fiscal.Error{Code: fiscal.ECONFLICT, Message: what + " already exists", Err: err}
+	case isForeignKeyViolation(err):
+		return &fiscal.Error{Code: fiscal.EINVALID, Message: what + " refers to something that does not exist", Err: err}
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return &fiscal.Error{Code: fiscal.EUNAVAILABLE, Message: "the request was cancelled or timed out", Err: err}
+	default:
+		return fiscal.Internal(err, what)
+	}
+}

@@ -1,0 +1,33 @@
+package store
+
+import (
+	"context"
+
+	"fiscald/fiscal"
+)
+
+// MunicipalityBySlug returns ENOTFOUND for an unknown slug.
+func (db *DB) MunicipalityBySlug(ctx context.Context, slug string) (*fiscal.Municipality, error) {
+	var m fiscal.Municipality
+	err := db.db.GetContext(ctx, &m, db.db.Rebind(`SELECT id, slug, name, rank, county, settings FROM municipalities WHERE slug = ?`), slug)
+	if err != nil {
+		return nil, translate(err, "municipality "+slug)
+	}
+	return &m, nil
+}
+
+// CreateMunicipality returns ECONFLICT when the slug exists.
+func (db *DB) CreateMunicipality(ctx context.Context, m *fiscal.Municipality) error {
+	if m.Settings == "" {
+		m.Settings = "{}"
+	}
+	return db.InTx(ctx, func(tx *Tx) error {
+		id, err := tx.Insert(ctx, `INSERT INTO municipalities (slug, name, rank, county, settings, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			m.Slug, m.Name, m.Rank, m.County, m.Settings, tx.Now)
+		if err != nil {
+			return translate(err, "municipality "+m.Slug)
+		}
+		m.ID = id
+		return tx.Audit(ctx, id, "municipality.create", "municipality", id, nil, m)
+	})
+}

@@ -1,0 +1,189 @@
+// Package store is the data access of fiscald over sqlx, shared by SQLite
+// (modernc.org/sqlite, the embedded default) and PostgreSQL (pgx). It
+// implements the service interfaces of package fiscal: every use case opens
+// and commits its own transaction, and writes its audit entry inside it.
+// The SQL is portable (rebound with sqlx.Rebind); where the engines differ,
+// the dialect seam in dialect.go says why. It is the only package that
+// imports an SQL driver.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"fiscald/fiscal"
+	"fiscald/migrations"
+)
+
+// DB is an open database with its dialect and clock.
+type DB struct {
+	db      *sqlx.DB
+	dialect string // "sqlite" or "postgres"
+	clock   fiscal.Clock
+	dsn     string
+}
+
+// Open connects to dsn: "sqlite:PATH" (the folder is created) or a
+// postgres:// URL. It does not migrate: call Migrate or CheckSchema.
+func Open(ctx context.Context, dsn string, clock fiscal.Clock) (*DB, error) {
+	if clock == nil {
+		clock = fiscal.SystemClock{}
+	}
+	var (
+		x       *sqlx.DB
+		dialect string
+		err     error
+	)
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		p := strings.TrimPrefix(dsn, "sqlite:")
+		if p == "" {
+			return nil, fmt.Errorf("store: empty SQLite path")
+		}
+		if dir := filepath.Dir(p); dir != "" {
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				return nil, fmt.Errorf("store: %w", err)
+			}
+		}
+		// WAL for concurrent readers, immediate transactions so concurrent
+		// writers queue on busy_timeout instead of failing with SQLITE_BUSY.
+		q := url.Values{}
+		for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+			q.Add("_pragma", p)
+		}
+		q.Set("_txlock", "immediate")
+		q.Set("_time_format", "sqlite")
+		x, err = sqlx.Open("sqlite", "file:"+p+"?"+q.Encode())
+		dialect = "sqlite"
+		if err == nil {
+			// One writer at a time is SQLite's rule; a few connections let
+			// readers run beside it.
+			x.SetMaxOpenConns(8)
+			x.SetMaxIdleConns(8)
+			x.SetConnMaxLifetime(0)
+		}
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		x, err = sqlx.Open("pgx", dsn)
+		dialect = "postgres"
+		if err == nil {
+			x.SetMaxOpenConns(20)
+			x.SetMaxIdleConns(20)
+			x.SetConnMaxIdleTime(5 * time.Minute)
+		}
+	default:
+		return nil, fmt.Errorf("store: FISCAL_DB must be sqlite:PATH or a postgres:// URL")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := x.PingContext(pctx); err != nil {
+		x.Close()
+		return nil, fmt.Errorf("store: connect: %w", err)
+	}
+	return &DB{db: x, dialect: dialect, clock: clock, dsn: dsn}, nil
+}
+
+// Dialect is "sqlite" or "postgres".
+func (db *DB) Dialect() string { return db.dialect }
+
+// Clock returns the clock the store stamps rows with.
+func (db *DB) Clock() fiscal.Clock { return db.clock }
+
+// Close closes the pool.
+func (db *DB) Close() error { return db.db.Close() }
+
+// Ping checks that the database answers (for /readyz).
+func (db *DB) Ping(ctx context.Context) error { return db.db.PingContext(ctx) }
+
+// SQL exposes the pool for tests and benchmarks of this module's own store
+// and migration code.
+func (db *DB) SQL() *sqlx.DB { return db.db }
+
+// Migrate applies pending migrations and returns their names.
+func (db *DB) Migrate(ctx context.Context) ([]string, error) {
+	return migrations.Apply(ctx, db.db.DB, db.dialect, db.clock.Now())
+}
+
+// CheckSchema fails when migrations are pending, so the server never runs on
+// a schema that is behind.
+func (db *DB) CheckSchema(ctx context.Context) error {
+	p, err := migrations.Pending(ctx, db.db.DB, db.dialect)
+	if err != nil {
+		return err
+	}
+	if len(p) > 0 {
+		return fmt.Errorf("store: the schema is behind by %d migration(s), first %s: run `fiscald migrate` or start with --migrate", len(p), p[0].Name)
+	}
+	return nil
+}
+
+// Tx is one use case's transaction, with the instant it runs at and the
+// actor it runs for.
+type Tx struct {
+	*sqlx.Tx
+	db    *DB
+	Now   time.Time
+	Actor *fiscal.Actor
+}
+
+// InTx runs fn in a transaction and commits when it returns nil. The actor
+// is taken from ctx (nil for anonymous use cases).
+func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	x, err := db.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return translate(err, "begin transaction")
+	}
+	// PostgreSQL keeps microseconds: truncate so that what we hash is what we read back.
+	tx := &Tx{Tx: x, db: db, Now: db.clock.Now().UTC().Truncate(time.Microsecond), Actor: fiscal.ActorFrom(ctx)}
+	if err := fn(tx); err != nil {
+		_ = x.Rollback()
+		return err
+	}
+	if err := x.Commit(); err != nil {
+		return translate(err, "commit")
+	}
+	return nil
+}
+
+// Get runs a rebound query that returns one row into dest.
+func (tx *Tx) Get(ctx context.Context, dest any, query string, args ...any) error {
+	return tx.GetContext(ctx, dest, tx.Rebind(query), args...)
+}
+
+// Select runs a rebound query into a slice.
+func (tx *Tx) Select(ctx context.Context, dest any, query string, args ...any) error {
+	return tx.SelectContext(ctx, dest, tx.Rebind(query), args...)
+}
+
+// Exec runs a rebound statement.
+func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return tx.ExecContext(ctx, tx.Rebind(query), args...)
+}
+
+// Insert runs an INSERT ... RETURNING id and returns the id.
+func (tx *Tx) Insert(ctx context.Context, query string, args ...any) (int64, error) {
+	var id int64
+	err := tx.GetContext(ctx, &id, tx.Rebind(query+" RETURNING id"), args...)
+	return id, err
+}
+
+// Dialect is the engine of the transaction.
+func (tx *Tx) Dialect() string { return tx.db.dialect }
+
+// MunicipalityID is the actor's municipality, or an error for anonymous calls.
+func (tx *Tx) MunicipalityID() (int64, error) {
+	if tx.Actor == nil {
+		return 0, fiscal.Errorf(fiscal.EUNAUTHORIZED, "authentication required")
+	}
+	return tx.Actor.MunicipalityID, nil
+}

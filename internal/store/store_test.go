@@ -1,0 +1,235 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"fiscald/fiscal"
+	"fiscald/internal/store"
+	"fiscald/internal/store/storetest"
+)
+
+func registration(username, cnp string) *fiscal.Registration {
+	return &fiscal.Registration{Username: username, Password: "o parolă lungă", Email: username + "@example.ro",
+		Taxpayer: fiscal.TaxpayerInput{Kind: fiscal.Individual, CNP: cnp, Name: "Ana Popescu", Address: "Str. Mărășești 1, Timișoara"}}
+}
+
+func TestRegisterLoginAndVisibility(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		ctx := context.Background()
+		m := storetest.Municipality(t, db, "timisoara")
+		other := storetest.Municipality(t, db, "arad")
+
+		u, tp, err := db.Register(ctx, m.ID, registration("ana", "2850615350041"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.Role != fiscal.RoleTaxpayer || u.TaxpayerID == nil || *u.TaxpayerID != tp.ID {
+			t.Fatalf("user %+v taxpayer %+v", u, tp)
+		}
+		// The same CNP again in the same municipality: conflict naming the field.
+		_, _, err = db.Register(ctx, m.ID, registration("ana2", "2850615350041"))
+		if fiscal.ErrorCode(err) != fiscal.ECONFLICT {
+			t.Fatalf("duplicate CNP: %v", err)
+		}
+		if e := err.(*fiscal.Error); len(e.Fields) != 1 || e.Fields[0].Field != "taxpayer.cnp" {
+			t.Fatalf("fields %+v", e.Fields)
+		}
+		// The same username again: conflict.
+		if _, _, err = db.Register(ctx, m.ID, registration("ana", "1850315350012")); fiscal.ErrorCode(err) != fiscal.ECONFLICT {
+			t.Fatalf("duplicate username: %v", err)
+		}
+		// In another municipality the same CNP is a different record.
+		if _, _, err = db.Register(ctx, other.ID, registration("ana", "2850615350041")); err != nil {
+			t.Fatalf("other municipality: %v", err)
+		}
+		// An invalid CNP changes nothing.
+		if _, _, err = db.Register(ctx, m.ID, registration("bob", "1850315350013")); fiscal.ErrorCode(err) != fiscal.EINVALID {
+			t.Fatalf("bad CNP: %v", err)
+		}
+		if _, err := db.Login(ctx, m.ID, "bob", "o parolă lungă"); fiscal.ErrorCode(err) != fiscal.EUNAUTHORIZED {
+			t.Fatalf("bob exists after a refused registration: %v", err)
+		}
+
+		s, err := db.Login(ctx, m.ID, "ana", "o parolă lungă")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, errWrong := db.Login(ctx, m.ID, "ana", "wrong password")
+		_, errUnknown := db.Login(ctx, m.ID, "nobody", "wrong password")
+		if errWrong == nil || errWrong.Error() != errUnknown.Error() {
+			t.Fatalf("unknown user and wrong password differ: %v / %v", errWrong, errUnknown)
+		}
+		actor, err := db.Authenticate(ctx, s.Token)
+		if err != nil || actor.TaxpayerID == nil || *actor.TaxpayerID != tp.ID || actor.MunicipalityID != m.ID {
+			t.Fatalf("actor %+v %v", actor, err)
+		}
+		actx := fiscal.WithActor(ctx, actor)
+		if got, err := db.Taxpayer(actx, tp.ID); err != nil || got.Name != "Ana Popescu" {
+			t.Fatal(got, err)
+		}
+		// Another taxpayer's record is not visible.
+		_, tp2, err := db.Register(ctx, m.ID, registration("mihai", "1850315350012"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Taxpayer(actx, tp2.ID); fiscal.ErrorCode(err) != fiscal.ENOTFOUND {
+			t.Fatalf("taxpayer read another's record: %v", err)
+		}
+		if _, _, err := db.FindTaxpayers(actx, fiscal.TaxpayerFilter{}); fiscal.ErrorCode(err) != fiscal.EFORBIDDEN {
+			t.Fatalf("taxpayer searched the registry: %v", err)
+		}
+		// Staff see their municipality's records, not another's.
+		octx, _ := storetest.Staff(t, db, m, "ioana", fiscal.RoleOfficer)
+		list, total, err := db.FindTaxpayers(octx, fiscal.TaxpayerFilter{Q: "popescu"})
+		if err != nil || total != 2 || len(list) != 2 {
+			t.Fatalf("search: %d %v", total, err)
+		}
+		if _, total, _ := db.FindTaxpayers(octx, fiscal.TaxpayerFilter{Q: "%"}); total != 0 {
+			t.Fatalf("a LIKE wildcard matched %d rows", total)
+		}
+		actx2, _ := storetest.Staff(t, db, other, "aradofficer", fiscal.RoleOfficer)
+		if _, err := db.Taxpayer(actx2, tp.ID); fiscal.ErrorCode(err) != fiscal.ENOTFOUND {
+			t.Fatalf("staff of another municipality read the record: %v", err)
+		}
+
+		// Expiry and logout.
+		clock.Advance(store.SessionTTL + time.Second)
+		if _, err := db.Authenticate(ctx, s.Token); fiscal.ErrorCode(err) != fiscal.EUNAUTHORIZED {
+			t.Fatalf("expired token accepted: %v", err)
+		}
+		s2, _ := db.Login(ctx, m.ID, "ana", "o parolă lungă")
+		if err := db.Logout(ctx, s2.Token); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Authenticate(ctx, s2.Token); fiscal.ErrorCode(err) != fiscal.EUNAUTHORIZED {
+			t.Fatalf("revoked token accepted: %v", err)
+		}
+	})
+}
+
+func TestCompanyCUI(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		m := storetest.Municipality(t, db, "timisoara")
+		ctx, _ := storetest.Staff(t, db, m, "ioana", fiscal.RoleOfficer)
+		in := fiscal.TaxpayerInput{Kind: fiscal.Company, CUI: "RO18547290", Name: "Leasing SRL", Address: "Bd. Take Ionescu 2"}
+		tp, err := db.CreateTaxpayer(ctx, &in)
+		if err != nil || tp.CUI == nil || *tp.CUI != "18547290" {
+			t.Fatal(tp, err)
+		}
+		in2 := fiscal.TaxpayerInput{Kind: fiscal.Company, CUI: "18547290", Name: "Alt SRL", Address: "Str. X 1"}
+		if _, err := db.CreateTaxpayer(ctx, &in2); fiscal.ErrorCode(err) != fiscal.ECONFLICT {
+			t.Fatalf("same CUI twice: %v", err)
+		}
+		bad := fiscal.TaxpayerInput{Kind: fiscal.Company, CUI: "18547291", Name: "Alt SRL", Address: "Str. X 1"}
+		if _, err := db.CreateTaxpayer(ctx, &bad); fiscal.ErrorCode(err) != fiscal.EINVALID {
+			t.Fatalf("bad CUI: %v", err)
+		}
+	})
+}
+
+func TestAuditChainNamesTamperedRow(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		ctx := context.Background()
+		m := storetest.Municipality(t, db, "timisoara")
+		actx, _ := storetest.Staff(t, db, m, "admin", fiscal.RoleAdmin)
+		for i, cnp := range []string{"1850315350012", "2850615350041"} {
+			clock.Advance(time.Minute)
+			if _, _, err := db.Register(ctx, m.ID, registration([]string{"a1", "a2"}[i], cnp)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		v, err := db.VerifyAudit(actx)
+		if err != nil || !v.Valid || v.Entries < 5 {
+			t.Fatalf("fresh chain: %+v %v", v, err)
+		}
+		var victim int64
+		if err := db.SQL().Get(&victim, db.SQL().Rebind(`SELECT id FROM audit_log WHERE municipality_id = ? AND action = 'taxpayer.create' ORDER BY seq LIMIT 1`), m.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.SQL().Exec(db.SQL().Rebind(`UPDATE audit_log SET after_json = REPLACE(after_json, 'Ana', 'Ane') WHERE id = ?`), victim); err != nil {
+			t.Fatal(err)
+		}
+		v, err = db.VerifyAudit(actx)
+		if err != nil || v.Valid || v.FirstInvalidEntry == nil || *v.FirstInvalidEntry != victim {
+			t.Fatalf("tampered chain: %+v %v (victim %d)", v, err, victim)
+		}
+		// A taxpayer may not run the verification.
+		tctx := fiscal.WithActor(ctx, &fiscal.Actor{UserID: 99, MunicipalityID: m.ID, Role: fiscal.RoleTaxpayer})
+		if _, err := db.VerifyAudit(tctx); fiscal.ErrorCode(err) != fiscal.EFORBIDDEN {
+			t.Fatalf("taxpayer verified audit: %v", err)
+		}
+	})
+}
+
+func TestAuditChainDetectsDeletedTail(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		m := storetest.Municipality(t, db, "timisoara")
+		actx, _ := storetest.Staff(t, db, m, "admin", fiscal.RoleAdmin)
+		storetest.Staff(t, db, m, "ioana", fiscal.RoleOfficer)
+		if _, err := db.SQL().Exec(db.SQL().Rebind(`DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log WHERE municipality_id = ?)`), m.ID); err != nil {
+			t.Fatal(err)
+		}
+		v, err := db.VerifyAudit(actx)
+		if err != nil || v.Valid {
+			t.Fatalf("deleted tail not detected: %+v %v", v, err)
+		}
+	})
+}
+
+func TestIdempotencyKeys(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		ctx := context.Background()
+		m := storetest.Municipality(t, db, "timisoara")
+		_, u := storetest.Staff(t, db, m, "ioana", fiscal.RoleOfficer)
+		rec, id, err := db.ClaimIdempotencyKey(ctx, m.ID, u.ID, "k1", "POST /x", "h1")
+		if err != nil || rec != nil || id == 0 {
+			t.Fatal(rec, id, err)
+		}
+		if _, _, err := db.ClaimIdempotencyKey(ctx, m.ID, u.ID, "k1", "POST /x", "h1"); fiscal.ErrorCode(err) != fiscal.ECONFLICT {
+			t.Fatalf("in-flight key: %v", err)
+		}
+		if err := db.FinishIdempotencyKey(ctx, id, 201, "application/json", []byte(`{"id":1}`)); err != nil {
+			t.Fatal(err)
+		}
+		rec, _, err = db.ClaimIdempotencyKey(ctx, m.ID, u.ID, "k1", "POST /x", "h1")
+		if err != nil || rec == nil || rec.Status != 201 || string(rec.Response) != `{"id":1}` {
+			t.Fatalf("replay: %+v %v", rec, err)
+		}
+		if _, _, err := db.ClaimIdempotencyKey(ctx, m.ID, u.ID, "k1", "POST /x", "h2"); fiscal.ErrorCode(err) != fiscal.ECONFLICT {
+			t.Fatalf("different body: %v", err)
+		}
+		// A claim abandoned by a crash is retaken after a minute.
+		_, id2, _ := db.ClaimIdempotencyKey(ctx, m.ID, u.ID, "k2", "POST /x", "h")
+		clock.Advance(2 * time.Minute)
+		rec, id3, err := db.ClaimIdempotencyKey(ctx, m.ID, u.ID, "k2", "POST /x", "h")
+		if err != nil || rec != nil || id3 != id2 {
+			t.Fatalf("stale claim: %v %d %d %v", rec, id2, id3, err)
+		}
+	})
+}
+
+func TestSchemaCheck(t *testing.T) {
+	for _, engine := range storetest.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			db, err := store.Open(context.Background(), storetest.DSN(t, engine), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if err := db.CheckSchema(context.Background()); err == nil {
+				t.Fatal("an empty schema passed the check")
+			}
+			if _, err := db.Migrate(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.CheckSchema(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if names, err := db.Migrate(context.Background()); err != nil || len(names) != 0 {
+				t.Fatalf("second migrate: %v %v", names, err)
+			}
+		})
+	}
+}

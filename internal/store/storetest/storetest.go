@@ -1,0 +1,132 @@
+// Package storetest opens real databases for tests: a fresh SQLite file
+// always, and a fresh PostgreSQL schema when FISCAL_TEST_POSTGRES holds a
+// postgres:// URL. Tests that take a database run once per engine.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"fiscald/fiscal"
+	"fiscald/internal/store"
+)
+
+// EnvPostgres names the variable holding the PostgreSQL URL for tests.
+const EnvPostgres = "FISCAL_TEST_POSTGRES"
+
+// Epoch is the instant test clocks start at: a Friday in the 2026 tax year.
+var Epoch = time.Date(2026, 5, 8, 9, 0, 0, 0, time.UTC)
+
+// Engines lists the engines tests run on: sqlite always, postgres when
+// FISCAL_TEST_POSTGRES is set.
+func Engines() []string {
+	if os.Getenv(EnvPostgres) != "" {
+		return []string{"sqlite", "postgres"}
+	}
+	return []string{"sqlite"}
+}
+
+// ForEachEngine runs fn as a subtest on each engine with a fresh, migrated
+// database and a test clock at Epoch.
+func ForEachEngine(t *testing.T, fn func(t *testing.T, db *store.DB, clock *fiscal.TestClock)) {
+	t.Helper()
+	for _, engine := range Engines() {
+		t.Run(engine, func(t *testing.T) {
+			clock := fiscal.NewTestClock(Epoch)
+			fn(t, MustOpen(t, engine, clock), clock)
+		})
+	}
+}
+
+// MustOpen opens a fresh, migrated database of the engine. On PostgreSQL it
+// creates a schema of its own and drops it at the end; it fails (never skips)
+// when the server cannot be reached.
+func MustOpen(tb testing.TB, engine string, clock fiscal.Clock) *store.DB {
+	tb.Helper()
+	dsn := DSN(tb, engine)
+	db, err := store.Open(context.Background(), dsn, clock)
+	if err != nil {
+		tb.Fatalf("storetest: open %s: %v", engine, err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(context.Background()); err != nil {
+		tb.Fatalf("storetest: migrate %s: %v", engine, err)
+	}
+	return db
+}
+
+// DSN returns a fresh, empty database's DSN for the engine.
+func DSN(tb testing.TB, engine string) string {
+	tb.Helper()
+	switch engine {
+	case "sqlite":
+		return "sqlite:" + filepath.Join(tb.TempDir(), "fiscal.db")
+	case "postgres":
+		base := os.Getenv(EnvPostgres)
+		if base == "" {
+			tb.Fatalf("storetest: %s is not set", EnvPostgres)
+		}
+		schema := "t_" + randomHex(8)
+		admin, err := sqlx.Open("pgx", base)
+		if err != nil {
+			tb.Fatalf("storetest: %v", err)
+		}
+		defer admin.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
+			tb.Fatalf("storetest: PostgreSQL at %s is not usable: %v", base, err)
+		}
+		tb.Cleanup(func() {
+			a, err := sqlx.Open("pgx", base)
+			if err == nil {
+				a.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
+				a.Close()
+			}
+		})
+		u, err := url.Parse(base)
+		if err != nil {
+			tb.Fatalf("storetest: %v", err)
+		}
+		q := u.Query()
+		q.Set("search_path", schema)
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	tb.Fatalf("storetest: unknown engine %q", engine)
+	return ""
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Municipality creates a municipality with the slug and returns it.
+func Municipality(tb testing.TB, db *store.DB, slug string) *fiscal.Municipality {
+	tb.Helper()
+	m := &fiscal.Municipality{Slug: slug, Name: "Municipiul " + slug, Rank: "I", County: "Timiș"}
+	if err := db.CreateMunicipality(context.Background(), m); err != nil {
+		tb.Fatal(err)
+	}
+	return m
+}
+
+// Staff creates a staff user and returns a context acting as them.
+func Staff(tb testing.TB, db *store.DB, m *fiscal.Municipality, username string, role fiscal.Role) (context.Context, *fiscal.User) {
+	tb.Helper()
+	u, err := db.CreateStaff(context.Background(), m.ID, username, "password-"+username, role, username)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return fiscal.WithActor(context.Background(), &fiscal.Actor{UserID: u.ID, Username: u.Username, MunicipalityID: m.ID, Role: role}), u
+}

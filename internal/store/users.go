@@ -1,0 +1,178 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"fiscald/fiscal"
+	"fiscald/internal/auth"
+)
+
+// SessionTTL is how long a bearer token lives.
+const SessionTTL = 12 * time.Hour
+
+const userColumns = `id, municipality_id, username, role, taxpayer_id, email, full_name, created_at`
+
+// Register creates a taxpayer and its user in one transaction.
+func (db *DB) Register(ctx context.Context, municipalityID int64, r *fiscal.Registration) (*fiscal.User, *fiscal.Taxpayer, error) {
+	if err := r.Taxpayer.Check("taxpayer."); err != nil {
+		return nil, nil, err
+	}
+	hash, err := auth.HashPassword(r.Password)
+	if err != nil {
+		return nil, nil, fiscal.Internal(err, "hash password")
+	}
+	var u *fiscal.User
+	var tp *fiscal.Taxpayer
+	err = db.InTx(ctx, func(tx *Tx) error {
+		var taken int
+		if err := tx.Get(ctx, &taken, `SELECT COUNT(*) FROM users WHERE municipality_id = ? AND username = ?`, municipalityID, r.Username); err != nil {
+			return translate(err, "user")
+		}
+		if taken > 0 {
+			return &fiscal.Error{Code: fiscal.ECONFLICT, Message: "username is taken", Fields: []fiscal.FieldError{{Field: "username", Message: "already taken"}}}
+		}
+		if r.Taxpayer.Email == "" {
+			r.Taxpayer.Email = r.Email
+		}
+		tp, err = insertTaxpayer(ctx, tx, municipalityID, &r.Taxpayer, "taxpayer.")
+		if err != nil {
+			return err
+		}
+		u = &fiscal.User{MunicipalityID: municipalityID, Username: r.Username, Role: fiscal.RoleTaxpayer, TaxpayerID: &tp.ID, Email: r.Email, FullName: tp.Name, CreatedAt: tx.Now}
+		u.ID, err = tx.Insert(ctx, `INSERT INTO users (municipality_id, username, password_hash, role, taxpayer_id, email, full_name, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			municipalityID, u.Username, hash, u.Role, u.TaxpayerID, u.Email, u.FullName, tx.Now)
+		if err != nil {
+			return translate(err, "user "+u.Username)
+		}
+		return tx.Audit(ctx, municipalityID, "user.register", "user", u.ID, nil, u)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return u, tp, nil
+}
+
+// CreateStaff creates a staff account (from the command line or by an admin).
+func (db *DB) CreateStaff(ctx context.Context, municipalityID int64, username, password string, role fiscal.Role, fullName string) (*fiscal.User, error) {
+	if !role.IsStaff() {
+		return nil, fiscal.InvalidField("role", "must be one of officer, signer, accountant, admin")
+	}
+	if len(username) < 3 || len(username) > 64 {
+		return nil, fiscal.InvalidField("username", "must have 3 to 64 characters")
+	}
+	if len(password) < 10 {
+		return nil, fiscal.InvalidField("password", "must have at least 10 characters")
+	}
+	if a := fiscal.ActorFrom(ctx); a != nil && !a.Has(fiscal.RoleAdmin) {
+		return nil, fiscal.Errorf(fiscal.EFORBIDDEN, "only an admin creates staff accounts")
+	}
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return nil, fiscal.Internal(err, "hash password")
+	}
+	u := &fiscal.User{MunicipalityID: municipalityID, Username: username, Role: role, FullName: fullName}
+	err = db.InTx(ctx, func(tx *Tx) error {
+		u.CreatedAt = tx.Now
+		u.ID, err = tx.Insert(ctx, `INSERT INTO users (municipality_id, username, password_hash, role, full_name, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			municipalityID, username, hash, role, fullName, tx.Now)
+		if err != nil {
+			return translate(err, "user "+username)
+		}
+		return tx.Audit(ctx, municipalityID, "user.create", "user", u.ID, nil, u)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// Login checks the credentials and opens a session. An unknown user and a
+// wrong password give the same error after the same work.
+func (db *DB) Login(ctx context.Context, municipalityID int64, username, password string) (*fiscal.Session, error) {
+	var row struct {
+		fiscal.User
+		PasswordHash string `db:"password_hash"`
+		Disabled     bool   `db:"disabled"`
+	}
+	err := db.db.GetContext(ctx, &row, db.db.Rebind(`SELECT `+userColumns+`, password_hash, disabled FROM users WHERE municipality_id = ? AND username = ?`), municipalityID, username)
+	bad := fiscal.Errorf(fiscal.EUNAUTHORIZED, "wrong username or password")
+	if err != nil {
+		if e := translate(err, "user"); fiscal.ErrorCode(e) != fiscal.ENOTFOUND {
+			return nil, e
+		}
+		auth.BurnTime(password)
+		return nil, bad
+	}
+	ok, err := auth.CheckPassword(row.PasswordHash, password)
+	if err != nil || !ok || row.Disabled {
+		return nil, bad
+	}
+	token, err := auth.NewToken()
+	if err != nil {
+		return nil, fiscal.Internal(err, "token")
+	}
+	s := &fiscal.Session{Token: token, User: &row.User}
+	err = db.InTx(ctx, func(tx *Tx) error {
+		s.ExpiresAt = tx.Now.Add(SessionTTL)
+		_, err := tx.Exec(ctx, `INSERT INTO sessions (municipality_id, user_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+			municipalityID, row.ID, auth.HashToken(token), tx.Now, s.ExpiresAt)
+		return translate(err, "session")
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Authenticate returns the actor of a bearer token.
+func (db *DB) Authenticate(ctx context.Context, token string) (*fiscal.Actor, error) {
+	var row struct {
+		UserID         int64      `db:"user_id"`
+		Username       string     `db:"username"`
+		MunicipalityID int64      `db:"municipality_id"`
+		Role           string     `db:"role"`
+		TaxpayerID     *int64     `db:"taxpayer_id"`
+		ExpiresAt      time.Time  `db:"expires_at"`
+		RevokedAt      *time.Time `db:"revoked_at"`
+		Disabled       bool       `db:"disabled"`
+	}
+	err := db.db.GetContext(ctx, &row, db.db.Rebind(`SELECT s.user_id, u.username, s.municipality_id, u.role, u.taxpayer_id, s.expires_at, s.revoked_at, u.disabled
+		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`), auth.HashToken(token))
+	if err != nil {
+		if e := translate(err, "session"); fiscal.ErrorCode(e) != fiscal.ENOTFOUND {
+			return nil, e
+		}
+		return nil, fiscal.Errorf(fiscal.EUNAUTHORIZED, "invalid or expired token")
+	}
+	if row.RevokedAt != nil || !db.clock.Now().Before(row.ExpiresAt) || row.Disabled {
+		return nil, fiscal.Errorf(fiscal.EUNAUTHORIZED, "invalid or expired token")
+	}
+	return &fiscal.Actor{UserID: row.UserID, Username: row.Username, MunicipalityID: row.MunicipalityID, Role: fiscal.Role(row.Role), TaxpayerID: row.TaxpayerID}, nil
+}
+
+// Logout revokes the token; revoking an unknown token is not an error.
+func (db *DB) Logout(ctx context.Context, token string) error {
+	return db.InTx(ctx, func(tx *Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL`, tx.Now, auth.HashToken(token))
+		return translate(err, "session")
+	})
+}
+
+// UserByID returns a user of the actor's municipality; a taxpayer may read
+// only their own account.
+func (db *DB) UserByID(ctx context.Context, id int64) (*fiscal.User, error) {
+	a, err := fiscal.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !a.IsStaff() && a.UserID != id {
+		return nil, fiscal.Errorf(fiscal.ENOTFOUND, "user not found")
+	}
+	var u fiscal.User
+	err = db.db.GetContext(ctx, &u, db.db.Rebind(`SELECT `+userColumns+` FROM users WHERE id = ? AND municipality_id = ?`), id, a.MunicipalityID)
+	if err != nil {
+		return nil, translate(err, "user")
+	}
+	return &u, nil
+}
