@@ -131,6 +131,23 @@ type TaxpayerInput struct {
 	Phone   string       `json:"phone,omitempty" validate:"omitempty,max=30"`
 }
 
+// Validate applies the identity rules after the struct tags passed; it
+// returns the field errors (none when valid).
+func (r *Registration) Validate() []FieldError {
+	return fieldsOf(r.Taxpayer.Check("taxpayer."))
+}
+
+// Validate returns the identity-rule errors of a taxpayer input.
+func (in *TaxpayerInput) Validate() []FieldError { return fieldsOf(in.Check("")) }
+
+// fieldsOf returns the field errors of an *Error (nil for nil).
+func fieldsOf(err error) []FieldError {
+	if e, ok := err.(*Error); ok {
+		return e.Fields
+	}
+	return nil
+}
+
 // Check applies the identity rules (CNP and CUI check digits) that struct
 // tags cannot express. Field names are prefixed with prefix (e.g. "taxpayer.").
 func (in *TaxpayerInput) Check(prefix string) error {
@@ -197,4 +214,24 @@ type AuditService interface {
 	// VerifyAudit re-hashes the chain of the actor's municipality and names
 	// the first entry that does not match.
 	VerifyAudit(ctx context.Context) (*AuditVerification, error)
+}
+
+// StoredResponse is the response kept for a request sent with an
+// Idempotency-Key, replayed when the same request comes again.
+type StoredResponse struct {
+	Status      int
+	ContentType string
+	Body        []byte
+}
+
+// IdempotencyStore keeps the responses of POSTs sent with an Idempotency-Key.
+type IdempotencyStore interface {
+	// ClaimIdempotencyKey returns a response to replay, or a claim id when
+	// the request should run; ECONFLICT when the key was used with another
+	// request or is still in flight.
+	ClaimIdempotencyKey(ctx context.Context, municipalityID, userID int64, key, route, requestHash string) (*StoredResponse, int64, error)
+	// FinishIdempotencyKey stores the response of a claim.
+	FinishIdempotencyKey(ctx context.Context, id int64, status int, contentType string, body []byte) error
+	// ReleaseIdempotencyKey forgets a claim whose request failed with a server error.
+	ReleaseIdempotencyKey(ctx context.Context, id int64) error
 }

@@ -7,8 +7,7 @@ import (
 	"fiscald/fiscal"
 )
 
-// IdemRecord is a stored response to replay for a repeated Idempotency-Key.
-type IdemRecord struct {
+type idemRecord struct {
 	ID          int64     `db:"id"`
 	RequestHash string    `db:"request_hash"`
 	Route       string    `db:"route"`
@@ -26,11 +25,11 @@ const idemStale = time.Minute
 // the caller should run the request and then FinishIdempotencyKey(id); a
 // finished record to replay when the same request was already answered; and
 // ECONFLICT when the key was used with another request or is in flight.
-func (db *DB) ClaimIdempotencyKey(ctx context.Context, municipalityID, userID int64, key, route, requestHash string) (*IdemRecord, int64, error) {
-	var replay *IdemRecord
+func (db *DB) ClaimIdempotencyKey(ctx context.Context, municipalityID, userID int64, key, route, requestHash string) (*fiscal.StoredResponse, int64, error) {
+	var replay *fiscal.StoredResponse
 	var claimID int64
 	err := db.InTx(ctx, func(tx *Tx) error {
-		var rec IdemRecord
+		var rec idemRecord
 		err := tx.Get(ctx, &rec, `SELECT id, request_hash, route, status, content_type, response, created_at FROM idempotency_keys
 			WHERE municipality_id = ? AND user_id = ? AND idem_key = ?`, municipalityID, userID, key)
 		if err == nil {
@@ -38,7 +37,7 @@ func (db *DB) ClaimIdempotencyKey(ctx context.Context, municipalityID, userID in
 			case rec.RequestHash != requestHash || rec.Route != route:
 				return fiscal.Errorf(fiscal.ECONFLICT, "this Idempotency-Key was used with a different request")
 			case rec.Status != 0:
-				replay = &rec
+				replay = &fiscal.StoredResponse{Status: rec.Status, ContentType: rec.ContentType, Body: rec.Response}
 				return nil
 			case tx.Now.Sub(rec.CreatedAt) < idemStale:
 				return fiscal.Errorf(fiscal.ECONFLICT, "a request with this Idempotency-Key is still in progress")

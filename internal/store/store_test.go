@@ -194,7 +194,7 @@ func TestIdempotencyKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 		rec, _, err = db.ClaimIdempotencyKey(ctx, m.ID, u.ID, "k1", "POST /x", "h1")
-		if err != nil || rec == nil || rec.Status != 201 || string(rec.Response) != `{"id":1}` {
+		if err != nil || rec == nil || rec.Status != 201 || string(rec.Body) != `{"id":1}` {
 			t.Fatalf("replay: %+v %v", rec, err)
 		}
 		if _, _, err := db.ClaimIdempotencyKey(ctx, m.ID, u.ID, "k1", "POST /x", "h2"); fiscal.ErrorCode(err) != fiscal.ECONFLICT {

@@ -1,0 +1,149 @@
+// Command fiscald is the one binary of the service: the server, migrations,
+// staff accounts and the batch jobs. Configuration comes from FISCAL_*
+// environment variables (and flags), parsed here and nowhere else.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// config is the whole configuration, read once from the environment.
+type config struct {
+	Addr         string
+	DB           string
+	Municipality string
+	DataDir      string
+	LogFormat    string
+	StripeKey    string
+	StripeHook   string
+	StripeBase   string
+	PublicURL    string
+}
+
+func loadConfig() config {
+	get := func(k, def string) string {
+		if v := os.Getenv(k); v != "" {
+			return v
+		}
+		return def
+	}
+	c := config{
+		Addr:         get("FISCAL_ADDR", "127.0.0.1:8080"),
+		DataDir:      get("FISCAL_DATA_DIR", "./data"),
+		Municipality: get("FISCAL_MUNICIPALITY", "timisoara"),
+		LogFormat:    get("FISCAL_LOG_FORMAT", "text"),
+		StripeKey:    os.Getenv("STRIPE_SECRET_KEY"),
+		StripeHook:   os.Getenv("STRIPE_WEBHOOK_SECRET"),
+		StripeBase:   os.Getenv("STRIPE_API_BASE"),
+	}
+	c.DB = get("FISCAL_DB", "sqlite:"+strings.TrimSuffix(c.DataDir, "/")+"/fiscald.db")
+	c.PublicURL = get("FISCAL_PUBLIC_URL", "http://"+c.Addr)
+	return c
+}
+
+// print writes the configuration with secrets masked.
+func (c config) print(w io.Writer) {
+	mask := func(s string) string {
+		if s == "" {
+			return "(not set)"
+		}
+		if len(s) <= 8 {
+			return "****"
+		}
+		return s[:7] + "…" + "****"
+	}
+	db := c.DB
+	if i := strings.Index(db, "://"); i >= 0 {
+		if at := strings.Index(db[i+3:], "@"); at >= 0 {
+			cred := db[i+3 : i+3+at]
+			if user, _, ok := strings.Cut(cred, ":"); ok {
+				db = db[:i+3] + user + ":****" + db[i+3+at:]
+			}
+		}
+	}
+	rows := map[string]string{
+		"FISCAL_ADDR": c.Addr, "FISCAL_DB": db, "FISCAL_MUNICIPALITY": c.Municipality, "FISCAL_DATA_DIR": c.DataDir,
+		"FISCAL_PUBLIC_URL": c.PublicURL, "FISCAL_LOG_FORMAT": c.LogFormat,
+		"STRIPE_SECRET_KEY": mask(c.StripeKey), "STRIPE_WEBHOOK_SECRET": mask(c.StripeHook), "STRIPE_API_BASE": c.StripeBase,
+	}
+	keys := make([]string, 0, len(rows))
+	for k := range rows {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	fmt.Fprintln(w, "fiscald configuration:")
+	for _, k := range keys {
+		fmt.Fprintf(w, "  %-22s %s\n", k, rows[k])
+	}
+}
+
+func newLogger(format string) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, nil))
+}
+
+const usage = `fiscald — local taxes of a Romanian municipality
+
+Usage:
+  fiscald serve [--migrate] [--demo]      start the HTTP server
+  fiscald migrate                         apply database migrations
+  fiscald user add --username U --role R --password-stdin [--full-name N]
+                                          create a staff account
+  fiscald audit verify                    verify the audit log's hash chain
+
+Every command takes --help. Configuration (environment):
+  FISCAL_ADDR          listen address (default 127.0.0.1:8080; port 0 picks one)
+  FISCAL_DB            sqlite:PATH (default sqlite:./data/fiscald.db) or a postgres:// URL
+  FISCAL_MUNICIPALITY  the municipality served by default (default timisoara)
+  FISCAL_DATA_DIR      where files are kept (default ./data)
+  STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, STRIPE_API_BASE  card payments
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	cfg := loadConfig()
+	var err error
+	switch args[0] {
+	case "serve":
+		err = cmdServe(ctx, cfg, args[1:], stdout, stderr)
+	case "migrate":
+		err = cmdMigrate(ctx, cfg, args[1:], stdout)
+	case "user":
+		err = cmdUser(ctx, cfg, args[1:], stdin, stdout)
+	case "audit":
+		err = cmdAudit(ctx, cfg, args[1:], stdout)
+	default:
+		fmt.Fprintf(stderr, "fiscald: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if err == errHelp {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "fiscald:", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,74 @@
+package web
+
+import (
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"fiscald/fiscal"
+)
+
+type taxpayerList struct {
+	Items []*fiscal.Taxpayer `json:"items"`
+	Total int                `json:"total"`
+}
+
+func (s *Server) taxpayerRoutes() []route {
+	return []route{
+		{Method: "POST", Path: "/api/v1/taxpayers", Summary: "Enter a taxpayer in the registry", Tag: "taxpayers",
+			Access: Roles(fiscal.RoleOfficer, fiscal.RoleAdmin), Body: fiscal.TaxpayerInput{}, Response: fiscal.Taxpayer{}, Created: true, Handler: s.createTaxpayer},
+		{Method: "GET", Path: "/api/v1/taxpayers", Summary: "Search the registry by name, CNP or CUI (?q=)", Tag: "taxpayers",
+			Access: Roles(staff...), Response: taxpayerList{}, Handler: s.findTaxpayers},
+		{Method: "GET", Path: "/api/v1/taxpayers/:id", Summary: "A taxpayer (staff, or the taxpayer themself)", Tag: "taxpayers",
+			Access: AnyUser, Response: fiscal.Taxpayer{}, Handler: s.getTaxpayer},
+	}
+}
+
+// pathID reads a positive integer path parameter; anything else is 404.
+func pathID(c *fiber.Ctx, name string) (int64, error) {
+	id, err := strconv.ParseInt(c.Params(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fiscal.Errorf(fiscal.ENOTFOUND, "not found")
+	}
+	return id, nil
+}
+
+func (s *Server) createTaxpayer(c *fiber.Ctx) error {
+	var in fiscal.TaxpayerInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	tp, err := s.deps.Taxpayers.CreateTaxpayer(c.UserContext(), &in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(tp)
+}
+
+func (s *Server) findTaxpayers(c *fiber.Ctx) error {
+	limit, _ := strconv.Atoi(c.Query("limit", "50"))
+	offset, _ := strconv.Atoi(c.Query("offset", "0"))
+	if offset < 0 {
+		offset = 0
+	}
+	list, total, err := s.deps.Taxpayers.FindTaxpayers(c.UserContext(), fiscal.TaxpayerFilter{Q: c.Query("q"), Limit: limit, Offset: offset})
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []*fiscal.Taxpayer{}
+	}
+	return c.JSON(taxpayerList{Items: list, Total: total})
+}
+
+func (s *Server) getTaxpayer(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	tp, err := s.deps.Taxpayers.Taxpayer(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(tp)
+}

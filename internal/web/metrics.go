@@ -1,0 +1,86 @@
+package web
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// metrics counts requests and their durations per route, exposed in the
+// Prometheus text format at /metrics (written by hand: two metric families
+// do not need the client library and its dependencies).
+type metrics struct {
+	mu       sync.Mutex
+	requests map[[3]string]uint64 // method, route, status
+	hist     map[[2]string]*histogram
+	started  time.Time
+}
+
+var buckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
+
+type histogram struct {
+	counts []uint64
+	sum    float64
+	count  uint64
+}
+
+func newMetrics() *metrics {
+	return &metrics{requests: map[[3]string]uint64{}, hist: map[[2]string]*histogram{}, started: time.Now()}
+}
+
+func (m *metrics) observe(method, route string, status int, d time.Duration) {
+	sec := d.Seconds()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.requests[[3]string{method, route, fmt.Sprint(status)}]++
+	k := [2]string{method, route}
+	h := m.hist[k]
+	if h == nil {
+		h = &histogram{counts: make([]uint64, len(buckets))}
+		m.hist[k] = h
+	}
+	for i, b := range buckets {
+		if sec <= b {
+			h.counts[i]++
+		}
+	}
+	h.sum += sec
+	h.count++
+}
+
+func (m *metrics) handler(c *fiber.Ctx) error {
+	var b strings.Builder
+	m.mu.Lock()
+	b.WriteString("# HELP fiscald_http_requests_total HTTP requests by method, route and status.\n# TYPE fiscald_http_requests_total counter\n")
+	keys := make([][3]string, 0, len(m.requests))
+	for k := range m.requests {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return strings.Join(keys[i][:], " ") < strings.Join(keys[j][:], " ") })
+	for _, k := range keys {
+		fmt.Fprintf(&b, "fiscald_http_requests_total{method=%q,route=%q,status=%q} %d\n", k[0], k[1], k[2], m.requests[k])
+	}
+	b.WriteString("# HELP fiscald_http_request_duration_seconds HTTP request durations.\n# TYPE fiscald_http_request_duration_seconds histogram\n")
+	hk := make([][2]string, 0, len(m.hist))
+	for k := range m.hist {
+		hk = append(hk, k)
+	}
+	sort.Slice(hk, func(i, j int) bool { return hk[i][0]+hk[i][1] < hk[j][0]+hk[j][1] })
+	for _, k := range hk {
+		h := m.hist[k]
+		for i, le := range buckets {
+			fmt.Fprintf(&b, "fiscald_http_request_duration_seconds_bucket{method=%q,route=%q,le=\"%g\"} %d\n", k[0], k[1], le, h.counts[i])
+		}
+		fmt.Fprintf(&b, "fiscald_http_request_duration_seconds_bucket{method=%q,route=%q,le=\"+Inf\"} %d\n", k[0], k[1], h.count)
+		fmt.Fprintf(&b, "fiscald_http_request_duration_seconds_sum{method=%q,route=%q} %g\n", k[0], k[1], h.sum)
+		fmt.Fprintf(&b, "fiscald_http_request_duration_seconds_count{method=%q,route=%q} %d\n", k[0], k[1], h.count)
+	}
+	fmt.Fprintf(&b, "# HELP fiscald_uptime_seconds Seconds since the server started.\n# TYPE fiscald_uptime_seconds gauge\nfiscald_uptime_seconds %g\n", time.Since(m.started).Seconds())
+	m.mu.Unlock()
+	c.Set(fiber.HeaderContentType, "text/plain; version=0.0.4; charset=utf-8")
+	return c.SendString(b.String())
+}

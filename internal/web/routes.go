@@ -1,0 +1,134 @@
+package web
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"fiscald/fiscal"
+)
+
+// Access says who may call a route. Every route states one; the
+// authorization tests walk this table.
+type Access struct {
+	// Public routes need no token.
+	Public bool
+	// Roles, when not empty, are the only roles allowed; an empty list on a
+	// non-public route means any signed-in user, and the use case then checks
+	// ownership (a taxpayer reads only their own data).
+	Roles []fiscal.Role
+}
+
+// Public is the access of routes anyone may call.
+var Public = Access{Public: true}
+
+// AnyUser is the access of routes every signed-in user may call.
+var AnyUser = Access{}
+
+// Roles is the access of routes limited to the roles.
+func Roles(r ...fiscal.Role) Access { return Access{Roles: r} }
+
+// staff is every role of the department.
+var staff = []fiscal.Role{fiscal.RoleOfficer, fiscal.RoleSigner, fiscal.RoleAccountant, fiscal.RoleAdmin}
+
+type route struct {
+	Method  string
+	Path    string // fiber syntax: /api/v1/taxpayers/:id
+	Summary string
+	Tag     string
+	Access  Access
+	// Body is a zero value of the JSON request body type (for OpenAPI).
+	Body any
+	// Response is a zero value of the JSON response type (for OpenAPI).
+	Response any
+	// Created routes answer 201.
+	Created bool
+	// Idempotent routes honour the Idempotency-Key header.
+	Idempotent bool
+	Handler    fiber.Handler
+}
+
+// allRoutes is the route table of the whole API.
+func (s *Server) allRoutes() []route {
+	var rs []route
+	rs = append(rs, s.healthRoutes()...)
+	rs = append(rs, s.accountRoutes()...)
+	rs = append(rs, s.taxpayerRoutes()...)
+	return rs
+}
+
+func (s *Server) mount(r route) {
+	handlers := []fiber.Handler{}
+	if !r.Access.Public {
+		handlers = append(handlers, s.authenticate(r.Access))
+	}
+	if r.Idempotent {
+		handlers = append(handlers, s.idempotent(r.Method+" "+r.Path))
+	}
+	handlers = append(handlers, r.Handler)
+	s.app.Add(r.Method, r.Path, handlers...)
+}
+
+// authenticate resolves the bearer token into the actor and checks the route's roles.
+func (s *Server) authenticate(acc Access) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		h := c.Get(fiber.HeaderAuthorization)
+		token, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok || token == "" {
+			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="fiscald"`)
+			return fiscal.Errorf(fiscal.EUNAUTHORIZED, "a bearer token is required")
+		}
+		actor, err := s.deps.Users.Authenticate(c.UserContext(), token)
+		if err != nil {
+			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="fiscald", error="invalid_token"`)
+			return err
+		}
+		if len(acc.Roles) > 0 && !actor.Has(acc.Roles...) {
+			return fiscal.Errorf(fiscal.EFORBIDDEN, "your role (%s) may not do this", actor.Role)
+		}
+		c.SetUserContext(fiscal.WithActor(c.UserContext(), actor))
+		return c.Next()
+	}
+}
+
+// idempotent replays the stored response of a repeated Idempotency-Key with
+// the same body, and refuses the same key with another body (409).
+func (s *Server) idempotent(name string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		key := c.Get("Idempotency-Key")
+		if key == "" {
+			return c.Next()
+		}
+		if len(key) > 200 {
+			return fiscal.InvalidField("Idempotency-Key", "must have at most 200 characters")
+		}
+		actor := fiscal.ActorFrom(c.UserContext())
+		sum := sha256.Sum256(c.Body())
+		replay, claim, err := s.deps.Idempotency.ClaimIdempotencyKey(c.UserContext(), actor.MunicipalityID, actor.UserID, key, name+" "+c.Path(), hex.EncodeToString(sum[:]))
+		if err != nil {
+			return err
+		}
+		if replay != nil {
+			c.Set("Idempotent-Replayed", "true")
+			c.Set(fiber.HeaderContentType, replay.ContentType)
+			return c.Status(replay.Status).Send(replay.Body)
+		}
+		err = c.Next()
+		if err != nil {
+			// Let the error handler write the response so it can be stored.
+			if herr := s.errorHandler(c, err); herr != nil {
+				return herr
+			}
+		}
+		status := c.Response().StatusCode()
+		ctx := context.WithoutCancel(c.UserContext())
+		if status >= 500 {
+			return s.deps.Idempotency.ReleaseIdempotencyKey(ctx, claim)
+		}
+		body := append([]byte(nil), c.Response().Body()...)
+		return s.deps.Idempotency.FinishIdempotencyKey(ctx, claim, status, string(c.Response().Header.ContentType()), body)
+	}
+}

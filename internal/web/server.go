@@ -1,0 +1,158 @@
+// Package web is the HTTP transport of fiscald on fiber v2: the JSON API of
+// the contract, its OpenAPI document, health, metrics and the middleware
+// (request ids, logs, authentication, roles, idempotency, rate limits). It
+// talks to the domain through the service interfaces of package fiscal and
+// decides every HTTP status in one place (errors.go).
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"fiscald/fiscal"
+)
+
+// Deps are the services the server calls.
+type Deps struct {
+	Municipalities fiscal.MunicipalityService
+	Users          fiscal.UserService
+	Taxpayers      fiscal.TaxpayerService
+	Audit          fiscal.AuditService
+	Idempotency    fiscal.IdempotencyStore
+	// Ready reports whether the database answers.
+	Ready func(ctx context.Context) error
+	Clock fiscal.Clock
+}
+
+// Config is the server's configuration, parsed in cmd.
+type Config struct {
+	// DefaultMunicipality is the slug served when a request names none.
+	DefaultMunicipality string
+	// RequestTimeout bounds each request's work.
+	RequestTimeout time.Duration
+	// BodyLimit is the largest request body (uploads included).
+	BodyLimit int
+	Logger    *slog.Logger
+}
+
+// Server is the HTTP server.
+type Server struct {
+	app     *fiber.App
+	deps    Deps
+	cfg     Config
+	log     *slog.Logger
+	routes  []route
+	metrics *metrics
+	limits  *limiter
+
+	muniMu sync.RWMutex
+	munis  map[string]*fiscal.Municipality
+}
+
+// New builds the server and its routes.
+func New(cfg Config, deps Deps) *Server {
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = 30 * time.Second
+	}
+	if cfg.BodyLimit == 0 {
+		cfg.BodyLimit = 11 << 20 // a 10 MiB upload and its multipart envelope
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if deps.Clock == nil {
+		deps.Clock = fiscal.SystemClock{}
+	}
+	s := &Server{deps: deps, cfg: cfg, log: cfg.Logger, metrics: newMetrics(), limits: newLimiter(deps.Clock), munis: map[string]*fiscal.Municipality{}}
+	s.app = fiber.New(fiber.Config{
+		ErrorHandler:          s.errorHandler,
+		BodyLimit:             cfg.BodyLimit,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          60 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		DisableStartupMessage: true,
+		AppName:               "fiscald",
+	})
+	s.app.Use(s.recoverer, s.observe)
+	s.routes = s.allRoutes()
+	for _, r := range s.routes {
+		s.mount(r)
+	}
+	s.app.Use(func(c *fiber.Ctx) error {
+		return fiscal.Errorf(fiscal.ENOTFOUND, "no such endpoint: %s %s", c.Method(), c.Path())
+	})
+	return s
+}
+
+// App returns the fiber app (for tests with app.Test and for Listen).
+func (s *Server) App() *fiber.App { return s.app }
+
+// Listen serves on addr until Shutdown.
+func (s *Server) Listen(addr string) error { return s.app.Listen(addr) }
+
+// Shutdown stops accepting connections and waits for requests in flight.
+func (s *Server) Shutdown(timeout time.Duration) error { return s.app.ShutdownWithTimeout(timeout) }
+
+func newRequestID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func requestID(c *fiber.Ctx) string {
+	id, _ := c.Locals("request_id").(string)
+	return id
+}
+
+func (s *Server) recoverer(c *fiber.Ctx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("panic", "request_id", requestID(c), "panic", r, "stack", string(debug.Stack()))
+			err = fiscal.Errorf(fiscal.EINTERNAL, "internal error")
+		}
+	}()
+	return c.Next()
+}
+
+// observe gives each request an id, a deadline, a log line and metrics.
+func (s *Server) observe(c *fiber.Ctx) error {
+	start := time.Now()
+	id := strings.Clone(c.Get("X-Request-Id"))
+	if id == "" || len(id) > 64 || strings.ContainsAny(id, "\r\n\"") {
+		id = newRequestID()
+	}
+	c.Locals("request_id", id)
+	c.Set("X-Request-Id", id)
+	c.Set("X-Content-Type-Options", "nosniff")
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.RequestTimeout)
+	defer cancel()
+	c.SetUserContext(ctx)
+	err := c.Next()
+	if err != nil {
+		if herr := s.errorHandler(c, err); herr != nil {
+			return herr
+		}
+	}
+	status := c.Response().StatusCode()
+	// fiber's strings point into reused buffers: clone what outlives the request.
+	method, routePath := strings.Clone(c.Method()), strings.Clone(c.Route().Path)
+	if routePath == "/" && c.Path() != "/" {
+		routePath = "unmatched"
+	}
+	d := time.Since(start)
+	s.metrics.observe(method, routePath, status, d)
+	attrs := []any{"request_id", id, "method", method, "route", routePath, "status", status, "ms", float64(d.Microseconds()) / 1000}
+	if a := fiscal.ActorFrom(c.UserContext()); a != nil {
+		attrs = append(attrs, "user_id", a.UserID)
+	}
+	s.log.Info("request", attrs...)
+	return nil
+}
