@@ -106,7 +106,7 @@ func Allocate(amount money.Bani, debts []Debt, chosen []int64) (allocs []Allocat
 		}
 		eligible = append(eligible, d)
 	}
-	slices.SortStableFunc(eligible, debtCmp)
+	slices.SortFunc(eligible, debtCmp)
 
 	left := amount
 	for _, d := range eligible {

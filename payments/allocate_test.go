@@ -225,3 +225,11 @@ func FuzzAllocate(f *testing.F) {
 		checkAllocation(t, money.Bani(amount), debts, chosen)
 	})
 }
+
+func BenchmarkAllocate(b *testing.B) {
+	r := rand.New(rand.NewPCG(7, 7))
+	debts := randomDebts(r, 200) // a large taxpayer: many objects, years of arrears
+	for b.Loop() {
+		Allocate(5_000_000, debts, nil)
+	}
+}

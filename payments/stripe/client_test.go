@@ -281,3 +281,28 @@ func TestNewRejectsBadAPIBase(t *testing.T) {
 		}
 	}
 }
+
+func TestCanceledContext(t *testing.T) {
+	base := stripetest.Start(t)
+	c, _ := newMockClient(t, base)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := c.CreatePaymentIntent(ctx, stripe.PaymentIntentParams{Amount: 100, IdempotencyKey: "k"})
+	if !errors.Is(err, context.Canceled) || !errors.Is(err, stripe.ErrProvider) {
+		t.Fatalf("err = %v, want context.Canceled inside ErrProvider", err)
+	}
+}
+
+func BenchmarkCreatePaymentIntent(b *testing.B) {
+	base := stripetest.Start(b)
+	c, err := stripe.New(stripe.Config{SecretKey: "sk_test_bench", APIBase: base})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := c.CreatePaymentIntent(ctx, stripe.PaymentIntentParams{Amount: 19800, IdempotencyKey: "bench"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

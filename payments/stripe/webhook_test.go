@@ -142,3 +142,20 @@ func TestParseWebhookRejects(t *testing.T) {
 		t.Fatalf("valid payload: %v", err)
 	}
 }
+
+func BenchmarkParseWebhook(b *testing.B) {
+	c, err := stripe.New(stripe.Config{WebhookSecret: whsec})
+	if err != nil {
+		b.Fatal(err)
+	}
+	body, sig := stripe.SignedTestPayload(whsec, stripe.TestEvent{
+		Type: stripe.EventPaymentSucceeded, PaymentIntentID: "pi_bench", Amount: 19800,
+		Metadata: map[string]string{"payment_id": "42"},
+	}.JSON())
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if _, err := c.ParseWebhook(body, sig); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
