@@ -159,3 +159,32 @@ func BenchmarkParseWebhook(b *testing.B) {
 		}
 	}
 }
+
+// FuzzParseWebhook feeds correctly signed but arbitrary bodies: ParseWebhook
+// must never panic, and must either decode an event with an id and a type or
+// say ErrBadPayload.
+func FuzzParseWebhook(f *testing.F) {
+	for _, e := range []stripe.TestEvent{
+		{Type: stripe.EventPaymentSucceeded, PaymentIntentID: "pi_1", Amount: 100},
+		{Type: stripe.EventPaymentFailed, PaymentIntentID: "pi_2", Amount: 100},
+		{Type: stripe.EventChargeRefunded, PaymentIntentID: "pi_3", Amount: 100, RefundedAmount: 50},
+	} {
+		f.Add(e.JSON())
+	}
+	f.Add([]byte(`{"id":"evt","type":"charge.refunded","data":{"object":{"id":"ch","object":"charge","payment_intent":{"id":"pi"}}}}`))
+	f.Add([]byte(`{"id":"evt","type":"charge.refunded"}`))
+	c, err := stripe.New(stripe.Config{WebhookSecret: whsec})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		payload, sig := stripe.SignedTestPayload(whsec, body)
+		ev, err := c.ParseWebhook(payload, sig)
+		switch {
+		case err == nil && (ev.ID == "" || ev.Type == ""):
+			t.Fatalf("event without id or type: %+v", ev)
+		case err != nil && !errors.Is(err, stripe.ErrBadPayload):
+			t.Fatalf("signed body gave %v", err)
+		}
+	})
+}
