@@ -227,3 +227,34 @@ func TestNewSignerKeyTypes(t *testing.T) {
 		t.Error("key of another certificate accepted")
 	}
 }
+
+// TestConcurrentRenderAndSign runs under -race: a Signer and Render are used
+// from several goroutines, as an HTTP server would.
+func TestConcurrentRenderAndSign(t *testing.T) {
+	s, err := EnsureDemoPKI(t.TempDir(), "Municipiul Timișoara", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Render(sampleCertificate())
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			pdf, err := Render(sampleCertificate())
+			if err == nil && !bytes.Equal(pdf, want) {
+				err = errors.New("concurrent render differs")
+			}
+			if err == nil {
+				_, err = s.Sign(pdf, SignInfo{Name: "Direcția Fiscală", Time: time.Now()})
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
