@@ -1,0 +1,16 @@
+package pdf
+
+import _ "embed"
+
+// DejaVu Sans (Bitstream Vera licence, see fonts/LICENSE) draws the Romanian
+// comma-below letters ș ț Ș Ț as they should be; the PDF core fonts cannot
+// print them at all.
+var (
+	//go:embed fonts/DejaVuSans.ttf
+	fontRegular []byte
+	//go:embed fonts/DejaVuSans-Bold.ttf
+	fontBold []byte
+)
+
+// fontFamily is the name under which the embedded faces are registered.
+const fontFamily = "DejaVuSans"
