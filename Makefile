@@ -1,0 +1,58 @@
+# fiscald — the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/fiscald
+STRIPE_MOCK_VERSION := v0.203.0
+GOBIN := $(shell $(GO) env GOPATH)/bin
+# Debian packages the tests use: poppler-utils (pdftotext, pdfsig, pdfimages
+# check the PDFs), libnss3-tools (certutil trusts the demo CA).
+APT_PACKAGES := poppler-utils libnss3-tools
+
+.PHONY: run build test test-sqlite lint depcheck deps deps-system deps-go bench clean
+
+## run: build and start the server on the embedded SQLite database with the demo municipality
+run: build
+	./$(BIN) serve --migrate --demo
+
+build:
+	$(GO) build -o $(BIN) ./cmd/fiscald
+
+## deps: everything the tests need besides Go modules (Debian packages, stripe-mock)
+deps: deps-system deps-go
+
+deps-system:
+	@missing=""; \
+	command -v pdftotext >/dev/null && command -v pdfsig >/dev/null && command -v pdfimages >/dev/null || missing="$$missing poppler-utils"; \
+	command -v certutil >/dev/null || missing="$$missing libnss3-tools"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+deps-go:
+	@test -x $(GOBIN)/stripe-mock || { echo "installing stripe-mock $(STRIPE_MOCK_VERSION)"; $(GO) install github.com/stripe/stripe-mock@$(STRIPE_MOCK_VERSION); }
+	@$(GO) mod download
+
+## test: every test, on SQLite always and on PostgreSQL when FISCAL_TEST_POSTGRES is set
+test: deps
+	@if [ -n "$$FISCAL_TEST_POSTGRES" ]; then echo "== tests on SQLite and PostgreSQL ($$FISCAL_TEST_POSTGRES)"; \
+	 else echo "== tests on SQLite only: FISCAL_TEST_POSTGRES is not set"; fi
+	PATH="$(GOBIN):$$PATH" $(GO) test -race -count=1 -timeout 30m ./...
+	@if [ -z "$$FISCAL_TEST_POSTGRES" ]; then echo; \
+	  echo "NOTE: the PostgreSQL suite did NOT run. Set FISCAL_TEST_POSTGRES=postgres://USER@HOST:5432/DB?sslmode=disable to run it."; fi
+
+## lint: go vet, gofmt and the import rules
+lint: depcheck
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+depcheck:
+	@scripts/depcheck.sh
+
+## bench: the Go benchmarks (results go in BENCHMARKS.md)
+bench: deps
+	PATH="$(GOBIN):$$PATH" $(GO) test -run=NONE -bench=. -benchmem ./...
+
+clean:
+	rm -rf bin

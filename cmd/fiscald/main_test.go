@@ -1,0 +1,151 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"fiscald/internal/store/storetest"
+)
+
+// buildBinary compiles fiscald once per test run.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "fiscald")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestBinaryEndToEnd starts the real binary on port 0 with a fresh database
+// on each engine, signs in as a demo account, creates a staff user from the
+// command line, verifies the audit chain and stops the server with SIGTERM.
+func TestBinaryEndToEnd(t *testing.T) {
+	bin := buildBinary(t)
+	for _, engine := range storetest.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			dir := t.TempDir()
+			env := append(os.Environ(), "FISCAL_ADDR=127.0.0.1:0", "FISCAL_DB="+storetest.DSN(t, engine), "FISCAL_DATA_DIR="+dir)
+
+			// The server refuses a schema that is behind.
+			cmd := exec.Command(bin, "serve")
+			cmd.Env = env
+			if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "schema is behind") {
+				t.Fatalf("serve on an empty database: %v\n%s", err, out)
+			}
+
+			srv := exec.Command(bin, "serve", "--migrate", "--demo")
+			srv.Env = env
+			stdout, _ := srv.StdoutPipe()
+			if testing.Verbose() {
+				srv.Stderr = os.Stderr
+			}
+			if err := srv.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Process.Kill()
+			base := ""
+			sc := bufio.NewScanner(stdout)
+			var seen []string
+			for sc.Scan() {
+				line := sc.Text()
+				seen = append(seen, line)
+				if u, ok := strings.CutPrefix(line, "fiscald listening on "); ok {
+					base = u
+					break
+				}
+			}
+			if base == "" {
+				t.Fatalf("no listening line:\n%s", strings.Join(seen, "\n"))
+			}
+			go func() {
+				for sc.Scan() {
+				}
+			}()
+			if !strings.Contains(strings.Join(seen, "\n"), "STRIPE_SECRET_KEY      (not set)") {
+				t.Errorf("configuration not printed:\n%s", strings.Join(seen, "\n"))
+			}
+			get := func(path string) int {
+				res, err := http.Get(base + path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res.Body.Close()
+				return res.StatusCode
+			}
+			if get("/healthz") != 200 || get("/readyz") != 200 {
+				t.Fatal("health")
+			}
+			res, err := http.Post(base+"/api/v1/auth/login", "application/json", strings.NewReader(`{"username":"ioana","password":"ioana-demo-2026"}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var login struct {
+				Token string `json:"token"`
+				User  struct {
+					Role string `json:"role"`
+				} `json:"user"`
+			}
+			json.NewDecoder(res.Body).Decode(&login)
+			res.Body.Close()
+			if res.StatusCode != 200 || login.Token == "" || login.User.Role != "officer" {
+				t.Fatalf("demo login: %d %+v", res.StatusCode, login)
+			}
+
+			add := exec.Command(bin, "user", "add", "--username", "maria", "--role", "signer", "--password-stdin", "--full-name", "Maria Șerban")
+			add.Env = env
+			add.Stdin = strings.NewReader("o-parola-sigura-2026\n")
+			if out, err := add.CombinedOutput(); err != nil || !strings.Contains(string(out), `created signer user "maria"`) {
+				t.Fatalf("user add: %v\n%s", err, out)
+			}
+			bad := exec.Command(bin, "user", "add", "--username", "x2x", "--role", "king", "--password-stdin")
+			bad.Env = env
+			bad.Stdin = strings.NewReader("o-parola-sigura-2026\n")
+			if out, err := bad.CombinedOutput(); err == nil || !strings.Contains(string(out), "role") {
+				t.Fatalf("bad role accepted: %s", out)
+			}
+			res, _ = http.Post(base+"/api/v1/auth/login", "application/json", strings.NewReader(`{"username":"maria","password":"o-parola-sigura-2026"}`))
+			if res.StatusCode != 200 {
+				t.Fatalf("new user login: %d", res.StatusCode)
+			}
+			res.Body.Close()
+
+			verify := exec.Command(bin, "audit", "verify")
+			verify.Env = env
+			if out, err := verify.CombinedOutput(); err != nil || !strings.Contains(string(out), "intact") {
+				t.Fatalf("audit verify: %v\n%s", err, out)
+			}
+
+			srv.Process.Signal(syscall.SIGTERM)
+			done := make(chan error, 1)
+			go func() { done <- srv.Wait() }()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("server exit after SIGTERM: %v", err)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("server did not stop after SIGTERM")
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	bin := buildBinary(t)
+	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"migrate", "--help"}, {"user", "add", "--help"}, {"audit", "verify", "--help"}} {
+		out, err := exec.Command(bin, args...).CombinedOutput()
+		if err != nil || len(out) < 20 {
+			t.Errorf("%v: %v\n%s", args, err, out)
+		}
+	}
+}

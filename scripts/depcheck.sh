@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Enforces the import rules of ARCHITECTURE.md on non-test code.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fail=0
+imports=$(go list -f '{{.ImportPath}}{{range .Imports}} {{.}}{{end}}' ./...)
+
+# only PKG may import MODULE_PREFIX (exactly one package per integration)
+only() {
+  local allowed=$1 prefix=$2
+  while read -r pkg deps; do
+    for d in $deps; do
+      if [[ $d == $prefix* && ! $pkg =~ ^($allowed)$ ]]; then
+        echo "depcheck: $pkg imports $d (only $allowed may)"; fail=1
+      fi
+    done
+  done <<<"$imports"
+}
+only 'fiscald/payments/stripe' 'github.com/stripe/stripe-go'
+only 'fiscald/internal/pdf' 'github.com/go-pdf/fpdf'
+only 'fiscald/internal/pdf' 'github.com/digitorus/'
+only 'fiscald/internal/pdf' 'github.com/skip2/go-qrcode'
+only 'fiscald/internal/store' 'github.com/jackc/pgx'
+only 'fiscald/internal/store' 'modernc.org/sqlite'
+only 'fiscald/internal/web' 'github.com/gofiber/'
+only 'fiscald/reports' 'github.com/xuri/excelize'
+
+# forbid PKG_REGEX from importing DEP_REGEX (direct imports)
+forbid() {
+  local pkgre=$1 depre=$2 why=$3
+  while read -r pkg deps; do
+    [[ $pkg =~ $pkgre ]] || continue
+    for d in $deps; do
+      if [[ $d =~ $depre ]]; then echo "depcheck: $pkg imports $d: $why"; fail=1; fi
+    done
+  done <<<"$imports"
+}
+forbid '^fiscald/calc(/|$)' '^fiscald/(fiscal|payments|reports|migrations|internal/(store|web|pdf|auth))' 'calc is pure: only small value packages (internal/money, internal/civil)'
+forbid '^fiscald/calc(/|$)' '^(database/sql|net/http|os/exec|github.com/jmoiron|github.com/gofiber)' 'calc does no I/O'
+forbid '^fiscald/fiscal$' '^fiscald/(internal/(store|web|pdf)|payments|reports|cmd)' 'the domain never imports transport, storage or integrations'
+forbid '^fiscald/fiscal$' '^(github.com/|modernc.org/|golang.org/x/)' 'the domain imports only the standard library and value packages'
+forbid '^fiscald/internal/web$' '^fiscald/internal/store$' 'web talks to the domain through fiscal interfaces'
+forbid '^fiscald/internal/store$' '^fiscald/internal/web' 'storage does not know HTTP'
+forbid '^fiscald/(internal/money|internal/civil)$' '^fiscald/' 'value packages import nothing of the module'
+
+if [[ $fail -ne 0 ]]; then exit 1; fi
+echo "depcheck: import rules hold ($(wc -l <<<"$imports") packages)"
