@@ -155,6 +155,17 @@ func (e *Engine) lookup(muni string, year int) (*lookup, error) {
 	return &lookup{set: e.Params, muni: muni, year: year, on: civil.New(year, time.January, 1)}, nil
 }
 
+// budgetKeys avoids building the budget-code key on every quote.
+var budgetKeys = map[[2]string]string{}
+
+func init() {
+	for _, t := range []string{TaxVehicle, TaxBuilding, TaxLand} {
+		for _, o := range []string{OwnerIndividual, OwnerCompany} {
+			budgetKeys[[2]string{t, o}] = "budget_code." + t + "." + o
+		}
+	}
+}
+
 func (l *lookup) missing(key, what string) error {
 	return &MissingParamError{Key: key, Municipality: l.muni, Date: l.on, What: what}
 }
@@ -192,11 +203,12 @@ func (l *lookup) text(key, what string) (string, error) {
 	return e.Value, nil
 }
 
-var hundred = decimal.NewFromInt(100)
+// pct turns a percentage into a fraction (exact: a decimal shift).
+func pct(p decimal.Decimal) decimal.Decimal { return p.Shift(-2) }
 
-func pct(p decimal.Decimal) decimal.Decimal { return p.Div(hundred) }
-
-func bani(d decimal.Decimal) money.Bani { return money.MustFromDecimal(d) }
+// bani converts an amount already kept at 2 decimals (inputs are bounded by
+// validation, so the coefficient fits in int64).
+func bani(d decimal.Decimal) money.Bani { return money.Bani(d.Round(2).CoefficientInt64()) }
 
 // finish rounds the sum of the lines to whole lei (RoundLei) and appends the
 // rounding difference as a line when there is one.
@@ -233,7 +245,7 @@ func (e *Engine) annual(l *lookup, obj Object) (Assessment, error) {
 		err error
 	)
 	a.TaxType = obj.Kind
-	codeKey := "budget_code." + obj.Kind + "." + owner
+	codeKey := budgetKeys[[2]string{obj.Kind, owner}]
 	switch obj.Kind {
 	case TaxVehicle:
 		a.Annual, a.Lines, err = vehicleTax(l, obj.Vehicle())
@@ -248,7 +260,7 @@ func (e *Engine) annual(l *lookup, obj Object) (Assessment, error) {
 	if err != nil {
 		return Assessment{}, err
 	}
-	if a.BudgetCode, err = l.text(codeKey, "the budget classification code of "+obj.Kind+" tax, "+owner+"s"); err != nil {
+	if a.BudgetCode, err = l.text(codeKey, "the budget classification code"); err != nil {
 		return Assessment{}, err
 	}
 	return a, nil

@@ -25,12 +25,17 @@ func (e *Engine) Installments(municipality string, year int, annual money.Bani) 
 	return e.installments(l, annual)
 }
 
+var dueKeys = map[string][2]string{
+	"first":  {"payment.first_due.month", "payment.first_due.day"},
+	"second": {"payment.second_due.month", "payment.second_due.day"},
+}
+
 func (e *Engine) dueDate(l *lookup, which string) (civil.Date, error) {
-	m, err := l.int("payment."+which+"_due.month", "the "+which+" payment deadline")
+	m, err := l.int(dueKeys[which][0], "the payment deadlines")
 	if err != nil {
 		return civil.Date{}, err
 	}
-	d, err := l.int("payment."+which+"_due.day", "the "+which+" payment deadline")
+	d, err := l.int(dueKeys[which][1], "the payment deadlines")
 	if err != nil {
 		return civil.Date{}, err
 	}
@@ -57,7 +62,12 @@ func (e *Engine) installments(l *lookup, annual money.Bani) ([]Installment, erro
 	if err != nil {
 		return nil, err
 	}
-	half := bani(RoundLei(annual.Decimal().Div(decimal.NewFromInt(2))))
+	var half money.Bani
+	if annual%100 == 0 { // whole lei, the normal case: the first half takes the odd leu
+		half = money.Lei((int64(annual)/100 + 1) / 2)
+	} else {
+		half = bani(RoundLei(annual.Decimal().Div(decimal.NewFromInt(2))))
+	}
 	return []Installment{{first, half}, {second, annual - half}}, nil
 }
 
@@ -72,8 +82,10 @@ func (e *Engine) Bonus(municipality string, year int, taxType string, annual mon
 	return bonus(l, taxType, annual)
 }
 
+var bonusKeys = map[string]string{TaxVehicle: "vehicle.bonus_pct", TaxBuilding: "building.bonus_pct", TaxLand: "land.bonus_pct"}
+
 func bonus(l *lookup, taxType string, annual money.Bani) (money.Bani, error) {
-	p, err := l.dec(taxType+".bonus_pct", "the early-payment bonus on "+taxType+" tax")
+	p, err := l.dec(bonusKeys[taxType], "the early-payment bonus")
 	if err != nil {
 		return 0, err
 	}

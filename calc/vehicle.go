@@ -43,6 +43,20 @@ func (e *Engine) VehicleAnnualTax(municipality string, year int, v Vehicle) (mon
 
 var engineCategories = map[string]bool{"car": true, "motorcycle": true, "bus": true, "light_goods": true, "tractor": true}
 
+// engineKeys holds the keys vehicle.engine.row<r>.<column>, built once.
+var engineKeys = map[[2]any]string{}
+
+func init() {
+	for r := 1; r <= 9; r++ {
+		for _, c := range []string{"euro0_3", "euro4", "euro5", "euro6", "hybrid"} {
+			engineKeys[[2]any{r, c}] = "vehicle.engine.row" + strconv.Itoa(r) + "." + c
+		}
+	}
+}
+
+var carRowKeys = [...]string{1: "vehicle.engine.car.row1.max_cc", 3: "vehicle.engine.car.row3.max_cc",
+	4: "vehicle.engine.car.row4.max_cc", 5: "vehicle.engine.car.row5.max_cc"}
+
 var rowNames = [...]string{1: "motorcycles, tricycles, quadricycles and cars up to the row 1 limit",
 	2: "motorcycles, tricycles, quadricycles over the row 1 limit", 3: "cars of row 3", 4: "cars of row 4",
 	5: "cars of row 5", 6: "cars of row 6 (largest engines)", 7: "buses, coaches, minibuses",
@@ -141,9 +155,10 @@ func engineTax(l *lookup, v Vehicle, lines []Line) (decimal.Decimal, []Line, err
 	case v.EmissionClass == "euro4" || v.EmissionClass == "euro5" || v.EmissionClass == "euro6":
 		col, colName = v.EmissionClass, "Euro "+v.EmissionClass[4:]
 	}
-	key := "vehicle.engine.row" + strconv.Itoa(row) + "." + col
-	rate, err := l.indexed(key, fmt.Sprintf("%s (art. 470 (2) row %d), %s", rowNames[row], row, colName))
+	key := engineKeys[[2]any{row, col}]
+	rate, err := l.indexed(key, "")
 	if err != nil {
+		err.(*MissingParamError).What = fmt.Sprintf("%s (art. 470 (2) row %d), %s", rowNames[row], row, colName)
 		return decimal.Decimal{}, nil, err
 	}
 	groupCC, err := l.int("vehicle.engine.group_cc", "the engine capacity group")
@@ -197,7 +212,7 @@ func vehicleRow(l *lookup, v Vehicle) (int, error) {
 		return 2, nil
 	case "car":
 		for _, row := range []int{1, 3, 4, 5} {
-			limit, err := l.int("vehicle.engine.car.row"+strconv.Itoa(row)+".max_cc", "the car capacity bands")
+			limit, err := l.int(carRowKeys[row], "the car capacity bands")
 			if err != nil {
 				return 0, err
 			}
