@@ -1,0 +1,268 @@
+package calc
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/shopspring/decimal"
+
+	"fiscald/internal/money"
+)
+
+// Vehicle is the typed description of a vehicle for the tax of art. 470.
+type Vehicle struct {
+	Category      string // car, motorcycle, bus, light_goods, tractor, truck, trailer, boat
+	EngineCC      int    // CIV field P.1
+	EmissionClass string // non_euro, euro0 ... euro6 (CIV field 16)
+	Propulsion    string // combustion, hybrid, electric
+	CO2GKm        *int   // hybrids
+	Axles         int    // trucks
+	MaxMassKg     int    // trucks and trailers
+	AirSuspension bool   // trucks
+	Sidecar       bool   // a side-car of a motorcycle of EngineCC
+	Disability    string // "", severe, accentuated
+	BoatType      string // boats: parameter suffix of vehicle.boat.<type>
+}
+
+// Vehicle returns the vehicle fields of o.
+func (o Object) Vehicle() Vehicle {
+	return Vehicle{o.Category, o.EngineCC, o.EmissionClass, o.Propulsion, o.CO2GKm, o.Axles, o.MaxMassKg,
+		o.AirSuspension, o.Sidecar, o.Disability, o.BoatType}
+}
+
+// VehicleAnnualTax computes the annual vehicle tax (Codul fiscal art. 470) of v
+// in the municipality and year, rounded to whole lei, with its lines.
+func (e *Engine) VehicleAnnualTax(municipality string, year int, v Vehicle) (money.Bani, []Line, error) {
+	a, err := e.Annual(municipality, year, Object{Kind: TaxVehicle, Category: v.Category, EngineCC: v.EngineCC,
+		EmissionClass: v.EmissionClass, Propulsion: v.Propulsion, CO2GKm: v.CO2GKm, Axles: v.Axles,
+		MaxMassKg: v.MaxMassKg, AirSuspension: v.AirSuspension, Sidecar: v.Sidecar, Disability: v.Disability,
+		BoatType: v.BoatType})
+	return a.Annual, a.Lines, err
+}
+
+var engineCategories = map[string]bool{"car": true, "motorcycle": true, "bus": true, "light_goods": true, "tractor": true}
+
+// engineKeys holds the keys vehicle.engine.row<r>.<column>, built once.
+var engineKeys = map[[2]any]string{}
+
+func init() {
+	for r := 1; r <= 9; r++ {
+		for _, c := range []string{"euro0_3", "euro4", "euro5", "euro6", "hybrid"} {
+			engineKeys[[2]any{r, c}] = "vehicle.engine.row" + strconv.Itoa(r) + "." + c
+		}
+	}
+}
+
+var carRowKeys = [...]string{1: "vehicle.engine.car.row1.max_cc", 3: "vehicle.engine.car.row3.max_cc",
+	4: "vehicle.engine.car.row4.max_cc", 5: "vehicle.engine.car.row5.max_cc"}
+
+var rowNames = [...]string{1: "motorcycles, tricycles, quadricycles and cars up to the row 1 limit",
+	2: "motorcycles, tricycles, quadricycles over the row 1 limit", 3: "cars of row 3", 4: "cars of row 4",
+	5: "cars of row 5", 6: "cars of row 6 (largest engines)", 7: "buses, coaches, minibuses",
+	8: "other motor vehicles up to 12 t", 9: "registered tractors"}
+
+const art470 = "Codul fiscal art. 470 alin. (2)"
+
+// vehicleTax applies art. 470-472 (and art. 469 and 489 for reductions and
+// the council surcharge) to one vehicle.
+func vehicleTax(l *lookup, v Vehicle) (money.Bani, []Line, error) {
+	var (
+		base  decimal.Decimal
+		lines = make([]Line, 0, 4)
+		err   error
+	)
+	surchargeKey := "vehicle.surcharge_pct"
+	switch {
+	case v.Propulsion == "electric" && engineCategories[v.Category]:
+		// art. 470 alin. (2): a fixed yearly amount for electric vehicles.
+		if base, err = l.indexed("vehicle.electric.annual", "electric vehicles"); err != nil {
+			return 0, nil, err
+		}
+		lines = append(lines, Line{"Vehicul electric, sumă fixă anuală", art470, bani(base)})
+		surchargeKey = "vehicle.electric.surcharge_pct"
+	case engineCategories[v.Category]:
+		if base, lines, err = engineTax(l, v, lines); err != nil {
+			return 0, nil, err
+		}
+	case v.Category == "truck":
+		if base, err = truckTax(l, v); err != nil {
+			return 0, nil, err
+		}
+		susp := "alte sisteme de suspensie"
+		if v.AirSuspension {
+			susp = "suspensie pneumatică"
+		}
+		lines = append(lines, Line{fmt.Sprintf("Autovehicul de transport marfă ≥ 12 t, %d axe, %d kg, %s", v.Axles, v.MaxMassKg, susp),
+			"Codul fiscal art. 470 alin. (5)", bani(base)})
+	case v.Category == "trailer":
+		// art. 470 alin. (7): trailers by mass band.
+		if base, err = banded(l, "vehicle.trailer.", v.MaxMassKg, "", fmt.Sprintf("trailers of %d kg", v.MaxMassKg), true); err != nil {
+			return 0, nil, err
+		}
+		lines = append(lines, Line{fmt.Sprintf("Remorcă, semiremorcă, rulotă de %d kg", v.MaxMassKg), "Codul fiscal art. 470 alin. (7)", bani(base)})
+	case v.Category == "boat":
+		// art. 470 alin. (8): water vehicles by type.
+		if base, err = l.indexed("vehicle.boat."+v.BoatType, "water vehicles of type "+v.BoatType); err != nil {
+			return 0, nil, err
+		}
+		lines = append(lines, Line{"Mijloc de transport pe apă: " + v.BoatType, "Codul fiscal art. 470 alin. (8)", bani(base)})
+	}
+
+	total := base
+	// art. 489: the council's surcharge, applied before rounding (HG 1/2016 pct. 11).
+	sp, err := l.dec(surchargeKey, "the council surcharge on vehicle tax")
+	if err != nil {
+		return 0, nil, err
+	}
+	if !sp.IsZero() {
+		s := round2(total.Mul(pct(sp)))
+		lines = append(lines, Line{"Cotă adițională " + sp.String() + "% (hotărârea consiliului local)", "Codul fiscal art. 489", bani(s)})
+		total = total.Add(s)
+	}
+	// art. 469 as amended by OUG 9/2026: reduction for one vehicle of a person with disability.
+	if v.Disability != "" {
+		red, err := l.dec("vehicle.disability."+v.Disability+".reduction_pct", "the "+v.Disability+" disability reduction")
+		if err != nil {
+			return 0, nil, err
+		}
+		below, err := l.int("vehicle.disability.cc_below", "the engine limit of the disability reduction")
+		if err != nil {
+			return 0, nil, err
+		}
+		if v.EngineCC >= below {
+			return 0, nil, InputErrors{{"object.disability", fmt.Sprintf("the reduction applies only to a vehicle under %d cm³", below)}}
+		}
+		r := round2(total.Mul(pct(red)))
+		lines = append(lines, Line{"Reducere persoană cu handicap " + v.Disability + " " + red.String() + "%", "Codul fiscal art. 469, OUG 9/2026", bani(r.Neg())})
+		total = total.Sub(r)
+	}
+	annual, lines := finish(lines, total)
+	return annual, lines, nil
+}
+
+// engineTax is art. 470 alin. (2)-(3): ceil(cm³ / 200) groups × the rate of the
+// vehicle's row and Euro column, the hybrid column for hybrids, half for a side-car.
+func engineTax(l *lookup, v Vehicle, lines []Line) (decimal.Decimal, []Line, error) {
+	row, err := vehicleRow(l, v)
+	if err != nil {
+		return decimal.Decimal{}, nil, err
+	}
+	col, colName := "euro0_3", "non-Euro, Euro 0-3"
+	switch {
+	case v.Propulsion == "hybrid":
+		col, colName = "hybrid", "hybrid"
+	case v.EmissionClass == "euro4" || v.EmissionClass == "euro5" || v.EmissionClass == "euro6":
+		col, colName = v.EmissionClass, "Euro "+v.EmissionClass[4:]
+	}
+	key := engineKeys[[2]any{row, col}]
+	rate, err := l.indexed(key, "")
+	if err != nil {
+		err.(*MissingParamError).What = fmt.Sprintf("%s (art. 470 (2) row %d), %s", rowNames[row], row, colName)
+		return decimal.Decimal{}, nil, err
+	}
+	groupCC, err := l.int("vehicle.engine.group_cc", "the engine capacity group")
+	if err != nil {
+		return decimal.Decimal{}, nil, err
+	}
+	groups := (v.EngineCC + groupCC - 1) / groupCC // HG 1/2016 pct. 114: a fraction is a full group
+	base := round2(decimal.NewFromInt(int64(groups)).Mul(rate))
+	lines = append(lines, Line{fmt.Sprintf("%d cm³: %d × %d cm³ × %s lei (rândul %d, %s)", v.EngineCC, groups, groupCC, rate.String(), row, colName),
+		art470, bani(base)})
+	if v.Propulsion == "hybrid" {
+		maxCO2, err := l.int("vehicle.hybrid.low_co2.max_g_km", "the CO2 limit of low-emission hybrids")
+		if err != nil {
+			return decimal.Decimal{}, nil, err
+		}
+		if *v.CO2GKm <= maxCO2 {
+			red, err := l.dec("vehicle.hybrid.low_co2.reduction_pct", "the council reduction for low-emission hybrids")
+			if err != nil {
+				return decimal.Decimal{}, nil, err
+			}
+			if !red.IsZero() {
+				r := round2(base.Mul(pct(red)))
+				lines = append(lines, Line{fmt.Sprintf("Reducere hibrid ≤ %d g CO₂/km %s%%", maxCO2, red.String()), art470, bani(r.Neg())})
+				base = base.Sub(r)
+			}
+		}
+	}
+	if v.Sidecar {
+		share, err := l.dec("vehicle.sidecar.share_pct", "side-cars")
+		if err != nil {
+			return decimal.Decimal{}, nil, err
+		}
+		s := round2(base.Mul(pct(share)))
+		lines = append(lines, Line{"Ataș: " + share.String() + "% din impozitul motocicletei", "Codul fiscal art. 470 alin. (3)", bani(s.Sub(base))})
+		base = s
+	}
+	return base, lines, nil
+}
+
+// vehicleRow places a vehicle in a row of the table of art. 470 alin. (2).
+func vehicleRow(l *lookup, v Vehicle) (int, error) {
+	switch v.Category {
+	case "motorcycle":
+		limit, err := l.int("vehicle.engine.motorcycle.row1.max_cc", "the motorcycle capacity band")
+		if err != nil {
+			return 0, err
+		}
+		if v.EngineCC <= limit {
+			return 1, nil
+		}
+		return 2, nil
+	case "car":
+		for _, row := range []int{1, 3, 4, 5} {
+			limit, err := l.int(carRowKeys[row], "the car capacity bands")
+			if err != nil {
+				return 0, err
+			}
+			if v.EngineCC <= limit {
+				return row, nil
+			}
+		}
+		return 6, nil
+	case "bus":
+		return 7, nil
+	case "light_goods":
+		return 8, nil
+	default: // tractor
+		return 9, nil
+	}
+}
+
+// truckTax is art. 470 alin. (5): a yearly amount by axles, mass band and
+// suspension, not indexed (art. 491).
+func truckTax(l *lookup, v Vehicle) (decimal.Decimal, error) {
+	susp := ".other"
+	if v.AirSuspension {
+		susp = ".air"
+	}
+	return banded(l, "vehicle.truck.axles"+strconv.Itoa(v.Axles)+".", v.MaxMassKg, susp,
+		fmt.Sprintf("trucks >= 12 t, %d axles, %d kg", v.Axles, v.MaxMassKg), false)
+}
+
+// banded finds, among the keys prefix+"mass<lo>-<hi>"+suffix, the band with
+// lo <= mass < hi (an empty hi is open) in force for the year.
+// Indexed tables (trailers, art. 491) only count entries of the tax year itself.
+func banded(l *lookup, prefix string, mass int, suffix, what string, indexed bool) (decimal.Decimal, error) {
+	for _, k := range l.set.Keys(prefix) {
+		rest, ok := strings.CutPrefix(k, prefix+"mass")
+		if !ok || !strings.HasSuffix(rest, suffix) {
+			continue
+		}
+		loS, hiS, ok := strings.Cut(strings.TrimSuffix(rest, suffix), "-")
+		lo, err1 := strconv.Atoi(loS)
+		hi, err2 := strconv.Atoi(hiS)
+		if !ok || err1 != nil || (hiS != "" && err2 != nil) || mass < lo || (hiS != "" && mass >= hi) {
+			continue
+		}
+		get := l.dec
+		if indexed {
+			get = l.indexed
+		}
+		if v, err := get(k, what); err == nil {
+			return v, nil
+		}
+	}
+	return decimal.Decimal{}, l.missing(prefix+"*", what)
+}
