@@ -29,6 +29,7 @@ type DB struct {
 	dialect string // "sqlite" or "postgres"
 	clock   fiscal.Clock
 	dsn     string
+	engines engineCache
 }
 
 // Open connects to dsn: "sqlite:PATH" (the folder is created) or a
