@@ -25,6 +25,7 @@ type Deps struct {
 	Municipalities fiscal.MunicipalityService
 	Users          fiscal.UserService
 	Taxpayers      fiscal.TaxpayerService
+	Vehicles       fiscal.VehicleService
 	Audit          fiscal.AuditService
 	Idempotency    fiscal.IdempotencyStore
 	// Ready reports whether the database answers.
