@@ -135,6 +135,9 @@ type Tx struct {
 	db    *DB
 	Now   time.Time
 	Actor *fiscal.Actor
+	// conn is the connection of a transaction opened by inConnTx (bulk
+	// writes); nil otherwise.
+	conn *sql.Conn
 }
 
 // InTx runs fn in a transaction and commits when it returns nil. The actor
