@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -81,6 +82,9 @@ func cmdSeed(ctx context.Context, cfg config, args []string, stdout io.Writer) e
 	if err != nil {
 		return describe(err)
 	}
+	if err := db.Analyze(ctx); err != nil {
+		return err
+	}
 	el := time.Since(start)
 	fmt.Fprintf(stdout, "seeded %s: %d taxpayers, %d vehicles, %d buildings in %.1f s (%.0f vehicles/s; seed %d)\n",
 		m.Slug, c.Taxpayers, c.Vehicles, c.Buildings, el.Seconds(), float64(c.Vehicles)/el.Seconds(), *seed)
@@ -96,6 +100,7 @@ func cmdAssess(ctx context.Context, cfg config, args []string, stdout, stderr io
 	phases := fs.String("phases", "vehicle,building", "object kinds to assess, in order")
 	muni := fs.String("municipality", cfg.Municipality, "the municipality's slug")
 	progress := fs.String("progress", "auto", "auto (a bar on a terminal, log lines otherwise), bar, log or none")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := parse(fs, args, stdout, `fiscald assess --year Y: assess every taxed object of the year (owner on 31 December of Y-1,
 vehicles bought and sold within Y) with that year's parameters, creating assessments and instalment
 debts in short batches. Idempotent (a second run adds nothing) and resumable (killed, rerun it: it
@@ -138,6 +143,17 @@ continues after the last committed batch). The server may keep running meanwhile
 					slog.Int64("assessments", p.Written), slog.Int64("debts", p.Debts), slog.String("eta", eta.Round(time.Second).String()))
 			}
 		}
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	rep, err := assess.Run(ctx, db, opts)
 	if mode == "bar" {

@@ -235,7 +235,7 @@ func (db *DB) WriteAnnualBatch(ctx context.Context, municipalityID int64, b *fis
 // principal debts by tax type and budget code.
 func (db *DB) AnnualSummary(ctx context.Context, municipalityID int64, year int) ([]fiscal.AnnualSummaryRow, error) {
 	var rows []fiscal.AnnualSummaryRow
-	err := db.db.SelectContext(ctx, &rows, db.db.Rebind(`SELECT a.tax_type, a.budget_code, COUNT(*) AS assessments, SUM(a.annual_bani) AS annual_bani,
+	err := db.db.SelectContext(ctx, &rows, db.db.Rebind(`SELECT a.tax_type, a.budget_code, COUNT(*) AS assessments, CAST(SUM(a.annual_bani) AS BIGINT) AS annual_bani,
 		0 AS debts, 0 AS debt_bani FROM assessments a WHERE a.municipality_id = ? AND a.year = ? GROUP BY a.tax_type, a.budget_code ORDER BY a.tax_type, a.budget_code`),
 		municipalityID, year)
 	if err != nil {
@@ -247,7 +247,7 @@ func (db *DB) AnnualSummary(ctx context.Context, municipalityID int64, year int)
 		N          int64      `db:"n"`
 		Sum        money.Bani `db:"total"`
 	}
-	err = db.db.SelectContext(ctx, &debts, db.db.Rebind(`SELECT tax_type, budget_code, COUNT(*) AS n, SUM(amount_bani) AS total FROM debts
+	err = db.db.SelectContext(ctx, &debts, db.db.Rebind(`SELECT tax_type, budget_code, COUNT(*) AS n, CAST(SUM(amount_bani) AS BIGINT) AS total FROM debts
 		WHERE municipality_id = ? AND year = ? AND kind = 'principal' AND cancelled_at IS NULL GROUP BY tax_type, budget_code`), municipalityID, year)
 	if err != nil {
 		return nil, translate(err, "debts")

@@ -149,3 +149,15 @@ func (db *DB) BulkLoad(ctx context.Context, municipalityID int64, action string,
 	}
 	return c, err
 }
+
+// Analyze refreshes the planner's statistics (and, on PostgreSQL, the
+// visibility map) after a bulk load, so the annual run's range queries use
+// their indexes instead of scanning a table the planner believes empty.
+func (db *DB) Analyze(ctx context.Context) error {
+	q := `ANALYZE`
+	if db.dialect == "postgres" {
+		q = `VACUUM (ANALYZE) taxpayers, vehicles, buildings`
+	}
+	_, err := db.db.ExecContext(ctx, q)
+	return translate(err, "analyze")
+}
