@@ -220,3 +220,37 @@ func isTerminal(f *os.File) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
+
+// cmdBench runs measurements that are not Go benchmarks:
+// `fiscald bench raw-writes --year Y` (the raw write ceiling of assess).
+func cmdBench(ctx context.Context, cfg config, args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "raw-writes" {
+		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
+			fmt.Fprintln(stdout, "fiscald bench raw-writes --year Y: after `fiscald assess --year Y`, write the same assessment and debt rows again\ninto empty copies of the tables by the fastest path (one transaction; multi-row INSERT on SQLite, COPY on PostgreSQL)\nand print the rows per second: the ceiling the annual run is measured against.")
+			return errHelp
+		}
+		return fmt.Errorf("usage: fiscald bench raw-writes --year Y")
+	}
+	fs := flag.NewFlagSet("bench raw-writes", flag.ContinueOnError)
+	year := fs.Int("year", 0, "the tax year assessed (required)")
+	muni := fs.String("municipality", cfg.Municipality, "the municipality's slug")
+	if err := parse(fs, args[1:], stdout, "fiscald bench raw-writes --year Y: the raw write ceiling of the annual run"); err != nil {
+		return err
+	}
+	db, err := openDB(ctx, cfg, false, stdout)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	m, err := db.MunicipalityBySlug(ctx, *muni)
+	if err != nil {
+		return err
+	}
+	r, err := db.MeasureRawLimit(ctx, m.ID, *year)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "raw write limit (%s): %d assessments + %d debts in %.2f s = %.0f rows/s\n",
+		db.Dialect(), r.Assessments, r.Debts, r.Write.Seconds(), r.RowsPerSecond())
+	return nil
+}

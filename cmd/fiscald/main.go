@@ -102,6 +102,7 @@ Usage:
   fiscald audit verify                    verify the audit log's hash chain
   fiscald seed --synthetic N [--seed S]   generate a synthetic city (benchmarks, demos)
   fiscald assess --year Y                 the annual assessment (idempotent, resumable)
+  fiscald bench raw-writes --year Y       the raw write ceiling of assess (benchmarks)
 
 Every command takes --help. Configuration (environment):
   FISCAL_ADDR          listen address (default 127.0.0.1:8080; port 0 picks one)
@@ -140,6 +141,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdSeed(ctx, cfg, args[1:], stdout)
 	case "assess":
 		err = cmdAssess(ctx, cfg, args[1:], stdout, stderr)
+	case "bench":
+		err = cmdBench(ctx, cfg, args[1:], stdout)
 	default:
 		fmt.Fprintf(stderr, "fiscald: unknown command %q\n\n%s", args[0], usage)
 		return 2
