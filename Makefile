@@ -8,7 +8,7 @@ GOBIN := $(shell $(GO) env GOPATH)/bin
 # check the PDFs), libnss3-tools (certutil trusts the demo CA).
 APT_PACKAGES := poppler-utils libnss3-tools
 
-.PHONY: run build test test-sqlite lint depcheck deps deps-system deps-go bench clean
+.PHONY: run build test test-sqlite lint depcheck deps deps-system deps-go deps-bench bench bench-assess clean
 
 ## run: build and start the server on the embedded SQLite database with the demo municipality
 run: build
@@ -53,6 +53,16 @@ depcheck:
 ## bench: the Go benchmarks (results go in BENCHMARKS.md)
 bench: deps
 	PATH="$(GOBIN):$$PATH" $(GO) test -run=NONE -bench=. -benchmem ./...
+
+## bench-assess: seed a million vehicles, time `fiscald assess` (peak RSS with /usr/bin/time -v)
+## and the raw write ceiling, on SQLite and (FISCAL_TEST_POSTGRES) PostgreSQL; N=... to resize
+bench-assess: deps-bench
+	scripts/bench-assess.sh $(or $(N),1000000)
+
+# /usr/bin/time (Debian package time) measures peak memory.
+deps-bench:
+	@test -x /usr/bin/time || { SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq time >/dev/null; }
 
 clean:
 	rm -rf bin

@@ -167,7 +167,7 @@ continues after the last committed batch). The server may keep running meanwhile
 }
 
 func printReport(w io.Writer, slug string, r *assess.Report) {
-	fmt.Fprintf(w, "assessment of %s for %d: %d assessments and %d debts written in %.1f s; %d already assessed; %d objects not taxed this year\n",
+	fmt.Fprintf(w, "assessment of %s for %d: %d assessments and %d debts written in %.2f s; %d already assessed; %d objects not taxed this year\n",
 		slug, r.Year, r.Assessments, r.Debts, r.Elapsed.Seconds(), r.Skipped, r.NotTaxed)
 	fmt.Fprintf(w, "\n%-10s %-12s %12s %18s %10s %18s\n", "tax", "budget code", "assessments", "annual (lei)", "debts", "principal (lei)")
 	var n, d int64
