@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"time"
 
 	"fiscald/fiscal"
+	"fiscald/internal/portal"
 	"fiscald/internal/store"
 	"fiscald/internal/web"
 )
@@ -79,7 +81,10 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 			return err
 		}
 	}
-	srv := web.New(web.Config{DefaultMunicipality: cfg.Municipality, Logger: log}, web.Deps{
+	site := portal.New(portal.Config{SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), Logger: log}, portal.Deps{
+		Users: db, Taxpayers: db, Vehicles: db, Tax: db, Clock: db.Clock(),
+	})
+	srv := web.New(web.Config{DefaultMunicipality: cfg.Municipality, Logger: log, Mount: site.Mount}, web.Deps{
 		Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Audit: db, Idempotency: db, Ready: db.Ping, Clock: db.Clock(),
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)

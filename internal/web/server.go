@@ -42,6 +42,9 @@ type Config struct {
 	// BodyLimit is the largest request body (uploads included).
 	BodyLimit int
 	Logger    *slog.Logger
+	// Mount, when set, adds routes of another transport (the HTML portal)
+	// to the app after the API's routes and before the final 404 handler.
+	Mount func(app *fiber.App, s *Server)
 }
 
 // Server is the HTTP server.
@@ -86,6 +89,9 @@ func New(cfg Config, deps Deps) *Server {
 	s.routes = s.allRoutes()
 	for _, r := range s.routes {
 		s.mount(r)
+	}
+	if cfg.Mount != nil {
+		cfg.Mount(s.app, s)
 	}
 	s.app.Use(func(c *fiber.Ctx) error {
 		return fiscal.Errorf(fiscal.ENOTFOUND, "no such endpoint: %s %s", c.Method(), c.Path())
