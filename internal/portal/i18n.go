@@ -173,8 +173,8 @@ var messages = map[string]map[string]string{
 
 		"err.required":     "Completați acest câmp.",
 		"err.email":        "Introduceți o adresă de e-mail validă, de forma nume@exemplu.ro.",
-		"err.min_chars":    "Introduceți cel puțin %s caractere.",
-		"err.max_chars":    "Introduceți cel mult %s caractere.",
+		"err.min_chars":    "Introduceți cel puțin %s.",
+		"err.max_chars":    "Introduceți cel mult %s.",
 		"err.chars":        "Conține caractere nepermise (de exemplu spații).",
 		"err.number":       "Introduceți un număr.",
 		"err.between":      "Introduceți o valoare între %s și %s.",
@@ -351,8 +351,8 @@ var messages = map[string]map[string]string{
 
 		"err.required":     "Fill in this field.",
 		"err.email":        "Enter a valid e-mail address, like name@example.ro.",
-		"err.min_chars":    "Enter at least %s characters.",
-		"err.max_chars":    "Enter at most %s characters.",
+		"err.min_chars":    "Enter at least %s.",
+		"err.max_chars":    "Enter at most %s.",
 		"err.chars":        "Contains characters that are not allowed (spaces, for example).",
 		"err.number":       "Enter a number.",
 		"err.between":      "Enter a value between %s and %s.",
@@ -484,10 +484,26 @@ func fieldMessage(lang string, fe fiscal.FieldError) string {
 			for i, a := range m[1:] {
 				args[i] = a
 			}
+			if r.key == "err.min_chars" || r.key == "err.max_chars" {
+				args[0] = characters(lang, m[1])
+			}
 			return translate(lang, r.key, args...)
 		}
 	}
 	return msg
+}
+
+// characters writes "10 caractere", "64 de caractere" (Romanian puts "de"
+// before numbers from 20 whose last two digits are not 01-19) or
+// "10 characters".
+func characters(lang, n string) string {
+	if lang != RO {
+		return n + " characters"
+	}
+	if v, err := strconv.Atoi(n); err == nil && v >= 20 && (v%100 == 0 || v%100 >= 20) {
+		return n + " de caractere"
+	}
+	return n + " caractere"
 }
 
 // atoiOr parses a form integer; "" gives def, anything else unparsable -1

@@ -187,3 +187,19 @@ func formErrors(lang string, err error) (map[string]string, bool) {
 	}
 	return out, true
 }
+
+// withFields adds field errors to an EINVALID error, skipping fields it
+// names already.
+func withFields(err error, more []fiscal.FieldError) error {
+	var de *fiscal.Error
+	if len(more) == 0 || !errors.As(err, &de) || de.Code != fiscal.EINVALID {
+		return err
+	}
+	fields := slices.Clone(de.Fields)
+	for _, f := range more {
+		if !slices.ContainsFunc(fields, func(g fiscal.FieldError) bool { return g.Field == f.Field }) {
+			fields = append(fields, f)
+		}
+	}
+	return fiscal.Invalid(fields...)
+}

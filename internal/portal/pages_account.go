@@ -134,6 +134,11 @@ func (p *Portal) register(c *fiber.Ctx, v *view) error {
 		return err
 	}
 	err := web.Validate(&r)
+	if err != nil {
+		// The API stops at the struct tags; a form shows every error at
+		// once, so the identity checks (CNP/CUI check digits) run too.
+		err = withFields(err, r.Validate())
+	}
 	if err == nil {
 		_, _, err = p.deps.Users.Register(c.UserContext(), v.Muni.ID, &r)
 	}

@@ -46,12 +46,14 @@ func (p *Portal) clearCookie(c *fiber.Ctx, name string) {
 		Expires: time.Unix(1, 0), MaxAge: -1})
 }
 
-// startSession sets the session cookie after a successful sign-in. Lax, not
+// startSession sets the session cookie after a successful sign-in. It has
+// no Expires: it ends with the browser, and the server ends it at the
+// session's expiry (s.ExpiresAt) anyway. Lax, not
 // Strict: a link to the portal from an e-mail must open signed in; the
 // state-changing requests are POSTs, which Lax does not send cross-site and
 // which the CSRF token guards anyway.
 func (p *Portal) startSession(c *fiber.Ctx, s *fiscal.Session) {
-	p.setCookie(c, sessionCookie, s.Token, s.ExpiresAt, fiber.CookieSameSiteLaxMode)
+	p.setCookie(c, sessionCookie, s.Token, time.Time{}, fiber.CookieSameSiteLaxMode)
 }
 
 // sessionActor resolves the session cookie into the actor; an unknown,
