@@ -8,7 +8,7 @@ GOBIN := $(shell $(GO) env GOPATH)/bin
 # check the PDFs), libnss3-tools (certutil trusts the demo CA).
 APT_PACKAGES := poppler-utils libnss3-tools
 
-.PHONY: run build test test-sqlite lint depcheck deps deps-system deps-go bench clean
+.PHONY: run build test test-sqlite lint depcheck deps deps-system deps-go deps-js bench clean
 
 ## run: build and start the server on the embedded SQLite database with the demo municipality
 run: build
@@ -17,13 +17,15 @@ run: build
 build:
 	$(GO) build -o $(BIN) ./cmd/fiscald
 
-## deps: everything the tests need besides Go modules (Debian packages, stripe-mock)
-deps: deps-system deps-go
+## deps: everything the tests need besides Go modules (Debian packages, stripe-mock, axe-core)
+deps: deps-system deps-go deps-js
 
 deps-system:
 	@missing=""; \
 	command -v pdftotext >/dev/null && command -v pdfsig >/dev/null && command -v pdfimages >/dev/null || missing="$$missing poppler-utils"; \
 	command -v certutil >/dev/null || missing="$$missing libnss3-tools"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
@@ -33,6 +35,10 @@ deps-system:
 deps-go:
 	@test -x $(GOBIN)/stripe-mock || { echo "installing stripe-mock $(STRIPE_MOCK_VERSION)"; $(GO) install github.com/stripe/stripe-mock@$(STRIPE_MOCK_VERSION); }
 	@$(GO) mod download
+
+# axe-core for the browser tests, pinned by tools/package-lock.json.
+deps-js:
+	@test -f tools/node_modules/axe-core/axe.min.js || { echo "installing axe-core (npm ci in tools/)"; cd tools && npm ci --no-audit --no-fund --silent; }
 
 ## test: every test, on SQLite always and on PostgreSQL when FISCAL_TEST_POSTGRES is set
 test: deps

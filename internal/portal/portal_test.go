@@ -255,3 +255,42 @@ func TestNotFoundAndStatic(t *testing.T) {
 		}
 	})
 }
+
+// TestPageWeight: no page weighs over 200 KB with its stylesheet and
+// scripts (images aside), signed out and signed in.
+func TestPageWeight(t *testing.T) {
+	const limit = 200 << 10
+	forEachEngine(t, func(t *testing.T, s *site) {
+		anon, tp, staff := s.client(), s.client(), s.client()
+		tp.register("ana", "2850615350041", "Ana Popescu")
+		staff.login("admin", staffPassword("admin"))
+		assetRe := regexp.MustCompile(`(?:href|src)="(/static/[^"]+)"`)
+		pages := []struct {
+			c    *client
+			path string
+		}{
+			{anon, "/"}, {anon, "/?lang=en"}, {anon, "/login"}, {anon, "/register"}, {anon, "/calculator"},
+			{anon, "/calculator?object.kind=vehicle&year=2026&object.category=car&object.propulsion=combustion&object.engine_cc=1598&object.emission_class=euro6"},
+			{anon, "/calculator?object.kind=building&year=2026&object.use=residential&object.construction_type=A&object.utilities=true&object.usable_area_m2=55&object.zone=A"},
+			{anon, "/nowhere"}, {tp, "/account"}, {tp, "/account?lang=en"}, {staff, "/staff"},
+		}
+		for _, pg := range pages {
+			p := pg.c.get(pg.path)
+			if p.Status >= 500 || p.Status == 303 {
+				t.Fatalf("%s: %d", pg.path, p.Status)
+			}
+			total := len(p.Body)
+			for _, m := range assetRe.FindAllStringSubmatch(p.Body, -1) {
+				a := pg.c.get(m[1])
+				if a.Status != 200 {
+					t.Fatalf("%s: asset %s: %d", pg.path, m[1], a.Status)
+				}
+				total += len(a.Body)
+			}
+			t.Logf("%-40.40s %6d bytes", pg.path, total)
+			if total > limit {
+				t.Errorf("%s weighs %d bytes with its assets (limit %d)", pg.path, total, limit)
+			}
+		}
+	})
+}
