@@ -266,3 +266,18 @@ func init() {
 		testLog = os.Stderr
 	}
 }
+
+func TestSecurityHeaders(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		e := newEnv(t, db, clock)
+		r := e.do("GET", "/healthz", "", nil)
+		for _, h := range []string{"Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy", "X-Request-Id"} {
+			if r.Header[h] == "" {
+				t.Errorf("missing %s", h)
+			}
+		}
+		if !strings.Contains(r.Header["Content-Security-Policy"], "frame-ancestors 'none'") {
+			t.Errorf("CSP %q", r.Header["Content-Security-Policy"])
+		}
+	})
+}
