@@ -19,14 +19,14 @@ import (
 
 // env is a server on a real database with a municipality and staff.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *web.Server
 	db     *store.DB
 	muni   *fiscal.Municipality
 	tokens map[string]string
 }
 
-func newEnv(t *testing.T, db *store.DB, clock fiscal.Clock) *env {
+func newEnv(t testing.TB, db *store.DB, clock fiscal.Clock) *env {
 	t.Helper()
 	m := storetest.Municipality(t, db, "timisoara")
 	srv := web.New(web.Config{DefaultMunicipality: "timisoara", Logger: slog.New(slog.NewTextHandler(testLog, nil))},
