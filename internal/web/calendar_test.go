@@ -161,9 +161,9 @@ func TestAdminParameters(t *testing.T) {
 		}
 		// Invalid entries: 422 naming the field.
 		for field, body := range map[string]map[string]any{
-			"key":            {"key": "vehicle.engine.row10.euro6", "effective_from": "2026-01-01", "value": "1", "legal_basis": "x"},
-			"value":          {"key": "vehicle.engine.row8.euro6", "effective_from": "2026-01-01", "value": "1e3", "legal_basis": "x"},
-			"legal_basis":    {"key": "vehicle.engine.row8.euro6", "effective_from": "2026-01-01", "value": "1"},
+			"key":         {"key": "vehicle.engine.row10.euro6", "effective_from": "2026-01-01", "value": "1", "legal_basis": "x"},
+			"value":       {"key": "vehicle.engine.row8.euro6", "effective_from": "2026-01-01", "value": "1e3", "legal_basis": "x"},
+			"legal_basis": {"key": "vehicle.engine.row8.euro6", "effective_from": "2026-01-01", "value": "1"},
 		} {
 			r := e.do("POST", "/api/v1/admin/parameters", admin, body)
 			if f := fieldNames(r); r.Status != 422 || !slices.Contains(f, field) {
