@@ -12,15 +12,15 @@ import (
 // resolved is one parameter as it stands on 1 January of a tax year.
 type resolved struct {
 	dec  decimal.Decimal
-	str  string     // the value as entered (decimal or text)
-	ds   string     // dec.String()
-	coef int64      // dec's coefficient when small is set
-	exp  int32      // dec's exponent
+	str  string // the value as entered (decimal or text)
+	ds   string // dec.String()
+	coef int64  // dec's coefficient when small is set
+	exp  int32  // dec's exponent
 	// small: the coefficient fits comfortably in int64, so mulRound can use
 	// integer arithmetic.
 	small bool
-	from civil.Date // effective date of the entry
-	text bool
+	from  civil.Date // effective date of the entry
+	text  bool
 }
 
 // yearData is a municipality's parameters resolved once for a tax year: the
