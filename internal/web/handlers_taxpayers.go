@@ -13,6 +13,10 @@ type taxpayerList struct {
 	Total int                `json:"total"`
 }
 
+type vehicleList struct {
+	Items []*fiscal.Vehicle `json:"items"`
+}
+
 func (s *Server) taxpayerRoutes() []route {
 	return []route{
 		{Method: "POST", Path: "/api/v1/taxpayers", Summary: "Enter a taxpayer in the registry", Tag: "taxpayers",
@@ -21,6 +25,8 @@ func (s *Server) taxpayerRoutes() []route {
 			Access: Roles(staff...), Response: taxpayerList{}, Handler: s.findTaxpayers},
 		{Method: "GET", Path: "/api/v1/taxpayers/:id", Summary: "A taxpayer (staff, or the taxpayer themself)", Tag: "taxpayers",
 			Access: AnyUser, Response: fiscal.Taxpayer{}, Handler: s.getTaxpayer},
+		{Method: "GET", Path: "/api/v1/taxpayers/:id/vehicles", Summary: "A taxpayer's vehicles in the fiscal record", Tag: "taxpayers",
+			Access: AnyUser, Response: vehicleList{}, Handler: s.taxpayerVehicles},
 	}
 }
 
@@ -71,4 +77,19 @@ func (s *Server) getTaxpayer(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(tp)
+}
+
+func (s *Server) taxpayerVehicles(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	list, err := s.deps.Vehicles.TaxpayerVehicles(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []*fiscal.Vehicle{}
+	}
+	return c.JSON(vehicleList{Items: list})
 }

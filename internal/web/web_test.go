@@ -30,7 +30,7 @@ func newEnv(t *testing.T, db *store.DB, clock fiscal.Clock) *env {
 	t.Helper()
 	m := storetest.Municipality(t, db, "timisoara")
 	srv := web.New(web.Config{DefaultMunicipality: "timisoara", Logger: slog.New(slog.NewTextHandler(testLog, nil))},
-		web.Deps{Municipalities: db, Users: db, Taxpayers: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Clock: clock})
+		web.Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Clock: clock})
 	e := &env{t: t, srv: srv, db: db, muni: m, tokens: map[string]string{}}
 	for _, r := range []fiscal.Role{fiscal.RoleOfficer, fiscal.RoleSigner, fiscal.RoleAccountant, fiscal.RoleAdmin} {
 		if _, err := db.CreateStaff(context.Background(), m.ID, string(r)+"1", "password-"+string(r), r, string(r)); err != nil {
@@ -265,4 +265,19 @@ func init() {
 	if os.Getenv("FISCAL_TEST_LOG") != "" {
 		testLog = os.Stderr
 	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		e := newEnv(t, db, clock)
+		r := e.do("GET", "/healthz", "", nil)
+		for _, h := range []string{"Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy", "X-Request-Id"} {
+			if r.Header[h] == "" {
+				t.Errorf("missing %s", h)
+			}
+		}
+		if !strings.Contains(r.Header["Content-Security-Policy"], "frame-ancestors 'none'") {
+			t.Errorf("CSP %q", r.Header["Content-Security-Policy"])
+		}
+	})
 }
