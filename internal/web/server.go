@@ -28,6 +28,7 @@ type Deps struct {
 	Vehicles       fiscal.VehicleService
 	Audit          fiscal.AuditService
 	Idempotency    fiscal.IdempotencyStore
+	Tax            fiscal.TaxRules
 	// Ready reports whether the database answers.
 	Ready func(ctx context.Context) error
 	Clock fiscal.Clock
@@ -41,7 +42,10 @@ type Config struct {
 	RequestTimeout time.Duration
 	// BodyLimit is the largest request body (uploads included).
 	BodyLimit int
-	Logger    *slog.Logger
+	// PublicRateLimit is how many requests per minute one address may make
+	// to the public tax quote and deadline endpoints (default 600).
+	PublicRateLimit int
+	Logger          *slog.Logger
 }
 
 // Server is the HTTP server.
@@ -65,6 +69,9 @@ func New(cfg Config, deps Deps) *Server {
 	}
 	if cfg.BodyLimit == 0 {
 		cfg.BodyLimit = 11 << 20 // a 10 MiB upload and its multipart envelope
+	}
+	if cfg.PublicRateLimit == 0 {
+		cfg.PublicRateLimit = 600
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
