@@ -281,3 +281,13 @@ func TestSecurityHeaders(t *testing.T) {
 		}
 	})
 }
+
+func TestBadValueTypesName422Field(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		e := newEnv(t, db, clock)
+		r := e.do("POST", "/api/v1/tax/quote", "", `{"municipality":"timisoara","year":2026,"paid_on":"2026-02-30","object":{"kind":"vehicle","category":"car","engine_cc":1598,"emission_class":"euro6","propulsion":"combustion"}}`)
+		if r.Status != 422 || strings.Join(fieldNames(r), ",") != "paid_on" {
+			t.Fatalf("impossible date: %d %s", r.Status, r.Raw)
+		}
+	})
+}
