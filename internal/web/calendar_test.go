@@ -170,8 +170,8 @@ func TestAdminParameters(t *testing.T) {
 				t.Errorf("%s: %d %s", field, r.Status, r.Raw)
 			}
 		}
-		// A date that does not parse is refused by the JSON decoder (400, naming the value).
-		if r = e.do("POST", "/api/v1/admin/parameters", admin, map[string]any{"key": "vehicle.engine.row8.euro6", "effective_from": "2026-13-01", "value": "1", "legal_basis": "x"}); r.Status != 400 {
+		// A date that does not exist is 422 naming the field.
+		if r = e.do("POST", "/api/v1/admin/parameters", admin, map[string]any{"key": "vehicle.engine.row8.euro6", "effective_from": "2026-13-01", "value": "1", "legal_basis": "x"}); r.Status != 422 || !slices.Contains(fieldNames(r), "effective_from") {
 			t.Errorf("bad date: %d %s", r.Status, r.Raw)
 		}
 		if r = e.do("GET", "/api/v1/admin/parameters?year=abc", admin, nil); r.Status != 422 {

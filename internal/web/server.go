@@ -26,6 +26,7 @@ type Deps struct {
 	Users          fiscal.UserService
 	Taxpayers      fiscal.TaxpayerService
 	Vehicles       fiscal.VehicleService
+	Privacy        fiscal.PrivacyService
 	Audit          fiscal.AuditService
 	Idempotency    fiscal.IdempotencyStore
 	Tax            fiscal.TaxRules
