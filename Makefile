@@ -5,10 +5,11 @@ BIN := bin/fiscald
 STRIPE_MOCK_VERSION := v0.203.0
 GOBIN := $(shell $(GO) env GOPATH)/bin
 # Debian packages the tests use: poppler-utils (pdftotext, pdfsig, pdfimages
-# check the PDFs), libnss3-tools (certutil trusts the demo CA).
-APT_PACKAGES := poppler-utils libnss3-tools
+# check the PDFs), libnss3-tools (certutil trusts the demo CA), chromium (the
+# portal's browser tests), npm (installs axe-core into tools/ for them).
+APT_PACKAGES := poppler-utils libnss3-tools chromium npm
 
-.PHONY: run build test test-sqlite lint depcheck deps deps-system deps-go deps-js bench clean
+.PHONY: run build test test-sqlite lint depcheck deps deps-system deps-go deps-js bench bench-quote clean
 
 ## run: build and start the server on the embedded SQLite database with the demo municipality
 run: build
@@ -59,6 +60,10 @@ depcheck:
 ## bench: the Go benchmarks (results go in BENCHMARKS.md)
 bench: deps
 	PATH="$(GOBIN):$$PATH" $(GO) test -run=NONE -bench=. -benchmem ./...
+
+## bench-quote: requests/s of POST /api/v1/tax/quote against a bare fiber handler (wrk, loopback)
+bench-quote:
+	scripts/bench-quote.sh
 
 clean:
 	rm -rf bin

@@ -85,7 +85,7 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 		Users: db, Taxpayers: db, Vehicles: db, Tax: db, Clock: db.Clock(),
 	})
 	srv := web.New(web.Config{DefaultMunicipality: cfg.Municipality, Logger: log, Mount: site.Mount}, web.Deps{
-		Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Audit: db, Idempotency: db, Ready: db.Ping, Clock: db.Clock(),
+		Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Privacy: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Clock: db.Clock(),
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

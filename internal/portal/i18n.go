@@ -455,6 +455,7 @@ var fieldRules = []struct {
 	{regexp.MustCompile(`^must not be given here$`), "err.excluded"},
 	{regexp.MustCompile(`^must be one of`), "err.oneof"},
 	{regexp.MustCompile(`^no rate configured`), "err.missing_rate"},
+	{regexp.MustCompile(`^must be between (\S+) and (\S+)`), "err.between"},
 }
 
 var identityReasons = map[string]string{
@@ -484,8 +485,12 @@ func fieldMessage(lang string, fe fiscal.FieldError) string {
 			for i, a := range m[1:] {
 				args[i] = a
 			}
-			if r.key == "err.min_chars" || r.key == "err.max_chars" {
+			switch r.key {
+			case "err.min_chars", "err.max_chars":
 				args[0] = characters(lang, m[1])
+			case "err.missing_rate":
+				// Which rate is missing, as the engine says it.
+				return translate(lang, r.key) + " (" + msg + ")"
 			}
 			return translate(lang, r.key, args...)
 		}

@@ -1,9 +1,9 @@
 package portal
 
 import (
-	"errors"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/shopspring/decimal"
@@ -29,8 +29,6 @@ type calcData struct {
 	Years    []string
 	Result   *calc.Result
 	PayEarly money.Bani
-	// Problem is a message for the whole form (a rate not configured).
-	Problem string
 }
 
 func (p *Portal) calculator(c *fiber.Ctx, v *view) error {
@@ -49,6 +47,9 @@ func (p *Portal) calculator(c *fiber.Ctx, v *view) error {
 		v.Form["object.propulsion"] = "combustion"
 		return p.render(c, v, "calculator", d)
 	}
+	if err := p.api.Limit("portal-calc:"+c.IP(), 600, time.Minute); err != nil {
+		return err
+	}
 	in, fields := quoteInput(v.Muni.Slug, v.Form)
 	var err error
 	if len(fields) > 0 {
@@ -63,18 +64,13 @@ func (p *Portal) calculator(c *fiber.Ctx, v *view) error {
 		}
 		var r calc.Result
 		r, err = e.Quote(in)
-		err = fromCalc(err)
+		err = fiscal.FromCalc(err, e)
 		if err == nil {
 			d.Result = &r
 			d.PayEarly = r.AnnualTax - r.EarlyPaymentBonus
 		}
 	}
 	if err != nil {
-		var me *calc.MissingParamError
-		if errors.As(err, &me) {
-			d.Problem = v.T("err.missing_rate") + " (" + me.Error() + ")"
-			return p.render(c.Status(fiber.StatusUnprocessableEntity), v, "calculator", d)
-		}
 		fe, ok := formErrors(v.Lang, err)
 		if !ok {
 			return err
@@ -131,21 +127,4 @@ func quoteInput(muni string, f map[string]string) (calc.QuoteInput, []fiscal.Fie
 		}
 	}
 	return in, bad
-}
-
-// fromCalc turns the engine's input errors into field errors; a missing
-// rate and other errors pass through.
-func fromCalc(err error) error {
-	var ie calc.InputErrors
-	if errors.As(err, &ie) {
-		fields := make([]fiscal.FieldError, len(ie))
-		for i, f := range ie {
-			fields[i] = fiscal.FieldError{Field: f.Field, Message: f.Message}
-		}
-		return fiscal.Invalid(fields...)
-	}
-	if errors.Is(err, calc.ErrUnknownMunicipality) {
-		return fiscal.Errorf(fiscal.ENOTFOUND, "no tax parameters for this municipality")
-	}
-	return err
 }

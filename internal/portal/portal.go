@@ -16,24 +16,15 @@
 package portal
 
 import (
-	"context"
 	"crypto/rand"
 	"log/slog"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
-	"fiscald/calc"
 	"fiscald/fiscal"
 	"fiscald/internal/web"
 )
-
-// TaxEngines gives the tax engine in force for a municipality;
-// internal/store's DB implements it (and fiscal.TaxRules, when present,
-// includes it).
-type TaxEngines interface {
-	TaxEngine(ctx context.Context, municipalityID int64) (*calc.Engine, error)
-}
 
 // Deps are the services the portal calls. Nil services leave their pages
 // out of the navigation and answer 404.
@@ -41,7 +32,7 @@ type Deps struct {
 	Users     fiscal.UserService
 	Taxpayers fiscal.TaxpayerService
 	Vehicles  fiscal.VehicleService
-	Tax       TaxEngines
+	Tax       fiscal.TaxRules
 	Clock     fiscal.Clock
 }
 

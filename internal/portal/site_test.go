@@ -52,7 +52,7 @@ func startSite(t testing.TB, db *store.DB, clock *fiscal.TestClock) *site {
 	log := slog.New(slog.NewTextHandler(testLog, nil))
 	p := portal.New(portal.Config{Logger: log}, portal.Deps{Users: db, Taxpayers: db, Vehicles: db, Tax: db, Clock: clock})
 	srv := web.New(web.Config{DefaultMunicipality: "timisoara", Logger: log, Mount: p.Mount},
-		web.Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Audit: db, Idempotency: db, Ready: db.Ping, Clock: clock})
+		web.Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Privacy: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Clock: clock})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
