@@ -12,6 +12,8 @@ import (
 	"fiscald/fiscal"
 	"fiscald/internal/store"
 	"fiscald/internal/web"
+	"fiscald/payments"
+	"fiscald/payments/stripe"
 )
 
 var errHelp = errors.New("help shown")
@@ -79,8 +81,18 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 			return err
 		}
 	}
+	sc, err := stripe.New(stripe.Config{SecretKey: cfg.StripeKey, WebhookSecret: cfg.StripeHook, APIBase: cfg.StripeBase})
+	if err != nil {
+		return err
+	}
+	if !sc.Configured() {
+		fmt.Fprintln(stdout, "card payments are not configured (STRIPE_SECRET_KEY is not set): card requests answer 503; cash payments work")
+	} else if !sc.WebhookConfigured() {
+		fmt.Fprintln(stdout, "warning: STRIPE_WEBHOOK_SECRET is not set: Stripe webhooks answer 503 and card payments will stay pending")
+	}
 	srv := web.New(web.Config{DefaultMunicipality: cfg.Municipality, Logger: log}, web.Deps{
 		Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Audit: db, Idempotency: db, Ready: db.Ping, Clock: db.Clock(),
+		Payments: payments.NewService(db, sc, db.Clock()),
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

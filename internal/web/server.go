@@ -28,6 +28,8 @@ type Deps struct {
 	Vehicles       fiscal.VehicleService
 	Audit          fiscal.AuditService
 	Idempotency    fiscal.IdempotencyStore
+	// Payments is the taxpayer account and its payments; nil answers 503.
+	Payments fiscal.PaymentService
 	// Ready reports whether the database answers.
 	Ready func(ctx context.Context) error
 	Clock fiscal.Clock
