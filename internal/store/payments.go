@@ -103,10 +103,20 @@ func accruedFee(e *calc.Engine, slug string, p *ledgerDebt, children []*ledgerDe
 	return max(f, 0), nil
 }
 
-func municipalitySlug(ctx context.Context, q querier, muni int64) (string, error) {
+// municipalitySlug returns a municipality's slug, cached in the DB (a slug
+// never changes).
+func (db *DB) municipalitySlug(ctx context.Context, muni int64) (string, error) {
+	q := db.db
+	if s, ok := db.slugs.Load(muni); ok {
+		return s.(string), nil
+	}
 	var slug string
 	err := q.GetContext(ctx, &slug, q.Rebind(`SELECT slug FROM municipalities WHERE id = ?`), muni)
-	return slug, translate(err, "municipality")
+	if err != nil {
+		return "", translate(err, "municipality")
+	}
+	db.slugs.Store(muni, slug)
+	return slug, nil
 }
 
 func sumBani(ctx context.Context, q querier, query string, args ...any) (money.Bani, error) {
@@ -125,7 +135,7 @@ func (db *DB) Statement(ctx context.Context, taxpayerID int64, asOf civil.Date) 
 	if err != nil {
 		return nil, err
 	}
-	slug, err := municipalitySlug(ctx, db.db, tp.MunicipalityID)
+	slug, err := db.municipalitySlug(ctx, tp.MunicipalityID)
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +251,18 @@ func makePlan(ctx context.Context, tx *Tx, e *calc.Engine, slug string, muni, ta
 	}
 
 	// Bonus groups: a tax type's year whose first deadline is not past and
-	// which has had no bonus yet.
+	// which has had no bonus yet. Most of the year no deadline is ahead:
+	// skip the queries then.
+	ahead := false
+	for i := range debts {
+		if d := &debts[i]; d.Kind == fiscal.DebtPrincipal && d.AssessmentID != nil && !on.After(d.DueDate) {
+			ahead = true
+			break
+		}
+	}
+	if !ahead {
+		return p, nil
+	}
 	var bonusRows []struct {
 		AssessmentID int64      `db:"id"`
 		Bonus        money.Bani `db:"bonus_bani"`
@@ -332,17 +353,8 @@ func (p *plan) quote() money.Bani {
 // account (an UPDATE takes the row lock on PostgreSQL; SQLite's immediate
 // transaction holds the database's write lock already).
 func lockAccount(ctx context.Context, tx *Tx, muni, taxpayer int64) error {
-	res, err := tx.Exec(ctx, `UPDATE taxpayer_accounts SET version = version + 1 WHERE municipality_id = ? AND taxpayer_id = ?`, muni, taxpayer)
-	if err != nil {
-		return translate(err, "account")
-	}
-	if n, _ := res.RowsAffected(); n > 0 {
-		return nil
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO taxpayer_accounts (municipality_id, taxpayer_id, version) VALUES (?, ?, 1) ON CONFLICT DO NOTHING`, muni, taxpayer); err != nil {
-		return translate(err, "account")
-	}
-	_, err = tx.Exec(ctx, `UPDATE taxpayer_accounts SET version = version + 1 WHERE municipality_id = ? AND taxpayer_id = ?`, muni, taxpayer)
+	_, err := tx.Exec(ctx, `INSERT INTO taxpayer_accounts (municipality_id, taxpayer_id, version) VALUES (?, ?, 1)
+		ON CONFLICT (municipality_id, taxpayer_id) DO UPDATE SET version = taxpayer_accounts.version + 1`, muni, taxpayer)
 	return translate(err, "account")
 }
 
@@ -350,11 +362,9 @@ func lockAccount(ctx context.Context, tx *Tx, muni, taxpayer int64) error {
 // row is updated in the paying transaction, so a rollback returns the number
 // and concurrent cashiers queue on the row lock (no gaps, no repeats).
 func nextReceiptNumber(ctx context.Context, tx *Tx, muni int64, series string, year int) (int64, error) {
-	if _, err := tx.Exec(ctx, `INSERT INTO receipt_counters (municipality_id, series, year, next_number) VALUES (?, ?, ?, 1) ON CONFLICT DO NOTHING`, muni, series, year); err != nil {
-		return 0, translate(err, "receipt counter")
-	}
 	var n int64
-	err := tx.Get(ctx, &n, `UPDATE receipt_counters SET next_number = next_number + 1 WHERE municipality_id = ? AND series = ? AND year = ? RETURNING next_number - 1`, muni, series, year)
+	err := tx.Get(ctx, &n, `INSERT INTO receipt_counters (municipality_id, series, year, next_number) VALUES (?, ?, ?, 2)
+		ON CONFLICT (municipality_id, series, year) DO UPDATE SET next_number = receipt_counters.next_number + 1 RETURNING next_number - 1`, muni, series, year)
 	return n, translate(err, "receipt counter")
 }
 
@@ -440,23 +450,26 @@ func settle(ctx context.Context, tx *Tx, e *calc.Engine, slug string, p *payment
 		}
 		real[d.ID] = id
 	}
-	ins := func(source string, a payments.Allocation) error {
-		id := a.DebtID
-		if id < 0 {
-			id = real[id]
+	var (
+		values []string
+		args   []any
+	)
+	add := func(source string, allocs []payments.Allocation) {
+		for _, a := range allocs {
+			id := a.DebtID
+			if id < 0 {
+				id = real[id]
+			}
+			values = append(values, "(?, ?, ?, ?, ?, ?, ?, ?)")
+			args = append(args, p.MunicipalityID, p.TaxpayerID, p.ID, id, source, a.Amount, on, tx.Now)
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO allocations (municipality_id, taxpayer_id, payment_id, debt_id, source, amount_bani, effective_on, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			p.MunicipalityID, p.TaxpayerID, p.ID, id, source, a.Amount, on, tx.Now)
-		return translate(err, "allocation")
 	}
-	for _, a := range s.Allocations {
-		if err := ins("payment", a); err != nil {
-			return err
-		}
-	}
-	for _, a := range s.Bonus {
-		if err := ins("bonus", a); err != nil {
-			return err
+	add("payment", s.Allocations)
+	add("bonus", s.Bonus)
+	if len(values) > 0 {
+		if _, err := tx.Exec(ctx, `INSERT INTO allocations (municipality_id, taxpayer_id, payment_id, debt_id, source, amount_bani, effective_on, created_at) VALUES `+
+			strings.Join(values, ", "), args...); err != nil {
+			return translate(err, "allocation")
 		}
 	}
 	if s.Credit > 0 {
@@ -489,7 +502,7 @@ func (db *DB) engineFor(ctx context.Context, muni int64) (*calc.Engine, string, 
 	if err != nil {
 		return nil, "", err
 	}
-	slug, err := municipalitySlug(ctx, db.db, muni)
+	slug, err := db.municipalitySlug(ctx, muni)
 	return e, slug, err
 }
 

@@ -17,7 +17,7 @@ import (
 )
 
 // assessCar gives a taxpayer a 2026 car tax of 198 lei (99 + 99).
-func assessCar(t *testing.T, db *store.DB, muniID, taxpayerID int64, vin string) {
+func assessCar(t testing.TB, db *store.DB, muniID, taxpayerID int64, vin string) {
 	t.Helper()
 	ctx := fiscal.WithActor(context.Background(), &fiscal.Actor{System: true, Username: "test", MunicipalityID: muniID})
 	e, err := db.TaxEngine(ctx, muniID)

@@ -21,7 +21,7 @@ import (
 
 // env is a server on a real database with a municipality and staff.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *web.Server
 	db     *store.DB
 	muni   *fiscal.Municipality
@@ -38,7 +38,7 @@ const testWebhookSecret = "whsec_web_test"
 
 // newEnvStripe is newEnv with card payments on the stripe-mock at apiBase
 // (empty: no secret key, so card payments are not configured).
-func newEnvStripe(t *testing.T, db *store.DB, clock fiscal.Clock, apiBase string) *env {
+func newEnvStripe(t testing.TB, db *store.DB, clock fiscal.Clock, apiBase string) *env {
 	t.Helper()
 	m := storetest.Municipality(t, db, "timisoara")
 	cfg := stripe.Config{WebhookSecret: testWebhookSecret}
