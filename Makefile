@@ -8,7 +8,7 @@ GOBIN := $(shell $(GO) env GOPATH)/bin
 # check the PDFs), libnss3-tools (certutil trusts the demo CA).
 APT_PACKAGES := poppler-utils libnss3-tools
 
-.PHONY: run build test test-sqlite lint depcheck deps deps-system deps-go bench clean
+.PHONY: run build test test-sqlite lint depcheck deps deps-system deps-go bench bench-quote clean
 
 ## run: build and start the server on the embedded SQLite database with the demo municipality
 run: build
@@ -53,6 +53,10 @@ depcheck:
 ## bench: the Go benchmarks (results go in BENCHMARKS.md)
 bench: deps
 	PATH="$(GOBIN):$$PATH" $(GO) test -run=NONE -bench=. -benchmem ./...
+
+## bench-quote: requests/s of POST /api/v1/tax/quote against a bare fiber handler (wrk, loopback)
+bench-quote:
+	scripts/bench-quote.sh
 
 clean:
 	rm -rf bin

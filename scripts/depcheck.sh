@@ -22,7 +22,7 @@ only 'fiscald/internal/pdf' 'github.com/digitorus/'
 only 'fiscald/internal/pdf' 'github.com/skip2/go-qrcode'
 only 'fiscald/internal/store' 'github.com/jackc/pgx'
 only 'fiscald/internal/store' 'modernc.org/sqlite'
-only 'fiscald/internal/web' 'github.com/gofiber/'
+only 'fiscald/internal/web|fiscald/cmd/quotebench' 'github.com/gofiber/'  # quotebench: the bare fiber baseline of the load benchmark
 only 'fiscald/reports' 'github.com/xuri/excelize'
 
 # forbid PKG_REGEX from importing DEP_REGEX (direct imports)

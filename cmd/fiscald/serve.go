@@ -91,7 +91,7 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 		fmt.Fprintln(stdout, "warning: STRIPE_WEBHOOK_SECRET is not set: Stripe webhooks answer 503 and card payments will stay pending")
 	}
 	srv := web.New(web.Config{DefaultMunicipality: cfg.Municipality, Logger: log}, web.Deps{
-		Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Audit: db, Idempotency: db, Ready: db.Ping, Clock: db.Clock(),
+		Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Privacy: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Clock: db.Clock(),
 		Payments: payments.NewService(db, sc, db.Clock()),
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)

@@ -13,10 +13,11 @@ CREATE INDEX debts_parent ON debts (parent_debt_id);
 -- allocates money to the taxpayer's debts, so that two settlements never
 -- read the same outstanding amounts.
 CREATE TABLE taxpayer_accounts (
+	id BIGSERIAL PRIMARY KEY,
 	municipality_id BIGINT NOT NULL REFERENCES municipalities(id),
 	taxpayer_id BIGINT NOT NULL REFERENCES taxpayers(id),
 	version BIGINT NOT NULL DEFAULT 0,
-	PRIMARY KEY (municipality_id, taxpayer_id)
+	UNIQUE (municipality_id, taxpayer_id)
 );
 
 CREATE TABLE payments (

@@ -13,10 +13,11 @@ CREATE INDEX debts_parent ON debts (parent_debt_id);
 -- allocates money to the taxpayer's debts, so that two settlements never
 -- read the same outstanding amounts.
 CREATE TABLE taxpayer_accounts (
+	id INTEGER PRIMARY KEY,
 	municipality_id INTEGER NOT NULL REFERENCES municipalities(id),
 	taxpayer_id INTEGER NOT NULL REFERENCES taxpayers(id),
 	version INTEGER NOT NULL DEFAULT 0,
-	PRIMARY KEY (municipality_id, taxpayer_id)
+	UNIQUE (municipality_id, taxpayer_id)
 );
 
 CREATE TABLE payments (
