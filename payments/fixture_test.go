@@ -122,7 +122,7 @@ func (f *fixture) deliver(ev stripe.TestEvent) (*fiscal.WebhookResult, error) {
 // ledger sums what the invariant compares.
 type ledger struct {
 	Allocated, Credit, Succeeded, Refunded money.Bani
-	Allocations, Events, Audit            int
+	Allocations, Events, Audit             int
 }
 
 func (f *fixture) ledger() ledger {
