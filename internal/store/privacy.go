@@ -48,6 +48,10 @@ var personalData = []struct{ table, column string }{
 	{"assessments", "taxpayer_id"},
 	{"debts", "taxpayer_id"},
 	{"taxpayer_access_log", "taxpayer_id"},
+	{"taxpayer_accounts", "taxpayer_id"},
+	{"payments", "taxpayer_id"},
+	{"allocations", "taxpayer_id"},
+	{"credit_entries", "taxpayer_id"},
 }
 
 // secretColumns never leave the database, not even in an export.

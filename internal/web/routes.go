@@ -65,6 +65,7 @@ func (s *Server) allRoutes() []route {
 	rs = append(rs, s.taxpayerRoutes()...)
 	rs = append(rs, s.taxRoutes()...)
 	rs = append(rs, s.adminTaxRoutes()...)
+	rs = append(rs, s.paymentRoutes()...)
 	return rs
 }
 

@@ -30,6 +30,8 @@ type Deps struct {
 	Audit          fiscal.AuditService
 	Idempotency    fiscal.IdempotencyStore
 	Tax            fiscal.TaxRules
+	// Payments is the taxpayer account and its payments; nil answers 503.
+	Payments fiscal.PaymentService
 	// Ready reports whether the database answers.
 	Ready func(ctx context.Context) error
 	Clock fiscal.Clock

@@ -15,6 +15,8 @@ import (
 	"fiscald/internal/store"
 	"fiscald/internal/store/storetest"
 	"fiscald/internal/web"
+	"fiscald/payments"
+	"fiscald/payments/stripe"
 )
 
 // env is a server on a real database with a municipality and staff.
@@ -28,9 +30,28 @@ type env struct {
 
 func newEnv(t testing.TB, db *store.DB, clock fiscal.Clock) *env {
 	t.Helper()
+	return newEnvStripe(t, db, clock, "")
+}
+
+// testWebhookSecret signs the Stripe webhooks of web tests.
+const testWebhookSecret = "whsec_web_test"
+
+// newEnvStripe is newEnv with card payments on the stripe-mock at apiBase
+// (empty: no secret key, so card payments are not configured).
+func newEnvStripe(t testing.TB, db *store.DB, clock fiscal.Clock, apiBase string) *env {
+	t.Helper()
 	m := storetest.Municipality(t, db, "timisoara")
+	cfg := stripe.Config{WebhookSecret: testWebhookSecret}
+	if apiBase != "" {
+		cfg.SecretKey, cfg.APIBase = "sk_test_web", apiBase
+	}
+	sc, err := stripe.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := web.New(web.Config{DefaultMunicipality: "timisoara", Logger: slog.New(slog.NewTextHandler(testLog, nil))},
-		web.Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Privacy: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Clock: clock})
+		web.Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Privacy: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Clock: clock,
+			Payments: payments.NewService(db, sc, clock)})
 	e := &env{t: t, srv: srv, db: db, muni: m, tokens: map[string]string{}}
 	for _, r := range []fiscal.Role{fiscal.RoleOfficer, fiscal.RoleSigner, fiscal.RoleAccountant, fiscal.RoleAdmin} {
 		if _, err := db.CreateStaff(context.Background(), m.ID, string(r)+"1", "password-"+string(r), r, string(r)); err != nil {
