@@ -103,6 +103,7 @@ Usage:
   fiscald seed --synthetic N [--seed S]   generate a synthetic city (benchmarks, demos)
   fiscald assess --year Y                 the annual assessment (idempotent, resumable)
   fiscald bench raw-writes --year Y       the raw write ceiling of assess (benchmarks)
+  fiscald quote [--file F]                a tax quote: request JSON on stdin, result JSON out
 
 Every command takes --help. Configuration (environment):
   FISCAL_ADDR          listen address (default 127.0.0.1:8080; port 0 picks one)
@@ -143,6 +144,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdAssess(ctx, cfg, args[1:], stdout, stderr)
 	case "bench":
 		err = cmdBench(ctx, cfg, args[1:], stdout)
+	case "quote":
+		err = cmdQuote(ctx, cfg, args[1:], stdin, stdout)
 	default:
 		fmt.Fprintf(stderr, "fiscald: unknown command %q\n\n%s", args[0], usage)
 		return 2

@@ -7,11 +7,15 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"time"
 
 	"fiscald/fiscal"
+	"fiscald/internal/portal"
 	"fiscald/internal/store"
 	"fiscald/internal/web"
+	"fiscald/payments"
+	"fiscald/payments/stripe"
 )
 
 var errHelp = errors.New("help shown")
@@ -79,8 +83,21 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 			return err
 		}
 	}
-	srv := web.New(web.Config{DefaultMunicipality: cfg.Municipality, Logger: log}, web.Deps{
-		Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Audit: db, Idempotency: db, Ready: db.Ping, Clock: db.Clock(),
+	sc, err := stripe.New(stripe.Config{SecretKey: cfg.StripeKey, WebhookSecret: cfg.StripeHook, APIBase: cfg.StripeBase})
+	if err != nil {
+		return err
+	}
+	if !sc.Configured() {
+		fmt.Fprintln(stdout, "card payments are not configured (STRIPE_SECRET_KEY is not set): card requests answer 503; cash payments work")
+	} else if !sc.WebhookConfigured() {
+		fmt.Fprintln(stdout, "warning: STRIPE_WEBHOOK_SECRET is not set: Stripe webhooks answer 503 and card payments will stay pending")
+	}
+	site := portal.New(portal.Config{SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), Logger: log}, portal.Deps{
+		Users: db, Taxpayers: db, Vehicles: db, Tax: db, Clock: db.Clock(),
+	})
+	srv := web.New(web.Config{DefaultMunicipality: cfg.Municipality, Logger: log, Mount: site.Mount}, web.Deps{
+		Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Privacy: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Clock: db.Clock(),
+		Payments: payments.NewService(db, sc, db.Clock()),
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

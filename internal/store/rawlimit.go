@@ -49,6 +49,7 @@ func rawTablesDDL(dialect string) ([]string, error) {
 		for _, st := range strings.Split(strings.Join(lines, "\n"), ";") {
 			st = strings.TrimSpace(st)
 			if strings.HasPrefix(st, "CREATE TABLE assessments") || strings.HasPrefix(st, "CREATE TABLE debts") ||
+				strings.HasPrefix(st, "ALTER TABLE assessments") || strings.HasPrefix(st, "ALTER TABLE debts") ||
 				(strings.HasPrefix(st, "CREATE") && strings.Contains(st, "INDEX") && regexp.MustCompile(`\bON (assessments|debts)\b`).MatchString(st)) {
 				out = append(out, rawRename.ReplaceAllString(st, "raw_$1"))
 			}

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -30,6 +31,7 @@ type DB struct {
 	clock   fiscal.Clock
 	dsn     string
 	engines engineCache
+	slugs   sync.Map // municipality id → slug (payments.go)
 }
 
 // Open connects to dsn: "sqlite:PATH" (the folder is created) or a
