@@ -80,7 +80,7 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 		}
 	}
 	srv := web.New(web.Config{DefaultMunicipality: cfg.Municipality, Logger: log}, web.Deps{
-		Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Audit: db, Idempotency: db, Ready: db.Ping, Clock: db.Clock(),
+		Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Audit: db, Idempotency: db, Ready: db.Ping, Clock: db.Clock(),
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

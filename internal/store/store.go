@@ -30,6 +30,9 @@ type DB struct {
 	clock   fiscal.Clock
 	dsn     string
 	engines engineCache
+	// keys and blobs serve the case workflow (UseCaseDeps).
+	keys  fiscal.KeyVault
+	blobs fiscal.BlobStore
 }
 
 // Open connects to dsn: "sqlite:PATH" (the folder is created) or a

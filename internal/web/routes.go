@@ -57,6 +57,7 @@ func (s *Server) allRoutes() []route {
 	rs = append(rs, s.healthRoutes()...)
 	rs = append(rs, s.accountRoutes()...)
 	rs = append(rs, s.taxpayerRoutes()...)
+	rs = append(rs, s.caseRoutes()...)
 	return rs
 }
 

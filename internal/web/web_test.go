@@ -30,7 +30,7 @@ func newEnv(t *testing.T, db *store.DB, clock fiscal.Clock) *env {
 	t.Helper()
 	m := storetest.Municipality(t, db, "timisoara")
 	srv := web.New(web.Config{DefaultMunicipality: "timisoara", Logger: slog.New(slog.NewTextHandler(testLog, nil))},
-		web.Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Audit: db, Idempotency: db, Ready: db.Ping, Clock: clock})
+		web.Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Audit: db, Idempotency: db, Ready: db.Ping, Clock: clock})
 	e := &env{t: t, srv: srv, db: db, muni: m, tokens: map[string]string{}}
 	for _, r := range []fiscal.Role{fiscal.RoleOfficer, fiscal.RoleSigner, fiscal.RoleAccountant, fiscal.RoleAdmin} {
 		if _, err := db.CreateStaff(context.Background(), m.ID, string(r)+"1", "password-"+string(r), r, string(r)); err != nil {
