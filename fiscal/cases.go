@@ -172,10 +172,10 @@ type Check struct {
 // AssessmentPreview is what approving a vehicle registration will record:
 // the first taxed year and the tax of each year owed so far.
 type AssessmentPreview struct {
-	FirstTaxedYear int                `json:"first_taxed_year"`
-	Years          []PreviewYear      `json:"years"`
-	NextYear       *PreviewYear       `json:"next_year,omitempty"`
-	Error          string             `json:"error,omitempty"`
+	FirstTaxedYear int           `json:"first_taxed_year"`
+	Years          []PreviewYear `json:"years"`
+	NextYear       *PreviewYear  `json:"next_year,omitempty"`
+	Error          string        `json:"error,omitempty"`
 }
 
 // PreviewYear is one year's computed tax.
