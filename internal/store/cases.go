@@ -196,33 +196,6 @@ func (tx *Tx) nextCaseNumber(ctx context.Context, municipalityID int64, year int
 	return n, translate(err, "case number")
 }
 
-// roundRobinOfficer picks the next active officer after the one who got the
-// last case (nil when the municipality has none).
-func (tx *Tx) roundRobinOfficer(ctx context.Context, municipalityID int64) (*int64, error) {
-	var officers []int64
-	if err := tx.Select(ctx, &officers, `SELECT id FROM users WHERE municipality_id = ? AND role = 'officer' AND disabled = ? ORDER BY id`, municipalityID, false); err != nil {
-		return nil, translate(err, "officers")
-	}
-	if len(officers) == 0 {
-		return nil, nil
-	}
-	var last int64
-	err := tx.Get(ctx, &last, `SELECT last_user_id FROM case_assign_cursor WHERE municipality_id = ?`, municipalityID)
-	if err != nil && fiscal.ErrorCode(translate(err, "")) != fiscal.ENOTFOUND {
-		return nil, translate(err, "assignment")
-	}
-	next := officers[0]
-	for _, id := range officers {
-		if id > last {
-			next = id
-			break
-		}
-	}
-	_, err = tx.Exec(ctx, `INSERT INTO case_assign_cursor (municipality_id, last_user_id) VALUES (?, ?)
-		ON CONFLICT (municipality_id) DO UPDATE SET last_user_id = excluded.last_user_id`, municipalityID, next)
-	return &next, translate(err, "assignment")
-}
-
 // event appends a line to a case's timeline.
 func (tx *Tx) event(ctx context.Context, c *caseRow, kind, body string, public bool) error {
 	var actorID *int64
@@ -315,31 +288,60 @@ func (db *DB) CreateCase(ctx context.Context, in *fiscal.NewCase) (*fiscal.Case,
 	if err != nil {
 		return nil, err
 	}
+	// Reads first, outside the writing transaction: on SQLite they run beside
+	// the single writer, on PostgreSQL they keep the locked part short.
+	var tp struct {
+		ID    int64  `db:"id"`
+		Email string `db:"email"`
+	}
+	if err := db.get(ctx, &tp, `SELECT t.id, COALESCE(NULLIF(t.email, ''), (SELECT u.email FROM users u WHERE u.taxpayer_id = t.id ORDER BY u.id LIMIT 1), '') AS email
+		FROM taxpayers t WHERE t.id = ? AND t.municipality_id = ?`, in.TaxpayerID, a.MunicipalityID); err != nil {
+		return nil, translate(err, "taxpayer")
+	}
+	var tpUser *int64
+	var uid int64
+	if db.get(ctx, &uid, `SELECT id FROM users WHERE taxpayer_id = ? ORDER BY id LIMIT 1`, tp.ID) == nil {
+		tpUser = &uid
+	}
+	var m muniInfo
+	if err := db.get(ctx, &m, `SELECT slug, county, settings FROM municipalities WHERE id = ?`, a.MunicipalityID); err != nil {
+		return nil, translate(err, "municipality")
+	}
+	var officers []int64
+	if err := db.selectx(ctx, &officers, `SELECT id FROM users WHERE municipality_id = ? AND role = 'officer' AND disabled = ? ORDER BY id`, a.MunicipalityID, false); err != nil {
+		return nil, translate(err, "officers")
+	}
+	if err := db.intakeChecks(ctx, a.MunicipalityID, in.TaxpayerID, t.Name, data); err != nil {
+		return nil, err
+	}
+	atts := make([]*fiscal.Attachment, 0, len(in.Attachments))
+	for i, r := range in.Attachments {
+		att, err := db.knownDocument(ctx, a.MunicipalityID, in.TaxpayerID, r, i)
+		if err != nil {
+			return nil, err
+		}
+		atts = append(atts, att)
+	}
+	keyUID, key := db.preloadKey(ctx, a)
 	var out *fiscal.Case
 	err = db.InTx(ctx, func(tx *Tx) error {
-		var tpID int64
-		if err := tx.Get(ctx, &tpID, `SELECT id FROM taxpayers WHERE id = ? AND municipality_id = ?`, in.TaxpayerID, a.MunicipalityID); err != nil {
-			return translate(err, "taxpayer")
-		}
-		if err := tx.intakeChecks(ctx, a.MunicipalityID, in.TaxpayerID, t.Name, data); err != nil {
-			return err
-		}
-		m, err := tx.muni(ctx, a.MunicipalityID)
-		if err != nil {
-			return err
+		if key != nil {
+			tx.keyCache = map[int64]*signingKey{keyUID: key}
 		}
 		today := fiscal.LocalDate(tx.Now)
+		// The number series is the one serialisation point of intake.
 		n, err := tx.nextCaseNumber(ctx, a.MunicipalityID, today.Year)
-		if err != nil {
-			return err
-		}
-		assignee, err := tx.roundRobinOfficer(ctx, a.MunicipalityID)
 		if err != nil {
 			return err
 		}
 		c := &caseRow{MunicipalityID: a.MunicipalityID, Number: fmt.Sprintf("%s-%d-%06d", m.casePrefix(), today.Year, n), Type: t.Name,
 			TaxpayerID: in.TaxpayerID, Data: string(data), Status: string(fiscal.StatusSubmitted), SubmittedAt: tx.Now, SubmittedOn: today,
-			SLAWorkingDays: t.SLAWorkingDays, Pauses: "[]", AssigneeID: assignee, Result: "{}", UpdatedAt: tx.Now, Version: 1}
+			SLAWorkingDays: t.SLAWorkingDays, Pauses: "[]", Result: "{}", UpdatedAt: tx.Now, Version: 1}
+		// Round-robin: the gapless series numbers the cases in order, so the
+		// n-th case goes to the n-th officer in turn.
+		if len(officers) > 0 {
+			c.AssigneeID = &officers[(n-1)%int64(len(officers))]
+		}
 		c.DueOn, _ = cal.AddWorkingDays(today, t.SLAWorkingDays)
 		if !a.System {
 			uid := a.UserID
@@ -352,25 +354,30 @@ func (db *DB) CreateCase(ctx context.Context, in *fiscal.NewCase) (*fiscal.Case,
 		if err != nil {
 			return translate(err, "case")
 		}
-		atts := []*fiscal.Attachment{}
-		for i, r := range in.Attachments {
-			att, err := tx.linkKnownDocument(ctx, c, r, i)
-			if err != nil {
-				return err
+		for _, att := range atts {
+			att.CaseID, att.CreatedAt = c.ID, tx.Now
+			att.ID, err = tx.Insert(ctx, `INSERT INTO case_attachments (municipality_id, case_id, kind, sha256, size, content_type, filename, uploaded_by, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.MunicipalityID, c.ID, att.Kind, att.SHA256, att.Size, att.ContentType, att.Filename, c.CreatedBy, tx.Now)
+			if isUniqueViolation(err) {
+				return fiscal.Errorf(fiscal.ECONFLICT, "the same document is referenced twice as %s", att.Kind)
 			}
-			atts = append(atts, att)
+			if err != nil {
+				return translate(err, "attachment")
+			}
 		}
 		if err := tx.step(ctx, c, atts, &fiscal.CaseStep{Action: fiscal.ActionSubmit, To: fiscal.StatusSubmitted}); err != nil {
 			return err
 		}
-		if err := tx.event(ctx, c, "submitted", "", true); err != nil {
+		if err := tx.event(ctx, c, "submitted", strings.Join(fiscal.AttachmentKeys(atts), " "), true); err != nil {
 			return err
 		}
-		if err := tx.notifyStatus(ctx, c, cal, ""); err != nil {
+		s, _ := c.sla(cal, today)
+		if err := tx.queueNotification(ctx, c, tpUser, tp.Email, fmt.Sprintf("Cererea %s: %s", c.Number, statusText[fiscal.StatusSubmitted]),
+			fmt.Sprintf("Cererea dumneavoastră %s (%s) este înregistrată.\nVeți primi răspunsul până la %s.", c.Number, c.Type, s.DueOn)); err != nil {
 			return err
 		}
 		if err := tx.Audit(ctx, c.MunicipalityID, "case.create", "case", c.ID, nil, map[string]any{"number": c.Number, "type": c.Type,
-			"taxpayer_id": c.TaxpayerID, "data": json.RawMessage(c.Data), "due_on": c.DueOn, "assignee_id": c.AssigneeID}); err != nil {
+			"taxpayer_id": c.TaxpayerID, "data": json.RawMessage(c.Data), "due_on": c.DueOn, "assignee_id": c.AssigneeID, "attachments": atts}); err != nil {
 			return err
 		}
 		if m.straightThrough(c.Type) {
@@ -385,7 +392,7 @@ func (db *DB) CreateCase(ctx context.Context, in *fiscal.NewCase) (*fiscal.Case,
 }
 
 // intakeChecks are the checks of a type that need the database.
-func (tx *Tx) intakeChecks(ctx context.Context, municipalityID, taxpayerID int64, caseType string, data json.RawMessage) error {
+func (db *DB) intakeChecks(ctx context.Context, municipalityID, taxpayerID int64, caseType string, data json.RawMessage) error {
 	if caseType != fiscal.CaseVehicleDeregistration {
 		return nil
 	}
@@ -396,7 +403,7 @@ func (tx *Tx) intakeChecks(ctx context.Context, municipalityID, taxpayerID int64
 		AcquiredOn     civil.Date  `db:"acquired_on"`
 		DeregisteredOn *civil.Date `db:"deregistered_on"`
 	}
-	err := tx.Get(ctx, &v, `SELECT taxpayer_id, acquired_on, deregistered_on FROM vehicles WHERE id = ? AND municipality_id = ?`, d.VehicleID, municipalityID)
+	err := db.db.GetContext(ctx, &v, db.db.Rebind(`SELECT taxpayer_id, acquired_on, deregistered_on FROM vehicles WHERE id = ? AND municipality_id = ?`), d.VehicleID, municipalityID)
 	if err != nil || v.TaxpayerID != taxpayerID {
 		return fiscal.InvalidField("data.vehicle_id", "is not a vehicle of this taxpayer")
 	}
@@ -409,21 +416,16 @@ func (tx *Tx) intakeChecks(ctx context.Context, municipalityID, taxpayerID int64
 	return nil
 }
 
-// linkKnownDocument links a document the taxpayer already gave on an earlier
-// case (by its SHA-256) to a new case.
-func (tx *Tx) linkKnownDocument(ctx context.Context, c *caseRow, r fiscal.AttachmentRef, i int) (*fiscal.Attachment, error) {
-	var prev struct {
-		Size        int64  `db:"size"`
-		ContentType string `db:"content_type"`
-		Filename    string `db:"filename"`
-	}
-	sha := strings.ToLower(r.SHA256)
-	err := tx.Get(ctx, &prev, `SELECT a.size, a.content_type, a.filename FROM case_attachments a JOIN cases c ON c.id = a.case_id
-		WHERE a.municipality_id = ? AND a.sha256 = ? AND c.taxpayer_id = ? ORDER BY a.id LIMIT 1`, c.MunicipalityID, sha, c.TaxpayerID)
+// knownDocument finds a document the taxpayer already gave on an earlier
+// case (by its SHA-256), to link it to a new case.
+func (db *DB) knownDocument(ctx context.Context, municipalityID, taxpayerID int64, r fiscal.AttachmentRef, i int) (*fiscal.Attachment, error) {
+	att := &fiscal.Attachment{Kind: r.Kind, SHA256: strings.ToLower(r.SHA256)}
+	err := db.get(ctx, att, `SELECT a.size, a.content_type, a.filename FROM case_attachments a JOIN cases c ON c.id = a.case_id
+		WHERE a.municipality_id = ? AND a.sha256 = ? AND c.taxpayer_id = ? ORDER BY a.id LIMIT 1`, municipalityID, att.SHA256, taxpayerID)
 	if err != nil {
 		return nil, fiscal.InvalidField(fmt.Sprintf("attachments[%d].sha256", i), "is not a document this taxpayer gave before; upload it")
 	}
-	return tx.insertAttachment(ctx, c, &fiscal.Attachment{Kind: r.Kind, SHA256: sha, Size: prev.Size, ContentType: prev.ContentType, Filename: prev.Filename})
+	return att, nil
 }
 
 func (tx *Tx) insertAttachment(ctx context.Context, c *caseRow, att *fiscal.Attachment) (*fiscal.Attachment, error) {

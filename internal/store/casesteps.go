@@ -32,6 +32,22 @@ type signingKey struct {
 	SealedPrivate string `db:"sealed_private"`
 }
 
+const keyQuery = `SELECT id, user_id, algorithm, public_key, sealed_private FROM signing_keys WHERE municipality_id = ? AND COALESCE(user_id, 0) = ? AND revoked_at IS NULL`
+
+// preloadKey reads the signing key the actor's steps will use, outside any
+// transaction (nil when it does not exist yet).
+func (db *DB) preloadKey(ctx context.Context, a *fiscal.Actor) (int64, *signingKey) {
+	uid := int64(0)
+	if !a.System && a.Role.IsStaff() {
+		uid = a.UserID
+	}
+	var k signingKey
+	if db.get(ctx, &k, keyQuery, a.MunicipalityID, uid) != nil {
+		return uid, nil
+	}
+	return uid, &k
+}
+
 // keyFor returns the active signing key of a staff user, or the service's
 // own key (userID nil), creating it on first use inside tx.
 func (tx *Tx) keyFor(ctx context.Context, municipalityID int64, userID *int64) (*signingKey, error) {
@@ -42,9 +58,11 @@ func (tx *Tx) keyFor(ctx context.Context, municipalityID int64, userID *int64) (
 	if userID != nil {
 		uid = *userID
 	}
+	if k, ok := tx.keyCache[uid]; ok {
+		return k, nil
+	}
 	var k signingKey
-	q := `SELECT id, user_id, algorithm, public_key, sealed_private FROM signing_keys WHERE municipality_id = ? AND COALESCE(user_id, 0) = ? AND revoked_at IS NULL`
-	err := tx.Get(ctx, &k, q, municipalityID, uid)
+	err := tx.Get(ctx, &k, keyQuery, municipalityID, uid)
 	if err == nil {
 		return &k, nil
 	}
@@ -61,7 +79,7 @@ func (tx *Tx) keyFor(ctx context.Context, municipalityID int64, userID *int64) (
 		base64.StdEncoding.EncodeToString(sealed), tx.Now); err != nil {
 		return nil, translate(err, "signing key")
 	}
-	if err := tx.Get(ctx, &k, q, municipalityID, uid); err != nil {
+	if err := tx.Get(ctx, &k, keyQuery, municipalityID, uid); err != nil {
 		return nil, translate(err, "signing key")
 	}
 	return &k, tx.Audit(ctx, municipalityID, "signing_key.create", "signing_key", k.ID, nil,

@@ -14,12 +14,6 @@ CREATE TABLE case_counters (
 	PRIMARY KEY (municipality_id, year)
 );
 
--- Round-robin assignment: the officer who got the last case.
-CREATE TABLE case_assign_cursor (
-	municipality_id INTEGER PRIMARY KEY REFERENCES municipalities(id),
-	last_user_id INTEGER NOT NULL
-);
-
 CREATE TABLE cases (
 	id INTEGER PRIMARY KEY,
 	municipality_id INTEGER NOT NULL REFERENCES municipalities(id),
