@@ -5,10 +5,11 @@ BIN := bin/fiscald
 STRIPE_MOCK_VERSION := v0.203.0
 GOBIN := $(shell $(GO) env GOPATH)/bin
 # Debian packages the tests use: poppler-utils (pdftotext, pdfsig, pdfimages
-# check the PDFs), libnss3-tools (certutil trusts the demo CA).
-APT_PACKAGES := poppler-utils libnss3-tools
+# check the PDFs), libnss3-tools (certutil trusts the demo CA), chromium (the
+# portal's browser tests), npm (installs axe-core into tools/ for them).
+APT_PACKAGES := poppler-utils libnss3-tools chromium npm
 
-.PHONY: run build test test-sqlite lint depcheck deps deps-system deps-go bench clean
+.PHONY: run build test test-sqlite lint depcheck deps deps-system deps-go deps-js bench bench-quote clean
 
 ## run: build and start the server on the embedded SQLite database with the demo municipality
 run: build
@@ -17,13 +18,15 @@ run: build
 build:
 	$(GO) build -o $(BIN) ./cmd/fiscald
 
-## deps: everything the tests need besides Go modules (Debian packages, stripe-mock)
-deps: deps-system deps-go
+## deps: everything the tests need besides Go modules (Debian packages, stripe-mock, axe-core)
+deps: deps-system deps-go deps-js
 
 deps-system:
 	@missing=""; \
 	command -v pdftotext >/dev/null && command -v pdfsig >/dev/null && command -v pdfimages >/dev/null || missing="$$missing poppler-utils"; \
 	command -v certutil >/dev/null || missing="$$missing libnss3-tools"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
@@ -33,6 +36,10 @@ deps-system:
 deps-go:
 	@test -x $(GOBIN)/stripe-mock || { echo "installing stripe-mock $(STRIPE_MOCK_VERSION)"; $(GO) install github.com/stripe/stripe-mock@$(STRIPE_MOCK_VERSION); }
 	@$(GO) mod download
+
+# axe-core for the browser tests, pinned by tools/package-lock.json.
+deps-js:
+	@test -f tools/node_modules/axe-core/axe.min.js || { echo "installing axe-core (npm ci in tools/)"; cd tools && npm ci --no-audit --no-fund --silent; }
 
 ## test: every test, on SQLite always and on PostgreSQL when FISCAL_TEST_POSTGRES is set
 test: deps
@@ -53,6 +60,10 @@ depcheck:
 ## bench: the Go benchmarks (results go in BENCHMARKS.md)
 bench: deps
 	PATH="$(GOBIN):$$PATH" $(GO) test -run=NONE -bench=. -benchmem ./...
+
+## bench-quote: requests/s of POST /api/v1/tax/quote against a bare fiber handler (wrk, loopback)
+bench-quote:
+	scripts/bench-quote.sh
 
 clean:
 	rm -rf bin

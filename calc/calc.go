@@ -12,6 +12,7 @@ package calc
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -36,10 +37,14 @@ const (
 )
 
 // Engine computes taxes from a parameter set and a working-day calendar. It
-// holds no other state and is safe for concurrent use.
+// is safe for concurrent use. It caches each municipality's parameters
+// resolved per tax year, so Params and Calendar must not change once it is in
+// use (build a new Engine instead), and it must not be copied.
 type Engine struct {
 	Params   *params.Set
 	Calendar *calendar.Calendar
+
+	years sync.Map // yearKey -> *yearData
 }
 
 // QuoteInput is the request of a tax quote (contract: POST /api/v1/tax/quote).
@@ -143,6 +148,7 @@ type Assessment struct {
 // lookup resolves parameters for one municipality and tax year.
 type lookup struct {
 	set  *params.Set
+	y    *yearData
 	muni string
 	year int
 	on   civil.Date
@@ -152,7 +158,7 @@ func (e *Engine) lookup(muni string, year int) (*lookup, error) {
 	if e.Params == nil || !e.Params.HasMunicipality(muni) {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownMunicipality, muni)
 	}
-	return &lookup{set: e.Params, muni: muni, year: year, on: civil.New(year, time.January, 1)}, nil
+	return &lookup{set: e.Params, y: e.yearData(muni, year), muni: muni, year: year, on: civil.New(year, time.January, 1)}, nil
 }
 
 // budgetKeys avoids building the budget-code key on every quote.
@@ -172,22 +178,22 @@ func (l *lookup) missing(key, what string) error {
 
 // dec returns the value of key in force on 1 January of the tax year.
 func (l *lookup) dec(key, what string) (decimal.Decimal, error) {
-	v, _, ok := l.set.Decimal(key, l.muni, l.on)
-	if !ok {
+	r, ok := l.y.vals[key]
+	if !ok || r.text {
 		return decimal.Decimal{}, l.missing(key, what)
 	}
-	return v, nil
+	return r.dec, nil
 }
 
 // indexed returns an amount in lei subject to the yearly indexation of art. 491:
 // only an entry effective in the tax year itself applies, so last year's
 // amount is never carried into a year whose indexed table is not configured.
 func (l *lookup) indexed(key, what string) (decimal.Decimal, error) {
-	v, e, ok := l.set.Decimal(key, l.muni, l.on)
-	if !ok || e.EffectiveFrom.Year != l.year {
+	r, ok := l.y.vals[key]
+	if !ok || r.text || r.from.Year != l.year {
 		return decimal.Decimal{}, l.missing(key, what)
 	}
-	return v, nil
+	return r.dec, nil
 }
 
 func (l *lookup) int(key, what string) (int, error) {
@@ -196,11 +202,11 @@ func (l *lookup) int(key, what string) (int, error) {
 }
 
 func (l *lookup) text(key, what string) (string, error) {
-	e, ok := l.set.Lookup(key, l.muni, l.on)
+	r, ok := l.y.vals[key]
 	if !ok {
 		return "", l.missing(key, what)
 	}
-	return e.Value, nil
+	return r.str, nil
 }
 
 // pct turns a percentage into a fraction (exact: a decimal shift).
@@ -213,11 +219,16 @@ func bani(d decimal.Decimal) money.Bani { return money.Bani(d.Round(2).Coefficie
 // finish rounds the sum of the lines to whole lei (RoundLei) and appends the
 // rounding difference as a line when there is one.
 func finish(lines []Line, total decimal.Decimal) (money.Bani, []Line) {
-	rounded := RoundLei(total)
-	if diff := rounded.Sub(round2(total)); !diff.IsZero() {
-		lines = append(lines, Line{"Rotunjire la leu", "HG 1/2016, norme, pct. 11", bani(diff)})
+	return finishBani(lines, int64(bani(total)))
+}
+
+// finishBani is finish for a total already in bani.
+func finishBani(lines []Line, total int64) (money.Bani, []Line) {
+	rounded := roundLeiBani(total)
+	if diff := rounded - total; diff != 0 {
+		lines = append(lines, Line{"Rotunjire la leu", "HG 1/2016, norme, pct. 11", money.Bani(diff)})
 	}
-	return bani(rounded), lines
+	return money.Bani(rounded), lines
 }
 
 // Annual computes the annual tax of one object for the municipality and year,

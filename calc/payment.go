@@ -47,18 +47,17 @@ func (e *Engine) dueDate(l *lookup, which string) (civil.Date, error) {
 }
 
 func (e *Engine) installments(l *lookup, annual money.Bani) ([]Installment, error) {
-	first, err := e.dueDate(l, "first")
+	first, err := l.y.due[0].date, l.y.due[0].err
 	if err != nil {
 		return nil, err
 	}
-	limit, err := l.dec("payment.single_installment_max", "the single-instalment threshold")
-	if err != nil {
-		return nil, err
+	if l.y.singleMaxErr != nil {
+		return nil, l.y.singleMaxErr
 	}
-	if annual.Decimal().LessThanOrEqual(limit) {
+	if int64(annual) <= l.y.singleMax {
 		return []Installment{{first, annual}}, nil
 	}
-	second, err := e.dueDate(l, "second")
+	second, err := l.y.due[1].date, l.y.due[1].err
 	if err != nil {
 		return nil, err
 	}
@@ -85,11 +84,11 @@ func (e *Engine) Bonus(municipality string, year int, taxType string, annual mon
 var bonusKeys = map[string]string{TaxVehicle: "vehicle.bonus_pct", TaxBuilding: "building.bonus_pct", TaxLand: "land.bonus_pct"}
 
 func bonus(l *lookup, taxType string, annual money.Bani) (money.Bani, error) {
-	p, err := l.dec(bonusKeys[taxType], "the early-payment bonus")
+	p, err := l.res(bonusKeys[taxType], "the early-payment bonus")
 	if err != nil {
 		return 0, err
 	}
-	return bani(RoundLei(annual.Decimal().Mul(pct(p)))), nil
+	return money.Bani(roundLeiBani(mulRound(int64(annual), p, -2))), nil
 }
 
 // LatePeriods counts the started month periods of delay for an amount due on

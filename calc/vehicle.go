@@ -43,13 +43,14 @@ func (e *Engine) VehicleAnnualTax(municipality string, year int, v Vehicle) (mon
 
 var engineCategories = map[string]bool{"car": true, "motorcycle": true, "bus": true, "light_goods": true, "tractor": true}
 
-// engineKeys holds the keys vehicle.engine.row<r>.<column>, built once.
-var engineKeys = map[[2]any]string{}
+// engineKeys holds the keys vehicle.engine.row<r>.<column>, built once;
+// columns euro0_3, euro4, euro5, euro6, hybrid.
+var engineKeys [10][5]string
 
 func init() {
 	for r := 1; r <= 9; r++ {
-		for _, c := range []string{"euro0_3", "euro4", "euro5", "euro6", "hybrid"} {
-			engineKeys[[2]any{r, c}] = "vehicle.engine.row" + strconv.Itoa(r) + "." + c
+		for c, name := range []string{"euro0_3", "euro4", "euro5", "euro6", "hybrid"} {
+			engineKeys[r][c] = "vehicle.engine.row" + strconv.Itoa(r) + "." + name
 		}
 	}
 }
@@ -65,64 +66,73 @@ var rowNames = [...]string{1: "motorcycles, tricycles, quadricycles and cars up 
 const art470 = "Codul fiscal art. 470 alin. (2)"
 
 // vehicleTax applies art. 470-472 (and art. 469 and 489 for reductions and
-// the council surcharge) to one vehicle.
+// the council surcharge) to one vehicle. Amounts are integer bani: every
+// intermediate result is kept at 2 decimals (round2), so bani are exact.
 func vehicleTax(l *lookup, v Vehicle) (money.Bani, []Line, error) {
 	var (
-		base  decimal.Decimal
+		base  int64 // bani
 		lines = make([]Line, 0, 4)
-		err   error
 	)
 	surchargeKey := "vehicle.surcharge_pct"
 	switch {
 	case v.Propulsion == "electric" && engineCategories[v.Category]:
 		// art. 470 alin. (2): a fixed yearly amount for electric vehicles.
-		if base, err = l.indexed("vehicle.electric.annual", "electric vehicles"); err != nil {
+		d, err := l.indexed("vehicle.electric.annual", "electric vehicles")
+		if err != nil {
 			return 0, nil, err
 		}
-		lines = append(lines, Line{"Vehicul electric, sumă fixă anuală", art470, bani(base)})
+		base = int64(bani(d))
+		lines = append(lines, Line{"Vehicul electric, sumă fixă anuală", art470, money.Bani(base)})
 		surchargeKey = "vehicle.electric.surcharge_pct"
 	case engineCategories[v.Category]:
+		var err error
 		if base, lines, err = engineTax(l, v, lines); err != nil {
 			return 0, nil, err
 		}
 	case v.Category == "truck":
-		if base, err = truckTax(l, v); err != nil {
+		d, err := truckTax(l, v)
+		if err != nil {
 			return 0, nil, err
 		}
+		base = int64(bani(d))
 		susp := "alte sisteme de suspensie"
 		if v.AirSuspension {
 			susp = "suspensie pneumatică"
 		}
 		lines = append(lines, Line{fmt.Sprintf("Autovehicul de transport marfă ≥ 12 t, %d axe, %d kg, %s", v.Axles, v.MaxMassKg, susp),
-			"Codul fiscal art. 470 alin. (5)", bani(base)})
+			"Codul fiscal art. 470 alin. (5)", money.Bani(base)})
 	case v.Category == "trailer":
 		// art. 470 alin. (7): trailers by mass band.
-		if base, err = banded(l, "vehicle.trailer.", v.MaxMassKg, "", fmt.Sprintf("trailers of %d kg", v.MaxMassKg), true); err != nil {
+		d, err := banded(l, "vehicle.trailer.", v.MaxMassKg, "", fmt.Sprintf("trailers of %d kg", v.MaxMassKg), true)
+		if err != nil {
 			return 0, nil, err
 		}
-		lines = append(lines, Line{fmt.Sprintf("Remorcă, semiremorcă, rulotă de %d kg", v.MaxMassKg), "Codul fiscal art. 470 alin. (7)", bani(base)})
+		base = int64(bani(d))
+		lines = append(lines, Line{fmt.Sprintf("Remorcă, semiremorcă, rulotă de %d kg", v.MaxMassKg), "Codul fiscal art. 470 alin. (7)", money.Bani(base)})
 	case v.Category == "boat":
 		// art. 470 alin. (8): water vehicles by type.
-		if base, err = l.indexed("vehicle.boat."+v.BoatType, "water vehicles of type "+v.BoatType); err != nil {
+		d, err := l.indexed("vehicle.boat."+v.BoatType, "water vehicles of type "+v.BoatType)
+		if err != nil {
 			return 0, nil, err
 		}
-		lines = append(lines, Line{"Mijloc de transport pe apă: " + v.BoatType, "Codul fiscal art. 470 alin. (8)", bani(base)})
+		base = int64(bani(d))
+		lines = append(lines, Line{"Mijloc de transport pe apă: " + v.BoatType, "Codul fiscal art. 470 alin. (8)", money.Bani(base)})
 	}
 
 	total := base
 	// art. 489: the council's surcharge, applied before rounding (HG 1/2016 pct. 11).
-	sp, err := l.dec(surchargeKey, "the council surcharge on vehicle tax")
+	sp, err := l.res(surchargeKey, "the council surcharge on vehicle tax")
 	if err != nil {
 		return 0, nil, err
 	}
-	if !sp.IsZero() {
-		s := round2(total.Mul(pct(sp)))
-		lines = append(lines, Line{"Cotă adițională " + sp.String() + "% (hotărârea consiliului local)", "Codul fiscal art. 489", bani(s)})
-		total = total.Add(s)
+	if !sp.dec.IsZero() {
+		s := mulRound(total, sp, -2)
+		lines = append(lines, Line{"Cotă adițională " + sp.ds + "% (hotărârea consiliului local)", "Codul fiscal art. 489", money.Bani(s)})
+		total += s
 	}
 	// art. 469 as amended by OUG 9/2026: reduction for one vehicle of a person with disability.
 	if v.Disability != "" {
-		red, err := l.dec("vehicle.disability."+v.Disability+".reduction_pct", "the "+v.Disability+" disability reduction")
+		red, err := l.res("vehicle.disability."+v.Disability+".reduction_pct", "the "+v.Disability+" disability reduction")
 		if err != nil {
 			return 0, nil, err
 		}
@@ -133,66 +143,82 @@ func vehicleTax(l *lookup, v Vehicle) (money.Bani, []Line, error) {
 		if v.EngineCC >= below {
 			return 0, nil, InputErrors{{"object.disability", fmt.Sprintf("the reduction applies only to a vehicle under %d cm³", below)}}
 		}
-		r := round2(total.Mul(pct(red)))
-		lines = append(lines, Line{"Reducere persoană cu handicap " + v.Disability + " " + red.String() + "%", "Codul fiscal art. 469, OUG 9/2026", bani(r.Neg())})
-		total = total.Sub(r)
+		r := mulRound(total, red, -2)
+		lines = append(lines, Line{"Reducere persoană cu handicap " + v.Disability + " " + red.ds + "%", "Codul fiscal art. 469, OUG 9/2026", money.Bani(-r)})
+		total -= r
 	}
-	annual, lines := finish(lines, total)
+	annual, lines := finishBani(lines, total)
 	return annual, lines, nil
 }
 
 // engineTax is art. 470 alin. (2)-(3): ceil(cm³ / 200) groups × the rate of the
-// vehicle's row and Euro column, the hybrid column for hybrids, half for a side-car.
-func engineTax(l *lookup, v Vehicle, lines []Line) (decimal.Decimal, []Line, error) {
+// vehicle's row and Euro column, the hybrid column for hybrids, half for a
+// side-car. It returns the base in bani.
+func engineTax(l *lookup, v Vehicle, lines []Line) (int64, []Line, error) {
 	row, err := vehicleRow(l, v)
 	if err != nil {
-		return decimal.Decimal{}, nil, err
+		return 0, nil, err
 	}
-	col, colName := "euro0_3", "non-Euro, Euro 0-3"
+	col, colName := 0, "non-Euro, Euro 0-3"
 	switch {
 	case v.Propulsion == "hybrid":
-		col, colName = "hybrid", "hybrid"
-	case v.EmissionClass == "euro4" || v.EmissionClass == "euro5" || v.EmissionClass == "euro6":
-		col, colName = v.EmissionClass, "Euro "+v.EmissionClass[4:]
+		col, colName = 4, "hybrid"
+	case v.EmissionClass == "euro4":
+		col, colName = 1, "Euro 4"
+	case v.EmissionClass == "euro5":
+		col, colName = 2, "Euro 5"
+	case v.EmissionClass == "euro6":
+		col, colName = 3, "Euro 6"
 	}
-	key := engineKeys[[2]any{row, col}]
-	rate, err := l.indexed(key, "")
+	rate, err := l.indexedRes(engineKeys[row][col], "")
 	if err != nil {
 		err.(*MissingParamError).What = fmt.Sprintf("%s (art. 470 (2) row %d), %s", rowNames[row], row, colName)
-		return decimal.Decimal{}, nil, err
+		return 0, nil, err
 	}
 	groupCC, err := l.int("vehicle.engine.group_cc", "the engine capacity group")
 	if err != nil {
-		return decimal.Decimal{}, nil, err
+		return 0, nil, err
 	}
 	groups := (v.EngineCC + groupCC - 1) / groupCC // HG 1/2016 pct. 114: a fraction is a full group
-	base := round2(decimal.NewFromInt(int64(groups)).Mul(rate))
-	lines = append(lines, Line{fmt.Sprintf("%d cm³: %d × %d cm³ × %s lei (rândul %d, %s)", v.EngineCC, groups, groupCC, rate.String(), row, colName),
-		art470, bani(base)})
+	base := mulRound(int64(groups), rate, 2)
+	label := make([]byte, 0, 96)
+	label = strconv.AppendInt(label, int64(v.EngineCC), 10)
+	label = append(label, " cm³: "...)
+	label = strconv.AppendInt(label, int64(groups), 10)
+	label = append(label, " × "...)
+	label = strconv.AppendInt(label, int64(groupCC), 10)
+	label = append(label, " cm³ × "...)
+	label = append(label, rate.ds...)
+	label = append(label, " lei (rândul "...)
+	label = strconv.AppendInt(label, int64(row), 10)
+	label = append(label, ", "...)
+	label = append(label, colName...)
+	label = append(label, ')')
+	lines = append(lines, Line{string(label), art470, money.Bani(base)})
 	if v.Propulsion == "hybrid" {
 		maxCO2, err := l.int("vehicle.hybrid.low_co2.max_g_km", "the CO2 limit of low-emission hybrids")
 		if err != nil {
-			return decimal.Decimal{}, nil, err
+			return 0, nil, err
 		}
 		if *v.CO2GKm <= maxCO2 {
-			red, err := l.dec("vehicle.hybrid.low_co2.reduction_pct", "the council reduction for low-emission hybrids")
+			red, err := l.res("vehicle.hybrid.low_co2.reduction_pct", "the council reduction for low-emission hybrids")
 			if err != nil {
-				return decimal.Decimal{}, nil, err
+				return 0, nil, err
 			}
-			if !red.IsZero() {
-				r := round2(base.Mul(pct(red)))
-				lines = append(lines, Line{fmt.Sprintf("Reducere hibrid ≤ %d g CO₂/km %s%%", maxCO2, red.String()), art470, bani(r.Neg())})
-				base = base.Sub(r)
+			if !red.dec.IsZero() {
+				r := mulRound(base, red, -2)
+				lines = append(lines, Line{fmt.Sprintf("Reducere hibrid ≤ %d g CO₂/km %s%%", maxCO2, red.ds), art470, money.Bani(-r)})
+				base -= r
 			}
 		}
 	}
 	if v.Sidecar {
-		share, err := l.dec("vehicle.sidecar.share_pct", "side-cars")
+		share, err := l.res("vehicle.sidecar.share_pct", "side-cars")
 		if err != nil {
-			return decimal.Decimal{}, nil, err
+			return 0, nil, err
 		}
-		s := round2(base.Mul(pct(share)))
-		lines = append(lines, Line{"Ataș: " + share.String() + "% din impozitul motocicletei", "Codul fiscal art. 470 alin. (3)", bani(s.Sub(base))})
+		s := mulRound(base, share, -2)
+		lines = append(lines, Line{"Ataș: " + share.ds + "% din impozitul motocicletei", "Codul fiscal art. 470 alin. (3)", money.Bani(s - base)})
 		base = s
 	}
 	return base, lines, nil

@@ -235,3 +235,19 @@ type IdempotencyStore interface {
 	// ReleaseIdempotencyKey forgets a claim whose request failed with a server error.
 	ReleaseIdempotencyKey(ctx context.Context, id int64) error
 }
+
+// AccessLogEntry is one read of a taxpayer's record by staff.
+type AccessLogEntry struct {
+	At       time.Time `json:"at" db:"at"`
+	Action   string    `json:"action" db:"action"`
+	Username string    `json:"username" db:"username"`
+	Role     Role      `json:"role" db:"role"`
+}
+
+// PrivacyService answers a taxpayer's data-protection requests.
+type PrivacyService interface {
+	// AccessLog lists who viewed the taxpayer's record (admin or the taxpayer).
+	AccessLog(ctx context.Context, taxpayerID int64) ([]AccessLogEntry, error)
+	// ExportTaxpayer returns everything held about the taxpayer (admin or the taxpayer).
+	ExportTaxpayer(ctx context.Context, taxpayerID int64) (map[string][]map[string]any, error)
+}

@@ -22,7 +22,7 @@ only 'fiscald/internal/pdf' 'github.com/digitorus/'
 only 'fiscald/internal/pdf' 'github.com/skip2/go-qrcode'
 only 'fiscald/internal/store' 'github.com/jackc/pgx'
 only 'fiscald/internal/store' 'modernc.org/sqlite'
-only 'fiscald/internal/web' 'github.com/gofiber/'
+only 'fiscald/internal/web|fiscald/internal/portal|fiscald/cmd/quotebench' 'github.com/gofiber/'  # quotebench: the bare fiber baseline of the load benchmark
 only 'fiscald/reports' 'github.com/xuri/excelize'
 
 # forbid PKG_REGEX from importing DEP_REGEX (direct imports)
@@ -40,7 +40,8 @@ forbid '^fiscald/calc(/|$)' '^(database/sql|net/http|os/exec|github.com/jmoiron|
 forbid '^fiscald/fiscal$' '^fiscald/(internal/(store|web|pdf)|payments|reports|cmd)' 'the domain never imports transport, storage or integrations'
 forbid '^fiscald/fiscal$' '^(github.com/|modernc.org/|golang.org/x/)' 'the domain imports only the standard library and value packages'
 forbid '^fiscald/internal/web$' '^fiscald/internal/store$' 'web talks to the domain through fiscal interfaces'
-forbid '^fiscald/internal/store$' '^fiscald/internal/web' 'storage does not know HTTP'
+forbid '^fiscald/internal/portal$' '^fiscald/internal/store$' 'the portal talks to the domain through fiscal interfaces'
+forbid '^fiscald/internal/store$' '^fiscald/internal/(web|portal)' 'storage does not know HTTP'
 forbid '^fiscald/(internal/money|internal/civil)$' '^fiscald/' 'value packages import nothing of the module'
 
 if [[ $fail -ne 0 ]]; then exit 1; fi

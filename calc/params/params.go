@@ -85,35 +85,12 @@ func NewSet(entries []Entry) (*Set, error) {
 	keys := map[string]bool{}
 	for i, e := range entries {
 		where := fmt.Sprintf("entry %d (%s, %q, %s)", i, e.Key, e.Municipality, e.EffectiveFrom.String())
-		var it item
-		it.Entry = e
-		switch {
-		case !validName(e.Key, true) || e.Key == "":
-			errs = append(errs, fmt.Errorf("%s: invalid key", where))
-			continue
-		case !validName(e.Municipality, false):
-			errs = append(errs, fmt.Errorf("%s: invalid municipality slug", where))
-			continue
-		case !e.EffectiveFrom.IsValid():
-			errs = append(errs, fmt.Errorf("%s: invalid effective_from", where))
-			continue
-		case strings.TrimSpace(e.LegalBasis) == "":
-			errs = append(errs, fmt.Errorf("%s: missing legal_basis", where))
+		d, field, msg := CheckEntry(e)
+		if field != "" {
+			errs = append(errs, fmt.Errorf("%s: %s", where, msg))
 			continue
 		}
-		if IsText(e.Key) {
-			if strings.TrimSpace(e.Value) == "" {
-				errs = append(errs, fmt.Errorf("%s: empty value", where))
-				continue
-			}
-		} else {
-			d, err := decimal.NewFromString(e.Value)
-			if err != nil || strings.ContainsAny(e.Value, "eE") || d.Exponent() < -10 || d.Abs().GreaterThan(decimal.New(1, 12)) {
-				errs = append(errs, fmt.Errorf("%s: value %q is not a plain decimal", where, e.Value))
-				continue
-			}
-			it.dec = d
-		}
+		it := item{Entry: e, dec: d}
 		id := Entry{Key: e.Key, Municipality: e.Municipality, EffectiveFrom: e.EffectiveFrom}
 		if seen[id] {
 			errs = append(errs, fmt.Errorf("%s: duplicate entry", where))
@@ -139,6 +116,33 @@ func NewSet(entries []Entry) (*Set, error) {
 	}
 	slices.Sort(s.keys)
 	return s, nil
+}
+
+// CheckEntry validates one entry on its own: it returns the decimal value
+// (zero for text keys), or the name of the first invalid field ("key",
+// "municipality", "effective_from", "legal_basis", "value") with a message.
+func CheckEntry(e Entry) (d decimal.Decimal, field, message string) {
+	switch {
+	case !validName(e.Key, true) || e.Key == "":
+		return d, "key", "invalid key"
+	case !validName(e.Municipality, false):
+		return d, "municipality", "invalid municipality slug"
+	case !e.EffectiveFrom.IsValid():
+		return d, "effective_from", "invalid effective_from"
+	case strings.TrimSpace(e.LegalBasis) == "":
+		return d, "legal_basis", "missing legal_basis"
+	}
+	if IsText(e.Key) {
+		if strings.TrimSpace(e.Value) == "" {
+			return d, "value", "empty value"
+		}
+		return d, "", ""
+	}
+	d, err := decimal.NewFromString(e.Value)
+	if err != nil || strings.ContainsAny(e.Value, "eE") || d.Exponent() < -10 || d.Abs().GreaterThan(decimal.New(1, 12)) {
+		return decimal.Decimal{}, "value", fmt.Sprintf("value %q is not a plain decimal", e.Value)
+	}
+	return d, "", ""
 }
 
 // validName accepts lower-case ASCII letters, digits, '_' and '-', plus '.' in

@@ -121,6 +121,7 @@ Usage:
                                           create a staff account
   fiscald audit verify                    verify the audit log's hash chain
   fiscald sla check                       escalate cases at risk and record breaches (for cron)
+  fiscald quote [--file F]                a tax quote: request JSON on stdin, result JSON out
 
 Every command takes --help. Configuration (environment):
   FISCAL_ADDR          listen address (default 127.0.0.1:8080; port 0 picks one)
@@ -160,6 +161,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdAudit(ctx, cfg, args[1:], stdout)
 	case "sla":
 		err = cmdSLA(ctx, cfg, args[1:], stdout)
+	case "quote":
+		err = cmdQuote(ctx, cfg, args[1:], stdin, stdout)
 	default:
 		fmt.Fprintf(stderr, "fiscald: unknown command %q\n\n%s", args[0], usage)
 		return 2

@@ -10,15 +10,19 @@ import (
 	"net"
 	"net/smtp"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
 	"fiscald/fiscal"
 	"fiscald/internal/blob"
 	"fiscald/internal/notify"
+	"fiscald/internal/portal"
 	"fiscald/internal/signing"
 	"fiscald/internal/store"
 	"fiscald/internal/web"
+	"fiscald/payments"
+	"fiscald/payments/stripe"
 )
 
 var errHelp = errors.New("help shown")
@@ -102,8 +106,21 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 		(&notify.Dispatcher{Outbox: db, Sender: newSender(cfg, log), Log: log}).Run(bg, min(interval, 30*time.Second))
 	}()
 	defer func() { stopBG(); wg.Wait() }()
-	srv := web.New(web.Config{DefaultMunicipality: cfg.Municipality, Logger: log}, web.Deps{
-		Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Audit: db, Idempotency: db, Ready: db.Ping, Clock: db.Clock(),
+	sc, err := stripe.New(stripe.Config{SecretKey: cfg.StripeKey, WebhookSecret: cfg.StripeHook, APIBase: cfg.StripeBase})
+	if err != nil {
+		return err
+	}
+	if !sc.Configured() {
+		fmt.Fprintln(stdout, "card payments are not configured (STRIPE_SECRET_KEY is not set): card requests answer 503; cash payments work")
+	} else if !sc.WebhookConfigured() {
+		fmt.Fprintln(stdout, "warning: STRIPE_WEBHOOK_SECRET is not set: Stripe webhooks answer 503 and card payments will stay pending")
+	}
+	site := portal.New(portal.Config{SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), Logger: log}, portal.Deps{
+		Users: db, Taxpayers: db, Vehicles: db, Tax: db, Clock: db.Clock(),
+	})
+	srv := web.New(web.Config{DefaultMunicipality: cfg.Municipality, Logger: log, Mount: site.Mount}, web.Deps{
+		Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Privacy: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Clock: db.Clock(),
+		Payments: payments.NewService(db, sc, db.Clock()),
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -81,17 +81,28 @@ func Parse(s string) (Bani, error) {
 }
 
 // String formats the amount in lei with two decimals, e.g. "198.00" or "-3.05".
-func (b Bani) String() string {
-	n := int64(b)
-	sign := ""
-	if n < 0 {
-		sign, n = "-", -n
+func (b Bani) String() string { return string(b.appendTo(make([]byte, 0, 24))) }
+
+// appendTo appends the amount as String formats it (without fmt: it runs
+// for every amount of every JSON response).
+func (b Bani) appendTo(buf []byte) []byte {
+	n := uint64(b)
+	if b < 0 {
+		buf = append(buf, '-')
+		n = -n
 	}
-	return fmt.Sprintf("%s%d.%02d", sign, n/100, n%100)
+	buf = strconv.AppendUint(buf, n/100, 10)
+	c := n % 100
+	return append(buf, '.', byte('0'+c/10), byte('0'+c%10))
 }
 
 // MarshalJSON writes the amount as a JSON string.
-func (b Bani) MarshalJSON() ([]byte, error) { return []byte(`"` + b.String() + `"`), nil }
+func (b Bani) MarshalJSON() ([]byte, error) {
+	buf := make([]byte, 0, 26)
+	buf = append(buf, '"')
+	buf = b.appendTo(buf)
+	return append(buf, '"'), nil
+}
 
 // UnmarshalJSON reads a JSON string holding an amount in lei; numbers are refused.
 func (b *Bani) UnmarshalJSON(data []byte) error {

@@ -323,12 +323,13 @@ func (db *DB) registrationPreview(ctx context.Context, tx *Tx, c *caseRow, today
 }
 
 // vehicleOutstanding is what remains unpaid of a vehicle's debts up to a
-// year. Payments are not recorded by this branch yet: until the payments
-// module's allocations exist, every non-cancelled debt counts as unpaid.
+// year: the principal of its non-cancelled debts less the payments allocated
+// to them (payments' allocations, bonus included).
 func (tx *Tx) vehicleOutstanding(ctx context.Context, municipalityID, vehicleID int64, upToYear int) (money.Bani, error) {
 	var sum int64
-	err := tx.Get(ctx, &sum, `SELECT COALESCE(SUM(amount_bani), 0) FROM debts WHERE municipality_id = ? AND object_id = ? AND tax_type = 'vehicle'
-		AND year <= ? AND cancelled_at IS NULL`, municipalityID, vehicleID, upToYear)
+	err := tx.Get(ctx, &sum, `SELECT CAST(COALESCE(SUM(d.amount_bani - (SELECT COALESCE(SUM(a.amount_bani), 0) FROM allocations a WHERE a.debt_id = d.id)), 0) AS BIGINT)
+		FROM debts d WHERE d.municipality_id = ? AND d.object_id = ? AND d.tax_type = 'vehicle' AND d.year <= ? AND d.cancelled_at IS NULL`,
+		municipalityID, vehicleID, upToYear)
 	return money.Bani(sum), translate(err, "debts")
 }
 

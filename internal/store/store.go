@@ -40,6 +40,7 @@ type DB struct {
 	// keys and blobs serve the case workflow (UseCaseDeps).
 	keys  fiscal.KeyVault
 	blobs fiscal.BlobStore
+	slugs sync.Map // municipality id → slug (payments.go)
 }
 
 // Open connects to dsn: "sqlite:PATH" (the folder is created) or a

@@ -233,3 +233,24 @@ func TestSchemaCheck(t *testing.T) {
 		})
 	}
 }
+
+// TestExportCoversEveryPersonalTable fails when a table linked to taxpayers
+// is missing from the GDPR export.
+func TestExportCoversEveryPersonalTable(t *testing.T) {
+	db := storetest.MustOpen(t, "sqlite", nil)
+	var tables []string
+	if err := db.SQL().Select(&tables, `SELECT m.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
+		WHERE m.type = 'table' AND p.name = 'taxpayer_id' ORDER BY m.name`); err != nil {
+		t.Fatal(err)
+	}
+	tables = append(tables, "taxpayers")
+	have := map[string]bool{}
+	for _, x := range store.PersonalDataTables() {
+		have[x] = true
+	}
+	for _, x := range tables {
+		if !have[x] && x != "idempotency_keys" {
+			t.Errorf("table %s has a taxpayer_id column but is not in the GDPR export (internal/store/privacy.go personalData)", x)
+		}
+	}
+}

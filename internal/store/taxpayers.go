@@ -66,7 +66,7 @@ func (db *DB) Taxpayer(ctx context.Context, id int64) (*fiscal.Taxpayer, error) 
 	if !a.CanSeeTaxpayer(tp.MunicipalityID, tp.ID) {
 		return nil, fiscal.Errorf(fiscal.ENOTFOUND, "taxpayer not found")
 	}
-	return &tp, nil
+	return &tp, db.logAccess(ctx, a, tp.ID, "view")
 }
 
 // FindTaxpayers searches the actor's municipality by name, CNP or CUI.

@@ -62,6 +62,13 @@ func (db *DB) InvalidateTaxEngine(municipalityID int64) {
 	db.engines.mu.Unlock()
 }
 
+// invalidateAllTaxEngines drops every cached engine (after a national parameter change).
+func (db *DB) invalidateAllTaxEngines() {
+	db.engines.mu.Lock()
+	clear(db.engines.engines)
+	db.engines.mu.Unlock()
+}
+
 func (db *DB) loadEngine(ctx context.Context, municipalityID int64) (*calc.Engine, error) {
 	var slug string
 	if err := db.db.GetContext(ctx, &slug, db.db.Rebind(`SELECT slug FROM municipalities WHERE id = ?`), municipalityID); err != nil {

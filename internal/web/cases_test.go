@@ -601,5 +601,20 @@ func TestSLAMonitorQueueAndCalendarChange(t *testing.T) {
 		if r.Body["sla"].(map[string]any)["due_on"] != "2026-05-26" || !strings.Contains(string(r.Raw), "punte") {
 			t.Fatalf("after the bridge day: %s", r.Raw)
 		}
+		// Through the administrators' calendar endpoint: another bridge day
+		// moves it again, removing it moves it back.
+		if r := e.do("POST", "/api/v1/admin/calendar/days", e.tokens["admin"], map[string]any{"date": "2026-05-21", "reason": "punte"}); r.Status != 201 && r.Status != 200 {
+			t.Fatalf("add bridge day: %d %s", r.Status, r.Raw)
+		}
+		if r := e.do("GET", casePath(fresh, ""), e.tokens["officer"], nil); r.Body["sla"].(map[string]any)["due_on"] != "2026-05-27" {
+			t.Fatalf("after the admin's bridge day: %s", r.Raw)
+		}
+		if r := e.do("DELETE", "/api/v1/admin/calendar/days/2026-05-21", e.tokens["admin"], nil); r.Status >= 300 {
+			t.Fatalf("delete bridge day: %d %s", r.Status, r.Raw)
+		}
+		var stored string
+		if err := db.SQL().Get(&stored, db.SQL().Rebind(`SELECT CAST(due_on AS TEXT) FROM cases WHERE id = ?`), fresh); err != nil || !strings.HasPrefix(stored, "2026-05-26") {
+			t.Fatalf("stored due date after removal: %q %v", stored, err)
+		}
 	})
 }

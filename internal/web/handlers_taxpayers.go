@@ -13,6 +13,10 @@ type taxpayerList struct {
 	Total int                `json:"total"`
 }
 
+type accessLog struct {
+	Items []fiscal.AccessLogEntry `json:"items"`
+}
+
 type vehicleList struct {
 	Items []*fiscal.Vehicle `json:"items"`
 }
@@ -27,6 +31,10 @@ func (s *Server) taxpayerRoutes() []route {
 			Access: AnyUser, Response: fiscal.Taxpayer{}, Handler: s.getTaxpayer},
 		{Method: "GET", Path: "/api/v1/taxpayers/:id/vehicles", Summary: "A taxpayer's vehicles in the fiscal record", Tag: "taxpayers",
 			Access: AnyUser, Response: vehicleList{}, Handler: s.taxpayerVehicles},
+		{Method: "GET", Path: "/api/v1/taxpayers/:id/access-log", Summary: "Who viewed this taxpayer's record (admin or the taxpayer)", Tag: "privacy",
+			Access: AnyUser, Response: accessLog{}, Handler: s.accessLog},
+		{Method: "GET", Path: "/api/v1/taxpayers/:id/export", Summary: "Everything held about this taxpayer, for a GDPR request (admin or the taxpayer)", Tag: "privacy",
+			Access: AnyUser, Handler: s.exportTaxpayer},
 	}
 }
 
@@ -92,4 +100,29 @@ func (s *Server) taxpayerVehicles(c *fiber.Ctx) error {
 		list = []*fiscal.Vehicle{}
 	}
 	return c.JSON(vehicleList{Items: list})
+}
+
+func (s *Server) accessLog(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	list, err := s.deps.Privacy.AccessLog(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(accessLog{Items: list})
+}
+
+func (s *Server) exportTaxpayer(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	data, err := s.deps.Privacy.ExportTaxpayer(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="taxpayer-`+c.Params("id")+`.json"`)
+	return c.JSON(fiber.Map{"taxpayer_id": id, "exported_at": s.deps.Clock.Now(), "data": data})
 }

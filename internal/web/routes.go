@@ -14,6 +14,7 @@ import (
 // Access says who may call a route. Every route states one; the
 // authorization tests walk this table.
 type Access struct {
+	declared bool
 	// Public routes need no token.
 	Public bool
 	// Roles, when not empty, are the only roles allowed; an empty list on a
@@ -23,13 +24,18 @@ type Access struct {
 }
 
 // Public is the access of routes anyone may call.
-var Public = Access{Public: true}
+var Public = Access{declared: true, Public: true}
 
 // AnyUser is the access of routes every signed-in user may call.
-var AnyUser = Access{}
+var AnyUser = Access{declared: true}
 
 // Roles is the access of routes limited to the roles.
-func Roles(r ...fiscal.Role) Access { return Access{Roles: r} }
+func Roles(r ...fiscal.Role) Access {
+	if len(r) == 0 {
+		panic("web: Roles() needs at least one role")
+	}
+	return Access{declared: true, Roles: r}
+}
 
 // staff is every role of the department.
 var staff = []fiscal.Role{fiscal.RoleOfficer, fiscal.RoleSigner, fiscal.RoleAccountant, fiscal.RoleAdmin}
@@ -58,10 +64,17 @@ func (s *Server) allRoutes() []route {
 	rs = append(rs, s.accountRoutes()...)
 	rs = append(rs, s.taxpayerRoutes()...)
 	rs = append(rs, s.caseRoutes()...)
+	rs = append(rs, s.taxRoutes()...)
+	rs = append(rs, s.adminTaxRoutes()...)
+	rs = append(rs, s.paymentRoutes()...)
 	return rs
 }
 
 func (s *Server) mount(r route) {
+	if !r.Access.declared {
+		// A route must say who may call it: Public, AnyUser or Roles(...).
+		panic("web: route " + r.Method + " " + r.Path + " declares no access rule")
+	}
 	handlers := []fiber.Handler{}
 	if !r.Access.Public {
 		handlers = append(handlers, s.authenticate(r.Access))
@@ -132,4 +145,19 @@ func (s *Server) idempotent(name string) fiber.Handler {
 		body := append([]byte(nil), c.Response().Body()...)
 		return s.deps.Idempotency.FinishIdempotencyKey(ctx, claim, status, string(c.Response().Header.ContentType()), body)
 	}
+}
+
+// RouteInfo describes one route of the table, for the authorization tests.
+type RouteInfo struct {
+	Method, Path string
+	Access       Access
+}
+
+// RouteTable lists every route with its access rule.
+func (s *Server) RouteTable() []RouteInfo {
+	out := make([]RouteInfo, len(s.routes))
+	for i, r := range s.routes {
+		out[i] = RouteInfo{Method: r.Method, Path: r.Path, Access: r.Access}
+	}
+	return out
 }

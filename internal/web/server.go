@@ -27,8 +27,12 @@ type Deps struct {
 	Taxpayers      fiscal.TaxpayerService
 	Vehicles       fiscal.VehicleService
 	Cases          fiscal.CaseService
+	Privacy        fiscal.PrivacyService
 	Audit          fiscal.AuditService
 	Idempotency    fiscal.IdempotencyStore
+	Tax            fiscal.TaxRules
+	// Payments is the taxpayer account and its payments; nil answers 503.
+	Payments fiscal.PaymentService
 	// Ready reports whether the database answers.
 	Ready func(ctx context.Context) error
 	Clock fiscal.Clock
@@ -42,7 +46,13 @@ type Config struct {
 	RequestTimeout time.Duration
 	// BodyLimit is the largest request body (uploads included).
 	BodyLimit int
-	Logger    *slog.Logger
+	// PublicRateLimit is how many requests per minute one address may make
+	// to the public tax quote and deadline endpoints (default 600).
+	PublicRateLimit int
+	Logger          *slog.Logger
+	// Mount, when set, adds routes of another transport (the HTML portal)
+	// to the app after the API's routes and before the final 404 handler.
+	Mount func(app *fiber.App, s *Server)
 }
 
 // Server is the HTTP server.
@@ -67,6 +77,9 @@ func New(cfg Config, deps Deps) *Server {
 	if cfg.BodyLimit == 0 {
 		cfg.BodyLimit = 11 << 20 // a 10 MiB upload and its multipart envelope
 	}
+	if cfg.PublicRateLimit == 0 {
+		cfg.PublicRateLimit = 600
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -87,6 +100,9 @@ func New(cfg Config, deps Deps) *Server {
 	s.routes = s.allRoutes()
 	for _, r := range s.routes {
 		s.mount(r)
+	}
+	if cfg.Mount != nil {
+		cfg.Mount(s.app, s)
 	}
 	s.app.Use(func(c *fiber.Ctx) error {
 		return fiscal.Errorf(fiscal.ENOTFOUND, "no such endpoint: %s %s", c.Method(), c.Path())
@@ -133,7 +149,7 @@ func (s *Server) observe(c *fiber.Ctx) error {
 	}
 	c.Locals("request_id", id)
 	c.Set("X-Request-Id", id)
-	c.Set("X-Content-Type-Options", "nosniff")
+	setSecurityHeaders(c)
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.RequestTimeout)
 	defer cancel()
 	c.SetUserContext(ctx)
@@ -157,4 +173,18 @@ func (s *Server) observe(c *fiber.Ctx) error {
 	}
 	s.log.Info("request", attrs...)
 	return nil
+}
+
+// setSecurityHeaders sets the headers every response carries: no sniffing,
+// no framing, a strict content security policy, no referrer leaks, and HSTS
+// when the request came over TLS.
+func setSecurityHeaders(c *fiber.Ctx) {
+	c.Set("X-Content-Type-Options", "nosniff")
+	c.Set("X-Frame-Options", "DENY")
+	c.Set("Referrer-Policy", "same-origin")
+	c.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+	c.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'")
+	if c.Protocol() == "https" {
+		c.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+	}
 }

@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sort"
 	"strings"
 
 	"github.com/go-playground/validator/v10"
 	"github.com/gofiber/fiber/v2"
 
 	"fiscald/fiscal"
+	"fiscald/internal/civil"
+	"fiscald/internal/money"
 )
 
 // maxJSONBody is the size limit of a JSON request body.
@@ -55,8 +58,13 @@ func decode(c *fiber.Ctx, dst any) error {
 		if errors.As(err, &fe) {
 			return fe
 		}
-		if strings.Contains(err.Error(), "amount") {
-			return fiscal.Errorf(fiscal.EINVALID, "%s", err.Error())
+		// A value type refused a well-formed JSON string (a date that does
+		// not exist, an amount with three decimals): 422 naming the field.
+		if errors.Is(err, civil.ErrInvalid) {
+			return fiscal.InvalidField(badValuePath(body), "must be a real date in the form YYYY-MM-DD")
+		}
+		if errors.Is(err, money.ErrInvalid) {
+			return fiscal.InvalidField(badValuePath(body), "must be a string holding an amount in lei with at most two decimals, e.g. \"198.00\"")
 		}
 		return &fiscal.Error{Code: fiscal.EMALFORMED, Message: "malformed JSON: " + err.Error(), Err: err}
 	}
@@ -64,6 +72,65 @@ func decode(c *fiber.Ctx, dst any) error {
 		return fiscal.Errorf(fiscal.EMALFORMED, "malformed JSON: trailing data after the object")
 	}
 	return check(dst)
+}
+
+// badValuePath finds the JSON path of the first string value that a value
+// type refuses (civil dates, money), for the field error.
+func badValuePath(body []byte) string {
+	var v any
+	if json.Unmarshal(body, &v) != nil {
+		return ""
+	}
+	var walk func(v any, path string) string
+	walk = func(v any, path string) string {
+		switch x := v.(type) {
+		case map[string]any:
+			keys := make([]string, 0, len(x))
+			for k := range x {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				p := k
+				if path != "" {
+					p = path + "." + k
+				}
+				if r := walk(x[k], p); r != "" {
+					return r
+				}
+			}
+		case []any:
+			for i, e := range x {
+				if r := walk(e, fmt.Sprintf("%s[%d]", path, i)); r != "" {
+					return r
+				}
+			}
+		case string:
+			if looksLikeDate(x) {
+				if _, err := civil.Parse(x); err != nil {
+					return path
+				}
+			} else if looksLikeAmount(x) {
+				if _, err := money.Parse(x); err != nil {
+					return path
+				}
+			}
+		case float64, json.Number:
+			if strings.Contains(path, "amount") {
+				return path
+			}
+		}
+		return ""
+	}
+	return walk(v, "")
+}
+
+func looksLikeDate(s string) bool {
+	return len(s) >= 8 && len(s) <= 12 && strings.Count(s, "-") == 2 && s[0] >= '0' && s[0] <= '9'
+}
+
+func looksLikeAmount(s string) bool {
+	return s != "" && strings.Trim(s, "-0123456789.,e ") == ""
 }
 
 func jsonKind(t reflect.Type) string {

@@ -15,22 +15,43 @@ import (
 	"fiscald/internal/store"
 	"fiscald/internal/store/storetest"
 	"fiscald/internal/web"
+	"fiscald/payments"
+	"fiscald/payments/stripe"
 )
 
 // env is a server on a real database with a municipality and staff.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *web.Server
 	db     *store.DB
 	muni   *fiscal.Municipality
 	tokens map[string]string
 }
 
-func newEnv(t *testing.T, db *store.DB, clock fiscal.Clock) *env {
+func newEnv(t testing.TB, db *store.DB, clock fiscal.Clock) *env {
+	t.Helper()
+	return newEnvStripe(t, db, clock, "")
+}
+
+// testWebhookSecret signs the Stripe webhooks of web tests.
+const testWebhookSecret = "whsec_web_test"
+
+// newEnvStripe is newEnv with card payments on the stripe-mock at apiBase
+// (empty: no secret key, so card payments are not configured).
+func newEnvStripe(t testing.TB, db *store.DB, clock fiscal.Clock, apiBase string) *env {
 	t.Helper()
 	m := storetest.Municipality(t, db, "timisoara")
+	cfg := stripe.Config{WebhookSecret: testWebhookSecret}
+	if apiBase != "" {
+		cfg.SecretKey, cfg.APIBase = "sk_test_web", apiBase
+	}
+	sc, err := stripe.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := web.New(web.Config{DefaultMunicipality: "timisoara", Logger: slog.New(slog.NewTextHandler(testLog, nil))},
-		web.Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Audit: db, Idempotency: db, Ready: db.Ping, Clock: clock})
+		web.Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Privacy: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Clock: clock,
+			Payments: payments.NewService(db, sc, clock)})
 	e := &env{t: t, srv: srv, db: db, muni: m, tokens: map[string]string{}}
 	for _, r := range []fiscal.Role{fiscal.RoleOfficer, fiscal.RoleSigner, fiscal.RoleAccountant, fiscal.RoleAdmin} {
 		if _, err := db.CreateStaff(context.Background(), m.ID, string(r)+"1", "password-"+string(r), r, string(r)); err != nil {
@@ -265,4 +286,61 @@ func init() {
 	if os.Getenv("FISCAL_TEST_LOG") != "" {
 		testLog = os.Stderr
 	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		e := newEnv(t, db, clock)
+		r := e.do("GET", "/healthz", "", nil)
+		for _, h := range []string{"Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy", "X-Request-Id"} {
+			if r.Header[h] == "" {
+				t.Errorf("missing %s", h)
+			}
+		}
+		if !strings.Contains(r.Header["Content-Security-Policy"], "frame-ancestors 'none'") {
+			t.Errorf("CSP %q", r.Header["Content-Security-Policy"])
+		}
+	})
+}
+
+func TestBadValueTypesName422Field(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		e := newEnv(t, db, clock)
+		r := e.do("POST", "/api/v1/tax/quote", "", `{"municipality":"timisoara","year":2026,"paid_on":"2026-02-30","object":{"kind":"vehicle","category":"car","engine_cc":1598,"emission_class":"euro6","propulsion":"combustion"}}`)
+		if r.Status != 422 || strings.Join(fieldNames(r), ",") != "paid_on" {
+			t.Fatalf("impossible date: %d %s", r.Status, r.Raw)
+		}
+	})
+}
+
+func TestPrivacyAccessLogAndExport(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		e := newEnv(t, db, clock)
+		ana := e.do("POST", "/api/v1/auth/register", "", individual("ana", "2850615350041"))
+		e.do("POST", "/api/v1/auth/register", "", individual("mihai", "1850315350012"))
+		id := itoa(int64(ana.Body["taxpayer"].(map[string]any)["id"].(float64)))
+		tok := e.login("ana", "parola-lunga-1")
+		mihai := e.login("mihai", "parola-lunga-1")
+		if r := e.do("GET", "/api/v1/taxpayers/"+id, e.tokens["officer"], nil); r.Status != 200 {
+			t.Fatal(r.Status)
+		}
+		r := e.do("GET", "/api/v1/taxpayers/"+id+"/access-log", tok, nil)
+		items, _ := r.Body["items"].([]any)
+		if r.Status != 200 || len(items) != 1 || items[0].(map[string]any)["username"] != "officer1" {
+			t.Fatalf("access log: %d %s", r.Status, r.Raw)
+		}
+		if r := e.do("GET", "/api/v1/taxpayers/"+id+"/access-log", mihai, nil); r.Status != 404 {
+			t.Fatalf("another taxpayer's access log: %d", r.Status)
+		}
+		if r := e.do("GET", "/api/v1/taxpayers/"+id+"/export", e.tokens["officer"], nil); r.Status != 403 {
+			t.Fatalf("officer export: %d", r.Status)
+		}
+		r = e.do("GET", "/api/v1/taxpayers/"+id+"/export", tok, nil)
+		if r.Status != 200 || strings.Contains(string(r.Raw), "password_hash") || !strings.Contains(string(r.Raw), "2850615350041") {
+			t.Fatalf("export: %d %s", r.Status, r.Raw)
+		}
+		if r := e.do("GET", "/api/v1/taxpayers/"+id+"/export", e.tokens["admin"], nil); r.Status != 200 {
+			t.Fatalf("admin export: %d", r.Status)
+		}
+	})
 }

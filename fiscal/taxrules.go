@@ -1,0 +1,111 @@
+package fiscal
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"fiscald/calc"
+	"fiscald/internal/civil"
+)
+
+// TaxRules gives the tax engine in force for a municipality (embedded
+// parameters with the administrators' overrides, legal holidays with the
+// municipality's bridge days) and lets administrators edit both. Every change
+// is one transaction with its audit entry and drops the cached engine.
+type TaxRules interface {
+	// TaxEngine returns the engine of the municipality; ENOTFOUND for an
+	// unknown municipality id.
+	TaxEngine(ctx context.Context, municipalityID int64) (*calc.Engine, error)
+	// Parameters lists the effective entries of the actor's municipality
+	// (national and its own; embedded and from the database), filtered by key
+	// prefix and, when year > 0, to the entries in force on 1 January of the
+	// year or starting during it.
+	Parameters(ctx context.Context, f ParameterFilter) ([]ParameterEntry, error)
+	// AddParameter enters a dated parameter for the actor's municipality (or
+	// nationally). EINVALID for an unknown key, a value that is not a plain
+	// decimal or a bad date; ECONFLICT when the database already holds an
+	// entry with the same key and effective date.
+	AddParameter(ctx context.Context, in *ParameterInput) (*ParameterEntry, error)
+	// BridgeDays lists the actor's municipality's extra days off (year > 0 filters).
+	BridgeDays(ctx context.Context, year int) ([]BridgeDay, error)
+	// AddBridgeDay adds a day off; EINVALID for a day that is already not a
+	// working day, ECONFLICT when it exists. It returns the municipality whose
+	// calendar changed.
+	AddBridgeDay(ctx context.Context, in *BridgeDay) (municipalityID int64, err error)
+	// DeleteBridgeDay removes a day off; ENOTFOUND when there is none. It
+	// returns the municipality whose calendar changed.
+	DeleteBridgeDay(ctx context.Context, day civil.Date) (municipalityID int64, err error)
+}
+
+// ParameterFilter selects parameter entries.
+type ParameterFilter struct {
+	KeyPrefix string
+	Year      int
+}
+
+// Parameter sources.
+const (
+	SourceEmbedded = "embedded" // calc/params/data, shipped with the binary
+	SourceDatabase = "database" // entered by an administrator
+)
+
+// ParameterEntry is one dated parameter as the engine sees it.
+type ParameterEntry struct {
+	Key           string     `json:"key"`
+	National      bool       `json:"national"`
+	EffectiveFrom civil.Date `json:"effective_from"`
+	Value         string     `json:"value"`
+	LegalBasis    string     `json:"legal_basis"`
+	Note          string     `json:"note"`
+	// Source is "embedded" or "database".
+	Source string `json:"source"`
+	// ReplacesEmbedded is true for a database entry with the key and date of
+	// an embedded one.
+	ReplacesEmbedded bool       `json:"replaces_embedded,omitempty"`
+	CreatedAt        *time.Time `json:"created_at,omitempty"`
+}
+
+// ParameterInput is an administrator's new parameter entry.
+type ParameterInput struct {
+	Key           string     `json:"key" validate:"required,max=120"`
+	EffectiveFrom civil.Date `json:"effective_from" validate:"required"`
+	Value         string     `json:"value" validate:"required,max=200"`
+	LegalBasis    string     `json:"legal_basis" validate:"required,max=500"`
+	Note          string     `json:"note" validate:"max=1000"`
+	// National enters the value for every municipality (municipality_id NULL).
+	National bool `json:"national"`
+}
+
+// BridgeDay is an extra day off of a municipality (a Government bridge day).
+type BridgeDay struct {
+	Date   civil.Date `json:"date" validate:"required"`
+	Reason string     `json:"reason" validate:"max=200"`
+}
+
+// FromCalc turns the tax engine's errors into domain errors: invalid fields
+// are EINVALID naming each field; a missing parameter is EINVALID naming the
+// input field that needs it (the engine's message says which rate); an
+// unknown municipality is ENOTFOUND naming "municipality". Other errors pass
+// through.
+func FromCalc(err error, e *calc.Engine) error {
+	var ie calc.InputErrors
+	var me *calc.MissingParamError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ie):
+		fields := make([]FieldError, len(ie))
+		for i, f := range ie {
+			fields[i] = FieldError{Field: f.Field, Message: f.Message}
+		}
+		return Invalid(fields...)
+	case errors.As(err, &me):
+		field := calc.MissingParamField(me, e.Params)
+		return &Error{Code: EINVALID, Message: me.Error(), Fields: []FieldError{{Field: field, Message: me.Error()}}, Err: err}
+	case errors.Is(err, calc.ErrUnknownMunicipality):
+		return &Error{Code: ENOTFOUND, Message: "no tax parameters for this municipality",
+			Fields: []FieldError{{Field: "municipality", Message: "unknown municipality"}}, Err: err}
+	}
+	return err
+}

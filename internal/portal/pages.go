@@ -1,0 +1,205 @@
+package portal
+
+import (
+	"errors"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"fiscald/fiscal"
+	"fiscald/internal/web"
+)
+
+// access says who may open a page, like web.Access for the API.
+type access struct {
+	// public pages need no session.
+	public bool
+	// anonymousOnly pages (sign in, register) send a signed-in user home.
+	anonymousOnly bool
+	// roles, when not empty, are the only roles allowed; empty on a
+	// non-public page means any signed-in user.
+	roles []fiscal.Role
+}
+
+var (
+	public        = access{public: true}
+	anonymousOnly = access{public: true, anonymousOnly: true}
+	taxpayerOnly  = access{roles: []fiscal.Role{fiscal.RoleTaxpayer}}
+	staffOnly     = access{roles: []fiscal.Role{fiscal.RoleOfficer, fiscal.RoleSigner, fiscal.RoleAccountant, fiscal.RoleAdmin}}
+)
+
+// allows reports whether the actor (nil when anonymous) may open the page.
+func (a access) allows(actor *fiscal.Actor) bool {
+	if a.anonymousOnly {
+		return actor == nil
+	}
+	if a.public {
+		return true
+	}
+	if actor == nil {
+		return false
+	}
+	return len(a.roles) == 0 || actor.Has(a.roles...)
+}
+
+// page is one entry of the page table.
+type page struct {
+	Method string // GET or POST (POSTs are CSRF-checked before the handler)
+	Path   string // fiber syntax
+	Access access
+	// Nav, when set, is the message key of the page's entry in the header
+	// navigation, shown to those the page allows; NavOrder sorts the entries.
+	Nav      string
+	NavOrder int
+	Handler  func(c *fiber.Ctx, v *view) error
+}
+
+// allPages is the page table of the portal; each feature appends its own.
+func (p *Portal) allPages() []page {
+	var ps []page
+	ps = append(ps, p.publicPages()...)
+	ps = append(ps, p.accountPages()...)
+	if p.deps.Tax != nil {
+		ps = append(ps, p.calculatorPages()...)
+	}
+	return ps
+}
+
+// navItem is one link of the header navigation.
+type navItem struct {
+	Label   string
+	Href    string
+	Current bool
+}
+
+func (p *Portal) nav(v *view) []navItem {
+	var items []navItem
+	ps := slices.Clone(p.pages)
+	slices.SortStableFunc(ps, func(a, b page) int { return a.NavOrder - b.NavOrder })
+	for _, pg := range ps {
+		if pg.Nav == "" || pg.Method != fiber.MethodGet || !pg.Access.allows(v.Actor) {
+			continue
+		}
+		items = append(items, navItem{Label: v.T(pg.Nav), Href: pg.Path, Current: pg.Path == v.Path})
+	}
+	return items
+}
+
+// handler wraps a page: language, session, access, CSRF on POST, and errors
+// rendered as HTML pages.
+func (p *Portal) handler(pg page) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		v, err := p.newView(c, pg)
+		if err != nil {
+			return err
+		}
+		c.Set("Cache-Control", "no-store")
+		c.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		c.Set("X-Frame-Options", "DENY")
+		c.Set("Referrer-Policy", "same-origin")
+		if !pg.Access.allows(v.Actor) {
+			switch {
+			case pg.Access.anonymousOnly:
+				return c.Redirect(p.homeOf(v.Actor), fiber.StatusSeeOther)
+			case v.Actor == nil:
+				return c.Redirect("/login?next="+url.QueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
+			default:
+				return p.renderError(c, v, fiscal.Errorf(fiscal.EFORBIDDEN, "forbidden"))
+			}
+		}
+		if pg.Method == fiber.MethodPost && !p.checkCSRF(c, v) {
+			return p.renderError(c, v, fiscal.Errorf(fiscal.EFORBIDDEN, "csrf"))
+		}
+		if err := pg.Handler(c, v); err != nil {
+			return p.renderError(c, v, err)
+		}
+		return nil
+	}
+}
+
+// homeOf is where a user lands after signing in.
+func (p *Portal) homeOf(a *fiscal.Actor) string {
+	switch {
+	case a == nil:
+		return "/"
+	case a.IsStaff():
+		return "/staff"
+	}
+	return "/account"
+}
+
+// errorPage is the data of templates/error.html.
+type errorPage struct {
+	Status  int
+	Message string
+}
+
+// renderError renders err as an HTML page with the API's status for it.
+func (p *Portal) renderError(c *fiber.Ctx, v *view, err error) error {
+	status := web.HTTPStatus(err)
+	var msg string
+	switch {
+	case fiscal.ErrorMessage(err) == "csrf":
+		msg = v.T("form.expired")
+	case status == fiber.StatusNotFound:
+		msg = v.T("error.404")
+	case status == fiber.StatusForbidden:
+		msg = v.T("error.403")
+	case status == fiber.StatusTooManyRequests:
+		c.Set(fiber.HeaderRetryAfter, "60")
+		msg = v.T("error.429")
+	case status == fiber.StatusServiceUnavailable:
+		msg = v.T("error.503")
+	case status >= 500:
+		rid, _ := c.Locals("request_id").(string)
+		p.log.Error("portal page failed", "request_id", rid, "path", c.Path(), "err", err.Error())
+		msg = v.T("error.500", rid)
+	default:
+		msg = fiscal.ErrorMessage(err)
+	}
+	v.Title = v.T("error.title")
+	return p.render(c.Status(status), v, "error", errorPage{Status: status, Message: msg})
+}
+
+// safeNext returns a local path to go to after signing in, or "".
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+		return ""
+	}
+	return next
+}
+
+// formErrors gathers the field errors of err, translated, keyed by field
+// (the form inputs are named by the API's JSON paths); ok is false when err
+// carries no field errors.
+func formErrors(lang string, err error) (map[string]string, bool) {
+	var de *fiscal.Error
+	if !errors.As(err, &de) || len(de.Fields) == 0 {
+		return nil, false
+	}
+	out := make(map[string]string, len(de.Fields))
+	for _, f := range de.Fields {
+		if _, seen := out[f.Field]; !seen {
+			out[f.Field] = fieldMessage(lang, f)
+		}
+	}
+	return out, true
+}
+
+// withFields adds field errors to an EINVALID error, skipping fields it
+// names already.
+func withFields(err error, more []fiscal.FieldError) error {
+	var de *fiscal.Error
+	if len(more) == 0 || !errors.As(err, &de) || de.Code != fiscal.EINVALID {
+		return err
+	}
+	fields := slices.Clone(de.Fields)
+	for _, f := range more {
+		if !slices.ContainsFunc(fields, func(g fiscal.FieldError) bool { return g.Field == f.Field }) {
+			fields = append(fields, f)
+		}
+	}
+	return fiscal.Invalid(fields...)
+}

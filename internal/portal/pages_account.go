@@ -1,0 +1,202 @@
+package portal
+
+import (
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"fiscald/fiscal"
+	"fiscald/internal/web"
+)
+
+func (p *Portal) publicPages() []page {
+	return []page{
+		{Method: "GET", Path: "/", Access: public, Nav: "nav.home", NavOrder: 0, Handler: p.home},
+	}
+}
+
+func (p *Portal) accountPages() []page {
+	if p.deps.Users == nil {
+		return nil
+	}
+	return []page{
+		{Method: "GET", Path: "/login", Access: anonymousOnly, Nav: "nav.login", NavOrder: 90, Handler: p.loginForm},
+		{Method: "POST", Path: "/login", Access: anonymousOnly, Handler: p.login},
+		{Method: "GET", Path: "/register", Access: anonymousOnly, Nav: "nav.register", NavOrder: 91, Handler: p.registerForm},
+		{Method: "POST", Path: "/register", Access: anonymousOnly, Handler: p.register},
+		{Method: "POST", Path: "/logout", Access: access{}, Handler: p.logout},
+		{Method: "GET", Path: "/account", Access: taxpayerOnly, Nav: "nav.account", NavOrder: 10, Handler: p.account},
+		{Method: "GET", Path: "/staff", Access: staffOnly, Nav: "nav.staff", NavOrder: 10, Handler: p.staff},
+	}
+}
+
+func (p *Portal) home(c *fiber.Ctx, v *view) error {
+	return p.render(c, v, "home", nil)
+}
+
+// formValues copies the named form fields (fiber reuses its buffers).
+func formValues(c *fiber.Ctx, names ...string) map[string]string {
+	m := make(map[string]string, len(names))
+	for _, n := range names {
+		m[n] = strings.TrimSpace(strings.Clone(c.FormValue(n)))
+	}
+	return m
+}
+
+type loginData struct {
+	Failed bool
+	Next   string
+}
+
+func (p *Portal) loginForm(c *fiber.Ctx, v *view) error {
+	return p.render(c, v, "login", loginData{Next: safeNext(c.Query("next"))})
+}
+
+func (p *Portal) login(c *fiber.Ctx, v *view) error {
+	v.Form = formValues(c, "username", "next")
+	password := strings.Clone(c.FormValue("password"))
+	data := loginData{Next: safeNext(v.Form["next"])}
+	v.Errors = map[string]string{}
+	if v.Form["username"] == "" {
+		v.Errors["username"] = v.T("err.required")
+	}
+	if password == "" {
+		v.Errors["password"] = v.T("err.required")
+	}
+	if len(v.Errors) > 0 {
+		return p.render(c.Status(fiber.StatusUnprocessableEntity), v, "login", data)
+	}
+	// The API's limits, on the same keys: the portal is not a second door
+	// for guessing passwords.
+	if err := p.api.Limit("login-ip:"+c.IP(), 30, time.Minute); err != nil {
+		return err
+	}
+	if err := p.api.Limit("login-user:"+v.Muni.Slug+":"+strings.ToLower(v.Form["username"]), 10, 15*time.Minute); err != nil {
+		return err
+	}
+	sess, err := p.deps.Users.Login(c.UserContext(), v.Muni.ID, v.Form["username"], password)
+	if fiscal.ErrorCode(err) == fiscal.EUNAUTHORIZED {
+		data.Failed = true
+		return p.render(c.Status(fiber.StatusUnauthorized), v, "login", data)
+	}
+	if err != nil {
+		return err
+	}
+	p.startSession(c, sess)
+	dest := data.Next
+	if dest == "" {
+		dest = "/account"
+		if sess.User.Role.IsStaff() {
+			dest = "/staff"
+		}
+	}
+	return c.Redirect(dest, fiber.StatusSeeOther)
+}
+
+func (p *Portal) logout(c *fiber.Ctx, v *view) error {
+	if err := p.deps.Users.Logout(c.UserContext(), v.sessionToken); err != nil && fiscal.ErrorCode(err) != fiscal.EUNAUTHORIZED {
+		return err
+	}
+	p.clearCookie(c, sessionCookie)
+	return c.Redirect("/", fiber.StatusSeeOther)
+}
+
+// registerFields are the inputs of the registration form, named by the
+// API's JSON paths so that its field errors land on them.
+var registerFields = []string{"username", "email", "taxpayer.kind", "taxpayer.name", "taxpayer.cnp", "taxpayer.cui", "taxpayer.address", "taxpayer.phone"}
+
+func (p *Portal) registerForm(c *fiber.Ctx, v *view) error {
+	v.Form = map[string]string{"taxpayer.kind": "individual"}
+	if c.Query("kind") == "company" {
+		v.Form["taxpayer.kind"] = "company"
+	}
+	return p.render(c, v, "register", nil)
+}
+
+func (p *Portal) register(c *fiber.Ctx, v *view) error {
+	v.Form = formValues(c, registerFields...)
+	r := fiscal.Registration{
+		Username: v.Form["username"],
+		Password: strings.Clone(c.FormValue("password")),
+		Email:    v.Form["email"],
+		Taxpayer: fiscal.TaxpayerInput{Kind: fiscal.TaxpayerKind(v.Form["taxpayer.kind"]), Name: v.Form["taxpayer.name"],
+			Address: v.Form["taxpayer.address"], Phone: v.Form["taxpayer.phone"]},
+	}
+	// The form shows both codes; only the one of the chosen kind is sent.
+	switch r.Taxpayer.Kind {
+	case fiscal.Individual:
+		r.Taxpayer.CNP = v.Form["taxpayer.cnp"]
+	case fiscal.Company:
+		r.Taxpayer.CUI = v.Form["taxpayer.cui"]
+	}
+	if err := p.api.Limit("register:"+c.IP(), 20, time.Hour); err != nil {
+		return err
+	}
+	err := web.Validate(&r)
+	if err != nil {
+		// The API stops at the struct tags; a form shows every error at
+		// once, so the identity checks (CNP/CUI check digits) run too.
+		err = withFields(err, r.Validate())
+	}
+	if err == nil {
+		_, _, err = p.deps.Users.Register(c.UserContext(), v.Muni.ID, &r)
+	}
+	if err != nil {
+		fields, ok := formErrors(v.Lang, err)
+		if !ok {
+			return err
+		}
+		v.Errors = fields
+		return p.render(c.Status(web.HTTPStatus(err)), v, "register", nil)
+	}
+	sess, err := p.deps.Users.Login(c.UserContext(), v.Muni.ID, r.Username, r.Password)
+	if err != nil {
+		return err
+	}
+	p.startSession(c, sess)
+	p.setFlash(c, "account.created")
+	return c.Redirect("/account", fiber.StatusSeeOther)
+}
+
+type accountData struct {
+	Taxpayer *fiscal.Taxpayer
+	Vehicles []*fiscal.Vehicle
+}
+
+func (p *Portal) account(c *fiber.Ctx, v *view) error {
+	if v.Actor.TaxpayerID == nil {
+		return fiscal.Errorf(fiscal.ENOTFOUND, "no taxpayer record")
+	}
+	ctx := c.UserContext()
+	tp, err := p.deps.Taxpayers.Taxpayer(ctx, *v.Actor.TaxpayerID)
+	if err != nil {
+		return err
+	}
+	d := accountData{Taxpayer: tp}
+	if p.deps.Vehicles != nil {
+		if d.Vehicles, err = p.deps.Vehicles.TaxpayerVehicles(ctx, tp.ID); err != nil {
+			return err
+		}
+	}
+	return p.render(c, v, "account", d)
+}
+
+type staffData struct {
+	User  *fiscal.User
+	Links []navItem
+}
+
+func (p *Portal) staff(c *fiber.Ctx, v *view) error {
+	u, err := p.deps.Users.UserByID(c.UserContext(), v.Actor.UserID)
+	if err != nil {
+		return err
+	}
+	d := staffData{User: u}
+	for _, n := range p.nav(v) {
+		if n.Href != "/" && n.Href != "/staff" {
+			d.Links = append(d.Links, n)
+		}
+	}
+	return p.render(c, v, "staff", d)
+}

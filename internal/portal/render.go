@@ -1,0 +1,287 @@
+package portal
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"mime"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"fiscald/fiscal"
+	"fiscald/internal/civil"
+	"fiscald/internal/money"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// staticPrefix is where the embedded assets are served.
+const staticPrefix = "/static/"
+
+// view is what every template receives: the request's language, user,
+// municipality, CSRF token and navigation, and the page's own Data.
+type view struct {
+	Lang      string
+	OtherLang string
+	LangHref  string
+	Title     string
+	Path      string
+	Actor     *fiscal.Actor
+	Muni      *fiscal.Municipality
+	CSRF      string
+	Flash     string
+	Nav       []navItem
+	// Data is the page's own data.
+	Data any
+	// Errors are the translated field errors by input name (a JSON path).
+	Errors map[string]string
+	// Form holds the submitted values, to fill the form again.
+	Form map[string]string
+	// Assets are the fingerprinted URLs of the stylesheet and the script.
+	CSS, JS string
+
+	sessionToken string
+}
+
+// T translates a catalog key into the page's language.
+func (v *view) T(key string, args ...any) string { return translate(v.Lang, key, args...) }
+
+// Date formats a civil date in the page's language.
+func (v *view) Date(d civil.Date) string { return formatDate(v.Lang, d) }
+
+// Money formats an amount in the page's language.
+func (v *view) Money(b money.Bani) string { return formatMoney(v.Lang, b) }
+
+// Val is the submitted value of a form input ("" when none).
+func (v *view) Val(name string) string { return v.Form[name] }
+
+// newView reads the language, the session and the municipality of a request.
+func (p *Portal) newView(c *fiber.Ctx, pg page) (*view, error) {
+	v := &view{Lang: RO, Path: strings.Clone(c.Path()), CSS: assets.url("portal.css"), JS: assets.url("portal.js")}
+	switch q := c.Query("lang"); q {
+	case RO, EN:
+		v.Lang = q
+		p.setCookie(c, langCookie, q, p.deps.Clock.Now().Add(365*24*time.Hour), fiber.CookieSameSiteLaxMode)
+	default:
+		if ck := c.Cookies(langCookie); ck == EN {
+			v.Lang = EN
+		}
+	}
+	v.OtherLang = EN
+	if v.Lang == EN {
+		v.OtherLang = RO
+	}
+	q := url.Values{}
+	c.Request().URI().QueryArgs().VisitAll(func(k, val []byte) { q.Add(string(k), string(val)) })
+	q.Set("lang", v.OtherLang)
+	v.LangHref = v.Path + "?" + q.Encode()
+	if c.Method() == fiber.MethodPost {
+		// After a POST the switch reloads the page, not the submission.
+		v.LangHref = v.Path + "?lang=" + v.OtherLang
+	}
+	actor, token, err := p.sessionActor(c)
+	if err != nil {
+		return nil, err
+	}
+	if actor != nil {
+		c.SetUserContext(fiscal.WithActor(c.UserContext(), actor))
+	}
+	v.Actor, v.sessionToken = actor, token
+	if p.api != nil {
+		m, err := p.api.Municipality(c, "")
+		if err == nil {
+			v.Muni = m
+		} else if fiscal.ErrorCode(err) != fiscal.ENOTFOUND {
+			return nil, err
+		}
+	}
+	if v.Muni == nil {
+		v.Muni = &fiscal.Municipality{}
+	}
+	v.CSRF = p.csrfToken(p.csrfSeed(c), token)
+	v.Flash = p.takeFlash(c)
+	return v, nil
+}
+
+// render executes the page template name with data into the layout.
+func (p *Portal) render(c *fiber.Ctx, v *view, name string, data any) error {
+	t, ok := p.tmpl.pages[name]
+	if !ok {
+		return fiscal.Internal(fmt.Errorf("no template %q", name), "template")
+	}
+	v.Data = data
+	v.Nav = p.nav(v)
+	if v.Title == "" {
+		v.Title = v.T(name + ".title")
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		return fiscal.Internal(err, "render "+name)
+	}
+	c.Type("html", "utf-8")
+	return c.Send(buf.Bytes())
+}
+
+// templates are the parsed page templates, each with the layout and the
+// shared components.
+type templates struct {
+	pages map[string]*template.Template
+}
+
+func mustParseTemplates() *templates {
+	base := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/_*.html"))
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	t := &templates{pages: map[string]*template.Template{}}
+	for _, n := range names {
+		file := path.Base(n)
+		if strings.HasPrefix(file, "_") {
+			continue
+		}
+		pt := template.Must(template.Must(base.Clone()).ParseFS(templateFS, n))
+		t.pages[strings.TrimSuffix(file, ".html")] = pt
+	}
+	return t
+}
+
+// field is the data of the "field" component: one labelled input with its
+// hint and its error, tied together by ids for screen readers.
+type field struct {
+	V            *view
+	Name, ID     string
+	Label, Hint  string
+	Type         string
+	Value        string
+	Error        string
+	Required     bool
+	Autocomplete string
+	Inputmode    string
+	Options      []option
+}
+
+type option struct {
+	Value, Label string
+	Selected     bool
+}
+
+// fieldOf builds a component from name, label key and options written as
+// "type=number", "auto=username", "hint=key", "mode=numeric", "opts=a,b,c",
+// "req".
+func fieldOf(v *view, name, labelKey string, opts ...string) field {
+	f := field{V: v, Name: name, ID: fieldID(name), Label: v.T(labelKey), Type: "text",
+		Value: v.Form[name], Error: v.Errors[name]}
+	for _, o := range opts {
+		k, val, _ := strings.Cut(o, "=")
+		switch k {
+		case "type":
+			f.Type = val
+		case "auto":
+			f.Autocomplete = val
+		case "hint":
+			f.Hint = v.T(val)
+		case "mode":
+			f.Inputmode = val
+		case "req":
+			f.Required = true
+		case "opts":
+			for _, ov := range strings.Split(val, ",") {
+				label := ov
+				if ov == "" {
+					label = v.T("opt.choose")
+				} else if tr := v.T("opt." + ov); tr != "opt."+ov {
+					label = tr
+				}
+				f.Options = append(f.Options, option{Value: ov, Label: label, Selected: ov == f.Value})
+			}
+		}
+	}
+	return f
+}
+
+var funcs = template.FuncMap{
+	"field": fieldOf,
+	"fid":   fieldID,
+	"errid": func(id string) string { return id + "-error" },
+	"join":  strings.Join,
+	"deref": func(d *civil.Date) civil.Date { return *d },
+}
+
+// fieldID is the id of the input named name ("taxpayer.cnp" → "f-taxpayer-cnp").
+func fieldID(name string) string {
+	return "f-" + strings.NewReplacer(".", "-", "_", "-").Replace(name)
+}
+
+// asset is one embedded static file.
+type asset struct {
+	body        []byte
+	contentType string
+	hash        string
+}
+
+type assetSet map[string]*asset
+
+// assets are the embedded static files, fingerprinted at start.
+var assets = func() assetSet {
+	set := assetSet{}
+	err := fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := staticFS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		ct := mime.TypeByExtension(path.Ext(p))
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		set[strings.TrimPrefix(p, "static/")] = &asset{body: b, contentType: ct, hash: hex.EncodeToString(sum[:6])}
+		return nil
+	})
+	if err != nil {
+		panic(err)
+	}
+	return set
+}()
+
+// url is the fingerprinted URL of an asset (cached for a year).
+func (s assetSet) url(name string) string {
+	a, ok := s[name]
+	if !ok {
+		return staticPrefix + name
+	}
+	return staticPrefix + name + "?v=" + a.hash
+}
+
+func (p *Portal) static(c *fiber.Ctx) error {
+	a, ok := assets[c.Params("*")]
+	if !ok {
+		return fiscal.Errorf(fiscal.ENOTFOUND, "no such file")
+	}
+	c.Set(fiber.HeaderContentType, a.contentType)
+	c.Set(fiber.HeaderETag, `"`+a.hash+`"`)
+	if c.Query("v") == a.hash {
+		c.Set(fiber.HeaderCacheControl, "public, max-age=31536000, immutable")
+	} else {
+		c.Set(fiber.HeaderCacheControl, "public, max-age=300")
+	}
+	if c.Get(fiber.HeaderIfNoneMatch) == `"`+a.hash+`"` {
+		return c.SendStatus(fiber.StatusNotModified)
+	}
+	return c.Send(a.body)
+}

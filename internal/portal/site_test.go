@@ -1,0 +1,155 @@
+package portal_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"fiscald/fiscal"
+	"fiscald/internal/portal"
+	"fiscald/internal/store"
+	"fiscald/internal/store/storetest"
+	"fiscald/internal/web"
+)
+
+// site is the real server (API and portal on one fiber app) on a loopback
+// port, over a fresh database, as the binary wires it.
+type site struct {
+	t     testing.TB
+	URL   string
+	db    *store.DB
+	muni  *fiscal.Municipality
+	clock *fiscal.TestClock
+}
+
+// Staff accounts every site has: username → password.
+var staffAccounts = map[string]fiscal.Role{"ioana": fiscal.RoleOfficer, "dan": fiscal.RoleSigner, "carmen": fiscal.RoleAccountant, "admin": fiscal.RoleAdmin}
+
+func staffPassword(u string) string { return u + "-parola-2026" }
+
+// startSite starts a site on engine with the demo municipality Timișoara
+// and its staff.
+func startSite(t testing.TB, db *store.DB, clock *fiscal.TestClock) *site {
+	t.Helper()
+	m := &fiscal.Municipality{Slug: "timisoara", Name: "Municipiul Timișoara", Rank: "I", County: "Timiș"}
+	if err := db.CreateMunicipality(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	for u, r := range staffAccounts {
+		if _, err := db.CreateStaff(context.Background(), m.ID, u, staffPassword(u), r, strings.ToUpper(u[:1])+u[1:]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	log := slog.New(slog.NewTextHandler(testLog, nil))
+	p := portal.New(portal.Config{Logger: log}, portal.Deps{Users: db, Taxpayers: db, Vehicles: db, Tax: db, Clock: clock})
+	srv := web.New(web.Config{DefaultMunicipality: "timisoara", Logger: log, Mount: p.Mount},
+		web.Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Privacy: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Clock: clock})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.App().Listener(ln)
+	t.Cleanup(func() { srv.Shutdown(5 * time.Second) })
+	return &site{t: t, URL: "http://" + ln.Addr().String(), db: db, muni: m, clock: clock}
+}
+
+// client is a browser-like HTTP client: a cookie jar, no redirects followed.
+type client struct {
+	t    testing.TB
+	s    *site
+	http *http.Client
+}
+
+func (s *site) client() *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{t: s.t, s: s, http: &http.Client{Jar: jar, Timeout: 20 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+type page struct {
+	Status   int
+	Header   http.Header
+	Body     string
+	Location string
+}
+
+func (c *client) do(req *http.Request) page {
+	c.t.Helper()
+	req.Header.Set("Accept", "text/html")
+	res, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return page{Status: res.StatusCode, Header: res.Header, Body: string(b), Location: res.Header.Get("Location")}
+}
+
+func (c *client) get(path string) page {
+	c.t.Helper()
+	req, _ := http.NewRequest("GET", c.s.URL+path, nil)
+	return c.do(req)
+}
+
+// post submits a form; the CSRF token is taken from the last page of path
+// unless the form sets _csrf itself.
+func (c *client) post(path string, form url.Values) page {
+	c.t.Helper()
+	req, _ := http.NewRequest("POST", c.s.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return c.do(req)
+}
+
+var csrfRe = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+
+// csrf opens path and returns the CSRF token of its first form.
+func (c *client) csrf(path string) string {
+	c.t.Helper()
+	p := c.get(path)
+	m := csrfRe.FindStringSubmatch(p.Body)
+	if m == nil {
+		c.t.Fatalf("no CSRF token on %s (%d)", path, p.Status)
+	}
+	return m[1]
+}
+
+// login signs in through the form.
+func (c *client) login(username, password string) page {
+	c.t.Helper()
+	tok := c.csrf("/login")
+	return c.post("/login", url.Values{"_csrf": {tok}, "username": {username}, "password": {password}})
+}
+
+// register creates a taxpayer account through the form.
+func (c *client) register(username, cnp, name string) page {
+	c.t.Helper()
+	tok := c.csrf("/register")
+	return c.post("/register", url.Values{"_csrf": {tok}, "taxpayer.kind": {"individual"}, "taxpayer.name": {name},
+		"taxpayer.cnp": {cnp}, "taxpayer.address": {"Str. Mărășești 1, Timișoara"}, "email": {username + "@example.ro"},
+		"username": {username}, "password": {"parola-lunga-1"}})
+}
+
+// testLog receives the server's logs; set FISCAL_TEST_LOG=1 to see them.
+var testLog io.Writer = io.Discard
+
+func init() {
+	if os.Getenv("FISCAL_TEST_LOG") != "" {
+		testLog = os.Stderr
+	}
+}
+
+// forEachEngine is storetest.ForEachEngine with a started site.
+func forEachEngine(t *testing.T, fn func(t *testing.T, s *site)) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		fn(t, startSite(t, db, clock))
+	})
+}

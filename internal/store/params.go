@@ -1,0 +1,247 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"fiscald/calc"
+	"fiscald/calc/calendar"
+	"fiscald/calc/params"
+	"fiscald/fiscal"
+	"fiscald/internal/civil"
+)
+
+// paramRow is one row of tax_parameters.
+type paramRow struct {
+	ID             int64      `db:"id"`
+	MunicipalityID *int64     `db:"municipality_id"`
+	Key            string     `db:"param_key"`
+	EffectiveFrom  civil.Date `db:"effective_from"`
+	Value          string     `db:"value"`
+	LegalBasis     string     `db:"legal_basis"`
+	Note           string     `db:"note"`
+	CreatedAt      time.Time  `db:"created_at"`
+}
+
+type paramID struct {
+	key      string
+	national bool
+	from     civil.Date
+}
+
+// Parameters lists the entries the engine of the actor's municipality uses
+// (admin only), each marked with its source.
+func (db *DB) Parameters(ctx context.Context, f fiscal.ParameterFilter) ([]fiscal.ParameterEntry, error) {
+	a, err := fiscal.RequireRole(ctx, fiscal.RoleAdmin)
+	if err != nil {
+		return nil, err
+	}
+	e, err := db.TaxEngine(ctx, a.MunicipalityID)
+	if err != nil {
+		return nil, err
+	}
+	var rows []paramRow
+	if err := db.db.SelectContext(ctx, &rows, db.db.Rebind(`SELECT id, municipality_id, param_key, effective_from, value, legal_basis, note, created_at
+		FROM tax_parameters WHERE municipality_id IS NULL OR municipality_id = ?`), a.MunicipalityID); err != nil {
+		return nil, translate(err, "tax parameters")
+	}
+	fromDB := make(map[paramID]paramRow, len(rows))
+	for _, r := range rows {
+		fromDB[paramID{r.Key, r.MunicipalityID == nil, r.EffectiveFrom}] = r
+	}
+	embedded := map[paramID]bool{}
+	for _, d := range defaultEntries() {
+		embedded[paramID{d.Key, d.Municipality == "", d.EffectiveFrom}] = true
+	}
+	var jan1 civil.Date
+	if f.Year > 0 {
+		jan1 = civil.New(f.Year, time.January, 1)
+	}
+	out := []fiscal.ParameterEntry{}
+	for _, p := range e.Params.Entries() {
+		if !strings.HasPrefix(p.Key, f.KeyPrefix) {
+			continue
+		}
+		if f.Year > 0 && p.EffectiveFrom.Year != f.Year {
+			// Outside the year, keep only the entry in force on 1 January.
+			in, ok := e.Params.Lookup(p.Key, p.Municipality, jan1)
+			if !ok || in.Municipality != p.Municipality || in.EffectiveFrom != p.EffectiveFrom {
+				continue
+			}
+		}
+		id := paramID{p.Key, p.Municipality == "", p.EffectiveFrom}
+		pe := fiscal.ParameterEntry{Key: p.Key, National: p.Municipality == "", EffectiveFrom: p.EffectiveFrom, Value: p.Value,
+			LegalBasis: p.LegalBasis, Note: p.Note, Source: fiscal.SourceEmbedded}
+		if r, ok := fromDB[id]; ok {
+			at := r.CreatedAt
+			pe.Source, pe.ReplacesEmbedded, pe.CreatedAt = fiscal.SourceDatabase, embedded[id], &at
+		}
+		out = append(out, pe)
+	}
+	return out, nil
+}
+
+// AddParameter enters a dated parameter (admin only) in one transaction with
+// its audit entry, then drops the cached engines it affects.
+func (db *DB) AddParameter(ctx context.Context, in *fiscal.ParameterInput) (*fiscal.ParameterEntry, error) {
+	a, err := fiscal.RequireRole(ctx, fiscal.RoleAdmin)
+	if err != nil {
+		return nil, err
+	}
+	in.Key, in.Value = strings.TrimSpace(in.Key), strings.TrimSpace(in.Value)
+	if !calc.KnownParam(in.Key) {
+		return nil, fiscal.InvalidField("key", "is not a parameter the tax engine reads (see GET /api/v1/admin/parameters for the names)")
+	}
+	entry := params.Entry{Key: in.Key, EffectiveFrom: in.EffectiveFrom, Value: in.Value, LegalBasis: strings.TrimSpace(in.LegalBasis), Note: in.Note}
+	if _, field, msg := params.CheckEntry(entry); field != "" {
+		return nil, fiscal.InvalidField(field, msg)
+	}
+	var muni *int64
+	if !in.National {
+		muni = &a.MunicipalityID
+	}
+	out := &fiscal.ParameterEntry{Key: entry.Key, National: in.National, EffectiveFrom: entry.EffectiveFrom, Value: entry.Value,
+		LegalBasis: entry.LegalBasis, Note: entry.Note, Source: fiscal.SourceDatabase}
+	for _, d := range defaultEntries() {
+		if d.Key == entry.Key && d.EffectiveFrom == entry.EffectiveFrom && (d.Municipality == "") == in.National {
+			out.ReplacesEmbedded = true
+		}
+	}
+	err = db.InTx(ctx, func(tx *Tx) error {
+		var n int
+		if err := tx.Get(ctx, &n, `SELECT COUNT(*) FROM tax_parameters WHERE COALESCE(municipality_id, 0) = ? AND param_key = ? AND effective_from = ?`,
+			derefOr0(muni), entry.Key, entry.EffectiveFrom); err != nil {
+			return translate(err, "tax parameters")
+		}
+		if n > 0 {
+			return &fiscal.Error{Code: fiscal.ECONFLICT, Message: "an entry for " + entry.Key + " effective " + entry.EffectiveFrom.String() + " already exists; enter a new effective date",
+				Fields: []fiscal.FieldError{{Field: "effective_from", Message: "an entry with this key and date exists"}}}
+		}
+		id, err := tx.Insert(ctx, `INSERT INTO tax_parameters (municipality_id, param_key, effective_from, value, legal_basis, note, created_at, created_by)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, muni, entry.Key, entry.EffectiveFrom, entry.Value, entry.LegalBasis, entry.Note, tx.Now, a.UserID)
+		if err != nil {
+			return translate(err, "tax parameter "+entry.Key)
+		}
+		at := tx.Now
+		out.CreatedAt = &at
+		return tx.Audit(ctx, a.MunicipalityID, "tax_parameter.create", "tax_parameter", id, nil, out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if in.National {
+		db.invalidateAllTaxEngines()
+	} else {
+		db.InvalidateTaxEngine(a.MunicipalityID)
+	}
+	return out, nil
+}
+
+func derefOr0(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+// BridgeDays lists the extra days off of the actor's municipality (admin only).
+func (db *DB) BridgeDays(ctx context.Context, year int) ([]fiscal.BridgeDay, error) {
+	a, err := fiscal.RequireRole(ctx, fiscal.RoleAdmin)
+	if err != nil {
+		return nil, err
+	}
+	q, args := `SELECT day AS date, reason FROM calendar_days WHERE municipality_id = ?`, []any{a.MunicipalityID}
+	if year > 0 {
+		q += ` AND day >= ? AND day <= ?`
+		args = append(args, civil.New(year, time.January, 1), civil.New(year, time.December, 31))
+	}
+	out := []fiscal.BridgeDay{}
+	if err := db.db.SelectContext(ctx, &out, db.db.Rebind(q+` ORDER BY day`), args...); err != nil {
+		return nil, translate(err, "calendar")
+	}
+	return out, nil
+}
+
+// legalCalendar is the calendar of the legal holidays alone.
+var legalCalendar = calendar.MustNew(nil)
+
+// AddBridgeDay adds an extra day off to the actor's municipality (admin
+// only): a day that is already a weekend day or a legal holiday is EINVALID,
+// one already entered ECONFLICT.
+func (db *DB) AddBridgeDay(ctx context.Context, in *fiscal.BridgeDay) (int64, error) {
+	a, err := fiscal.RequireRole(ctx, fiscal.RoleAdmin)
+	if err != nil {
+		return 0, err
+	}
+	if !in.Date.IsValid() {
+		return 0, fiscal.InvalidField("date", "must be a date YYYY-MM-DD")
+	}
+	if ok, why := legalCalendar.IsWorkingDay(in.Date); !ok {
+		return 0, fiscal.InvalidField("date", "is already a non-working day ("+why+")")
+	}
+	in.Reason = strings.TrimSpace(in.Reason)
+	if in.Reason == "" {
+		in.Reason = calendar.ReasonBridge
+	}
+	err = db.InTx(ctx, func(tx *Tx) error {
+		id, err := tx.Insert(ctx, `INSERT INTO calendar_days (municipality_id, day, reason, created_at) VALUES (?, ?, ?, ?)`,
+			a.MunicipalityID, in.Date, in.Reason, tx.Now)
+		if err != nil {
+			err = translate(err, "the day off "+in.Date.String())
+			if fiscal.ErrorCode(err) == fiscal.ECONFLICT {
+				err.(*fiscal.Error).Fields = []fiscal.FieldError{{Field: "date", Message: "is already a day off"}}
+			}
+			return err
+		}
+		if err := tx.Audit(ctx, a.MunicipalityID, "calendar_day.create", "calendar_day", id, nil, in); err != nil {
+			return err
+		}
+		return calendarChanged(ctx, tx, a.MunicipalityID)
+	})
+	if err != nil {
+		return 0, err
+	}
+	db.InvalidateTaxEngine(a.MunicipalityID)
+	return a.MunicipalityID, nil
+}
+
+// DeleteBridgeDay removes an extra day off of the actor's municipality (admin only).
+func (db *DB) DeleteBridgeDay(ctx context.Context, day civil.Date) (int64, error) {
+	a, err := fiscal.RequireRole(ctx, fiscal.RoleAdmin)
+	if err != nil {
+		return 0, err
+	}
+	err = db.InTx(ctx, func(tx *Tx) error {
+		var before struct {
+			ID     int64      `db:"id"`
+			Date   civil.Date `db:"day" json:"date"`
+			Reason string     `db:"reason" json:"reason"`
+		}
+		if err := tx.Get(ctx, &before, `SELECT id, day, reason FROM calendar_days WHERE municipality_id = ? AND day = ?`, a.MunicipalityID, day); err != nil {
+			return translate(err, "the day off "+day.String())
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM calendar_days WHERE id = ?`, before.ID); err != nil {
+			return translate(err, "calendar")
+		}
+		if err := tx.Audit(ctx, a.MunicipalityID, "calendar_day.delete", "calendar_day", before.ID, before, nil); err != nil {
+			return err
+		}
+		return calendarChanged(ctx, tx, a.MunicipalityID)
+	})
+	if err != nil {
+		return 0, err
+	}
+	db.InvalidateTaxEngine(a.MunicipalityID)
+	return a.MunicipalityID, nil
+}
+
+// calendarChanged runs inside the transaction that added or removed a day off
+// of the municipality. It is the hook for cases: the due dates of the
+// municipality's open cases are recomputed here, in the same transaction, so
+// a calendar change and the deadlines it moves commit together (local-taxes.md
+// §9).
+func calendarChanged(ctx context.Context, tx *Tx, municipalityID int64) error {
+	_, err := tx.RecomputeOpenCaseDeadlines(ctx, municipalityID)
+	return err
+}
