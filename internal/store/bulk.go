@@ -30,6 +30,10 @@ const maxRowsPerStatement = 256
 // inConnTx runs fn in a transaction on a connection of its own, so that
 // PostgreSQL COPY can reach the driver connection the transaction runs on.
 func (db *DB) inConnTx(ctx context.Context, fn func(tx *Tx) error) error {
+	if db.dialect == "sqlite" {
+		db.writeMu.Lock() // queue with this process's other writers (see InTx)
+		defer db.writeMu.Unlock()
+	}
 	conn, err := db.db.Connx(ctx)
 	if err != nil {
 		return translate(err, "connection")
