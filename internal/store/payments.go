@@ -149,11 +149,17 @@ func (db *DB) Statement(ctx context.Context, taxpayerID int64, asOf civil.Date) 
 			children[*d.ParentID] = append(children[*d.ParentID], d)
 		}
 	}
+	// A late fee whose principal was cancelled (a recomputation replaced
+	// it) is shown on its own line.
+	shown := map[int64]bool{}
+	for i := range debts {
+		shown[debts[i].ID] = true
+	}
 	st := &fiscal.Statement{TaxpayerID: tp.ID, AsOf: asOf, Debts: []fiscal.Debt{}}
 	var total money.Bani
 	for i := range debts {
 		d := &debts[i]
-		if d.Kind == fiscal.DebtLateFee && d.ParentID != nil {
+		if d.Kind == fiscal.DebtLateFee && d.ParentID != nil && shown[*d.ParentID] {
 			continue // shown in its principal's late_fees
 		}
 		line := fiscal.Debt{ID: d.ID, TaxpayerID: tp.ID, Kind: d.Kind, TaxType: d.TaxType, Year: d.Year, ObjectID: d.ObjectID,
@@ -267,7 +273,11 @@ func makePlan(ctx context.Context, tx *Tx, e *calc.Engine, slug string, muni, ta
 		AssessmentID int64      `db:"id"`
 		Bonus        money.Bani `db:"bonus_bani"`
 	}
-	if err := tx.Select(ctx, &bonusRows, `SELECT id, bonus_bani FROM assessments WHERE municipality_id = ? AND taxpayer_id = ? AND bonus_bani > 0`, muni, taxpayer); err != nil {
+	// Only the current revision's bonus counts (a recomputation's revision
+	// replaces the earlier one's).
+	if err := tx.Select(ctx, &bonusRows, `SELECT a.id, a.bonus_bani FROM assessments a WHERE a.municipality_id = ? AND a.taxpayer_id = ? AND a.bonus_bani > 0
+		AND NOT EXISTS (SELECT 1 FROM assessments n WHERE n.municipality_id = a.municipality_id AND n.tax_type = a.tax_type AND n.object_kind = a.object_kind
+			AND n.object_id = a.object_id AND n.year = a.year AND n.revision > a.revision)`, muni, taxpayer); err != nil {
 		return nil, translate(err, "assessments")
 	}
 	bonusOf := map[int64]money.Bani{}
@@ -289,7 +299,7 @@ func makePlan(ctx context.Context, tx *Tx, e *calc.Engine, slug string, muni, ta
 	var order []gk
 	for i := range debts {
 		d := &debts[i]
-		if d.Kind != fiscal.DebtPrincipal || d.AssessmentID == nil {
+		if (d.Kind != fiscal.DebtPrincipal && d.Kind != fiscal.DebtAdjustment) || d.AssessmentID == nil {
 			continue
 		}
 		k := gk{d.TaxType, d.Year}
