@@ -3,7 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
-		"math"
+	"math"
 	"sort"
 
 	"fiscald/calc"
@@ -466,4 +466,3 @@ func (w *recWriter) reduce(ctx context.Context, byID map[int64]*recDebt, revID i
 }
 
 var _ fiscal.RecomputeStore = (*DB)(nil)
-
