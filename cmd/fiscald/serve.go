@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fiscald/assess"
 	"flag"
 	"fmt"
 	"io"
@@ -118,9 +119,14 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	site := portal.New(portal.Config{SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), Logger: log}, portal.Deps{
 		Users: db, Taxpayers: db, Vehicles: db, Tax: db, Clock: db.Clock(),
 	})
+	paySvc := payments.NewService(db, sc, db.Clock())
 	srv := web.New(web.Config{DefaultMunicipality: cfg.Municipality, Logger: log, Mount: site.Mount}, web.Deps{
 		Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Privacy: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Clock: db.Clock(),
-		Payments: payments.NewService(db, sc, db.Clock()),
+		Payments: paySvc, Credit: db, Reconciliation: paySvc,
+		// Recomputations run in this process's background; a run cut short
+		// by a shutdown stays open and resumes on the next POST or
+		// `fiscald recompute`.
+		Recompute: &assess.RecomputeService{Store: db, Logger: log},
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
