@@ -1,6 +1,7 @@
 package payments
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -56,5 +57,24 @@ func TestReconcile(t *testing.T) {
 				t.Fatalf("got %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// BenchmarkReconcile: a month of 20,000 card payments against their
+// charges (each with a fee) and 1% refunds.
+func BenchmarkReconcile(b *testing.B) {
+	var ours []fiscal.ReconciledPayment
+	var theirs []fiscal.ProviderTransaction
+	for i := 0; i < 20000; i++ {
+		pi := "pi_" + strconv.Itoa(i)
+		ours = append(ours, fiscal.ReconciledPayment{PaymentID: int64(i), PaymentIntentID: pi, Status: fiscal.PaymentSucceeded, Amount: 19800})
+		theirs = append(theirs, fiscal.ProviderTransaction{ID: "txn_" + strconv.Itoa(i), Type: "charge", PaymentIntentID: pi, Amount: 19800, Fee: 320, Currency: "ron"})
+		if i%100 == 0 {
+			theirs = append(theirs, fiscal.ProviderTransaction{ID: "txn_r" + strconv.Itoa(i), Type: "refund", PaymentIntentID: pi, Amount: -1000, Currency: "ron"})
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		Reconcile(ours, theirs)
 	}
 }
