@@ -57,6 +57,7 @@ var personalData = []struct{ table, column string }{
 	{"allocations", "taxpayer_id"},
 	{"credit_entries", "taxpayer_id"},
 	{"cases", "taxpayer_id"},
+	{"documents", "taxpayer_id"},
 }
 
 // secretColumns never leave the database, not even in an export.
