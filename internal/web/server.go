@@ -40,6 +40,8 @@ type Deps struct {
 	// Reconciliation compares card payments with the processor's
 	// transactions; nil answers 503.
 	Reconciliation fiscal.ReconciliationService
+	// Documents issues, serves and verifies signed documents; nil answers 503.
+	Documents fiscal.DocumentService
 	// Ready reports whether the database answers.
 	Ready func(ctx context.Context) error
 	Clock fiscal.Clock
