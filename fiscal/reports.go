@@ -2,6 +2,7 @@ package fiscal
 
 import (
 	"context"
+	"io"
 
 	"fiscald/internal/civil"
 	"fiscald/internal/money"
@@ -132,4 +133,29 @@ type ReportSource interface {
 	// EachBonus calls fn with the bonuses granted or revoked from from to to
 	// inclusive, ordered by day and payment.
 	EachBonus(ctx context.Context, from, to civil.Date, fn func(*BonusLine) error) error
+}
+
+// ReportRequest names an accountants' export and its parameters (contract:
+// GET /api/v1/reports/{name}?from=&to=&as_of=&group=&format=).
+type ReportRequest struct {
+	Name   string // collections, journal, arrears, bonuses
+	Format string // csv (default), xlsx or pdf
+	Group  string // collections: budget_code (default), day or month
+	From   civil.Date
+	To     civil.Date
+	AsOf   civil.Date
+}
+
+// ReportService writes the accountants' exports (implemented by package
+// reports over a ReportSource).
+type ReportService interface {
+	// ReportFile checks the request (EINVALID naming the field, defaults
+	// filled in) and returns the download's file name and content type.
+	ReportFile(r *ReportRequest) (filename, contentType string, err error)
+	// ExportReport streams the report to w and returns the rows written.
+	// Refusals (EINVALID, EUNAUTHORIZED, EFORBIDDEN unless accountant or
+	// admin, ETOOLARGE for a PDF over its limit) come before anything is
+	// written; an error after the first write means the output is
+	// incomplete and must be discarded. ctx ends the export.
+	ExportReport(ctx context.Context, r ReportRequest, w io.Writer) (rows int64, err error)
 }

@@ -2,7 +2,6 @@ package reports
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -123,6 +122,28 @@ func (r *Request) Filename() string {
 		return fmt.Sprintf("%s-%s.%s", base, r.AsOf, r.Format)
 	}
 	return fmt.Sprintf("%s-%s-%s.%s", base, r.From, r.To, r.Format)
+}
+
+// requestOf converts the domain's request.
+func requestOf(r *fiscal.ReportRequest) Request {
+	return Request{Name: r.Name, Format: Format(r.Format), Group: r.Group, From: r.From, To: r.To, AsOf: r.AsOf}
+}
+
+// ReportFile implements fiscal.ReportService: it validates r, fills in its
+// defaults and names the file.
+func (e *Exporter) ReportFile(r *fiscal.ReportRequest) (filename, contentType string, err error) {
+	req := requestOf(r)
+	if err := req.Validate(); err != nil {
+		return "", "", err
+	}
+	r.Format, r.Group = string(req.Format), req.Group
+	return req.Filename(), req.Format.ContentType(), nil
+}
+
+// ExportReport implements fiscal.ReportService with Export.
+func (e *Exporter) ExportReport(ctx context.Context, r fiscal.ReportRequest, w io.Writer) (int64, error) {
+	s, err := e.Export(ctx, requestOf(&r), w)
+	return s.Rows, err
 }
 
 // Exporter writes reports from a row source.
@@ -499,12 +520,4 @@ func runBonuses(ctx context.Context, src fiscal.ReportSource, r *Request, _ Code
 	return src.EachBonus(ctx, r.From, r.To, func(b *fiscal.BonusLine) error {
 		return emit([]any{b.Day, b.PaymentID, b.Method, b.TaxpayerID, b.TaxpayerName, b.TaxpayerIdent, b.TaxType, int64(b.Year), b.BudgetCode, int64(b.Debts), b.Amount})
 	})
-}
-
-// IsRefusal reports whether err is a refusal decided before any row was
-// written (validation, access, a PDF too large), which the caller should
-// answer as an error rather than a broken download.
-func IsRefusal(err error) bool {
-	var fe *fiscal.Error
-	return errors.As(err, &fe) && fe.Code != fiscal.EINTERNAL && fe.Code != fiscal.EUNAVAILABLE
 }

@@ -16,6 +16,7 @@ import (
 	"fiscald/internal/web"
 	"fiscald/payments"
 	"fiscald/payments/stripe"
+	"fiscald/reports"
 )
 
 var errHelp = errors.New("help shown")
@@ -98,6 +99,7 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	srv := web.New(web.Config{DefaultMunicipality: cfg.Municipality, Logger: log, Mount: site.Mount}, web.Deps{
 		Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Privacy: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Clock: db.Clock(),
 		Payments: payments.NewService(db, sc, db.Clock()),
+		Reports:  &reports.Exporter{Source: db, Clock: db.Clock()},
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
 
 	"fiscald/fiscal"
 	"fiscald/internal/civil"
@@ -81,30 +84,91 @@ func (db *DB) EachCollection(ctx context.Context, from, to civil.Date, fn func(*
 		ORDER BY 1, 2, 3, 4, 5`, []any{m, from, to, m, from, to}, fn)
 }
 
-// journalPayment is the payment and taxpayer part of a journal line.
-const journalPayment = `p.method, p.provider, p.provider_reference, p.status, p.currency, p.paid_on, p.amount_bani AS payment_amount_bani, p.refunded_bani,
-	p.receipt_series, p.receipt_year, p.receipt_number, p.taxpayer_id, t.name AS taxpayer_name, COALESCE(t.cnp, t.cui, '') AS taxpayer_ident`
+// journalColumns is the select list of a journal line; the credit query
+// fills the debt columns with NULL.
+const journalColumns = `%[1]s.effective_on, %[2]s AS source, %[1]s.id AS line_id, %[1]s.payment_id, %[1]s.refund_id,
+	p.method, p.provider, p.provider_reference, p.status, p.currency, p.paid_on, p.amount_bani AS payment_amount_bani, p.refunded_bani,
+	p.receipt_series, p.receipt_year, p.receipt_number, p.taxpayer_id, t.name AS taxpayer_name, COALESCE(t.cnp, t.cui, '') AS taxpayer_ident,
+	%[3]s, %[1]s.amount_bani`
+
+const journalDebt = `a.debt_id, d.parent_debt_id, d.assessment_id, d.kind AS debt_kind, d.tax_type, d.year, d.object_id, d.installment, d.due_date,
+	d.amount_bani AS debt_amount_bani, d.budget_code`
+
+// scanJournal scans a row of journalColumns (explicit pointers: a million
+// lines are read without reflection per row).
+func scanJournal(r *sqlx.Rows, l *fiscal.JournalLine) error {
+	return r.Scan(&l.Day, &l.Source, &l.LineID, &l.PaymentID, &l.RefundID,
+		&l.Method, &l.Provider, &l.ProviderReference, &l.Status, &l.Currency, &l.PaidOn, &l.PaymentAmount, &l.PaymentRefunded,
+		&l.ReceiptSeries, &l.ReceiptYear, &l.ReceiptNumber, &l.TaxpayerID, &l.TaxpayerName, &l.TaxpayerIdent,
+		&l.DebtID, &l.ParentDebtID, &l.AssessmentID, &l.DebtKind, &l.TaxType, &l.Year, &l.ObjectID, &l.Installment, &l.DueDate,
+		&l.DebtAmount, &l.BudgetCode, &l.Amount)
+}
 
 // EachJournalLine reads every allocation (payment and refund) and every
-// credit entry of a payment (overpayment and its refund) in the period.
+// credit entry of a payment (overpayment and its refund) in the period. The
+// two are read by two queries, each in the order of its (municipality,
+// day) index — no sort of the whole period in the database — and merged
+// here by day: a day's allocations, then its credit entries.
 func (db *DB) EachJournalLine(ctx context.Context, from, to civil.Date, fn func(*fiscal.JournalLine) error) error {
 	a, err := reporter(ctx)
 	if err != nil {
 		return err
 	}
 	m := a.MunicipalityID
-	return eachRow(ctx, db, "journal", `
-		SELECT a.effective_on, a.source, a.id AS line_id, a.payment_id, a.refund_id, `+journalPayment+`,
-			a.debt_id, d.parent_debt_id, d.assessment_id, d.kind AS debt_kind, d.tax_type, d.year, d.object_id, d.installment, d.due_date,
-			d.amount_bani AS debt_amount_bani, d.budget_code, a.amount_bani
+	ra, err := db.db.QueryxContext(ctx, db.db.Rebind(`SELECT `+fmt.Sprintf(journalColumns, "a", "a.source", journalDebt)+`
 		FROM allocations a JOIN payments p ON p.id = a.payment_id JOIN debts d ON d.id = a.debt_id JOIN taxpayers t ON t.id = p.taxpayer_id
 		WHERE a.municipality_id = ? AND a.effective_on >= ? AND a.effective_on <= ? AND a.source IN ('payment', 'refund')
-		UNION ALL
-		SELECT c.effective_on, CASE WHEN c.source = 'refund' THEN 'credit_refund' ELSE 'credit' END, c.id, c.payment_id, c.refund_id, `+journalPayment+`,
-			NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, c.amount_bani
+		ORDER BY a.effective_on, a.id`), m, from, to)
+	if err != nil {
+		return translate(err, "journal")
+	}
+	defer ra.Close()
+	nulls := "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+	if db.dialect == "postgres" {
+		// PostgreSQL types a bare NULL as text: give each its column's type.
+		nulls = "NULL::bigint, NULL::bigint, NULL::bigint, NULL::text, NULL::text, NULL::int, NULL::bigint, NULL::int, NULL::date, NULL::bigint, NULL::text"
+	}
+	rc, err := db.db.QueryxContext(ctx, db.db.Rebind(`SELECT `+fmt.Sprintf(journalColumns, "c", "CASE WHEN c.source = 'refund' THEN 'credit_refund' ELSE 'credit' END", nulls)+`
 		FROM credit_entries c JOIN payments p ON p.id = c.payment_id JOIN taxpayers t ON t.id = p.taxpayer_id
 		WHERE c.municipality_id = ? AND c.effective_on >= ? AND c.effective_on <= ? AND c.source IN ('overpayment', 'refund')
-		ORDER BY 1, 4, 3`, []any{m, from, to, m, from, to}, fn)
+		ORDER BY c.effective_on, c.id`), m, from, to)
+	if err != nil {
+		return translate(err, "journal")
+	}
+	defer rc.Close()
+	next := func(r *sqlx.Rows, l *fiscal.JournalLine) (bool, error) {
+		if !r.Next() {
+			return false, translate(r.Err(), "journal")
+		}
+		*l = fiscal.JournalLine{}
+		return true, translate(scanJournal(r, l), "journal")
+	}
+	var la, lc fiscal.JournalLine
+	okA, err := next(ra, &la)
+	if err != nil {
+		return err
+	}
+	okC, err := next(rc, &lc)
+	if err != nil {
+		return err
+	}
+	for okA || okC {
+		if okA && (!okC || !lc.Day.Before(la.Day)) {
+			if err := fn(&la); err != nil {
+				return err
+			}
+			okA, err = next(ra, &la)
+		} else {
+			if err := fn(&lc); err != nil {
+				return err
+			}
+			okC, err = next(rc, &lc)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // arrearsRow is a debt as the arrears query reads it, with its materialised

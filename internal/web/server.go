@@ -6,6 +6,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 
 	"fiscald/fiscal"
 )
@@ -32,6 +34,8 @@ type Deps struct {
 	Tax            fiscal.TaxRules
 	// Payments is the taxpayer account and its payments; nil answers 503.
 	Payments fiscal.PaymentService
+	// Reports writes the accountants' exports; nil answers 503.
+	Reports fiscal.ReportService
 	// Ready reports whether the database answers.
 	Ready func(ctx context.Context) error
 	Clock fiscal.Clock
@@ -43,6 +47,9 @@ type Config struct {
 	DefaultMunicipality string
 	// RequestTimeout bounds each request's work.
 	RequestTimeout time.Duration
+	// ExportTimeout bounds a report export, which may outlast
+	// RequestTimeout and the connection's write timeout (default 30 min).
+	ExportTimeout time.Duration
 	// BodyLimit is the largest request body (uploads included).
 	BodyLimit int
 	// PublicRateLimit is how many requests per minute one address may make
@@ -73,6 +80,9 @@ func New(cfg Config, deps Deps) *Server {
 	if cfg.RequestTimeout == 0 {
 		cfg.RequestTimeout = 30 * time.Second
 	}
+	if cfg.ExportTimeout == 0 {
+		cfg.ExportTimeout = 30 * time.Minute
+	}
 	if cfg.BodyLimit == 0 {
 		cfg.BodyLimit = 11 << 20 // a 10 MiB upload and its multipart envelope
 	}
@@ -95,6 +105,13 @@ func New(cfg Config, deps Deps) *Server {
 		DisableStartupMessage: true,
 		AppName:               "fiscald",
 	})
+	// Exports stream for longer than WriteTimeout allows other responses.
+	s.app.Server().HeaderReceived = func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+		if bytes.HasPrefix(h.RequestURI(), []byte(reportPrefix)) {
+			return fasthttp.RequestConfig{WriteTimeout: cfg.ExportTimeout}
+		}
+		return fasthttp.RequestConfig{}
+	}
 	s.app.Use(s.recoverer, s.observe)
 	s.routes = s.allRoutes()
 	for _, r := range s.routes {
