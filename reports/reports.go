@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"strconv"
 
 	"fiscald/fiscal"
 	"fiscald/internal/civil"
@@ -425,7 +426,7 @@ func runJournal(ctx context.Context, src fiscal.ReportSource, r *Request, _ Code
 	return src.EachJournalLine(ctx, r.From, r.To, func(l *fiscal.JournalLine) error {
 		var receipt any
 		if l.ReceiptSeries != nil && l.ReceiptYear != nil && l.ReceiptNumber != nil {
-			receipt = fmt.Sprintf("%s-%d-%06d", *l.ReceiptSeries, *l.ReceiptYear, *l.ReceiptNumber)
+			receipt = receiptNumber(*l.ReceiptSeries, *l.ReceiptYear, *l.ReceiptNumber)
 		}
 		c := cells[:0]
 		c = append(c, l.Day, l.Source, l.LineID, l.PaymentID, optInt(l.RefundID), l.Method, l.Provider, optText(l.ProviderReference),
@@ -434,6 +435,21 @@ func runJournal(ctx context.Context, src fiscal.ReportSource, r *Request, _ Code
 			optInt(l.ObjectID), optInt(l.Installment), optDate(l.DueDate), optMoney(l.DebtAmount), optText(l.BudgetCode), l.Amount)
 		return emit(c)
 	})
+}
+
+// receiptNumber formats a receipt number as the receipts print it,
+// "CASA-2026-000123" (without fmt: it runs for every line of the journal).
+func receiptNumber(series string, year int, n int64) string {
+	b := make([]byte, 0, len(series)+16)
+	b = append(b, series...)
+	b = append(b, '-')
+	b = strconv.AppendInt(b, int64(year), 10)
+	b = append(b, '-')
+	digits := strconv.AppendInt(nil, n, 10)
+	for i := len(digits); i < 6; i++ {
+		b = append(b, '0')
+	}
+	return string(append(b, digits...))
 }
 
 // ---- arrears

@@ -461,3 +461,52 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestXLSXContinuesOnNewSheet: past a sheet's row limit the rows go on in
+// "Raport (2)" under a repeated header; none is lost.
+func TestXLSXContinuesOnNewSheet(t *testing.T) {
+	clock := fiscal.NewTestClock(storetest.Epoch)
+	db := storetest.MustOpen(t, "sqlite", clock)
+	f := newLedger(t, db, clock)
+	f.standard()
+	defer reports.SetSheetRows(8)()
+	b := export(t, f.accountant, db, clock, reports.Request{Name: reports.Journal, Format: reports.XLSX, From: yearFrom, To: yearTo})
+	x, err := excelize.OpenReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	sheets := x.GetSheetList()
+	if len(sheets) < 2 || sheets[1] != "Raport (2)" {
+		t.Fatalf("sheets %v", sheets)
+	}
+	lines := 0
+	for i, s := range sheets {
+		rows, err := x.GetRows(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) > 8 {
+			t.Errorf("%s has %d rows", s, len(rows))
+		}
+		start := 1 // the header
+		if i == 0 {
+			start = 6 // title block, blank, header
+		}
+		if i > 0 && rows[0][0] != "Data" {
+			t.Errorf("%s starts with %v, want the header", s, rows[0])
+		}
+		for _, r := range rows[start:] {
+			if len(r) > 0 && r[0] != "TOTAL" {
+				lines++
+			}
+		}
+	}
+	var n int
+	if err := db.SQL().Get(&n, `SELECT (SELECT COUNT(*) FROM allocations WHERE source <> 'bonus') + (SELECT COUNT(*) FROM credit_entries)`); err != nil {
+		t.Fatal(err)
+	}
+	if lines != n {
+		t.Errorf("%d lines over %d sheets, ledger %d", lines, len(sheets), n)
+	}
+}

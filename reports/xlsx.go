@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"archive/zip"
 	"fmt"
 	"io"
 	"time"
@@ -14,25 +15,36 @@ import (
 // sheetName is the worksheet of every XLSX export.
 const sheetName = "Raport"
 
+// sheetRows is the most rows a worksheet holds (a variable for tests).
+var sheetRows = excelize.TotalRows
+
 // xlsxSink writes one worksheet with excelize's StreamWriter: rows are
 // spooled to a temporary file as they come (memory stays flat) and the
 // workbook is zipped to the writer on close. Amounts are numbers with the
 // format #,##0.00 (the cell holds bani/100, exact for any amount below
 // 90 000 billion lei), dates real dates formatted yyyy-mm-dd.
 type xlsxSink struct {
-	w     io.Writer
-	f     *excelize.File
-	sw    *excelize.StreamWriter
-	n     int
-	cols  []Column
-	cells []any
-	style struct{ bold, money, moneyBold, date, title int }
+	w      io.Writer
+	f      *excelize.File
+	sw     *excelize.StreamWriter
+	n      int // rows written on the current sheet
+	sheets int // sheets started after the first
+	meta   Meta
+	cols   []Column
+	cells  []any
+	style  struct{ bold, money, moneyBold, date, title int }
 }
 
 func newXLSX(w io.Writer) *xlsxSink { return &xlsxSink{w: w} }
 
 func (s *xlsxSink) begin(m Meta, cols []Column) (err error) {
 	s.f = excelize.NewFile()
+	// File.WriteTo zips the workbook into a bytes.Buffer before copying it
+	// out (a 1M-row sheet: 100 MB held, 200 MB at the buffer's growth).
+	// Hand it a zip writer on the destination instead, so the zip streams;
+	// the buffer stays empty. (Its zip64 local-header fix-up only concerns
+	// a sheet over 4 GB of XML, far past a sheet's row limit.)
+	s.f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zip.NewWriter(s.w) })
 	if err := s.f.SetSheetName("Sheet1", sheetName); err != nil {
 		return err
 	}
@@ -54,19 +66,10 @@ func (s *xlsxSink) begin(m Meta, cols []Column) (err error) {
 	if st.date, err = s.f.NewStyle(&excelize.Style{CustomNumFmt: &fmtDate}); err != nil {
 		return err
 	}
-	if s.sw, err = s.f.NewStreamWriter(sheetName); err != nil {
+	s.cols, s.meta = cols, m
+	if err := s.sheet(sheetName); err != nil {
 		return err
 	}
-	for i, c := range cols {
-		w := c.Width
-		if w == 0 {
-			w = map[Kind]float64{Text: 18, Int: 10, Money: 15, Date: 12}[c.Kind]
-		}
-		if err := s.sw.SetColWidth(i+1, i+1, w); err != nil {
-			return err
-		}
-	}
-	s.cols = cols
 	s.cells = make([]any, len(cols))
 	for i, l := range m.lines() {
 		style := st.bold
@@ -78,14 +81,55 @@ func (s *xlsxSink) begin(m Meta, cols []Column) (err error) {
 		}
 	}
 	s.n++ // a blank line before the header
-	h := make([]any, len(cols))
-	for i, c := range cols {
-		h[i] = excelize.Cell{StyleID: st.bold, Value: c.Header}
+	return s.header()
+}
+
+// sheet starts a worksheet with the columns' widths.
+func (s *xlsxSink) sheet(name string) (err error) {
+	if s.sw, err = s.f.NewStreamWriter(name); err != nil {
+		return err
+	}
+	s.n = 0
+	for i, c := range s.cols {
+		w := c.Width
+		if w == 0 {
+			w = map[Kind]float64{Text: 18, Int: 10, Money: 15, Date: 12}[c.Kind]
+		}
+		if err := s.sw.SetColWidth(i+1, i+1, w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *xlsxSink) header() error {
+	h := make([]any, len(s.cols))
+	for i, c := range s.cols {
+		h[i] = excelize.Cell{StyleID: s.style.bold, Value: c.Header}
 	}
 	return s.put(h)
 }
 
+// put writes the next row. A sheet holds at most excelize.TotalRows
+// (1 048 576) rows: past that the rows continue on "Raport (2)", ... under
+// a repeated header, so no row is ever dropped.
 func (s *xlsxSink) put(values []any) error {
+	if s.n >= sheetRows {
+		if err := s.sw.Flush(); err != nil {
+			return err
+		}
+		s.sheets++
+		name := fmt.Sprintf("%s (%d)", sheetName, s.sheets+1)
+		if _, err := s.f.NewSheet(name); err != nil {
+			return err
+		}
+		if err := s.sheet(name); err != nil {
+			return err
+		}
+		if err := s.header(); err != nil {
+			return err
+		}
+	}
 	s.n++
 	cell, err := excelize.CoordinatesToCellName(1, s.n)
 	if err != nil {
