@@ -2,6 +2,7 @@ package reports
 
 import (
 	"archive/zip"
+	"compress/flate"
 	"fmt"
 	"io"
 	"time"
@@ -44,7 +45,13 @@ func (s *xlsxSink) begin(m Meta, cols []Column) (err error) {
 	// Hand it a zip writer on the destination instead, so the zip streams;
 	// the buffer stays empty. (Its zip64 local-header fix-up only concerns
 	// a sheet over 4 GB of XML, far past a sheet's row limit.)
-	s.f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zip.NewWriter(s.w) })
+	// Deflate at BestSpeed: a million rows of sheet XML compress in a third
+	// of the default level's time, for a file about 15% larger.
+	s.f.SetZipWriter(func(io.Writer) excelize.ZipWriter {
+		zw := zip.NewWriter(s.w)
+		zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) { return flate.NewWriter(out, flate.BestSpeed) })
+		return zw
+	})
 	if err := s.f.SetSheetName("Sheet1", sheetName); err != nil {
 		return err
 	}
