@@ -26,6 +26,12 @@ type config struct {
 	StripeHook   string
 	StripeBase   string
 	PublicURL    string
+	SMTPAddr     string
+	SMTPFrom     string
+	SMTPUser     string
+	SMTPPassword string
+	// SLAInterval is how often serve runs the SLA monitor and the outbox.
+	SLAInterval string
 }
 
 func loadConfig() config {
@@ -43,6 +49,11 @@ func loadConfig() config {
 		StripeKey:    os.Getenv("STRIPE_SECRET_KEY"),
 		StripeHook:   os.Getenv("STRIPE_WEBHOOK_SECRET"),
 		StripeBase:   os.Getenv("STRIPE_API_BASE"),
+		SMTPAddr:     os.Getenv("FISCAL_SMTP_ADDR"),
+		SMTPFrom:     get("FISCAL_SMTP_FROM", "fiscald@localhost"),
+		SMTPUser:     os.Getenv("FISCAL_SMTP_USER"),
+		SMTPPassword: os.Getenv("FISCAL_SMTP_PASSWORD"),
+		SLAInterval:  get("FISCAL_SLA_INTERVAL", "5m"),
 	}
 	c.DB = get("FISCAL_DB", "sqlite:"+strings.TrimSuffix(c.DataDir, "/")+"/fiscald.db")
 	c.PublicURL = get("FISCAL_PUBLIC_URL", "http://"+c.Addr)
@@ -72,6 +83,8 @@ func (c config) print(w io.Writer) {
 	rows := map[string]string{
 		"FISCAL_ADDR": c.Addr, "FISCAL_DB": db, "FISCAL_MUNICIPALITY": c.Municipality, "FISCAL_DATA_DIR": c.DataDir,
 		"FISCAL_PUBLIC_URL": c.PublicURL, "FISCAL_LOG_FORMAT": c.LogFormat,
+		"FISCAL_SMTP_ADDR": orLog(c.SMTPAddr), "FISCAL_SMTP_FROM": c.SMTPFrom, "FISCAL_SMTP_USER": c.SMTPUser,
+		"FISCAL_SMTP_PASSWORD": mask(c.SMTPPassword), "FISCAL_SLA_INTERVAL": c.SLAInterval,
 		"STRIPE_SECRET_KEY": mask(c.StripeKey), "STRIPE_WEBHOOK_SECRET": mask(c.StripeHook), "STRIPE_API_BASE": c.StripeBase,
 	}
 	keys := make([]string, 0, len(rows))
@@ -83,6 +96,13 @@ func (c config) print(w io.Writer) {
 	for _, k := range keys {
 		fmt.Fprintf(w, "  %-22s %s\n", k, rows[k])
 	}
+}
+
+func orLog(addr string) string {
+	if addr == "" {
+		return "(not set: notifications go to the log)"
+	}
+	return addr
 }
 
 func newLogger(format string) *slog.Logger {
@@ -100,6 +120,10 @@ Usage:
   fiscald user add --username U --role R --password-stdin [--full-name N]
                                           create a staff account
   fiscald audit verify                    verify the audit log's hash chain
+  fiscald seed --synthetic N [--seed S]   generate a synthetic city (benchmarks, demos)
+  fiscald assess --year Y                 the annual assessment (idempotent, resumable)
+  fiscald bench raw-writes --year Y       the raw write ceiling of assess (benchmarks)
+  fiscald sla check                       escalate cases at risk and record breaches (for cron)
   fiscald quote [--file F]                a tax quote: request JSON on stdin, result JSON out
   fiscald report NAME --out FILE [--from D --to D | --as-of D] [--group G] [--format F]
                                           an accountants' report (collections, journal,
@@ -109,7 +133,10 @@ Every command takes --help. Configuration (environment):
   FISCAL_ADDR          listen address (default 127.0.0.1:8080; port 0 picks one)
   FISCAL_DB            sqlite:PATH (default sqlite:./data/fiscald.db) or a postgres:// URL
   FISCAL_MUNICIPALITY  the municipality served by default (default timisoara)
-  FISCAL_DATA_DIR      where files are kept (default ./data)
+  FISCAL_DATA_DIR      where files are kept (default ./data): attachments/, keys/master.key
+  FISCAL_SMTP_ADDR     SMTP server host:port for notifications (default: log only)
+  FISCAL_SMTP_FROM     sender address; FISCAL_SMTP_USER, FISCAL_SMTP_PASSWORD for PLAIN auth
+  FISCAL_SLA_INTERVAL  how often serve runs the SLA monitor and sends notifications (default 5m)
   STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, STRIPE_API_BASE  card payments
 `
 
@@ -138,6 +165,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdUser(ctx, cfg, args[1:], stdin, stdout)
 	case "audit":
 		err = cmdAudit(ctx, cfg, args[1:], stdout)
+	case "seed":
+		err = cmdSeed(ctx, cfg, args[1:], stdout)
+	case "assess":
+		err = cmdAssess(ctx, cfg, args[1:], stdout, stderr)
+	case "bench":
+		err = cmdBench(ctx, cfg, args[1:], stdout)
+	case "sla":
+		err = cmdSLA(ctx, cfg, args[1:], stdout)
 	case "quote":
 		err = cmdQuote(ctx, cfg, args[1:], stdin, stdout)
 	case "report":

@@ -6,12 +6,19 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
+	"net/smtp"
+	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"fiscald/fiscal"
+	"fiscald/internal/blob"
+	"fiscald/internal/notify"
 	"fiscald/internal/portal"
+	"fiscald/internal/signing"
 	"fiscald/internal/store"
 	"fiscald/internal/web"
 	"fiscald/payments"
@@ -84,6 +91,22 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 			return err
 		}
 	}
+	if err := useCaseDeps(db, cfg); err != nil {
+		return err
+	}
+	interval, err := time.ParseDuration(cfg.SLAInterval)
+	if err != nil || interval <= 0 {
+		return fmt.Errorf("FISCAL_SLA_INTERVAL: %q is not a duration such as 5m", cfg.SLAInterval)
+	}
+	bg, stopBG := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); runSLAMonitor(bg, db, log, interval) }()
+	go func() {
+		defer wg.Done()
+		(&notify.Dispatcher{Outbox: db, Sender: newSender(cfg, log), Log: log}).Run(bg, min(interval, 30*time.Second))
+	}()
+	defer func() { stopBG(); wg.Wait() }()
 	sc, err := stripe.New(stripe.Config{SecretKey: cfg.StripeKey, WebhookSecret: cfg.StripeHook, APIBase: cfg.StripeBase})
 	if err != nil {
 		return err
@@ -97,7 +120,7 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 		Users: db, Taxpayers: db, Vehicles: db, Tax: db, Clock: db.Clock(),
 	})
 	srv := web.New(web.Config{DefaultMunicipality: cfg.Municipality, Logger: log, Mount: site.Mount}, web.Deps{
-		Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Privacy: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Clock: db.Clock(),
+		Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Privacy: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Clock: db.Clock(),
 		Payments: payments.NewService(db, sc, db.Clock()),
 		Reports:  &reports.Exporter{Source: db, Clock: db.Clock()},
 	})
@@ -135,5 +158,90 @@ func cmdMigrate(ctx context.Context, cfg config, args []string, stdout io.Writer
 		return err
 	}
 	fmt.Fprintln(stdout, "schema is up to date")
+	return nil
+}
+
+// useCaseDeps gives the store the signing vault (master key in
+// FISCAL_DATA_DIR/keys) and the attachment folder (FISCAL_DATA_DIR/attachments).
+func useCaseDeps(db *store.DB, cfg config) error {
+	vault, err := signing.Open(filepath.Join(cfg.DataDir, "keys"))
+	if err != nil {
+		return err
+	}
+	blobs, err := blob.NewLocal(filepath.Join(cfg.DataDir, "attachments"))
+	if err != nil {
+		return err
+	}
+	db.UseCaseDeps(vault, blobs)
+	return nil
+}
+
+// newSender is the SMTP sender when FISCAL_SMTP_ADDR is set, else the log.
+func newSender(cfg config, log *slog.Logger) notify.Sender {
+	if cfg.SMTPAddr == "" {
+		return notify.LogSender{Log: log}
+	}
+	s := notify.SMTPSender{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom}
+	if cfg.SMTPUser != "" {
+		host, _, _ := net.SplitHostPort(cfg.SMTPAddr)
+		s.Auth = smtp.PlainAuth("", cfg.SMTPUser, cfg.SMTPPassword, host)
+	}
+	return s
+}
+
+// runSLAMonitor runs the SLA check every interval until ctx ends.
+func runSLAMonitor(ctx context.Context, db *store.DB, log *slog.Logger, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		rep, err := db.CheckSLA(ctx, db.Clock().Now())
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("sla monitor", "err", err)
+		case err == nil && (rep.Escalated > 0 || rep.Breached > 0):
+			log.Info("sla monitor", "checked", rep.Checked, "escalated", rep.Escalated, "breached", rep.Breached)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func cmdSLA(ctx context.Context, cfg config, args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "check" {
+		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
+			fmt.Fprintln(stdout, "fiscald sla check: escalate open cases at risk (a notice to the signers) and record breaches; idempotent, for cron")
+			return errHelp
+		}
+		return fmt.Errorf("usage: fiscald sla check")
+	}
+	fs := flag.NewFlagSet("sla check", flag.ContinueOnError)
+	send := fs.Bool("send", true, "also send the queued notifications")
+	if err := parse(fs, args[1:], stdout, "fiscald sla check: escalate open cases at risk (a notice to the signers) and record breaches; idempotent, for cron"); err != nil {
+		return err
+	}
+	db, err := openDB(ctx, cfg, false, stdout)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := useCaseDeps(db, cfg); err != nil {
+		return err
+	}
+	rep, err := db.CheckSLA(ctx, db.Clock().Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "checked %d open case(s): %d escalated, %d breached\n", rep.Checked, rep.Escalated, rep.Breached)
+	if *send {
+		log := newLogger(cfg.LogFormat)
+		n, err := (&notify.Dispatcher{Outbox: db, Sender: newSender(cfg, log), Log: log}).Drain(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "sent %d notification(s)\n", n)
+	}
 	return nil
 }

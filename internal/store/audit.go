@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -40,20 +42,20 @@ func (tx *Tx) Audit(ctx context.Context, municipalityID int64, action, entity st
 	}
 	// Take the head with an UPDATE first: it locks the row on PostgreSQL
 	// (and SQLite's immediate transaction already holds the write lock).
-	res, err := tx.Exec(ctx, `UPDATE audit_heads SET seq = seq + 1 WHERE municipality_id = ?`, municipalityID)
-	if err != nil {
-		return translate(err, "audit head")
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		if _, err := tx.Exec(ctx, `INSERT INTO audit_heads (municipality_id, seq, hash) VALUES (?, 1, ?)`, municipalityID, genesis); err != nil {
-			return translate(err, "audit head")
-		}
-	}
+	// RETURNING (PostgreSQL, SQLite ≥ 3.35) saves a round trip while the
+	// chain is locked.
 	var head struct {
 		Seq  int64  `db:"seq"`
 		Hash string `db:"hash"`
 	}
-	if err := tx.Get(ctx, &head, `SELECT seq, hash FROM audit_heads WHERE municipality_id = ?`, municipalityID); err != nil {
+	err = tx.Get(ctx, &head, `UPDATE audit_heads SET seq = seq + 1 WHERE municipality_id = ? RETURNING seq, hash`, municipalityID)
+	if errors.Is(err, sql.ErrNoRows) {
+		if _, err := tx.Exec(ctx, `INSERT INTO audit_heads (municipality_id, seq, hash) VALUES (?, 1, ?)`, municipalityID, genesis); err != nil {
+			return translate(err, "audit head")
+		}
+		head.Seq, head.Hash, err = 1, genesis, nil
+	}
+	if err != nil {
 		return translate(err, "audit head")
 	}
 	e.PrevHash = head.Hash

@@ -240,8 +240,8 @@ func (db *DB) DeleteBridgeDay(ctx context.Context, day civil.Date) (int64, error
 // of the municipality. It is the hook for cases: the due dates of the
 // municipality's open cases are recomputed here, in the same transaction, so
 // a calendar change and the deadlines it moves commit together (local-taxes.md
-// §9). Nothing else depends on the calendar yet.
+// §9).
 func calendarChanged(ctx context.Context, tx *Tx, municipalityID int64) error {
-	_, _, _ = ctx, tx, municipalityID
-	return nil
+	_, err := tx.RecomputeOpenCaseDeadlines(ctx, municipalityID)
+	return err
 }

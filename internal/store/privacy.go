@@ -45,6 +45,7 @@ var personalData = []struct{ table, column string }{
 	{"taxpayers", "id"},
 	{"users", "taxpayer_id"},
 	{"vehicles", "taxpayer_id"},
+	{"buildings", "taxpayer_id"},
 	{"assessments", "taxpayer_id"},
 	{"debts", "taxpayer_id"},
 	{"taxpayer_access_log", "taxpayer_id"},
@@ -52,6 +53,7 @@ var personalData = []struct{ table, column string }{
 	{"payments", "taxpayer_id"},
 	{"allocations", "taxpayer_id"},
 	{"credit_entries", "taxpayer_id"},
+	{"cases", "taxpayer_id"},
 }
 
 // secretColumns never leave the database, not even in an export.

@@ -31,7 +31,16 @@ type DB struct {
 	clock   fiscal.Clock
 	dsn     string
 	engines engineCache
-	slugs   sync.Map // municipality id → slug (payments.go)
+	// stmts caches prepared statements on SQLite, whose driver parses every
+	// statement again otherwise (pgx caches them itself).
+	stmtMu sync.Mutex
+	stmts  map[string]*sqlx.Stmt
+	// writeMu queues this process's SQLite transactions (see InTx).
+	writeMu sync.Mutex
+	// keys and blobs serve the case workflow (UseCaseDeps).
+	keys  fiscal.KeyVault
+	blobs fiscal.BlobStore
+	slugs sync.Map // municipality id → slug (payments.go)
 }
 
 // Open connects to dsn: "sqlite:PATH" (the folder is created) or a
@@ -102,8 +111,16 @@ func (db *DB) Dialect() string { return db.dialect }
 // Clock returns the clock the store stamps rows with.
 func (db *DB) Clock() fiscal.Clock { return db.clock }
 
-// Close closes the pool.
-func (db *DB) Close() error { return db.db.Close() }
+// Close closes the cached statements and the pool.
+func (db *DB) Close() error {
+	db.stmtMu.Lock()
+	for _, st := range db.stmts {
+		st.Close()
+	}
+	db.stmts = nil
+	db.stmtMu.Unlock()
+	return db.db.Close()
+}
 
 // Ping checks that the database answers (for /readyz).
 func (db *DB) Ping(ctx context.Context) error { return db.db.PingContext(ctx) }
@@ -137,11 +154,24 @@ type Tx struct {
 	db    *DB
 	Now   time.Time
 	Actor *fiscal.Actor
+	// conn is the connection of a transaction opened by inConnTx (bulk
+	// writes); nil otherwise.
+	conn *sql.Conn
+	// keyCache holds signing keys read before the transaction began.
+	keyCache map[int64]*signingKey
 }
 
 // InTx runs fn in a transaction and commits when it returns nil. The actor
 // is taken from ctx (nil for anonymous use cases).
 func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	if db.dialect == "sqlite" {
+		// SQLite has one writer at a time. Waiting for the write lock inside
+		// SQLite means busy_timeout's sleeps (1, 2, 5 … 100 ms) that leave the
+		// lock idle; queueing the process's writers on a mutex hands it over
+		// at once. busy_timeout still covers other processes (the CLI).
+		db.writeMu.Lock()
+		defer db.writeMu.Unlock()
+	}
 	x, err := db.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return translate(err, "begin transaction")
@@ -158,26 +188,84 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	return nil
 }
 
+// prepared returns the cached prepared statement of query on SQLite (nil on
+// PostgreSQL, or when preparing fails: the caller then runs it directly).
+func (db *DB) prepared(ctx context.Context, query string) *sqlx.Stmt {
+	if db.dialect != "sqlite" {
+		return nil
+	}
+	db.stmtMu.Lock()
+	defer db.stmtMu.Unlock()
+	if st, ok := db.stmts[query]; ok {
+		return st
+	}
+	if len(db.stmts) > 512 {
+		return nil // queries built at run time: do not grow without bound
+	}
+	st, err := db.db.PreparexContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	if db.stmts == nil {
+		db.stmts = map[string]*sqlx.Stmt{}
+	}
+	db.stmts[query] = st
+	return st
+}
+
+// stmt returns query's cached statement bound to the transaction, or nil.
+func (tx *Tx) stmt(ctx context.Context, query string) *sqlx.Stmt {
+	if st := tx.db.prepared(ctx, query); st != nil {
+		return tx.StmtxContext(ctx, st)
+	}
+	return nil
+}
+
 // Get runs a rebound query that returns one row into dest.
 func (tx *Tx) Get(ctx context.Context, dest any, query string, args ...any) error {
+	if st := tx.stmt(ctx, query); st != nil {
+		return st.GetContext(ctx, dest, args...)
+	}
 	return tx.GetContext(ctx, dest, tx.Rebind(query), args...)
 }
 
 // Select runs a rebound query into a slice.
 func (tx *Tx) Select(ctx context.Context, dest any, query string, args ...any) error {
+	if st := tx.stmt(ctx, query); st != nil {
+		return st.SelectContext(ctx, dest, args...)
+	}
 	return tx.SelectContext(ctx, dest, tx.Rebind(query), args...)
 }
 
 // Exec runs a rebound statement.
 func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := tx.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return tx.ExecContext(ctx, tx.Rebind(query), args...)
 }
 
 // Insert runs an INSERT ... RETURNING id and returns the id.
 func (tx *Tx) Insert(ctx context.Context, query string, args ...any) (int64, error) {
 	var id int64
-	err := tx.GetContext(ctx, &id, tx.Rebind(query+" RETURNING id"), args...)
+	err := tx.Get(ctx, &id, query+" RETURNING id", args...)
 	return id, err
+}
+
+// get runs a rebound one-row query outside a transaction (cached on SQLite).
+func (db *DB) get(ctx context.Context, dest any, query string, args ...any) error {
+	if st := db.prepared(ctx, query); st != nil {
+		return st.GetContext(ctx, dest, args...)
+	}
+	return db.db.GetContext(ctx, dest, db.db.Rebind(query), args...)
+}
+
+// selectx runs a rebound query into a slice outside a transaction.
+func (db *DB) selectx(ctx context.Context, dest any, query string, args ...any) error {
+	if st := db.prepared(ctx, query); st != nil {
+		return st.SelectContext(ctx, dest, args...)
+	}
+	return db.db.SelectContext(ctx, dest, db.db.Rebind(query), args...)
 }
 
 // Dialect is the engine of the transaction.

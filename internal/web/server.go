@@ -28,6 +28,7 @@ type Deps struct {
 	Users          fiscal.UserService
 	Taxpayers      fiscal.TaxpayerService
 	Vehicles       fiscal.VehicleService
+	Cases          fiscal.CaseService
 	Privacy        fiscal.PrivacyService
 	Audit          fiscal.AuditService
 	Idempotency    fiscal.IdempotencyStore

@@ -1,6 +1,8 @@
 // Package storetest opens real databases for tests: a fresh SQLite file
 // always, and a fresh PostgreSQL schema when FISCAL_TEST_POSTGRES holds a
-// postgres:// URL. Tests that take a database run once per engine.
+// postgres:// URL. Tests that take a database run once per engine. Each
+// database gets a random signing master key and a temporary attachment
+// folder.
 package storetest
 
 import (
@@ -16,6 +18,8 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"fiscald/fiscal"
+	"fiscald/internal/blob"
+	"fiscald/internal/signing"
 	"fiscald/internal/store"
 )
 
@@ -57,6 +61,11 @@ func MustOpen(tb testing.TB, engine string, clock fiscal.Clock) *store.DB {
 		tb.Fatalf("storetest: open %s: %v", engine, err)
 	}
 	tb.Cleanup(func() { db.Close() })
+	blobs, err := blob.NewLocal(filepath.Join(tb.TempDir(), "attachments"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	db.UseCaseDeps(signing.NewRandom(), blobs)
 	if _, err := db.Migrate(context.Background()); err != nil {
 		tb.Fatalf("storetest: migrate %s: %v", engine, err)
 	}

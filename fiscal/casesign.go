@@ -1,0 +1,96 @@
+package fiscal
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"sort"
+	"time"
+)
+
+// Signature algorithms of case steps.
+const (
+	// AlgEd25519 is an Ed25519 key kept by the service (crypto/ed25519).
+	AlgEd25519 = "ed25519"
+)
+
+// CaseState is the state of a case a step acted on: what the digest covers.
+type CaseState struct {
+	CaseID      int64           `json:"case_id"`
+	Number      string          `json:"number"`
+	Type        string          `json:"type"`
+	TaxpayerID  int64           `json:"taxpayer_id"`
+	Data        json.RawMessage `json:"data"`
+	Status      CaseStatus      `json:"status"`
+	Attachments []string        `json:"attachments"` // "kind:sha256", sorted
+}
+
+// AttachmentKeys returns the sorted "kind:sha256" list of attachments.
+func AttachmentKeys(atts []*Attachment) []string {
+	out := make([]string, 0, len(atts))
+	for _, a := range atts {
+		out = append(out, a.Kind+":"+a.SHA256)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// CanonicalState is the canonical JSON of a state: fixed field order, compact
+// data (stored already normalised by its case type), sorted attachments.
+func CanonicalState(s *CaseState) (string, error) {
+	b, err := json.Marshal(s)
+	return string(b), err
+}
+
+// StepDigest is SHA-256 over the canonical JSON of the previous step's
+// digest, the state acted on and the step itself (action, decision, the
+// statuses, the actor, the instant, the comment), hex-encoded.
+func StepDigest(prev, state string, st *CaseStep) string {
+	actor := int64(0)
+	if st.ActorID != nil {
+		actor = *st.ActorID
+	}
+	doc := struct {
+		Prev     string          `json:"prev"`
+		State    json.RawMessage `json:"state"`
+		Seq      int             `json:"seq"`
+		Action   string          `json:"action"`
+		Decision string          `json:"decision"`
+		From     CaseStatus      `json:"from"`
+		To       CaseStatus      `json:"to"`
+		ActorID  int64           `json:"actor_id"`
+		Actor    string          `json:"actor"`
+		Role     string          `json:"role"`
+		At       string          `json:"at"`
+		Comment  string          `json:"comment"`
+	}{prev, json.RawMessage(state), st.Seq, st.Action, st.Decision, st.From, st.To, actor, st.Actor, st.ActorRole,
+		st.At.UTC().Format(time.RFC3339Nano), st.Comment}
+	b, _ := json.Marshal(doc)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// VerifyStepSignature checks a step's signature over its digest with the
+// signing key's public key. Other algorithms (a qualified certificate) add a
+// case here.
+func VerifyStepSignature(alg, publicKeyB64, digestHex, sigB64 string) bool {
+	digest, err := hex.DecodeString(digestHex)
+	if err != nil {
+		return false
+	}
+	sig, err := base64.StdEncoding.DecodeString(sigB64)
+	if err != nil {
+		return false
+	}
+	pub, err := base64.StdEncoding.DecodeString(publicKeyB64)
+	if err != nil {
+		return false
+	}
+	switch alg {
+	case AlgEd25519:
+		return len(pub) == ed25519.PublicKeySize && ed25519.Verify(ed25519.PublicKey(pub), digest, sig)
+	}
+	return false
+}

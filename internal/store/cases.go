@@ -1,0 +1,1002 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"fiscald/calc/calendar"
+	"fiscald/fiscal"
+	"fiscald/internal/civil"
+)
+
+// UseCaseDeps gives the store what the case workflow needs besides the
+// database: the vault of signing keys and the attachment store.
+func (db *DB) UseCaseDeps(keys fiscal.KeyVault, blobs fiscal.BlobStore) {
+	db.keys, db.blobs = keys, blobs
+}
+
+// caseRow is a row of cases.
+type caseRow struct {
+	ID              int64      `db:"id"`
+	MunicipalityID  int64      `db:"municipality_id"`
+	Number          string     `db:"number"`
+	Type            string     `db:"type"`
+	TaxpayerID      int64      `db:"taxpayer_id"`
+	Data            string     `db:"data"`
+	Status          string     `db:"status"`
+	SubmittedAt     time.Time  `db:"submitted_at"`
+	SubmittedOn     civil.Date `db:"submitted_on"`
+	SLAWorkingDays  int        `db:"sla_working_days"`
+	DueOn           civil.Date `db:"due_on"`
+	Pauses          string     `db:"pauses"`
+	AssigneeID      *int64     `db:"assignee_id"`
+	CreatedBy       *int64     `db:"created_by"`
+	DecidedAt       *time.Time `db:"decided_at"`
+	DecisionReason  string     `db:"decision_reason"`
+	EscalatedAt     *time.Time `db:"escalated_at"`
+	BreachedAt      *time.Time `db:"breached_at"`
+	StraightThrough bool       `db:"straight_through"`
+	Result          string     `db:"result"`
+	UpdatedAt       time.Time  `db:"updated_at"`
+	Version         int64      `db:"version"`
+}
+
+const caseCols = `id, municipality_id, number, type, taxpayer_id, data, status, submitted_at, submitted_on, sla_working_days, due_on, pauses,
+	assignee_id, created_by, decided_at, decision_reason, escalated_at, breached_at, straight_through, result, updated_at, version`
+
+func (c *caseRow) pauses() []fiscal.Pause {
+	var p []fiscal.Pause
+	_ = json.Unmarshal([]byte(c.Pauses), &p)
+	return p
+}
+
+// sla places the case against its target on today.
+func (c *caseRow) sla(cal *calendar.Calendar, today civil.Date) (fiscal.SLA, fiscal.SLAExplanation) {
+	var closed *civil.Date
+	if c.DecidedAt != nil {
+		d := fiscal.LocalDate(*c.DecidedAt)
+		closed = &d
+	}
+	return fiscal.ComputeSLA(cal, c.SubmittedOn, c.SLAWorkingDays, c.pauses(), today, closed)
+}
+
+func (c *caseRow) caseType() *fiscal.CaseType {
+	t, _ := fiscal.CaseTypeByName(c.Type)
+	return t
+}
+
+// toCase converts a row to the domain type.
+func (c *caseRow) toCase(cal *calendar.Calendar, today civil.Date, atts []*fiscal.Attachment) *fiscal.Case {
+	s, _ := c.sla(cal, today)
+	out := &fiscal.Case{ID: c.ID, Number: c.Number, Type: c.Type, TaxpayerID: c.TaxpayerID, Status: fiscal.CaseStatus(c.Status),
+		SubmittedAt: c.SubmittedAt.UTC(), SLA: s, Data: json.RawMessage(c.Data), AssigneeID: c.AssigneeID, DecisionReason: c.DecisionReason,
+		DecidedAt: c.DecidedAt, StraightThrough: c.StraightThrough, Version: c.Version, MissingDocuments: []string{}}
+	if t := c.caseType(); t != nil && fiscal.CaseStatus(c.Status).Open() {
+		out.MissingDocuments = t.MissingDocuments(json.RawMessage(c.Data), kinds(atts))
+	}
+	return out
+}
+
+func kinds(atts []*fiscal.Attachment) []string {
+	out := make([]string, len(atts))
+	for i, a := range atts {
+		out[i] = a.Kind
+	}
+	return out
+}
+
+// calendar returns the working-day calendar of a municipality.
+func (db *DB) calendar(ctx context.Context, municipalityID int64) (*calendar.Calendar, error) {
+	e, err := db.TaxEngine(ctx, municipalityID)
+	if err != nil {
+		return nil, err
+	}
+	return e.Calendar, nil
+}
+
+// calendarInTx reads the calendar through tx, so days off added in the same
+// transaction count.
+func (tx *Tx) calendarInTx(ctx context.Context, municipalityID int64) (*calendar.Calendar, error) {
+	var days []calendar.DayOff
+	if err := tx.Select(ctx, &days, `SELECT day AS date, reason FROM calendar_days WHERE municipality_id = ? ORDER BY day`, municipalityID); err != nil {
+		return nil, translate(err, "calendar")
+	}
+	cal, err := calendar.New(days)
+	if err != nil {
+		return nil, translate(err, "calendar")
+	}
+	return cal, nil
+}
+
+// loadCase reads a case visible to the actor: staff of its municipality or
+// the taxpayer it concerns; anything else is ENOTFOUND.
+func (tx *Tx) loadCase(ctx context.Context, id int64) (*caseRow, error) {
+	a, err := fiscal.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var c caseRow
+	if err := tx.Get(ctx, &c, `SELECT `+caseCols+` FROM cases WHERE id = ? AND municipality_id = ?`, id, a.MunicipalityID); err != nil {
+		return nil, translate(err, "case")
+	}
+	if !a.CanSeeTaxpayer(c.MunicipalityID, c.TaxpayerID) {
+		return nil, fiscal.Errorf(fiscal.ENOTFOUND, "case not found")
+	}
+	return &c, nil
+}
+
+func (tx *Tx) attachments(ctx context.Context, caseID int64) ([]*fiscal.Attachment, error) {
+	var out []*fiscal.Attachment
+	err := tx.Select(ctx, &out, `SELECT id, case_id, kind, sha256, size, content_type, filename, created_at FROM case_attachments WHERE case_id = ? ORDER BY id`, caseID)
+	if out == nil {
+		out = []*fiscal.Attachment{}
+	}
+	return out, translate(err, "attachments")
+}
+
+// countyCodes are the county codes of plates and case numbers.
+var countyCodes = map[string]string{
+	"alba": "AB", "arad": "AR", "argeș": "AG", "bacău": "BC", "bihor": "BH", "bistrița-năsăud": "BN", "botoșani": "BT", "brăila": "BR",
+	"brașov": "BV", "bucurești": "B", "buzău": "BZ", "călărași": "CL", "caraș-severin": "CS", "cluj": "CJ", "constanța": "CT",
+	"covasna": "CV", "dâmbovița": "DB", "dolj": "DJ", "galați": "GL", "giurgiu": "GR", "gorj": "GJ", "harghita": "HR", "hunedoara": "HD",
+	"ialomița": "IL", "iași": "IS", "ilfov": "IF", "maramureș": "MM", "mehedinți": "MH", "mureș": "MS", "neamț": "NT", "olt": "OT",
+	"prahova": "PH", "sălaj": "SJ", "satu mare": "SM", "sibiu": "SB", "suceava": "SV", "teleorman": "TR", "timiș": "TM", "tulcea": "TL",
+	"vâlcea": "VL", "vaslui": "VS", "vrancea": "VN",
+}
+
+type muniInfo struct {
+	Slug     string `db:"slug"`
+	County   string `db:"county"`
+	Settings string `db:"settings"`
+}
+
+func (m *muniInfo) settings() map[string]any {
+	s := map[string]any{}
+	_ = json.Unmarshal([]byte(m.Settings), &s)
+	return s
+}
+
+// casePrefix is the municipality's case-number prefix: settings.case_prefix,
+// else its county code, else the slug's first letters.
+func (m *muniInfo) casePrefix() string {
+	if p, ok := m.settings()["case_prefix"].(string); ok && p != "" {
+		return p
+	}
+	if c, ok := countyCodes[strings.ToLower(strings.TrimSpace(m.County))]; ok {
+		return c
+	}
+	return strings.ToUpper(m.Slug[:min(2, len(m.Slug))])
+}
+
+// straightThrough reports whether straight-through processing is on for a
+// case type (settings.straight_through.<type>).
+func (m *muniInfo) straightThrough(caseType string) bool {
+	st, _ := m.settings()["straight_through"].(map[string]any)
+	on, _ := st[caseType].(bool)
+	return on
+}
+
+func (tx *Tx) muni(ctx context.Context, id int64) (*muniInfo, error) {
+	var m muniInfo
+	err := tx.Get(ctx, &m, `SELECT slug, county, settings FROM municipalities WHERE id = ?`, id)
+	return &m, translate(err, "municipality")
+}
+
+// nextCaseNumber allocates the next number of the gapless series of the
+// municipality and year, inside the intake transaction (one upsert: safe on
+// both engines under concurrency).
+func (tx *Tx) nextCaseNumber(ctx context.Context, municipalityID int64, year int) (int64, error) {
+	var n int64
+	err := tx.Get(ctx, &n, `INSERT INTO case_counters (municipality_id, year, last_number) VALUES (?, ?, 1)
+		ON CONFLICT (municipality_id, year) DO UPDATE SET last_number = case_counters.last_number + 1 RETURNING last_number`, municipalityID, year)
+	return n, translate(err, "case number")
+}
+
+// event appends a line to a case's timeline.
+func (tx *Tx) event(ctx context.Context, c *caseRow, kind, body string, public bool) error {
+	var actorID *int64
+	actor := "system"
+	if tx.Actor != nil && !tx.Actor.System {
+		id := tx.Actor.UserID
+		actorID, actor = &id, tx.Actor.Username
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO case_events (municipality_id, case_id, at, actor_id, actor, kind, body, public) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.MunicipalityID, c.ID, tx.Now, actorID, actor, kind, body, public)
+	return translate(err, "case event")
+}
+
+// notifyTaxpayer queues a message to the taxpayer of the case (outbox; sent
+// after commit). A taxpayer without an e-mail address gets none.
+func (tx *Tx) notifyTaxpayer(ctx context.Context, c *caseRow, subject, body string) error {
+	var to struct {
+		Email  string `db:"email"`
+		UserID *int64 `db:"user_id"`
+	}
+	err := tx.Get(ctx, &to, `SELECT t.email AS email, (SELECT u.id FROM users u WHERE u.taxpayer_id = t.id ORDER BY u.id LIMIT 1) AS user_id FROM taxpayers t WHERE t.id = ?`, c.TaxpayerID)
+	if err != nil {
+		return translate(err, "taxpayer")
+	}
+	if to.Email == "" && to.UserID != nil {
+		_ = tx.Get(ctx, &to.Email, `SELECT email FROM users WHERE id = ?`, *to.UserID)
+	}
+	return tx.queueNotification(ctx, c, to.UserID, to.Email, subject, body)
+}
+
+func (tx *Tx) queueNotification(ctx context.Context, c *caseRow, userID *int64, to, subject, body string) error {
+	_, err := tx.Exec(ctx, `INSERT INTO notifications (municipality_id, case_id, user_id, recipient, subject, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		c.MunicipalityID, c.ID, userID, to, subject, body, tx.Now)
+	return translate(err, "notification")
+}
+
+var statusText = map[fiscal.CaseStatus]string{
+	fiscal.StatusSubmitted:        "înregistrată",
+	fiscal.StatusAwaitingTaxpayer: "așteaptă informații de la dumneavoastră",
+	fiscal.StatusReviewed:         "verificată, în curs de semnare",
+	fiscal.StatusApproved:         "aprobată",
+	fiscal.StatusRejected:         "respinsă",
+}
+
+// notifyStatus tells the taxpayer the case changed state (with the reason
+// when rejected or when information is requested).
+func (tx *Tx) notifyStatus(ctx context.Context, c *caseRow, cal *calendar.Calendar, comment string) error {
+	st := fiscal.CaseStatus(c.Status)
+	subject := fmt.Sprintf("Cererea %s: %s", c.Number, statusText[st])
+	body := fmt.Sprintf("Cererea dumneavoastră %s (%s) este %s.", c.Number, c.Type, statusText[st])
+	switch st {
+	case fiscal.StatusSubmitted:
+		s, _ := c.sla(cal, fiscal.LocalDate(tx.Now))
+		body += fmt.Sprintf("\nVeți primi răspunsul până la %s.", s.DueOn)
+	case fiscal.StatusRejected:
+		body += "\nMotivul: " + comment
+	case fiscal.StatusAwaitingTaxpayer:
+		body += "\nVă rugăm: " + comment + "\nTermenul de soluționare este suspendat până la răspunsul dumneavoastră."
+	}
+	return tx.notifyTaxpayer(ctx, c, subject, body)
+}
+
+// CreateCase is the intake of a case.
+func (db *DB) CreateCase(ctx context.Context, in *fiscal.NewCase) (*fiscal.Case, error) {
+	a, err := fiscal.RequireRole(ctx, fiscal.RoleTaxpayer, fiscal.RoleOfficer)
+	if err != nil {
+		return nil, err
+	}
+	if a.Role == fiscal.RoleTaxpayer && (a.TaxpayerID == nil || *a.TaxpayerID != in.TaxpayerID) {
+		return nil, fiscal.Errorf(fiscal.ENOTFOUND, "taxpayer not found")
+	}
+	t, ok := fiscal.CaseTypeByName(in.Type)
+	if !ok {
+		names := []string{}
+		for _, t := range fiscal.CaseTypes() {
+			names = append(names, t.Name)
+		}
+		return nil, fiscal.InvalidField("type", "must be one of: "+strings.Join(names, ", "))
+	}
+	data, err := t.ParseData(in.Data, fiscal.LocalDate(db.clock.Now()))
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range in.Attachments {
+		if !t.KnowsDocument(r.Kind) {
+			return nil, fiscal.InvalidField(fmt.Sprintf("attachments[%d].kind", i), "is not a document of this case type")
+		}
+	}
+	cal, err := db.calendar(ctx, a.MunicipalityID)
+	if err != nil {
+		return nil, err
+	}
+	// Reads first, outside the writing transaction: on SQLite they run beside
+	// the single writer, on PostgreSQL they keep the locked part short.
+	var tp struct {
+		ID    int64  `db:"id"`
+		Email string `db:"email"`
+	}
+	if err := db.get(ctx, &tp, `SELECT t.id, COALESCE(NULLIF(t.email, ''), (SELECT u.email FROM users u WHERE u.taxpayer_id = t.id ORDER BY u.id LIMIT 1), '') AS email
+		FROM taxpayers t WHERE t.id = ? AND t.municipality_id = ?`, in.TaxpayerID, a.MunicipalityID); err != nil {
+		return nil, translate(err, "taxpayer")
+	}
+	var tpUser *int64
+	var uid int64
+	if db.get(ctx, &uid, `SELECT id FROM users WHERE taxpayer_id = ? ORDER BY id LIMIT 1`, tp.ID) == nil {
+		tpUser = &uid
+	}
+	var m muniInfo
+	if err := db.get(ctx, &m, `SELECT slug, county, settings FROM municipalities WHERE id = ?`, a.MunicipalityID); err != nil {
+		return nil, translate(err, "municipality")
+	}
+	var officers []int64
+	if err := db.selectx(ctx, &officers, `SELECT id FROM users WHERE municipality_id = ? AND role = 'officer' AND disabled = ? ORDER BY id`, a.MunicipalityID, false); err != nil {
+		return nil, translate(err, "officers")
+	}
+	if err := db.intakeChecks(ctx, a.MunicipalityID, in.TaxpayerID, t.Name, data); err != nil {
+		return nil, err
+	}
+	atts := make([]*fiscal.Attachment, 0, len(in.Attachments))
+	for i, r := range in.Attachments {
+		att, err := db.knownDocument(ctx, a.MunicipalityID, in.TaxpayerID, r, i)
+		if err != nil {
+			return nil, err
+		}
+		atts = append(atts, att)
+	}
+	keyUID, key := db.preloadKey(ctx, a)
+	var out *fiscal.Case
+	err = db.InTx(ctx, func(tx *Tx) error {
+		if key != nil {
+			tx.keyCache = map[int64]*signingKey{keyUID: key}
+		}
+		today := fiscal.LocalDate(tx.Now)
+		// The number series is the one serialisation point of intake.
+		n, err := tx.nextCaseNumber(ctx, a.MunicipalityID, today.Year)
+		if err != nil {
+			return err
+		}
+		c := &caseRow{MunicipalityID: a.MunicipalityID, Number: fmt.Sprintf("%s-%d-%06d", m.casePrefix(), today.Year, n), Type: t.Name,
+			TaxpayerID: in.TaxpayerID, Data: string(data), Status: string(fiscal.StatusSubmitted), SubmittedAt: tx.Now, SubmittedOn: today,
+			SLAWorkingDays: t.SLAWorkingDays, Pauses: "[]", Result: "{}", UpdatedAt: tx.Now, Version: 1}
+		// Round-robin: the gapless series numbers the cases in order, so the
+		// n-th case goes to the n-th officer in turn.
+		if len(officers) > 0 {
+			c.AssigneeID = &officers[(n-1)%int64(len(officers))]
+		}
+		c.DueOn, _ = cal.AddWorkingDays(today, t.SLAWorkingDays)
+		if !a.System {
+			uid := a.UserID
+			c.CreatedBy = &uid
+		}
+		c.ID, err = tx.Insert(ctx, `INSERT INTO cases (municipality_id, number, type, taxpayer_id, data, status, submitted_at, submitted_on, sla_working_days,
+			due_on, pauses, assignee_id, created_by, result, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+			c.MunicipalityID, c.Number, c.Type, c.TaxpayerID, c.Data, c.Status, c.SubmittedAt, c.SubmittedOn, c.SLAWorkingDays,
+			c.DueOn, c.Pauses, c.AssigneeID, c.CreatedBy, c.Result, c.UpdatedAt)
+		if err != nil {
+			return translate(err, "case")
+		}
+		for _, att := range atts {
+			att.CaseID, att.CreatedAt = c.ID, tx.Now
+			att.ID, err = tx.Insert(ctx, `INSERT INTO case_attachments (municipality_id, case_id, kind, sha256, size, content_type, filename, uploaded_by, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.MunicipalityID, c.ID, att.Kind, att.SHA256, att.Size, att.ContentType, att.Filename, c.CreatedBy, tx.Now)
+			if isUniqueViolation(err) {
+				return fiscal.Errorf(fiscal.ECONFLICT, "the same document is referenced twice as %s", att.Kind)
+			}
+			if err != nil {
+				return translate(err, "attachment")
+			}
+		}
+		if err := tx.step(ctx, c, atts, &fiscal.CaseStep{Action: fiscal.ActionSubmit, To: fiscal.StatusSubmitted}); err != nil {
+			return err
+		}
+		if err := tx.event(ctx, c, "submitted", strings.Join(fiscal.AttachmentKeys(atts), " "), true); err != nil {
+			return err
+		}
+		s, _ := c.sla(cal, today)
+		if err := tx.queueNotification(ctx, c, tpUser, tp.Email, fmt.Sprintf("Cererea %s: %s", c.Number, statusText[fiscal.StatusSubmitted]),
+			fmt.Sprintf("Cererea dumneavoastră %s (%s) este înregistrată.\nVeți primi răspunsul până la %s.", c.Number, c.Type, s.DueOn)); err != nil {
+			return err
+		}
+		if err := tx.Audit(ctx, c.MunicipalityID, "case.create", "case", c.ID, nil, map[string]any{"number": c.Number, "type": c.Type,
+			"taxpayer_id": c.TaxpayerID, "data": json.RawMessage(c.Data), "due_on": c.DueOn, "assignee_id": c.AssigneeID, "attachments": atts}); err != nil {
+			return err
+		}
+		if m.straightThrough(c.Type) {
+			if err := db.tryStraightThrough(ctx, tx, c, atts, cal); err != nil {
+				return err
+			}
+		}
+		out = c.toCase(cal, today, atts)
+		return nil
+	})
+	return out, err
+}
+
+// intakeChecks are the checks of a type that need the database.
+func (db *DB) intakeChecks(ctx context.Context, municipalityID, taxpayerID int64, caseType string, data json.RawMessage) error {
+	if caseType != fiscal.CaseVehicleDeregistration {
+		return nil
+	}
+	var d fiscal.VehicleDeregistration
+	_ = json.Unmarshal(data, &d)
+	var v struct {
+		TaxpayerID     int64       `db:"taxpayer_id"`
+		AcquiredOn     civil.Date  `db:"acquired_on"`
+		DeregisteredOn *civil.Date `db:"deregistered_on"`
+	}
+	err := db.db.GetContext(ctx, &v, db.db.Rebind(`SELECT taxpayer_id, acquired_on, deregistered_on FROM vehicles WHERE id = ? AND municipality_id = ?`), d.VehicleID, municipalityID)
+	if err != nil || v.TaxpayerID != taxpayerID {
+		return fiscal.InvalidField("data.vehicle_id", "is not a vehicle of this taxpayer")
+	}
+	if v.DeregisteredOn != nil {
+		return fiscal.InvalidField("data.vehicle_id", "the vehicle was already removed from the register")
+	}
+	if d.DisposedOn.Before(v.AcquiredOn) {
+		return fiscal.InvalidField("data.disposed_on", "is before the vehicle was acquired ("+v.AcquiredOn.String()+")")
+	}
+	return nil
+}
+
+// knownDocument finds a document the taxpayer already gave on an earlier
+// case (by its SHA-256), to link it to a new case.
+func (db *DB) knownDocument(ctx context.Context, municipalityID, taxpayerID int64, r fiscal.AttachmentRef, i int) (*fiscal.Attachment, error) {
+	att := &fiscal.Attachment{Kind: r.Kind, SHA256: strings.ToLower(r.SHA256)}
+	err := db.get(ctx, att, `SELECT a.size, a.content_type, a.filename FROM case_attachments a JOIN cases c ON c.id = a.case_id
+		WHERE a.municipality_id = ? AND a.sha256 = ? AND c.taxpayer_id = ? ORDER BY a.id LIMIT 1`, municipalityID, att.SHA256, taxpayerID)
+	if err != nil {
+		return nil, fiscal.InvalidField(fmt.Sprintf("attachments[%d].sha256", i), "is not a document this taxpayer gave before; upload it")
+	}
+	return att, nil
+}
+
+func (tx *Tx) insertAttachment(ctx context.Context, c *caseRow, att *fiscal.Attachment) (*fiscal.Attachment, error) {
+	var by *int64
+	if tx.Actor != nil && !tx.Actor.System {
+		id := tx.Actor.UserID
+		by = &id
+	}
+	att.CaseID, att.CreatedAt = c.ID, tx.Now
+	var err error
+	att.ID, err = tx.Insert(ctx, `INSERT INTO case_attachments (municipality_id, case_id, kind, sha256, size, content_type, filename, uploaded_by, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.MunicipalityID, c.ID, att.Kind, att.SHA256, att.Size, att.ContentType, att.Filename, by, tx.Now)
+	if isUniqueViolation(err) {
+		return nil, fiscal.Errorf(fiscal.ECONFLICT, "this document is already attached to the case as %s", att.Kind)
+	}
+	if err != nil {
+		return nil, translate(err, "attachment")
+	}
+	if err := tx.event(ctx, c, "attachment_added", att.Kind, true); err != nil {
+		return nil, err
+	}
+	return att, tx.Audit(ctx, c.MunicipalityID, "case.attach", "case", c.ID, nil, att)
+}
+
+// AddAttachment checks the upload's content, stores it by SHA-256 and links
+// it to the case.
+func (db *DB) AddAttachment(ctx context.Context, caseID int64, up *fiscal.Upload) (*fiscal.Attachment, error) {
+	a, err := fiscal.RequireRole(ctx, fiscal.RoleTaxpayer, fiscal.RoleOfficer)
+	if err != nil {
+		return nil, err
+	}
+	if db.blobs == nil {
+		return nil, fiscal.Errorf(fiscal.EUNAVAILABLE, "attachment storage is not configured")
+	}
+	// Visibility and state first, so nothing is stored for a case the actor
+	// may not touch.
+	var c *caseRow
+	if err := db.InTx(ctx, func(tx *Tx) error { c, err = tx.loadCase(ctx, caseID); return err }); err != nil {
+		return nil, err
+	}
+	t := c.caseType()
+	if t == nil || !t.KnowsDocument(up.Kind) {
+		var ks []string
+		if t != nil {
+			for _, d := range t.Documents {
+				ks = append(ks, d.Kind)
+			}
+		}
+		return nil, fiscal.InvalidField("kind", "must be one of: "+strings.Join(ks, ", "))
+	}
+	if st := fiscal.CaseStatus(c.Status); st != fiscal.StatusSubmitted && st != fiscal.StatusAwaitingTaxpayer {
+		return nil, fiscal.Errorf(fiscal.ECONFLICT, "documents can be added only while the case is submitted or awaiting the taxpayer (it is %s)", st)
+	}
+	if up.Size > fiscal.MaxAttachmentSize {
+		return nil, fiscal.Errorf(fiscal.ETOOLARGE, "an attachment may have at most 10 MiB")
+	}
+	head := make([]byte, 512)
+	n, _ := readFull(up.Content, head)
+	head = head[:n]
+	ct := fiscal.DocumentContentType(head)
+	if ct == "" {
+		return nil, fiscal.InvalidField("file", "must be a PDF, JPEG or PNG document (checked by its content)")
+	}
+	sha, size, err := db.blobs.Put(ctx, multiReader(head, up.Content), fiscal.MaxAttachmentSize)
+	if err != nil {
+		return nil, err
+	}
+	cal, err := db.calendar(ctx, a.MunicipalityID)
+	if err != nil {
+		return nil, err
+	}
+	var att *fiscal.Attachment
+	err = db.InTx(ctx, func(tx *Tx) error {
+		c, err := tx.loadCase(ctx, caseID)
+		if err != nil {
+			return err
+		}
+		if st := fiscal.CaseStatus(c.Status); st != fiscal.StatusSubmitted && st != fiscal.StatusAwaitingTaxpayer {
+			return fiscal.Errorf(fiscal.ECONFLICT, "documents can be added only while the case is submitted or awaiting the taxpayer (it is %s)", st)
+		}
+		name := up.Filename
+		if len(name) > 200 {
+			name = name[:200]
+		}
+		att, err = tx.insertAttachment(ctx, c, &fiscal.Attachment{Kind: up.Kind, SHA256: sha, Size: size, ContentType: ct, Filename: name})
+		if err != nil {
+			return err
+		}
+		m, err := tx.muni(ctx, c.MunicipalityID)
+		if err != nil {
+			return err
+		}
+		if m.straightThrough(c.Type) && fiscal.CaseStatus(c.Status) == fiscal.StatusSubmitted {
+			atts, err := tx.attachments(ctx, c.ID)
+			if err != nil {
+				return err
+			}
+			return db.tryStraightThrough(ctx, tx, c, atts, cal)
+		}
+		return nil
+	})
+	return att, err
+}
+
+// Case returns a case with its documents, steps and timeline.
+func (db *DB) Case(ctx context.Context, id int64) (*fiscal.CaseDetail, error) {
+	a, err := fiscal.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cal, err := db.calendar(ctx, a.MunicipalityID)
+	if err != nil {
+		return nil, err
+	}
+	var out *fiscal.CaseDetail
+	err = db.readTx(ctx, func(tx *Tx) error {
+		c, err := tx.loadCase(ctx, id)
+		if err != nil {
+			return err
+		}
+		out, err = db.detail(ctx, tx, c, cal)
+		return err
+	})
+	return out, err
+}
+
+// readTx runs a read-only use case in a transaction (a consistent view).
+func (db *DB) readTx(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.InTx(ctx, fn)
+}
+
+func (db *DB) detail(ctx context.Context, tx *Tx, c *caseRow, cal *calendar.Calendar) (*fiscal.CaseDetail, error) {
+	a := tx.Actor
+	atts, err := tx.attachments(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	today := fiscal.LocalDate(tx.Now)
+	d := &fiscal.CaseDetail{Case: *c.toCase(cal, today, atts), Attachments: atts, Steps: []*fiscal.CaseStep{}, Timeline: []*fiscal.CaseEvent{}}
+	if err := tx.Select(ctx, &d.Steps, `SELECT seq, action, decision, from_status, to_status, actor_id, actor, actor_role, at, comment, state_json, prev_digest, digest, key_id, signature
+		FROM case_steps WHERE case_id = ? ORDER BY seq`, c.ID); err != nil {
+		return nil, translate(err, "case steps")
+	}
+	q, args := `SELECT at, actor, kind, body, public FROM case_events WHERE case_id = ?`, []any{c.ID}
+	if !a.IsStaff() {
+		q += ` AND public = ?`
+		args = append(args, true)
+	}
+	if err := tx.Select(ctx, &d.Timeline, q+` ORDER BY id`, args...); err != nil {
+		return nil, translate(err, "case events")
+	}
+	if c.Result != "" && c.Result != "{}" {
+		d.Result = json.RawMessage(c.Result)
+	}
+	if a.IsStaff() {
+		_, expl := c.sla(cal, today)
+		d.DueDate = &expl
+		if d.Checks, d.Preview, err = db.checks(ctx, tx, c, atts); err != nil {
+			return nil, err
+		}
+	} else if c.Type == fiscal.CaseVehicleRegistration {
+		_, d.Preview, err = db.checks(ctx, tx, c, atts)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// Cases is the queue: open cases (or those of ?status), riskiest first:
+// breached, at risk, on track, paused; then by due date.
+func (db *DB) Cases(ctx context.Context, f fiscal.CaseFilter) ([]*fiscal.Case, int, error) {
+	a, err := fiscal.RequireActor(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	cal, err := db.calendar(ctx, a.MunicipalityID)
+	if err != nil {
+		return nil, 0, err
+	}
+	where := ` WHERE municipality_id = ?`
+	args := []any{a.MunicipalityID}
+	if !a.IsStaff() {
+		if a.TaxpayerID == nil {
+			return []*fiscal.Case{}, 0, nil
+		}
+		where += ` AND taxpayer_id = ?`
+		args = append(args, *a.TaxpayerID)
+	}
+	switch f.Status {
+	case "":
+		if a.IsStaff() {
+			where += ` AND status IN ('submitted', 'awaiting_taxpayer', 'reviewed')`
+		}
+	case "all":
+	case "open":
+		where += ` AND status IN ('submitted', 'awaiting_taxpayer', 'reviewed')`
+	case string(fiscal.StatusSubmitted), string(fiscal.StatusAwaitingTaxpayer), string(fiscal.StatusReviewed), string(fiscal.StatusApproved), string(fiscal.StatusRejected):
+		where += ` AND status = ?`
+		args = append(args, f.Status)
+	default:
+		return nil, 0, fiscal.InvalidField("status", "must be one of: submitted, awaiting_taxpayer, reviewed, approved, rejected, open, all")
+	}
+	switch f.SLAState {
+	case "", fiscal.SLAOnTrack, fiscal.SLAAtRisk, fiscal.SLABreached, fiscal.SLAPaused:
+	default:
+		return nil, 0, fiscal.InvalidField("sla_state", "must be one of: on_track, at_risk, breached, paused")
+	}
+	if f.AssigneeID != nil {
+		if *f.AssigneeID == 0 {
+			where += ` AND assignee_id IS NULL`
+		} else {
+			where += ` AND assignee_id = ?`
+			args = append(args, *f.AssigneeID)
+		}
+	}
+	if f.Type != "" {
+		where += ` AND type = ?`
+		args = append(args, f.Type)
+	}
+	var rows []*caseRow
+	if err := db.db.SelectContext(ctx, &rows, db.db.Rebind(`SELECT `+caseCols+` FROM cases`+where+` ORDER BY due_on, id LIMIT 10000`), args...); err != nil {
+		return nil, 0, translate(err, "cases")
+	}
+	today := fiscal.LocalDate(db.clock.Now())
+	list := make([]*fiscal.Case, 0, len(rows))
+	for _, r := range rows {
+		c := r.toCase(cal, today, nil)
+		c.Data, c.MissingDocuments = nil, nil
+		if f.SLAState == "" || c.SLA.State == f.SLAState {
+			list = append(list, c)
+		}
+	}
+	sort.SliceStable(list, func(i, j int) bool {
+		ri, rj := fiscal.SLARank(list[i].SLA.State), fiscal.SLARank(list[j].SLA.State)
+		if ri != rj {
+			return ri < rj
+		}
+		if list[i].SLA.DueOn != list[j].SLA.DueOn {
+			return list[i].SLA.DueOn.Before(list[j].SLA.DueOn)
+		}
+		return list[i].ID < list[j].ID
+	})
+	total := len(list)
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 100
+	}
+	lo := min(max(f.Offset, 0), total)
+	hi := min(lo+f.Limit, total)
+	return list[lo:hi], total, nil
+}
+
+// updateCase writes the changed workflow columns, guarded by the version the
+// use case read: a concurrent change makes it ECONFLICT.
+func (tx *Tx) updateCase(ctx context.Context, c *caseRow) error {
+	res, err := tx.Exec(ctx, `UPDATE cases SET status = ?, due_on = ?, pauses = ?, assignee_id = ?, decided_at = ?, decision_reason = ?,
+		straight_through = ?, result = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?`,
+		c.Status, c.DueOn, c.Pauses, c.AssigneeID, c.DecidedAt, c.DecisionReason, c.StraightThrough, c.Result, tx.Now, c.ID, c.Version)
+	if err != nil {
+		return translate(err, "case")
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fiscal.Errorf(fiscal.ECONFLICT, "the case was changed by someone else at the same time; reload it")
+	}
+	c.Version++
+	return nil
+}
+
+// transition is the common part of review, respond and sign: load, check
+// the state machine and the version, let act change the row, write it, sign
+// the step, tell the taxpayer.
+func (db *DB) transition(ctx context.Context, id int64, action, decision, comment string, version int64,
+	act func(tx *Tx, c *caseRow, atts []*fiscal.Attachment, today civil.Date, cal *calendar.Calendar) error) (*fiscal.CaseDetail, error) {
+	a, err := fiscal.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	role := a.Role
+	if a.System {
+		role = fiscal.RoleOfficer
+	}
+	// The role check comes before any read, so a wrong role learns nothing.
+	if _, err := fiscal.NextStatus(fiscal.StatusSubmitted, action, decision, role); fiscal.ErrorCode(err) == fiscal.EFORBIDDEN {
+		return nil, err
+	}
+	cal, err := db.calendar(ctx, a.MunicipalityID)
+	if err != nil {
+		return nil, err
+	}
+	var out *fiscal.CaseDetail
+	err = db.InTx(ctx, func(tx *Tx) error {
+		c, err := tx.loadCase(ctx, id)
+		if err != nil {
+			return err
+		}
+		from := fiscal.CaseStatus(c.Status)
+		to, err := fiscal.NextStatus(from, action, decision, role)
+		if err != nil {
+			return err
+		}
+		if version != 0 && version != c.Version {
+			return fiscal.Errorf(fiscal.ECONFLICT, "the case is at version %d, not %d; reload it", c.Version, version)
+		}
+		atts, err := tx.attachments(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		before := map[string]any{"status": c.Status, "version": c.Version}
+		today := fiscal.LocalDate(tx.Now)
+		c.Status = string(to)
+		if err := act(tx, c, atts, today, cal); err != nil {
+			return err
+		}
+		if !to.Open() {
+			now := tx.Now
+			c.DecidedAt, c.DecisionReason = &now, comment
+		}
+		if err := tx.updateCase(ctx, c); err != nil {
+			return err
+		}
+		c.Status = string(from) // the step records from → to
+		if err := tx.step(ctx, c, atts, &fiscal.CaseStep{Action: action, Decision: decision, To: to, Comment: comment}); err != nil {
+			return err
+		}
+		c.Status = string(to)
+		body := comment
+		if err := tx.event(ctx, c, action, strings.TrimSpace(decision+" "+body), true); err != nil {
+			return err
+		}
+		if err := tx.notifyStatus(ctx, c, cal, comment); err != nil {
+			return err
+		}
+		if err := tx.Audit(ctx, c.MunicipalityID, "case."+action, "case", c.ID, before, map[string]any{"status": c.Status, "version": c.Version,
+			"decision": decision, "comment": comment}); err != nil {
+			return err
+		}
+		if to == fiscal.StatusSubmitted {
+			m, err := tx.muni(ctx, c.MunicipalityID)
+			if err != nil {
+				return err
+			}
+			if m.straightThrough(c.Type) {
+				if err := db.tryStraightThrough(ctx, tx, c, atts, cal); err != nil {
+					return err
+				}
+			}
+		}
+		out, err = db.detail(ctx, tx, c, cal)
+		return err
+	})
+	return out, err
+}
+
+// Review is the officer's decision on a submitted case.
+func (db *DB) Review(ctx context.Context, id int64, d *fiscal.Decision) (*fiscal.CaseDetail, error) {
+	if (d.Decision == fiscal.DecisionReject || d.Decision == fiscal.DecisionRequestInfo) && strings.TrimSpace(d.Comment) == "" {
+		return nil, fiscal.InvalidField("comment", "a rejection or a request for information must say why")
+	}
+	return db.transition(ctx, id, fiscal.ActionReview, d.Decision, strings.TrimSpace(d.Comment), d.Version,
+		func(tx *Tx, c *caseRow, atts []*fiscal.Attachment, today civil.Date, cal *calendar.Calendar) error {
+			switch d.Decision {
+			case fiscal.DecisionApprove:
+				if missing := c.caseType().MissingDocuments(json.RawMessage(c.Data), kinds(atts)); len(missing) > 0 {
+					fields := make([]fiscal.FieldError, len(missing))
+					for i, k := range missing {
+						fields[i] = fiscal.FieldError{Field: "attachments", Message: "missing required document: " + k}
+					}
+					return &fiscal.Error{Code: fiscal.ECONFLICT, Message: "the case lacks required documents: " + strings.Join(missing, ", "), Fields: fields}
+				}
+			case fiscal.DecisionRequestInfo:
+				p := append(c.pauses(), fiscal.Pause{From: today})
+				b, _ := json.Marshal(p)
+				c.Pauses = string(b)
+			}
+			return nil
+		})
+}
+
+// Respond is the taxpayer's answer to a request for information: the pause
+// ends today and the due date moves by the working days paused.
+func (db *DB) Respond(ctx context.Context, id int64, r *fiscal.Response) (*fiscal.CaseDetail, error) {
+	return db.transition(ctx, id, fiscal.ActionRespond, "", strings.TrimSpace(r.Comment), r.Version,
+		func(tx *Tx, c *caseRow, atts []*fiscal.Attachment, today civil.Date, cal *calendar.Calendar) error {
+			p := c.pauses()
+			for i := range p {
+				if p[i].To == nil {
+					t := today
+					p[i].To = &t
+				}
+			}
+			b, _ := json.Marshal(p)
+			c.Pauses = string(b)
+			s, _ := c.sla(cal, today)
+			c.DueOn = s.DueOn
+			return nil
+		})
+}
+
+// Sign is the signer's decision. The signer must not have reviewed the case
+// (four eyes); approval applies the case in the same transaction.
+func (db *DB) Sign(ctx context.Context, id int64, d *fiscal.Decision) (*fiscal.CaseDetail, error) {
+	if d.Decision == fiscal.DecisionRequestInfo {
+		return nil, fiscal.InvalidField("decision", "must be one of: approve, reject")
+	}
+	if d.Decision == fiscal.DecisionReject && strings.TrimSpace(d.Comment) == "" {
+		return nil, fiscal.InvalidField("comment", "a rejection must say why")
+	}
+	return db.transition(ctx, id, fiscal.ActionSign, d.Decision, strings.TrimSpace(d.Comment), d.Version,
+		func(tx *Tx, c *caseRow, atts []*fiscal.Attachment, today civil.Date, cal *calendar.Calendar) error {
+			var reviewed int
+			if err := tx.Get(ctx, &reviewed, `SELECT COUNT(*) FROM case_steps WHERE case_id = ? AND action = ? AND actor_id = ?`,
+				c.ID, fiscal.ActionReview, tx.Actor.UserID); err != nil {
+				return translate(err, "case steps")
+			}
+			if reviewed > 0 {
+				return fiscal.Errorf(fiscal.ECONFLICT, "four eyes: you reviewed this case, so another signer must sign it")
+			}
+			if d.Decision == fiscal.DecisionApprove {
+				return db.apply(ctx, tx, c, today)
+			}
+			return nil
+		})
+}
+
+// Assign gives a case to an officer.
+func (db *DB) Assign(ctx context.Context, id, officerID int64) (*fiscal.CaseDetail, error) {
+	a, err := fiscal.RequireRole(ctx, fiscal.RoleOfficer, fiscal.RoleSigner, fiscal.RoleAdmin)
+	if err != nil {
+		return nil, err
+	}
+	cal, err := db.calendar(ctx, a.MunicipalityID)
+	if err != nil {
+		return nil, err
+	}
+	var out *fiscal.CaseDetail
+	err = db.InTx(ctx, func(tx *Tx) error {
+		c, err := tx.loadCase(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !fiscal.CaseStatus(c.Status).Open() {
+			return fiscal.Errorf(fiscal.ECONFLICT, "the case is %s", c.Status)
+		}
+		var username string
+		if err := tx.Get(ctx, &username, `SELECT username FROM users WHERE id = ? AND municipality_id = ? AND role = 'officer' AND disabled = ?`,
+			officerID, a.MunicipalityID, false); err != nil {
+			return fiscal.InvalidField("officer_id", "is not an active officer of the municipality")
+		}
+		before := c.AssigneeID
+		c.AssigneeID = &officerID
+		if err := tx.updateCase(ctx, c); err != nil {
+			return err
+		}
+		if err := tx.event(ctx, c, "assigned", username, false); err != nil {
+			return err
+		}
+		if err := tx.Audit(ctx, c.MunicipalityID, "case.assign", "case", c.ID, map[string]any{"assignee_id": before}, map[string]any{"assignee_id": officerID}); err != nil {
+			return err
+		}
+		out, err = db.detail(ctx, tx, c, cal)
+		return err
+	})
+	return out, err
+}
+
+// Comment adds a comment to the timeline; internal comments (staff only)
+// are hidden from the taxpayer.
+func (db *DB) Comment(ctx context.Context, id int64, body string, internal bool) error {
+	a, err := fiscal.RequireActor(ctx)
+	if err != nil {
+		return err
+	}
+	if internal && !a.IsStaff() {
+		return fiscal.InvalidField("internal", "only staff write internal comments")
+	}
+	body = strings.TrimSpace(body)
+	if body == "" {
+		return fiscal.InvalidField("body", "is required")
+	}
+	return db.InTx(ctx, func(tx *Tx) error {
+		c, err := tx.loadCase(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.event(ctx, c, "comment", body, !internal); err != nil {
+			return err
+		}
+		if !internal && a.IsStaff() {
+			if err := tx.notifyTaxpayer(ctx, c, "Cererea "+c.Number+": un mesaj nou", body); err != nil {
+				return err
+			}
+		}
+		return tx.Audit(ctx, c.MunicipalityID, "case.comment", "case", c.ID, nil, map[string]any{"internal": internal, "body": body})
+	})
+}
+
+// SetStraightThrough turns straight-through processing on or off for a case
+// type in the actor's municipality (admin).
+func (db *DB) SetStraightThrough(ctx context.Context, caseType string, on bool) error {
+	a, err := fiscal.RequireRole(ctx, fiscal.RoleAdmin)
+	if err != nil {
+		return err
+	}
+	if caseType != fiscal.CaseVehicleRegistration && caseType != fiscal.CaseVehicleDeregistration {
+		return fiscal.InvalidField("type", "straight-through processing exists for vehicle_registration and vehicle_deregistration")
+	}
+	return db.InTx(ctx, func(tx *Tx) error {
+		m, err := tx.muni(ctx, a.MunicipalityID)
+		if err != nil {
+			return err
+		}
+		s := m.settings()
+		before, _ := json.Marshal(s)
+		st, _ := s["straight_through"].(map[string]any)
+		if st == nil {
+			st = map[string]any{}
+		}
+		st[caseType] = on
+		s["straight_through"] = st
+		after, _ := json.Marshal(s)
+		if _, err := tx.Exec(ctx, `UPDATE municipalities SET settings = ? WHERE id = ?`, string(after), a.MunicipalityID); err != nil {
+			return translate(err, "municipality")
+		}
+		return tx.Audit(ctx, a.MunicipalityID, "settings.straight_through", "municipality", a.MunicipalityID, json.RawMessage(before), json.RawMessage(after))
+	})
+}
+
+// RecomputeOpenCaseDeadlines recomputes the due dates of a municipality's
+// open cases under the calendar as tx sees it. Call it in the transaction
+// that adds, changes or removes a bridge day (then InvalidateTaxEngine after
+// commit). It returns how many due dates moved.
+func (tx *Tx) RecomputeOpenCaseDeadlines(ctx context.Context, municipalityID int64) (int, error) {
+	cal, err := tx.calendarInTx(ctx, municipalityID)
+	if err != nil {
+		return 0, err
+	}
+	var rows []*caseRow
+	if err := tx.Select(ctx, &rows, `SELECT `+caseCols+` FROM cases WHERE municipality_id = ? AND status IN ('submitted', 'awaiting_taxpayer', 'reviewed')`, municipalityID); err != nil {
+		return 0, translate(err, "cases")
+	}
+	today := fiscal.LocalDate(tx.Now)
+	moved := 0
+	for _, c := range rows {
+		s, _ := c.sla(cal, today)
+		if s.DueOn == c.DueOn {
+			continue
+		}
+		if _, err := tx.Exec(ctx, `UPDATE cases SET due_on = ?, updated_at = ?, version = version + 1 WHERE id = ?`, s.DueOn, tx.Now, c.ID); err != nil {
+			return 0, translate(err, "case")
+		}
+		if err := tx.event(ctx, c, "due_date_changed", c.DueOn.String()+" → "+s.DueOn.String()+" (calendar changed)", true); err != nil {
+			return 0, err
+		}
+		if err := tx.Audit(ctx, municipalityID, "case.due_date", "case", c.ID, map[string]any{"due_on": c.DueOn}, map[string]any{"due_on": s.DueOn}); err != nil {
+			return 0, err
+		}
+		moved++
+	}
+	return moved, nil
+}
+
+// RecomputeOpenCaseDeadlines is the transaction around Tx's method, for a
+// calendar change made elsewhere (the command line); it refreshes the
+// cached calendar first.
+func (db *DB) RecomputeOpenCaseDeadlines(ctx context.Context, municipalityID int64) (int, error) {
+	db.InvalidateTaxEngine(municipalityID)
+	var n int
+	err := db.InTx(ctx, func(tx *Tx) error {
+		var err error
+		n, err = tx.RecomputeOpenCaseDeadlines(ctx, municipalityID)
+		return err
+	})
+	return n, err
+}

@@ -1,0 +1,665 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"fiscald/calc"
+	"fiscald/calc/calendar"
+	"fiscald/fiscal"
+	"fiscald/internal/civil"
+	"fiscald/internal/money"
+)
+
+func readFull(r io.Reader, b []byte) (int, error) { return io.ReadFull(r, b) }
+
+func multiReader(head []byte, rest io.Reader) io.Reader {
+	return io.MultiReader(bytes.NewReader(head), rest)
+}
+
+// signingKey is a row of signing_keys.
+type signingKey struct {
+	ID            int64  `db:"id"`
+	UserID        *int64 `db:"user_id"`
+	Algorithm     string `db:"algorithm"`
+	PublicKey     string `db:"public_key"`
+	SealedPrivate string `db:"sealed_private"`
+}
+
+const keyQuery = `SELECT id, user_id, algorithm, public_key, sealed_private FROM signing_keys WHERE municipality_id = ? AND COALESCE(user_id, 0) = ? AND revoked_at IS NULL`
+
+// preloadKey reads the signing key the actor's steps will use, outside any
+// transaction (nil when it does not exist yet).
+func (db *DB) preloadKey(ctx context.Context, a *fiscal.Actor) (int64, *signingKey) {
+	uid := int64(0)
+	if !a.System && a.Role.IsStaff() {
+		uid = a.UserID
+	}
+	var k signingKey
+	if db.get(ctx, &k, keyQuery, a.MunicipalityID, uid) != nil {
+		return uid, nil
+	}
+	return uid, &k
+}
+
+// keyFor returns the active signing key of a staff user, or the service's
+// own key (userID nil), creating it on first use inside tx.
+func (tx *Tx) keyFor(ctx context.Context, municipalityID int64, userID *int64) (*signingKey, error) {
+	if tx.db.keys == nil {
+		return nil, fiscal.Errorf(fiscal.EUNAVAILABLE, "the signing key vault is not configured")
+	}
+	uid := int64(0)
+	if userID != nil {
+		uid = *userID
+	}
+	if k, ok := tx.keyCache[uid]; ok {
+		return k, nil
+	}
+	var k signingKey
+	err := tx.Get(ctx, &k, keyQuery, municipalityID, uid)
+	if err == nil {
+		return &k, nil
+	}
+	if fiscal.ErrorCode(translate(err, "")) != fiscal.ENOTFOUND {
+		return nil, translate(err, "signing key")
+	}
+	alg, pub, cert, sealed, err := tx.db.keys.NewKey()
+	if err != nil {
+		return nil, fiscal.Internal(err, "signing key")
+	}
+	// Two first uses at once: one insert wins, the other reads it.
+	if _, err := tx.Exec(ctx, `INSERT INTO signing_keys (municipality_id, user_id, algorithm, public_key, certificate, sealed_private, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, municipalityID, userID, alg, base64.StdEncoding.EncodeToString(pub), cert,
+		base64.StdEncoding.EncodeToString(sealed), tx.Now); err != nil {
+		return nil, translate(err, "signing key")
+	}
+	if err := tx.Get(ctx, &k, keyQuery, municipalityID, uid); err != nil {
+		return nil, translate(err, "signing key")
+	}
+	return &k, tx.Audit(ctx, municipalityID, "signing_key.create", "signing_key", k.ID, nil,
+		map[string]any{"user_id": userID, "algorithm": k.Algorithm, "public_key": k.PublicKey})
+}
+
+// step records a signed step: the state the case is in (c.Status is the
+// status acted on), chained to the previous step's digest and signed by the
+// actor's key — staff sign with their own key; taxpayers' submissions and
+// the system's steps are countersigned with the service's key.
+func (tx *Tx) step(ctx context.Context, c *caseRow, atts []*fiscal.Attachment, st *fiscal.CaseStep) error {
+	state, err := fiscal.CanonicalState(&fiscal.CaseState{CaseID: c.ID, Number: c.Number, Type: c.Type, TaxpayerID: c.TaxpayerID,
+		Data: json.RawMessage(c.Data), Status: fiscal.CaseStatus(c.Status), Attachments: fiscal.AttachmentKeys(atts)})
+	if err != nil {
+		return fiscal.Internal(err, "case state")
+	}
+	if st.Action == fiscal.ActionSubmit {
+		st.From = ""
+		state, err = fiscal.CanonicalState(&fiscal.CaseState{CaseID: c.ID, Number: c.Number, Type: c.Type, TaxpayerID: c.TaxpayerID,
+			Data: json.RawMessage(c.Data), Status: "", Attachments: fiscal.AttachmentKeys(atts)})
+		if err != nil {
+			return fiscal.Internal(err, "case state")
+		}
+		st.Seq = 1
+	} else {
+		st.From = fiscal.CaseStatus(c.Status)
+		var last struct {
+			Seq    int    `db:"seq"`
+			Digest string `db:"digest"`
+		}
+		if err := tx.Get(ctx, &last, `SELECT seq, digest FROM case_steps WHERE case_id = ? ORDER BY seq DESC LIMIT 1`, c.ID); err != nil {
+			return translate(err, "case steps")
+		}
+		st.Seq, st.PrevDigest = last.Seq+1, last.Digest
+	}
+	st.At, st.Actor, st.ActorRole = tx.Now, "system", "system"
+	var keyUser *int64
+	if a := tx.Actor; a != nil && !a.System {
+		id := a.UserID
+		st.ActorID, st.Actor, st.ActorRole = &id, a.Username, string(a.Role)
+		if a.Role.IsStaff() {
+			keyUser = &id
+		}
+	}
+	k, err := tx.keyFor(ctx, c.MunicipalityID, keyUser)
+	if err != nil {
+		return err
+	}
+	sealed, err := base64.StdEncoding.DecodeString(k.SealedPrivate)
+	if err != nil {
+		return fiscal.Internal(err, "signing key")
+	}
+	st.State = state
+	st.Digest = fiscal.StepDigest(st.PrevDigest, state, st)
+	d, _ := hex.DecodeString(st.Digest)
+	sig, err := tx.db.keys.Sign(k.Algorithm, sealed, d)
+	if err != nil {
+		return fiscal.Internal(err, "signature")
+	}
+	st.KeyID, st.Signature = k.ID, base64.StdEncoding.EncodeToString(sig)
+	_, err = tx.Exec(ctx, `INSERT INTO case_steps (municipality_id, case_id, seq, action, decision, from_status, to_status, actor_id, actor, actor_role, at, comment,
+		state_json, prev_digest, digest, key_id, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.MunicipalityID, c.ID, st.Seq, st.Action, st.Decision, st.From, st.To, st.ActorID, st.Actor, st.ActorRole, st.At, st.Comment,
+		st.State, st.PrevDigest, st.Digest, st.KeyID, st.Signature)
+	if isUniqueViolation(err) {
+		return fiscal.Errorf(fiscal.ECONFLICT, "the case was changed by someone else at the same time; reload it")
+	}
+	return translate(err, "case step")
+}
+
+// VerifyCase re-checks the whole chain of a case's steps: numbering, links,
+// each digest over the stored state, each signature with the key of the
+// actor, and the state against the case as stored. It names the first step
+// that fails.
+func (db *DB) VerifyCase(ctx context.Context, id int64) (*fiscal.Verification, error) {
+	var out *fiscal.Verification
+	err := db.readTx(ctx, func(tx *Tx) error {
+		c, err := tx.loadCase(ctx, id)
+		if err != nil {
+			return err
+		}
+		atts, err := tx.attachments(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		have := map[string]bool{}
+		for _, k := range fiscal.AttachmentKeys(atts) {
+			have[k] = true
+		}
+		var steps []*fiscal.CaseStep
+		if err := tx.Select(ctx, &steps, `SELECT seq, action, decision, from_status, to_status, actor_id, actor, actor_role, at, comment, state_json, prev_digest, digest, key_id, signature
+			FROM case_steps WHERE case_id = ? ORDER BY seq`, c.ID); err != nil {
+			return translate(err, "case steps")
+		}
+		var keys []signingKey
+		if err := tx.Select(ctx, &keys, `SELECT id, user_id, algorithm, public_key, '' AS sealed_private FROM signing_keys WHERE municipality_id = ?`, c.MunicipalityID); err != nil {
+			return translate(err, "signing keys")
+		}
+		byID := map[int64]signingKey{}
+		for _, k := range keys {
+			byID[k.ID] = k
+		}
+		out = &fiscal.Verification{Valid: true, Steps: len(steps)}
+		fail := func(seq int, reason string) {
+			out.Valid, out.FirstInvalidStep, out.Reason = false, &seq, reason
+		}
+		prev, prevTo := "", fiscal.CaseStatus("")
+		for i, st := range steps {
+			var s fiscal.CaseState
+			reason := ""
+			switch {
+			case st.Seq != i+1:
+				reason = fmt.Sprintf("step number %d where %d was expected (a step is missing)", st.Seq, i+1)
+			case st.PrevDigest != prev:
+				reason = "does not link to the previous step"
+			case json.Unmarshal([]byte(st.State), &s) != nil:
+				reason = "its recorded state is unreadable"
+			case s.CaseID != c.ID || s.Number != c.Number || s.Type != c.Type || s.TaxpayerID != c.TaxpayerID || !sameJSON(s.Data, c.Data):
+				reason = "the case's data differ from what the step acted on"
+			case st.From != prevTo || s.Status != st.From:
+				reason = "its status does not follow the previous step"
+			case !subset(s.Attachments, have):
+				reason = "a document it acted on is no longer attached"
+			case fiscal.StepDigest(st.PrevDigest, st.State, st) != st.Digest:
+				reason = "its content does not match its digest (altered)"
+			}
+			if reason == "" {
+				k, ok := byID[st.KeyID]
+				staff := fiscal.Role(st.ActorRole).IsStaff()
+				switch {
+				case !ok:
+					reason = "its signing key is unknown"
+				case staff && (k.UserID == nil || st.ActorID == nil || *k.UserID != *st.ActorID):
+					reason = "it is not signed with the key of its actor"
+				case !staff && k.UserID != nil:
+					reason = "it is not countersigned with the service's key"
+				case !fiscal.VerifyStepSignature(k.Algorithm, k.PublicKey, st.Digest, st.Signature):
+					reason = "its signature does not verify"
+				}
+			}
+			if reason != "" {
+				fail(st.Seq, reason)
+				return nil
+			}
+			prev, prevTo = st.Digest, st.To
+		}
+		if len(steps) == 0 {
+			fail(1, "the case has no steps")
+		} else if fiscal.CaseStatus(c.Status) != prevTo {
+			fail(len(steps), "the case's status differs from its last step's")
+		}
+		return nil
+	})
+	return out, err
+}
+
+func sameJSON(a json.RawMessage, b string) bool {
+	var x, y bytes.Buffer
+	if json.Compact(&x, a) != nil || json.Compact(&y, []byte(b)) != nil {
+		return false
+	}
+	return bytes.Equal(x.Bytes(), y.Bytes())
+}
+
+func subset(list []string, have map[string]bool) bool {
+	for _, k := range list {
+		if !have[k] {
+			return false
+		}
+	}
+	return true
+}
+
+// vehicleObject is the engine's object of a declared vehicle.
+func vehicleObject(v *fiscal.VehicleRegistration, ownerKind string) calc.Object {
+	return calc.Object{Kind: calc.TaxVehicle, OwnerKind: ownerKind, Category: v.Category, EngineCC: v.EngineCC, EmissionClass: v.EmissionClass,
+		Propulsion: v.Propulsion, CO2GKm: v.CO2GKm, Axles: v.Axles, MaxMassKg: v.MaxMassKg, AirSuspension: v.AirSuspension}
+}
+
+// yearTax computes one year's assessment of an object with its instalments
+// and bonus.
+func yearTax(e *calc.Engine, slug string, year int, obj calc.Object) (calc.Assessment, []calc.Installment, money.Bani, error) {
+	a, err := e.Annual(slug, year, obj)
+	if err != nil {
+		return a, nil, 0, err
+	}
+	inst, err := e.Installments(slug, year, a.Annual)
+	if err != nil {
+		return a, nil, 0, err
+	}
+	bonus, err := e.Bonus(slug, year, a.TaxType, a.Annual)
+	return a, inst, bonus, err
+}
+
+// ownerKind returns the taxpayer's kind as the engine names it.
+func (tx *Tx) ownerKind(ctx context.Context, taxpayerID int64) (string, error) {
+	var k string
+	err := tx.Get(ctx, &k, `SELECT kind FROM taxpayers WHERE id = ?`, taxpayerID)
+	return k, translate(err, "taxpayer")
+}
+
+// registrationPreview computes what approving a registration records: the
+// tax of each year from the first taxed year to this year (a late
+// declaration owes the years the taxpayer already held the vehicle on 31
+// December), and the next year's tax as an indication.
+func (db *DB) registrationPreview(ctx context.Context, tx *Tx, c *caseRow, today civil.Date) (*fiscal.AssessmentPreview, calc.Object, error) {
+	var v fiscal.VehicleRegistration
+	if err := json.Unmarshal([]byte(c.Data), &v); err != nil {
+		return nil, calc.Object{}, fiscal.Internal(err, "case data")
+	}
+	kind, err := tx.ownerKind(ctx, c.TaxpayerID)
+	if err != nil {
+		return nil, calc.Object{}, err
+	}
+	obj := vehicleObject(&v, kind)
+	m, err := tx.muni(ctx, c.MunicipalityID)
+	if err != nil {
+		return nil, obj, err
+	}
+	e, err := db.TaxEngine(ctx, c.MunicipalityID)
+	if err != nil {
+		return nil, obj, err
+	}
+	p := &fiscal.AssessmentPreview{FirstTaxedYear: calc.FirstTaxedYear(v.AcquiredOn), Years: []fiscal.PreviewYear{}}
+	for y := p.FirstTaxedYear; y <= today.Year; y++ {
+		a, inst, _, err := yearTax(e, m.Slug, y, obj)
+		if err != nil {
+			p.Error = err.Error()
+			return p, obj, nil
+		}
+		p.Years = append(p.Years, fiscal.PreviewYear{Year: y, Annual: a.Annual.String(), Installments: inst, Lines: a.Lines})
+	}
+	next := max(p.FirstTaxedYear, today.Year+1)
+	if a, inst, _, err := yearTax(e, m.Slug, next, obj); err == nil {
+		p.NextYear = &fiscal.PreviewYear{Year: next, Annual: a.Annual.String(), Installments: inst, Lines: a.Lines}
+	} else if a, inst, _, err := yearTax(e, m.Slug, today.Year, obj); err == nil {
+		p.NextYear = &fiscal.PreviewYear{Year: next, Annual: a.Annual.String(), Installments: inst, Lines: a.Lines,
+			Note: fmt.Sprintf("the rates of %d are not configured yet: this is the tax at the rates of %d", next, today.Year)}
+	}
+	return p, obj, nil
+}
+
+// vehicleOutstanding is what remains unpaid of a vehicle's debts up to a
+// year: the principal of its non-cancelled debts less the payments allocated
+// to them (payments' allocations, bonus included).
+func (tx *Tx) vehicleOutstanding(ctx context.Context, municipalityID, vehicleID int64, upToYear int) (money.Bani, error) {
+	var sum int64
+	err := tx.Get(ctx, &sum, `SELECT CAST(COALESCE(SUM(d.amount_bani - (SELECT COALESCE(SUM(a.amount_bani), 0) FROM allocations a WHERE a.debt_id = d.id)), 0) AS BIGINT)
+		FROM debts d WHERE d.municipality_id = ? AND d.object_id = ? AND d.tax_type = 'vehicle' AND d.year <= ? AND d.cancelled_at IS NULL`,
+		municipalityID, vehicleID, upToYear)
+	return money.Bani(sum), translate(err, "debts")
+}
+
+// checks are the automatic checks of a case, shown to officers; all must
+// pass for straight-through processing.
+func (db *DB) checks(ctx context.Context, tx *Tx, c *caseRow, atts []*fiscal.Attachment) ([]fiscal.Check, *fiscal.AssessmentPreview, error) {
+	t := c.caseType()
+	missing := t.MissingDocuments(json.RawMessage(c.Data), kinds(atts))
+	out := []fiscal.Check{{Name: "documents_complete", OK: len(missing) == 0}}
+	if len(missing) > 0 {
+		out[0].Detail = fmt.Sprintf("missing: %v", missing)
+	}
+	today := fiscal.LocalDate(tx.Now)
+	var preview *fiscal.AssessmentPreview
+	switch c.Type {
+	case fiscal.CaseVehicleRegistration:
+		var v fiscal.VehicleRegistration
+		_ = json.Unmarshal([]byte(c.Data), &v)
+		r := fiscal.CheckVIN(v.VIN)
+		out = append(out, fiscal.Check{Name: "vin_valid", OK: r == "", Detail: r})
+		var owners int
+		if err := tx.Get(ctx, &owners, `SELECT COUNT(*) FROM vehicles WHERE municipality_id = ? AND vin = ? AND deregistered_on IS NULL`, c.MunicipalityID, v.VIN); err != nil {
+			return nil, nil, translate(err, "vehicles")
+		}
+		ck := fiscal.Check{Name: "no_conflicting_owner", OK: owners == 0}
+		if owners > 0 {
+			ck.Detail = "the VIN is registered to an owner already: the previous owner must deregister it first"
+		}
+		out = append(out, ck)
+		p, _, err := db.registrationPreview(ctx, tx, c, today)
+		if err != nil {
+			return nil, nil, err
+		}
+		preview = p
+		out = append(out, fiscal.Check{Name: "tax_computable", OK: p.Error == "", Detail: p.Error})
+	case fiscal.CaseVehicleDeregistration:
+		var d fiscal.VehicleDeregistration
+		_ = json.Unmarshal([]byte(c.Data), &d)
+		var active int
+		if err := tx.Get(ctx, &active, `SELECT COUNT(*) FROM vehicles WHERE id = ? AND municipality_id = ? AND taxpayer_id = ? AND deregistered_on IS NULL`,
+			d.VehicleID, c.MunicipalityID, c.TaxpayerID); err != nil {
+			return nil, nil, translate(err, "vehicles")
+		}
+		out = append(out, fiscal.Check{Name: "vehicle_active", OK: active == 1})
+		if d.DisposedOn.Year >= calc.SameYearSaleFrom {
+			owed, err := tx.vehicleOutstanding(ctx, c.MunicipalityID, d.VehicleID, d.DisposedOn.Year)
+			if err != nil {
+				return nil, nil, err
+			}
+			ck := fiscal.Check{Name: "vehicle_debts_paid", OK: owed == 0}
+			if owed > 0 {
+				ck.Detail = "outstanding: " + owed.String() + " lei (OUG 7/2026: deregistration needs the debts paid)"
+			}
+			out = append(out, ck)
+		}
+	}
+	return out, preview, nil
+}
+
+// tryStraightThrough moves a submitted case whose automatic checks all pass
+// to reviewed, by the system, with its assessment prepared, so that the
+// signer approves it in one action.
+func (db *DB) tryStraightThrough(ctx context.Context, tx *Tx, c *caseRow, atts []*fiscal.Attachment, cal *calendar.Calendar) error {
+	if fiscal.CaseStatus(c.Status) != fiscal.StatusSubmitted || (c.Type != fiscal.CaseVehicleRegistration && c.Type != fiscal.CaseVehicleDeregistration) {
+		return nil
+	}
+	checks, preview, err := db.checks(ctx, tx, c, atts)
+	if err != nil {
+		return err
+	}
+	for _, ck := range checks {
+		if !ck.OK {
+			return nil
+		}
+	}
+	// The system acts for this step only.
+	actor := tx.Actor
+	tx.Actor = &fiscal.Actor{System: true, Username: "system", MunicipalityID: c.MunicipalityID}
+	defer func() { tx.Actor = actor }()
+	res, _ := json.Marshal(map[string]any{"prepared": preview, "checks": checks})
+	c.Status, c.StraightThrough, c.Result = string(fiscal.StatusReviewed), true, string(res)
+	if err := tx.updateCase(ctx, c); err != nil {
+		return err
+	}
+	c.Status = string(fiscal.StatusSubmitted)
+	if err := tx.step(ctx, c, atts, &fiscal.CaseStep{Action: fiscal.ActionReview, Decision: fiscal.DecisionApprove, To: fiscal.StatusReviewed,
+		Comment: "straight-through: every automatic check passed; prepared for signature"}); err != nil {
+		return err
+	}
+	c.Status = string(fiscal.StatusReviewed)
+	if err := tx.event(ctx, c, "straight_through", "every automatic check passed", false); err != nil {
+		return err
+	}
+	return tx.Audit(ctx, c.MunicipalityID, "case.straight_through", "case", c.ID, nil, map[string]any{"status": c.Status})
+}
+
+// apply carries out an approved case in the signer's transaction: a
+// registration enters the vehicle and its assessments, a deregistration ends
+// the tax from the next 1 January.
+func (db *DB) apply(ctx context.Context, tx *Tx, c *caseRow, today civil.Date) error {
+	var result map[string]any
+	switch c.Type {
+	case fiscal.CaseVehicleRegistration:
+		var v fiscal.VehicleRegistration
+		if err := json.Unmarshal([]byte(c.Data), &v); err != nil {
+			return fiscal.Internal(err, "case data")
+		}
+		p, obj, err := db.registrationPreview(ctx, tx, c, today)
+		if err != nil {
+			return err
+		}
+		if p.Error != "" {
+			return fiscal.Errorf(fiscal.ECONFLICT, "the tax cannot be computed, so the case cannot be approved yet: %s", p.Error)
+		}
+		veh := &fiscal.Vehicle{TaxpayerID: c.TaxpayerID, VIN: v.VIN, Plate: v.Plate, Category: v.Category, EngineCC: v.EngineCC,
+			EmissionClass: v.EmissionClass, Propulsion: v.Propulsion, AcquiredOn: v.AcquiredOn, TaxedFromYear: p.FirstTaxedYear, Object: obj}
+		if err := tx.InsertVehicle(ctx, c.MunicipalityID, veh); err != nil {
+			return err
+		}
+		m, err := tx.muni(ctx, c.MunicipalityID)
+		if err != nil {
+			return err
+		}
+		e, err := db.TaxEngine(ctx, c.MunicipalityID)
+		if err != nil {
+			return err
+		}
+		var ids []int64
+		for y := p.FirstTaxedYear; y <= today.Year; y++ {
+			a, inst, bonus, err := yearTax(e, m.Slug, y, obj)
+			if err != nil {
+				return fiscal.Errorf(fiscal.ECONFLICT, "the tax of %d cannot be computed: %v", y, err)
+			}
+			id, _, err := tx.RecordAssessment(ctx, c.MunicipalityID, &fiscal.NewAssessment{TaxpayerID: c.TaxpayerID, TaxType: calc.TaxVehicle,
+				ObjectKind: "vehicle", ObjectID: veh.ID, Year: y, Assessment: a, Installments: inst, Bonus: bonus, Source: "case"})
+			if err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		result = map[string]any{"vehicle_id": veh.ID, "taxed_from_year": veh.TaxedFromYear, "assessment_ids": ids}
+	case fiscal.CaseVehicleDeregistration:
+		var d fiscal.VehicleDeregistration
+		if err := json.Unmarshal([]byte(c.Data), &d); err != nil {
+			return fiscal.Internal(err, "case data")
+		}
+		var row struct {
+			fiscal.Vehicle
+			Attributes string `db:"attributes"`
+		}
+		if err := tx.Get(ctx, &row, `SELECT `+vehicleColumns+`, attributes FROM vehicles WHERE id = ? AND municipality_id = ? AND taxpayer_id = ? AND deregistered_on IS NULL`,
+			d.VehicleID, c.MunicipalityID, c.TaxpayerID); err != nil {
+			return fiscal.Errorf(fiscal.ECONFLICT, "the vehicle is no longer in this taxpayer's register")
+		}
+		veh := row.Vehicle
+		_ = json.Unmarshal([]byte(row.Attributes), &veh.Object)
+		if d.DisposedOn.Year >= calc.SameYearSaleFrom {
+			owed, err := tx.vehicleOutstanding(ctx, c.MunicipalityID, veh.ID, d.DisposedOn.Year)
+			if err != nil {
+				return err
+			}
+			if owed > 0 {
+				return fiscal.Errorf(fiscal.ECONFLICT, "the vehicle's debts (%s lei) must be paid before it is removed from the register (OUG 7/2026)", owed)
+			}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE vehicles SET deregistered_on = ?, updated_at = ?, version = version + 1 WHERE id = ?`, d.DisposedOn, tx.Now, veh.ID); err != nil {
+			return translate(err, "vehicle")
+		}
+		// The tax stops from the next 1 January: later years' debts are withdrawn.
+		res, err := tx.Exec(ctx, `UPDATE debts SET cancelled_at = ?, version = version + 1 WHERE municipality_id = ? AND object_id = ? AND tax_type = 'vehicle'
+			AND year > ? AND cancelled_at IS NULL`, tx.Now, c.MunicipalityID, veh.ID, d.DisposedOn.Year)
+		if err != nil {
+			return translate(err, "debts")
+		}
+		cancelled, _ := res.RowsAffected()
+		result = map[string]any{"vehicle_id": veh.ID, "deregistered_on": d.DisposedOn, "last_taxed_year": calc.LastTaxedYear(d.DisposedOn), "debts_cancelled": cancelled}
+		// Bought and sold within the same year (from 2026): that year's tax is
+		// due on the date of sale.
+		if due, ok := calc.SameYearSale(veh.AcquiredOn, &d.DisposedOn); ok {
+			m, err := tx.muni(ctx, c.MunicipalityID)
+			if err != nil {
+				return err
+			}
+			e, err := db.TaxEngine(ctx, c.MunicipalityID)
+			if err != nil {
+				return err
+			}
+			a, err := e.Annual(m.Slug, d.DisposedOn.Year, veh.VehicleObject())
+			if err != nil {
+				return fiscal.Errorf(fiscal.ECONFLICT, "the tax of the year of sale cannot be computed: %v", err)
+			}
+			id, _, err := tx.RecordAssessment(ctx, c.MunicipalityID, &fiscal.NewAssessment{TaxpayerID: c.TaxpayerID, TaxType: calc.TaxVehicle,
+				ObjectKind: "vehicle", ObjectID: veh.ID, Year: d.DisposedOn.Year, Assessment: a,
+				Installments: []calc.Installment{{DueDate: due, Amount: a.Annual}}, Source: "case"})
+			if err != nil {
+				return err
+			}
+			result["same_year_sale_assessment_id"] = id
+		}
+		if err := tx.Audit(ctx, c.MunicipalityID, "vehicle.deregister", "vehicle", veh.ID, map[string]any{"deregistered_on": nil}, result); err != nil {
+			return err
+		}
+	default:
+		// A fiscal certificate is issued by the certificates module from the
+		// approved case; a petition's answer is the decision itself.
+		result = map[string]any{"approved": true}
+	}
+	b, _ := json.Marshal(result)
+	c.Result = string(b)
+	return nil
+}
+
+// CheckSLA is the SLA monitor: for every open case of every municipality it
+// escalates a case that turned at risk (a notification to the signers, once)
+// and records a breach (once). Running it again changes nothing twice.
+func (db *DB) CheckSLA(ctx context.Context, now time.Time) (*fiscal.SLAReport, error) {
+	var rows []*caseRow
+	if err := db.db.SelectContext(ctx, &rows, `SELECT `+caseCols+` FROM cases WHERE status IN ('submitted', 'awaiting_taxpayer', 'reviewed')
+		AND (escalated_at IS NULL OR breached_at IS NULL) ORDER BY municipality_id, id`); err != nil {
+		return nil, translate(err, "cases")
+	}
+	rep := &fiscal.SLAReport{}
+	today := fiscal.LocalDate(now)
+	for _, c := range rows {
+		cal, err := db.calendar(ctx, c.MunicipalityID)
+		if err != nil {
+			return rep, err
+		}
+		rep.Checked++
+		s, _ := c.sla(cal, today)
+		escalate := c.EscalatedAt == nil && (s.State == fiscal.SLAAtRisk || s.State == fiscal.SLABreached)
+		breach := c.BreachedAt == nil && s.State == fiscal.SLABreached
+		if !escalate && !breach {
+			continue
+		}
+		actx := fiscal.WithActor(ctx, &fiscal.Actor{System: true, Username: "sla-monitor", MunicipalityID: c.MunicipalityID})
+		err = db.InTx(actx, func(tx *Tx) error {
+			if escalate {
+				res, err := tx.Exec(ctx, `UPDATE cases SET escalated_at = ? WHERE id = ? AND escalated_at IS NULL`, tx.Now, c.ID)
+				if err != nil {
+					return translate(err, "case")
+				}
+				if n, _ := res.RowsAffected(); n == 1 {
+					rep.Escalated++
+					var signers []struct {
+						ID    int64  `db:"id"`
+						Email string `db:"email"`
+					}
+					if err := tx.Select(ctx, &signers, `SELECT id, email FROM users WHERE municipality_id = ? AND role = 'signer' AND disabled = ?`, c.MunicipalityID, false); err != nil {
+						return translate(err, "signers")
+					}
+					for _, sg := range signers {
+						id := sg.ID
+						if err := tx.queueNotification(ctx, c, &id, sg.Email, "Termen în pericol: cererea "+c.Number,
+							fmt.Sprintf("Cererea %s (%s, %s) trebuie soluționată până la %s; mai are %d zile lucrătoare.", c.Number, c.Type, c.Status, s.DueOn, s.WorkingDaysLeft)); err != nil {
+							return err
+						}
+					}
+					if err := tx.event(ctx, c, "escalated", fmt.Sprintf("%s: due %s", s.State, s.DueOn), false); err != nil {
+						return err
+					}
+					if err := tx.Audit(ctx, c.MunicipalityID, "case.sla_escalated", "case", c.ID, nil, s); err != nil {
+						return err
+					}
+				}
+			}
+			if breach {
+				res, err := tx.Exec(ctx, `UPDATE cases SET breached_at = ? WHERE id = ? AND breached_at IS NULL`, tx.Now, c.ID)
+				if err != nil {
+					return translate(err, "case")
+				}
+				if n, _ := res.RowsAffected(); n == 1 {
+					rep.Breached++
+					if err := tx.event(ctx, c, "sla_breached", "due "+s.DueOn.String(), false); err != nil {
+						return err
+					}
+					if err := tx.Audit(ctx, c.MunicipalityID, "case.sla_breached", "case", c.ID, nil, s); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
+// PendingNotifications returns queued messages with an address, not yet sent
+// and tried fewer than five times.
+func (db *DB) PendingNotifications(ctx context.Context, limit int) ([]*fiscal.Notification, error) {
+	var out []*fiscal.Notification
+	err := db.db.SelectContext(ctx, &out, db.db.Rebind(`SELECT id, recipient, subject, body, attempts FROM notifications
+		WHERE sent_at IS NULL AND recipient <> '' AND attempts < 5 ORDER BY id LIMIT ?`), limit)
+	return out, translate(err, "notifications")
+}
+
+// NotificationSent marks a message sent, or counts a failed attempt.
+func (db *DB) NotificationSent(ctx context.Context, id int64, sendErr error) error {
+	var err error
+	if sendErr == nil {
+		_, err = db.db.ExecContext(ctx, db.db.Rebind(`UPDATE notifications SET sent_at = ?, attempts = attempts + 1 WHERE id = ?`), db.clock.Now().UTC(), id)
+	} else {
+		msg := sendErr.Error()
+		if len(msg) > 500 {
+			msg = msg[:500]
+		}
+		_, err = db.db.ExecContext(ctx, db.db.Rebind(`UPDATE notifications SET attempts = attempts + 1, last_error = ? WHERE id = ?`), msg, id)
+	}
+	return translate(err, "notification")
+}
+
+// AttachmentContent opens a document of a case visible to the actor.
+func (db *DB) AttachmentContent(ctx context.Context, caseID, attachmentID int64) (*fiscal.Attachment, io.ReadCloser, error) {
+	if db.blobs == nil {
+		return nil, nil, fiscal.Errorf(fiscal.EUNAVAILABLE, "attachment storage is not configured")
+	}
+	var att fiscal.Attachment
+	err := db.readTx(ctx, func(tx *Tx) error {
+		if _, err := tx.loadCase(ctx, caseID); err != nil {
+			return err
+		}
+		return translate(tx.Get(ctx, &att, `SELECT id, case_id, kind, sha256, size, content_type, filename, created_at FROM case_attachments WHERE id = ? AND case_id = ?`,
+			attachmentID, caseID), "attachment")
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	rc, err := db.blobs.Open(ctx, att.SHA256)
+	return &att, rc, err
+}

@@ -1,0 +1,275 @@
+package web
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"fiscald/fiscal"
+)
+
+type caseList struct {
+	Items []*fiscal.Case `json:"items"`
+	Total int            `json:"total"`
+}
+
+type caseTypeList struct {
+	Items []*fiscal.CaseType `json:"items"`
+}
+
+type assignRequest struct {
+	OfficerID int64 `json:"officer_id" validate:"required,gt=0"`
+}
+
+type commentRequest struct {
+	Body     string `json:"body" validate:"required,max=4000"`
+	Internal bool   `json:"internal"`
+}
+
+type straightThroughRequest struct {
+	Enabled bool `json:"enabled"`
+}
+
+// attachmentForm documents the multipart upload in OpenAPI.
+type attachmentForm struct {
+	File string `json:"file" validate:"required"`
+	Kind string `json:"kind" validate:"required"`
+}
+
+func (s *Server) caseRoutes() []route {
+	tp, off := fiscal.RoleTaxpayer, fiscal.RoleOfficer
+	return []route{
+		{Method: "GET", Path: "/api/v1/case-types", Summary: "The case types, their forms and required documents", Tag: "cases",
+			Access: Public, Response: caseTypeList{}, Handler: s.caseTypes},
+		{Method: "PUT", Path: "/api/v1/case-types/:type/straight-through", Summary: "Turn straight-through processing on or off for a case type", Tag: "cases",
+			Access: Roles(fiscal.RoleAdmin), Body: straightThroughRequest{}, Handler: s.setStraightThrough},
+		{Method: "POST", Path: "/api/v1/cases", Summary: "File a case (a taxpayer for themself, an officer on their behalf)", Tag: "cases",
+			Access: Roles(tp, off), Body: fiscal.NewCase{}, Response: fiscal.Case{}, Created: true, Idempotent: true, Handler: s.createCase},
+		{Method: "GET", Path: "/api/v1/cases", Summary: "The queue, riskiest first (?status=&sla_state=&assignee=&type=); a taxpayer sees their own cases", Tag: "cases",
+			Access: AnyUser, Response: caseList{}, Handler: s.listCases},
+		{Method: "GET", Path: "/api/v1/cases/:id", Summary: "A case with its SLA, documents, signed steps and timeline", Tag: "cases",
+			Access: AnyUser, Response: fiscal.CaseDetail{}, Handler: s.getCase},
+		{Method: "POST", Path: "/api/v1/cases/:id/attachments", Summary: "Upload a document (multipart: file, kind); PDF, JPEG or PNG by content, at most 10 MiB", Tag: "cases",
+			Access: Roles(tp, off), Body: attachmentForm{}, Response: fiscal.Attachment{}, Created: true, Handler: s.uploadAttachment},
+		{Method: "GET", Path: "/api/v1/cases/:id/attachments/:aid", Summary: "Download a document of a case", Tag: "cases",
+			Access: AnyUser, Handler: s.downloadAttachment},
+		{Method: "POST", Path: "/api/v1/cases/:id/review", Summary: "The officer's review: approve, reject or request_info", Tag: "cases",
+			Access: Roles(off), Body: fiscal.Decision{}, Response: fiscal.CaseDetail{}, Handler: s.reviewCase},
+		{Method: "POST", Path: "/api/v1/cases/:id/respond", Summary: "The taxpayer's answer to a request for information", Tag: "cases",
+			Access: Roles(tp, off), Body: fiscal.Response{}, Response: fiscal.CaseDetail{}, Handler: s.respondCase},
+		{Method: "POST", Path: "/api/v1/cases/:id/sign", Summary: "The signer's decision: approve (applies the case) or reject", Tag: "cases",
+			Access: Roles(fiscal.RoleSigner), Body: fiscal.Decision{}, Response: fiscal.CaseDetail{}, Handler: s.signCase},
+		{Method: "POST", Path: "/api/v1/cases/:id/assign", Summary: "Assign a case to an officer", Tag: "cases",
+			Access: Roles(off, fiscal.RoleSigner, fiscal.RoleAdmin), Body: assignRequest{}, Response: fiscal.CaseDetail{}, Handler: s.assignCase},
+		{Method: "POST", Path: "/api/v1/cases/:id/comments", Summary: "Comment on a case (staff may mark it internal)", Tag: "cases",
+			Access: AnyUser, Body: commentRequest{}, Created: true, Handler: s.commentCase},
+		{Method: "GET", Path: "/api/v1/cases/:id/verify", Summary: "Re-check the signed steps of a case", Tag: "cases",
+			Access: AnyUser, Response: fiscal.Verification{}, Handler: s.verifyCase},
+	}
+}
+
+func (s *Server) caseTypes(c *fiber.Ctx) error {
+	return c.JSON(caseTypeList{Items: fiscal.CaseTypes()})
+}
+
+func (s *Server) setStraightThrough(c *fiber.Ctx) error {
+	var req straightThroughRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	if err := s.deps.Cases.SetStraightThrough(c.UserContext(), strings.Clone(c.Params("type")), req.Enabled); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Server) createCase(c *fiber.Ctx) error {
+	var in fiscal.NewCase
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	out, err := s.deps.Cases.CreateCase(c.UserContext(), &in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(out)
+}
+
+func (s *Server) listCases(c *fiber.Ctx) error {
+	f := fiscal.CaseFilter{Status: strings.Clone(c.Query("status")), SLAState: strings.Clone(c.Query("sla_state")), Type: strings.Clone(c.Query("type"))}
+	f.Limit, _ = strconv.Atoi(c.Query("limit", "100"))
+	f.Offset, _ = strconv.Atoi(c.Query("offset", "0"))
+	switch a := c.Query("assignee"); a {
+	case "":
+	case "me":
+		id := fiscal.ActorFrom(c.UserContext()).UserID
+		f.AssigneeID = &id
+	case "none":
+		zero := int64(0)
+		f.AssigneeID = &zero
+	default:
+		id, err := strconv.ParseInt(a, 10, 64)
+		if err != nil || id <= 0 {
+			return fiscal.InvalidField("assignee", "must be a user id, me or none")
+		}
+		f.AssigneeID = &id
+	}
+	list, total, err := s.deps.Cases.Cases(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(caseList{Items: list, Total: total})
+}
+
+func (s *Server) getCase(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	out, err := s.deps.Cases.Case(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
+
+func (s *Server) uploadAttachment(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	fh, err := c.FormFile("file")
+	if err != nil {
+		if !strings.HasPrefix(strings.ToLower(c.Get(fiber.HeaderContentType)), fiber.MIMEMultipartForm) {
+			return fiscal.Errorf(fiscal.EMALFORMED, "a multipart/form-data body with the fields file and kind is required")
+		}
+		return fiscal.InvalidField("file", "is required")
+	}
+	if fh.Size > fiscal.MaxAttachmentSize {
+		return fiscal.Errorf(fiscal.ETOOLARGE, "an attachment may have at most 10 MiB")
+	}
+	kind := strings.Clone(c.FormValue("kind"))
+	if kind == "" {
+		return fiscal.InvalidField("kind", "is required")
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return fiscal.Internal(err, "upload")
+	}
+	defer f.Close()
+	att, err := s.deps.Cases.AddAttachment(c.UserContext(), id, &fiscal.Upload{Kind: kind, Filename: strings.Clone(fh.Filename), Size: fh.Size, Content: f})
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(att)
+}
+
+func (s *Server) downloadAttachment(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	aid, err := pathID(c, "aid")
+	if err != nil {
+		return err
+	}
+	att, rc, err := s.deps.Cases.AttachmentContent(c.UserContext(), id, aid)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, att.ContentType)
+	c.Set(fiber.HeaderContentDisposition, `inline; filename="`+att.SHA256+`"`)
+	return c.SendStream(rc, int(att.Size))
+}
+
+func (s *Server) reviewCase(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var d fiscal.Decision
+	if err := decode(c, &d); err != nil {
+		return err
+	}
+	out, err := s.deps.Cases.Review(c.UserContext(), id, &d)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
+
+func (s *Server) respondCase(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var r fiscal.Response
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	out, err := s.deps.Cases.Respond(c.UserContext(), id, &r)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
+
+func (s *Server) signCase(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var d fiscal.Decision
+	if err := decode(c, &d); err != nil {
+		return err
+	}
+	out, err := s.deps.Cases.Sign(c.UserContext(), id, &d)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
+
+func (s *Server) assignCase(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var r assignRequest
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	out, err := s.deps.Cases.Assign(c.UserContext(), id, r.OfficerID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
+
+func (s *Server) commentCase(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var r commentRequest
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	if err := s.deps.Cases.Comment(c.UserContext(), id, r.Body, r.Internal); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusCreated)
+}
+
+func (s *Server) verifyCase(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	out, err := s.deps.Cases.VerifyCase(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
