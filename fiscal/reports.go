@@ -113,6 +113,20 @@ type BonusLine struct {
 	Amount        money.Bani `db:"amount_bani"`
 }
 
+// SLACase is a case's service-level position for the SLA report, taken on
+// the report's last day (or today, if earlier): its type, when it was
+// received, when it was closed (nil if not by then), its due date and state
+// then, and the working days it took to close (submission to decision, less
+// the working days it waited for the taxpayer; -1 while open).
+type SLACase struct {
+	Type               string
+	SubmittedOn        civil.Date
+	ClosedOn           *civil.Date
+	DueOn              civil.Date
+	State              string
+	WorkingDaysToClose int
+}
+
 // ReportSource reads the ledger for the accountants' reports. Every method
 // returns EFORBIDDEN unless the actor is an accountant or an admin (or the
 // system), and reads only the actor's municipality.
@@ -133,12 +147,16 @@ type ReportSource interface {
 	// EachBonus calls fn with the bonuses granted or revoked from from to to
 	// inclusive, ordered by day and payment.
 	EachBonus(ctx context.Context, from, to civil.Date, fn func(*BonusLine) error) error
+	// EachSLACase calls fn with every case submitted on or before to and
+	// not closed before from, placed against its target as of to (or
+	// today, if earlier).
+	EachSLACase(ctx context.Context, from, to civil.Date, fn func(*SLACase) error) error
 }
 
 // ReportRequest names an accountants' export and its parameters (contract:
 // GET /api/v1/reports/{name}?from=&to=&as_of=&group=&format=).
 type ReportRequest struct {
-	Name   string // collections, journal, arrears, bonuses
+	Name   string // collections, journal, arrears, bonuses, sla
 	Format string // csv (default), xlsx or pdf
 	Group  string // collections: budget_code (default), day or month
 	From   civil.Date

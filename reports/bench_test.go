@@ -126,7 +126,10 @@ func benchExport(b *testing.B, req reports.Request) {
 
 type countingWriter struct{ n int64 }
 
-func (w *countingWriter) Write(p []byte) (int, error) { w.n += int64(len(p)); return io.Discard.Write(p) }
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.n += int64(len(p))
+	return io.Discard.Write(p)
+}
 
 var benchYear = reports.Request{From: civil.MustParse("2026-01-01"), To: civil.MustParse("2026-12-31")}
 

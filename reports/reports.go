@@ -42,10 +42,11 @@ const (
 	Journal     = "journal"
 	Arrears     = "arrears"
 	Bonuses     = "bonuses"
+	SLA         = "sla"
 )
 
 // Names lists the reports Export knows.
-var Names = []string{Collections, Journal, Arrears, Bonuses}
+var Names = []string{Collections, Journal, Arrears, Bonuses, SLA}
 
 // Collection groupings.
 const (
@@ -86,7 +87,7 @@ func (r *Request) Validate() error {
 		if r.AsOf.IsZero() {
 			fe = append(fe, fiscal.FieldError{Field: "as_of", Message: "required: a date YYYY-MM-DD"})
 		}
-	case Collections, Journal, Bonuses:
+	case Collections, Journal, Bonuses, SLA:
 		if r.From.IsZero() {
 			fe = append(fe, fiscal.FieldError{Field: "from", Message: "required: a date YYYY-MM-DD"})
 		}
@@ -118,7 +119,7 @@ func (r *Request) Validate() error {
 // Filename is the download's file name, e.g.
 // "incasari-budget_code-2026-01-01-2026-01-31.csv".
 func (r *Request) Filename() string {
-	base := map[string]string{Collections: "incasari-" + r.Group, Journal: "jurnal-incasari", Arrears: "restante", Bonuses: "bonificatii"}[r.Name]
+	base := map[string]string{Collections: "incasari-" + r.Group, Journal: "jurnal-incasari", Arrears: "restante", Bonuses: "bonificatii", SLA: "termene-solutionare"}[r.Name]
 	if r.Name == Arrears {
 		return fmt.Sprintf("%s-%s.%s", base, r.AsOf, r.Format)
 	}
@@ -205,7 +206,7 @@ func (e *Exporter) Export(ctx context.Context, req Request, w io.Writer) (Summar
 	if err := s.begin(meta, cols); err != nil {
 		return Summary{}, err
 	}
-	if err := def.run(ctx, e.Source, &req, codes, out.emit); err != nil {
+	if err := def.run(ctx, e.Source, &req, codes, out.emit, out.tot.set); err != nil {
 		if xs, ok := s.(*xlsxSink); ok && xs.f != nil {
 			xs.f.Close()
 		}
@@ -254,7 +255,9 @@ func (o *output) emit(cells []any) error {
 type definition struct {
 	title   func(r *Request) string
 	columns func(r *Request) []Column
-	run     func(ctx context.Context, src fiscal.ReportSource, r *Request, codes CodeTable, emit func([]any) error) error
+	// run reads the source and emits the rows; total sets a TOTAL cell
+	// that is not a sum (a median over all rows).
+	run func(ctx context.Context, src fiscal.ReportSource, r *Request, codes CodeTable, emit func([]any) error, total func(col int, v any)) error
 }
 
 var definitions = map[string]definition{
@@ -262,6 +265,7 @@ var definitions = map[string]definition{
 	Journal:     {func(*Request) string { return "Jurnalul încasărilor și restituirilor" }, func(*Request) []Column { return JournalColumns }, runJournal},
 	Arrears:     {func(*Request) string { return "Restanțe pe contribuabili și impozite, cu majorări de întârziere" }, func(*Request) []Column { return ArrearsColumns }, runArrears},
 	Bonuses:     {func(*Request) string { return "Bonificații acordate pentru plata anticipată" }, func(*Request) []Column { return BonusColumns }, runBonuses},
+	SLA:         {func(*Request) string { return "Termene de soluționare a cererilor (SLA)" }, func(*Request) []Column { return SLAColumns }, runSLA},
 }
 
 // Columns returns the columns of a report (after Validate).
@@ -308,7 +312,7 @@ type collectionKey struct {
 
 type collectionSums struct{ card, cash, refCard, refCash money.Bani }
 
-func runCollections(ctx context.Context, src fiscal.ReportSource, r *Request, codes CodeTable, emit func([]any) error) error {
+func runCollections(ctx context.Context, src fiscal.ReportSource, r *Request, codes CodeTable, emit func([]any) error, _ func(int, any)) error {
 	// The store has summed by day, code, kind, method and source: at most
 	// days × codes × a few lines, so the regrouping fits in a map.
 	sums := map[collectionKey]*collectionSums{}
@@ -421,7 +425,7 @@ var JournalColumns = []Column{
 	{Key: "amount", Header: "Suma (lei)", Kind: Money, Sum: true, PDF: true, Sources: []string{"allocations.amount_bani", "credit_entries.amount_bani"}},
 }
 
-func runJournal(ctx context.Context, src fiscal.ReportSource, r *Request, _ CodeTable, emit func([]any) error) error {
+func runJournal(ctx context.Context, src fiscal.ReportSource, r *Request, _ CodeTable, emit func([]any) error, _ func(int, any)) error {
 	cells := make([]any, len(JournalColumns))
 	return src.EachJournalLine(ctx, r.From, r.To, func(l *fiscal.JournalLine) error {
 		var receipt any
@@ -470,7 +474,7 @@ var ArrearsColumns = []Column{
 	{Key: "total", Header: "Total de plată (lei)", Kind: Money, Sum: true, PDF: true},
 }
 
-func runArrears(ctx context.Context, src fiscal.ReportSource, r *Request, _ CodeTable, emit func([]any) error) error {
+func runArrears(ctx context.Context, src fiscal.ReportSource, r *Request, _ CodeTable, emit func([]any) error, _ func(int, any)) error {
 	// Rows come ordered by taxpayer, tax and code: a group ends when the key
 	// changes, so only the current group is held.
 	type key struct {
@@ -532,8 +536,91 @@ var BonusColumns = []Column{
 	{Key: "bonus", Header: "Bonificație (lei)", Kind: Money, Sum: true, PDF: true},
 }
 
-func runBonuses(ctx context.Context, src fiscal.ReportSource, r *Request, _ CodeTable, emit func([]any) error) error {
+func runBonuses(ctx context.Context, src fiscal.ReportSource, r *Request, _ CodeTable, emit func([]any) error, _ func(int, any)) error {
 	return src.EachBonus(ctx, r.From, r.To, func(b *fiscal.BonusLine) error {
 		return emit([]any{b.Day, b.PaymentID, b.Method, b.TaxpayerID, b.TaxpayerName, b.TaxpayerIdent, b.TaxType, int64(b.Year), b.BudgetCode, int64(b.Debts), b.Amount})
 	})
+}
+
+// ---- service level
+
+// SLAColumns are the columns of the service-level report: one row per
+// case type.
+var SLAColumns = []Column{
+	{Key: "case_type", Header: "Tipul cererii", Kind: Text, PDF: true, Width: 28},
+	{Key: "received", Header: "Primite", Kind: Int, Sum: true, PDF: true},
+	{Key: "closed", Header: "Soluționate", Kind: Int, Sum: true, PDF: true},
+	{Key: "closed_on_time", Header: "La termen", Kind: Int, Sum: true, PDF: true},
+	{Key: "closed_late", Header: "Cu depășire", Kind: Int, Sum: true, PDF: true},
+	{Key: "open", Header: "Deschise la sfârșit", Kind: Int, Sum: true, PDF: true},
+	{Key: "open_breached", Header: "Deschise, termen depășit", Kind: Int, Sum: true, PDF: true},
+	{Key: "median_days", Header: "Mediana zilelor lucrătoare", Kind: Int, PDF: true},
+	{Key: "p90_days", Header: "Percentila 90 (zile lucrătoare)", Kind: Int, PDF: true},
+}
+
+// slaStats gathers one case type's figures; the durations of the closed
+// cases are kept (one int each) for the percentiles.
+type slaStats struct {
+	received, closed, onTime, late, open, openBreached int64
+	days                                               []int
+}
+
+// percentile is the nearest-rank percentile p (0-100) of sorted values; nil
+// for none.
+func percentile(sorted []int, p int) any {
+	if len(sorted) == 0 {
+		return nil
+	}
+	k := (p*len(sorted) + 99) / 100 // ceil(p/100 × n)
+	return int64(sorted[max(k, 1)-1])
+}
+
+func runSLA(ctx context.Context, src fiscal.ReportSource, r *Request, _ CodeTable, emit func([]any) error, total func(int, any)) error {
+	byType := map[string]*slaStats{}
+	var all []int
+	err := src.EachSLACase(ctx, r.From, r.To, func(c *fiscal.SLACase) error {
+		s := byType[c.Type]
+		if s == nil {
+			s = &slaStats{}
+			byType[c.Type] = s
+		}
+		if !c.SubmittedOn.Before(r.From) {
+			s.received++
+		}
+		if c.ClosedOn != nil {
+			s.closed++
+			if c.ClosedOn.After(c.DueOn) {
+				s.late++
+			} else {
+				s.onTime++
+			}
+			s.days = append(s.days, c.WorkingDaysToClose)
+			all = append(all, c.WorkingDaysToClose)
+		} else {
+			s.open++
+			if c.State == fiscal.SLABreached {
+				s.openBreached++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	types := make([]string, 0, len(byType))
+	for t := range byType {
+		types = append(types, t)
+	}
+	sort.Strings(types)
+	for _, t := range types {
+		s := byType[t]
+		sort.Ints(s.days)
+		if err := emit([]any{t, s.received, s.closed, s.onTime, s.late, s.open, s.openBreached, percentile(s.days, 50), percentile(s.days, 90)}); err != nil {
+			return err
+		}
+	}
+	sort.Ints(all)
+	total(7, percentile(all, 50))
+	total(8, percentile(all, 90))
+	return nil
 }

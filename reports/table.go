@@ -70,8 +70,9 @@ type sink interface {
 
 // totaller adds up the summed columns as rows pass.
 type totaller struct {
-	cols []Column
-	sums []int64
+	cols  []Column
+	sums  []int64
+	fixed map[int]any
 }
 
 func newTotaller(cols []Column) *totaller {
@@ -92,6 +93,14 @@ func (t *totaller) add(cells []any) {
 	}
 }
 
+// set puts a value that is not a sum in the TOTAL row.
+func (t *totaller) set(col int, v any) {
+	if t.fixed == nil {
+		t.fixed = map[int]any{}
+	}
+	t.fixed[col] = v
+}
+
 // row is the TOTAL row: "TOTAL" in the first column, the sums under the
 // summed columns.
 func (t *totaller) row() []any {
@@ -106,6 +115,9 @@ func (t *totaller) row() []any {
 		} else {
 			out[i] = t.sums[i]
 		}
+	}
+	for i, v := range t.fixed {
+		out[i] = v
 	}
 	return out
 }

@@ -241,3 +241,43 @@ func (db *DB) EachBonus(ctx context.Context, from, to civil.Date, fn func(*fisca
 		GROUP BY a.effective_on, a.payment_id, p.method, p.taxpayer_id, t.name, t.cnp, t.cui, d.tax_type, d.year, d.budget_code
 		ORDER BY a.effective_on, a.payment_id, d.tax_type, d.year, d.budget_code`, []any{a.MunicipalityID, from, to}, fn)
 }
+
+// EachSLACase reads the cases alive during the period and places each
+// against its target with the municipality's working-day calendar (the
+// same fiscal.ComputeSLA as the queue), as of the period's last day or
+// today if earlier.
+func (db *DB) EachSLACase(ctx context.Context, from, to civil.Date, fn func(*fiscal.SLACase) error) error {
+	a, err := reporter(ctx)
+	if err != nil {
+		return err
+	}
+	cal, err := db.calendar(ctx, a.MunicipalityID)
+	if err != nil {
+		return err
+	}
+	ref := to
+	if today := fiscal.LocalDate(db.clock.Now()); today.Before(ref) {
+		ref = today
+	}
+	return eachRow(ctx, db, "cases", `SELECT `+caseCols+` FROM cases
+		WHERE municipality_id = ? AND submitted_on <= ? ORDER BY type, submitted_on, id`, []any{a.MunicipalityID, to},
+		func(c *caseRow) error {
+			var closed *civil.Date
+			if c.DecidedAt != nil {
+				d := fiscal.LocalDate(*c.DecidedAt)
+				if d.Before(from) {
+					return nil // closed before the period
+				}
+				if !d.After(ref) {
+					closed = &d
+				}
+			}
+			pauses := c.pauses()
+			s, x := fiscal.ComputeSLA(cal, c.SubmittedOn, c.SLAWorkingDays, pauses, ref, closed)
+			out := fiscal.SLACase{Type: c.Type, SubmittedOn: c.SubmittedOn, ClosedOn: closed, DueOn: s.DueOn, State: s.State, WorkingDaysToClose: -1}
+			if closed != nil {
+				out.WorkingDaysToClose = max(cal.WorkingDaysBetween(c.SubmittedOn, *closed)-x.PausedWorkingDays, 0)
+			}
+			return fn(&out)
+		})
+}

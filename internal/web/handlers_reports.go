@@ -27,6 +27,8 @@ func (s *Server) reportRoutes() []route {
 			Access: acc, Handler: s.report("arrears")},
 		{Method: "GET", Path: reportPrefix + "bonuses", Summary: "Early-payment bonuses granted (and revoked) in a period (?from=&to=); ?format=csv|xlsx|pdf", Tag: "reports",
 			Access: acc, Handler: s.report("bonuses")},
+		{Method: "GET", Path: reportPrefix + "sla", Summary: "Service level for a period (?from=&to=) by case type: received, closed on time and late, open and breached, median and 90th percentile working days to close; ?format=csv|xlsx|pdf", Tag: "reports",
+			Access: acc, Handler: s.report("sla")},
 	}
 }
 

@@ -35,6 +35,7 @@ func TestReportEndpoints(t *testing.T) {
 			"journal":     "from=2026-01-01&to=2026-01-31",
 			"arrears":     "as_of=2026-10-15",
 			"bonuses":     "from=2026-01-01&to=2026-12-31",
+			"sla":         "from=2026-01-01&to=2026-12-31",
 		}
 		for name, params := range q {
 			for _, role := range []string{"accountant", "admin"} {
