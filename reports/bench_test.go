@@ -29,6 +29,7 @@ func benchRows() int {
 
 var (
 	benchOnce sync.Once
+	benchDir  string
 	benchDB   *store.DB
 	benchCtx  context.Context
 	benchErr  error
@@ -43,6 +44,7 @@ func benchLedger(b *testing.B) (*store.DB, context.Context) {
 			benchErr = err
 			return
 		}
+		benchDir = dir
 		clock := fiscal.NewTestClock(storetest.Epoch)
 		db, err := store.Open(context.Background(), "sqlite:"+dir+"/bench.db", clock)
 		if err != nil {
@@ -64,6 +66,18 @@ func benchLedger(b *testing.B) (*store.DB, context.Context) {
 		b.Fatal(benchErr)
 	}
 	return benchDB, benchCtx
+}
+
+// TestMain removes the benchmarks' database (a few hundred MB) at the end.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchDB != nil {
+		benchDB.Close()
+	}
+	if benchDir != "" {
+		os.RemoveAll(benchDir)
+	}
+	os.Exit(code)
 }
 
 // peak samples the Go heap every 5 ms while an export runs.
