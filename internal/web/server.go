@@ -35,6 +35,8 @@ type Deps struct {
 	Tax            fiscal.TaxRules
 	// Payments is the taxpayer account and its payments; nil answers 503.
 	Payments fiscal.PaymentService
+	// Documents issues, serves and verifies signed documents; nil answers 503.
+	Documents fiscal.DocumentService
 	// Reports writes the accountants' exports; nil answers 503.
 	Reports fiscal.ReportService
 	// Ready reports whether the database answers.
