@@ -35,6 +35,15 @@ func (db *DB) AccessLog(ctx context.Context, taxpayerID int64) ([]fiscal.AccessL
 		}
 		return nil, fiscal.Errorf(fiscal.ENOTFOUND, "taxpayer not found")
 	}
+	// The taxpayer must be of the actor's municipality: an admin elsewhere
+	// gets 404, not an empty log that confirms nothing but answers 200.
+	var n int
+	if err := db.db.GetContext(ctx, &n, db.db.Rebind(`SELECT COUNT(*) FROM taxpayers WHERE municipality_id = ? AND id = ?`), a.MunicipalityID, taxpayerID); err != nil {
+		return nil, translate(err, "taxpayer")
+	}
+	if n == 0 {
+		return nil, fiscal.Errorf(fiscal.ENOTFOUND, "taxpayer not found")
+	}
 	out := []fiscal.AccessLogEntry{}
 	err = db.db.SelectContext(ctx, &out, db.db.Rebind(`SELECT l.at, l.action, u.username, u.role FROM taxpayer_access_log l JOIN users u ON u.id = l.user_id
 		WHERE l.municipality_id = ? AND l.taxpayer_id = ? ORDER BY l.at DESC, l.id DESC LIMIT 1000`), a.MunicipalityID, taxpayerID)
