@@ -13,9 +13,24 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"fiscald/fiscal"
 )
+
+// unavailable maps the errors of a store that cannot take files now (disk
+// full, quota, read-only or unwritable folder, a file where the folder should
+// be, I/O error) to EUNAVAILABLE (503) with a clear message; anything else
+// stays an internal error. Nothing is half-written: a failed write leaves
+// only a temporary file, removed.
+func unavailable(err error, what string) error {
+	for _, e := range []syscall.Errno{syscall.ENOSPC, syscall.EDQUOT, syscall.EROFS, syscall.EACCES, syscall.EPERM, syscall.ENOTDIR, syscall.EIO} {
+		if errors.Is(err, e) {
+			return &fiscal.Error{Code: fiscal.EUNAVAILABLE, Message: "the document store cannot take files at the moment (" + e.Error() + "); nothing was saved, try again later", Err: fmt.Errorf("%s: %w", what, err)}
+		}
+	}
+	return fiscal.Internal(err, what)
+}
 
 // Local is a folder of blobs.
 type Local struct {
@@ -44,7 +59,7 @@ func validSHA(sha string) bool {
 func (l *Local) Put(ctx context.Context, r io.Reader, max int64) (string, int64, error) {
 	tmp, err := os.CreateTemp(l.Dir, ".upload-*")
 	if err != nil {
-		return "", 0, fiscal.Internal(err, "blob: temporary file")
+		return "", 0, unavailable(err, "blob: temporary file")
 	}
 	defer os.Remove(tmp.Name()) // a no-op after the rename
 	h := sha256.New()
@@ -56,7 +71,7 @@ func (l *Local) Put(ctx context.Context, r io.Reader, max int64) (string, int64,
 		err = cerr
 	}
 	if err != nil {
-		return "", 0, fiscal.Internal(err, "blob: write")
+		return "", 0, unavailable(err, "blob: write")
 	}
 	if n > max {
 		return "", 0, fiscal.Errorf(fiscal.ETOOLARGE, "the file is over %d bytes", max)
@@ -67,10 +82,10 @@ func (l *Local) Put(ctx context.Context, r io.Reader, max int64) (string, int64,
 		return sha, n, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
-		return "", 0, fiscal.Internal(err, "blob: folder")
+		return "", 0, unavailable(err, "blob: folder")
 	}
 	if err := os.Rename(tmp.Name(), dst); err != nil {
-		return "", 0, fiscal.Internal(err, "blob: rename")
+		return "", 0, unavailable(err, "blob: rename")
 	}
 	return sha, n, nil
 }
