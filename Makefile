@@ -9,7 +9,7 @@ GOBIN := $(shell $(GO) env GOPATH)/bin
 # portal's browser tests), npm (installs axe-core into tools/ for them).
 APT_PACKAGES := poppler-utils libnss3-tools chromium npm
 
-.PHONY: run build test test-sqlite lint depcheck deps deps-system deps-go deps-js deps-bench bench bench-quote bench-assess clean
+.PHONY: run build test test-faults test-sqlite lint depcheck deps deps-system deps-go deps-js deps-bench bench bench-quote bench-assess clean
 
 ## run: build and start the server on the embedded SQLite database with the demo municipality
 run: build
@@ -48,6 +48,13 @@ test: deps
 	PATH="$(GOBIN):$$PATH" $(GO) test -race -count=1 -timeout 30m ./...
 	@if [ -z "$$FISCAL_TEST_POSTGRES" ]; then echo; \
 	  echo "NOTE: the PostgreSQL suite did NOT run. Set FISCAL_TEST_POSTGRES=postgres://USER@HOST:5432/DB?sslmode=disable to run it."; fi
+
+## test-faults: the crash tests (SIGKILL during signing and settlement, restart) and the
+## bounded soak test (FISCAL_SOAK_SECONDS per engine, default 45), on SQLite and PostgreSQL
+## when FISCAL_TEST_POSTGRES is set; about 3 minutes. See RELIABILITY.md.
+test-faults: deps
+	FISCAL_TEST_FAULTS=1 PATH="$(GOBIN):$$PATH" $(GO) test -count=1 -timeout 10m -v -run 'TestCrashDuringSigningAndSettlement|TestSoak|TestReadinessFollowsDatabase' ./cmd/fiscald/ ./internal/web/ \
+	  | grep -E '^(---|ok|FAIL|PASS)|faults_test.go|readiness_test.go|SKIP'; exit $${PIPESTATUS[0]}
 
 ## lint: go vet, gofmt and the import rules
 lint: depcheck
