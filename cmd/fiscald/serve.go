@@ -134,7 +134,7 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 		// by a shutdown stays open and resumes on the next POST or
 		// `fiscald recompute`.
 		Recompute: &assess.RecomputeService{Store: db, Logger: log},
-		Reports: &reports.Exporter{Source: db, Clock: db.Clock()},
+		Reports:   &reports.Exporter{Source: db, Clock: db.Clock()},
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -3,7 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"io"
+	"net"
+	"syscall"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers driver "pgx"
@@ -64,7 +68,19 @@ func translate(err error, what string) error {
 		return &fiscal.Error{Code: fiscal.EINVALID, Message: what + " refers to something that does not exist", Err: err}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return &fiscal.Error{Code: fiscal.EUNAVAILABLE, Message: "the request was cancelled or timed out", Err: err}
+	case isConnectionLost(err):
+		return &fiscal.Error{Code: fiscal.EUNAVAILABLE, Message: "the database is unavailable; try again shortly", Err: err}
 	default:
 		return fiscal.Internal(err, what)
 	}
+}
+
+// isConnectionLost reports a database that cannot be reached or dropped the
+// connection (PostgreSQL restarting, network cut): the request may be
+// retried, so it is 503, not 500.
+func isConnectionLost(err error) bool {
+	var ce *pgconn.ConnectError
+	var ne *net.OpError
+	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
