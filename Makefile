@@ -50,7 +50,7 @@ test: deps
 	  echo "NOTE: the PostgreSQL suite did NOT run. Set FISCAL_TEST_POSTGRES=postgres://USER@HOST:5432/DB?sslmode=disable to run it."; fi
 
 ## test-faults: the crash tests (SIGKILL during signing and settlement, restart) and the
-## bounded soak test (FISCAL_SOAK_SECONDS per engine, default 45), on SQLite and PostgreSQL
+## bounded soak test (FISCAL_SOAK_SECONDS per engine, default 35), on SQLite and PostgreSQL
 ## when FISCAL_TEST_POSTGRES is set; about 3 minutes. See RELIABILITY.md.
 test-faults: deps
 	FISCAL_TEST_FAULTS=1 PATH="$(GOBIN):$$PATH" $(GO) test -count=1 -timeout 10m -v -run 'TestCrashDuringSigningAndSettlement|TestSoak|TestReadinessFollowsDatabase' ./cmd/fiscald/ ./internal/web/ \

@@ -634,20 +634,20 @@ func TestCrashDuringSigningAndSettlement(t *testing.T) {
 			wg.Wait()
 			fg := f.check(a)
 			f.stop()
-			t.Logf("%d SIGKILLs under traffic: %d requests (%d refused or cut while down), %d webhook deliveries; acknowledged: %d cases created, %d signed, %d cash payments, %d refunds, %d webhooks",
-				kills, a.requests.Load(), a.failures.Load(), a.webhookSent.Load(), len(a.cases), len(a.signed), len(a.cash), len(a.refunds), len(a.webhooks))
-			t.Logf("invariants hold: %s", fg)
+			t.Logf("%s: %d SIGKILLs under traffic: %d requests (%d refused or cut while down), %d webhook deliveries; acknowledged: %d cases created, %d signed, %d cash payments, %d refunds, %d webhooks",
+				engine, kills, a.requests.Load(), a.failures.Load(), a.webhookSent.Load(), len(a.cases), len(a.signed), len(a.cash), len(a.refunds), len(a.webhooks))
+			t.Logf("%s: invariants hold: %s", engine, fg)
 		})
 	}
 }
 
-// TestSoak runs the mixed traffic for FISCAL_SOAK_SECONDS (default 45) per
+// TestSoak runs the mixed traffic for FISCAL_SOAK_SECONDS (default 35) per
 // engine without faults other than the duplicate webhooks, then checks the
 // same invariants.
 func TestSoak(t *testing.T) {
 	needFaults(t)
 	bin := buildBinary(t)
-	d := 45 * time.Second
+	d := 35 * time.Second
 	if s := os.Getenv("FISCAL_SOAK_SECONDS"); s != "" {
 		var n int
 		fmt.Sscan(s, &n)
@@ -671,10 +671,10 @@ func TestSoak(t *testing.T) {
 			}
 			fg := f.check(a)
 			f.stop()
-			t.Logf("%v of traffic: %d requests (%.0f/s), %d webhook deliveries for %d intents; acknowledged: %d cases, %d signed, %d cash payments, %d refunds, %d webhooks",
-				elapsed.Round(time.Second), a.requests.Load(), float64(a.requests.Load())/elapsed.Seconds(), a.webhookSent.Load(), len(f.intents),
+			t.Logf("%s: %v of traffic: %d requests (%.0f/s), %d webhook deliveries for %d intents; acknowledged: %d cases, %d signed, %d cash payments, %d refunds, %d webhooks",
+				engine, elapsed.Round(time.Second), a.requests.Load(), float64(a.requests.Load())/elapsed.Seconds(), a.webhookSent.Load(), len(f.intents),
 				len(a.cases), len(a.signed), len(a.cash), len(a.refunds), len(a.webhooks))
-			t.Logf("invariants hold: %s", fg)
+			t.Logf("%s: invariants hold: %s", engine, fg)
 		})
 	}
 }
