@@ -115,12 +115,18 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	} else if !sc.WebhookConfigured() {
 		fmt.Fprintln(stdout, "warning: STRIPE_WEBHOOK_SECRET is not set: Stripe webhooks answer 503 and card payments will stay pending")
 	}
-	site := portal.New(portal.Config{SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), Logger: log}, portal.Deps{
+	if sc.Configured() && cfg.StripePublishable == "" {
+		fmt.Fprintln(stdout, "warning: STRIPE_PUBLISHABLE_KEY is not set: the portal cannot show the card form (the API takes card payments)")
+	}
+	pay := payments.NewService(db, sc, db.Clock())
+	site := portal.New(portal.Config{SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), Logger: log,
+		CardPayments: sc.Configured(), StripePublishableKey: cfg.StripePublishable}, portal.Deps{
 		Users: db, Taxpayers: db, Vehicles: db, Tax: db, Clock: db.Clock(),
+		Cases: db, Payments: pay, PaymentList: db, Staff: db,
 	})
 	srv := web.New(web.Config{DefaultMunicipality: cfg.Municipality, Logger: log, Mount: site.Mount}, web.Deps{
 		Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Privacy: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Clock: db.Clock(),
-		Payments: payments.NewService(db, sc, db.Clock()),
+		Payments: pay,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -64,6 +64,15 @@ func (p *Portal) allPages() []page {
 	if p.deps.Tax != nil {
 		ps = append(ps, p.calculatorPages()...)
 	}
+	if p.deps.Cases != nil {
+		ps = append(ps, p.casePages()...)
+		ps = append(ps, p.staffPages()...)
+	}
+	if p.deps.Payments != nil {
+		ps = append(ps, p.payPages()...)
+		ps = append(ps, p.cashPages()...)
+	}
+	ps = append(ps, p.adminPages()...)
 	return ps
 }
 
