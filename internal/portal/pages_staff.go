@@ -195,7 +195,7 @@ func (p *Portal) decide(c *fiber.Ctx, v *view, act func(id int64, d *fiscal.Deci
 	}
 	if err == nil && d.Decision != fiscal.DecisionApprove && strings.TrimSpace(d.Comment) == "" {
 		// The taxpayer reads the reason of a refusal or a request.
-		err = fiscal.InvalidField("comment", "is required")
+		err = fiscal.InvalidField("comment", "a rejection or a request for information must say why")
 	}
 	if err == nil {
 		err = act(id, &d)

@@ -16,11 +16,11 @@ import (
 
 	"fiscald/fiscal"
 	"fiscald/internal/portal"
-	"fiscald/payments"
-	"fiscald/payments/stripe"
 	"fiscald/internal/store"
 	"fiscald/internal/store/storetest"
 	"fiscald/internal/web"
+	"fiscald/payments"
+	"fiscald/payments/stripe"
 )
 
 // site is the real server (API and portal on one fiber app) on a loopback
