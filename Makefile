@@ -9,7 +9,7 @@ GOBIN := $(shell $(GO) env GOPATH)/bin
 # portal's browser tests), npm (installs axe-core into tools/ for them).
 APT_PACKAGES := poppler-utils libnss3-tools chromium npm
 
-.PHONY: run build test test-sqlite lint depcheck deps deps-system deps-go deps-js bench bench-quote clean
+.PHONY: run build test test-sqlite lint depcheck deps deps-system deps-go deps-js deps-bench bench bench-quote bench-assess clean
 
 ## run: build and start the server on the embedded SQLite database with the demo municipality
 run: build
@@ -64,6 +64,16 @@ bench: deps
 ## bench-quote: requests/s of POST /api/v1/tax/quote against a bare fiber handler (wrk, loopback)
 bench-quote:
 	scripts/bench-quote.sh
+
+## bench-assess: seed a million vehicles, time `fiscald assess` (peak RSS with /usr/bin/time -v)
+## and the raw write ceiling, on SQLite and (FISCAL_TEST_POSTGRES) PostgreSQL; N=... to resize
+bench-assess: deps-bench
+	scripts/bench-assess.sh $(or $(N),1000000)
+
+# /usr/bin/time (Debian package time) measures peak memory.
+deps-bench:
+	@test -x /usr/bin/time || { SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq time >/dev/null; }
 
 clean:
 	rm -rf bin

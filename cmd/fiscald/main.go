@@ -125,6 +125,9 @@ Usage:
   fiscald user add --username U --role R --password-stdin [--full-name N]
                                           create a staff account
   fiscald audit verify                    verify the audit log's hash chain
+  fiscald seed --synthetic N [--seed S]   generate a synthetic city (benchmarks, demos)
+  fiscald assess --year Y                 the annual assessment (idempotent, resumable)
+  fiscald bench raw-writes --year Y       the raw write ceiling of assess (benchmarks)
   fiscald sla check                       escalate cases at risk and record breaches (for cron)
   fiscald quote [--file F]                a tax quote: request JSON on stdin, result JSON out
 
@@ -165,6 +168,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdUser(ctx, cfg, args[1:], stdin, stdout)
 	case "audit":
 		err = cmdAudit(ctx, cfg, args[1:], stdout)
+	case "seed":
+		err = cmdSeed(ctx, cfg, args[1:], stdout)
+	case "assess":
+		err = cmdAssess(ctx, cfg, args[1:], stdout, stderr)
+	case "bench":
+		err = cmdBench(ctx, cfg, args[1:], stdout)
 	case "sla":
 		err = cmdSLA(ctx, cfg, args[1:], stdout)
 	case "quote":

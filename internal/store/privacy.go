@@ -45,6 +45,7 @@ var personalData = []struct{ table, column string }{
 	{"taxpayers", "id"},
 	{"users", "taxpayer_id"},
 	{"vehicles", "taxpayer_id"},
+	{"buildings", "taxpayer_id"},
 	{"assessments", "taxpayer_id"},
 	{"debts", "taxpayer_id"},
 	{"taxpayer_access_log", "taxpayer_id"},

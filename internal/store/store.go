@@ -154,6 +154,9 @@ type Tx struct {
 	db    *DB
 	Now   time.Time
 	Actor *fiscal.Actor
+	// conn is the connection of a transaction opened by inConnTx (bulk
+	// writes); nil otherwise.
+	conn *sql.Conn
 	// keyCache holds signing keys read before the transaction began.
 	keyCache map[int64]*signingKey
 }
