@@ -72,6 +72,9 @@ func (p *Portal) createUser(c *fiber.Ctx, v *view) error {
 	}
 	if err != nil {
 		fe, ok := formErrors(v.Lang, err)
+		if fiscal.ErrorCode(err) == fiscal.ECONFLICT {
+			fe, ok = map[string]string{"username": v.T("err.taken")}, true
+		}
 		if !ok {
 			return err
 		}
@@ -143,11 +146,13 @@ func (p *Portal) addParameter(c *fiber.Ctx, v *view) error {
 	}
 	if err != nil {
 		fe, ok := formErrors(v.Lang, err)
-		if !ok {
-			if fiscal.ErrorCode(err) != fiscal.ECONFLICT {
-				return err
-			}
+		switch {
+		case fiscal.ErrorCode(err) == fiscal.ECONFLICT:
 			fe = map[string]string{"effective_from": v.T("err.param_exists")}
+		case !ok && fiscal.ErrorCode(err) == fiscal.EINVALID:
+			fe = map[string]string{"effective_from": fiscal.ErrorMessage(err)}
+		case !ok:
+			return err
 		}
 		v.Errors = fe
 		return p.renderParameters(c, v, year, web.HTTPStatus(err))
@@ -196,11 +201,13 @@ func (p *Portal) addBridgeDay(c *fiber.Ctx, v *view) error {
 	}
 	if err != nil {
 		fe, ok := formErrors(v.Lang, err)
-		if !ok {
-			if fiscal.ErrorCode(err) != fiscal.ECONFLICT {
-				return err
-			}
+		switch {
+		case fiscal.ErrorCode(err) == fiscal.ECONFLICT:
 			fe = map[string]string{"date": v.T("err.day_exists")}
+		case !ok && fiscal.ErrorCode(err) == fiscal.EINVALID:
+			fe = map[string]string{"date": fiscal.ErrorMessage(err)}
+		case !ok:
+			return err
 		}
 		v.Errors = fe
 		return p.renderCalendar(c, v, year, web.HTTPStatus(err))

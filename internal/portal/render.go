@@ -96,6 +96,33 @@ func (v *view) Instant(t time.Time) string {
 // Civil is the date of an instant in Romania.
 func (v *view) Civil(t time.Time) civil.Date { return civil.Of(t.In(bucharest)) }
 
+// EventBody is a timeline line's text in the page's language: documents by
+// their title, decisions by their label, then the comment as written.
+func (v *view) EventBody(kind, body string) string {
+	switch kind {
+	case "attachment_added":
+		return v.T("doc." + body)
+	case "submitted":
+		var titles []string
+		for _, k := range strings.Fields(body) {
+			k, _, _ = strings.Cut(k, ":")
+			titles = append(titles, v.T("doc."+k))
+		}
+		return strings.Join(titles, ", ")
+	case "review", "sign":
+		decision, comment, _ := strings.Cut(body, " ")
+		label := v.T("decision." + kind + "." + decision)
+		if strings.HasPrefix(label, "decision.") {
+			return body
+		}
+		if comment != "" {
+			return label + " — " + comment
+		}
+		return label
+	}
+	return body
+}
+
 // Object names a taxed object (its plate), or "#id".
 func (v *view) Object(id int64) string {
 	if s, ok := v.Objects[id]; ok {
