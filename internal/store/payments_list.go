@@ -1,8 +1,8 @@
 package store
 
 import (
+	"cmp"
 	"context"
-	"fmt"
 	"slices"
 
 	"fiscald/fiscal"
@@ -104,17 +104,7 @@ func bonusOffers(ctx context.Context, q querier, muni, taxpayer int64, debts []l
 		out = append(out, *o)
 	}
 	slices.SortFunc(out, func(a, b fiscal.BonusOffer) int {
-		return cmpString(fmt.Sprintf("%04d%s", a.Year, a.TaxType), fmt.Sprintf("%04d%s", b.Year, b.TaxType))
+		return cmp.Or(cmp.Compare(a.Year, b.Year), cmp.Compare(a.TaxType, b.TaxType))
 	})
 	return out, nil
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
