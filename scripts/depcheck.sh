@@ -42,6 +42,8 @@ forbid '^fiscald/fiscal$' '^(github.com/|modernc.org/|golang.org/x/)' 'the domai
 forbid '^fiscald/internal/web$' '^fiscald/internal/store$' 'web talks to the domain through fiscal interfaces'
 forbid '^fiscald/internal/portal$' '^fiscald/internal/store$' 'the portal talks to the domain through fiscal interfaces'
 forbid '^fiscald/internal/store$' '^fiscald/internal/(web|portal)' 'storage does not know HTTP'
+forbid '^fiscald/internal/store$' '^fiscald/(documents|internal/pdf)$' 'storage reaches the documents pipeline through fiscal.DocumentProducer'
+forbid '^fiscald/documents$' '^fiscald/internal/(store|web|portal)$' 'documents lays out and signs; it does not store rows or speak HTTP'
 forbid '^fiscald/assess$' '^fiscald/(internal/(store|web|pdf)|payments|reports|cmd)' 'the annual run drives storage through fiscal.AnnualStore'
 forbid '^fiscald/assess$' '^(database/sql|github.com/jmoiron|github.com/jackc|modernc.org)' 'the annual run does no SQL itself'
 forbid '^fiscald/internal/synth$' '^fiscald/(internal/(store|web|pdf)|payments|reports|cmd)' 'the synthetic city is pure data generation'

@@ -35,6 +35,11 @@ type config struct {
 	SMTPPassword      string
 	// SLAInterval is how often serve runs the SLA monitor and the outbox.
 	SLAInterval string
+	// SignCert and SignKey are the municipality's document-signing
+	// certificate (PEM, chain after it) and key; unset = the demo CA under
+	// FISCAL_DATA_DIR/pki.
+	SignCert string
+	SignKey  string
 }
 
 func loadConfig() config {
@@ -58,6 +63,8 @@ func loadConfig() config {
 		SMTPUser:          os.Getenv("FISCAL_SMTP_USER"),
 		SMTPPassword:      os.Getenv("FISCAL_SMTP_PASSWORD"),
 		SLAInterval:       get("FISCAL_SLA_INTERVAL", "5m"),
+		SignCert:          os.Getenv("FISCAL_SIGN_CERT"),
+		SignKey:           os.Getenv("FISCAL_SIGN_KEY"),
 	}
 	c.DB = get("FISCAL_DB", "sqlite:"+strings.TrimSuffix(c.DataDir, "/")+"/fiscald.db")
 	c.PublicURL = get("FISCAL_PUBLIC_URL", "http://"+c.Addr)
@@ -89,6 +96,7 @@ func (c config) print(w io.Writer) {
 		"FISCAL_PUBLIC_URL": c.PublicURL, "FISCAL_LOG_FORMAT": c.LogFormat,
 		"FISCAL_SMTP_ADDR": orLog(c.SMTPAddr), "FISCAL_SMTP_FROM": c.SMTPFrom, "FISCAL_SMTP_USER": c.SMTPUser,
 		"FISCAL_SMTP_PASSWORD": mask(c.SMTPPassword), "FISCAL_SLA_INTERVAL": c.SLAInterval,
+		"FISCAL_SIGN_CERT": orDemo(c.SignCert), "FISCAL_SIGN_KEY": orDemo(c.SignKey),
 		"STRIPE_SECRET_KEY": mask(c.StripeKey), "STRIPE_WEBHOOK_SECRET": mask(c.StripeHook), "STRIPE_API_BASE": c.StripeBase,
 		"STRIPE_PUBLISHABLE_KEY": c.StripePublishable,
 	}
@@ -190,4 +198,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 1
 	}
 	return 0
+}
+
+func orDemo(path string) string {
+	if path == "" {
+		return "(not set: the demo CA under FISCAL_DATA_DIR/pki)"
+	}
+	return path
 }

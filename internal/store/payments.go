@@ -139,7 +139,32 @@ func (db *DB) Statement(ctx context.Context, taxpayerID int64, asOf civil.Date) 
 	if err != nil {
 		return nil, err
 	}
-	debts, err := loadDebts(ctx, db.db, tp.MunicipalityID, tp.ID, asOf)
+	lines, err := accountLines(ctx, db.db, e, slug, tp.MunicipalityID, tp.ID, asOf)
+	if err != nil {
+		return nil, err
+	}
+	st := &fiscal.Statement{TaxpayerID: tp.ID, AsOf: asOf, Debts: lines}
+	var total money.Bani
+	for _, l := range lines {
+		total += l.Outstanding + l.LateFees
+	}
+	st.Credit, err = sumBani(ctx, db.db, `SELECT CAST(COALESCE(SUM(amount_bani), 0) AS BIGINT) FROM credit_entries WHERE municipality_id = ? AND taxpayer_id = ? AND effective_on <= ?`,
+		tp.MunicipalityID, tp.ID, asOf)
+	if err != nil {
+		return nil, err
+	}
+	st.TotalDue = max(total-st.Credit, 0)
+	if st.Bonuses, err = bonusOffers(ctx, db.db, tp.MunicipalityID, tp.ID, asOf); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// accountLines is a taxpayer's debts as of asOf as the statement shows
+// them: each with its outstanding amount and its late fees (materialised and
+// accrued), materialised fees folded into their principal.
+func accountLines(ctx context.Context, q querier, e *calc.Engine, slug string, muni, taxpayer int64, asOf civil.Date) ([]fiscal.Debt, error) {
+	debts, err := loadDebts(ctx, q, muni, taxpayer, asOf)
 	if err != nil {
 		return nil, err
 	}
@@ -149,14 +174,13 @@ func (db *DB) Statement(ctx context.Context, taxpayerID int64, asOf civil.Date) 
 			children[*d.ParentID] = append(children[*d.ParentID], d)
 		}
 	}
-	st := &fiscal.Statement{TaxpayerID: tp.ID, AsOf: asOf, Debts: []fiscal.Debt{}}
-	var total money.Bani
+	out := []fiscal.Debt{}
 	for i := range debts {
 		d := &debts[i]
 		if d.Kind == fiscal.DebtLateFee && d.ParentID != nil {
 			continue // shown in its principal's late_fees
 		}
-		line := fiscal.Debt{ID: d.ID, TaxpayerID: tp.ID, Kind: d.Kind, TaxType: d.TaxType, Year: d.Year, ObjectID: d.ObjectID,
+		line := fiscal.Debt{ID: d.ID, TaxpayerID: taxpayer, Kind: d.Kind, TaxType: d.TaxType, Year: d.Year, ObjectID: d.ObjectID,
 			Installment: d.Installment, DueDate: d.DueDate, Principal: d.Amount, Paid: d.Paid, Outstanding: max(d.outstanding(), 0), BudgetCode: d.BudgetCode}
 		for _, c := range children[d.ID] {
 			line.LateFees += max(c.outstanding(), 0)
@@ -166,19 +190,9 @@ func (db *DB) Statement(ctx context.Context, taxpayerID int64, asOf civil.Date) 
 			return nil, err
 		}
 		line.LateFees += f
-		total += line.Outstanding + line.LateFees
-		st.Debts = append(st.Debts, line)
+		out = append(out, line)
 	}
-	st.Credit, err = sumBani(ctx, db.db, `SELECT CAST(COALESCE(SUM(amount_bani), 0) AS BIGINT) FROM credit_entries WHERE municipality_id = ? AND taxpayer_id = ? AND effective_on <= ?`,
-		tp.MunicipalityID, tp.ID, asOf)
-	if err != nil {
-		return nil, err
-	}
-	st.TotalDue = max(total-st.Credit, 0)
-	if st.Bonuses, err = bonusOffers(ctx, db.db, tp.MunicipalityID, tp.ID, debts, asOf); err != nil {
-		return nil, err
-	}
-	return st, nil
+	return out, nil
 }
 
 // plan is what a payment of a taxpayer may pay on a date: the debts in the

@@ -36,7 +36,11 @@ func (db *DB) TaxpayerPayments(ctx context.Context, taxpayerID int64) ([]*fiscal
 // bonusOffers finds the bonuses still available on asOf: per tax type and
 // year with a bonus on its assessments, none granted yet, the first
 // instalment's due date not past, and something left to pay.
-func bonusOffers(ctx context.Context, q querier, muni, taxpayer int64, debts []ledgerDebt, asOf civil.Date) ([]fiscal.BonusOffer, error) {
+func bonusOffers(ctx context.Context, q querier, muni, taxpayer int64, asOf civil.Date) ([]fiscal.BonusOffer, error) {
+	debts, err := loadDebts(ctx, q, muni, taxpayer, asOf)
+	if err != nil {
+		return nil, err
+	}
 	ahead := false
 	for i := range debts {
 		if d := &debts[i]; d.Kind == fiscal.DebtPrincipal && d.AssessmentID != nil && !asOf.After(d.DueDate) {

@@ -33,6 +33,8 @@ type Deps struct {
 	Tax            fiscal.TaxRules
 	// Payments is the taxpayer account and its payments; nil answers 503.
 	Payments fiscal.PaymentService
+	// Documents issues, serves and verifies signed documents; nil answers 503.
+	Documents fiscal.DocumentService
 	// Ready reports whether the database answers.
 	Ready func(ctx context.Context) error
 	Clock fiscal.Clock
