@@ -128,7 +128,7 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	site := portal.New(portal.Config{SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), Logger: log,
 		CardPayments: sc.Configured(), StripePublishableKey: cfg.StripePublishable}, portal.Deps{
 		Users: db, Taxpayers: db, Vehicles: db, Tax: db, Clock: db.Clock(),
-		Cases: db, Payments: pay, PaymentList: db, Staff: db,
+		Cases: db, Payments: pay, PaymentList: db, Staff: db, Documents: db,
 	})
 	srv := web.New(web.Config{DefaultMunicipality: cfg.Municipality, Logger: log, Mount: site.Mount}, web.Deps{
 		Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Privacy: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Clock: db.Clock(),

@@ -1,6 +1,7 @@
 package portal_test
 
 import (
+	"encoding/base64"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,10 +16,11 @@ import (
 // TestBrowserJourney is issue 8's journey in chromium: a taxpayer registers
 // and declares a vehicle with its documents (a field error first, in both
 // languages), the officer reviews it from the queue, the signer approves it
-// from theirs, and the taxpayer sees the debt, with the bonus until 31 March,
-// on the account page. Every new page is checked at 360 and 1280 px and by
-// axe-core, in Romanian and English. The journey stops at the debt: the
-// decision PDF belongs to the certificates feature, not in main yet.
+// from theirs, the taxpayer sees the debt, with the bonus until 31 March, on
+// the account page and downloads the signed tax decision from the case page;
+// anybody opens the decision's verification page (its QR code). Every new
+// page is checked at 360 and 1280 px and by axe-core, in Romanian and
+// English; the decision PDF is saved beside the screenshots.
 func TestBrowserJourney(t *testing.T) {
 	clock := fiscal.NewTestClock(inFebruary)
 	s := startSite(t, storetest.MustOpen(t, "sqlite", clock), clock)
@@ -162,7 +164,41 @@ func TestBrowserJourney(t *testing.T) {
 		t.Errorf("pay without Stripe: %q", tp.text("main"))
 	}
 	tp.check("journey-5-pay-notconfigured-ro")
-	// (The decision PDF comes from the certificates feature, not in main yet.)
+
+	// 6. Downloads the decision from the case page; checks it by its QR code.
+	tp.open(casePath, 200)
+	tp.check("journey-6-case-documents-ro")
+	var dl struct {
+		Href, Type, Head, Code string
+		Status                 int
+		B64                    string
+	}
+	tp.eval(`(async () => {
+		const a = document.querySelector('a.doc-link[data-type="tax_decision"]');
+		const r = await fetch(a.href);
+		const buf = new Uint8Array(await r.arrayBuffer());
+		let bin = ""; for (const b of buf) bin += String.fromCharCode(b);
+		return {Href: a.getAttribute("href"), Type: r.headers.get("content-type"), Status: r.status,
+			Head: bin.slice(0, 5), B64: btoa(bin), Code: a.parentElement.querySelector(".mono").textContent};
+	})()`, &dl)
+	if dl.Status != 200 || dl.Type != "application/pdf" || dl.Head != "%PDF-" {
+		t.Fatalf("decision download %s: %d %s %q", dl.Href, dl.Status, dl.Type, dl.Head)
+	}
+	pdf, err := base64.StdEncoding.DecodeString(dl.B64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(tp.out, "decizie-de-impunere.pdf"), pdf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	anon := newTab(t, s)
+	anon.open("/verify/"+dl.Code, 200)
+	if got := anon.text("#verify-result"); got != "Document autentic și valabil." {
+		t.Fatalf("verify: %q", got)
+	}
+	anon.check("journey-6-verify-ro")
+	anon.open("/verify/"+dl.Code+"?lang=en", 200)
+	anon.check("journey-6-verify-en")
 }
 
 // TestBrowserStaffDesk covers the cash desk with its receipt, the

@@ -201,6 +201,46 @@ func TestDeclareReviewSignPay(t *testing.T) {
 		if !strings.Contains(acc.Body, `<strong id="total-due">198,00 lei</strong>`) {
 			t.Errorf("total due: %s", regexp.MustCompile(`id="total-due">[^<]*`).FindString(acc.Body))
 		}
+		// The decision and the proof of registration, on the case page.
+		cp := ana.get(casePath)
+		links := regexp.MustCompile(`href="(/documents/\d+\.pdf)" class="doc-link" data-type="([a-z_]+)"`).FindAllStringSubmatch(cp.Body, -1)
+		types := map[string]string{}
+		for _, l := range links {
+			types[l[2]] = l[1]
+		}
+		decision := types["tax_decision"]
+		if decision == "" || types["vehicle_registration"] == "" {
+			t.Fatalf("case documents: %v", links)
+		}
+		if p := ana.get(decision); p.Status != 200 || !strings.HasPrefix(p.Body, "%PDF") || p.Header.Get("Content-Type") != "application/pdf" {
+			t.Fatalf("decision download: %d %s", p.Status, p.Header.Get("Content-Type"))
+		}
+		if p := bob.get(decision); p.Status != 404 {
+			t.Fatalf("another taxpayer's decision: %d", p.Status)
+		}
+		if p := s.client().get(decision); p.Status != 303 {
+			t.Fatalf("anonymous decision: %d", p.Status)
+		}
+		// The QR's page: authentic, the holder's name masked.
+		code := regexp.MustCompile(`<span class="mono">([A-Z0-9-]+)</span>`).FindStringSubmatch(cp.Body)
+		if code == nil {
+			t.Fatal("no verification code on the case page")
+		}
+		vp := s.client().get("/verify/" + code[1])
+		if vp.Status != 200 || !strings.Contains(vp.Body, "Document autentic și valabil.") || strings.Contains(vp.Body, "Ana Popescu") {
+			t.Fatalf("verify page: %d", vp.Status)
+		}
+		if p := s.client().get("/verify/AAAA-BBBB-CCCC"); p.Status != 404 || !strings.Contains(p.Body, "Niciun document nu are acest cod") {
+			t.Fatalf("unknown code: %d", p.Status)
+		}
+		// A clearance certificate (it lists what is owed): issued at once.
+		p = ana.post("/account/certificate", url.Values{"_csrf": {ana.csrf("/account")}, "purpose": {"vânzare"}})
+		if p.Status != 303 || p.Location != "/account#h-documents" {
+			t.Fatalf("certificate: %d %s", p.Status, p.Location)
+		}
+		if acc := ana.get("/account"); !strings.Contains(acc.Body, `data-type="fiscal_clearance"`) || !strings.Contains(acc.Body, "Certificatul a fost emis") {
+			t.Fatal("the certificate is not in the account's documents")
+		}
 		// Card payments not configured: a clear message, no card form.
 		p = ana.get("/account/pay")
 		if !strings.Contains(p.Body, `id="card-not-configured"`) || strings.Contains(p.Body, "payment-element") {

@@ -72,6 +72,9 @@ func (p *Portal) allPages() []page {
 		ps = append(ps, p.payPages()...)
 		ps = append(ps, p.cashPages()...)
 	}
+	if p.deps.Documents != nil {
+		ps = append(ps, p.documentPages()...)
+	}
 	ps = append(ps, p.adminPages()...)
 	return ps
 }

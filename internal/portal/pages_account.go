@@ -170,6 +170,10 @@ type accountData struct {
 	// CanDeclare: the cases workflow is available.
 	CanDeclare bool
 	CanPay     bool
+	// Documents are the taxpayer's issued documents (nil: no documents
+	// service, no section).
+	Documents  []*fiscal.Document
+	CanCertify bool
 }
 
 func (p *Portal) account(c *fiber.Ctx, v *view) error {
@@ -197,6 +201,12 @@ func (p *Portal) account(c *fiber.Ctx, v *view) error {
 	}
 	if p.deps.PaymentList != nil {
 		if d.Payments, err = p.deps.PaymentList.TaxpayerPayments(ctx, tp.ID); err != nil {
+			return err
+		}
+	}
+	if p.deps.Documents != nil {
+		d.CanCertify = true
+		if d.Documents, err = p.deps.Documents.TaxpayerDocuments(ctx, tp.ID); err != nil {
 			return err
 		}
 	}

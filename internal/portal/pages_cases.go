@@ -386,6 +386,27 @@ type caseView struct {
 	// Actions the signed-in staff member may take now.
 	CanReview, CanSign, CanComment bool
 	Officers                       []*fiscal.User
+	// Issued are the documents the case produced (the decision, the
+	// certificate).
+	Issued []*fiscal.Document
+}
+
+// caseIssued lists the documents a case produced.
+func (p *Portal) caseIssued(c *fiber.Ctx, cd *fiscal.CaseDetail) ([]*fiscal.Document, error) {
+	if p.deps.Documents == nil || cd.Status != fiscal.StatusApproved {
+		return nil, nil
+	}
+	all, err := p.deps.Documents.TaxpayerDocuments(c.UserContext(), cd.TaxpayerID)
+	if err != nil {
+		return nil, err
+	}
+	var out []*fiscal.Document
+	for _, d := range all {
+		if d.CaseID != nil && *d.CaseID == cd.ID {
+			out = append(out, d)
+		}
+	}
+	return out, nil
 }
 
 func pathInt(c *fiber.Ctx, name string) (int64, error) {
@@ -415,6 +436,9 @@ func (p *Portal) taxpayerCasePage(c *fiber.Ctx, v *view, id int64, status int) e
 	d := caseView{Case: cd, Lines: caseDataLines(v, cd.Data)}
 	d.Missing = missingDocs(v, cd)
 	d.DocKinds = docKinds(v, cd)
+	if d.Issued, err = p.caseIssued(c, cd); err != nil {
+		return err
+	}
 	v.Title = v.T("case.title", cd.Number)
 	return p.render(c.Status(status), v, "case", d)
 }

@@ -156,6 +156,9 @@ func (p *Portal) renderStaffCase(c *fiber.Ctx, v *view, id int64) error {
 	d := caseView{Case: cd, Lines: caseDataLines(v, cd.Data), Missing: missingDocs(v, cd), DocKinds: docKinds(v, cd), CanComment: true}
 	d.CanReview = v.Actor.Has(fiscal.RoleOfficer) && cd.Status == fiscal.StatusSubmitted
 	d.CanSign = v.Actor.Has(fiscal.RoleSigner) && cd.Status == fiscal.StatusReviewed
+	if d.Issued, err = p.caseIssued(c, cd); err != nil {
+		return err
+	}
 	if d.Taxpayer, err = p.deps.Taxpayers.Taxpayer(ctx, cd.TaxpayerID); err != nil {
 		return err
 	}
@@ -402,6 +405,14 @@ func (p *Portal) receipt(c *fiber.Ctx, v *view) error {
 	id, err := pathInt(c, "id")
 	if err != nil {
 		return err
+	}
+	if p.deps.Documents != nil {
+		// The signed receipt, issued through the documents pipeline.
+		d, rc, err := p.deps.Documents.ReceiptPDF(c.UserContext(), id)
+		if err != nil {
+			return err
+		}
+		return sendDocument(c, d, rc)
 	}
 	pdf, err := p.deps.Payments.Receipt(c.UserContext(), id)
 	if err != nil {

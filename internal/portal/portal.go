@@ -40,6 +40,9 @@ type Deps struct {
 	Payments fiscal.PaymentService
 	// PaymentList lists a taxpayer's payments on the account page.
 	PaymentList fiscal.PaymentLister
+	// Documents issues, lists, serves and verifies documents (certificates,
+	// decisions, receipts); nil leaves those pages out.
+	Documents fiscal.DocumentService
 	// Staff lists staff accounts (the admin's users page, the queue's
 	// assignee filter).
 	Staff fiscal.StaffDirectory

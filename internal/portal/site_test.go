@@ -76,10 +76,10 @@ func startSiteStripe(t testing.TB, db *store.DB, clock *fiscal.TestClock, apiBas
 		pcfg.StripePublishableKey = "pk_test_portal"
 	}
 	p := portal.New(pcfg, portal.Deps{Users: db, Taxpayers: db, Vehicles: db, Tax: db, Clock: clock,
-		Cases: db, Payments: pay, PaymentList: db, Staff: db})
+		Cases: db, Payments: pay, PaymentList: db, Staff: db, Documents: db})
 	srv := web.New(web.Config{DefaultMunicipality: "timisoara", Logger: log, Mount: p.Mount},
 		web.Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Privacy: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Clock: clock,
-			Payments: pay})
+			Payments: pay, Documents: db})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
