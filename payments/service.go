@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"fiscald/fiscal"
 	"fiscald/internal/civil"
@@ -28,6 +29,8 @@ type Store interface {
 	CompleteRefund(ctx context.Context, refundID int64, providerRef string) (*fiscal.Refund, error)
 	FailRefund(ctx context.Context, refundID int64, message string) error
 	ReceiptData(ctx context.Context, paymentID int64) (*fiscal.Receipt, error)
+	RecordProviderTransactions(ctx context.Context, in *fiscal.ReconciliationImportInput, from, to *time.Time, txns []fiscal.ProviderTransaction) (*fiscal.ReconciliationImport, error)
+	ReconciliationInputs(ctx context.Context, from, to civil.Date, start, end time.Time) ([]fiscal.ReconciledPayment, []fiscal.ProviderTransaction, error)
 }
 
 // Service implements fiscal.PaymentService: the store's transactions with

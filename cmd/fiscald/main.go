@@ -135,6 +135,7 @@ Usage:
   fiscald audit verify                    verify the audit log's hash chain
   fiscald seed --synthetic N [--seed S]   generate a synthetic city (benchmarks, demos)
   fiscald assess --year Y                 the annual assessment (idempotent, resumable)
+  fiscald recompute --year Y              recompute a year after a retroactive law (differences as debt or credit)
   fiscald bench raw-writes --year Y       the raw write ceiling of assess (benchmarks)
   fiscald sla check                       escalate cases at risk and record breaches (for cron)
   fiscald quote [--file F]                a tax quote: request JSON on stdin, result JSON out
@@ -180,6 +181,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdSeed(ctx, cfg, args[1:], stdout)
 	case "assess":
 		err = cmdAssess(ctx, cfg, args[1:], stdout, stderr)
+	case "recompute":
+		err = cmdRecompute(ctx, cfg, args[1:], stdout, stderr)
 	case "bench":
 		err = cmdBench(ctx, cfg, args[1:], stdout)
 	case "sla":

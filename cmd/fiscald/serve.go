@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fiscald/assess"
 	"flag"
 	"fmt"
 	"io"
@@ -132,7 +133,11 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	})
 	srv := web.New(web.Config{DefaultMunicipality: cfg.Municipality, Logger: log, Mount: site.Mount}, web.Deps{
 		Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Privacy: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Clock: db.Clock(),
-		Payments: pay, Documents: db,
+		Payments: pay, Credit: db, Reconciliation: pay, Documents: db,
+		// Recomputations run in this process's background; a run cut short
+		// by a shutdown stays open and resumes on the next POST or
+		// `fiscald recompute`.
+		Recompute: &assess.RecomputeService{Store: db, Logger: log},
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -56,6 +56,7 @@ var personalData = []struct{ table, column string }{
 	{"payments", "taxpayer_id"},
 	{"allocations", "taxpayer_id"},
 	{"credit_entries", "taxpayer_id"},
+	{"credit_refunds", "taxpayer_id"},
 	{"cases", "taxpayer_id"},
 	{"documents", "taxpayer_id"},
 }

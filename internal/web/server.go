@@ -33,6 +33,13 @@ type Deps struct {
 	Tax            fiscal.TaxRules
 	// Payments is the taxpayer account and its payments; nil answers 503.
 	Payments fiscal.PaymentService
+	// Credit uses a taxpayer's credit; nil answers 503.
+	Credit fiscal.CreditService
+	// Recompute runs retroactive recomputations; nil answers 503.
+	Recompute fiscal.RecomputeService
+	// Reconciliation compares card payments with the processor's
+	// transactions; nil answers 503.
+	Reconciliation fiscal.ReconciliationService
 	// Documents issues, serves and verifies signed documents; nil answers 503.
 	Documents fiscal.DocumentService
 	// Ready reports whether the database answers.
