@@ -345,7 +345,7 @@ func TestCardPaymentPage(t *testing.T) {
 
 // approveGolf takes a registration of Ana's Golf through the workflow with
 // the services (the browser and form tests do it through the pages).
-func approveGolf(t *testing.T, s *site) {
+func approveGolf(t testing.TB, s *site) {
 	t.Helper()
 	c := s.client()
 	c.login("ioana", staffPassword("ioana"))
