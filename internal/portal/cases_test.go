@@ -193,10 +193,13 @@ func TestDeclareReviewSignPay(t *testing.T) {
 		// The taxpayer sees the vehicle, the debt and the bonus until 31 March.
 		acc := ana.get("/account")
 		for _, want := range []string{"Aprobată", "TM12ABC", "Impozit pe mijloacele de transport", "31 martie 2026", "198,00 lei",
-			"Bonificație: pentru Impozit pe mijloacele de transport 2026, dacă plătiți integral până la 31 martie 2026, primiți 20,00 lei (plătiți 178,00 lei)."} {
+			"Bonificație (Impozit pe mijloacele de transport, 2026): dacă plătiți integral până la 31 martie 2026, primiți 20,00 lei (plătiți 178,00 lei)."} {
 			if !strings.Contains(acc.Body, want) {
 				t.Errorf("account lacks %q", want)
 			}
+		}
+		if !strings.Contains(acc.Body, "<td>TM12ABC</td>") {
+			t.Error("the debts do not name the vehicle by its plate")
 		}
 		if !strings.Contains(acc.Body, `<strong id="total-due">198,00 lei</strong>`) {
 			t.Errorf("total due: %s", regexp.MustCompile(`id="total-due">[^<]*`).FindString(acc.Body))
@@ -257,7 +260,7 @@ func TestDeclareReviewSignPay(t *testing.T) {
 		if acc.Status != 200 {
 			t.Fatalf("account in May: %d", acc.Status)
 		}
-		if strings.Contains(acc.Body, "Bonus:") || strings.Contains(acc.Body, `id="total-due">198.00 lei`) {
+		if strings.Contains(acc.Body, "Bonus (") || strings.Contains(acc.Body, `id="total-due">198.00 lei`) {
 			t.Error("in May: still a bonus, or no late fees")
 		}
 

@@ -215,6 +215,7 @@ func (p *Portal) account(c *fiber.Ctx, v *view) error {
 			return err
 		}
 	}
+	v.Objects = d.Objects
 	return p.render(c, v, "account", d)
 }
 

@@ -385,7 +385,6 @@ type caseView struct {
 	Statement *fiscal.Statement
 	// Actions the signed-in staff member may take now.
 	CanReview, CanSign, CanComment bool
-	Officers                       []*fiscal.User
 	// Issued are the documents the case produced (the decision, the
 	// certificate).
 	Issued []*fiscal.Document

@@ -166,6 +166,10 @@ func (p *Portal) renderStaffCase(c *fiber.Ctx, v *view, id int64) error {
 		if d.Vehicles, err = p.deps.Vehicles.TaxpayerVehicles(ctx, cd.TaxpayerID); err != nil {
 			return err
 		}
+		v.Objects = map[int64]string{}
+		for _, veh := range d.Vehicles {
+			v.Objects[veh.ID] = veh.Plate
+		}
 	}
 	if p.deps.Payments != nil {
 		if d.Statement, err = p.deps.Payments.Statement(ctx, cd.TaxpayerID, fiscal.LocalDate(p.deps.Clock.Now())); err != nil {
