@@ -193,3 +193,43 @@ func BenchmarkRecompute(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// TestRecomputeDoesNotChargeLateFeesTwice: an overdue instalment with a late
+// fee already charged is reduced by a recomputation; the replacement accrues
+// fees only for the periods after the last charge, not again from its due
+// date.
+func TestRecomputeDoesNotChargeLateFeesTwice(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		f := newFixture(t, db, clock, "")
+		tp, _ := f.taxpayer() // 99 due 2026-03-31, 99 due 2026-09-30
+		clock.Set(day("2026-10-10"))
+		// 100 lei on 10 October pays the first instalment and 1 leu of the
+		// second; the fees accrued on both so far are charged (7 lei and 1).
+		if _, err := f.svc.RecordCashPayment(f.officer, &fiscal.CashPaymentInput{TaxpayerID: tp.ID, Amount: lei("100.00")}); err != nil {
+			t.Fatal(err)
+		}
+		clock.Set(day("2026-10-20"))
+		f.setSurcharge("40") // annual 198 → 185: the September instalment becomes 86
+		f.recompute()
+		clock.Set(day("2026-11-20"))
+		st := f.statement(tp.ID)
+		var second, oldFee money.Bani
+		for _, d := range st.Debts {
+			switch {
+			case d.Kind == fiscal.DebtPrincipal && d.DueDate.String() == "2026-09-30":
+				if d.Principal != lei("86.00") {
+					t.Fatalf("replacement %+v", d)
+				}
+				second = d.LateFees
+			case d.Kind == fiscal.DebtLateFee && d.DueDate.String() == "2026-10-10":
+				oldFee += d.Outstanding
+			}
+		}
+		// Charged: 1 leu (October, on 98). Still to accrue: November on the 85
+		// left = LateFees(85, 30 Sep, 20 Nov) − LateFees(85, 30 Sep, 10 Oct) =
+		// 2 − 1; counting again from the due date would charge 2.
+		if oldFee != lei("1.00") || second != lei("1.00") {
+			t.Fatalf("fees on the reduced instalment: charged %s, accrued %s (want 1.00 and 1.00)\n%+v", oldFee, second, st.Debts)
+		}
+	})
+}

@@ -41,6 +41,7 @@ forbid '^fiscald/fiscal$' '^fiscald/(internal/(store|web|pdf)|payments|reports|c
 forbid '^fiscald/fiscal$' '^(github.com/|modernc.org/|golang.org/x/)' 'the domain imports only the standard library and value packages'
 forbid '^fiscald/internal/web$' '^fiscald/internal/store$' 'web talks to the domain through fiscal interfaces'
 forbid '^fiscald/internal/portal$' '^fiscald/internal/store$' 'the portal talks to the domain through fiscal interfaces'
+forbid '^fiscald/reports$' '^fiscald/(internal/(store|web|portal)|payments|cmd)' 'reports read rows through fiscal.ReportSource; the store owns the SQL'
 forbid '^fiscald/internal/store$' '^fiscald/internal/(web|portal)' 'storage does not know HTTP'
 forbid '^fiscald/internal/store$' '^fiscald/(documents|internal/pdf)$' 'storage reaches the documents pipeline through fiscal.DocumentProducer'
 forbid '^fiscald/documents$' '^fiscald/internal/(store|web|portal)$' 'documents lays out and signs; it does not store rows or speak HTTP'

@@ -139,6 +139,9 @@ Usage:
   fiscald bench raw-writes --year Y       the raw write ceiling of assess (benchmarks)
   fiscald sla check                       escalate cases at risk and record breaches (for cron)
   fiscald quote [--file F]                a tax quote: request JSON on stdin, result JSON out
+  fiscald report NAME --out FILE [--from D --to D | --as-of D] [--group G] [--format F]
+                                          an accountants' report (collections, journal,
+                                          arrears, bonuses) as CSV, XLSX or PDF
 
 Every command takes --help. Configuration (environment):
   FISCAL_ADDR          listen address (default 127.0.0.1:8080; port 0 picks one)
@@ -189,6 +192,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdSLA(ctx, cfg, args[1:], stdout)
 	case "quote":
 		err = cmdQuote(ctx, cfg, args[1:], stdin, stdout)
+	case "report":
+		err = cmdReport(ctx, cfg, args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "fiscald: unknown command %q\n\n%s", args[0], usage)
 		return 2

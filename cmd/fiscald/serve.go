@@ -26,6 +26,7 @@ import (
 	"fiscald/internal/web"
 	"fiscald/payments"
 	"fiscald/payments/stripe"
+	"fiscald/reports"
 )
 
 var errHelp = errors.New("help shown")
@@ -138,6 +139,7 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 		// by a shutdown stays open and resumes on the next POST or
 		// `fiscald recompute`.
 		Recompute: &assess.RecomputeService{Store: db, Logger: log},
+		Reports: &reports.Exporter{Source: db, Clock: db.Clock()},
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -75,6 +75,36 @@ func loadDebts(ctx context.Context, q querier, muni, taxpayer int64, asOf civil.
 	return out, translate(err, "debts")
 }
 
+// feeChildren returns the late fees materialised on a debt and on the debts
+// it replaced (a recomputation cancels a principal and inserts a smaller
+// one): periods charged on the predecessor are not charged again.
+func feeChildren(ctx context.Context, q querier, muni, taxpayer int64, children map[int64][]*ledgerDebt) (func(id int64) []*ledgerDebt, error) {
+	var links []struct {
+		ID       int64 `db:"id"`
+		Replaces int64 `db:"replaces_debt_id"`
+	}
+	if err := q.SelectContext(ctx, &links, q.Rebind(`SELECT id, replaces_debt_id FROM debts
+		WHERE municipality_id = ? AND taxpayer_id = ? AND replaces_debt_id IS NOT NULL`), muni, taxpayer); err != nil {
+		return nil, translate(err, "debts")
+	}
+	replaces := make(map[int64]int64, len(links))
+	for _, l := range links {
+		replaces[l.ID] = l.Replaces
+	}
+	return func(id int64) []*ledgerDebt {
+		out := children[id]
+		for seen := 0; seen < 64; seen++ { // a chain of recomputations, bounded
+			prev, ok := replaces[id]
+			if !ok {
+				break
+			}
+			out = append(out[:len(out):len(out)], children[prev]...)
+			id = prev
+		}
+		return out
+	}, nil
+}
+
 // accruedFee is the late fee accrued on a principal debt as of on and not
 // yet materialised (see the file comment).
 func accruedFee(e *calc.Engine, slug string, p *ledgerDebt, children []*ledgerDebt, on civil.Date) (money.Bani, error) {
@@ -174,6 +204,10 @@ func accountLines(ctx context.Context, q querier, e *calc.Engine, slug string, m
 			children[*d.ParentID] = append(children[*d.ParentID], d)
 		}
 	}
+	history, err := feeChildren(ctx, q, muni, taxpayer, children)
+	if err != nil {
+		return nil, err
+	}
 	// A late fee whose principal was cancelled (a recomputation replaced
 	// it) is shown on its own line.
 	shown := map[int64]bool{}
@@ -191,7 +225,7 @@ func accountLines(ctx context.Context, q querier, e *calc.Engine, slug string, m
 		for _, c := range children[d.ID] {
 			line.LateFees += max(c.outstanding(), 0)
 		}
-		f, err := accruedFee(e, slug, d, children[d.ID], asOf)
+		f, err := accruedFee(e, slug, d, history(d.ID), asOf)
 		if err != nil {
 			return nil, err
 		}
@@ -236,6 +270,10 @@ func makePlan(ctx context.Context, tx *Tx, e *calc.Engine, slug string, muni, ta
 			children[*d.ParentID] = append(children[*d.ParentID], d)
 		}
 	}
+	history, err := feeChildren(ctx, tx, muni, taxpayer, children)
+	if err != nil {
+		return nil, err
+	}
 	pick := map[int64]bool{}
 	for _, id := range chosen {
 		d, ok := byID[id]
@@ -251,7 +289,7 @@ func makePlan(ctx context.Context, tx *Tx, e *calc.Engine, slug string, muni, ta
 		if len(chosen) > 0 && !pick[d.ID] {
 			continue
 		}
-		f, err := accruedFee(e, slug, d, children[d.ID], on)
+		f, err := accruedFee(e, slug, d, history(d.ID), on)
 		if err != nil {
 			return nil, err
 		}

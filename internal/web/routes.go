@@ -69,6 +69,7 @@ func (s *Server) allRoutes() []route {
 	rs = append(rs, s.paymentRoutes()...)
 	rs = append(rs, s.reconRoutes()...)
 	rs = append(rs, s.documentRoutes()...)
+	rs = append(rs, s.reportRoutes()...)
 	return rs
 }
 
