@@ -202,7 +202,8 @@ func TestBrowserJourney(t *testing.T) {
 }
 
 // TestBrowserStaffDesk covers the cash desk with its receipt, the
-// deregistration form and the administrator's pages, in both languages.
+// deregistration form, the accountant's reports page and the
+// administrator's pages, in both languages.
 func TestBrowserStaffDesk(t *testing.T) {
 	clock := fiscal.NewTestClock(inFebruary)
 	s := startSite(t, storetest.MustOpen(t, "sqlite", clock), clock)
@@ -241,6 +242,15 @@ func TestBrowserStaffDesk(t *testing.T) {
 		t.Errorf("after paying: %q", got)
 	}
 	tp.check("desk-account-paid-ro")
+
+	acc := newTab(t, s)
+	acc.open("/login", 200)
+	acc.do("sign in", chromedp.SendKeys(chromedp.CSS("#f-username"), "carmen"), chromedp.SendKeys(chromedp.CSS("#f-password"), staffPassword("carmen")))
+	acc.submit("#h-links")
+	acc.open("/staff/reports", 200)
+	acc.check("desk-reports-ro")
+	acc.open("/staff/reports/collections?from=2026-02-30&to=2026-02-10&format=xlsx&lang=en", 422)
+	acc.check("desk-reports-errors-en")
 
 	adm := newTab(t, s)
 	adm.open("/login", 200)

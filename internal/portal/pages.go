@@ -75,6 +75,9 @@ func (p *Portal) allPages() []page {
 	if p.deps.Documents != nil {
 		ps = append(ps, p.documentPages()...)
 	}
+	if p.deps.Reports != nil {
+		ps = append(ps, p.reportPages()...)
+	}
 	ps = append(ps, p.adminPages()...)
 	return ps
 }

@@ -43,6 +43,8 @@ type Deps struct {
 	// Documents issues, lists, serves and verifies documents (certificates,
 	// decisions, receipts); nil leaves those pages out.
 	Documents fiscal.DocumentService
+	// Reports writes the accountants' exports (the reports page).
+	Reports fiscal.ReportService
 	// Staff lists staff accounts (the admin's users page, the queue's
 	// assignee filter).
 	Staff fiscal.StaffDirectory

@@ -278,7 +278,8 @@ func TestPageWeight(t *testing.T) {
 			{anon, "/nowhere"}, {tp, "/account"}, {tp, "/account?lang=en"}, {staff, "/staff"},
 			{tp, "/declare/vehicle"}, {tp, "/declare/deregistration"}, {tp, "/cases/1"}, {tp, "/account/pay"},
 			{off, "/staff/queue?status=all"}, {off, "/cases/1"}, {off, "/staff/cash?q=Popescu"}, {signer, "/staff/sign"},
-			{staff, "/admin/users"}, {staff, "/admin/parameters"}, {staff, "/admin/calendar"},
+			{staff, "/admin/users"}, {staff, "/admin/parameters"}, {staff, "/admin/calendar"}, {staff, "/staff/reports"},
+			{anon, "/verify"}, {anon, "/verify/AAAA-BBBB"},
 		}
 		for _, pg := range pages {
 			p := pg.c.get(pg.path)

@@ -315,7 +315,28 @@ func fieldWithOptions(v *view, name, labelKey string, opts []option) field {
 	return f
 }
 
+// fieldValue is a field of one of several forms on a page: key is
+// "<form>.<input>" (its id and the key of its value and error), the input's
+// name is the part after the dot; the last of rest is the default value,
+// the others are fieldOf's options.
+func fieldValue(v *view, key, labelKey string, rest ...string) field {
+	def := ""
+	if len(rest) > 0 {
+		def, rest = rest[len(rest)-1], rest[:len(rest)-1]
+	}
+	if v.Form[key] == "" {
+		if v.Form == nil {
+			v.Form = map[string]string{}
+		}
+		v.Form[key] = def
+	}
+	f := fieldOf(v, key, labelKey, rest...)
+	_, f.Name, _ = strings.Cut(key, ".")
+	return f
+}
+
 var funcs = template.FuncMap{
+	"fieldval":  fieldValue,
 	"fieldopts": fieldWithOptions,
 	"pair":      func(v *view, x any) pairOf { return pairOf{v, x} },
 	"file":      fileOf,

@@ -21,6 +21,7 @@ import (
 	"fiscald/internal/web"
 	"fiscald/payments"
 	"fiscald/payments/stripe"
+	"fiscald/reports"
 )
 
 // site is the real server (API and portal on one fiber app) on a loopback
@@ -71,15 +72,16 @@ func startSiteStripe(t testing.TB, db *store.DB, clock *fiscal.TestClock, apiBas
 		t.Fatal(err)
 	}
 	pay := payments.NewService(db, sc, clock)
+	rep := &reports.Exporter{Source: db, Clock: clock}
 	pcfg := portal.Config{Logger: log, CardPayments: sc.Configured()}
 	if apiBase != "" {
 		pcfg.StripePublishableKey = "pk_test_portal"
 	}
 	p := portal.New(pcfg, portal.Deps{Users: db, Taxpayers: db, Vehicles: db, Tax: db, Clock: clock,
-		Cases: db, Payments: pay, PaymentList: db, Staff: db, Documents: db})
+		Cases: db, Payments: pay, PaymentList: db, Staff: db, Documents: db, Reports: rep})
 	srv := web.New(web.Config{DefaultMunicipality: "timisoara", Logger: log, Mount: p.Mount},
 		web.Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Privacy: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Clock: clock,
-			Payments: pay, Documents: db})
+			Payments: pay, Documents: db, Reports: rep})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
