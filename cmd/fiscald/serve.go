@@ -140,7 +140,7 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 		// by a shutdown stays open and resumes on the next POST or
 		// `fiscald recompute`.
 		Recompute: &assess.RecomputeService{Store: db, Logger: log},
-		Reports: rep,
+		Reports:   rep,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
