@@ -25,11 +25,14 @@ type config struct {
 	StripeKey    string
 	StripeHook   string
 	StripeBase   string
-	PublicURL    string
-	SMTPAddr     string
-	SMTPFrom     string
-	SMTPUser     string
-	SMTPPassword string
+	// StripePublishable is the publishable key the portal's card form
+	// (Stripe's Payment Element) needs; not a secret.
+	StripePublishable string
+	PublicURL         string
+	SMTPAddr          string
+	SMTPFrom          string
+	SMTPUser          string
+	SMTPPassword      string
 	// SLAInterval is how often serve runs the SLA monitor and the outbox.
 	SLAInterval string
 	// SignCert and SignKey are the municipality's document-signing
@@ -47,20 +50,21 @@ func loadConfig() config {
 		return def
 	}
 	c := config{
-		Addr:         get("FISCAL_ADDR", "127.0.0.1:8080"),
-		DataDir:      get("FISCAL_DATA_DIR", "./data"),
-		Municipality: get("FISCAL_MUNICIPALITY", "timisoara"),
-		LogFormat:    get("FISCAL_LOG_FORMAT", "text"),
-		StripeKey:    os.Getenv("STRIPE_SECRET_KEY"),
-		StripeHook:   os.Getenv("STRIPE_WEBHOOK_SECRET"),
-		StripeBase:   os.Getenv("STRIPE_API_BASE"),
-		SMTPAddr:     os.Getenv("FISCAL_SMTP_ADDR"),
-		SMTPFrom:     get("FISCAL_SMTP_FROM", "fiscald@localhost"),
-		SMTPUser:     os.Getenv("FISCAL_SMTP_USER"),
-		SMTPPassword: os.Getenv("FISCAL_SMTP_PASSWORD"),
-		SLAInterval:  get("FISCAL_SLA_INTERVAL", "5m"),
-		SignCert:     os.Getenv("FISCAL_SIGN_CERT"),
-		SignKey:      os.Getenv("FISCAL_SIGN_KEY"),
+		Addr:              get("FISCAL_ADDR", "127.0.0.1:8080"),
+		DataDir:           get("FISCAL_DATA_DIR", "./data"),
+		Municipality:      get("FISCAL_MUNICIPALITY", "timisoara"),
+		LogFormat:         get("FISCAL_LOG_FORMAT", "text"),
+		StripeKey:         os.Getenv("STRIPE_SECRET_KEY"),
+		StripeHook:        os.Getenv("STRIPE_WEBHOOK_SECRET"),
+		StripeBase:        os.Getenv("STRIPE_API_BASE"),
+		StripePublishable: os.Getenv("STRIPE_PUBLISHABLE_KEY"),
+		SMTPAddr:          os.Getenv("FISCAL_SMTP_ADDR"),
+		SMTPFrom:          get("FISCAL_SMTP_FROM", "fiscald@localhost"),
+		SMTPUser:          os.Getenv("FISCAL_SMTP_USER"),
+		SMTPPassword:      os.Getenv("FISCAL_SMTP_PASSWORD"),
+		SLAInterval:       get("FISCAL_SLA_INTERVAL", "5m"),
+		SignCert:          os.Getenv("FISCAL_SIGN_CERT"),
+		SignKey:           os.Getenv("FISCAL_SIGN_KEY"),
 	}
 	c.DB = get("FISCAL_DB", "sqlite:"+strings.TrimSuffix(c.DataDir, "/")+"/fiscald.db")
 	c.PublicURL = get("FISCAL_PUBLIC_URL", "http://"+c.Addr)
@@ -94,6 +98,7 @@ func (c config) print(w io.Writer) {
 		"FISCAL_SMTP_PASSWORD": mask(c.SMTPPassword), "FISCAL_SLA_INTERVAL": c.SLAInterval,
 		"FISCAL_SIGN_CERT": orDemo(c.SignCert), "FISCAL_SIGN_KEY": orDemo(c.SignKey),
 		"STRIPE_SECRET_KEY": mask(c.StripeKey), "STRIPE_WEBHOOK_SECRET": mask(c.StripeHook), "STRIPE_API_BASE": c.StripeBase,
+		"STRIPE_PUBLISHABLE_KEY": c.StripePublishable,
 	}
 	keys := make([]string, 0, len(rows))
 	for k := range rows {
@@ -147,6 +152,7 @@ Every command takes --help. Configuration (environment):
   FISCAL_SMTP_FROM     sender address; FISCAL_SMTP_USER, FISCAL_SMTP_PASSWORD for PLAIN auth
   FISCAL_SLA_INTERVAL  how often serve runs the SLA monitor and sends notifications (default 5m)
   STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, STRIPE_API_BASE  card payments
+  STRIPE_PUBLISHABLE_KEY  the publishable key of the portal's card form (Stripe Payment Element)
 `
 
 func main() {
