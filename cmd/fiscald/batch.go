@@ -123,6 +123,7 @@ func cmdAssess(ctx context.Context, cfg config, args []string, stdout, stderr io
 	year := fs.Int("year", 0, "the tax year to assess (required)")
 	batch := fs.Int("batch", 4000, "objects per transaction (a batch ends at a taxpayer boundary)")
 	workers := fs.Int("workers", 0, "compute workers (default: the number of CPUs)")
+	pause := fs.Duration("pause", 0, "wait this long after each committed batch, so a running server's SQLite writers get the write lock between batches (e.g. 20ms)")
 	phases := fs.String("phases", "vehicle,building", "object kinds to assess, in order")
 	muni := fs.String("municipality", cfg.Municipality, "the municipality's slug")
 	progress := fs.String("progress", "auto", "auto (a bar on a terminal, log lines otherwise), bar, log or none")
@@ -155,7 +156,7 @@ continues after the last committed batch). The server may keep running meanwhile
 	}
 	log := newLogger(cfg.LogFormat)
 	var lastLog time.Time
-	opts := assess.Options{MunicipalityID: m.ID, Municipality: m.Slug, Year: *year, BatchObjects: *batch, Workers: *workers,
+	opts := assess.Options{MunicipalityID: m.ID, Municipality: m.Slug, Year: *year, BatchObjects: *batch, Workers: *workers, Pause: *pause,
 		Phases: strings.Split(*phases, ",")}
 	opts.Progress = func(p assess.Progress) {
 		switch mode {

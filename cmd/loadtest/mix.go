@@ -42,7 +42,7 @@ type weight struct {
 // sign-ins (a token lasts the session, and each costs an argon2id hash),
 // some intakes, and card payments with one Stripe webhook each.
 var januaryMix = []weight{
-	{epQuote, 4500}, {epStatement, 3950}, {epSignIn, 50}, {epIntake, 500}, {epPayment, 500}, {epWebhook, 500},
+	{epQuote, 4500}, {epStatement, 4150}, {epSignIn, 50}, {epIntake, 500}, {epPayment, 400}, {epWebhook, 400},
 }
 
 // account is a signed-in synthetic taxpayer.

@@ -41,6 +41,8 @@ type DB struct {
 	keys  fiscal.KeyVault
 	blobs fiscal.BlobStore
 	slugs sync.Map // municipality id → slug (payments.go)
+	// sessions caches authenticated bearer tokens (sessioncache.go).
+	sessions sessionCache
 }
 
 // Open connects to dsn: "sqlite:PATH" (the folder is created) or a
