@@ -162,13 +162,37 @@ func (w *workload) signIn(ctx context.Context, a *account) (int, []byte, error) 
 	return st, b, nil
 }
 
-// prepare signs every account in and collects the unpaid debts from their
-// statements, with a few concurrent clients.
-func (w *workload) prepare(ctx context.Context, usernames []string, clients []*http.Client) error {
+// signInAll signs every account in, with a few concurrent clients.
+func (w *workload) signInAll(ctx context.Context, usernames []string, clients []*http.Client) error {
 	w.accounts = make([]*account, len(usernames))
 	for i, u := range usernames {
 		w.accounts[i] = &account{username: u, client: clients[i%len(clients)]}
 	}
+	return w.each(ctx, func(a *account) error {
+		st, b, err := w.signIn(ctx, a)
+		if err == nil && st != 200 {
+			err = fmt.Errorf("sign-in of %s: %d %s", a.username, st, b)
+		}
+		return err
+	})
+}
+
+// collectDebts reads every account's statement and queues its unpaid debts.
+func (w *workload) collectDebts(ctx context.Context) error {
+	var mu sync.Mutex
+	err := w.each(ctx, func(a *account) error {
+		debts, err := w.unpaid(ctx, a)
+		mu.Lock()
+		w.payable = append(w.payable, debts...)
+		mu.Unlock()
+		return err
+	})
+	w.rng.Shuffle(len(w.payable), func(i, j int) { w.payable[i], w.payable[j] = w.payable[j], w.payable[i] })
+	return err
+}
+
+// each runs fn for every account, eight at a time; the first error wins.
+func (w *workload) each(ctx context.Context, fn func(*account) error) error {
 	var mu sync.Mutex
 	var firstErr error
 	next := atomic.Int64{}
@@ -182,21 +206,13 @@ func (w *workload) prepare(ctx context.Context, usernames []string, clients []*h
 				if i >= len(w.accounts) || ctx.Err() != nil {
 					return
 				}
-				a := w.accounts[i]
-				st, b, err := w.signIn(ctx, a)
-				if err == nil && st != 200 {
-					err = fmt.Errorf("sign-in of %s: %d %s", a.username, st, b)
+				if err := fn(w.accounts[i]); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
 				}
-				var debts []debtRef
-				if err == nil {
-					debts, err = w.unpaid(ctx, a)
-				}
-				mu.Lock()
-				if err != nil && firstErr == nil {
-					firstErr = err
-				}
-				w.payable = append(w.payable, debts...)
-				mu.Unlock()
 			}
 		}()
 	}
@@ -204,7 +220,6 @@ func (w *workload) prepare(ctx context.Context, usernames []string, clients []*h
 	if firstErr != nil {
 		return firstErr
 	}
-	w.rng.Shuffle(len(w.payable), func(i, j int) { w.payable[i], w.payable[j] = w.payable[j], w.payable[i] })
 	return ctx.Err()
 }
 
