@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"sort"
-	"time"
 
 	"fiscald/fiscal"
 )
@@ -14,9 +13,13 @@ func (db *DB) logAccess(ctx context.Context, a *fiscal.Actor, taxpayerID int64, 
 	if a == nil || a.System || !a.IsStaff() {
 		return nil
 	}
-	_, err := db.db.ExecContext(ctx, db.db.Rebind(`INSERT INTO taxpayer_access_log (municipality_id, taxpayer_id, user_id, action, at) VALUES (?, ?, ?, ?, ?)`),
-		a.MunicipalityID, taxpayerID, a.UserID, action, db.clock.Now().UTC().Truncate(time.Microsecond))
-	return translate(err, "access log")
+	// Through InTx, so that on SQLite it queues with the process's other
+	// writers instead of starving on the busy handler.
+	return db.InTx(ctx, func(tx *Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO taxpayer_access_log (municipality_id, taxpayer_id, user_id, action, at) VALUES (?, ?, ?, ?, ?)`,
+			a.MunicipalityID, taxpayerID, a.UserID, action, tx.Now)
+		return translate(err, "access log")
+	})
 }
 
 // AccessLog lists who viewed a taxpayer's record, newest first: for the
