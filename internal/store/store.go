@@ -280,3 +280,27 @@ func (tx *Tx) MunicipalityID() (int64, error) {
 	}
 	return tx.Actor.MunicipalityID, nil
 }
+
+// reads returns a querier over the pool that runs each query through the
+// cached prepared statements on SQLite (modernc parses every statement
+// again otherwise) and directly on PostgreSQL. Queries given to it must
+// already be rebound.
+func (db *DB) reads() querier { return preparedReads{db} }
+
+type preparedReads struct{ db *DB }
+
+func (r preparedReads) Rebind(query string) string { return r.db.db.Rebind(query) }
+
+func (r preparedReads) SelectContext(ctx context.Context, dest any, query string, args ...any) error {
+	if st := r.db.prepared(ctx, query); st != nil {
+		return st.SelectContext(ctx, dest, args...)
+	}
+	return r.db.db.SelectContext(ctx, dest, query, args...)
+}
+
+func (r preparedReads) GetContext(ctx context.Context, dest any, query string, args ...any) error {
+	if st := r.db.prepared(ctx, query); st != nil {
+		return st.GetContext(ctx, dest, args...)
+	}
+	return r.db.db.GetContext(ctx, dest, query, args...)
+}
