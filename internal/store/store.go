@@ -37,6 +37,9 @@ type DB struct {
 	stmts  map[string]*sqlx.Stmt
 	// writeMu queues this process's SQLite transactions (see InTx).
 	writeMu sync.Mutex
+	// wconn is the connection InTx writes on, on SQLite (writer.go);
+	// guarded by writeMu.
+	wconn *sqlx.Conn
 	// keys and blobs serve the case workflow (UseCaseDeps).
 	keys  fiscal.KeyVault
 	blobs fiscal.BlobStore
@@ -121,6 +124,9 @@ func (db *DB) Close() error {
 	}
 	db.stmts = nil
 	db.stmtMu.Unlock()
+	db.writeMu.Lock()
+	db.releaseWriter()
+	db.writeMu.Unlock()
 	return db.db.Close()
 }
 
@@ -174,7 +180,13 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 		db.writeMu.Lock()
 		defer db.writeMu.Unlock()
 	}
-	x, err := db.db.BeginTxx(ctx, nil)
+	var x *sqlx.Tx
+	var err error
+	if db.dialect == "sqlite" {
+		x, err = db.beginSQLiteWrite(ctx)
+	} else {
+		x, err = db.db.BeginTxx(ctx, nil)
+	}
 	if err != nil {
 		return translate(err, "begin transaction")
 	}
