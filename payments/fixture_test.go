@@ -122,6 +122,7 @@ func (f *fixture) deliver(ev stripe.TestEvent) (*fiscal.WebhookResult, error) {
 // ledger sums what the invariant compares.
 type ledger struct {
 	Allocated, Credit, Succeeded, Refunded money.Bani
+	CreditRefunded                         money.Bani
 	Allocations, Events, Audit             int
 }
 
@@ -137,17 +138,19 @@ func (f *fixture) ledger() ledger {
 	q(&l.Credit, `SELECT CAST(COALESCE(SUM(amount_bani), 0) AS BIGINT) FROM credit_entries`)
 	q(&l.Succeeded, `SELECT CAST(COALESCE(SUM(amount_bani), 0) AS BIGINT) FROM payments WHERE status IN ('succeeded', 'refunded')`)
 	q(&l.Refunded, `SELECT CAST(COALESCE(SUM(amount_bani), 0) AS BIGINT) FROM refunds WHERE status = 'succeeded'`)
+	q(&l.CreditRefunded, `SELECT CAST(COALESCE(SUM(amount_bani), 0) AS BIGINT) FROM credit_refunds`)
 	q(&l.Allocations, `SELECT COUNT(*) FROM allocations`)
 	q(&l.Events, `SELECT COUNT(*) FROM stripe_events`)
 	q(&l.Audit, `SELECT COUNT(*) FROM audit_log`)
 	return l
 }
 
-// checkInvariant: Σ allocations + credit = Σ succeeded payments − refunds.
+// checkInvariant: Σ allocations + credit = Σ succeeded payments − refunds −
+// credit refunded by transfer.
 func (f *fixture) checkInvariant() ledger {
 	f.t.Helper()
 	l := f.ledger()
-	if l.Allocated+l.Credit != l.Succeeded-l.Refunded {
+	if l.Allocated+l.Credit != l.Succeeded-l.Refunded-l.CreditRefunded {
 		f.t.Fatalf("invariant broken: allocations %s + credit %s != payments %s - refunds %s", l.Allocated, l.Credit, l.Succeeded, l.Refunded)
 	}
 	return l

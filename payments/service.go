@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"fiscald/fiscal"
 	"fiscald/internal/civil"
@@ -28,6 +29,8 @@ type Store interface {
 	CompleteRefund(ctx context.Context, refundID int64, providerRef string) (*fiscal.Refund, error)
 	FailRefund(ctx context.Context, refundID int64, message string) error
 	ReceiptData(ctx context.Context, paymentID int64) (*fiscal.Receipt, error)
+	RecordProviderTransactions(ctx context.Context, in *fiscal.ReconciliationImportInput, from, to *time.Time, txns []fiscal.ProviderTransaction) (*fiscal.ReconciliationImport, error)
+	ReconciliationInputs(ctx context.Context, from, to civil.Date, start, end time.Time) ([]fiscal.ReconciledPayment, []fiscal.ProviderTransaction, error)
 }
 
 // Service implements fiscal.PaymentService: the store's transactions with
@@ -184,9 +187,19 @@ var kindNames = map[string]string{fiscal.DebtLateFee: "majorări de întârziere
 // RenderReceipt renders a receipt as a PDF: the payment, the payer, and one
 // line per debt paid with its budget code.
 func RenderReceipt(r *fiscal.Receipt) ([]byte, error) {
+	doc, err := ReceiptDocument(r)
+	if err != nil {
+		return nil, err
+	}
+	return pdf.Render(doc)
+}
+
+// ReceiptDocument lays a receipt out as a pdf.Document (the documents
+// pipeline adds the verification URL and signs it).
+func ReceiptDocument(r *fiscal.Receipt) (pdf.Document, error) {
 	p := r.Payment
 	if p.PaidOn == nil || p.ReceiptNumber == nil {
-		return nil, fiscal.Errorf(fiscal.ENOTFOUND, "payment %d has no receipt", p.ID)
+		return pdf.Document{}, fiscal.Errorf(fiscal.ENOTFOUND, "payment %d has no receipt", p.ID)
 	}
 	var rows [][]string
 	var total money.Bani
@@ -244,5 +257,5 @@ func RenderReceipt(r *fiscal.Receipt) ([]byte, error) {
 		SignerName:   strings.TrimSpace("Casier"),
 		SignerRole:   "Direcția Fiscală",
 	}
-	return pdf.Render(doc)
+	return doc, nil
 }

@@ -35,6 +35,11 @@ type config struct {
 	// PProf is the loopback address of serve's opt-in profiling listener
 	// (net/http/pprof); empty = off.
 	PProf string
+	// SignCert and SignKey are the municipality's document-signing
+	// certificate (PEM, chain after it) and key; unset = the demo CA under
+	// FISCAL_DATA_DIR/pki.
+	SignCert string
+	SignKey  string
 }
 
 func loadConfig() config {
@@ -58,6 +63,8 @@ func loadConfig() config {
 		SMTPPassword: os.Getenv("FISCAL_SMTP_PASSWORD"),
 		SLAInterval:  get("FISCAL_SLA_INTERVAL", "5m"),
 		PProf:        os.Getenv("FISCAL_PPROF"),
+		SignCert:     os.Getenv("FISCAL_SIGN_CERT"),
+		SignKey:      os.Getenv("FISCAL_SIGN_KEY"),
 	}
 	c.DB = get("FISCAL_DB", "sqlite:"+strings.TrimSuffix(c.DataDir, "/")+"/fiscald.db")
 	c.PublicURL = get("FISCAL_PUBLIC_URL", "http://"+c.Addr)
@@ -89,7 +96,8 @@ func (c config) print(w io.Writer) {
 		"FISCAL_PUBLIC_URL": c.PublicURL, "FISCAL_LOG_FORMAT": c.LogFormat,
 		"FISCAL_SMTP_ADDR": orLog(c.SMTPAddr), "FISCAL_SMTP_FROM": c.SMTPFrom, "FISCAL_SMTP_USER": c.SMTPUser,
 		"FISCAL_SMTP_PASSWORD": mask(c.SMTPPassword), "FISCAL_SLA_INTERVAL": c.SLAInterval,
-		"FISCAL_PPROF":      orOff(c.PProf),
+		"FISCAL_PPROF":     orOff(c.PProf),
+		"FISCAL_SIGN_CERT": orDemo(c.SignCert), "FISCAL_SIGN_KEY": orDemo(c.SignKey),
 		"STRIPE_SECRET_KEY": mask(c.StripeKey), "STRIPE_WEBHOOK_SECRET": mask(c.StripeHook), "STRIPE_API_BASE": c.StripeBase,
 	}
 	keys := make([]string, 0, len(rows))
@@ -134,9 +142,13 @@ Usage:
   fiscald audit verify                    verify the audit log's hash chain
   fiscald seed --synthetic N [--seed S]   generate a synthetic city (benchmarks, demos)
   fiscald assess --year Y                 the annual assessment (idempotent, resumable)
+  fiscald recompute --year Y              recompute a year after a retroactive law (differences as debt or credit)
   fiscald bench raw-writes --year Y       the raw write ceiling of assess (benchmarks)
   fiscald sla check                       escalate cases at risk and record breaches (for cron)
   fiscald quote [--file F]                a tax quote: request JSON on stdin, result JSON out
+  fiscald report NAME --out FILE [--from D --to D | --as-of D] [--group G] [--format F]
+                                          an accountants' report (collections, journal,
+                                          arrears, bonuses) as CSV, XLSX or PDF
 
 Every command takes --help. Configuration (environment):
   FISCAL_ADDR          listen address (default 127.0.0.1:8080; port 0 picks one)
@@ -179,12 +191,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdSeed(ctx, cfg, args[1:], stdin, stdout)
 	case "assess":
 		err = cmdAssess(ctx, cfg, args[1:], stdout, stderr)
+	case "recompute":
+		err = cmdRecompute(ctx, cfg, args[1:], stdout, stderr)
 	case "bench":
 		err = cmdBench(ctx, cfg, args[1:], stdout)
 	case "sla":
 		err = cmdSLA(ctx, cfg, args[1:], stdout)
 	case "quote":
 		err = cmdQuote(ctx, cfg, args[1:], stdin, stdout)
+	case "report":
+		err = cmdReport(ctx, cfg, args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "fiscald: unknown command %q\n\n%s", args[0], usage)
 		return 2
@@ -197,4 +213,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 1
 	}
 	return 0
+}
+
+func orDemo(path string) string {
+	if path == "" {
+		return "(not set: the demo CA under FISCAL_DATA_DIR/pki)"
+	}
+	return path
 }

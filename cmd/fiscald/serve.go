@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fiscald/assess"
 	"flag"
 	"fmt"
 	"io"
@@ -16,15 +17,18 @@ import (
 	"sync"
 	"time"
 
+	"fiscald/documents"
 	"fiscald/fiscal"
 	"fiscald/internal/blob"
 	"fiscald/internal/notify"
+	"fiscald/internal/pdf"
 	"fiscald/internal/portal"
 	"fiscald/internal/signing"
 	"fiscald/internal/store"
 	"fiscald/internal/web"
 	"fiscald/payments"
 	"fiscald/payments/stripe"
+	"fiscald/reports"
 )
 
 var errHelp = errors.New("help shown")
@@ -92,7 +96,11 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 			return err
 		}
 	}
-	if err := useCaseDeps(db, cfg); err != nil {
+	blobs, err := useCaseDeps(db, cfg)
+	if err != nil {
+		return err
+	}
+	if err := useDocuments(ctx, db, cfg, blobs, stdout); err != nil {
 		return err
 	}
 	interval, err := time.ParseDuration(cfg.SLAInterval)
@@ -120,9 +128,15 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	site := portal.New(portal.Config{SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), Logger: log}, portal.Deps{
 		Users: db, Taxpayers: db, Vehicles: db, Tax: db, Clock: db.Clock(),
 	})
+	paySvc := payments.NewService(db, sc, db.Clock())
 	srv := web.New(web.Config{DefaultMunicipality: cfg.Municipality, Logger: log, Mount: site.Mount}, web.Deps{
 		Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Privacy: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Clock: db.Clock(),
-		Payments: payments.NewService(db, sc, db.Clock()),
+		Payments: paySvc, Credit: db, Reconciliation: paySvc, Documents: db,
+		// Recomputations run in this process's background; a run cut short
+		// by a shutdown stays open and resumes on the next POST or
+		// `fiscald recompute`.
+		Recompute: &assess.RecomputeService{Store: db, Logger: log},
+		Reports:   &reports.Exporter{Source: db, Clock: db.Clock()},
 	})
 	if cfg.PProf != "" {
 		stop, err := startPProf(cfg.PProf, log)
@@ -171,16 +185,47 @@ func cmdMigrate(ctx context.Context, cfg config, args []string, stdout io.Writer
 
 // useCaseDeps gives the store the signing vault (master key in
 // FISCAL_DATA_DIR/keys) and the attachment folder (FISCAL_DATA_DIR/attachments).
-func useCaseDeps(db *store.DB, cfg config) error {
+func useCaseDeps(db *store.DB, cfg config) (*blob.Local, error) {
 	vault, err := signing.Open(filepath.Join(cfg.DataDir, "keys"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	blobs, err := blob.NewLocal(filepath.Join(cfg.DataDir, "attachments"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	db.UseCaseDeps(vault, blobs)
+	return blobs, nil
+}
+
+// useDocuments gives the store the documents pipeline: the municipality's
+// signing certificate from FISCAL_SIGN_CERT and FISCAL_SIGN_KEY, or else the
+// demo CA and signing certificate made at first start and kept under
+// FISCAL_DATA_DIR/pki; signed PDFs go to the blob store.
+func useDocuments(ctx context.Context, db *store.DB, cfg config, blobs *blob.Local, stdout io.Writer) error {
+	var signer *pdf.Signer
+	var err error
+	switch {
+	case cfg.SignCert != "" && cfg.SignKey != "":
+		signer, err = pdf.LoadSigner(cfg.SignCert, cfg.SignKey)
+	case cfg.SignCert != "" || cfg.SignKey != "":
+		return fmt.Errorf("FISCAL_SIGN_CERT and FISCAL_SIGN_KEY go together: set both or neither")
+	default:
+		m, merr := db.MunicipalityBySlug(ctx, cfg.Municipality)
+		if merr != nil {
+			return merr
+		}
+		dir := filepath.Join(cfg.DataDir, "pki")
+		signer, err = pdf.EnsureDemoPKI(dir, "Municipiul "+m.Name, db.Clock().Now())
+		if err == nil {
+			fmt.Fprintf(stdout, "documents are signed with the DEMO certificate in %s (set FISCAL_SIGN_CERT and FISCAL_SIGN_KEY in production; import %s as a trusted root to verify)\n",
+				dir, filepath.Join(dir, pdf.DemoCACertFile))
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("document signing certificate: %w", err)
+	}
+	db.UseDocuments(&documents.Producer{Signer: signer, Blobs: blobs, PublicURL: cfg.PublicURL})
 	return nil
 }
 
@@ -235,7 +280,7 @@ func cmdSLA(ctx context.Context, cfg config, args []string, stdout io.Writer) er
 		return err
 	}
 	defer db.Close()
-	if err := useCaseDeps(db, cfg); err != nil {
+	if _, err := useCaseDeps(db, cfg); err != nil {
 		return err
 	}
 	rep, err := db.CheckSLA(ctx, db.Clock().Now())

@@ -20,3 +20,13 @@ func QRCodePNG(text string) ([]byte, error) {
 	}
 	return png, nil
 }
+
+// qrBitmap is the QR code of text (level M) as rows of modules, true for
+// dark, with the four-module quiet zone.
+func qrBitmap(text string) ([][]bool, error) {
+	q, err := qrcode.New(text, qrcode.Medium)
+	if err != nil {
+		return nil, fmt.Errorf("qr code: %w", err)
+	}
+	return q.Bitmap(), nil
+}

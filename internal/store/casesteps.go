@@ -533,9 +533,12 @@ func (db *DB) apply(ctx context.Context, tx *Tx, c *caseRow, today civil.Date) e
 			return err
 		}
 	default:
-		// A fiscal certificate is issued by the certificates module from the
-		// approved case; a petition's answer is the decision itself.
+		// A fiscal certificate is issued below (caseDocuments); a
+		// petition's answer is the decision itself.
 		result = map[string]any{"approved": true}
+	}
+	if err := db.caseDocuments(ctx, tx, c, result); err != nil {
+		return err
 	}
 	b, _ := json.Marshal(result)
 	c.Result = string(b)

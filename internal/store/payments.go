@@ -75,6 +75,36 @@ func loadDebts(ctx context.Context, q querier, muni, taxpayer int64, asOf civil.
 	return out, translate(err, "debts")
 }
 
+// feeChildren returns the late fees materialised on a debt and on the debts
+// it replaced (a recomputation cancels a principal and inserts a smaller
+// one): periods charged on the predecessor are not charged again.
+func feeChildren(ctx context.Context, q querier, muni, taxpayer int64, children map[int64][]*ledgerDebt) (func(id int64) []*ledgerDebt, error) {
+	var links []struct {
+		ID       int64 `db:"id"`
+		Replaces int64 `db:"replaces_debt_id"`
+	}
+	if err := q.SelectContext(ctx, &links, q.Rebind(`SELECT id, replaces_debt_id FROM debts
+		WHERE municipality_id = ? AND taxpayer_id = ? AND replaces_debt_id IS NOT NULL`), muni, taxpayer); err != nil {
+		return nil, translate(err, "debts")
+	}
+	replaces := make(map[int64]int64, len(links))
+	for _, l := range links {
+		replaces[l.ID] = l.Replaces
+	}
+	return func(id int64) []*ledgerDebt {
+		out := children[id]
+		for seen := 0; seen < 64; seen++ { // a chain of recomputations, bounded
+			prev, ok := replaces[id]
+			if !ok {
+				break
+			}
+			out = append(out[:len(out):len(out)], children[prev]...)
+			id = prev
+		}
+		return out
+	}, nil
+}
+
 // accruedFee is the late fee accrued on a principal debt as of on and not
 // yet materialised (see the file comment).
 func accruedFee(e *calc.Engine, slug string, p *ledgerDebt, children []*ledgerDebt, on civil.Date) (money.Bani, error) {
@@ -139,7 +169,29 @@ func (db *DB) Statement(ctx context.Context, taxpayerID int64, asOf civil.Date) 
 	if err != nil {
 		return nil, err
 	}
-	debts, err := loadDebts(ctx, db.reads(), tp.MunicipalityID, tp.ID, asOf)
+	lines, err := accountLines(ctx, db.reads(), e, slug, tp.MunicipalityID, tp.ID, asOf)
+	if err != nil {
+		return nil, err
+	}
+	st := &fiscal.Statement{TaxpayerID: tp.ID, AsOf: asOf, Debts: lines}
+	var total money.Bani
+	for _, l := range lines {
+		total += l.Outstanding + l.LateFees
+	}
+	st.Credit, err = sumBani(ctx, db.reads(), `SELECT CAST(COALESCE(SUM(amount_bani), 0) AS BIGINT) FROM credit_entries WHERE municipality_id = ? AND taxpayer_id = ? AND effective_on <= ?`,
+		tp.MunicipalityID, tp.ID, asOf)
+	if err != nil {
+		return nil, err
+	}
+	st.TotalDue = max(total-st.Credit, 0)
+	return st, nil
+}
+
+// accountLines is a taxpayer's debts as of asOf as the statement shows
+// them: each with its outstanding amount and its late fees (materialised and
+// accrued), materialised fees folded into their principal.
+func accountLines(ctx context.Context, q querier, e *calc.Engine, slug string, muni, taxpayer int64, asOf civil.Date) ([]fiscal.Debt, error) {
+	debts, err := loadDebts(ctx, q, muni, taxpayer, asOf)
 	if err != nil {
 		return nil, err
 	}
@@ -149,33 +201,35 @@ func (db *DB) Statement(ctx context.Context, taxpayerID int64, asOf civil.Date) 
 			children[*d.ParentID] = append(children[*d.ParentID], d)
 		}
 	}
-	st := &fiscal.Statement{TaxpayerID: tp.ID, AsOf: asOf, Debts: []fiscal.Debt{}}
-	var total money.Bani
+	history, err := feeChildren(ctx, q, muni, taxpayer, children)
+	if err != nil {
+		return nil, err
+	}
+	// A late fee whose principal was cancelled (a recomputation replaced
+	// it) is shown on its own line.
+	shown := map[int64]bool{}
+	for i := range debts {
+		shown[debts[i].ID] = true
+	}
+	out := []fiscal.Debt{}
 	for i := range debts {
 		d := &debts[i]
-		if d.Kind == fiscal.DebtLateFee && d.ParentID != nil {
+		if d.Kind == fiscal.DebtLateFee && d.ParentID != nil && shown[*d.ParentID] {
 			continue // shown in its principal's late_fees
 		}
-		line := fiscal.Debt{ID: d.ID, TaxpayerID: tp.ID, Kind: d.Kind, TaxType: d.TaxType, Year: d.Year, ObjectID: d.ObjectID,
+		line := fiscal.Debt{ID: d.ID, TaxpayerID: taxpayer, Kind: d.Kind, TaxType: d.TaxType, Year: d.Year, ObjectID: d.ObjectID,
 			Installment: d.Installment, DueDate: d.DueDate, Principal: d.Amount, Paid: d.Paid, Outstanding: max(d.outstanding(), 0), BudgetCode: d.BudgetCode}
 		for _, c := range children[d.ID] {
 			line.LateFees += max(c.outstanding(), 0)
 		}
-		f, err := accruedFee(e, slug, d, children[d.ID], asOf)
+		f, err := accruedFee(e, slug, d, history(d.ID), asOf)
 		if err != nil {
 			return nil, err
 		}
 		line.LateFees += f
-		total += line.Outstanding + line.LateFees
-		st.Debts = append(st.Debts, line)
+		out = append(out, line)
 	}
-	st.Credit, err = sumBani(ctx, db.reads(), `SELECT CAST(COALESCE(SUM(amount_bani), 0) AS BIGINT) FROM credit_entries WHERE municipality_id = ? AND taxpayer_id = ? AND effective_on <= ?`,
-		tp.MunicipalityID, tp.ID, asOf)
-	if err != nil {
-		return nil, err
-	}
-	st.TotalDue = max(total-st.Credit, 0)
-	return st, nil
+	return out, nil
 }
 
 // plan is what a payment of a taxpayer may pay on a date: the debts in the
@@ -213,6 +267,10 @@ func makePlan(ctx context.Context, tx *Tx, e *calc.Engine, slug string, muni, ta
 			children[*d.ParentID] = append(children[*d.ParentID], d)
 		}
 	}
+	history, err := feeChildren(ctx, tx, muni, taxpayer, children)
+	if err != nil {
+		return nil, err
+	}
 	pick := map[int64]bool{}
 	for _, id := range chosen {
 		d, ok := byID[id]
@@ -228,7 +286,7 @@ func makePlan(ctx context.Context, tx *Tx, e *calc.Engine, slug string, muni, ta
 		if len(chosen) > 0 && !pick[d.ID] {
 			continue
 		}
-		f, err := accruedFee(e, slug, d, children[d.ID], on)
+		f, err := accruedFee(e, slug, d, history(d.ID), on)
 		if err != nil {
 			return nil, err
 		}
@@ -267,7 +325,11 @@ func makePlan(ctx context.Context, tx *Tx, e *calc.Engine, slug string, muni, ta
 		AssessmentID int64      `db:"id"`
 		Bonus        money.Bani `db:"bonus_bani"`
 	}
-	if err := tx.Select(ctx, &bonusRows, `SELECT id, bonus_bani FROM assessments WHERE municipality_id = ? AND taxpayer_id = ? AND bonus_bani > 0`, muni, taxpayer); err != nil {
+	// Only the current revision's bonus counts (a recomputation's revision
+	// replaces the earlier one's).
+	if err := tx.Select(ctx, &bonusRows, `SELECT a.id, a.bonus_bani FROM assessments a WHERE a.municipality_id = ? AND a.taxpayer_id = ? AND a.bonus_bani > 0
+		AND NOT EXISTS (SELECT 1 FROM assessments n WHERE n.municipality_id = a.municipality_id AND n.tax_type = a.tax_type AND n.object_kind = a.object_kind
+			AND n.object_id = a.object_id AND n.year = a.year AND n.revision > a.revision)`, muni, taxpayer); err != nil {
 		return nil, translate(err, "assessments")
 	}
 	bonusOf := map[int64]money.Bani{}
@@ -289,7 +351,7 @@ func makePlan(ctx context.Context, tx *Tx, e *calc.Engine, slug string, muni, ta
 	var order []gk
 	for i := range debts {
 		d := &debts[i]
-		if d.Kind != fiscal.DebtPrincipal || d.AssessmentID == nil {
+		if (d.Kind != fiscal.DebtPrincipal && d.Kind != fiscal.DebtAdjustment) || d.AssessmentID == nil {
 			continue
 		}
 		k := gk{d.TaxType, d.Year}
@@ -420,12 +482,17 @@ func getPayment(ctx context.Context, q querier, where string, args ...any) (*pay
 // fees, applies the bonus the payment earns, allocates in the legal order,
 // keeps the remainder as credit, numbers the receipt and marks the payment
 // succeeded.
-func settle(ctx context.Context, tx *Tx, e *calc.Engine, slug string, p *paymentRow, on civil.Date) error {
-	pl, err := makePlan(ctx, tx, e, slug, p.MunicipalityID, p.TaxpayerID, p.chosen(), on)
+// allocateMoney applies amount of payment paymentID (fresh money, or the
+// payment's credit being used) to the taxpayer's debts on date on: it
+// materialises the late fees of the principals it touches, applies the
+// bonus it earns and inserts the allocations in the legal order. The
+// settlement's Credit is what is left over; the caller records it.
+func allocateMoney(ctx context.Context, tx *Tx, e *calc.Engine, slug string, muni, taxpayer, paymentID int64, amount money.Bani, chosen []int64, on civil.Date) (payments.Settlement, error) {
+	pl, err := makePlan(ctx, tx, e, slug, muni, taxpayer, chosen, on)
 	if err != nil {
-		return err
+		return payments.Settlement{}, err
 	}
-	s := payments.Settle(p.Amount, pl.alloc, pl.chosen, pl.groups)
+	s := payments.Settle(amount, pl.alloc, pl.chosen, pl.groups)
 	// Materialise the fee of every principal the payment touches (its
 	// outstanding changes now, so the fee accrued on the old amount is
 	// fixed) and every fee it pays.
@@ -444,9 +511,9 @@ func settle(ctx context.Context, tx *Tx, e *calc.Engine, slug string, p *payment
 		}
 		id, err := tx.Insert(ctx, `INSERT INTO debts (municipality_id, taxpayer_id, assessment_id, parent_debt_id, kind, tax_type, year, object_id, installment, due_date, amount_bani, budget_code, created_at)
 			VALUES (?, ?, NULL, ?, 'late_fee', ?, ?, ?, ?, ?, ?, ?, ?)`,
-			p.MunicipalityID, p.TaxpayerID, *d.ParentID, d.TaxType, d.Year, d.ObjectID, d.Installment, d.DueDate, d.Amount, d.BudgetCode, tx.Now)
+			muni, taxpayer, *d.ParentID, d.TaxType, d.Year, d.ObjectID, d.Installment, d.DueDate, d.Amount, d.BudgetCode, tx.Now)
 		if err != nil {
-			return translate(err, "late fee")
+			return s, translate(err, "late fee")
 		}
 		real[d.ID] = id
 	}
@@ -461,7 +528,7 @@ func settle(ctx context.Context, tx *Tx, e *calc.Engine, slug string, p *payment
 				id = real[id]
 			}
 			values = append(values, "(?, ?, ?, ?, ?, ?, ?, ?)")
-			args = append(args, p.MunicipalityID, p.TaxpayerID, p.ID, id, source, a.Amount, on, tx.Now)
+			args = append(args, muni, taxpayer, paymentID, id, source, a.Amount, on, tx.Now)
 		}
 	}
 	add("payment", s.Allocations)
@@ -469,8 +536,16 @@ func settle(ctx context.Context, tx *Tx, e *calc.Engine, slug string, p *payment
 	if len(values) > 0 {
 		if _, err := tx.Exec(ctx, `INSERT INTO allocations (municipality_id, taxpayer_id, payment_id, debt_id, source, amount_bani, effective_on, created_at) VALUES `+
 			strings.Join(values, ", "), args...); err != nil {
-			return translate(err, "allocation")
+			return s, translate(err, "allocation")
 		}
+	}
+	return s, nil
+}
+
+func settle(ctx context.Context, tx *Tx, e *calc.Engine, slug string, p *paymentRow, on civil.Date) error {
+	s, err := allocateMoney(ctx, tx, e, slug, p.MunicipalityID, p.TaxpayerID, p.ID, p.Amount, p.chosen(), on)
+	if err != nil {
+		return err
 	}
 	if s.Credit > 0 {
 		if _, err := tx.Exec(ctx, `INSERT INTO credit_entries (municipality_id, taxpayer_id, payment_id, source, amount_bani, effective_on, created_at) VALUES (?, ?, ?, 'overpayment', ?, ?, ?)`,
@@ -532,11 +607,27 @@ func (db *DB) BeginCardPayment(ctx context.Context, in *fiscal.CardPaymentInput)
 	var p *paymentRow
 	err = db.InTx(ctx, func(tx *Tx) error {
 		today := payments.LocalDate(tx.Now)
+		var applied money.Bani
+		if in.All {
+			// Paying everything: the credit pays first, so the card is
+			// charged the total due net of it (contract: total_due).
+			if err := lockAccount(ctx, tx, tp.MunicipalityID, tp.ID); err != nil {
+				return err
+			}
+			app, err := applyCredit(ctx, tx, e, slug, tp.MunicipalityID, tp.ID, today)
+			if err != nil {
+				return err
+			}
+			applied = app.Applied
+		}
 		pl, err := makePlan(ctx, tx, e, slug, tp.MunicipalityID, tp.ID, chosen, today)
 		if err != nil {
 			return err
 		}
 		amount := pl.quote()
+		if amount <= 0 && applied > 0 {
+			return fiscal.InvalidField("all", fmt.Sprintf("the taxpayer's credit covers everything due: apply it with POST /api/v1/taxpayers/%d/credit/apply", tp.ID))
+		}
 		if amount <= 0 {
 			return fiscal.InvalidField("debt_ids", "nothing is due on these debts")
 		}

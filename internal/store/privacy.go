@@ -56,7 +56,9 @@ var personalData = []struct{ table, column string }{
 	{"payments", "taxpayer_id"},
 	{"allocations", "taxpayer_id"},
 	{"credit_entries", "taxpayer_id"},
+	{"credit_refunds", "taxpayer_id"},
 	{"cases", "taxpayer_id"},
+	{"documents", "taxpayer_id"},
 }
 
 // secretColumns never leave the database, not even in an export.

@@ -43,6 +43,8 @@ type DB struct {
 	// keys and blobs serve the case workflow (UseCaseDeps).
 	keys  fiscal.KeyVault
 	blobs fiscal.BlobStore
+	// docs renders, signs and stores issued documents (UseDocuments).
+	docs  fiscal.DocumentProducer
 	slugs sync.Map // municipality id → slug (payments.go)
 	// sessions caches authenticated bearer tokens (sessioncache.go).
 	sessions sessionCache

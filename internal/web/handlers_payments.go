@@ -126,6 +126,14 @@ func (s *Server) paymentReceipt(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if s.deps.Documents != nil {
+		// The signed receipt, issued through the documents pipeline.
+		d, rc, err := s.deps.Documents.ReceiptPDF(c.UserContext(), id)
+		if err != nil {
+			return err
+		}
+		return sendPDF(c, d, rc)
+	}
 	b, err := ps.Receipt(c.UserContext(), id)
 	if err != nil {
 		return err

@@ -54,3 +54,13 @@ func (s *Server) limit(key string, max int, period time.Duration) error {
 	}
 	return nil
 }
+
+// over reports whether key has already used max attempts in the current
+// window of period, without counting one.
+func (l *limiter) over(key string, max int, period time.Duration) bool {
+	now := l.clock.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w := l.win[key]
+	return w != nil && now.Sub(w.start) < period && w.n >= max
+}

@@ -67,6 +67,9 @@ func (s *Server) allRoutes() []route {
 	rs = append(rs, s.taxRoutes()...)
 	rs = append(rs, s.adminTaxRoutes()...)
 	rs = append(rs, s.paymentRoutes()...)
+	rs = append(rs, s.reconRoutes()...)
+	rs = append(rs, s.documentRoutes()...)
+	rs = append(rs, s.reportRoutes()...)
 	return rs
 }
 

@@ -6,6 +6,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 
 	"fiscald/fiscal"
 )
@@ -33,6 +35,17 @@ type Deps struct {
 	Tax            fiscal.TaxRules
 	// Payments is the taxpayer account and its payments; nil answers 503.
 	Payments fiscal.PaymentService
+	// Credit uses a taxpayer's credit; nil answers 503.
+	Credit fiscal.CreditService
+	// Recompute runs retroactive recomputations; nil answers 503.
+	Recompute fiscal.RecomputeService
+	// Reconciliation compares card payments with the processor's
+	// transactions; nil answers 503.
+	Reconciliation fiscal.ReconciliationService
+	// Documents issues, serves and verifies signed documents; nil answers 503.
+	Documents fiscal.DocumentService
+	// Reports writes the accountants' exports; nil answers 503.
+	Reports fiscal.ReportService
 	// Ready reports whether the database answers.
 	Ready func(ctx context.Context) error
 	Clock fiscal.Clock
@@ -44,6 +57,9 @@ type Config struct {
 	DefaultMunicipality string
 	// RequestTimeout bounds each request's work.
 	RequestTimeout time.Duration
+	// ExportTimeout bounds a report export, which may outlast
+	// RequestTimeout and the connection's write timeout (default 30 min).
+	ExportTimeout time.Duration
 	// BodyLimit is the largest request body (uploads included).
 	BodyLimit int
 	// PublicRateLimit is how many requests per minute one address may make
@@ -74,6 +90,9 @@ func New(cfg Config, deps Deps) *Server {
 	if cfg.RequestTimeout == 0 {
 		cfg.RequestTimeout = 30 * time.Second
 	}
+	if cfg.ExportTimeout == 0 {
+		cfg.ExportTimeout = 30 * time.Minute
+	}
 	if cfg.BodyLimit == 0 {
 		cfg.BodyLimit = 11 << 20 // a 10 MiB upload and its multipart envelope
 	}
@@ -96,6 +115,13 @@ func New(cfg Config, deps Deps) *Server {
 		DisableStartupMessage: true,
 		AppName:               "fiscald",
 	})
+	// Exports stream for longer than WriteTimeout allows other responses.
+	s.app.Server().HeaderReceived = func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+		if bytes.HasPrefix(h.RequestURI(), []byte(reportPrefix)) {
+			return fasthttp.RequestConfig{WriteTimeout: cfg.ExportTimeout}
+		}
+		return fasthttp.RequestConfig{}
+	}
 	s.app.Use(s.recoverer, s.observe)
 	s.routes = s.allRoutes()
 	for _, r := range s.routes {

@@ -11,21 +11,24 @@ import (
 	"strings"
 	"testing"
 
+	"fiscald/assess"
 	"fiscald/fiscal"
 	"fiscald/internal/store"
 	"fiscald/internal/store/storetest"
 	"fiscald/internal/web"
 	"fiscald/payments"
 	"fiscald/payments/stripe"
+	"fiscald/reports"
 )
 
 // env is a server on a real database with a municipality and staff.
 type env struct {
-	t      testing.TB
-	srv    *web.Server
-	db     *store.DB
-	muni   *fiscal.Municipality
-	tokens map[string]string
+	t         testing.TB
+	recompute *assess.RecomputeService
+	srv       *web.Server
+	db        *store.DB
+	muni      *fiscal.Municipality
+	tokens    map[string]string
 }
 
 func newEnv(t testing.TB, db *store.DB, clock fiscal.Clock) *env {
@@ -49,10 +52,13 @@ func newEnvStripe(t testing.TB, db *store.DB, clock fiscal.Clock, apiBase string
 	if err != nil {
 		t.Fatal(err)
 	}
+	pay := payments.NewService(db, sc, clock)
+	recompute := &assess.RecomputeService{Store: db, BatchObjects: 2}
+	t.Cleanup(recompute.Wait)
 	srv := web.New(web.Config{DefaultMunicipality: "timisoara", Logger: slog.New(slog.NewTextHandler(testLog, nil))},
 		web.Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Privacy: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Clock: clock,
-			Payments: payments.NewService(db, sc, clock)})
-	e := &env{t: t, srv: srv, db: db, muni: m, tokens: map[string]string{}}
+			Payments: pay, Credit: db, Reconciliation: pay, Recompute: recompute, Documents: db, Reports: &reports.Exporter{Source: db, Clock: clock}})
+	e := &env{t: t, recompute: recompute, srv: srv, db: db, muni: m, tokens: map[string]string{}}
 	for _, r := range []fiscal.Role{fiscal.RoleOfficer, fiscal.RoleSigner, fiscal.RoleAccountant, fiscal.RoleAdmin} {
 		if _, err := db.CreateStaff(context.Background(), m.ID, string(r)+"1", "password-"+string(r), r, string(r)); err != nil {
 			t.Fatal(err)

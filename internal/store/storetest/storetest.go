@@ -1,27 +1,81 @@
 // Package storetest opens real databases for tests: a fresh SQLite file
 // always, and a fresh PostgreSQL schema when FISCAL_TEST_POSTGRES holds a
 // postgres:// URL. Tests that take a database run once per engine. Each
-// database gets a random signing master key and a temporary attachment
-// folder.
+// database gets a random signing master key, a temporary attachment folder
+// and the documents pipeline with a test signing certificate (Signer).
 package storetest
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/hex"
+	"math/big"
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 
+	"fiscald/documents"
 	"fiscald/fiscal"
 	"fiscald/internal/blob"
+	"fiscald/internal/pdf"
 	"fiscald/internal/signing"
 	"fiscald/internal/store"
 )
+
+// PublicURL is the public base URL of test documents' verification links.
+const PublicURL = "https://fiscal.test"
+
+var (
+	signerOnce sync.Once
+	signer     *pdf.Signer
+	signerErr  error
+)
+
+// Signer is a document-signing certificate for tests, valid 2000-2099 so
+// test clocks may go anywhere, with the key usages pdfsig requires. One
+// self-signed certificate serves every test of the process.
+func Signer(tb testing.TB) *pdf.Signer {
+	tb.Helper()
+	signerOnce.Do(func() {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			signerErr = err
+			return
+		}
+		tmpl := &x509.Certificate{
+			SerialNumber: big.NewInt(1),
+			Subject:      pkix.Name{Country: []string{"RO"}, Organization: []string{"Municipiul Timișoara"}, CommonName: "Municipiul Timișoara - semnare documente, test"},
+			NotBefore:    time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC),
+			NotAfter:     time.Date(2099, 12, 31, 0, 0, 0, 0, time.UTC),
+			KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
+			ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection},
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+		if err != nil {
+			signerErr = err
+			return
+		}
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			signerErr = err
+			return
+		}
+		signer, signerErr = pdf.NewSigner(cert, key)
+	})
+	if signerErr != nil {
+		tb.Fatalf("storetest: signer: %v", signerErr)
+	}
+	return signer
+}
 
 // EnvPostgres names the variable holding the PostgreSQL URL for tests.
 const EnvPostgres = "FISCAL_TEST_POSTGRES"
@@ -66,6 +120,7 @@ func MustOpen(tb testing.TB, engine string, clock fiscal.Clock) *store.DB {
 		tb.Fatal(err)
 	}
 	db.UseCaseDeps(signing.NewRandom(), blobs)
+	db.UseDocuments(&documents.Producer{Signer: Signer(tb), Blobs: blobs, PublicURL: PublicURL})
 	if _, err := db.Migrate(context.Background()); err != nil {
 		tb.Fatalf("storetest: migrate %s: %v", engine, err)
 	}
