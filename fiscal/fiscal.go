@@ -95,6 +95,13 @@ type UserService interface {
 	UserByID(ctx context.Context, id int64) (*User, error)
 }
 
+// StaffDirectory lists the staff accounts of the actor's municipality.
+type StaffDirectory interface {
+	// StaffUsers lists staff accounts by username (staff only; EFORBIDDEN
+	// for a taxpayer).
+	StaffUsers(ctx context.Context) ([]*User, error)
+}
+
 // TaxpayerKind tells individuals from companies.
 type TaxpayerKind string
 

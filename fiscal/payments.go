@@ -33,6 +33,22 @@ type Statement struct {
 	Debts      []Debt     `json:"debts"`
 	Credit     money.Bani `json:"credit"`
 	TotalDue   money.Bani `json:"total_due"`
+	// Bonuses are the early-payment bonuses still available on the as-of
+	// date: a tax type's year paid in full by its first deadline (art. 462,
+	// 467, 472). Not part of the contract's fields; added for the portal.
+	Bonuses []BonusOffer `json:"bonuses_available,omitempty"`
+}
+
+// BonusOffer is a bonus a taxpayer still earns by paying a tax type's year in
+// full by Until.
+type BonusOffer struct {
+	TaxType string     `json:"tax_type"`
+	Year    int        `json:"year"`
+	Until   civil.Date `json:"until"`
+	Bonus   money.Bani `json:"bonus"`
+	// PayInFull is what paying the year by Until costs: its outstanding
+	// principal minus the bonus.
+	PayInFull money.Bani `json:"pay_in_full"`
 }
 
 // PaymentAllocation is the part of a payment applied to one debt.
@@ -185,6 +201,14 @@ type PaymentService interface {
 	Refund(ctx context.Context, paymentID int64, in *RefundInput) (*Refund, error)
 	// Receipt renders the receipt (chitanță) of a succeeded payment as PDF.
 	Receipt(ctx context.Context, paymentID int64) ([]byte, error)
+}
+
+// PaymentLister lists a taxpayer's payments.
+type PaymentLister interface {
+	// TaxpayerPayments lists the taxpayer's payments, newest first, with
+	// their allocations; ENOTFOUND when the taxpayer is not visible to the
+	// actor.
+	TaxpayerPayments(ctx context.Context, taxpayerID int64) ([]*Payment, error)
 }
 
 // Receipt is what a receipt (chitanță) prints: the payment, who paid, and

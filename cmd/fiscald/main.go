@@ -25,11 +25,14 @@ type config struct {
 	StripeKey    string
 	StripeHook   string
 	StripeBase   string
-	PublicURL    string
-	SMTPAddr     string
-	SMTPFrom     string
-	SMTPUser     string
-	SMTPPassword string
+	// StripePublishable is the publishable key the portal's card form
+	// (Stripe's Payment Element) needs; not a secret.
+	StripePublishable string
+	PublicURL         string
+	SMTPAddr          string
+	SMTPFrom          string
+	SMTPUser          string
+	SMTPPassword      string
 	// SLAInterval is how often serve runs the SLA monitor and the outbox.
 	SLAInterval string
 	// PProf is the loopback address of serve's opt-in profiling listener
@@ -50,21 +53,22 @@ func loadConfig() config {
 		return def
 	}
 	c := config{
-		Addr:         get("FISCAL_ADDR", "127.0.0.1:8080"),
-		DataDir:      get("FISCAL_DATA_DIR", "./data"),
-		Municipality: get("FISCAL_MUNICIPALITY", "timisoara"),
-		LogFormat:    get("FISCAL_LOG_FORMAT", "text"),
-		StripeKey:    os.Getenv("STRIPE_SECRET_KEY"),
-		StripeHook:   os.Getenv("STRIPE_WEBHOOK_SECRET"),
-		StripeBase:   os.Getenv("STRIPE_API_BASE"),
-		SMTPAddr:     os.Getenv("FISCAL_SMTP_ADDR"),
-		SMTPFrom:     get("FISCAL_SMTP_FROM", "fiscald@localhost"),
-		SMTPUser:     os.Getenv("FISCAL_SMTP_USER"),
-		SMTPPassword: os.Getenv("FISCAL_SMTP_PASSWORD"),
-		SLAInterval:  get("FISCAL_SLA_INTERVAL", "5m"),
-		PProf:        os.Getenv("FISCAL_PPROF"),
-		SignCert:     os.Getenv("FISCAL_SIGN_CERT"),
-		SignKey:      os.Getenv("FISCAL_SIGN_KEY"),
+		Addr:              get("FISCAL_ADDR", "127.0.0.1:8080"),
+		DataDir:           get("FISCAL_DATA_DIR", "./data"),
+		Municipality:      get("FISCAL_MUNICIPALITY", "timisoara"),
+		LogFormat:         get("FISCAL_LOG_FORMAT", "text"),
+		StripeKey:         os.Getenv("STRIPE_SECRET_KEY"),
+		StripeHook:        os.Getenv("STRIPE_WEBHOOK_SECRET"),
+		StripeBase:        os.Getenv("STRIPE_API_BASE"),
+		StripePublishable: os.Getenv("STRIPE_PUBLISHABLE_KEY"),
+		SMTPAddr:          os.Getenv("FISCAL_SMTP_ADDR"),
+		SMTPFrom:          get("FISCAL_SMTP_FROM", "fiscald@localhost"),
+		SMTPUser:          os.Getenv("FISCAL_SMTP_USER"),
+		SMTPPassword:      os.Getenv("FISCAL_SMTP_PASSWORD"),
+		SLAInterval:       get("FISCAL_SLA_INTERVAL", "5m"),
+		PProf:             os.Getenv("FISCAL_PPROF"),
+		SignCert:          os.Getenv("FISCAL_SIGN_CERT"),
+		SignKey:           os.Getenv("FISCAL_SIGN_KEY"),
 	}
 	c.DB = get("FISCAL_DB", "sqlite:"+strings.TrimSuffix(c.DataDir, "/")+"/fiscald.db")
 	c.PublicURL = get("FISCAL_PUBLIC_URL", "http://"+c.Addr)
@@ -99,6 +103,7 @@ func (c config) print(w io.Writer) {
 		"FISCAL_PPROF":     orOff(c.PProf),
 		"FISCAL_SIGN_CERT": orDemo(c.SignCert), "FISCAL_SIGN_KEY": orDemo(c.SignKey),
 		"STRIPE_SECRET_KEY": mask(c.StripeKey), "STRIPE_WEBHOOK_SECRET": mask(c.StripeHook), "STRIPE_API_BASE": c.StripeBase,
+		"STRIPE_PUBLISHABLE_KEY": c.StripePublishable,
 	}
 	keys := make([]string, 0, len(rows))
 	for k := range rows {
@@ -160,6 +165,7 @@ Every command takes --help. Configuration (environment):
   FISCAL_SLA_INTERVAL  how often serve runs the SLA monitor and sends notifications (default 5m)
   FISCAL_PPROF         loopback host:port of a profiling listener for serve (net/http/pprof; default off)
   STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, STRIPE_API_BASE  card payments
+  STRIPE_PUBLISHABLE_KEY  the publishable key of the portal's card form (Stripe Payment Element)
 `
 
 func main() {

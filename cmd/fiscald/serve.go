@@ -125,18 +125,24 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	} else if !sc.WebhookConfigured() {
 		fmt.Fprintln(stdout, "warning: STRIPE_WEBHOOK_SECRET is not set: Stripe webhooks answer 503 and card payments will stay pending")
 	}
-	site := portal.New(portal.Config{SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), Logger: log}, portal.Deps{
+	if sc.Configured() && cfg.StripePublishable == "" {
+		fmt.Fprintln(stdout, "warning: STRIPE_PUBLISHABLE_KEY is not set: the portal cannot show the card form (the API takes card payments)")
+	}
+	pay := payments.NewService(db, sc, db.Clock())
+	rep := &reports.Exporter{Source: db, Clock: db.Clock()}
+	site := portal.New(portal.Config{SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), Logger: log,
+		CardPayments: sc.Configured(), StripePublishableKey: cfg.StripePublishable}, portal.Deps{
 		Users: db, Taxpayers: db, Vehicles: db, Tax: db, Clock: db.Clock(),
+		Cases: db, Payments: pay, PaymentList: db, Staff: db, Documents: db, Reports: rep,
 	})
-	paySvc := payments.NewService(db, sc, db.Clock())
 	srv := web.New(web.Config{DefaultMunicipality: cfg.Municipality, Logger: log, Mount: site.Mount}, web.Deps{
 		Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Privacy: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Clock: db.Clock(),
-		Payments: paySvc, Credit: db, Reconciliation: paySvc, Documents: db,
+		Payments: pay, Credit: db, Reconciliation: pay, Documents: db,
 		// Recomputations run in this process's background; a run cut short
 		// by a shutdown stays open and resumes on the next POST or
 		// `fiscald recompute`.
 		Recompute: &assess.RecomputeService{Store: db, Logger: log},
-		Reports:   &reports.Exporter{Source: db, Clock: db.Clock()},
+		Reports:   rep,
 	})
 	if cfg.PProf != "" {
 		stop, err := startPProf(cfg.PProf, log)

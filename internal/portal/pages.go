@@ -64,6 +64,21 @@ func (p *Portal) allPages() []page {
 	if p.deps.Tax != nil {
 		ps = append(ps, p.calculatorPages()...)
 	}
+	if p.deps.Cases != nil {
+		ps = append(ps, p.casePages()...)
+		ps = append(ps, p.staffPages()...)
+	}
+	if p.deps.Payments != nil {
+		ps = append(ps, p.payPages()...)
+		ps = append(ps, p.cashPages()...)
+	}
+	if p.deps.Documents != nil {
+		ps = append(ps, p.documentPages()...)
+	}
+	if p.deps.Reports != nil {
+		ps = append(ps, p.reportPages()...)
+	}
+	ps = append(ps, p.adminPages()...)
 	return ps
 }
 

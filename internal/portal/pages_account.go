@@ -160,8 +160,20 @@ func (p *Portal) register(c *fiber.Ctx, v *view) error {
 }
 
 type accountData struct {
-	Taxpayer *fiscal.Taxpayer
-	Vehicles []*fiscal.Vehicle
+	Taxpayer  *fiscal.Taxpayer
+	Vehicles  []*fiscal.Vehicle
+	Statement *fiscal.Statement
+	// Objects name the statement's objects (a vehicle's plate by id).
+	Objects  map[int64]string
+	Cases    []*fiscal.Case
+	Payments []*fiscal.Payment
+	// CanDeclare: the cases workflow is available.
+	CanDeclare bool
+	CanPay     bool
+	// Documents are the taxpayer's issued documents (nil: no documents
+	// service, no section).
+	Documents  []*fiscal.Document
+	CanCertify bool
 }
 
 func (p *Portal) account(c *fiber.Ctx, v *view) error {
@@ -173,12 +185,37 @@ func (p *Portal) account(c *fiber.Ctx, v *view) error {
 	if err != nil {
 		return err
 	}
-	d := accountData{Taxpayer: tp}
+	d := accountData{Taxpayer: tp, Objects: map[int64]string{}, CanDeclare: p.deps.Cases != nil, CanPay: p.deps.Payments != nil}
 	if p.deps.Vehicles != nil {
 		if d.Vehicles, err = p.deps.Vehicles.TaxpayerVehicles(ctx, tp.ID); err != nil {
 			return err
 		}
+		for _, veh := range d.Vehicles {
+			d.Objects[veh.ID] = veh.Plate
+		}
 	}
+	if p.deps.Payments != nil {
+		if d.Statement, err = p.deps.Payments.Statement(ctx, tp.ID, fiscal.LocalDate(p.deps.Clock.Now())); err != nil {
+			return err
+		}
+	}
+	if p.deps.PaymentList != nil {
+		if d.Payments, err = p.deps.PaymentList.TaxpayerPayments(ctx, tp.ID); err != nil {
+			return err
+		}
+	}
+	if p.deps.Documents != nil {
+		d.CanCertify = true
+		if d.Documents, err = p.deps.Documents.TaxpayerDocuments(ctx, tp.ID); err != nil {
+			return err
+		}
+	}
+	if p.deps.Cases != nil {
+		if d.Cases, _, err = p.deps.Cases.Cases(ctx, fiscal.CaseFilter{Status: "all", Limit: 100}); err != nil {
+			return err
+		}
+	}
+	v.Objects = d.Objects
 	return p.render(c, v, "account", d)
 }
 

@@ -34,6 +34,20 @@ type Deps struct {
 	Vehicles  fiscal.VehicleService
 	Tax       fiscal.TaxRules
 	Clock     fiscal.Clock
+	// Cases is the workflow (declarations, the case pages, the queues).
+	Cases fiscal.CaseService
+	// Payments is the statement, card and cash payments and receipts.
+	Payments fiscal.PaymentService
+	// PaymentList lists a taxpayer's payments on the account page.
+	PaymentList fiscal.PaymentLister
+	// Documents issues, lists, serves and verifies documents (certificates,
+	// decisions, receipts); nil leaves those pages out.
+	Documents fiscal.DocumentService
+	// Reports writes the accountants' exports (the reports page).
+	Reports fiscal.ReportService
+	// Staff lists staff accounts (the admin's users page, the queue's
+	// assignee filter).
+	Staff fiscal.StaffDirectory
 }
 
 // Config is the portal's configuration, parsed in cmd.
@@ -45,6 +59,11 @@ type Config struct {
 	// (forms opened before a restart then ask to be reloaded).
 	CSRFKey []byte
 	Logger  *slog.Logger
+	// CardPayments says the payment service has a Stripe secret key; with
+	// StripePublishableKey the pay page renders Stripe's Payment Element.
+	// Without either the page says card payments are not configured.
+	CardPayments         bool
+	StripePublishableKey string
 }
 
 // Portal is the web portal. Build it with New and mount it with Mount.

@@ -261,9 +261,12 @@ func TestNotFoundAndStatic(t *testing.T) {
 func TestPageWeight(t *testing.T) {
 	const limit = 200 << 10
 	forEachEngine(t, func(t *testing.T, s *site) {
-		anon, tp, staff := s.client(), s.client(), s.client()
+		anon, tp, staff, off, signer := s.client(), s.client(), s.client(), s.client(), s.client()
 		tp.register("ana", "2850615350041", "Ana Popescu")
 		staff.login("admin", staffPassword("admin"))
+		off.login("ioana", staffPassword("ioana"))
+		signer.login("dan", staffPassword("dan"))
+		approveGolf(t, s)
 		assetRe := regexp.MustCompile(`(?:href|src)="(/static/[^"]+)"`)
 		pages := []struct {
 			c    *client
@@ -273,6 +276,10 @@ func TestPageWeight(t *testing.T) {
 			{anon, "/calculator?object.kind=vehicle&year=2026&object.category=car&object.propulsion=combustion&object.engine_cc=1598&object.emission_class=euro6"},
 			{anon, "/calculator?object.kind=building&year=2026&object.use=residential&object.construction_type=A&object.utilities=true&object.usable_area_m2=55&object.zone=A"},
 			{anon, "/nowhere"}, {tp, "/account"}, {tp, "/account?lang=en"}, {staff, "/staff"},
+			{tp, "/declare/vehicle"}, {tp, "/declare/deregistration"}, {tp, "/cases/1"}, {tp, "/account/pay"},
+			{off, "/staff/queue?status=all"}, {off, "/cases/1"}, {off, "/staff/cash?q=Popescu"}, {signer, "/staff/sign"},
+			{staff, "/admin/users"}, {staff, "/admin/parameters"}, {staff, "/admin/calendar"}, {staff, "/staff/reports"},
+			{anon, "/verify"}, {anon, "/verify/AAAA-BBBB"},
 		}
 		for _, pg := range pages {
 			p := pg.c.get(pg.path)

@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,6 +27,15 @@ var templateFS embed.FS
 
 //go:embed static
 var staticFS embed.FS
+
+// bucharest is the zone instants are shown in.
+var bucharest = func() *time.Location {
+	l, err := time.LoadLocation("Europe/Bucharest")
+	if err != nil {
+		return time.UTC
+	}
+	return l
+}()
 
 // staticPrefix is where the embedded assets are served.
 const staticPrefix = "/static/"
@@ -51,6 +61,10 @@ type view struct {
 	Form map[string]string
 	// Assets are the fingerprinted URLs of the stylesheet and the script.
 	CSS, JS string
+	// Objects name taxed objects by id (a vehicle's plate) in debt tables.
+	Objects map[int64]string
+	// Scripts are a page's own extra scripts (the card page's Stripe.js).
+	Scripts []string
 
 	sessionToken string
 }
@@ -63,6 +77,70 @@ func (v *view) Date(d civil.Date) string { return formatDate(v.Lang, d) }
 
 // Money formats an amount in the page's language.
 func (v *view) Money(b money.Bani) string { return formatMoney(v.Lang, b) }
+
+// MoneyText formats an amount given as the API's decimal string ("198.00").
+func (v *view) MoneyText(s string) string {
+	b, err := money.Parse(s)
+	if err != nil {
+		return s
+	}
+	return formatMoney(v.Lang, b)
+}
+
+// Instant formats an instant as the date and time in Romania.
+func (v *view) Instant(t time.Time) string {
+	l := t.In(bucharest)
+	return formatDate(v.Lang, civil.Of(l)) + ", " + l.Format("15:04")
+}
+
+// Civil is the date of an instant in Romania.
+func (v *view) Civil(t time.Time) civil.Date { return civil.Of(t.In(bucharest)) }
+
+// EventBody is a timeline line's text in the page's language: documents by
+// their title, decisions by their label, then the comment as written.
+func (v *view) EventBody(kind, body string) string {
+	switch kind {
+	case "attachment_added":
+		return v.T("doc." + body)
+	case "submitted":
+		var titles []string
+		for _, k := range strings.Fields(body) {
+			k, _, _ = strings.Cut(k, ":")
+			titles = append(titles, v.T("doc."+k))
+		}
+		return strings.Join(titles, ", ")
+	case "review", "sign":
+		decision, comment, _ := strings.Cut(body, " ")
+		label := v.T("decision." + kind + "." + decision)
+		if strings.HasPrefix(label, "decision.") {
+			return body
+		}
+		if comment != "" {
+			return label + " — " + comment
+		}
+		return label
+	}
+	return body
+}
+
+// Object names a taxed object (its plate), or "#id".
+func (v *view) Object(id int64) string {
+	if s, ok := v.Objects[id]; ok {
+		return s
+	}
+	return "#" + strconv.FormatInt(id, 10)
+}
+
+// Size formats a file size.
+func (v *view) Size(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB"
+	case n >= 1<<10:
+		return strconv.FormatInt(n>>10, 10) + " KiB"
+	}
+	return strconv.FormatInt(n, 10) + " B"
+}
 
 // Val is the submitted value of a form input ("" when none).
 func (v *view) Val(name string) string { return v.Form[name] }
@@ -212,12 +290,68 @@ func fieldOf(v *view, name, labelKey string, opts ...string) field {
 	return f
 }
 
+// fileField is the data of the "file" component: a document's file input.
+type fileField struct {
+	V *view
+	docInput
+	Name, ID string
+}
+
+func fileOf(v *view, d docInput) fileField {
+	name := "doc." + d.Kind
+	return fileField{V: v, docInput: d, Name: name, ID: fieldID(name)}
+}
+
+// pairOf passes the view and a value to a sub-template.
+type pairOf struct {
+	V *view
+	X any
+}
+
+// fieldWithOptions is a select whose options the handler built.
+func fieldWithOptions(v *view, name, labelKey string, opts []option) field {
+	f := fieldOf(v, name, labelKey)
+	f.Options = opts
+	return f
+}
+
+// fieldValue is a field of one of several forms on a page: key is
+// "<form>.<input>" (its id and the key of its value and error), the input's
+// name is the part after the dot; the last of rest is the default value,
+// the others are fieldOf's options.
+func fieldValue(v *view, key, labelKey string, rest ...string) field {
+	def := ""
+	if len(rest) > 0 {
+		def, rest = rest[len(rest)-1], rest[:len(rest)-1]
+	}
+	if v.Form[key] == "" {
+		if v.Form == nil {
+			v.Form = map[string]string{}
+		}
+		v.Form[key] = def
+	}
+	f := fieldOf(v, key, labelKey, rest...)
+	_, f.Name, _ = strings.Cut(key, ".")
+	return f
+}
+
 var funcs = template.FuncMap{
-	"field": fieldOf,
-	"fid":   fieldID,
-	"errid": func(id string) string { return id + "-error" },
-	"join":  strings.Join,
-	"deref": func(d *civil.Date) civil.Date { return *d },
+	"fieldval":  fieldValue,
+	"fieldopts": fieldWithOptions,
+	"pair":      func(v *view, x any) pairOf { return pairOf{v, x} },
+	"file":      fileOf,
+	"field":     fieldOf,
+	"fid":       fieldID,
+	"errid":     func(id string) string { return id + "-error" },
+	"join":      strings.Join,
+	"deref":     func(d *civil.Date) civil.Date { return *d },
+	"deref64":   func(p *int64) int64 { return *p },
+	"str": func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	},
 }
 
 // fieldID is the id of the input named name ("taxpayer.cnp" → "f-taxpayer-cnp").

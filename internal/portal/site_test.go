@@ -19,6 +19,9 @@ import (
 	"fiscald/internal/store"
 	"fiscald/internal/store/storetest"
 	"fiscald/internal/web"
+	"fiscald/payments"
+	"fiscald/payments/stripe"
+	"fiscald/reports"
 )
 
 // site is the real server (API and portal on one fiber app) on a loopback
@@ -40,6 +43,16 @@ func staffPassword(u string) string { return u + "-parola-2026" }
 // and its staff.
 func startSite(t testing.TB, db *store.DB, clock *fiscal.TestClock) *site {
 	t.Helper()
+	return startSiteStripe(t, db, clock, "")
+}
+
+// testWebhookSecret signs the Stripe webhooks of portal tests.
+const testWebhookSecret = "whsec_portal_test"
+
+// startSiteStripe is startSite with card payments on the stripe-mock at
+// apiBase (empty: card payments are not configured).
+func startSiteStripe(t testing.TB, db *store.DB, clock *fiscal.TestClock, apiBase string) *site {
+	t.Helper()
 	m := &fiscal.Municipality{Slug: "timisoara", Name: "Municipiul Timișoara", Rank: "I", County: "Timiș"}
 	if err := db.CreateMunicipality(context.Background(), m); err != nil {
 		t.Fatal(err)
@@ -50,9 +63,25 @@ func startSite(t testing.TB, db *store.DB, clock *fiscal.TestClock) *site {
 		}
 	}
 	log := slog.New(slog.NewTextHandler(testLog, nil))
-	p := portal.New(portal.Config{Logger: log}, portal.Deps{Users: db, Taxpayers: db, Vehicles: db, Tax: db, Clock: clock})
+	scfg := stripe.Config{WebhookSecret: testWebhookSecret}
+	if apiBase != "" {
+		scfg.SecretKey, scfg.APIBase = "sk_test_portal", apiBase
+	}
+	sc, err := stripe.New(scfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pay := payments.NewService(db, sc, clock)
+	rep := &reports.Exporter{Source: db, Clock: clock}
+	pcfg := portal.Config{Logger: log, CardPayments: sc.Configured()}
+	if apiBase != "" {
+		pcfg.StripePublishableKey = "pk_test_portal"
+	}
+	p := portal.New(pcfg, portal.Deps{Users: db, Taxpayers: db, Vehicles: db, Tax: db, Clock: clock,
+		Cases: db, Payments: pay, PaymentList: db, Staff: db, Documents: db, Reports: rep})
 	srv := web.New(web.Config{DefaultMunicipality: "timisoara", Logger: log, Mount: p.Mount},
-		web.Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Privacy: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Clock: clock})
+		web.Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Privacy: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Clock: clock,
+			Payments: pay, Documents: db, Reports: rep})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -184,6 +184,9 @@ func (db *DB) Statement(ctx context.Context, taxpayerID int64, asOf civil.Date) 
 		return nil, err
 	}
 	st.TotalDue = max(total-st.Credit, 0)
+	if st.Bonuses, err = bonusOffers(ctx, db.db, tp.MunicipalityID, tp.ID, asOf); err != nil {
+		return nil, err
+	}
 	return st, nil
 }
 

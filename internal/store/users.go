@@ -190,3 +190,19 @@ func (db *DB) UserByID(ctx context.Context, id int64) (*fiscal.User, error) {
 	}
 	return &u, nil
 }
+
+// StaffUsers lists the staff accounts of the actor's municipality by
+// username (fiscal.StaffDirectory).
+func (db *DB) StaffUsers(ctx context.Context) ([]*fiscal.User, error) {
+	a, err := fiscal.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !a.IsStaff() {
+		return nil, fiscal.Errorf(fiscal.EFORBIDDEN, "staff only")
+	}
+	out := []*fiscal.User{}
+	err = db.db.SelectContext(ctx, &out, db.db.Rebind(`SELECT `+userColumns+` FROM users WHERE municipality_id = ? AND role <> ? ORDER BY username`),
+		a.MunicipalityID, fiscal.RoleTaxpayer)
+	return out, translate(err, "users")
+}

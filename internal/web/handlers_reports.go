@@ -124,3 +124,9 @@ func (b *exportBody) Close() error {
 	b.cancel()
 	return b.pr.Close()
 }
+
+// StreamReport streams the export name with the request's query parameters
+// (from, to, as_of, group, format), as GET /api/v1/reports/{name} does; the
+// portal's reports page calls it so that both doors stream the same way.
+// The actor must be in c.UserContext().
+func (s *Server) StreamReport(c *fiber.Ctx, name string) error { return s.report(name)(c) }
