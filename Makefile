@@ -9,7 +9,7 @@ GOBIN := $(shell $(GO) env GOPATH)/bin
 # portal's browser tests), npm (installs axe-core into tools/ for them).
 APT_PACKAGES := poppler-utils libnss3-tools chromium npm
 
-.PHONY: run build test test-faults test-sqlite lint depcheck deps deps-system deps-go deps-js deps-bench bench bench-quote bench-assess clean
+.PHONY: run build test test-faults test-sqlite lint depcheck deps deps-system deps-go deps-js deps-bench bench bench-quote bench-assess loadtest clean
 
 ## run: build and start the server on the embedded SQLite database with the demo municipality
 run: build
@@ -76,6 +76,13 @@ bench-quote:
 ## and the raw write ceiling, on SQLite and (FISCAL_TEST_POSTGRES) PostgreSQL; N=... to resize
 bench-assess: deps-bench
 	scripts/bench-assess.sh $(or $(N),1000000)
+
+## loadtest: the January-peak mix (quotes, sign-ins, statements, intake, card payments, webhooks)
+## against bin/fiscald on loopback while `fiscald assess` runs: per-endpoint req/s and p50/p95/p99;
+## LOADTEST_ARGS="-rate 2000 -duration 30s -check ..." (see ./bin/loadtest -h)
+loadtest: build deps-go
+	$(GO) build -o bin/loadtest ./cmd/loadtest
+	PATH="$(GOBIN):$$PATH" ./bin/loadtest -bin $(BIN) $(LOADTEST_ARGS)
 
 # /usr/bin/time (Debian package time) measures peak memory.
 deps-bench:

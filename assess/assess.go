@@ -41,6 +41,12 @@ type Options struct {
 	BatchObjects int
 	// Workers compute in parallel (default GOMAXPROCS).
 	Workers int
+	// Pause is how long the writer waits after each committed batch before
+	// opening the next one (default none). While the server keeps taking
+	// payments on SQLite, a pause lets its writers, which wait for the
+	// single write lock in SQLite's busy handler (sleeps of up to 100 ms),
+	// take the lock between batches instead of finding it held again.
+	Pause time.Duration
 	// Progress, when set, is called after every committed batch.
 	Progress func(Progress)
 }
@@ -228,6 +234,15 @@ func runPhase(ctx context.Context, st fiscal.AnnualStore, engine *calc.Engine, o
 		j.objects, j.batch.Items = nil, nil
 		if o.Progress != nil {
 			o.Progress(p)
+		}
+		if o.Pause > 0 {
+			t := time.NewTimer(o.Pause)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			}
 		}
 	}
 	if err := <-readErr; err != nil {

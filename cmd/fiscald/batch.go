@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"flag"
 	"fmt"
@@ -18,8 +19,11 @@ import (
 	"fiscald/internal/synth"
 )
 
+// syntheticPrefix starts the usernames of the synthetic city's accounts.
+const syntheticPrefix = "synth"
+
 // cmdSeed generates the synthetic city: `fiscald seed --synthetic N`.
-func cmdSeed(ctx context.Context, cfg config, args []string, stdout io.Writer) error {
+func cmdSeed(ctx context.Context, cfg config, args []string, stdin io.Reader, stdout io.Writer) error {
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
 	n := fs.Int("synthetic", 0, "number of vehicle register entries to generate, with their owners (required)")
 	seed := fs.Uint64("seed", 1, "random seed: the same seed and size give the same city")
@@ -27,11 +31,26 @@ func cmdSeed(ctx context.Context, cfg config, args []string, stdout io.Writer) e
 	buildings := fs.Bool("buildings", true, "also generate buildings (homes of individuals, premises of companies)")
 	migrate := fs.Bool("migrate", false, "apply pending migrations first")
 	muni := fs.String("municipality", cfg.Municipality, "the municipality's slug")
+	accounts := fs.Int("accounts", 0, "also give the first N vehicle owners a taxpayer account synth000001.. (for load tests; needs --password-stdin)")
+	fromStdin := fs.Bool("password-stdin", false, "read the synthetic accounts' shared password from standard input")
 	if err := parse(fs, args, stdout, "fiscald seed --synthetic N: generate a synthetic city (taxpayers with valid CNPs/CUIs, vehicles, buildings) for benchmarks and demos, deterministic for a seed, in one transaction"); err != nil {
 		return err
 	}
 	if *n <= 0 {
 		return fmt.Errorf("--synthetic N is required (N > 0)")
+	}
+	var password string
+	if *accounts > 0 {
+		if !*fromStdin {
+			return fmt.Errorf("--accounts needs --password-stdin (passwords never go on the command line)")
+		}
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && err != io.EOF {
+			return err
+		}
+		if password = strings.TrimRight(line, "\r\n"); password == "" {
+			return fmt.Errorf("--password-stdin: empty password")
+		}
 	}
 	db, err := openDB(ctx, cfg, *migrate, stdout)
 	if err != nil {
@@ -88,6 +107,13 @@ func cmdSeed(ctx context.Context, cfg config, args []string, stdout io.Writer) e
 	el := time.Since(start)
 	fmt.Fprintf(stdout, "seeded %s: %d taxpayers, %d vehicles, %d buildings in %.1f s (%.0f vehicles/s; seed %d)\n",
 		m.Slug, c.Taxpayers, c.Vehicles, c.Buildings, el.Seconds(), float64(c.Vehicles)/el.Seconds(), *seed)
+	if *accounts > 0 {
+		k, err := db.SyntheticAccounts(ctx, m.ID, *accounts, syntheticPrefix, password)
+		if err != nil {
+			return describe(err)
+		}
+		fmt.Fprintf(stdout, "created %d taxpayer account(s) %s%06d..%s%06d with the password read from stdin\n", k, syntheticPrefix, 1, syntheticPrefix, k)
+	}
 	return nil
 }
 
@@ -97,6 +123,7 @@ func cmdAssess(ctx context.Context, cfg config, args []string, stdout, stderr io
 	year := fs.Int("year", 0, "the tax year to assess (required)")
 	batch := fs.Int("batch", 4000, "objects per transaction (a batch ends at a taxpayer boundary)")
 	workers := fs.Int("workers", 0, "compute workers (default: the number of CPUs)")
+	pause := fs.Duration("pause", 0, "wait this long after each committed batch, so a running server's SQLite writers get the write lock between batches (e.g. 20ms)")
 	phases := fs.String("phases", "vehicle,building", "object kinds to assess, in order")
 	muni := fs.String("municipality", cfg.Municipality, "the municipality's slug")
 	progress := fs.String("progress", "auto", "auto (a bar on a terminal, log lines otherwise), bar, log or none")
@@ -129,7 +156,7 @@ continues after the last committed batch). The server may keep running meanwhile
 	}
 	log := newLogger(cfg.LogFormat)
 	var lastLog time.Time
-	opts := assess.Options{MunicipalityID: m.ID, Municipality: m.Slug, Year: *year, BatchObjects: *batch, Workers: *workers,
+	opts := assess.Options{MunicipalityID: m.ID, Municipality: m.Slug, Year: *year, BatchObjects: *batch, Workers: *workers, Pause: *pause,
 		Phases: strings.Split(*phases, ",")}
 	opts.Progress = func(p assess.Progress) {
 		switch mode {

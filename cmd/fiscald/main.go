@@ -35,6 +35,9 @@ type config struct {
 	SMTPPassword      string
 	// SLAInterval is how often serve runs the SLA monitor and the outbox.
 	SLAInterval string
+	// PProf is the loopback address of serve's opt-in profiling listener
+	// (net/http/pprof); empty = off.
+	PProf string
 	// SignCert and SignKey are the municipality's document-signing
 	// certificate (PEM, chain after it) and key; unset = the demo CA under
 	// FISCAL_DATA_DIR/pki.
@@ -63,6 +66,7 @@ func loadConfig() config {
 		SMTPUser:          os.Getenv("FISCAL_SMTP_USER"),
 		SMTPPassword:      os.Getenv("FISCAL_SMTP_PASSWORD"),
 		SLAInterval:       get("FISCAL_SLA_INTERVAL", "5m"),
+		PProf:             os.Getenv("FISCAL_PPROF"),
 		SignCert:          os.Getenv("FISCAL_SIGN_CERT"),
 		SignKey:           os.Getenv("FISCAL_SIGN_KEY"),
 	}
@@ -96,6 +100,7 @@ func (c config) print(w io.Writer) {
 		"FISCAL_PUBLIC_URL": c.PublicURL, "FISCAL_LOG_FORMAT": c.LogFormat,
 		"FISCAL_SMTP_ADDR": orLog(c.SMTPAddr), "FISCAL_SMTP_FROM": c.SMTPFrom, "FISCAL_SMTP_USER": c.SMTPUser,
 		"FISCAL_SMTP_PASSWORD": mask(c.SMTPPassword), "FISCAL_SLA_INTERVAL": c.SLAInterval,
+		"FISCAL_PPROF":     orOff(c.PProf),
 		"FISCAL_SIGN_CERT": orDemo(c.SignCert), "FISCAL_SIGN_KEY": orDemo(c.SignKey),
 		"STRIPE_SECRET_KEY": mask(c.StripeKey), "STRIPE_WEBHOOK_SECRET": mask(c.StripeHook), "STRIPE_API_BASE": c.StripeBase,
 		"STRIPE_PUBLISHABLE_KEY": c.StripePublishable,
@@ -109,6 +114,13 @@ func (c config) print(w io.Writer) {
 	for _, k := range keys {
 		fmt.Fprintf(w, "  %-22s %s\n", k, rows[k])
 	}
+}
+
+func orOff(addr string) string {
+	if addr == "" {
+		return "(off)"
+	}
+	return addr
 }
 
 func orLog(addr string) string {
@@ -151,6 +163,7 @@ Every command takes --help. Configuration (environment):
   FISCAL_SMTP_ADDR     SMTP server host:port for notifications (default: log only)
   FISCAL_SMTP_FROM     sender address; FISCAL_SMTP_USER, FISCAL_SMTP_PASSWORD for PLAIN auth
   FISCAL_SLA_INTERVAL  how often serve runs the SLA monitor and sends notifications (default 5m)
+  FISCAL_PPROF         loopback host:port of a profiling listener for serve (net/http/pprof; default off)
   STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, STRIPE_API_BASE  card payments
   STRIPE_PUBLISHABLE_KEY  the publishable key of the portal's card form (Stripe Payment Element)
 `
@@ -181,7 +194,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "audit":
 		err = cmdAudit(ctx, cfg, args[1:], stdout)
 	case "seed":
-		err = cmdSeed(ctx, cfg, args[1:], stdout)
+		err = cmdSeed(ctx, cfg, args[1:], stdin, stdout)
 	case "assess":
 		err = cmdAssess(ctx, cfg, args[1:], stdout, stderr)
 	case "recompute":

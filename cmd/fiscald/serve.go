@@ -9,6 +9,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"net/smtp"
 	"path/filepath"
 	"strings"
@@ -142,6 +144,14 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 		Recompute: &assess.RecomputeService{Store: db, Logger: log},
 		Reports:   rep,
 	})
+	if cfg.PProf != "" {
+		stop, err := startPProf(cfg.PProf, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		fmt.Fprintf(stdout, "profiling (net/http/pprof) on http://%s/debug/pprof/\n", cfg.PProf)
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -293,4 +303,34 @@ func cmdSLA(ctx context.Context, cfg config, args []string, stdout io.Writer) er
 		fmt.Fprintf(stdout, "sent %d notification(s)\n", n)
 	}
 	return nil
+}
+
+// startPProf serves net/http/pprof on addr, which must be a loopback address:
+// profiles show internals and cost CPU, so the listener is opt-in
+// (FISCAL_PPROF) and never reachable from another machine.
+func startPProf(addr string, log *slog.Logger) (stop func(), err error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("FISCAL_PPROF: %q is not host:port: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("FISCAL_PPROF: %q is not a loopback address (use 127.0.0.1:PORT)", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("FISCAL_PPROF: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Warn("pprof listener", "err", err)
+		}
+	}()
+	return func() { _ = srv.Close() }, nil
 }

@@ -37,6 +37,13 @@ func isUniqueViolation(err error) bool {
 	return false
 }
 
+// isSQLiteBusy recognises SQLITE_BUSY and its extended codes: another
+// process holds the lock.
+func isSQLiteBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
+}
+
 // isForeignKeyViolation: SQLSTATE 23503, SQLITE_CONSTRAINT_FOREIGNKEY.
 func isForeignKeyViolation(err error) bool {
 	var pe *pgconn.PgError

@@ -169,7 +169,7 @@ func (db *DB) Statement(ctx context.Context, taxpayerID int64, asOf civil.Date) 
 	if err != nil {
 		return nil, err
 	}
-	lines, err := accountLines(ctx, db.db, e, slug, tp.MunicipalityID, tp.ID, asOf)
+	lines, err := accountLines(ctx, db.reads(), e, slug, tp.MunicipalityID, tp.ID, asOf)
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +178,7 @@ func (db *DB) Statement(ctx context.Context, taxpayerID int64, asOf civil.Date) 
 	for _, l := range lines {
 		total += l.Outstanding + l.LateFees
 	}
-	st.Credit, err = sumBani(ctx, db.db, `SELECT CAST(COALESCE(SUM(amount_bani), 0) AS BIGINT) FROM credit_entries WHERE municipality_id = ? AND taxpayer_id = ? AND effective_on <= ?`,
+	st.Credit, err = sumBani(ctx, db.reads(), `SELECT CAST(COALESCE(SUM(amount_bani), 0) AS BIGINT) FROM credit_entries WHERE municipality_id = ? AND taxpayer_id = ? AND effective_on <= ?`,
 		tp.MunicipalityID, tp.ID, asOf)
 	if err != nil {
 		return nil, err
@@ -782,7 +782,7 @@ func (db *DB) ApplyProviderEvent(ctx context.Context, ev *fiscal.ProviderEvent) 
 	if ev.PaymentIntentID == "" {
 		return nil, fiscal.Errorf(fiscal.EMALFORMED, "the event names no payment intent")
 	}
-	p, err := getPayment(ctx, db.db, `provider = 'stripe' AND provider_reference = ?`, ev.PaymentIntentID)
+	p, err := getPayment(ctx, db.reads(), `provider = 'stripe' AND provider_reference = ?`, ev.PaymentIntentID)
 	if fiscal.ErrorCode(err) == fiscal.ENOTFOUND && ev.PaymentID > 0 {
 		// The event overtook the transaction that stores the reference.
 		p, err = getPayment(ctx, db.db, `id = ? AND provider = 'stripe' AND provider_reference IS NULL`, ev.PaymentID)

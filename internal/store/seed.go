@@ -3,9 +3,11 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 
 	"fiscald/calc"
 	"fiscald/fiscal"
+	"fiscald/internal/auth"
 	"fiscald/internal/civil"
 )
 
@@ -160,4 +162,56 @@ func (db *DB) Analyze(ctx context.Context) error {
 	}
 	_, err := db.db.ExecContext(ctx, q)
 	return translate(err, "analyze")
+}
+
+// SyntheticAccounts gives the first n taxpayers of the municipality that own
+// a registered vehicle and have no account yet a taxpayer account named
+// prefix + a six-digit sequence number (prefix000001, ...), all with the same
+// password, for load tests and demos of a synthetic city. The password is
+// hashed once (argon2id costs tens of milliseconds): every account shares the
+// hash, which is acceptable only for synthetic data. One transaction, one
+// audit entry. It returns how many accounts it created (fewer than n when the
+// city has fewer such taxpayers).
+func (db *DB) SyntheticAccounts(ctx context.Context, municipalityID int64, n int, prefix, password string) (int, error) {
+	if n <= 0 {
+		return 0, nil
+	}
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return 0, fiscal.Internal(err, "hash password")
+	}
+	created := 0
+	err = db.InTx(ctx, func(tx *Tx) error {
+		var tps []struct {
+			ID    int64  `db:"id"`
+			Name  string `db:"name"`
+			Email string `db:"email"`
+		}
+		if err := tx.Select(ctx, &tps, `SELECT t.id, t.name, t.email FROM taxpayers t
+			WHERE t.municipality_id = ?
+			  AND EXISTS (SELECT 1 FROM vehicles v WHERE v.taxpayer_id = t.id AND v.deregistered_on IS NULL)
+			  AND NOT EXISTS (SELECT 1 FROM users u WHERE u.taxpayer_id = t.id)
+			ORDER BY t.id LIMIT ?`, municipalityID, n); err != nil {
+			return translate(err, "taxpayer")
+		}
+		var first, last int64
+		for i, t := range tps {
+			id, err := tx.Insert(ctx, `INSERT INTO users (municipality_id, username, password_hash, role, taxpayer_id, email, full_name, created_at) VALUES (?, ?, ?, 'taxpayer', ?, ?, ?, ?)`,
+				municipalityID, fmt.Sprintf("%s%06d", prefix, i+1), hash, t.ID, t.Email, t.Name, tx.Now)
+			if err != nil {
+				return translate(err, "user")
+			}
+			if first == 0 {
+				first = id
+			}
+			last = id
+		}
+		created = len(tps)
+		return tx.Audit(ctx, municipalityID, "seed.accounts", "user", first, nil,
+			map[string]any{"accounts": created, "first_user_id": first, "last_user_id": last, "prefix": prefix})
+	})
+	if err != nil {
+		return 0, err
+	}
+	return created, nil
 }

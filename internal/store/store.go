@@ -37,12 +37,17 @@ type DB struct {
 	stmts  map[string]*sqlx.Stmt
 	// writeMu queues this process's SQLite transactions (see InTx).
 	writeMu sync.Mutex
+	// wconn is the connection InTx writes on, on SQLite (writer.go);
+	// guarded by writeMu.
+	wconn *sqlx.Conn
 	// keys and blobs serve the case workflow (UseCaseDeps).
 	keys  fiscal.KeyVault
 	blobs fiscal.BlobStore
 	// docs renders, signs and stores issued documents (UseDocuments).
 	docs  fiscal.DocumentProducer
 	slugs sync.Map // municipality id → slug (payments.go)
+	// sessions caches authenticated bearer tokens (sessioncache.go).
+	sessions sessionCache
 }
 
 // Open connects to dsn: "sqlite:PATH" (the folder is created) or a
@@ -121,6 +126,9 @@ func (db *DB) Close() error {
 	}
 	db.stmts = nil
 	db.stmtMu.Unlock()
+	db.writeMu.Lock()
+	db.releaseWriter()
+	db.writeMu.Unlock()
 	return db.db.Close()
 }
 
@@ -174,7 +182,13 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 		db.writeMu.Lock()
 		defer db.writeMu.Unlock()
 	}
-	x, err := db.db.BeginTxx(ctx, nil)
+	var x *sqlx.Tx
+	var err error
+	if db.dialect == "sqlite" {
+		x, err = db.beginSQLiteWrite(ctx)
+	} else {
+		x, err = db.db.BeginTxx(ctx, nil)
+	}
 	if err != nil {
 		return translate(err, "begin transaction")
 	}
@@ -279,4 +293,28 @@ func (tx *Tx) MunicipalityID() (int64, error) {
 		return 0, fiscal.Errorf(fiscal.EUNAUTHORIZED, "authentication required")
 	}
 	return tx.Actor.MunicipalityID, nil
+}
+
+// reads returns a querier over the pool that runs each query through the
+// cached prepared statements on SQLite (modernc parses every statement
+// again otherwise) and directly on PostgreSQL. Queries given to it must
+// already be rebound.
+func (db *DB) reads() querier { return preparedReads{db} }
+
+type preparedReads struct{ db *DB }
+
+func (r preparedReads) Rebind(query string) string { return r.db.db.Rebind(query) }
+
+func (r preparedReads) SelectContext(ctx context.Context, dest any, query string, args ...any) error {
+	if st := r.db.prepared(ctx, query); st != nil {
+		return st.SelectContext(ctx, dest, args...)
+	}
+	return r.db.db.SelectContext(ctx, dest, query, args...)
+}
+
+func (r preparedReads) GetContext(ctx context.Context, dest any, query string, args ...any) error {
+	if st := r.db.prepared(ctx, query); st != nil {
+		return st.GetContext(ctx, dest, args...)
+	}
+	return r.db.db.GetContext(ctx, dest, query, args...)
 }

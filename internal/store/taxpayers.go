@@ -59,7 +59,7 @@ func (db *DB) Taxpayer(ctx context.Context, id int64) (*fiscal.Taxpayer, error) 
 		return nil, err
 	}
 	var tp fiscal.Taxpayer
-	err = db.db.GetContext(ctx, &tp, db.db.Rebind(`SELECT `+taxpayerColumns+` FROM taxpayers WHERE id = ? AND municipality_id = ?`), id, a.MunicipalityID)
+	err = db.reads().GetContext(ctx, &tp, db.db.Rebind(`SELECT `+taxpayerColumns+` FROM taxpayers WHERE id = ? AND municipality_id = ?`), id, a.MunicipalityID)
 	if err != nil {
 		return nil, translate(err, "taxpayer")
 	}

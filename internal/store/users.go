@@ -125,8 +125,15 @@ func (db *DB) Login(ctx context.Context, municipalityID int64, username, passwor
 	return s, nil
 }
 
-// Authenticate returns the actor of a bearer token.
+// Authenticate returns the actor of a bearer token. A token read in the last
+// 30 seconds is answered from memory (sessionCache): Logout drops it there
+// at once.
 func (db *DB) Authenticate(ctx context.Context, token string) (*fiscal.Actor, error) {
+	hash := auth.HashToken(token)
+	now := db.clock.Now()
+	if a, ok := db.sessions.get(hash, now); ok {
+		return a, nil
+	}
 	var row struct {
 		UserID         int64      `db:"user_id"`
 		Username       string     `db:"username"`
@@ -138,23 +145,30 @@ func (db *DB) Authenticate(ctx context.Context, token string) (*fiscal.Actor, er
 		Disabled       bool       `db:"disabled"`
 	}
 	err := db.db.GetContext(ctx, &row, db.db.Rebind(`SELECT s.user_id, u.username, s.municipality_id, u.role, u.taxpayer_id, s.expires_at, s.revoked_at, u.disabled
-		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`), auth.HashToken(token))
+		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`), hash)
 	if err != nil {
 		if e := translate(err, "session"); fiscal.ErrorCode(e) != fiscal.ENOTFOUND {
 			return nil, e
 		}
 		return nil, fiscal.Errorf(fiscal.EUNAUTHORIZED, "invalid or expired token")
 	}
-	if row.RevokedAt != nil || !db.clock.Now().Before(row.ExpiresAt) || row.Disabled {
+	if row.RevokedAt != nil || !now.Before(row.ExpiresAt) || row.Disabled {
 		return nil, fiscal.Errorf(fiscal.EUNAUTHORIZED, "invalid or expired token")
 	}
-	return &fiscal.Actor{UserID: row.UserID, Username: row.Username, MunicipalityID: row.MunicipalityID, Role: fiscal.Role(row.Role), TaxpayerID: row.TaxpayerID}, nil
+	a := &fiscal.Actor{UserID: row.UserID, Username: row.Username, MunicipalityID: row.MunicipalityID, Role: fiscal.Role(row.Role), TaxpayerID: row.TaxpayerID}
+	db.sessions.put(hash, a, now, row.ExpiresAt)
+	return a, nil
 }
 
 // Logout revokes the token; revoking an unknown token is not an error.
 func (db *DB) Logout(ctx context.Context, token string) error {
+	hash := auth.HashToken(token)
+	db.sessions.drop(hash)
+	// Dropped again after the commit: a request authenticated meanwhile may
+	// have cached the session before it was revoked.
+	defer db.sessions.drop(hash)
 	return db.InTx(ctx, func(tx *Tx) error {
-		_, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL`, tx.Now, auth.HashToken(token))
+		_, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL`, tx.Now, hash)
 		return translate(err, "session")
 	})
 }

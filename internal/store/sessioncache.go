@@ -1,0 +1,71 @@
+package store
+
+import (
+	"sync"
+	"time"
+
+	"fiscald/fiscal"
+)
+
+// sessionCacheTTL is how long Authenticate trusts a session it has already
+// read. A token revoked by Logout in this process is dropped at once; one
+// revoked by another process (or a user disabled directly in the database)
+// is honoured within this time.
+const sessionCacheTTL = 30 * time.Second
+
+// sessionCacheMax bounds the cache; when full it is emptied (the next
+// requests read their sessions again).
+const sessionCacheMax = 100_000
+
+// sessionCache keeps recently authenticated bearer tokens in memory, keyed
+// by the token's SHA-256 (as the sessions table), so that every API request
+// does not read the session and its user from the database.
+type sessionCache struct {
+	mu sync.RWMutex
+	m  map[string]cachedSession
+}
+
+type cachedSession struct {
+	actor fiscal.Actor
+	until time.Time // min(read + TTL, the session's expiry)
+}
+
+func (c *sessionCache) get(hash string, now time.Time) (*fiscal.Actor, bool) {
+	c.mu.RLock()
+	e, ok := c.m[hash]
+	c.mu.RUnlock()
+	if !ok || !now.Before(e.until) {
+		return nil, false
+	}
+	return copyActor(&e.actor), true
+}
+
+// copyActor copies an actor and what it points to: callers may change theirs
+// without changing the cached one.
+func copyActor(a *fiscal.Actor) *fiscal.Actor {
+	c := *a
+	if a.TaxpayerID != nil {
+		id := *a.TaxpayerID
+		c.TaxpayerID = &id
+	}
+	return &c
+}
+
+func (c *sessionCache) put(hash string, a *fiscal.Actor, now, expires time.Time) {
+	until := now.Add(sessionCacheTTL)
+	if expires.Before(until) {
+		until = expires
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= sessionCacheMax {
+		c.m = make(map[string]cachedSession)
+	}
+	c.m[hash] = cachedSession{actor: *copyActor(a), until: until}
+	c.mu.Unlock()
+}
+
+func (c *sessionCache) drop(hash string) {
+	c.mu.Lock()
+	delete(c.m, hash)
+	c.mu.Unlock()
+}
