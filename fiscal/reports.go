@@ -153,10 +153,19 @@ type ReportSource interface {
 	EachSLACase(ctx context.Context, from, to civil.Date, fn func(*SLACase) error) error
 }
 
+// ReconciliationSource gives the card reconciliation report its rows
+// (implemented by payments.Service; see ReconciliationService).
+type ReconciliationSource interface {
+	// ReconciliationDifferences lists the differences between our card
+	// payments and the processor's stored transactions of [from, to];
+	// EFORBIDDEN unless accountant or admin (or the system).
+	ReconciliationDifferences(ctx context.Context, from, to civil.Date) ([]ReconciliationDifference, error)
+}
+
 // ReportRequest names an accountants' export and its parameters (contract:
 // GET /api/v1/reports/{name}?from=&to=&as_of=&group=&format=).
 type ReportRequest struct {
-	Name   string // collections, journal, arrears, bonuses, sla
+	Name   string // collections, journal, arrears, bonuses, sla, reconciliation
 	Format string // csv (default), xlsx or pdf
 	Group  string // collections: budget_code (default), day or month
 	From   civil.Date

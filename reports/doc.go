@@ -1,7 +1,8 @@
 // Package reports writes the accountants' exports of fiscald — collections
 // by budget classification code and by day or month, the journal of every
 // movement of money, arrears with late-payment surcharges, early-payment
-// bonuses — as CSV, XLSX and PDF.
+// bonuses, the service level and the card reconciliation differences —
+// as CSV, XLSX and PDF.
 //
 // Rows come from a fiscal.ReportSource (implemented by internal/store), one
 // at a time, and go straight to the writer: an export holds one row in

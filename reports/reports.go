@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"fiscald/fiscal"
 	"fiscald/internal/civil"
@@ -43,10 +44,12 @@ const (
 	Arrears     = "arrears"
 	Bonuses     = "bonuses"
 	SLA         = "sla"
+	// Reconciliation is the card reconciliation differences (issue 7).
+	Reconciliation = "reconciliation"
 )
 
 // Names lists the reports Export knows.
-var Names = []string{Collections, Journal, Arrears, Bonuses, SLA}
+var Names = []string{Collections, Journal, Arrears, Bonuses, SLA, Reconciliation}
 
 // Collection groupings.
 const (
@@ -87,7 +90,7 @@ func (r *Request) Validate() error {
 		if r.AsOf.IsZero() {
 			fe = append(fe, fiscal.FieldError{Field: "as_of", Message: "required: a date YYYY-MM-DD"})
 		}
-	case Collections, Journal, Bonuses, SLA:
+	case Collections, Journal, Bonuses, SLA, Reconciliation:
 		if r.From.IsZero() {
 			fe = append(fe, fiscal.FieldError{Field: "from", Message: "required: a date YYYY-MM-DD"})
 		}
@@ -119,7 +122,7 @@ func (r *Request) Validate() error {
 // Filename is the download's file name, e.g.
 // "incasari-budget_code-2026-01-01-2026-01-31.csv".
 func (r *Request) Filename() string {
-	base := map[string]string{Collections: "incasari-" + r.Group, Journal: "jurnal-incasari", Arrears: "restante", Bonuses: "bonificatii", SLA: "termene-solutionare"}[r.Name]
+	base := map[string]string{Collections: "incasari-" + r.Group, Journal: "jurnal-incasari", Arrears: "restante", Bonuses: "bonificatii", SLA: "termene-solutionare", Reconciliation: "reconciliere-card"}[r.Name]
 	if r.Name == Arrears {
 		return fmt.Sprintf("%s-%s.%s", base, r.AsOf, r.Format)
 	}
@@ -151,7 +154,10 @@ func (e *Exporter) ExportReport(ctx context.Context, r fiscal.ReportRequest, w i
 // Exporter writes reports from a row source.
 type Exporter struct {
 	Source fiscal.ReportSource
-	Clock  fiscal.Clock
+	// Reconciliation feeds the reconciliation report (payments.Service);
+	// without it that report answers EUNAVAILABLE.
+	Reconciliation fiscal.ReconciliationSource
+	Clock          fiscal.Clock
 	// Progress, when set, is called with the number of rows written every
 	// ProgressEvery rows and once at the end.
 	Progress      func(rows int64)
@@ -173,6 +179,9 @@ type Summary struct {
 func (e *Exporter) Export(ctx context.Context, req Request, w io.Writer) (Summary, error) {
 	if err := req.Validate(); err != nil {
 		return Summary{}, err
+	}
+	if req.Name == Reconciliation && e.Reconciliation == nil {
+		return Summary{}, fiscal.Errorf(fiscal.EUNAVAILABLE, "the reconciliation report is not available")
 	}
 	m, err := e.Source.ReportMunicipality(ctx)
 	if err != nil {
@@ -206,7 +215,7 @@ func (e *Exporter) Export(ctx context.Context, req Request, w io.Writer) (Summar
 	if err := s.begin(meta, cols); err != nil {
 		return Summary{}, err
 	}
-	if err := def.run(ctx, e.Source, &req, codes, out.emit, out.tot.set); err != nil {
+	if err := def.run(ctx, sources{e.Source, e.Reconciliation}, &req, codes, out.emit, out.tot.set); err != nil {
 		if xs, ok := s.(*xlsxSink); ok && xs.f != nil {
 			xs.f.Close()
 		}
@@ -251,13 +260,20 @@ func (o *output) emit(cells []any) error {
 	return nil
 }
 
+// sources are what the reports read: the ledger, and the card
+// reconciliation (nil when not configured).
+type sources struct {
+	fiscal.ReportSource
+	recon fiscal.ReconciliationSource
+}
+
 // definition is one report: its title, columns and how its rows are made.
 type definition struct {
 	title   func(r *Request) string
 	columns func(r *Request) []Column
 	// run reads the source and emits the rows; total sets a TOTAL cell
 	// that is not a sum (a median over all rows).
-	run func(ctx context.Context, src fiscal.ReportSource, r *Request, codes CodeTable, emit func([]any) error, total func(col int, v any)) error
+	run func(ctx context.Context, src sources, r *Request, codes CodeTable, emit func([]any) error, total func(col int, v any)) error
 }
 
 var definitions = map[string]definition{
@@ -266,6 +282,8 @@ var definitions = map[string]definition{
 	Arrears:     {func(*Request) string { return "Restanțe pe contribuabili și impozite, cu majorări de întârziere" }, func(*Request) []Column { return ArrearsColumns }, runArrears},
 	Bonuses:     {func(*Request) string { return "Bonificații acordate pentru plata anticipată" }, func(*Request) []Column { return BonusColumns }, runBonuses},
 	SLA:         {func(*Request) string { return "Termene de soluționare a cererilor (SLA)" }, func(*Request) []Column { return SLAColumns }, runSLA},
+	Reconciliation: {func(*Request) string { return "Diferențe la reconcilierea plăților cu cardul" },
+		func(*Request) []Column { return ReconciliationColumns }, runReconciliation},
 }
 
 // Columns returns the columns of a report (after Validate).
@@ -312,7 +330,7 @@ type collectionKey struct {
 
 type collectionSums struct{ card, cash, refCard, refCash money.Bani }
 
-func runCollections(ctx context.Context, src fiscal.ReportSource, r *Request, codes CodeTable, emit func([]any) error, _ func(int, any)) error {
+func runCollections(ctx context.Context, src sources, r *Request, codes CodeTable, emit func([]any) error, _ func(int, any)) error {
 	// The store has summed by day, code, kind, method and source: at most
 	// days × codes × a few lines, so the regrouping fits in a map.
 	sums := map[collectionKey]*collectionSums{}
@@ -425,7 +443,7 @@ var JournalColumns = []Column{
 	{Key: "amount", Header: "Suma (lei)", Kind: Money, Sum: true, PDF: true, Sources: []string{"allocations.amount_bani", "credit_entries.amount_bani"}},
 }
 
-func runJournal(ctx context.Context, src fiscal.ReportSource, r *Request, _ CodeTable, emit func([]any) error, _ func(int, any)) error {
+func runJournal(ctx context.Context, src sources, r *Request, _ CodeTable, emit func([]any) error, _ func(int, any)) error {
 	cells := make([]any, len(JournalColumns))
 	return src.EachJournalLine(ctx, r.From, r.To, func(l *fiscal.JournalLine) error {
 		var receipt any
@@ -474,7 +492,7 @@ var ArrearsColumns = []Column{
 	{Key: "total", Header: "Total de plată (lei)", Kind: Money, Sum: true, PDF: true},
 }
 
-func runArrears(ctx context.Context, src fiscal.ReportSource, r *Request, _ CodeTable, emit func([]any) error, _ func(int, any)) error {
+func runArrears(ctx context.Context, src sources, r *Request, _ CodeTable, emit func([]any) error, _ func(int, any)) error {
 	// Rows come ordered by taxpayer, tax and code: a group ends when the key
 	// changes, so only the current group is held.
 	type key struct {
@@ -536,7 +554,7 @@ var BonusColumns = []Column{
 	{Key: "bonus", Header: "Bonificație (lei)", Kind: Money, Sum: true, PDF: true},
 }
 
-func runBonuses(ctx context.Context, src fiscal.ReportSource, r *Request, _ CodeTable, emit func([]any) error, _ func(int, any)) error {
+func runBonuses(ctx context.Context, src sources, r *Request, _ CodeTable, emit func([]any) error, _ func(int, any)) error {
 	return src.EachBonus(ctx, r.From, r.To, func(b *fiscal.BonusLine) error {
 		return emit([]any{b.Day, b.PaymentID, b.Method, b.TaxpayerID, b.TaxpayerName, b.TaxpayerIdent, b.TaxType, int64(b.Year), b.BudgetCode, int64(b.Debts), b.Amount})
 	})
@@ -575,7 +593,7 @@ func percentile(sorted []int, p int) any {
 	return int64(sorted[max(k, 1)-1])
 }
 
-func runSLA(ctx context.Context, src fiscal.ReportSource, r *Request, _ CodeTable, emit func([]any) error, total func(int, any)) error {
+func runSLA(ctx context.Context, src sources, r *Request, _ CodeTable, emit func([]any) error, total func(int, any)) error {
 	byType := map[string]*slaStats{}
 	var all []int
 	err := src.EachSLACase(ctx, r.From, r.To, func(c *fiscal.SLACase) error {
@@ -622,5 +640,62 @@ func runSLA(ctx context.Context, src fiscal.ReportSource, r *Request, _ CodeTabl
 	sort.Ints(all)
 	total(7, percentile(all, 50))
 	total(8, percentile(all, 90))
+	return nil
+}
+
+// ---- card reconciliation
+
+// ReconciliationColumns are the columns of the card reconciliation report:
+// one row per fiscal.ReconciliationDifference (the differences carry no
+// dates: the period is the one asked for).
+var ReconciliationColumns = []Column{
+	{Key: "kind", Header: "Tip", Kind: Text, PDF: true, Width: 17},
+	{Key: "kind_label", Header: "Diferența", Kind: Text, Width: 36},
+	{Key: "payment_id", Header: "Plata", Kind: Int, PDF: true},
+	{Key: "payment_intent_id", Header: "PaymentIntent", Kind: Text, PDF: true, Width: 30},
+	{Key: "transaction_ids", Header: "Tranzacții procesator", Kind: Text, Width: 40},
+	{Key: "ours", Header: "Suma noastră (lei)", Kind: Money, Sum: true, PDF: true},
+	{Key: "theirs", Header: "Suma procesatorului (lei)", Kind: Money, Sum: true, PDF: true},
+	{Key: "fee", Header: "Comision (lei)", Kind: Money, Sum: true, PDF: true},
+	{Key: "difference", Header: "Diferență (lei)", Kind: Money, Sum: true, PDF: true},
+	{Key: "detail", Header: "Observații", Kind: Text, Width: 48},
+}
+
+// reconciliationLabels name the kinds of difference for accountants.
+var reconciliationLabels = map[string]string{
+	fiscal.DiffMissingOurs:     "Încasare la procesator fără plată la noi",
+	fiscal.DiffMissingProvider: "Plată la noi fără încasare la procesator",
+	fiscal.DiffAmount:          "Sumă încasată diferită",
+	fiscal.DiffRefund:          "Restituire diferită",
+	fiscal.DiffCurrency:        "Altă monedă decât RON",
+	fiscal.DiffFee:             "Comision reținut de procesator",
+	fiscal.DiffProviderOther:   "Altă mișcare a procesatorului",
+}
+
+// reconciliationDifference is the processor's amount less ours; a fee line
+// is not a difference of amounts (its fee is in its own column), so 0.
+func reconciliationDifference(d *fiscal.ReconciliationDifference) money.Bani {
+	if d.Kind == fiscal.DiffFee {
+		return 0
+	}
+	return d.Theirs - d.Ours
+}
+
+func runReconciliation(ctx context.Context, src sources, r *Request, _ CodeTable, emit func([]any) error, _ func(int, any)) error {
+	diffs, err := src.recon.ReconciliationDifferences(ctx, r.From, r.To)
+	if err != nil {
+		return err
+	}
+	for i := range diffs {
+		d := &diffs[i]
+		label := reconciliationLabels[d.Kind]
+		if label == "" {
+			label = d.Kind
+		}
+		if err := emit([]any{d.Kind, label, optInt(d.PaymentID), d.PaymentIntentID, strings.Join(d.TransactionIDs, " "),
+			d.Ours, d.Theirs, d.Fee, reconciliationDifference(d), d.Detail}); err != nil {
+			return err
+		}
+	}
 	return nil
 }

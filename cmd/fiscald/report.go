@@ -13,6 +13,8 @@ import (
 
 	"fiscald/fiscal"
 	"fiscald/internal/civil"
+	"fiscald/payments"
+	"fiscald/payments/stripe"
 	"fiscald/reports"
 )
 
@@ -28,7 +30,7 @@ func cmdReport(ctx context.Context, cfg config, args []string, stdout, stderr io
 	}
 	name := args[0]
 	fs := flag.NewFlagSet("report "+name, flag.ContinueOnError)
-	from := fs.String("from", "", "first day of the period, YYYY-MM-DD (collections, journal, bonuses)")
+	from := fs.String("from", "", "first day of the period, YYYY-MM-DD (collections, journal, bonuses, sla, reconciliation)")
 	to := fs.String("to", "", "last day of the period, YYYY-MM-DD")
 	asOf := fs.String("as-of", "", "the date of the arrears, YYYY-MM-DD")
 	group := fs.String("group", "", "collections: budget_code (default), day or month")
@@ -39,7 +41,8 @@ func cmdReport(ctx context.Context, cfg config, args []string, stdout, stderr io
 	if err := parse(fs, args[1:], stdout, `fiscald report NAME: write an accountants' report (`+fmt.Sprint(reports.Names)+`) to a file,
 the same as GET /api/v1/reports/NAME. Examples:
   fiscald report collections --from 2026-01-01 --to 2026-01-31 --group day --out ianuarie.xlsx
-  fiscald report arrears --as-of 2026-10-15 --out restante.csv`); err != nil {
+  fiscald report arrears --as-of 2026-10-15 --out restante.csv
+  fiscald report reconciliation --from 2026-05-01 --to 2026-05-31 --out reconciliere.xlsx`); err != nil {
 		return err
 	}
 	if *out == "" {
@@ -79,7 +82,13 @@ the same as GET /api/v1/reports/NAME. Examples:
 		return err
 	}
 	start := time.Now()
-	ex := &reports.Exporter{Source: db, Clock: db.Clock(), ProgressEvery: *every, Progress: func(n int64) {
+	// The reconciliation report reads the stored processor transactions
+	// only: no Stripe key is needed.
+	sc, err := stripe.New(stripe.Config{})
+	if err != nil {
+		return err
+	}
+	ex := &reports.Exporter{Source: db, Reconciliation: payments.NewService(db, sc, db.Clock()), Clock: db.Clock(), ProgressEvery: *every, Progress: func(n int64) {
 		fmt.Fprintf(stderr, "%s: %d rows written (%s)\n", name, n, time.Since(start).Round(time.Millisecond))
 	}}
 	if _, _, err := ex.ReportFile(&req); err != nil {

@@ -129,7 +129,7 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 		fmt.Fprintln(stdout, "warning: STRIPE_PUBLISHABLE_KEY is not set: the portal cannot show the card form (the API takes card payments)")
 	}
 	pay := payments.NewService(db, sc, db.Clock())
-	rep := &reports.Exporter{Source: db, Clock: db.Clock()}
+	rep := &reports.Exporter{Source: db, Reconciliation: pay, Clock: db.Clock()}
 	site := portal.New(portal.Config{SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), Logger: log,
 		CardPayments: sc.Configured(), StripePublishableKey: cfg.StripePublishable}, portal.Deps{
 		Users: db, Taxpayers: db, Vehicles: db, Tax: db, Clock: db.Clock(),

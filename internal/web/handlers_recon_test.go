@@ -1,11 +1,15 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
+	"strings"
 	"testing"
 
 	"fiscald/fiscal"
+	"fiscald/internal/money"
 	"fiscald/internal/store"
 	"fiscald/internal/store/storetest"
 	"fiscald/payments/stripe/stripetest"
@@ -131,6 +135,9 @@ func TestRecomputeCreditReconciliationAPI(t *testing.T) {
 			if r := e.do("GET", "/api/v1/reconciliation/differences?from=2026-05-01&to=2026-05-31", who, nil); r.Status != want {
 				t.Fatalf("differences by %q: %d %s", who, r.Status, r.Raw)
 			}
+			if r := e.do("GET", "/api/v1/reports/reconciliation?from=2026-05-01&to=2026-05-31", who, nil); r.Status != want {
+				t.Fatalf("reconciliation report by %q: %d %s", who, r.Status, r.Raw)
+			}
 		}
 		if r := e.do("POST", "/api/v1/reconciliation/imports", e.tokens["accountant"], map[string]any{"from": "2026-05-01"}); r.Status != 422 {
 			t.Fatalf("import without a payout or range: %d %s", r.Status, r.Raw)
@@ -149,6 +156,46 @@ func TestRecomputeCreditReconciliationAPI(t *testing.T) {
 		d := e.do("GET", "/api/v1/reconciliation/differences?from=2000-01-01&to=2026-12-31", e.tokens["accountant"], nil)
 		if d.Status != 200 || d.Body["items"] == nil {
 			t.Fatalf("differences: %d %s", d.Status, d.Raw)
+		}
+		// The report shows the same differences, one row each, and their
+		// sums in the TOTAL row.
+		// (A period is at most ten years, so 2000-2009, where stripe-mock dates its transactions.)
+		d = e.do("GET", "/api/v1/reconciliation/differences?from=2000-01-01&to=2009-12-31", e.tokens["accountant"], nil)
+		rep := e.do("GET", "/api/v1/reports/reconciliation?from=2000-01-01&to=2009-12-31&format=csv", e.tokens["accountant"], nil)
+		if rep.Status != 200 || !strings.HasPrefix(rep.Header["Content-Type"], "text/csv") {
+			t.Fatalf("reconciliation report: %d %s", rep.Status, rep.Raw)
+		}
+		cr := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(rep.Raw, []byte("\uFEFF"))))
+		cr.FieldsPerRecord = -1
+		recs, err := cr.ReadAll() // title block, header (the blank line is dropped), rows, TOTAL
+		if err != nil {
+			t.Fatal(err)
+		}
+		items := d.Body["items"].([]any)
+		rows, tot := recs[5:len(recs)-1], recs[len(recs)-1]
+		if len(rows) != len(items) || len(items) == 0 || tot[0] != "TOTAL" {
+			t.Fatalf("report rows %d, differences %d: %s", len(rows), len(items), rep.Raw)
+		}
+		var ours, theirs, fee money.Bani
+		for i, it := range items {
+			m := it.(map[string]any)
+			pi, _ := m["payment_intent_id"].(string)
+			if rows[i][0] != m["kind"] || rows[i][3] != pi {
+				t.Errorf("row %d %v, difference %v", i, rows[i], m)
+			}
+			for _, p := range []struct {
+				dst *money.Bani
+				key string
+			}{{&ours, "ours"}, {&theirs, "theirs"}, {&fee, "fee"}} {
+				v, err := money.Parse(m[p.key].(string))
+				if err != nil {
+					t.Fatal(err)
+				}
+				*p.dst += v
+			}
+		}
+		if tot[5] != ours.String() || tot[6] != theirs.String() || tot[7] != fee.String() {
+			t.Errorf("TOTAL %v, want ours %s theirs %s fee %s", tot, ours, theirs, fee)
 		}
 		if r := e.do("GET", "/api/v1/audit/verify", e.tokens["admin"], nil); r.Body["valid"] != true {
 			t.Fatalf("audit: %s", r.Raw)

@@ -29,6 +29,8 @@ func (s *Server) reportRoutes() []route {
 			Access: acc, Handler: s.report("bonuses")},
 		{Method: "GET", Path: reportPrefix + "sla", Summary: "Service level for a period (?from=&to=) by case type: received, closed on time and late, open and breached, median and 90th percentile working days to close; ?format=csv|xlsx|pdf", Tag: "reports",
 			Access: acc, Handler: s.report("sla")},
+		{Method: "GET", Path: reportPrefix + "reconciliation", Summary: "Card reconciliation differences of a period (?from=&to=): kind, payment, PaymentIntent, processor transactions, our amount, the processor's, fee, difference; ?format=csv|xlsx|pdf", Tag: "reports",
+			Access: acc, Handler: s.report("reconciliation")},
 	}
 }
 

@@ -57,7 +57,7 @@ func newEnvStripe(t testing.TB, db *store.DB, clock fiscal.Clock, apiBase string
 	t.Cleanup(recompute.Wait)
 	srv := web.New(web.Config{DefaultMunicipality: "timisoara", Logger: slog.New(slog.NewTextHandler(testLog, nil))},
 		web.Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Privacy: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Clock: clock,
-			Payments: pay, Credit: db, Reconciliation: pay, Recompute: recompute, Documents: db, Reports: &reports.Exporter{Source: db, Clock: clock}})
+			Payments: pay, Credit: db, Reconciliation: pay, Recompute: recompute, Documents: db, Reports: &reports.Exporter{Source: db, Reconciliation: pay, Clock: clock}})
 	e := &env{t: t, recompute: recompute, srv: srv, db: db, muni: m, tokens: map[string]string{}}
 	for _, r := range []fiscal.Role{fiscal.RoleOfficer, fiscal.RoleSigner, fiscal.RoleAccountant, fiscal.RoleAdmin} {
 		if _, err := db.CreateStaff(context.Background(), m.ID, string(r)+"1", "password-"+string(r), r, string(r)); err != nil {
