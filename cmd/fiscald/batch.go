@@ -137,23 +137,12 @@ continues after the last committed batch). The server may keep running meanwhile
 	if *year < 2000 || *year > 2100 {
 		return fmt.Errorf("--year Y is required (2000-2100)")
 	}
-	db, err := openDB(ctx, cfg, false, stdout)
+	db, m, ctx, err := openJob(ctx, cfg, *muni, "fiscald assess", stdout)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	m, err := db.MunicipalityBySlug(ctx, *muni)
-	if err != nil {
-		return err
-	}
-	ctx = fiscal.WithActor(ctx, &fiscal.Actor{System: true, Username: "fiscald assess", MunicipalityID: m.ID})
-	mode := *progress
-	if mode == "auto" {
-		mode = "log"
-		if isTerminal(os.Stderr) {
-			mode = "bar"
-		}
-	}
+	mode := progressMode(*progress)
 	log := newLogger(cfg.LogFormat)
 	var lastLog time.Time
 	opts := assess.Options{MunicipalityID: m.ID, Municipality: m.Slug, Year: *year, BatchObjects: *batch, Workers: *workers, Pause: *pause,

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"time"
 
 	"fiscald/assess"
@@ -33,23 +32,12 @@ objects up/down/unchanged, extra debt, debt reduced and credit by budget code.`)
 	if *year < 2000 || *year > 2100 {
 		return fmt.Errorf("--year Y is required (2000-2100)")
 	}
-	db, err := openDB(ctx, cfg, false, stdout)
+	db, m, ctx, err := openJob(ctx, cfg, *muni, "fiscald recompute", stdout)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	m, err := db.MunicipalityBySlug(ctx, *muni)
-	if err != nil {
-		return err
-	}
-	ctx = fiscal.WithActor(ctx, &fiscal.Actor{System: true, Username: "fiscald recompute", MunicipalityID: m.ID})
-	mode := *progress
-	if mode == "auto" {
-		mode = "log"
-		if isTerminal(os.Stderr) {
-			mode = "bar"
-		}
-	}
+	mode := progressMode(*progress)
 	log := newLogger(cfg.LogFormat)
 	var lastLog time.Time
 	opts := assess.RecomputeOptions{MunicipalityID: m.ID, Year: *year, BatchObjects: *batch}

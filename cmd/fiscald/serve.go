@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"net/smtp"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -333,4 +334,31 @@ func startPProf(addr string, log *slog.Logger) (stop func(), err error) {
 		}
 	}()
 	return func() { _ = srv.Close() }, nil
+}
+
+// openJob opens the database for a command-line job (refusing a schema that
+// is behind) and the municipality it acts in, and returns a context acting
+// as the system under the job's name.
+func openJob(ctx context.Context, cfg config, slug, job string, out io.Writer) (*store.DB, *fiscal.Municipality, context.Context, error) {
+	db, err := openDB(ctx, cfg, false, out)
+	if err != nil {
+		return nil, nil, ctx, err
+	}
+	m, err := db.MunicipalityBySlug(ctx, slug)
+	if err != nil {
+		db.Close()
+		return nil, nil, ctx, err
+	}
+	return db, m, fiscal.WithActor(ctx, &fiscal.Actor{System: true, Username: job, MunicipalityID: m.ID}), nil
+}
+
+// progressMode resolves "auto": a progress bar on a terminal, log lines otherwise.
+func progressMode(mode string) string {
+	if mode != "auto" {
+		return mode
+	}
+	if isTerminal(os.Stderr) {
+		return "bar"
+	}
+	return "log"
 }
