@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"strconv"
 	"strings"
 
@@ -183,70 +184,6 @@ func (s *Server) downloadAttachment(c *fiber.Ctx) error {
 	return c.SendStream(rc, int(att.Size))
 }
 
-func (s *Server) reviewCase(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	var d fiscal.Decision
-	if err := decode(c, &d); err != nil {
-		return err
-	}
-	out, err := s.deps.Cases.Review(c.UserContext(), id, &d)
-	if err != nil {
-		return err
-	}
-	return c.JSON(out)
-}
-
-func (s *Server) respondCase(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	var r fiscal.Response
-	if err := decode(c, &r); err != nil {
-		return err
-	}
-	out, err := s.deps.Cases.Respond(c.UserContext(), id, &r)
-	if err != nil {
-		return err
-	}
-	return c.JSON(out)
-}
-
-func (s *Server) signCase(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	var d fiscal.Decision
-	if err := decode(c, &d); err != nil {
-		return err
-	}
-	out, err := s.deps.Cases.Sign(c.UserContext(), id, &d)
-	if err != nil {
-		return err
-	}
-	return c.JSON(out)
-}
-
-func (s *Server) assignCase(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	var r assignRequest
-	if err := decode(c, &r); err != nil {
-		return err
-	}
-	out, err := s.deps.Cases.Assign(c.UserContext(), id, r.OfficerID)
-	if err != nil {
-		return err
-	}
-	return c.JSON(out)
-}
-
 func (s *Server) commentCase(c *fiber.Ctx) error {
 	id, err := pathID(c, "id")
 	if err != nil {
@@ -268,6 +205,50 @@ func (s *Server) verifyCase(c *fiber.Ctx) error {
 		return err
 	}
 	out, err := s.deps.Cases.VerifyCase(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
+
+// reviewCase, respondCase, signCase and assignCase are the case's
+// decisions: the case named by :id, a JSON body, the case as it is after.
+func (s *Server) reviewCase(c *fiber.Ctx) error {
+	return onCase(c, func(ctx context.Context, id int64, d *fiscal.Decision) (*fiscal.CaseDetail, error) {
+		return s.deps.Cases.Review(ctx, id, d)
+	})
+}
+
+func (s *Server) respondCase(c *fiber.Ctx) error {
+	return onCase(c, func(ctx context.Context, id int64, r *fiscal.Response) (*fiscal.CaseDetail, error) {
+		return s.deps.Cases.Respond(ctx, id, r)
+	})
+}
+
+func (s *Server) signCase(c *fiber.Ctx) error {
+	return onCase(c, func(ctx context.Context, id int64, d *fiscal.Decision) (*fiscal.CaseDetail, error) {
+		return s.deps.Cases.Sign(ctx, id, d)
+	})
+}
+
+func (s *Server) assignCase(c *fiber.Ctx) error {
+	return onCase(c, func(ctx context.Context, id int64, r *assignRequest) (*fiscal.CaseDetail, error) {
+		return s.deps.Cases.Assign(ctx, id, r.OfficerID)
+	})
+}
+
+// onCase reads the :id path parameter and a JSON body of type In, runs the
+// use case and answers its result as JSON.
+func onCase[In, Out any](c *fiber.Ctx, run func(ctx context.Context, id int64, in *In) (Out, error)) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var in In
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	out, err := run(c.UserContext(), id, &in)
 	if err != nil {
 		return err
 	}
