@@ -231,13 +231,39 @@ type StoredResponse struct {
 	Body        []byte
 }
 
+// IdempotencyClaim is a request's Idempotency-Key, claimed by the first
+// write transaction of its use case (with the use case's effect, so that a
+// claimed key always means the effect happened, and a request costs no
+// transaction of its own for the claim). The store sets ID when that
+// transaction commits.
+type IdempotencyClaim struct {
+	MunicipalityID, UserID  int64
+	Key, Route, RequestHash string
+	ID                      int64
+}
+
+type idemKey struct{}
+
+// WithIdempotencyClaim returns a context whose first write transaction
+// claims c.
+func WithIdempotencyClaim(ctx context.Context, c *IdempotencyClaim) context.Context {
+	return context.WithValue(ctx, idemKey{}, c)
+}
+
+// IdempotencyClaimFrom returns the claim carried by ctx, or nil.
+func IdempotencyClaimFrom(ctx context.Context) *IdempotencyClaim {
+	c, _ := ctx.Value(idemKey{}).(*IdempotencyClaim)
+	return c
+}
+
 // IdempotencyStore keeps the responses of POSTs sent with an Idempotency-Key.
 type IdempotencyStore interface {
-	// ClaimIdempotencyKey returns a response to replay, or a claim id when
-	// the request should run; ECONFLICT when the key was used with another
-	// request or is still in flight.
-	ClaimIdempotencyKey(ctx context.Context, municipalityID, userID int64, key, route, requestHash string) (*StoredResponse, int64, error)
-	// FinishIdempotencyKey stores the response of a claim.
+	// LookupIdempotencyKey returns the stored response to replay, or nil
+	// when the key is new (the request runs with an IdempotencyClaim);
+	// ECONFLICT when the key was used with another request, or its request
+	// is in flight or lost its response in a crash.
+	LookupIdempotencyKey(ctx context.Context, municipalityID, userID int64, key, route, requestHash string) (*StoredResponse, error)
+	// FinishIdempotencyKey stores the response of a committed claim.
 	FinishIdempotencyKey(ctx context.Context, id int64, status int, contentType string, body []byte) error
 	// ReleaseIdempotencyKey forgets a claim whose request failed with a server error.
 	ReleaseIdempotencyKey(ctx context.Context, id int64) error

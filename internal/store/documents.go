@@ -223,7 +223,11 @@ func (db *DB) clearanceContent(ctx context.Context, tx *Tx, municipalityID, taxp
 	if err != nil {
 		return nil, err
 	}
-	lines, err := accountLines(ctx, tx, e, slug, municipalityID, taxpayerID, asOf)
+	debts, err := loadDebts(ctx, tx, municipalityID, taxpayerID, asOf)
+	if err != nil {
+		return nil, err
+	}
+	lines, err := accountLines(ctx, tx, e, slug, municipalityID, taxpayerID, asOf, debts)
 	if err != nil {
 		return nil, err
 	}

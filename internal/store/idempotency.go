@@ -17,46 +17,50 @@ type idemRecord struct {
 	CreatedAt   time.Time `db:"created_at"`
 }
 
-// idemStale is how long an unfinished claim blocks retries (a crash between
-// claim and finish must not block the key forever).
-const idemStale = time.Minute
+// LookupIdempotencyKey reads key's record without taking the writer: a
+// stored response to replay, nil for a new key (the request's first write
+// transaction claims it, see claimIdempotencyKey), ECONFLICT otherwise.
+func (db *DB) LookupIdempotencyKey(ctx context.Context, municipalityID, userID int64, key, route, requestHash string) (*fiscal.StoredResponse, error) {
+	var rec idemRecord
+	err := db.reads().GetContext(ctx, &rec, db.db.Rebind(`SELECT id, request_hash, route, status, content_type, response, created_at FROM idempotency_keys
+		WHERE municipality_id = ? AND user_id = ? AND idem_key = ?`), municipalityID, userID, key)
+	if err != nil {
+		if err = translate(err, "idempotency key"); fiscal.ErrorCode(err) == fiscal.ENOTFOUND {
+			return nil, nil
+		}
+		return nil, err
+	}
+	switch {
+	case rec.RequestHash != requestHash || rec.Route != route:
+		return nil, fiscal.Errorf(fiscal.ECONFLICT, "this Idempotency-Key was used with a different request")
+	case rec.Status == 0:
+		// The claim committed with the effect: the request is being
+		// answered, or the process stopped before keeping its answer.
+		return nil, errIdemInFlight
+	}
+	return &fiscal.StoredResponse{Status: rec.Status, ContentType: rec.ContentType, Body: rec.Response}, nil
+}
 
-// ClaimIdempotencyKey claims key for the user. It returns (nil, id, nil) when
-// the caller should run the request and then FinishIdempotencyKey(id); a
-// finished record to replay when the same request was already answered; and
-// ECONFLICT when the key was used with another request or is in flight.
-func (db *DB) ClaimIdempotencyKey(ctx context.Context, municipalityID, userID int64, key, route, requestHash string) (*fiscal.StoredResponse, int64, error) {
-	var replay *fiscal.StoredResponse
-	var claimID int64
-	err := db.InTx(ctx, func(tx *Tx) error {
-		var rec idemRecord
-		err := tx.Get(ctx, &rec, `SELECT id, request_hash, route, status, content_type, response, created_at FROM idempotency_keys
-			WHERE municipality_id = ? AND user_id = ? AND idem_key = ?`, municipalityID, userID, key)
-		if err == nil {
-			switch {
-			case rec.RequestHash != requestHash || rec.Route != route:
-				return fiscal.Errorf(fiscal.ECONFLICT, "this Idempotency-Key was used with a different request")
-			case rec.Status != 0:
-				replay = &fiscal.StoredResponse{Status: rec.Status, ContentType: rec.ContentType, Body: rec.Response}
-				return nil
-			case tx.Now.Sub(rec.CreatedAt) < idemStale:
-				return fiscal.Errorf(fiscal.ECONFLICT, "a request with this Idempotency-Key is still in progress")
-			}
-			claimID = rec.ID
-			_, err := tx.Exec(ctx, `UPDATE idempotency_keys SET created_at = ? WHERE id = ?`, tx.Now, rec.ID)
-			return translate(err, "idempotency key")
-		}
-		if fiscal.ErrorCode(translate(err, "")) != fiscal.ENOTFOUND {
-			return translate(err, "idempotency key")
-		}
-		claimID, err = tx.Insert(ctx, `INSERT INTO idempotency_keys (municipality_id, user_id, idem_key, route, request_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			municipalityID, userID, key, route, requestHash, tx.Now)
-		if isUniqueViolation(err) {
-			return fiscal.Errorf(fiscal.ECONFLICT, "a request with this Idempotency-Key is still in progress")
-		}
-		return translate(err, "idempotency key")
-	})
-	return replay, claimID, err
+var errIdemInFlight = fiscal.Errorf(fiscal.ECONFLICT, "a request with this Idempotency-Key is in progress or was already carried out: look up the result instead of sending it again")
+
+// claimIdempotencyKey inserts the claim carried by ctx, if any and not yet
+// taken, as the first statement of a write transaction. Two requests with
+// the same key: the second meets the first's row (unique key) and its
+// whole transaction is undone with ECONFLICT.
+func claimIdempotencyKey(ctx context.Context, tx *Tx) (*fiscal.IdempotencyClaim, int64, error) {
+	c := fiscal.IdempotencyClaimFrom(ctx)
+	if c == nil || c.ID != 0 {
+		return nil, 0, nil
+	}
+	id, err := tx.Insert(ctx, `INSERT INTO idempotency_keys (municipality_id, user_id, idem_key, route, request_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		c.MunicipalityID, c.UserID, c.Key, c.Route, c.RequestHash, tx.Now)
+	if isUniqueViolation(err) {
+		return nil, 0, errIdemInFlight
+	}
+	if err != nil {
+		return nil, 0, translate(err, "idempotency key")
+	}
+	return c, id, nil
 }
 
 // FinishIdempotencyKey stores the response of a claimed key.

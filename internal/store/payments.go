@@ -169,7 +169,12 @@ func (db *DB) Statement(ctx context.Context, taxpayerID int64, asOf civil.Date) 
 	if err != nil {
 		return nil, err
 	}
-	lines, err := accountLines(ctx, db.reads(), e, slug, tp.MunicipalityID, tp.ID, asOf)
+	// One read of the ledger serves the lines and the bonus offers.
+	debts, err := loadDebts(ctx, db.reads(), tp.MunicipalityID, tp.ID, asOf)
+	if err != nil {
+		return nil, err
+	}
+	lines, err := accountLines(ctx, db.reads(), e, slug, tp.MunicipalityID, tp.ID, asOf, debts)
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +189,7 @@ func (db *DB) Statement(ctx context.Context, taxpayerID int64, asOf civil.Date) 
 		return nil, err
 	}
 	st.TotalDue = max(total-st.Credit, 0)
-	if st.Bonuses, err = bonusOffers(ctx, db.db, tp.MunicipalityID, tp.ID, asOf); err != nil {
+	if st.Bonuses, err = bonusOffers(ctx, db.reads(), tp.MunicipalityID, tp.ID, asOf, debts); err != nil {
 		return nil, err
 	}
 	return st, nil
@@ -192,12 +197,9 @@ func (db *DB) Statement(ctx context.Context, taxpayerID int64, asOf civil.Date) 
 
 // accountLines is a taxpayer's debts as of asOf as the statement shows
 // them: each with its outstanding amount and its late fees (materialised and
-// accrued), materialised fees folded into their principal.
-func accountLines(ctx context.Context, q querier, e *calc.Engine, slug string, muni, taxpayer int64, asOf civil.Date) ([]fiscal.Debt, error) {
-	debts, err := loadDebts(ctx, q, muni, taxpayer, asOf)
-	if err != nil {
-		return nil, err
-	}
+// accrued), materialised fees folded into their principal. debts is
+// loadDebts(…, asOf) of the same taxpayer; it is not changed.
+func accountLines(ctx context.Context, q querier, e *calc.Engine, slug string, muni, taxpayer int64, asOf civil.Date, debts []ledgerDebt) ([]fiscal.Debt, error) {
 	children := map[int64][]*ledgerDebt{}
 	for i := range debts {
 		if d := &debts[i]; d.ParentID != nil {

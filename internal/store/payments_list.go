@@ -36,11 +36,8 @@ func (db *DB) TaxpayerPayments(ctx context.Context, taxpayerID int64) ([]*fiscal
 // bonusOffers finds the bonuses still available on asOf: per tax type and
 // year with a bonus on its assessments, none granted yet, the first
 // instalment's due date not past, and something left to pay.
-func bonusOffers(ctx context.Context, q querier, muni, taxpayer int64, asOf civil.Date) ([]fiscal.BonusOffer, error) {
-	debts, err := loadDebts(ctx, q, muni, taxpayer, asOf)
-	if err != nil {
-		return nil, err
-	}
+// debts is loadDebts(…, asOf) of the same taxpayer; q runs rebound queries.
+func bonusOffers(ctx context.Context, q querier, muni, taxpayer int64, asOf civil.Date, debts []ledgerDebt) ([]fiscal.BonusOffer, error) {
 	ahead := false
 	for i := range debts {
 		if d := &debts[i]; d.Kind == fiscal.DebtPrincipal && d.AssessmentID != nil && !asOf.After(d.DueDate) {

@@ -194,12 +194,20 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	// PostgreSQL keeps microseconds: truncate so that what we hash is what we read back.
 	tx := &Tx{Tx: x, db: db, Now: db.clock.Now().UTC().Truncate(time.Microsecond), Actor: fiscal.ActorFrom(ctx)}
+	claim, claimID, err := claimIdempotencyKey(ctx, tx)
+	if err != nil {
+		_ = x.Rollback()
+		return err
+	}
 	if err := fn(tx); err != nil {
 		_ = x.Rollback()
 		return err
 	}
 	if err := x.Commit(); err != nil {
 		return translate(err, "commit")
+	}
+	if claim != nil {
+		claim.ID = claimID
 	}
 	return nil
 }

@@ -183,29 +183,59 @@ func TestIdempotencyKeys(t *testing.T) {
 		ctx := context.Background()
 		m := storetest.Municipality(t, db, "timisoara")
 		_, u := storetest.Staff(t, db, m, "ioana", fiscal.RoleOfficer)
-		rec, id, err := db.ClaimIdempotencyKey(ctx, m.ID, u.ID, "k1", "POST /x", "h1")
-		if err != nil || rec != nil || id == 0 {
-			t.Fatal(rec, id, err)
+		claim := func(key, hash string) *fiscal.IdempotencyClaim {
+			return &fiscal.IdempotencyClaim{MunicipalityID: m.ID, UserID: u.ID, Key: key, Route: "POST /x", RequestHash: hash}
 		}
-		if _, _, err := db.ClaimIdempotencyKey(ctx, m.ID, u.ID, "k1", "POST /x", "h1"); fiscal.ErrorCode(err) != fiscal.ECONFLICT {
+		if rec, err := db.LookupIdempotencyKey(ctx, m.ID, u.ID, "k1", "POST /x", "h1"); err != nil || rec != nil {
+			t.Fatalf("new key: %v %v", rec, err)
+		}
+		// A use case that fails claims nothing: a retry runs again.
+		c0 := claim("k1", "h1")
+		if err := db.InTx(fiscal.WithIdempotencyClaim(ctx, c0), func(tx *store.Tx) error { return fiscal.Errorf(fiscal.EINVALID, "no") }); fiscal.ErrorCode(err) != fiscal.EINVALID || c0.ID != 0 {
+			t.Fatalf("failed use case: %v, claim %d", err, c0.ID)
+		}
+		if rec, err := db.LookupIdempotencyKey(ctx, m.ID, u.ID, "k1", "POST /x", "h1"); err != nil || rec != nil {
+			t.Fatalf("after a failed use case: %v %v", rec, err)
+		}
+		// The first write transaction claims the key with its effect; a
+		// second transaction of the same request does not claim again.
+		c1 := claim("k1", "h1")
+		cctx := fiscal.WithIdempotencyClaim(ctx, c1)
+		for range 2 {
+			if err := db.InTx(cctx, func(tx *store.Tx) error { return nil }); err != nil || c1.ID == 0 {
+				t.Fatalf("claim: %v %d", err, c1.ID)
+			}
+		}
+		if _, err := db.LookupIdempotencyKey(ctx, m.ID, u.ID, "k1", "POST /x", "h1"); fiscal.ErrorCode(err) != fiscal.ECONFLICT {
 			t.Fatalf("in-flight key: %v", err)
 		}
-		if err := db.FinishIdempotencyKey(ctx, id, 201, "application/json", []byte(`{"id":1}`)); err != nil {
+		// A concurrent request with the same key: its transaction is undone.
+		ran := false
+		c2 := claim("k1", "h1")
+		if err := db.InTx(fiscal.WithIdempotencyClaim(ctx, c2), func(tx *store.Tx) error { ran = true; return nil }); fiscal.ErrorCode(err) != fiscal.ECONFLICT || ran || c2.ID != 0 {
+			t.Fatalf("same key twice: %v ran=%v id=%d", err, ran, c2.ID)
+		}
+		if err := db.FinishIdempotencyKey(ctx, c1.ID, 201, "application/json", []byte(`{"id":1}`)); err != nil {
 			t.Fatal(err)
 		}
-		rec, _, err = db.ClaimIdempotencyKey(ctx, m.ID, u.ID, "k1", "POST /x", "h1")
+		rec, err := db.LookupIdempotencyKey(ctx, m.ID, u.ID, "k1", "POST /x", "h1")
 		if err != nil || rec == nil || rec.Status != 201 || string(rec.Body) != `{"id":1}` {
 			t.Fatalf("replay: %+v %v", rec, err)
 		}
-		if _, _, err := db.ClaimIdempotencyKey(ctx, m.ID, u.ID, "k1", "POST /x", "h2"); fiscal.ErrorCode(err) != fiscal.ECONFLICT {
+		if _, err := db.LookupIdempotencyKey(ctx, m.ID, u.ID, "k1", "POST /x", "h2"); fiscal.ErrorCode(err) != fiscal.ECONFLICT {
 			t.Fatalf("different body: %v", err)
 		}
-		// A claim abandoned by a crash is retaken after a minute.
-		_, id2, _ := db.ClaimIdempotencyKey(ctx, m.ID, u.ID, "k2", "POST /x", "h")
-		clock.Advance(2 * time.Minute)
-		rec, id3, err := db.ClaimIdempotencyKey(ctx, m.ID, u.ID, "k2", "POST /x", "h")
-		if err != nil || rec != nil || id3 != id2 {
-			t.Fatalf("stale claim: %v %d %d %v", rec, id2, id3, err)
+		// A request that failed with a server error after its claim
+		// committed is released: the retry runs.
+		c3 := claim("k2", "h")
+		if err := db.InTx(fiscal.WithIdempotencyClaim(ctx, c3), func(tx *store.Tx) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.ReleaseIdempotencyKey(ctx, c3.ID); err != nil {
+			t.Fatal(err)
+		}
+		if rec, err := db.LookupIdempotencyKey(ctx, m.ID, u.ID, "k2", "POST /x", "h"); err != nil || rec != nil {
+			t.Fatalf("released key: %v %v", rec, err)
 		}
 	})
 }

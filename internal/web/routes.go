@@ -124,7 +124,9 @@ func (s *Server) idempotent(name string) fiber.Handler {
 		}
 		actor := fiscal.ActorFrom(c.UserContext())
 		sum := sha256.Sum256(c.Body())
-		replay, claim, err := s.deps.Idempotency.ClaimIdempotencyKey(c.UserContext(), actor.MunicipalityID, actor.UserID, key, name+" "+c.Path(), hex.EncodeToString(sum[:]))
+		claim := &fiscal.IdempotencyClaim{MunicipalityID: actor.MunicipalityID, UserID: actor.UserID,
+			Key: key, Route: name + " " + c.Path(), RequestHash: hex.EncodeToString(sum[:])}
+		replay, err := s.deps.Idempotency.LookupIdempotencyKey(c.UserContext(), claim.MunicipalityID, claim.UserID, claim.Key, claim.Route, claim.RequestHash)
 		if err != nil {
 			return err
 		}
@@ -133,20 +135,28 @@ func (s *Server) idempotent(name string) fiber.Handler {
 			c.Set(fiber.HeaderContentType, replay.ContentType)
 			return c.Status(replay.Status).Send(replay.Body)
 		}
+		// The use case's first write transaction claims the key together
+		// with its effect (no transaction of its own).
+		ctx := c.UserContext()
+		c.SetUserContext(fiscal.WithIdempotencyClaim(ctx, claim))
 		err = c.Next()
+		c.SetUserContext(ctx)
 		if err != nil {
 			// Let the error handler write the response so it can be stored.
 			if herr := s.errorHandler(c, err); herr != nil {
 				return herr
 			}
 		}
+		if claim.ID == 0 {
+			return nil // nothing was written: a retry runs again
+		}
 		status := c.Response().StatusCode()
-		ctx := context.WithoutCancel(c.UserContext())
+		ctx = context.WithoutCancel(ctx)
 		if status >= 500 {
-			return s.deps.Idempotency.ReleaseIdempotencyKey(ctx, claim)
+			return s.deps.Idempotency.ReleaseIdempotencyKey(ctx, claim.ID)
 		}
 		body := append([]byte(nil), c.Response().Body()...)
-		return s.deps.Idempotency.FinishIdempotencyKey(ctx, claim, status, string(c.Response().Header.ContentType()), body)
+		return s.deps.Idempotency.FinishIdempotencyKey(ctx, claim.ID, status, string(c.Response().Header.ContentType()), body)
 	}
 }
 
