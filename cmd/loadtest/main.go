@@ -14,6 +14,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -224,6 +225,57 @@ func loadavg() string {
 	return strings.Join(f[:3], " ")
 }
 
+// cpuProc is a process whose CPU time the report shows.
+type cpuProc struct {
+	name string
+	pid  int
+}
+
+// cpuTimes reads each process's user+system CPU time (and the machine's,
+// last) from /proc; zero where it cannot.
+func cpuTimes(ps []cpuProc) []time.Duration {
+	const tick = 10 * time.Millisecond // USER_HZ = 100 on Linux
+	out := make([]time.Duration, len(ps)+1)
+	for i, p := range ps {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.pid))
+		if err != nil {
+			continue
+		}
+		// Fields after the command name, which is in parentheses.
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		if len(f) > 12 {
+			u, _ := strconv.ParseInt(f[11], 10, 64)
+			s, _ := strconv.ParseInt(f[12], 10, 64)
+			out[i] = time.Duration(u+s) * tick
+		}
+	}
+	if b, err := os.ReadFile("/proc/stat"); err == nil {
+		line, _, _ := strings.Cut(string(b), "\n")
+		f := strings.Fields(line)
+		var busy int64
+		for j, v := range f[1:] {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			if j != 3 && j != 4 { // idle, iowait
+				busy += n
+			}
+		}
+		out[len(ps)] = time.Duration(busy) * tick
+	}
+	return out
+}
+
+func cpuShares(ps []cpuProc, from, to []time.Duration, window time.Duration) string {
+	if len(from) != len(ps)+1 || len(to) != len(ps)+1 || window <= 0 {
+		return "?"
+	}
+	var parts []string
+	for i, p := range ps {
+		parts = append(parts, fmt.Sprintf("%s %.0f", p.name, 100*float64(to[i]-from[i])/float64(window)))
+	}
+	parts = append(parts, fmt.Sprintf("whole machine %.0f of %d", 100*float64(to[len(ps)]-from[len(ps)])/float64(window), 100*runtime.NumCPU()))
+	return strings.Join(parts, ", ")
+}
+
 // assessWatch follows `fiscald assess` log lines: the objects done so far.
 type assessWatch struct {
 	mu      sync.Mutex
@@ -418,6 +470,8 @@ func run(ctx context.Context, o options, out io.Writer) (met bool, err error) {
 	w.rec = newRecorder(from, to)
 	var atFrom, atTo int64
 	var loadFrom, loadTo string
+	procs := []cpuProc{{"server", srv.cmd.Process.Pid}, {"annual run", as.cmd.Process.Pid}, {"stripe-mock", smp.cmd.Process.Pid}, {"generator", os.Getpid()}}
+	var cpuFrom, cpuTo []time.Duration
 	marked := make(chan struct{})
 	profiled := make(chan struct{})
 	go func() {
@@ -425,6 +479,7 @@ func run(ctx context.Context, o options, out io.Writer) (met bool, err error) {
 		time.Sleep(time.Until(from))
 		atFrom, _ = watch.get()
 		loadFrom = loadavg()
+		cpuFrom = cpuTimes(procs)
 		close(marked)
 		if pprofAddr != "" {
 			captureProfile(pprofAddr, o.duration, o.profile, logf)
@@ -465,6 +520,8 @@ func run(ctx context.Context, o options, out io.Writer) (met bool, err error) {
 	}
 	atTo, total := watch.get()
 	loadTo = loadavg()
+	<-marked
+	cpuTo = cpuTimes(procs)
 	assessRunning := as.running()
 	wg.Wait()
 	<-marked
@@ -481,6 +538,7 @@ func run(ctx context.Context, o options, out io.Writer) (met bool, err error) {
 		o.rate, o.duration, o.warmup, o.sources)
 	fmt.Fprintf(out, "machine: %d CPUs, load average %s at the window's start, %s at its end\n", runtime.NumCPU(), loadFrom, loadTo)
 	printTable(out, rows, all)
+	fmt.Fprintf(out, "CPU used in the window (%% of one core): %s\n", cpuShares(procs, cpuFrom, cpuTo, time.Since(from)))
 	fmt.Fprintf(out, "generator: %d requests sent, largest send lag in the window %s ms (counted in the latencies)\n", sent, ms(maxLag))
 	if unsent > 0 {
 		fmt.Fprintf(out, "GENERATOR FELL BEHIND: it stopped 10 s after the window with %d scheduled requests not sent (the figures above cover only what was sent)\n", unsent)

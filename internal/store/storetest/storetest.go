@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"strings"
 	"testing"
 	"time"
 
@@ -115,6 +116,7 @@ func MustOpen(tb testing.TB, engine string, clock fiscal.Clock) *store.DB {
 		tb.Fatalf("storetest: open %s: %v", engine, err)
 	}
 	tb.Cleanup(func() { db.Close() })
+	tb.Cleanup(func() { checkTableScans(tb, db) }) // runs before Close
 	blobs, err := blob.NewLocal(filepath.Join(tb.TempDir(), "attachments"))
 	if err != nil {
 		tb.Fatal(err)
@@ -193,4 +195,26 @@ func Staff(tb testing.TB, db *store.DB, m *fiscal.Municipality, username string,
 		tb.Fatal(err)
 	}
 	return fiscal.WithActor(context.Background(), &fiscal.Actor{UserID: u.ID, Username: u.Username, MunicipalityID: m.ID, Role: role}), u
+}
+
+// scanAllowed lists the tables a query may read whole: a handful of rows per
+// municipality, read rarely, or read whole by design (the report exports and
+// the annual run stream whole tables).
+var scanAllowed = map[string]string{}
+
+// checkTableScans fails the test when a statement it ran reads a table
+// without an index (see store.TableScans).
+func checkTableScans(tb testing.TB, db *store.DB) {
+	scans, err := db.TableScans(context.Background())
+	if err != nil {
+		tb.Errorf("storetest: %v", err)
+		return
+	}
+	for q, step := range scans {
+		table := strings.Fields(step)[1]
+		if _, ok := scanAllowed[table]; ok {
+			continue
+		}
+		tb.Errorf("storetest: %s without an index (add one, or list the table in storetest.scanAllowed with the reason):\n%s", step, q)
+	}
 }
