@@ -144,11 +144,12 @@ func (f *faultEnv) run(stdin io.Reader, args ...string) string {
 	return string(out)
 }
 
-// start runs `fiscald serve --migrate --demo` and waits for its listening line.
-func (f *faultEnv) start() {
+// start runs `fiscald serve --migrate --demo`, with extra environment
+// variables, and waits for its listening line.
+func (f *faultEnv) start(extraEnv ...string) {
 	f.t.Helper()
 	cmd := exec.Command(f.bin, "serve", "--migrate", "--demo")
-	cmd.Env = f.env
+	cmd.Env = append(append([]string(nil), f.env...), extraEnv...)
 	out := &syncBuffer{}
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, out

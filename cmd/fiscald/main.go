@@ -43,6 +43,9 @@ type config struct {
 	// FISCAL_DATA_DIR/pki.
 	SignCert string
 	SignKey  string
+	// FaultPoint arms a store fault point (a crash-test hook: the process
+	// SIGKILLs itself there); empty = off. Never set in service.
+	FaultPoint string
 }
 
 func loadConfig() config {
@@ -69,6 +72,7 @@ func loadConfig() config {
 		PProf:             os.Getenv("FISCAL_PPROF"),
 		SignCert:          os.Getenv("FISCAL_SIGN_CERT"),
 		SignKey:           os.Getenv("FISCAL_SIGN_KEY"),
+		FaultPoint:        os.Getenv("FISCAL_FAULT_POINT"),
 	}
 	c.DB = get("FISCAL_DB", "sqlite:"+strings.TrimSuffix(c.DataDir, "/")+"/fiscald.db")
 	c.PublicURL = get("FISCAL_PUBLIC_URL", "http://"+c.Addr)
@@ -100,8 +104,9 @@ func (c config) print(w io.Writer) {
 		"FISCAL_PUBLIC_URL": c.PublicURL, "FISCAL_LOG_FORMAT": c.LogFormat,
 		"FISCAL_SMTP_ADDR": orLog(c.SMTPAddr), "FISCAL_SMTP_FROM": c.SMTPFrom, "FISCAL_SMTP_USER": c.SMTPUser,
 		"FISCAL_SMTP_PASSWORD": mask(c.SMTPPassword), "FISCAL_SLA_INTERVAL": c.SLAInterval,
-		"FISCAL_PPROF":     orOff(c.PProf),
-		"FISCAL_SIGN_CERT": orDemo(c.SignCert), "FISCAL_SIGN_KEY": orDemo(c.SignKey),
+		"FISCAL_PPROF":       orOff(c.PProf),
+		"FISCAL_FAULT_POINT": orOff(c.FaultPoint),
+		"FISCAL_SIGN_CERT":   orDemo(c.SignCert), "FISCAL_SIGN_KEY": orDemo(c.SignKey),
 		"STRIPE_SECRET_KEY": mask(c.StripeKey), "STRIPE_WEBHOOK_SECRET": mask(c.StripeHook), "STRIPE_API_BASE": c.StripeBase,
 		"STRIPE_PUBLISHABLE_KEY": c.StripePublishable,
 	}
@@ -164,6 +169,8 @@ Every command takes --help. Configuration (environment):
   FISCAL_SMTP_FROM     sender address; FISCAL_SMTP_USER, FISCAL_SMTP_PASSWORD for PLAIN auth
   FISCAL_SLA_INTERVAL  how often serve runs the SLA monitor and sends notifications (default 5m)
   FISCAL_PPROF         loopback host:port of a profiling listener for serve (net/http/pprof; default off)
+  FISCAL_FAULT_POINT   crash tests only: the process kills itself (SIGKILL) at this point of a
+                       transaction (store.FaultPoints; RELIABILITY.md); default off
   STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, STRIPE_API_BASE  card payments
   STRIPE_PUBLISHABLE_KEY  the publishable key of the portal's card form (Stripe Payment Element)
 `

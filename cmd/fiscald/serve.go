@@ -58,6 +58,13 @@ func openDB(ctx context.Context, cfg config, migrate bool, out io.Writer) (*stor
 	if err != nil {
 		return nil, err
 	}
+	if !db.SetFaultPoint(cfg.FaultPoint) {
+		db.Close()
+		return nil, fmt.Errorf("FISCAL_FAULT_POINT: %q is not NAME or NAME#N with NAME one of %s", cfg.FaultPoint, strings.Join(store.FaultPoints, ", "))
+	}
+	if cfg.FaultPoint != "" {
+		fmt.Fprintf(out, "WARNING: FISCAL_FAULT_POINT=%s: this process kills itself (SIGKILL) when it gets there (crash tests only)\n", cfg.FaultPoint)
+	}
 	if migrate {
 		names, err := db.Migrate(ctx)
 		if err != nil {

@@ -217,6 +217,7 @@ func (db *DB) WriteAnnualBatch(ctx context.Context, municipalityID int64, b *fis
 			return err
 		}
 		res.Assessments, res.Debts = len(items), len(drows)
+		tx.fault(FaultAnnualCursor)
 		if _, err := tx.Exec(ctx, `UPDATE assessment_runs SET cursor_taxpayer_id = ?, batches = batches + 1, assessments = assessments + ?, debts = debts + ?
 			WHERE municipality_id = ? AND year = ? AND phase = ?`, b.ToTaxpayer, res.Assessments, res.Debts, municipalityID, b.Year, b.Phase); err != nil {
 			return translate(err, "assessment run")

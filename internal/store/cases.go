@@ -762,6 +762,9 @@ func (db *DB) transition(ctx context.Context, id int64, action, decision, commen
 			"decision": decision, "comment": comment}); err != nil {
 			return err
 		}
+		if action == fiscal.ActionSign {
+			tx.fault(FaultCaseSign)
+		}
 		if to == fiscal.StatusSubmitted {
 			m, err := tx.muni(ctx, c.MunicipalityID)
 			if err != nil {

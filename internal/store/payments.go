@@ -552,6 +552,7 @@ func settle(ctx context.Context, tx *Tx, e *calc.Engine, slug string, p *payment
 	if err != nil {
 		return err
 	}
+	tx.fault(FaultSettleAllocations)
 	if s.Credit > 0 {
 		if _, err := tx.Exec(ctx, `INSERT INTO credit_entries (municipality_id, taxpayer_id, payment_id, source, amount_bani, effective_on, created_at) VALUES (?, ?, ?, 'overpayment', ?, ?, ?)`,
 			p.MunicipalityID, p.TaxpayerID, p.ID, s.Credit, on, tx.Now); err != nil {
@@ -571,9 +572,13 @@ func settle(ctx context.Context, tx *Tx, e *calc.Engine, slug string, p *payment
 		return translate(err, "payment")
 	}
 	p.Status, p.PaidOn, p.ReceiptSeries, p.ReceiptYear, p.ReceiptNumber = fiscal.PaymentSucceeded, &on, &series, &on.Year, &n
-	return tx.Audit(ctx, p.MunicipalityID, "payment.settle", "payment", p.ID, nil, map[string]any{
+	if err := tx.Audit(ctx, p.MunicipalityID, "payment.settle", "payment", p.ID, nil, map[string]any{
 		"taxpayer_id": p.TaxpayerID, "amount": p.Amount, "paid_on": on, "allocations": s.Allocations, "bonus": s.Bonus, "bonus_groups": s.Groups,
-		"credit": s.Credit, "receipt": p.receiptNumber()})
+		"credit": s.Credit, "receipt": p.receiptNumber()}); err != nil {
+		return err
+	}
+	tx.fault(FaultSettleCommit)
+	return nil
 }
 
 // engineFor returns a municipality's engine and slug.
@@ -954,6 +959,7 @@ func applyRefund(ctx context.Context, tx *Tx, p *paymentRow, refundID int64, amo
 			return translate(err, "bonus")
 		}
 	}
+	tx.fault(FaultRefundApply)
 	p.Refunded += amount
 	status := fiscal.PaymentSucceeded
 	if p.Refunded >= p.Amount {

@@ -48,6 +48,8 @@ type DB struct {
 	slugs sync.Map // municipality id → slug (payments.go)
 	// sessions caches authenticated bearer tokens (sessioncache.go).
 	sessions sessionCache
+	// fault is the armed test fault point, none in service (faultpoint.go).
+	fault faultState
 }
 
 // Open connects to dsn: "sqlite:PATH" (the folder is created) or a

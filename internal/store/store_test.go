@@ -237,6 +237,22 @@ func TestIdempotencyKeys(t *testing.T) {
 		if rec, err := db.LookupIdempotencyKey(ctx, m.ID, u.ID, "k2", "POST /x", "h"); err != nil || rec != nil {
 			t.Fatalf("released key: %v %v", rec, err)
 		}
+		// Staff reading the taxpayer (a cash payment does, before its own
+		// transaction) writes the access log: that side write must not
+		// claim the key, or a crash before the payment's commit leaves the
+		// key claimed without its effect and the retry refused.
+		sctx, _ := storetest.Staff(t, db, m, "maria", fiscal.RoleOfficer)
+		tp, err := db.CreateTaxpayer(sctx, &fiscal.TaxpayerInput{Kind: fiscal.Individual, CNP: "2850615350041", Name: "Popescu Ana", Address: "Str. Mărășești 1, Timișoara"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c4 := claim("k3", "h")
+		if _, err := db.Taxpayer(fiscal.WithIdempotencyClaim(sctx, c4), tp.ID); err != nil || c4.ID != 0 {
+			t.Fatalf("reading a taxpayer claimed the key: %v, claim %d", err, c4.ID)
+		}
+		if rec, err := db.LookupIdempotencyKey(ctx, m.ID, u.ID, "k3", "POST /x", "h"); err != nil || rec != nil {
+			t.Fatalf("after the access log: %v %v", rec, err)
+		}
 	})
 }
 
