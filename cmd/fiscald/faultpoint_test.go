@@ -260,9 +260,9 @@ func TestKillAtFaultPoint(t *testing.T) {
 			db := openStore(t, dsn)
 			var run struct {
 				Phase   string `db:"phase"`
-				Cursor  int64 `db:"cursor_taxpayer_id"`
-				Batches int64 `db:"batches"`
-				N       int64 `db:"assessments"`
+				Cursor  int64  `db:"cursor_taxpayer_id"`
+				Batches int64  `db:"batches"`
+				N       int64  `db:"assessments"`
 			}
 			var stored, beyond, audited int64
 			for _, q := range []struct {
