@@ -90,7 +90,11 @@ func freeAddr(t *testing.T) string {
 }
 
 func newFaultEnv(t *testing.T, bin, engine string, taxpayers, intents int) *faultEnv {
-	dsn := storetest.DSN(t, engine)
+	return newFaultEnvDSN(t, bin, storetest.DSN(t, engine), taxpayers, intents)
+}
+
+// newFaultEnvDSN is newFaultEnv on a given database.
+func newFaultEnvDSN(t *testing.T, bin, dsn string, taxpayers, intents int) *faultEnv {
 	addr := freeAddr(t)
 	f := &faultEnv{t: t, bin: bin, dsn: dsn, base: "http://" + addr,
 		env: append(os.Environ(), "FISCAL_ADDR="+addr, "FISCAL_DB="+dsn, "FISCAL_DATA_DIR="+t.TempDir(),
@@ -218,6 +222,7 @@ type client struct {
 
 type reply struct {
 	status int
+	ctype  string
 	body   map[string]any
 	raw    []byte
 }
@@ -252,7 +257,7 @@ func (c *client) do(method, path, token string, body any, headers ...string) (re
 	if err != nil {
 		return reply{}, err
 	}
-	r := reply{status: res.StatusCode, raw: raw}
+	r := reply{status: res.StatusCode, ctype: res.Header.Get("Content-Type"), raw: raw}
 	_ = json.Unmarshal(raw, &r.body)
 	return r, nil
 }

@@ -75,11 +75,26 @@ func translate(err error, what string) error {
 		return &fiscal.Error{Code: fiscal.EINVALID, Message: what + " refers to something that does not exist", Err: err}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return &fiscal.Error{Code: fiscal.EUNAVAILABLE, Message: "the request was cancelled or timed out", Err: err}
+	case isOutOfSpace(err):
+		return &fiscal.Error{Code: fiscal.EUNAVAILABLE, Message: "the database has no space left to write; nothing was saved, try again later", Err: err}
 	case isConnectionLost(err):
 		return &fiscal.Error{Code: fiscal.EUNAVAILABLE, Message: "the database is unavailable; try again shortly", Err: err}
 	default:
 		return fiscal.Internal(err, what)
 	}
+}
+
+// isOutOfSpace recognises a database that cannot grow: SQLITE_FULL (the
+// disk or max_page_count; SQLite has undone the statement or the commit)
+// and SQLSTATE 53100 disk_full on PostgreSQL. The service keeps reading;
+// writes resume by themselves once space is freed, so it is 503.
+func isOutOfSpace(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "53100"
+	}
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_FULL
 }
 
 // isConnectionLost reports a database that cannot be reached or dropped the
