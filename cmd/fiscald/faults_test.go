@@ -30,6 +30,7 @@ import (
 	"fiscald/internal/store"
 	"fiscald/internal/store/storetest"
 	"fiscald/payments/stripe"
+	"fiscald/payments/stripe/stripetest"
 )
 
 const faultWebhookSecret = "whsec_fault_test"
@@ -78,6 +79,18 @@ type faultEnv struct {
 	// storm settles.
 	intents []string
 	tps     []int64
+	// card: serve talks to a stripe-mock (withStripe), so the traffic
+	// also refunds card payments through Stripe.
+	card bool
+	// cardIDs maps a pending card payment's PaymentIntent to its id.
+	cardIDs map[string]int64
+}
+
+// withStripe starts a stripe-mock for the server: card refunds go to it.
+func (f *faultEnv) withStripe() {
+	base := stripetest.Start(f.t)
+	f.env = append(f.env, "STRIPE_SECRET_KEY=sk_test_fault", "STRIPE_API_BASE="+base)
+	f.card = true
 }
 
 func freeAddr(t *testing.T) string {
@@ -125,6 +138,17 @@ func newFaultEnvDSN(t *testing.T, bin, dsn string, taxpayers, intents int) *faul
 			t.Fatal(err)
 		}
 		f.intents = append(f.intents, pi)
+	}
+	var cards []struct {
+		ID  int64  `db:"id"`
+		Ref string `db:"provider_reference"`
+	}
+	if err := db.SQL().Select(&cards, `SELECT id, provider_reference FROM payments WHERE method = 'card'`); err != nil {
+		t.Fatal(err)
+	}
+	f.cardIDs = map[string]int64{}
+	for _, c := range cards {
+		f.cardIDs[c.Ref] = c.ID
 	}
 	return f
 }
@@ -292,6 +316,17 @@ type acked struct {
 	requests    atomic.Int64
 	failures    atomic.Int64 // transport errors and 5xx (the server was down)
 	webhookSent atomic.Int64
+	// with Stripe (faultEnv.card): card refunds answered 2xx, charge.refunded
+	// deliveries, credit applications and recomputation starts answered 2xx.
+	cardRefunds, refundEvents, creditApplied, recomputes atomic.Int64
+	// paidBy lists the taxpayers of acknowledged cash payments (who may
+	// hold credit), for the credit applications.
+	paidBy []int64
+}
+
+func (a *acked) cardFigures() string {
+	return fmt.Sprintf("card refunds through Stripe %d, charge.refunded deliveries %d, credit applications %d, recomputation starts %d",
+		a.cardRefunds.Load(), a.refundEvents.Load(), a.creditApplied.Load(), a.recomputes.Load())
 }
 
 func newAcked() *acked {
@@ -372,13 +407,15 @@ func (f *faultEnv) traffic(stop <-chan struct{}, a *acked, seed uint64) *sync.Wa
 			for i := 0; !stopped(); i++ {
 				amount := money.Bani(100 * (1 + r.IntN(300)))
 				key := fmt.Sprintf("cash-%d-%d-%d", seed, w, i)
-				resp, ok := count(c.do("POST", "/api/v1/payments/cash", off, map[string]any{"taxpayer_id": f.tps[r.IntN(len(f.tps))], "amount": amount.String()}, "Idempotency-Key", key))
+				tp := f.tps[r.IntN(len(f.tps))]
+				resp, ok := count(c.do("POST", "/api/v1/payments/cash", off, map[string]any{"taxpayer_id": tp, "amount": amount.String()}, "Idempotency-Key", key))
 				if !ok {
 					continue
 				}
 				id := num(resp.body["id"])
 				a.mu.Lock()
 				a.cash[id] = fmt.Sprint(resp.body["receipt_number"])
+				a.paidBy = append(a.paidBy, tp)
 				a.mu.Unlock()
 				if i%10 == 0 {
 					if _, ok := count(c.do("POST", fmt.Sprintf("/api/v1/payments/%d/refunds", id), acc, map[string]any{"amount": "1.00", "reason": "restituire la ghișeu"},
@@ -390,6 +427,9 @@ func (f *faultEnv) traffic(stop <-chan struct{}, a *acked, seed uint64) *sync.Wa
 				}
 			}
 		}(w)
+	}
+	if f.card {
+		f.cardTraffic(c, stop, a, seed, count, stopped, &wg)
 	}
 	// Webhook storm: each intent's success event two or three times, from
 	// two goroutines at once, in a shuffled order.
@@ -427,9 +467,121 @@ func (f *faultEnv) traffic(stop <-chan struct{}, a *acked, seed uint64) *sync.Wa
 	return &wg
 }
 
+// cardTraffic adds, with stripe-mock: an accountant refunding 1.00 lei of
+// settled card payments through Stripe (Idempotency-Key), each answered
+// refund followed by its charge.refunded event (the charge's running total,
+// sent twice at once, as Stripe may); an officer applying taxpayers' credit
+// (Idempotency-Key); and the admin (re)starting the 2026 recomputation
+// every few seconds, which resumes the open run after a kill.
+func (f *faultEnv) cardTraffic(c *client, stop <-chan struct{}, a *acked, seed uint64,
+	count func(reply, error) (reply, bool), stopped func() bool, wg *sync.WaitGroup) {
+	t := f.t
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		r := rand.New(rand.NewPCG(seed, 500))
+		acc := c.login(t, "carmen", "carmen-demo-2026")
+		for i := 0; !stopped(); i++ {
+			a.mu.Lock()
+			var settled []string
+			for pi := range a.webhooks {
+				settled = append(settled, pi)
+			}
+			a.mu.Unlock()
+			if len(settled) == 0 {
+				time.Sleep(50 * time.Millisecond)
+				continue
+			}
+			pi := settled[r.IntN(len(settled))]
+			id := f.cardIDs[pi]
+			a.mu.Lock()
+			done := a.refunds[id]
+			a.mu.Unlock()
+			if done >= money.Lei(5) {
+				continue
+			}
+			if _, ok := count(c.do("POST", fmt.Sprintf("/api/v1/payments/%d/refunds", id), acc, map[string]any{"amount": "1.00", "reason": "restituire card"},
+				"Idempotency-Key", fmt.Sprintf("card-refund-%d-%d", seed, i))); !ok {
+				continue
+			}
+			a.mu.Lock()
+			a.refunds[id] += money.Lei(1)
+			total := a.refunds[id]
+			a.mu.Unlock()
+			a.cardRefunds.Add(1)
+			ev := stripe.TestEvent{ID: fmt.Sprintf("evt_refund_%s_%d", pi, total), Type: stripe.EventChargeRefunded, PaymentIntentID: pi,
+				Amount: 2500, RefundedAmount: total, Created: time.Now()}
+			var inner sync.WaitGroup
+			for k := 0; k < 2; k++ {
+				inner.Add(1)
+				go func() {
+					defer inner.Done()
+					for try := 0; try < 100 && !stopped(); try++ {
+						payload, sig := stripe.SignedTestPayload(faultWebhookSecret, ev.JSON())
+						a.refundEvents.Add(1)
+						if _, ok := count(c.do("POST", "/api/v1/webhooks/stripe", "", payload, "Stripe-Signature", sig)); ok {
+							return
+						}
+					}
+				}()
+			}
+			inner.Wait()
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		r := rand.New(rand.NewPCG(seed, 600))
+		off := c.login(t, "ioana", "ioana-demo-2026")
+		for i := 0; !stopped(); i++ {
+			a.mu.Lock()
+			tp := f.tps[r.IntN(len(f.tps))]
+			if n := len(a.paidBy); n > 0 && r.IntN(4) > 0 {
+				tp = a.paidBy[r.IntN(n)]
+			}
+			a.mu.Unlock()
+			if r, ok := count(c.do("POST", fmt.Sprintf("/api/v1/taxpayers/%d/credit/apply", tp), off, nil,
+				"Idempotency-Key", fmt.Sprintf("credit-%d-%d", seed, i))); ok {
+				a.creditApplied.Add(1)
+			} else if r.status != 422 && r.status != 0 && r.status < 500 {
+				t.Errorf("credit application: %d %s", r.status, r.raw) // 422: no credit or nothing due
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		admin := c.login(t, "admin", "admin-demo-2026")
+		// A retroactive change (Timișoara's vehicle surcharge from 1 January
+		// raised from 50 to 60 %), so that the recomputation writes
+		// adjustment debts while payments settle and credit is applied to
+		// them; 409 once it exists (after a kill).
+		for try := 0; try < 100 && !stopped(); try++ {
+			r, err := c.do("POST", "/api/v1/admin/parameters", admin, map[string]any{"key": "vehicle.surcharge_pct", "effective_from": "2026-01-01",
+				"value": "60", "legal_basis": "HCL 2026 (test)"})
+			a.requests.Add(1)
+			if err == nil && (r.status == 201 || r.status == 409) {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		for !stopped() {
+			if _, ok := count(c.do("POST", "/api/v1/admin/recompute", admin, map[string]any{"year": 2026})); ok {
+				a.recomputes.Add(1)
+			}
+			for k := 0; k < 30 && !stopped(); k++ {
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+	}()
+}
+
 // figures are the invariant checks' counts.
 type figures struct {
 	Cases, Signed, Payments, Cash, Card, Refunds, Receipts, Documents, AuditEntries int64
+	// CardRefunds succeeded through Stripe or charge.refunded; Adjustments
+	// and RecomputeCredit entries written by recomputations (Runs);
+	// CreditUses are applications of credit to debts.
+	CardRefunds, Adjustments, RecomputeCredit, Runs, CreditUses int64
 	Succeeded, Allocated, Credit, RefundedSum                                       money.Bani
 }
 
@@ -513,6 +665,24 @@ func (f *faultEnv) check(a *acked) figures {
 	if fg.Allocated+fg.Credit != fg.Succeeded-fg.RefundedSum-creditRefunded {
 		t.Errorf("ledger: allocations %s + credit %s != succeeded %s − refunds %s − credit refunds %s", fg.Allocated, fg.Credit, fg.Succeeded, fg.RefundedSum, creditRefunded)
 	}
+	// No refund applied twice: each succeeded refund took back exactly its
+	// amount (reversed allocations plus credit taken back).
+	var badRefunds []struct {
+		ID     int64      `db:"id"`
+		Amount money.Bani `db:"amount_bani"`
+		Back   money.Bani `db:"back"`
+	}
+	if err := db.SQL().Select(&badRefunds, `SELECT r.id, r.amount_bani, CAST(
+		  COALESCE((SELECT SUM(amount_bani) FROM allocations WHERE refund_id = r.id AND source = 'refund'), 0)
+		+ COALESCE((SELECT SUM(amount_bani) FROM credit_entries WHERE refund_id = r.id), 0) AS BIGINT) AS back
+		FROM refunds r WHERE r.status = 'succeeded'`); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range badRefunds {
+		if r.Back != -r.Amount {
+			t.Errorf("refund %d of %s took back %s", r.ID, r.Amount, -r.Back)
+		}
+	}
 	var dupEvents int
 	q(&dupEvents, `SELECT COUNT(*) FROM (SELECT payment_id FROM allocations WHERE payment_id IN (SELECT id FROM payments WHERE method = 'card') AND source = 'payment'
 		GROUP BY payment_id, debt_id HAVING COUNT(*) > 1) d`)
@@ -551,6 +721,11 @@ func (f *faultEnv) check(a *acked) figures {
 	q(&fg.Card, `SELECT COUNT(*) FROM payments WHERE method = 'card' AND status = 'succeeded'`)
 	q(&fg.Refunds, `SELECT COUNT(*) FROM refunds`)
 	q(&fg.AuditEntries, `SELECT COUNT(*) FROM audit_log`)
+	q(&fg.CardRefunds, `SELECT COUNT(*) FROM refunds r JOIN payments p ON p.id = r.payment_id WHERE p.method = 'card' AND r.status = 'succeeded'`)
+	q(&fg.Adjustments, `SELECT COUNT(*) FROM debts WHERE kind = 'adjustment'`)
+	q(&fg.RecomputeCredit, `SELECT COUNT(*) FROM credit_entries WHERE source = 'recompute'`)
+	q(&fg.Runs, `SELECT COUNT(*) FROM recompute_runs`)
+	q(&fg.CreditUses, `SELECT COUNT(*) FROM credit_entries WHERE source = 'applied'`)
 	// Every case's signed steps verify (through the API), none is left
 	// without its steps.
 	var ids []int64
@@ -603,9 +778,11 @@ func suffix(db *store.DB, col string) string {
 }
 
 func (fg figures) String() string {
-	return fmt.Sprintf("cases %d (approved %d), payments %d (receipts %d, card settled %d), refunds %d, documents %d, audit entries %d; "+
+	return fmt.Sprintf("cases %d (approved %d), payments %d (receipts %d, card settled %d), refunds %d (card %d), documents %d, audit entries %d; "+
+		"recomputation runs %d (adjustment debts %d, recompute credit entries %d), credit applications %d; "+
 		"succeeded %s = allocations %s + credit %s + refunds %s",
-		fg.Cases, fg.Signed, fg.Payments, fg.Cash, fg.Card, fg.Refunds, fg.Documents, fg.AuditEntries, fg.Succeeded, fg.Allocated, fg.Credit, fg.RefundedSum)
+		fg.Cases, fg.Signed, fg.Payments, fg.Cash, fg.Card, fg.Refunds, fg.CardRefunds, fg.Documents, fg.AuditEntries,
+		fg.Runs, fg.Adjustments, fg.RecomputeCredit, fg.CreditUses, fg.Succeeded, fg.Allocated, fg.Credit, fg.RefundedSum)
 }
 
 // TestCrashDuringSigningAndSettlement kills the server with SIGKILL at random
@@ -624,6 +801,7 @@ func TestCrashDuringSigningAndSettlement(t *testing.T) {
 		t.Run(engine, func(t *testing.T) {
 			r := rand.New(rand.NewPCG(seed, 3))
 			f := newFaultEnv(t, bin, engine, 200, 150)
+			f.withStripe()
 			f.start()
 			a := newAcked()
 			stop := make(chan struct{})
@@ -640,8 +818,8 @@ func TestCrashDuringSigningAndSettlement(t *testing.T) {
 			wg.Wait()
 			fg := f.check(a)
 			f.stop()
-			t.Logf("%s: %d SIGKILLs under traffic: %d requests (%d refused or cut while down), %d webhook deliveries; acknowledged: %d cases created, %d signed, %d cash payments, %d refunds, %d webhooks",
-				engine, kills, a.requests.Load(), a.failures.Load(), a.webhookSent.Load(), len(a.cases), len(a.signed), len(a.cash), len(a.refunds), len(a.webhooks))
+			t.Logf("%s: %d SIGKILLs under traffic: %d requests (%d refused or cut while down), %d webhook deliveries; acknowledged: %d cases created, %d signed, %d cash payments, %d payments refunded, %d webhooks; %s",
+				engine, kills, a.requests.Load(), a.failures.Load(), a.webhookSent.Load(), len(a.cases), len(a.signed), len(a.cash), len(a.refunds), len(a.webhooks), a.cardFigures())
 			t.Logf("%s: invariants hold: %s", engine, fg)
 		})
 	}
@@ -663,6 +841,7 @@ func TestSoak(t *testing.T) {
 	for _, engine := range storetest.Engines() {
 		t.Run(engine, func(t *testing.T) {
 			f := newFaultEnv(t, bin, engine, 200, 400)
+			f.withStripe()
 			f.start()
 			a := newAcked()
 			stop := make(chan struct{})
@@ -677,9 +856,9 @@ func TestSoak(t *testing.T) {
 			}
 			fg := f.check(a)
 			f.stop()
-			t.Logf("%s: %v of traffic: %d requests (%.0f/s), %d webhook deliveries for %d intents; acknowledged: %d cases, %d signed, %d cash payments, %d refunds, %d webhooks",
+			t.Logf("%s: %v of traffic: %d requests (%.0f/s), %d webhook deliveries for %d intents; acknowledged: %d cases, %d signed, %d cash payments, %d payments refunded, %d webhooks; %s",
 				engine, elapsed.Round(time.Second), a.requests.Load(), float64(a.requests.Load())/elapsed.Seconds(), a.webhookSent.Load(), len(f.intents),
-				len(a.cases), len(a.signed), len(a.cash), len(a.refunds), len(a.webhooks))
+				len(a.cases), len(a.signed), len(a.cash), len(a.refunds), len(a.webhooks), a.cardFigures())
 			t.Logf("%s: invariants hold: %s", engine, fg)
 		})
 	}
