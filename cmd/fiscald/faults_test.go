@@ -344,7 +344,9 @@ func (f *faultEnv) traffic(stop <-chan struct{}, a *acked, seed uint64) *sync.Wa
 	count := func(r reply, err error) (reply, bool) {
 		a.requests.Add(1)
 		if err != nil || r.status >= 500 {
-			a.failures.Add(1)
+			if n := a.failures.Add(1); n < 6 && os.Getenv("DEBUGF") != "" {
+				t.Logf("DEBUG failure: %v %d %s", err, r.status, r.raw)
+			}
 			if err != nil {
 				time.Sleep(50 * time.Millisecond) // the server is down: do not spin
 			}
