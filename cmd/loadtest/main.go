@@ -415,8 +415,7 @@ func run(ctx context.Context, o options, out io.Writer) (met bool, err error) {
 	clients := sourceClients(o.sources)
 	w := &workload{base: base, password: password, webhookSecret: webhookSecret, failPct: o.failPct, webhookDelay: time.Second,
 		anon: clients, rng: rand.New(rand.NewPCG(1, 2)),
-		stripeClient: &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64,
-			DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 66, 0, 1)}}).DialContext}}}
+		stripeClient: newClient(net.IPv4(127, 66, 0, 1))}
 	usernames := make([]string, o.accounts)
 	for i := range usernames {
 		usernames[i] = fmt.Sprintf("synth%06d", i+1)
