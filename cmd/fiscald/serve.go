@@ -152,7 +152,7 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 		}
 	}
 	srv := web.New(web.Config{DefaultMunicipality: cfg.Municipality, Logger: log, Mount: site.Mount, MaxInFlight: maxInFlight}, web.Deps{
-		Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Privacy: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Clock: db.Clock(),
+		Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Privacy: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Writes: db.WriteStats, Clock: db.Clock(),
 		Payments: pay, Credit: db, Reconciliation: pay, Documents: db,
 		// Recomputations run in this process's background; a run cut short
 		// by a shutdown stays open and resumes on the next POST or

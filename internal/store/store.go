@@ -40,6 +40,8 @@ type DB struct {
 	// wconn is the connection InTx writes on, on SQLite (writer.go);
 	// guarded by writeMu.
 	wconn *sqlx.Conn
+	// writes counts the write transactions and their time (WriteStats).
+	writes writeStats
 	// keys and blobs serve the case workflow (UseCaseDeps).
 	keys  fiscal.KeyVault
 	blobs fiscal.BlobStore
@@ -186,8 +188,13 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 		// SQLite means busy_timeout's sleeps (1, 2, 5 … 100 ms) that leave the
 		// lock idle; queueing the process's writers on a mutex hands it over
 		// at once. busy_timeout still covers other processes (the CLI).
+		queued := time.Now()
 		db.writeMu.Lock()
-		defer db.writeMu.Unlock()
+		held := time.Now()
+		defer func() {
+			db.writes.add(held.Sub(queued), time.Since(held))
+			db.writeMu.Unlock()
+		}()
 	}
 	var x *sqlx.Tx
 	var err error

@@ -47,6 +47,9 @@ type Deps struct {
 	Documents fiscal.DocumentService
 	// Reports writes the accountants' exports; nil answers 503.
 	Reports fiscal.ReportService
+	// Writes reports the database's write transactions for /metrics
+	// (store.DB.WriteStats); nil leaves them out.
+	Writes func() (count int64, waited, held time.Duration)
 	// Ready reports whether the database answers.
 	Ready func(ctx context.Context) error
 	Clock fiscal.Clock
@@ -119,6 +122,7 @@ func New(cfg Config, deps Deps) *Server {
 		deps.Clock = fiscal.SystemClock{}
 	}
 	s := &Server{deps: deps, cfg: cfg, log: cfg.Logger, metrics: newMetrics(), limits: newLimiter(deps.Clock), slots: make(chan struct{}, cfg.MaxInFlight), munis: map[string]*fiscal.Municipality{}}
+	s.metrics.writes = deps.Writes
 	s.app = fiber.New(fiber.Config{
 		ErrorHandler:          s.errorHandler,
 		BodyLimit:             cfg.BodyLimit,
