@@ -233,16 +233,26 @@ func (db *DB) prepared(ctx context.Context, query string) *sqlx.Stmt {
 		return nil
 	}
 	db.stmtMu.Lock()
-	defer db.stmtMu.Unlock()
-	if st, ok := db.stmts[query]; ok {
+	st, ok := db.stmts[query]
+	full := len(db.stmts) > 512 // queries built at run time: do not grow without bound
+	db.stmtMu.Unlock()
+	if ok {
 		return st
 	}
-	if len(db.stmts) > 512 {
-		return nil // queries built at run time: do not grow without bound
+	if full {
+		return nil
 	}
+	// Prepared without the lock: preparing waits for a pool connection,
+	// and no other statement look-up should wait behind that.
 	st, err := db.db.PreparexContext(ctx, query)
 	if err != nil {
 		return nil
+	}
+	db.stmtMu.Lock()
+	defer db.stmtMu.Unlock()
+	if prev, ok := db.stmts[query]; ok {
+		st.Close() // another request prepared it meanwhile
+		return prev
 	}
 	if db.stmts == nil {
 		db.stmts = map[string]*sqlx.Stmt{}
@@ -321,36 +331,59 @@ func (tx *Tx) MunicipalityID() (int64, error) {
 // snapshot (a statement's debts, credit and bonuses agree with each other
 // while payments land), and on SQLite the queries share one WAL read lock
 // instead of taking one each. On SQLite it is a deferred transaction that
-// never takes the write lock; queries run through the cached prepared
-// statements. Queries given to it must already be rebound.
+// never takes the write lock. Queries given to it must already be rebound.
+//
+// It runs the cached prepared statements but never prepares one while it
+// holds its connection: preparing takes a second connection from the pool,
+// and transactions that each hold one and wait for another deadlock the
+// pool (seen under `make loadtest`). Queries not cached yet run directly
+// and are prepared after the transaction.
 func (db *DB) inReadTx(ctx context.Context, fn func(q querier) error) error {
 	x, err := db.db.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return translate(err, "begin read transaction")
 	}
-	defer func() { _ = x.Rollback() }()
-	return fn(txReads{x: x, db: db})
+	r := &txReads{x: x, db: db}
+	err = fn(r)
+	_ = x.Rollback()
+	for _, q := range r.missing {
+		db.prepared(ctx, q)
+	}
+	return err
 }
 
 type txReads struct {
-	x  *sqlx.Tx
-	db *DB
+	x       *sqlx.Tx
+	db      *DB
+	missing []string
 }
 
-func (r txReads) Rebind(query string) string { return r.x.Rebind(query) }
+func (r *txReads) Rebind(query string) string { return r.x.Rebind(query) }
 
-func (r txReads) SelectContext(ctx context.Context, dest any, query string, args ...any) error {
-	if st := r.db.prepared(ctx, query); st != nil {
+func (r *txReads) SelectContext(ctx context.Context, dest any, query string, args ...any) error {
+	if st := r.db.cachedStmt(query); st != nil {
 		return r.x.StmtxContext(ctx, st).SelectContext(ctx, dest, args...)
 	}
+	r.missing = append(r.missing, query)
 	return r.x.SelectContext(ctx, dest, query, args...)
 }
 
-func (r txReads) GetContext(ctx context.Context, dest any, query string, args ...any) error {
-	if st := r.db.prepared(ctx, query); st != nil {
+func (r *txReads) GetContext(ctx context.Context, dest any, query string, args ...any) error {
+	if st := r.db.cachedStmt(query); st != nil {
 		return r.x.StmtxContext(ctx, st).GetContext(ctx, dest, args...)
 	}
+	r.missing = append(r.missing, query)
 	return r.x.GetContext(ctx, dest, query, args...)
+}
+
+// cachedStmt returns query's prepared statement if it is cached (SQLite).
+func (db *DB) cachedStmt(query string) *sqlx.Stmt {
+	if db.dialect != "sqlite" {
+		return nil
+	}
+	db.stmtMu.Lock()
+	defer db.stmtMu.Unlock()
+	return db.stmts[query]
 }
 
 // reads returns a querier over the pool that runs each query through the
