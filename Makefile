@@ -49,12 +49,13 @@ test: deps
 	@if [ -z "$$FISCAL_TEST_POSTGRES" ]; then echo; \
 	  echo "NOTE: the PostgreSQL suite did NOT run. Set FISCAL_TEST_POSTGRES=postgres://USER@HOST:5432/DB?sslmode=disable to run it."; fi
 
-## test-faults: the crash tests (SIGKILL during signing and settlement, restart) and the
+## test-faults: the crash tests (SIGKILL during signing and settlement, restart; kills at chosen
+## points inside transactions; the database disk full) and the
 ## bounded soak test (FISCAL_SOAK_SECONDS per engine, default 35), on SQLite and PostgreSQL
 ## when FISCAL_TEST_POSTGRES is set; about 3 minutes. See RELIABILITY.md.
 test-faults: deps
 	FISCAL_TEST_FAULTS=1 PATH="$(GOBIN):$$PATH" $(GO) test -count=1 -timeout 10m -v -run 'TestCrashDuringSigningAndSettlement|TestKillAtFaultPoint|TestDatabaseDiskFull|TestSoak|TestReadinessFollowsDatabase' ./cmd/fiscald/ ./internal/web/ \
-	  | grep -E '^(---|ok|FAIL|PASS)|faults_test.go|readiness_test.go|SKIP'; exit $${PIPESTATUS[0]}
+	  | grep -E '^(---|ok|FAIL|PASS)|faults_test.go|faultpoint_test.go|diskfull_test.go|readiness_test.go|SKIP'; exit $${PIPESTATUS[0]}
 
 ## lint: go vet, gofmt and the import rules
 lint: depcheck
