@@ -685,11 +685,31 @@ func (f *faultEnv) check(a *acked) figures {
 			t.Errorf("refund %d of %s took back %s", r.ID, r.Amount, -r.Back)
 		}
 	}
+	// A card payment settled once allocates to each debt once, unless
+	// its credit was applied later or a refund reopened the debt (then a
+	// second 'payment' row to the same debt is legitimate).
 	var dupEvents int
-	q(&dupEvents, `SELECT COUNT(*) FROM (SELECT payment_id FROM allocations WHERE payment_id IN (SELECT id FROM payments WHERE method = 'card') AND source = 'payment'
+	q(&dupEvents, `SELECT COUNT(*) FROM (SELECT payment_id FROM allocations WHERE source = 'payment'
+		AND payment_id IN (SELECT id FROM payments WHERE method = 'card')
+		AND payment_id NOT IN (SELECT payment_id FROM refunds)
+		AND payment_id NOT IN (SELECT payment_id FROM credit_entries WHERE source = 'applied')
 		GROUP BY payment_id, debt_id HAVING COUNT(*) > 1) d`)
 	if dupEvents != 0 {
 		t.Errorf("%d card payments allocated twice to the same debt", dupEvents)
+	}
+	// No debt paid beyond its amount or below zero.
+	var overpaid []struct {
+		ID     int64      `db:"id"`
+		Amount money.Bani `db:"amount_bani"`
+		Paid   money.Bani `db:"paid"`
+	}
+	if err := db.SQL().Select(&overpaid, `SELECT d.id, d.amount_bani, CAST(SUM(a.amount_bani) AS BIGINT) AS paid
+		FROM debts d JOIN allocations a ON a.debt_id = d.id GROUP BY d.id, d.amount_bani
+		HAVING SUM(a.amount_bani) > d.amount_bani OR SUM(a.amount_bani) < 0`); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range overpaid {
+		t.Errorf("debt %d of %s has %s allocated", d.ID, d.Amount, d.Paid)
 	}
 	// Gapless numbers: receipts, cases, documents (per series and year).
 	gapless := func(what, query string) int64 {
