@@ -584,7 +584,7 @@ type figures struct {
 	// and RecomputeCredit entries written by recomputations (Runs);
 	// CreditUses are applications of credit to debts.
 	CardRefunds, Adjustments, RecomputeCredit, Runs, CreditUses int64
-	Succeeded, Allocated, Credit, RefundedSum                                       money.Bani
+	Succeeded, Allocated, Credit, RefundedSum                   money.Bani
 }
 
 // check verifies, with the server up, that everything acknowledged is there,
