@@ -226,9 +226,10 @@ func loadavg() string {
 }
 
 // scrapeWrites reads the server's write-transaction counters from /metrics:
-// count, seconds waited, seconds held (zeros when it cannot).
-func scrapeWrites(base string) [3]float64 {
-	var out [3]float64
+// count, seconds waited, seconds held, seconds of that waiting for the
+// annual run's lock (zeros when it cannot).
+func scrapeWrites(base string) [4]float64 {
+	var out [4]float64
 	c := &http.Client{Timeout: 5 * time.Second}
 	res, err := c.Get(base + "/metrics")
 	if err != nil {
@@ -249,6 +250,8 @@ func scrapeWrites(base string) [3]float64 {
 			out[1] = v
 		case "fiscald_db_write_held_seconds_total":
 			out[2] = v
+		case "fiscald_db_write_locked_seconds_total":
+			out[3] = v
 		}
 	}
 	return out
@@ -500,7 +503,7 @@ func run(ctx context.Context, o options, out io.Writer) (met bool, err error) {
 	var loadFrom, loadTo string
 	procs := []cpuProc{{"server", srv.cmd.Process.Pid}, {"annual run", as.cmd.Process.Pid}, {"stripe-mock", smp.cmd.Process.Pid}, {"generator", os.Getpid()}}
 	var cpuFrom, cpuTo []time.Duration
-	var wFrom, wTo [3]float64
+	var wFrom, wTo [4]float64
 	marked := make(chan struct{})
 	profiled := make(chan struct{})
 	go func() {
@@ -571,8 +574,8 @@ func run(ctx context.Context, o options, out io.Writer) (met bool, err error) {
 	printTable(out, rows, all)
 	if n := wTo[0] - wFrom[0]; n > 0 {
 		win := time.Since(from).Seconds()
-		fmt.Fprintf(out, "server's SQLite writer in the window: %.0f write transactions/s, held %.0f %% of the time, mean wait %.1f ms, mean hold %.2f ms\n",
-			n/win, 100*(wTo[2]-wFrom[2])/win, 1000*(wTo[1]-wFrom[1])/n, 1000*(wTo[2]-wFrom[2])/n)
+		fmt.Fprintf(out, "server's SQLite writer in the window: %.0f write transactions/s, held %.0f %% of the time (%.0f %% waiting for the annual run's lock), mean wait %.1f ms, mean hold %.2f ms\n",
+			n/win, 100*(wTo[2]-wFrom[2])/win, 100*(wTo[3]-wFrom[3])/win, 1000*(wTo[1]-wFrom[1])/n, 1000*(wTo[2]-wFrom[2])/n)
 	}
 	fmt.Fprintf(out, "CPU used in the window (%% of one core): %s\n", cpuShares(procs, cpuFrom, cpuTo, time.Since(from)))
 	fmt.Fprintf(out, "generator: %d requests sent, largest send lag in the window %s ms (counted in the latencies)\n", sent, ms(maxLag))

@@ -49,7 +49,7 @@ type Deps struct {
 	Reports fiscal.ReportService
 	// Writes reports the database's write transactions for /metrics
 	// (store.DB.WriteStats); nil leaves them out.
-	Writes func() (count int64, waited, held time.Duration)
+	Writes func() fiscal.WriteStats
 	// Ready reports whether the database answers.
 	Ready func(ctx context.Context) error
 	Clock fiscal.Clock
