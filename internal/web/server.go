@@ -55,6 +55,34 @@ type Deps struct {
 	Clock fiscal.Clock
 }
 
+// Store is what the database (internal/store.DB) provides to the server:
+// the services it implements itself, its readiness, its writer statistics
+// and its clock.
+type Store interface {
+	fiscal.MunicipalityService
+	fiscal.UserService
+	fiscal.TaxpayerService
+	fiscal.VehicleService
+	fiscal.CaseService
+	fiscal.PrivacyService
+	fiscal.AuditService
+	fiscal.IdempotencyStore
+	fiscal.TaxRules
+	fiscal.CreditService
+	fiscal.DocumentService
+	Ping(ctx context.Context) error
+	WriteStats() fiscal.WriteStats
+	Clock() fiscal.Clock
+}
+
+// StoreDeps fills the Deps the database provides; the caller adds the
+// services built on top of it (payments, recomputation, reconciliation,
+// reports) and may replace the clock (tests).
+func StoreDeps(db Store) Deps {
+	return Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Privacy: db, Audit: db,
+		Idempotency: db, Tax: db, Credit: db, Documents: db, Ready: db.Ping, Writes: db.WriteStats, Clock: db.Clock()}
+}
+
 // Config is the server's configuration, parsed in cmd.
 type Config struct {
 	// DefaultMunicipality is the slug served when a request names none.
