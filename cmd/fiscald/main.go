@@ -38,6 +38,9 @@ type config struct {
 	// PProf is the loopback address of serve's opt-in profiling listener
 	// (net/http/pprof); empty = off.
 	PProf string
+	// MaxInFlight bounds the requests serve works on at once; "" = 16 per
+	// processor (web.Config.MaxInFlight).
+	MaxInFlight string
 	// SignCert and SignKey are the municipality's document-signing
 	// certificate (PEM, chain after it) and key; unset = the demo CA under
 	// FISCAL_DATA_DIR/pki.
@@ -67,6 +70,7 @@ func loadConfig() config {
 		SMTPPassword:      os.Getenv("FISCAL_SMTP_PASSWORD"),
 		SLAInterval:       get("FISCAL_SLA_INTERVAL", "5m"),
 		PProf:             os.Getenv("FISCAL_PPROF"),
+		MaxInFlight:       os.Getenv("FISCAL_MAX_IN_FLIGHT"),
 		SignCert:          os.Getenv("FISCAL_SIGN_CERT"),
 		SignKey:           os.Getenv("FISCAL_SIGN_KEY"),
 	}
@@ -100,7 +104,7 @@ func (c config) print(w io.Writer) {
 		"FISCAL_PUBLIC_URL": c.PublicURL, "FISCAL_LOG_FORMAT": c.LogFormat,
 		"FISCAL_SMTP_ADDR": orLog(c.SMTPAddr), "FISCAL_SMTP_FROM": c.SMTPFrom, "FISCAL_SMTP_USER": c.SMTPUser,
 		"FISCAL_SMTP_PASSWORD": mask(c.SMTPPassword), "FISCAL_SLA_INTERVAL": c.SLAInterval,
-		"FISCAL_PPROF":     orOff(c.PProf),
+		"FISCAL_PPROF": orOff(c.PProf), "FISCAL_MAX_IN_FLIGHT": orDefault(c.MaxInFlight, "16 per processor"),
 		"FISCAL_SIGN_CERT": orDemo(c.SignCert), "FISCAL_SIGN_KEY": orDemo(c.SignKey),
 		"STRIPE_SECRET_KEY": mask(c.StripeKey), "STRIPE_WEBHOOK_SECRET": mask(c.StripeHook), "STRIPE_API_BASE": c.StripeBase,
 		"STRIPE_PUBLISHABLE_KEY": c.StripePublishable,
@@ -163,6 +167,7 @@ Every command takes --help. Configuration (environment):
   FISCAL_SMTP_ADDR     SMTP server host:port for notifications (default: log only)
   FISCAL_SMTP_FROM     sender address; FISCAL_SMTP_USER, FISCAL_SMTP_PASSWORD for PLAIN auth
   FISCAL_SLA_INTERVAL  how often serve runs the SLA monitor and sends notifications (default 5m)
+  FISCAL_MAX_IN_FLIGHT requests worked on at once; more wait (up to 10 s, then 503) (default 16 per processor)
   FISCAL_PPROF         loopback host:port of a profiling listener for serve (net/http/pprof; default off)
   STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, STRIPE_API_BASE  card payments
   STRIPE_PUBLISHABLE_KEY  the publishable key of the portal's card form (Stripe Payment Element)
@@ -226,4 +231,11 @@ func orDemo(path string) string {
 		return "(not set: the demo CA under FISCAL_DATA_DIR/pki)"
 	}
 	return path
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return "(default: " + def + ")"
+	}
+	return v
 }

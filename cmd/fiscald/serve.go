@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -144,8 +145,14 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 		Users: db, Taxpayers: db, Vehicles: db, Tax: db, Clock: db.Clock(),
 		Cases: db, Payments: pay, PaymentList: db, Staff: db, Documents: db, Reports: rep,
 	})
-	srv := web.New(web.Config{DefaultMunicipality: cfg.Municipality, Logger: log, Mount: site.Mount}, web.Deps{
-		Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Privacy: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Clock: db.Clock(),
+	maxInFlight := 0
+	if cfg.MaxInFlight != "" {
+		if maxInFlight, err = strconv.Atoi(cfg.MaxInFlight); err != nil || maxInFlight < 1 {
+			return fmt.Errorf("FISCAL_MAX_IN_FLIGHT: %q is not a positive number", cfg.MaxInFlight)
+		}
+	}
+	srv := web.New(web.Config{DefaultMunicipality: cfg.Municipality, Logger: log, Mount: site.Mount, MaxInFlight: maxInFlight}, web.Deps{
+		Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Privacy: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Writes: db.WriteStats, Clock: db.Clock(),
 		Payments: pay, Credit: db, Reconciliation: pay, Documents: db,
 		// Recomputations run in this process's background; a run cut short
 		// by a shutdown stays open and resumes on the next POST or

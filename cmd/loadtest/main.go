@@ -225,6 +225,35 @@ func loadavg() string {
 	return strings.Join(f[:3], " ")
 }
 
+// scrapeWrites reads the server's write-transaction counters from /metrics:
+// count, seconds waited, seconds held (zeros when it cannot).
+func scrapeWrites(base string) [3]float64 {
+	var out [3]float64
+	c := &http.Client{Timeout: 5 * time.Second}
+	res, err := c.Get(base + "/metrics")
+	if err != nil {
+		return out
+	}
+	defer res.Body.Close()
+	sc := bufio.NewScanner(res.Body)
+	for sc.Scan() {
+		name, val, ok := strings.Cut(sc.Text(), " ")
+		if !ok {
+			continue
+		}
+		v, _ := strconv.ParseFloat(val, 64)
+		switch name {
+		case "fiscald_db_write_transactions_total":
+			out[0] = v
+		case "fiscald_db_write_wait_seconds_total":
+			out[1] = v
+		case "fiscald_db_write_held_seconds_total":
+			out[2] = v
+		}
+	}
+	return out
+}
+
 // cpuProc is a process whose CPU time the report shows.
 type cpuProc struct {
 	name string
@@ -415,8 +444,7 @@ func run(ctx context.Context, o options, out io.Writer) (met bool, err error) {
 	clients := sourceClients(o.sources)
 	w := &workload{base: base, password: password, webhookSecret: webhookSecret, failPct: o.failPct, webhookDelay: time.Second,
 		anon: clients, rng: rand.New(rand.NewPCG(1, 2)),
-		stripeClient: &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64,
-			DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 66, 0, 1)}}).DialContext}}}
+		stripeClient: newClient(net.IPv4(127, 66, 0, 1))}
 	usernames := make([]string, o.accounts)
 	for i := range usernames {
 		usernames[i] = fmt.Sprintf("synth%06d", i+1)
@@ -472,6 +500,7 @@ func run(ctx context.Context, o options, out io.Writer) (met bool, err error) {
 	var loadFrom, loadTo string
 	procs := []cpuProc{{"server", srv.cmd.Process.Pid}, {"annual run", as.cmd.Process.Pid}, {"stripe-mock", smp.cmd.Process.Pid}, {"generator", os.Getpid()}}
 	var cpuFrom, cpuTo []time.Duration
+	var wFrom, wTo [3]float64
 	marked := make(chan struct{})
 	profiled := make(chan struct{})
 	go func() {
@@ -480,6 +509,7 @@ func run(ctx context.Context, o options, out io.Writer) (met bool, err error) {
 		atFrom, _ = watch.get()
 		loadFrom = loadavg()
 		cpuFrom = cpuTimes(procs)
+		wFrom = scrapeWrites(base)
 		close(marked)
 		if pprofAddr != "" {
 			captureProfile(pprofAddr, o.duration, o.profile, logf)
@@ -522,6 +552,7 @@ func run(ctx context.Context, o options, out io.Writer) (met bool, err error) {
 	loadTo = loadavg()
 	<-marked
 	cpuTo = cpuTimes(procs)
+	wTo = scrapeWrites(base)
 	assessRunning := as.running()
 	wg.Wait()
 	<-marked
@@ -538,6 +569,11 @@ func run(ctx context.Context, o options, out io.Writer) (met bool, err error) {
 		o.rate, o.duration, o.warmup, o.sources)
 	fmt.Fprintf(out, "machine: %d CPUs, load average %s at the window's start, %s at its end\n", runtime.NumCPU(), loadFrom, loadTo)
 	printTable(out, rows, all)
+	if n := wTo[0] - wFrom[0]; n > 0 {
+		win := time.Since(from).Seconds()
+		fmt.Fprintf(out, "server's SQLite writer in the window: %.0f write transactions/s, held %.0f %% of the time, mean wait %.1f ms, mean hold %.2f ms\n",
+			n/win, 100*(wTo[2]-wFrom[2])/win, 1000*(wTo[1]-wFrom[1])/n, 1000*(wTo[2]-wFrom[2])/n)
+	}
 	fmt.Fprintf(out, "CPU used in the window (%% of one core): %s\n", cpuShares(procs, cpuFrom, cpuTo, time.Since(from)))
 	fmt.Fprintf(out, "generator: %d requests sent, largest send lag in the window %s ms (counted in the latencies)\n", sent, ms(maxLag))
 	if unsent > 0 {

@@ -2,7 +2,9 @@ package store_test
 
 import (
 	"context"
+	"sync"
 	"testing"
+	"time"
 
 	"fiscald/calc"
 	"fiscald/fiscal"
@@ -93,4 +95,46 @@ func mustLogin(t *testing.T, db *store.DB, muni int64, username string) string {
 		t.Fatal(err)
 	}
 	return s.Token
+}
+
+// TestConcurrentStatementsOnColdCache: many statements at once on a fresh
+// process (no prepared statement cached yet), beside writers, more than the
+// pool has connections. A read transaction that prepared a statement while
+// holding its connection deadlocked the pool here under load.
+func TestConcurrentStatementsOnColdCache(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		ctx := context.Background()
+		m := storetest.Municipality(t, db, "timisoara")
+		octx, _ := storetest.Staff(t, db, m, "ioana", fiscal.RoleOfficer)
+		_, tp, err := db.Register(ctx, m.ID, registration("ana", "2850615350041"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		deadline, cancel := context.WithTimeout(octx, 20*time.Second)
+		defer cancel()
+		var wg sync.WaitGroup
+		errs := make(chan error, 64)
+		for i := range 64 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if i%8 == 0 { // a writer among the readers
+					errs <- db.InTx(deadline, func(tx *store.Tx) error {
+						_, err := tx.Exec(deadline, `UPDATE taxpayers SET updated_at = ? WHERE id = ?`, tx.Now, tp.ID)
+						return err
+					})
+					return
+				}
+				_, err := db.Statement(deadline, tp.ID, civil.MustParse("2026-11-27"))
+				errs <- err
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("concurrent statements: %v", err)
+			}
+		}
+	})
 }

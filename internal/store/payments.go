@@ -169,27 +169,30 @@ func (db *DB) Statement(ctx context.Context, taxpayerID int64, asOf civil.Date) 
 	if err != nil {
 		return nil, err
 	}
-	// One read of the ledger serves the lines and the bonus offers.
-	debts, err := loadDebts(ctx, db.reads(), tp.MunicipalityID, tp.ID, asOf)
+	st := &fiscal.Statement{TaxpayerID: tp.ID, AsOf: asOf}
+	err = db.inReadTx(ctx, func(q querier) error {
+		// One read of the ledger serves the lines and the bonus offers.
+		debts, err := loadDebts(ctx, q, tp.MunicipalityID, tp.ID, asOf)
+		if err != nil {
+			return err
+		}
+		if st.Debts, err = accountLines(ctx, q, e, slug, tp.MunicipalityID, tp.ID, asOf, debts); err != nil {
+			return err
+		}
+		var total money.Bani
+		for _, l := range st.Debts {
+			total += l.Outstanding + l.LateFees
+		}
+		st.Credit, err = sumBani(ctx, q, `SELECT CAST(COALESCE(SUM(amount_bani), 0) AS BIGINT) FROM credit_entries WHERE municipality_id = ? AND taxpayer_id = ? AND effective_on <= ?`,
+			tp.MunicipalityID, tp.ID, asOf)
+		if err != nil {
+			return err
+		}
+		st.TotalDue = max(total-st.Credit, 0)
+		st.Bonuses, err = bonusOffers(ctx, q, tp.MunicipalityID, tp.ID, asOf, debts)
+		return err
+	})
 	if err != nil {
-		return nil, err
-	}
-	lines, err := accountLines(ctx, db.reads(), e, slug, tp.MunicipalityID, tp.ID, asOf, debts)
-	if err != nil {
-		return nil, err
-	}
-	st := &fiscal.Statement{TaxpayerID: tp.ID, AsOf: asOf, Debts: lines}
-	var total money.Bani
-	for _, l := range lines {
-		total += l.Outstanding + l.LateFees
-	}
-	st.Credit, err = sumBani(ctx, db.reads(), `SELECT CAST(COALESCE(SUM(amount_bani), 0) AS BIGINT) FROM credit_entries WHERE municipality_id = ? AND taxpayer_id = ? AND effective_on <= ?`,
-		tp.MunicipalityID, tp.ID, asOf)
-	if err != nil {
-		return nil, err
-	}
-	st.TotalDue = max(total-st.Credit, 0)
-	if st.Bonuses, err = bonusOffers(ctx, db.reads(), tp.MunicipalityID, tp.ID, asOf, debts); err != nil {
 		return nil, err
 	}
 	return st, nil

@@ -40,6 +40,8 @@ type DB struct {
 	// wconn is the connection InTx writes on, on SQLite (writer.go);
 	// guarded by writeMu.
 	wconn *sqlx.Conn
+	// writes counts the write transactions and their time (WriteStats).
+	writes writeStats
 	// keys and blobs serve the case workflow (UseCaseDeps).
 	keys  fiscal.KeyVault
 	blobs fiscal.BlobStore
@@ -76,9 +78,13 @@ func Open(ctx context.Context, dsn string, clock fiscal.Clock) (*DB, error) {
 		// writers queue on busy_timeout instead of failing with SQLITE_BUSY.
 		q := url.Values{}
 		for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)",
-			// 16 MB of page cache per connection (SQLite's default is 2 MB):
-			// the statement and intake look-ups read from memory, not pread.
-			"cache_size(-16000)"} {
+			// Reads through a memory map of the database file: in WAL mode a
+			// connection drops its page cache whenever another one has
+			// committed, which under load is before nearly every read, and
+			// then re-read each page with a pread system call (12 % of the
+			// server's CPU under `make loadtest`). Writes still go through
+			// the WAL.
+			"mmap_size(268435456)"} {
 			q.Add("_pragma", p)
 		}
 		q.Set("_txlock", "immediate")
@@ -182,8 +188,13 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 		// SQLite means busy_timeout's sleeps (1, 2, 5 … 100 ms) that leave the
 		// lock idle; queueing the process's writers on a mutex hands it over
 		// at once. busy_timeout still covers other processes (the CLI).
+		queued := time.Now()
 		db.writeMu.Lock()
-		defer db.writeMu.Unlock()
+		held := time.Now()
+		defer func() {
+			db.writes.add(held.Sub(queued), time.Since(held))
+			db.writeMu.Unlock()
+		}()
 	}
 	var x *sqlx.Tx
 	var err error
@@ -222,16 +233,26 @@ func (db *DB) prepared(ctx context.Context, query string) *sqlx.Stmt {
 		return nil
 	}
 	db.stmtMu.Lock()
-	defer db.stmtMu.Unlock()
-	if st, ok := db.stmts[query]; ok {
+	st, ok := db.stmts[query]
+	full := len(db.stmts) > 512 // queries built at run time: do not grow without bound
+	db.stmtMu.Unlock()
+	if ok {
 		return st
 	}
-	if len(db.stmts) > 512 {
-		return nil // queries built at run time: do not grow without bound
+	if full {
+		return nil
 	}
+	// Prepared without the lock: preparing waits for a pool connection,
+	// and no other statement look-up should wait behind that.
 	st, err := db.db.PreparexContext(ctx, query)
 	if err != nil {
 		return nil
+	}
+	db.stmtMu.Lock()
+	defer db.stmtMu.Unlock()
+	if prev, ok := db.stmts[query]; ok {
+		st.Close() // another request prepared it meanwhile
+		return prev
 	}
 	if db.stmts == nil {
 		db.stmts = map[string]*sqlx.Stmt{}
@@ -304,6 +325,65 @@ func (tx *Tx) MunicipalityID() (int64, error) {
 		return 0, fiscal.Errorf(fiscal.EUNAUTHORIZED, "authentication required")
 	}
 	return tx.Actor.MunicipalityID, nil
+}
+
+// inReadTx runs fn over one read transaction: every query sees the same
+// snapshot (a statement's debts, credit and bonuses agree with each other
+// while payments land), and on SQLite the queries share one WAL read lock
+// instead of taking one each. On SQLite it is a deferred transaction that
+// never takes the write lock. Queries given to it must already be rebound.
+//
+// It runs the cached prepared statements but never prepares one while it
+// holds its connection: preparing takes a second connection from the pool,
+// and transactions that each hold one and wait for another deadlock the
+// pool (seen under `make loadtest`). Queries not cached yet run directly
+// and are prepared after the transaction.
+func (db *DB) inReadTx(ctx context.Context, fn func(q querier) error) error {
+	x, err := db.db.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return translate(err, "begin read transaction")
+	}
+	r := &txReads{x: x, db: db}
+	err = fn(r)
+	_ = x.Rollback()
+	for _, q := range r.missing {
+		db.prepared(ctx, q)
+	}
+	return err
+}
+
+type txReads struct {
+	x       *sqlx.Tx
+	db      *DB
+	missing []string
+}
+
+func (r *txReads) Rebind(query string) string { return r.x.Rebind(query) }
+
+func (r *txReads) SelectContext(ctx context.Context, dest any, query string, args ...any) error {
+	if st := r.db.cachedStmt(query); st != nil {
+		return r.x.StmtxContext(ctx, st).SelectContext(ctx, dest, args...)
+	}
+	r.missing = append(r.missing, query)
+	return r.x.SelectContext(ctx, dest, query, args...)
+}
+
+func (r *txReads) GetContext(ctx context.Context, dest any, query string, args ...any) error {
+	if st := r.db.cachedStmt(query); st != nil {
+		return r.x.StmtxContext(ctx, st).GetContext(ctx, dest, args...)
+	}
+	r.missing = append(r.missing, query)
+	return r.x.GetContext(ctx, dest, query, args...)
+}
+
+// cachedStmt returns query's prepared statement if it is cached (SQLite).
+func (db *DB) cachedStmt(query string) *sqlx.Stmt {
+	if db.dialect != "sqlite" {
+		return nil
+	}
+	db.stmtMu.Lock()
+	defer db.stmtMu.Unlock()
+	return db.stmts[query]
 }
 
 // reads returns a querier over the pool that runs each query through the

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -69,4 +70,24 @@ func (db *DB) releaseWriter() {
 	_, _ = db.wconn.ExecContext(context.Background(), "PRAGMA busy_timeout = 10000")
 	_ = db.wconn.Close()
 	db.wconn = nil
+}
+
+// writeStats counts this process's SQLite write transactions: how many,
+// how long they waited for the writer, how long they held it.
+type writeStats struct {
+	count, waitedNS, heldNS atomic.Int64
+}
+
+func (w *writeStats) add(waited, held time.Duration) {
+	w.count.Add(1)
+	w.waitedNS.Add(int64(waited))
+	w.heldNS.Add(int64(held))
+}
+
+// WriteStats reports the process's SQLite write transactions so far: their
+// number, the time they waited for the single writer and the time they held
+// it (zero on PostgreSQL). Held time over wall time is the writer's
+// utilisation: near 1, writes queue.
+func (db *DB) WriteStats() (count int64, waited, held time.Duration) {
+	return db.writes.count.Load(), time.Duration(db.writes.waitedNS.Load()), time.Duration(db.writes.heldNS.Load())
 }

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -18,6 +19,8 @@ type metrics struct {
 	requests map[[3]string]uint64 // method, route, status
 	hist     map[[2]string]*histogram
 	started  time.Time
+	shed     atomic.Uint64 // requests answered 503 by admit
+	writes   func() (int64, time.Duration, time.Duration)
 }
 
 var buckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
@@ -79,6 +82,13 @@ func (m *metrics) handler(c *fiber.Ctx) error {
 		fmt.Fprintf(&b, "fiscald_http_request_duration_seconds_sum{method=%q,route=%q} %g\n", k[0], k[1], h.sum)
 		fmt.Fprintf(&b, "fiscald_http_request_duration_seconds_count{method=%q,route=%q} %d\n", k[0], k[1], h.count)
 	}
+	if m.writes != nil {
+		n, waited, held := m.writes()
+		fmt.Fprintf(&b, "# HELP fiscald_db_write_transactions_total Write transactions run by this process (SQLite's single writer).\n# TYPE fiscald_db_write_transactions_total counter\nfiscald_db_write_transactions_total %d\n", n)
+		fmt.Fprintf(&b, "# HELP fiscald_db_write_wait_seconds_total Time write transactions waited for the writer.\n# TYPE fiscald_db_write_wait_seconds_total counter\nfiscald_db_write_wait_seconds_total %g\n", waited.Seconds())
+		fmt.Fprintf(&b, "# HELP fiscald_db_write_held_seconds_total Time write transactions held the writer.\n# TYPE fiscald_db_write_held_seconds_total counter\nfiscald_db_write_held_seconds_total %g\n", held.Seconds())
+	}
+	fmt.Fprintf(&b, "# HELP fiscald_http_requests_shed_total Requests answered 503 because the server was at its in-flight limit too long.\n# TYPE fiscald_http_requests_shed_total counter\nfiscald_http_requests_shed_total %d\n", m.shed.Load())
 	fmt.Fprintf(&b, "# HELP fiscald_uptime_seconds Seconds since the server started.\n# TYPE fiscald_uptime_seconds gauge\nfiscald_uptime_seconds %g\n", time.Since(m.started).Seconds())
 	m.mu.Unlock()
 	c.Set(fiber.HeaderContentType, "text/plain; version=0.0.4; charset=utf-8")

@@ -11,6 +11,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -46,6 +47,9 @@ type Deps struct {
 	Documents fiscal.DocumentService
 	// Reports writes the accountants' exports; nil answers 503.
 	Reports fiscal.ReportService
+	// Writes reports the database's write transactions for /metrics
+	// (store.DB.WriteStats); nil leaves them out.
+	Writes func() (count int64, waited, held time.Duration)
 	// Ready reports whether the database answers.
 	Ready func(ctx context.Context) error
 	Clock fiscal.Clock
@@ -65,7 +69,12 @@ type Config struct {
 	// PublicRateLimit is how many requests per minute one address may make
 	// to the public tax quote and deadline endpoints (default 600).
 	PublicRateLimit int
-	Logger          *slog.Logger
+	// MaxInFlight bounds the requests worked on at once (default 16 per
+	// processor); more wait in arrival order up to AdmitWait (default 10 s),
+	// then answer 503 with Retry-After.
+	MaxInFlight int
+	AdmitWait   time.Duration
+	Logger      *slog.Logger
 	// Mount, when set, adds routes of another transport (the HTML portal)
 	// to the app after the API's routes and before the final 404 handler.
 	Mount func(app *fiber.App, s *Server)
@@ -80,6 +89,7 @@ type Server struct {
 	routes  []route
 	metrics *metrics
 	limits  *limiter
+	slots   chan struct{}
 
 	muniMu sync.RWMutex
 	munis  map[string]*fiscal.Municipality
@@ -99,13 +109,20 @@ func New(cfg Config, deps Deps) *Server {
 	if cfg.PublicRateLimit == 0 {
 		cfg.PublicRateLimit = 600
 	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = 16 * runtime.GOMAXPROCS(0)
+	}
+	if cfg.AdmitWait <= 0 {
+		cfg.AdmitWait = 10 * time.Second
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	if deps.Clock == nil {
 		deps.Clock = fiscal.SystemClock{}
 	}
-	s := &Server{deps: deps, cfg: cfg, log: cfg.Logger, metrics: newMetrics(), limits: newLimiter(deps.Clock), munis: map[string]*fiscal.Municipality{}}
+	s := &Server{deps: deps, cfg: cfg, log: cfg.Logger, metrics: newMetrics(), limits: newLimiter(deps.Clock), slots: make(chan struct{}, cfg.MaxInFlight), munis: map[string]*fiscal.Municipality{}}
+	s.metrics.writes = deps.Writes
 	s.app = fiber.New(fiber.Config{
 		ErrorHandler:          s.errorHandler,
 		BodyLimit:             cfg.BodyLimit,
@@ -122,7 +139,7 @@ func New(cfg Config, deps Deps) *Server {
 		}
 		return fasthttp.RequestConfig{}
 	}
-	s.app.Use(s.recoverer, s.observe)
+	s.app.Use(s.recoverer, s.observe, s.admit)
 	s.routes = s.allRoutes()
 	for _, r := range s.routes {
 		s.mount(r)
@@ -167,6 +184,35 @@ func (s *Server) recoverer(c *fiber.Ctx) (err error) {
 }
 
 // observe gives each request an id, a deadline, a log line and metrics.
+// admit bounds the requests in progress to Config.MaxInFlight. Past that,
+// every extra request would only add a runnable goroutine: the processors
+// are shared by more work at once, each request takes longer, and a writer
+// holding SQLite's single write lock waits its turn among hundreds. Waiting
+// requests are parked here, in arrival order, and the ones in progress
+// finish sooner; after AdmitWait a request is shed with 503 and
+// Retry-After. Health and metrics are never held back.
+func (s *Server) admit(c *fiber.Ctx) error {
+	switch c.Path() {
+	case "/healthz", "/readyz", "/metrics":
+		return c.Next()
+	}
+	select {
+	case s.slots <- struct{}{}:
+	default:
+		t := time.NewTimer(s.cfg.AdmitWait)
+		select {
+		case s.slots <- struct{}{}:
+			t.Stop()
+		case <-t.C:
+			s.metrics.shed.Add(1)
+			c.Set(fiber.HeaderRetryAfter, "1")
+			return fiscal.Errorf(fiscal.EUNAVAILABLE, "the service is busy: try again in a moment")
+		}
+	}
+	defer func() { <-s.slots }()
+	return c.Next()
+}
+
 func (s *Server) observe(c *fiber.Ctx) error {
 	start := time.Now()
 	id := strings.Clone(c.Get("X-Request-Id"))

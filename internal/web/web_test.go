@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -56,7 +57,7 @@ func newEnvStripe(t testing.TB, db *store.DB, clock fiscal.Clock, apiBase string
 	recompute := &assess.RecomputeService{Store: db, BatchObjects: 2}
 	t.Cleanup(recompute.Wait)
 	srv := web.New(web.Config{DefaultMunicipality: "timisoara", Logger: slog.New(slog.NewTextHandler(testLog, nil))},
-		web.Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Privacy: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Clock: clock,
+		web.Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Privacy: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Writes: db.WriteStats, Clock: clock,
 			Payments: pay, Credit: db, Reconciliation: pay, Recompute: recompute, Documents: db, Reports: &reports.Exporter{Source: db, Reconciliation: pay, Clock: clock}})
 	e := &env{t: t, recompute: recompute, srv: srv, db: db, muni: m, tokens: map[string]string{}}
 	for _, r := range []fiscal.Role{fiscal.RoleOfficer, fiscal.RoleSigner, fiscal.RoleAccountant, fiscal.RoleAdmin} {
@@ -275,6 +276,12 @@ func TestHealthMetricsOpenAPI(t *testing.T) {
 		m := e.do("GET", "/metrics", "", nil)
 		if !strings.Contains(string(m.Raw), `fiscald_http_requests_total{method="GET",route="/readyz",status="200"} 1`) {
 			t.Fatalf("metrics: %s", m.Raw)
+		}
+		// The logins of newEnv wrote sessions: on SQLite they went through
+		// the counted writer.
+		if n, _, _ := db.WriteStats(); db.Dialect() == "sqlite" &&
+			(n == 0 || !strings.Contains(string(m.Raw), "fiscald_db_write_transactions_total "+strconv.FormatInt(n, 10)+"\n")) {
+			t.Fatalf("write transactions (%d) not in metrics: %s", n, m.Raw)
 		}
 		db.Close()
 		if r := e.do("GET", "/readyz", "", nil); r.Status != 503 {
