@@ -45,6 +45,7 @@ type options struct {
 	maxInFlight          int
 	assessBatch          int
 	assessPause          time.Duration
+	assessShare          float64
 	sources              int
 	minRPS               float64
 	maxP99               time.Duration
@@ -66,6 +67,7 @@ func main() {
 	flag.IntVar(&o.maxInFlight, "max-inflight", 2000, "most requests in flight; beyond it the generator waits (and the wait counts)")
 	flag.IntVar(&o.assessBatch, "assess-batch", 250, "objects per transaction of the background assessment (0: fiscald's default, 4000)")
 	flag.DurationVar(&o.assessPause, "assess-pause", 5*time.Millisecond, "the background assessment's --pause between batches (0: none)")
+	flag.Float64Var(&o.assessShare, "assess-share", 0.25, "the background assessment's --share: the largest share of the time it may spend writing (1: no bound)")
 	flag.IntVar(&o.sources, "sources", 500, "loopback source addresses (127.77.x.y) the clients send from")
 	flag.BoolVar(&o.check, "check", false, "exit 1 unless the targets are met")
 	flag.Float64Var(&o.minRPS, "min-rps", 2000, "target: measured requests per second (with -check)")
@@ -475,6 +477,9 @@ func run(ctx context.Context, o options, out io.Writer) (met bool, err error) {
 	aargs := []string{"assess", "--year", "2026", "--phases", "building", "--progress", "log"}
 	if o.assessBatch > 0 {
 		aargs = append(aargs, "--batch", strconv.Itoa(o.assessBatch))
+	}
+	if o.assessShare > 0 && o.assessShare < 1 {
+		aargs = append(aargs, "--share", strconv.FormatFloat(o.assessShare, 'g', -1, 64))
 	}
 	if o.assessPause > 0 {
 		aargs = append(aargs, "--pause", o.assessPause.String())
