@@ -47,6 +47,12 @@ type Options struct {
 	// single write lock in SQLite's busy handler (sleeps of up to 100 ms),
 	// take the lock between batches instead of finding it held again.
 	Pause time.Duration
+	// Share, between 0 and 1, bounds the share of the time the run spends
+	// writing (default 1: no bound): after a batch whose write took T the
+	// writer waits T×(1/Share − 1), at least Pause. On SQLite a run beside a
+	// busy server then holds the single write lock at most that share of
+	// the time, and the server's writes wait at most one batch.
+	Share float64
 	// Progress, when set, is called after every committed batch.
 	Progress func(Progress)
 }
@@ -211,10 +217,12 @@ func runPhase(ctx context.Context, st fiscal.AnnualStore, engine *calc.Engine, o
 		if j.err != nil {
 			return j.err
 		}
+		wrote := time.Now()
 		res, err := st.WriteAnnualBatch(ctx, o.MunicipalityID, &j.batch)
 		if err != nil {
 			return err
 		}
+		pause := pauseAfter(time.Since(wrote), o)
 		rep.Assessments += int64(res.Assessments)
 		rep.Debts += int64(res.Debts)
 		rep.Skipped += int64(res.Skipped)
@@ -235,8 +243,8 @@ func runPhase(ctx context.Context, st fiscal.AnnualStore, engine *calc.Engine, o
 		if o.Progress != nil {
 			o.Progress(p)
 		}
-		if o.Pause > 0 {
-			t := time.NewTimer(o.Pause)
+		if pause > 0 {
+			t := time.NewTimer(pause)
 			select {
 			case <-t.C:
 			case <-ctx.Done():
@@ -249,6 +257,15 @@ func runPhase(ctx context.Context, st fiscal.AnnualStore, engine *calc.Engine, o
 		return err
 	}
 	return st.FinishAnnualRun(ctx, o.MunicipalityID, o.Year, phase)
+}
+
+// pauseAfter is how long the writer waits after a batch whose write took
+// wrote: Pause, or longer when Share bounds the share of time spent writing.
+func pauseAfter(wrote time.Duration, o Options) time.Duration {
+	if o.Share > 0 && o.Share < 1 {
+		return max(o.Pause, time.Duration(float64(wrote)*(1/o.Share-1)))
+	}
+	return o.Pause
 }
 
 // compute assesses a batch: the objects each taxpayer owes for the year,

@@ -284,3 +284,12 @@ type PrivacyService interface {
 	// ExportTaxpayer returns everything held about the taxpayer (admin or the taxpayer).
 	ExportTaxpayer(ctx context.Context, taxpayerID int64) (map[string][]map[string]any, error)
 }
+
+// WriteStats counts a process's database write transactions (SQLite's
+// single writer): how many, how long they waited for the writer, how long
+// they held it, and how much of that they waited for another process's
+// write lock.
+type WriteStats struct {
+	Count                      int64
+	Waited, Held, OtherProcess time.Duration
+}

@@ -124,6 +124,7 @@ func cmdAssess(ctx context.Context, cfg config, args []string, stdout, stderr io
 	batch := fs.Int("batch", 4000, "objects per transaction (a batch ends at a taxpayer boundary)")
 	workers := fs.Int("workers", 0, "compute workers (default: the number of CPUs)")
 	pause := fs.Duration("pause", 0, "wait this long after each committed batch, so a running server's SQLite writers get the write lock between batches (e.g. 20ms)")
+	share := fs.Float64("share", 1, "the largest share of the time the run may spend writing, 0-1: beside a busy server on SQLite, e.g. 0.25 leaves the single write lock to the server 3/4 of the time")
 	phases := fs.String("phases", "vehicle,building", "object kinds to assess, in order")
 	muni := fs.String("municipality", cfg.Municipality, "the municipality's slug")
 	progress := fs.String("progress", "auto", "auto (a bar on a terminal, log lines otherwise), bar, log or none")
@@ -137,6 +138,9 @@ continues after the last committed batch). The server may keep running meanwhile
 	if *year < 2000 || *year > 2100 {
 		return fmt.Errorf("--year Y is required (2000-2100)")
 	}
+	if *share <= 0 || *share > 1 {
+		return fmt.Errorf("--share must be more than 0 and at most 1")
+	}
 	db, m, ctx, err := openJob(ctx, cfg, *muni, "fiscald assess", stdout)
 	if err != nil {
 		return err
@@ -145,7 +149,7 @@ continues after the last committed batch). The server may keep running meanwhile
 	mode := progressMode(*progress)
 	log := newLogger(cfg.LogFormat)
 	var lastLog time.Time
-	opts := assess.Options{MunicipalityID: m.ID, Municipality: m.Slug, Year: *year, BatchObjects: *batch, Workers: *workers, Pause: *pause,
+	opts := assess.Options{MunicipalityID: m.ID, Municipality: m.Slug, Year: *year, BatchObjects: *batch, Workers: *workers, Pause: *pause, Share: *share,
 		Phases: strings.Split(*phases, ",")}
 	opts.Progress = func(p assess.Progress) {
 		switch mode {

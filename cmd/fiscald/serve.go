@@ -158,15 +158,12 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 			return fmt.Errorf("FISCAL_MAX_IN_FLIGHT: %q is not a positive number", cfg.MaxInFlight)
 		}
 	}
-	srv := web.New(web.Config{DefaultMunicipality: cfg.Municipality, Logger: log, Mount: site.Mount, MaxInFlight: maxInFlight}, web.Deps{
-		Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Privacy: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Writes: db.WriteStats, Clock: db.Clock(),
-		Payments: pay, Credit: db, Reconciliation: pay, Documents: db,
-		// Recomputations run in this process's background; a run cut short
-		// by a shutdown stays open and resumes on the next POST or
-		// `fiscald recompute`.
-		Recompute: &assess.RecomputeService{Store: db, Logger: log},
-		Reports:   rep,
-	})
+	deps := web.StoreDeps(db)
+	deps.Payments, deps.Reconciliation, deps.Reports = pay, pay, rep
+	// Recomputations run in this process's background; a run cut short by a
+	// shutdown stays open and resumes on the next POST or `fiscald recompute`.
+	deps.Recompute = &assess.RecomputeService{Store: db, Logger: log}
+	srv := web.New(web.Config{DefaultMunicipality: cfg.Municipality, Logger: log, Mount: site.Mount, MaxInFlight: maxInFlight}, deps)
 	if cfg.PProf != "" {
 		stop, err := startPProf(cfg.PProf, log)
 		if err != nil {

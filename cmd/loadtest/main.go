@@ -45,6 +45,7 @@ type options struct {
 	maxInFlight          int
 	assessBatch          int
 	assessPause          time.Duration
+	assessShare          float64
 	sources              int
 	minRPS               float64
 	maxP99               time.Duration
@@ -66,6 +67,7 @@ func main() {
 	flag.IntVar(&o.maxInFlight, "max-inflight", 2000, "most requests in flight; beyond it the generator waits (and the wait counts)")
 	flag.IntVar(&o.assessBatch, "assess-batch", 250, "objects per transaction of the background assessment (0: fiscald's default, 4000)")
 	flag.DurationVar(&o.assessPause, "assess-pause", 5*time.Millisecond, "the background assessment's --pause between batches (0: none)")
+	flag.Float64Var(&o.assessShare, "assess-share", 0.25, "the background assessment's --share: the largest share of the time it may spend writing (1: no bound)")
 	flag.IntVar(&o.sources, "sources", 500, "loopback source addresses (127.77.x.y) the clients send from")
 	flag.BoolVar(&o.check, "check", false, "exit 1 unless the targets are met")
 	flag.Float64Var(&o.minRPS, "min-rps", 2000, "target: measured requests per second (with -check)")
@@ -226,9 +228,10 @@ func loadavg() string {
 }
 
 // scrapeWrites reads the server's write-transaction counters from /metrics:
-// count, seconds waited, seconds held (zeros when it cannot).
-func scrapeWrites(base string) [3]float64 {
-	var out [3]float64
+// count, seconds waited, seconds held, seconds of that waiting for the
+// annual run's lock (zeros when it cannot).
+func scrapeWrites(base string) [4]float64 {
+	var out [4]float64
 	c := &http.Client{Timeout: 5 * time.Second}
 	res, err := c.Get(base + "/metrics")
 	if err != nil {
@@ -249,6 +252,8 @@ func scrapeWrites(base string) [3]float64 {
 			out[1] = v
 		case "fiscald_db_write_held_seconds_total":
 			out[2] = v
+		case "fiscald_db_write_locked_seconds_total":
+			out[3] = v
 		}
 	}
 	return out
@@ -473,6 +478,9 @@ func run(ctx context.Context, o options, out io.Writer) (met bool, err error) {
 	if o.assessBatch > 0 {
 		aargs = append(aargs, "--batch", strconv.Itoa(o.assessBatch))
 	}
+	if o.assessShare > 0 && o.assessShare < 1 {
+		aargs = append(aargs, "--share", strconv.FormatFloat(o.assessShare, 'g', -1, 64))
+	}
 	if o.assessPause > 0 {
 		aargs = append(aargs, "--pause", o.assessPause.String())
 	}
@@ -500,7 +508,7 @@ func run(ctx context.Context, o options, out io.Writer) (met bool, err error) {
 	var loadFrom, loadTo string
 	procs := []cpuProc{{"server", srv.cmd.Process.Pid}, {"annual run", as.cmd.Process.Pid}, {"stripe-mock", smp.cmd.Process.Pid}, {"generator", os.Getpid()}}
 	var cpuFrom, cpuTo []time.Duration
-	var wFrom, wTo [3]float64
+	var wFrom, wTo [4]float64
 	marked := make(chan struct{})
 	profiled := make(chan struct{})
 	go func() {
@@ -571,8 +579,8 @@ func run(ctx context.Context, o options, out io.Writer) (met bool, err error) {
 	printTable(out, rows, all)
 	if n := wTo[0] - wFrom[0]; n > 0 {
 		win := time.Since(from).Seconds()
-		fmt.Fprintf(out, "server's SQLite writer in the window: %.0f write transactions/s, held %.0f %% of the time, mean wait %.1f ms, mean hold %.2f ms\n",
-			n/win, 100*(wTo[2]-wFrom[2])/win, 1000*(wTo[1]-wFrom[1])/n, 1000*(wTo[2]-wFrom[2])/n)
+		fmt.Fprintf(out, "server's SQLite writer in the window: %.0f write transactions/s, held %.0f %% of the time (%.0f %% waiting for the annual run's lock), mean wait %.1f ms, mean hold %.2f ms\n",
+			n/win, 100*(wTo[2]-wFrom[2])/win, 100*(wTo[3]-wFrom[3])/win, 1000*(wTo[1]-wFrom[1])/n, 1000*(wTo[2]-wFrom[2])/n)
 	}
 	fmt.Fprintf(out, "CPU used in the window (%% of one core): %s\n", cpuShares(procs, cpuFrom, cpuTo, time.Since(from)))
 	fmt.Fprintf(out, "generator: %d requests sent, largest send lag in the window %s ms (counted in the latencies)\n", sent, ms(maxLag))

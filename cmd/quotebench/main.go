@@ -67,7 +67,7 @@ func run(duration time.Duration, conns, threads int) error {
 		return err
 	}
 	srv := web.New(web.Config{DefaultMunicipality: "timisoara", PublicRateLimit: 1 << 30, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
-		web.Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Privacy: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Clock: db.Clock()})
+		web.StoreDeps(db))
 	realURL, stopReal, err := serve(srv.App())
 	if err != nil {
 		return err

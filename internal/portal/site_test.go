@@ -80,8 +80,7 @@ func startSiteStripe(t testing.TB, db *store.DB, clock *fiscal.TestClock, apiBas
 	p := portal.New(pcfg, portal.Deps{Users: db, Taxpayers: db, Vehicles: db, Tax: db, Clock: clock,
 		Cases: db, Payments: pay, PaymentList: db, Staff: db, Documents: db, Reports: rep})
 	srv := web.New(web.Config{DefaultMunicipality: "timisoara", Logger: log, Mount: p.Mount},
-		web.Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Privacy: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Clock: clock,
-			Payments: pay, Documents: db, Reports: rep})
+		withClock(web.StoreDeps(db), clock, pay, rep))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -181,4 +180,11 @@ func forEachEngine(t *testing.T, fn func(t *testing.T, s *site)) {
 	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
 		fn(t, startSite(t, db, clock))
 	})
+}
+
+// withClock completes the database's deps with the test clock and the
+// services built on it.
+func withClock(d web.Deps, clock fiscal.Clock, pay fiscal.PaymentService, rep fiscal.ReportService) web.Deps {
+	d.Clock, d.Payments, d.Reports = clock, pay, rep
+	return d
 }

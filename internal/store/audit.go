@@ -22,15 +22,28 @@ const genesis = "000000000000000000000000000000000000000000000000000000000000000
 // (JSON of any value; nil for none). Locking the chain's head row serialises
 // appends, so the chain has no forks on either engine.
 func (tx *Tx) Audit(ctx context.Context, municipalityID int64, action, entity string, entityID any, before, after any) error {
-	b, err := auditJSON(before)
+	e, err := tx.auditEntry(municipalityID, action, entity, entityID, before, after)
 	if err != nil {
 		return err
+	}
+	head, err := tx.auditHead(ctx, municipalityID)
+	if err != nil {
+		return err
+	}
+	return tx.execAll(ctx, "audit entry", head.append(e)...)
+}
+
+// auditEntry builds an entry of tx's actor at tx.Now (not yet chained).
+func (tx *Tx) auditEntry(municipalityID int64, action, entity string, entityID any, before, after any) (*fiscal.AuditEntry, error) {
+	b, err := auditJSON(before)
+	if err != nil {
+		return nil, err
 	}
 	a, err := auditJSON(after)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	e := fiscal.AuditEntry{
+	e := &fiscal.AuditEntry{
 		MunicipalityID: municipalityID, At: tx.Now, Actor: "system", Action: action, Entity: entity,
 		EntityID: fmt.Sprint(entityID), Before: b, After: a,
 	}
@@ -40,33 +53,49 @@ func (tx *Tx) Audit(ctx context.Context, municipalityID int64, action, entity st
 	} else if tx.Actor != nil && tx.Actor.Username != "" {
 		e.Actor = tx.Actor.Username
 	}
-	// Take the head with an UPDATE first: it locks the row on PostgreSQL
-	// (and SQLite's immediate transaction already holds the write lock).
-	// RETURNING (PostgreSQL, SQLite ≥ 3.35) saves a round trip while the
-	// chain is locked.
-	var head struct {
-		Seq  int64  `db:"seq"`
-		Hash string `db:"hash"`
-	}
-	err = tx.Get(ctx, &head, `UPDATE audit_heads SET seq = seq + 1 WHERE municipality_id = ? RETURNING seq, hash`, municipalityID)
+	return e, nil
+}
+
+// auditSlot is the chain head taken for one append: the sequence number the
+// entry gets and the hash it links to.
+type auditSlot struct {
+	MunicipalityID int64  `db:"-"`
+	Seq            int64  `db:"seq"`
+	Hash           string `db:"hash"`
+}
+
+// auditHead takes the municipality's chain head for one append. The UPDATE
+// locks the row on PostgreSQL until commit (SQLite's immediate transaction
+// already holds the write lock); RETURNING (PostgreSQL, SQLite ≥ 3.35) saves
+// a round trip while the chain is locked. The first entry of a municipality
+// creates the head.
+func (tx *Tx) auditHead(ctx context.Context, municipalityID int64) (*auditSlot, error) {
+	head := &auditSlot{MunicipalityID: municipalityID}
+	err := tx.Get(ctx, head, `UPDATE audit_heads SET seq = seq + 1 WHERE municipality_id = ? RETURNING seq, hash`, municipalityID)
 	if errors.Is(err, sql.ErrNoRows) {
 		if _, err := tx.Exec(ctx, `INSERT INTO audit_heads (municipality_id, seq, hash) VALUES (?, 1, ?)`, municipalityID, genesis); err != nil {
-			return translate(err, "audit head")
+			return nil, translate(err, "audit head")
 		}
 		head.Seq, head.Hash, err = 1, genesis, nil
 	}
 	if err != nil {
-		return translate(err, "audit head")
+		return nil, translate(err, "audit head")
 	}
-	e.PrevHash = head.Hash
-	e.Hash = auditHash(head.Seq, &e)
-	if _, err := tx.Exec(ctx, `INSERT INTO audit_log (municipality_id, seq, at, actor_id, actor, action, entity, entity_id, before_json, after_json, prev_hash, hash)
+	return head, nil
+}
+
+// append chains e to the head taken and returns the statements that store
+// it and move the head's hash on (run them with execAll, in the same
+// transaction).
+func (h *auditSlot) append(e *fiscal.AuditEntry) []stmt {
+	e.PrevHash = h.Hash
+	e.Hash = auditHash(h.Seq, e)
+	return []stmt{
+		{`INSERT INTO audit_log (municipality_id, seq, at, actor_id, actor, action, entity, entity_id, before_json, after_json, prev_hash, hash)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		municipalityID, head.Seq, e.At, e.ActorID, e.Actor, e.Action, e.Entity, e.EntityID, e.Before, e.After, e.PrevHash, e.Hash); err != nil {
-		return translate(err, "audit entry")
+			[]any{h.MunicipalityID, h.Seq, e.At, e.ActorID, e.Actor, e.Action, e.Entity, e.EntityID, e.Before, e.After, e.PrevHash, e.Hash}},
+		{`UPDATE audit_heads SET hash = ? WHERE municipality_id = ?`, []any{e.Hash, h.MunicipalityID}},
 	}
-	_, err = tx.Exec(ctx, `UPDATE audit_heads SET hash = ? WHERE municipality_id = ?`, e.Hash, municipalityID)
-	return translate(err, "audit head")
 }
 
 func auditJSON(v any) (string, error) {

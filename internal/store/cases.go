@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -188,12 +190,35 @@ func (tx *Tx) muni(ctx context.Context, id int64) (*muniInfo, error) {
 
 // nextCaseNumber allocates the next number of the gapless series of the
 // municipality and year, inside the intake transaction (one upsert: safe on
-// both engines under concurrency).
-func (tx *Tx) nextCaseNumber(ctx context.Context, municipalityID int64, year int) (int64, error) {
-	var n int64
-	err := tx.Get(ctx, &n, `INSERT INTO case_counters (municipality_id, year, last_number) VALUES (?, ?, 1)
-		ON CONFLICT (municipality_id, year) DO UPDATE SET last_number = case_counters.last_number + 1 RETURNING last_number`, municipalityID, year)
-	return n, translate(err, "case number")
+// both engines under concurrency); the row stays locked until commit, so a
+// rolled-back intake uses no number. With withHead, on PostgreSQL, the same
+// statement also takes the audit chain's head (after the counter: the head's
+// UPDATE waits for the counter's value, so every intake locks the two rows
+// in the same order) and returns it; otherwise, or when the municipality has
+// no chain yet, head is nil and the caller takes it with auditHead.
+func (tx *Tx) nextCaseNumber(ctx context.Context, municipalityID int64, year int, withHead bool) (int64, *auditSlot, error) {
+	const upsert = `INSERT INTO case_counters (municipality_id, year, last_number) VALUES (?, ?, 1)
+		ON CONFLICT (municipality_id, year) DO UPDATE SET last_number = case_counters.last_number + 1 RETURNING last_number`
+	if !withHead || tx.db.dialect != "postgres" {
+		var n int64
+		err := tx.Get(ctx, &n, upsert, municipalityID, year)
+		return n, nil, translate(err, "case number")
+	}
+	var r struct {
+		N    int64   `db:"n"`
+		Seq  *int64  `db:"seq"`
+		Hash *string `db:"hash"`
+	}
+	err := tx.Get(ctx, &r, `WITH n AS (`+upsert+`),
+		h AS (UPDATE audit_heads SET seq = seq + 1 WHERE municipality_id = ? AND (SELECT last_number FROM n) > 0 RETURNING seq, hash)
+		SELECT n.last_number AS n, h.seq, h.hash FROM n LEFT JOIN h ON TRUE`, municipalityID, year, municipalityID)
+	if err != nil {
+		return 0, nil, translate(err, "case number")
+	}
+	if r.Seq == nil || r.Hash == nil {
+		return r.N, nil, nil
+	}
+	return r.N, &auditSlot{MunicipalityID: municipalityID, Seq: *r.Seq, Hash: *r.Hash}, nil
 }
 
 // event appends a line to a case's timeline.
@@ -227,9 +252,15 @@ func (tx *Tx) notifyTaxpayer(ctx context.Context, c *caseRow, subject, body stri
 }
 
 func (tx *Tx) queueNotification(ctx context.Context, c *caseRow, userID *int64, to, subject, body string) error {
-	_, err := tx.Exec(ctx, `INSERT INTO notifications (municipality_id, case_id, user_id, recipient, subject, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		c.MunicipalityID, c.ID, userID, to, subject, body, tx.Now)
+	n := tx.notification(c, userID, to, subject, body)
+	_, err := tx.Exec(ctx, n.query, n.args...)
 	return translate(err, "notification")
+}
+
+// notification is the statement that queues a message about c.
+func (tx *Tx) notification(c *caseRow, userID *int64, to, subject, body string) stmt {
+	return stmt{`INSERT INTO notifications (municipality_id, case_id, user_id, recipient, subject, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		[]any{c.MunicipalityID, c.ID, userID, to, subject, body, tx.Now}}
 }
 
 var statusText = map[fiscal.CaseStatus]string{
@@ -291,18 +322,16 @@ func (db *DB) CreateCase(ctx context.Context, in *fiscal.NewCase) (*fiscal.Case,
 	// Reads first, outside the writing transaction: on SQLite they run beside
 	// the single writer, on PostgreSQL they keep the locked part short.
 	var tp struct {
-		ID    int64  `db:"id"`
-		Email string `db:"email"`
+		ID     int64  `db:"id"`
+		Email  string `db:"email"`
+		UserID *int64 `db:"user_id"`
 	}
-	if err := db.get(ctx, &tp, `SELECT t.id, COALESCE(NULLIF(t.email, ''), (SELECT u.email FROM users u WHERE u.taxpayer_id = t.id ORDER BY u.id LIMIT 1), '') AS email
+	if err := db.get(ctx, &tp, `SELECT t.id, COALESCE(NULLIF(t.email, ''), (SELECT u.email FROM users u WHERE u.taxpayer_id = t.id ORDER BY u.id LIMIT 1), '') AS email,
+		(SELECT u.id FROM users u WHERE u.taxpayer_id = t.id ORDER BY u.id LIMIT 1) AS user_id
 		FROM taxpayers t WHERE t.id = ? AND t.municipality_id = ?`, in.TaxpayerID, a.MunicipalityID); err != nil {
 		return nil, translate(err, "taxpayer")
 	}
-	var tpUser *int64
-	var uid int64
-	if db.get(ctx, &uid, `SELECT id FROM users WHERE taxpayer_id = ? ORDER BY id LIMIT 1`, tp.ID) == nil {
-		tpUser = &uid
-	}
+	tpUser := tp.UserID
 	var m muniInfo
 	if err := db.get(ctx, &m, `SELECT slug, county, settings FROM municipalities WHERE id = ?`, a.MunicipalityID); err != nil {
 		return nil, translate(err, "municipality")
@@ -329,28 +358,25 @@ func (db *DB) CreateCase(ctx context.Context, in *fiscal.NewCase) (*fiscal.Case,
 			tx.keyCache = map[int64]*signingKey{keyUID: key}
 		}
 		today := fiscal.LocalDate(tx.Now)
-		// The number series is the one serialisation point of intake.
-		n, err := tx.nextCaseNumber(ctx, a.MunicipalityID, today.Year)
-		if err != nil {
-			return err
-		}
-		c := &caseRow{MunicipalityID: a.MunicipalityID, Number: fmt.Sprintf("%s-%d-%06d", m.casePrefix(), today.Year, n), Type: t.Name,
+		c := &caseRow{MunicipalityID: a.MunicipalityID, Type: t.Name,
 			TaxpayerID: in.TaxpayerID, Data: string(data), Status: string(fiscal.StatusSubmitted), SubmittedAt: tx.Now, SubmittedOn: today,
 			SLAWorkingDays: t.SLAWorkingDays, Pauses: "[]", Result: "{}", UpdatedAt: tx.Now, Version: 1}
-		// Round-robin: the gapless series numbers the cases in order, so the
-		// n-th case goes to the n-th officer in turn.
-		if len(officers) > 0 {
-			c.AssigneeID = &officers[(n-1)%int64(len(officers))]
-		}
 		c.DueOn, _ = cal.AddWorkingDays(today, t.SLAWorkingDays)
 		if !a.System {
 			uid := a.UserID
 			c.CreatedBy = &uid
 		}
+		// The case number series and the audit chain's head are the two rows
+		// every intake of the municipality queues on, held until commit. So
+		// everything that does not depend on the number is written first,
+		// with the case under a provisional number no one else can see; the
+		// locked part is one statement to take both rows, one to write what
+		// needs the number, and the commit.
+		var err error
 		c.ID, err = tx.Insert(ctx, `INSERT INTO cases (municipality_id, number, type, taxpayer_id, data, status, submitted_at, submitted_on, sla_working_days,
-			due_on, pauses, assignee_id, created_by, result, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
-			c.MunicipalityID, c.Number, c.Type, c.TaxpayerID, c.Data, c.Status, c.SubmittedAt, c.SubmittedOn, c.SLAWorkingDays,
-			c.DueOn, c.Pauses, c.AssigneeID, c.CreatedBy, c.Result, c.UpdatedAt)
+			due_on, pauses, created_by, result, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+			c.MunicipalityID, provisionalNumber(), c.Type, c.TaxpayerID, c.Data, c.Status, c.SubmittedAt, c.SubmittedOn, c.SLAWorkingDays,
+			c.DueOn, c.Pauses, c.CreatedBy, c.Result, c.UpdatedAt)
 		if err != nil {
 			return translate(err, "case")
 		}
@@ -365,19 +391,48 @@ func (db *DB) CreateCase(ctx context.Context, in *fiscal.NewCase) (*fiscal.Case,
 				return translate(err, "attachment")
 			}
 		}
-		if err := tx.step(ctx, c, atts, &fiscal.CaseStep{Action: fiscal.ActionSubmit, To: fiscal.StatusSubmitted}); err != nil {
-			return err
-		}
 		if err := tx.event(ctx, c, "submitted", strings.Join(fiscal.AttachmentKeys(atts), " "), true); err != nil {
 			return err
 		}
-		s, _ := c.sla(cal, today)
-		if err := tx.queueNotification(ctx, c, tpUser, tp.Email, fmt.Sprintf("Cererea %s: %s", c.Number, statusText[fiscal.StatusSubmitted]),
-			fmt.Sprintf("Cererea dumneavoastră %s (%s) este înregistrată.\nVeți primi răspunsul până la %s.", c.Number, c.Type, s.DueOn)); err != nil {
+		// The locked part.
+		keyUser := tx.stepKeyUser()
+		n, head, err := tx.nextCaseNumber(ctx, a.MunicipalityID, today.Year, tx.keyCache[keyUID] != nil)
+		if err != nil {
 			return err
 		}
-		if err := tx.Audit(ctx, c.MunicipalityID, "case.create", "case", c.ID, nil, map[string]any{"number": c.Number, "type": c.Type,
-			"taxpayer_id": c.TaxpayerID, "data": json.RawMessage(c.Data), "due_on": c.DueOn, "assignee_id": c.AssigneeID, "attachments": atts}); err != nil {
+		// A first use of the signing key creates it with its own audit
+		// entry, so the chain's head is taken after it.
+		k, err := tx.keyFor(ctx, c.MunicipalityID, keyUser)
+		if err != nil {
+			return err
+		}
+		if head == nil {
+			if head, err = tx.auditHead(ctx, a.MunicipalityID); err != nil {
+				return err
+			}
+		}
+		c.Number = fmt.Sprintf("%s-%d-%06d", m.casePrefix(), today.Year, n)
+		// Round-robin: the gapless series numbers the cases in order, so the
+		// n-th case goes to the n-th officer in turn.
+		if len(officers) > 0 {
+			c.AssigneeID = &officers[(n-1)%int64(len(officers))]
+		}
+		writes := []stmt{{`UPDATE cases SET number = ?, assignee_id = ? WHERE id = ?`, []any{c.Number, c.AssigneeID, c.ID}}}
+		step, err := tx.signStep(c, atts, &fiscal.CaseStep{Action: fiscal.ActionSubmit, To: fiscal.StatusSubmitted}, k)
+		if err != nil {
+			return err
+		}
+		writes = append(writes, step)
+		s, _ := c.sla(cal, today)
+		writes = append(writes, tx.notification(c, tpUser, tp.Email, fmt.Sprintf("Cererea %s: %s", c.Number, statusText[fiscal.StatusSubmitted]),
+			fmt.Sprintf("Cererea dumneavoastră %s (%s) este înregistrată.\nVeți primi răspunsul până la %s.", c.Number, c.Type, s.DueOn)))
+		e, err := tx.auditEntry(c.MunicipalityID, "case.create", "case", c.ID, nil, map[string]any{"number": c.Number, "type": c.Type,
+			"taxpayer_id": c.TaxpayerID, "data": json.RawMessage(c.Data), "due_on": c.DueOn, "assignee_id": c.AssigneeID, "attachments": atts})
+		if err != nil {
+			return err
+		}
+		writes = append(writes, head.append(e)...)
+		if err := tx.execAll(ctx, "case", writes...); err != nil {
 			return err
 		}
 		if m.straightThrough(c.Type) {
@@ -389,6 +444,15 @@ func (db *DB) CreateCase(ctx context.Context, in *fiscal.NewCase) (*fiscal.Case,
 		return nil
 	})
 	return out, err
+}
+
+// provisionalNumber is a case's number between its insert and the number
+// series (in the same transaction, so never seen by anyone else): unique,
+// and unlike any real number.
+func provisionalNumber() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return "~" + hex.EncodeToString(b[:])
 }
 
 // intakeChecks are the checks of a type that need the database.

@@ -91,21 +91,7 @@ func (tx *Tx) keyFor(ctx context.Context, municipalityID int64, userID *int64) (
 // actor's key — staff sign with their own key; taxpayers' submissions and
 // the system's steps are countersigned with the service's key.
 func (tx *Tx) step(ctx context.Context, c *caseRow, atts []*fiscal.Attachment, st *fiscal.CaseStep) error {
-	state, err := fiscal.CanonicalState(&fiscal.CaseState{CaseID: c.ID, Number: c.Number, Type: c.Type, TaxpayerID: c.TaxpayerID,
-		Data: json.RawMessage(c.Data), Status: fiscal.CaseStatus(c.Status), Attachments: fiscal.AttachmentKeys(atts)})
-	if err != nil {
-		return fiscal.Internal(err, "case state")
-	}
-	if st.Action == fiscal.ActionSubmit {
-		st.From = ""
-		state, err = fiscal.CanonicalState(&fiscal.CaseState{CaseID: c.ID, Number: c.Number, Type: c.Type, TaxpayerID: c.TaxpayerID,
-			Data: json.RawMessage(c.Data), Status: "", Attachments: fiscal.AttachmentKeys(atts)})
-		if err != nil {
-			return fiscal.Internal(err, "case state")
-		}
-		st.Seq = 1
-	} else {
-		st.From = fiscal.CaseStatus(c.Status)
+	if st.Action != fiscal.ActionSubmit {
 		var last struct {
 			Seq    int    `db:"seq"`
 			Digest string `db:"digest"`
@@ -115,39 +101,67 @@ func (tx *Tx) step(ctx context.Context, c *caseRow, atts []*fiscal.Attachment, s
 		}
 		st.Seq, st.PrevDigest = last.Seq+1, last.Digest
 	}
-	st.At, st.Actor, st.ActorRole = tx.Now, "system", "system"
-	var keyUser *int64
-	if a := tx.Actor; a != nil && !a.System {
-		id := a.UserID
-		st.ActorID, st.Actor, st.ActorRole = &id, a.Username, string(a.Role)
-		if a.Role.IsStaff() {
-			keyUser = &id
-		}
-	}
-	k, err := tx.keyFor(ctx, c.MunicipalityID, keyUser)
+	k, err := tx.keyFor(ctx, c.MunicipalityID, tx.stepKeyUser())
 	if err != nil {
 		return err
 	}
+	ins, err := tx.signStep(c, atts, st, k)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, ins.query, ins.args...)
+	if isUniqueViolation(err) {
+		return fiscal.Errorf(fiscal.ECONFLICT, "the case was changed by someone else at the same time; reload it")
+	}
+	return translate(err, "case step")
+}
+
+// stepKeyUser is the user whose key signs tx's steps: the actor when staff,
+// nil (the service's key) for taxpayers and the system.
+func (tx *Tx) stepKeyUser() *int64 {
+	if a := tx.Actor; a != nil && !a.System && a.Role.IsStaff() {
+		id := a.UserID
+		return &id
+	}
+	return nil
+}
+
+// signStep fills in st (the submission is step 1; a later step must come
+// with its Seq and PrevDigest), signs it with k and returns the statement
+// that stores it.
+func (tx *Tx) signStep(c *caseRow, atts []*fiscal.Attachment, st *fiscal.CaseStep, k *signingKey) (stmt, error) {
+	status := fiscal.CaseStatus(c.Status)
+	if st.Action == fiscal.ActionSubmit {
+		st.From, st.Seq, st.PrevDigest, status = "", 1, "", ""
+	} else {
+		st.From = fiscal.CaseStatus(c.Status)
+	}
+	state, err := fiscal.CanonicalState(&fiscal.CaseState{CaseID: c.ID, Number: c.Number, Type: c.Type, TaxpayerID: c.TaxpayerID,
+		Data: json.RawMessage(c.Data), Status: status, Attachments: fiscal.AttachmentKeys(atts)})
+	if err != nil {
+		return stmt{}, fiscal.Internal(err, "case state")
+	}
+	st.At, st.Actor, st.ActorRole = tx.Now, "system", "system"
+	if a := tx.Actor; a != nil && !a.System {
+		id := a.UserID
+		st.ActorID, st.Actor, st.ActorRole = &id, a.Username, string(a.Role)
+	}
 	sealed, err := base64.StdEncoding.DecodeString(k.SealedPrivate)
 	if err != nil {
-		return fiscal.Internal(err, "signing key")
+		return stmt{}, fiscal.Internal(err, "signing key")
 	}
 	st.State = state
 	st.Digest = fiscal.StepDigest(st.PrevDigest, state, st)
 	d, _ := hex.DecodeString(st.Digest)
 	sig, err := tx.db.keys.Sign(k.Algorithm, sealed, d)
 	if err != nil {
-		return fiscal.Internal(err, "signature")
+		return stmt{}, fiscal.Internal(err, "signature")
 	}
 	st.KeyID, st.Signature = k.ID, base64.StdEncoding.EncodeToString(sig)
-	_, err = tx.Exec(ctx, `INSERT INTO case_steps (municipality_id, case_id, seq, action, decision, from_status, to_status, actor_id, actor, actor_role, at, comment,
+	return stmt{`INSERT INTO case_steps (municipality_id, case_id, seq, action, decision, from_status, to_status, actor_id, actor, actor_role, at, comment,
 		state_json, prev_digest, digest, key_id, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.MunicipalityID, c.ID, st.Seq, st.Action, st.Decision, st.From, st.To, st.ActorID, st.Actor, st.ActorRole, st.At, st.Comment,
-		st.State, st.PrevDigest, st.Digest, st.KeyID, st.Signature)
-	if isUniqueViolation(err) {
-		return fiscal.Errorf(fiscal.ECONFLICT, "the case was changed by someone else at the same time; reload it")
-	}
-	return translate(err, "case step")
+		[]any{c.MunicipalityID, c.ID, st.Seq, st.Action, st.Decision, st.From, st.To, st.ActorID, st.Actor, st.ActorRole, st.At, st.Comment,
+			st.State, st.PrevDigest, st.Digest, st.KeyID, st.Signature}}, nil
 }
 
 // VerifyCase re-checks the whole chain of a case's steps: numbering, links,

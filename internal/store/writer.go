@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+
+	"fiscald/fiscal"
 	"sync/atomic"
 	"time"
 
@@ -42,6 +44,9 @@ func (db *DB) beginSQLiteWrite(ctx context.Context) (*sqlx.Tx, error) {
 		}
 		x, err := db.wconn.BeginTxx(ctx, nil)
 		if err == nil {
+			if d := time.Since(start); d > sqliteWritePoll/2 {
+				db.writes.lockedNS.Add(int64(d)) // waited for another process
+			}
 			return x, nil
 		}
 		if !isSQLiteBusy(err) {
@@ -76,6 +81,9 @@ func (db *DB) releaseWriter() {
 // how long they waited for the writer, how long they held it.
 type writeStats struct {
 	count, waitedNS, heldNS atomic.Int64
+	// lockedNS is the part of heldNS spent waiting for another process's
+	// write lock (`fiscald assess` beside the server).
+	lockedNS atomic.Int64
 }
 
 func (w *writeStats) add(waited, held time.Duration) {
@@ -85,9 +93,11 @@ func (w *writeStats) add(waited, held time.Duration) {
 }
 
 // WriteStats reports the process's SQLite write transactions so far: their
-// number, the time they waited for the single writer and the time they held
-// it (zero on PostgreSQL). Held time over wall time is the writer's
+// number, the time they waited for the process's writer, the time they held
+// it, and the part of that spent waiting for another process's write lock
+// (zero on PostgreSQL). Held time over wall time is the writer's
 // utilisation: near 1, writes queue.
-func (db *DB) WriteStats() (count int64, waited, held time.Duration) {
-	return db.writes.count.Load(), time.Duration(db.writes.waitedNS.Load()), time.Duration(db.writes.heldNS.Load())
+func (db *DB) WriteStats() fiscal.WriteStats {
+	return fiscal.WriteStats{Count: db.writes.count.Load(), Waited: time.Duration(db.writes.waitedNS.Load()),
+		Held: time.Duration(db.writes.heldNS.Load()), OtherProcess: time.Duration(db.writes.lockedNS.Load())}
 }

@@ -29,6 +29,7 @@ func TestAdmissionLimit(t *testing.T) {
 				<-release
 				return c.SendString("done")
 			})
+			app.Post("/test/write", func(c *fiber.Ctx) error { return c.SendString("written") })
 		}}, web.Deps{Clock: fiscal.SystemClock{}})
 	app := srv.App()
 	get := func(path string, timeout time.Duration) (int, string, string) {
@@ -55,6 +56,10 @@ func TestAdmissionLimit(t *testing.T) {
 	}
 	if status, _, _ := get("/healthz", time.Second); status != 200 {
 		t.Fatalf("healthz held back: %d", status)
+	}
+	// Writes have slots of their own: a write is not held behind reads.
+	if res, err := app.Test(httptest.NewRequest("POST", "/test/write", nil), 1000); err != nil || res.StatusCode != 200 {
+		t.Fatalf("a write while the read slot is taken: %v %v", res, err)
 	}
 	// A request that waits for the slot is served once it frees.
 	wg.Add(1)

@@ -18,7 +18,7 @@ func BenchmarkQuoteHandler(b *testing.B) {
 	db := storetest.MustOpen(b, "sqlite", fiscal.NewTestClock(storetest.Epoch))
 	storetest.Municipality(b, db, "timisoara")
 	srv := web.New(web.Config{DefaultMunicipality: "timisoara", PublicRateLimit: 1 << 30, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
-		web.Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Privacy: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Clock: db.Clock()})
+		web.StoreDeps(db))
 	var _ *store.DB = db
 	b.ReportAllocs()
 	for b.Loop() {

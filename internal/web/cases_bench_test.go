@@ -58,7 +58,7 @@ func benchIntake(b *testing.B, engine string) {
 		b.Fatal(err)
 	}
 	srv := web.New(web.Config{DefaultMunicipality: "timisoara", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
-		web.Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Audit: db, Idempotency: db, Ready: db.Ping})
+		web.StoreDeps(db))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)

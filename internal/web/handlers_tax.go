@@ -22,7 +22,7 @@ type deadlineResponse struct {
 
 func (s *Server) taxRoutes() []route {
 	return []route{
-		{Method: "POST", Path: "/api/v1/tax/quote", Summary: "Quote a local tax: annual amount, instalments, bonus and the settlement on a payment day",
+		{Method: "POST", Path: quotePath, Summary: "Quote a local tax: annual amount, instalments, bonus and the settlement on a payment day",
 			Tag: "tax", Access: Public, Body: calc.QuoteInput{}, Response: calc.Result{}, Handler: s.quote},
 		{Method: "GET", Path: "/api/v1/calendar/deadline", Summary: "The deadline N working days after a date (?from=YYYY-MM-DD&working_days=N), with the days skipped",
 			Tag: "tax", Access: Public, Response: deadlineResponse{}, Handler: s.deadline},

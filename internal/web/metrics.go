@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"fiscald/fiscal"
 )
 
 // metrics counts requests and their durations per route, exposed in the
@@ -20,7 +22,7 @@ type metrics struct {
 	hist     map[[2]string]*histogram
 	started  time.Time
 	shed     atomic.Uint64 // requests answered 503 by admit
-	writes   func() (int64, time.Duration, time.Duration)
+	writes   func() fiscal.WriteStats
 }
 
 var buckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
@@ -83,10 +85,11 @@ func (m *metrics) handler(c *fiber.Ctx) error {
 		fmt.Fprintf(&b, "fiscald_http_request_duration_seconds_count{method=%q,route=%q} %d\n", k[0], k[1], h.count)
 	}
 	if m.writes != nil {
-		n, waited, held := m.writes()
-		fmt.Fprintf(&b, "# HELP fiscald_db_write_transactions_total Write transactions run by this process (SQLite's single writer).\n# TYPE fiscald_db_write_transactions_total counter\nfiscald_db_write_transactions_total %d\n", n)
-		fmt.Fprintf(&b, "# HELP fiscald_db_write_wait_seconds_total Time write transactions waited for the writer.\n# TYPE fiscald_db_write_wait_seconds_total counter\nfiscald_db_write_wait_seconds_total %g\n", waited.Seconds())
-		fmt.Fprintf(&b, "# HELP fiscald_db_write_held_seconds_total Time write transactions held the writer.\n# TYPE fiscald_db_write_held_seconds_total counter\nfiscald_db_write_held_seconds_total %g\n", held.Seconds())
+		w := m.writes()
+		fmt.Fprintf(&b, "# HELP fiscald_db_write_transactions_total Write transactions run by this process (SQLite's single writer).\n# TYPE fiscald_db_write_transactions_total counter\nfiscald_db_write_transactions_total %d\n", w.Count)
+		fmt.Fprintf(&b, "# HELP fiscald_db_write_wait_seconds_total Time write transactions waited for the writer.\n# TYPE fiscald_db_write_wait_seconds_total counter\nfiscald_db_write_wait_seconds_total %g\n", w.Waited.Seconds())
+		fmt.Fprintf(&b, "# HELP fiscald_db_write_held_seconds_total Time write transactions held the writer.\n# TYPE fiscald_db_write_held_seconds_total counter\nfiscald_db_write_held_seconds_total %g\n", w.Held.Seconds())
+		fmt.Fprintf(&b, "# HELP fiscald_db_write_locked_seconds_total Part of the held time spent waiting for another process's write lock.\n# TYPE fiscald_db_write_locked_seconds_total counter\nfiscald_db_write_locked_seconds_total %g\n", w.OtherProcess.Seconds())
 	}
 	fmt.Fprintf(&b, "# HELP fiscald_http_requests_shed_total Requests answered 503 because the server was at its in-flight limit too long.\n# TYPE fiscald_http_requests_shed_total counter\nfiscald_http_requests_shed_total %d\n", m.shed.Load())
 	fmt.Fprintf(&b, "# HELP fiscald_uptime_seconds Seconds since the server started.\n# TYPE fiscald_uptime_seconds gauge\nfiscald_uptime_seconds %g\n", time.Since(m.started).Seconds())

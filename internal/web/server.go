@@ -49,10 +49,38 @@ type Deps struct {
 	Reports fiscal.ReportService
 	// Writes reports the database's write transactions for /metrics
 	// (store.DB.WriteStats); nil leaves them out.
-	Writes func() (count int64, waited, held time.Duration)
+	Writes func() fiscal.WriteStats
 	// Ready reports whether the database answers.
 	Ready func(ctx context.Context) error
 	Clock fiscal.Clock
+}
+
+// Store is what the database (internal/store.DB) provides to the server:
+// the services it implements itself, its readiness, its writer statistics
+// and its clock.
+type Store interface {
+	fiscal.MunicipalityService
+	fiscal.UserService
+	fiscal.TaxpayerService
+	fiscal.VehicleService
+	fiscal.CaseService
+	fiscal.PrivacyService
+	fiscal.AuditService
+	fiscal.IdempotencyStore
+	fiscal.TaxRules
+	fiscal.CreditService
+	fiscal.DocumentService
+	Ping(ctx context.Context) error
+	WriteStats() fiscal.WriteStats
+	Clock() fiscal.Clock
+}
+
+// StoreDeps fills the Deps the database provides; the caller adds the
+// services built on top of it (payments, recomputation, reconciliation,
+// reports) and may replace the clock (tests).
+func StoreDeps(db Store) Deps {
+	return Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Privacy: db, Audit: db,
+		Idempotency: db, Tax: db, Credit: db, Documents: db, Ready: db.Ping, Writes: db.WriteStats, Clock: db.Clock()}
 }
 
 // Config is the server's configuration, parsed in cmd.
@@ -89,7 +117,8 @@ type Server struct {
 	routes  []route
 	metrics *metrics
 	limits  *limiter
-	slots   chan struct{}
+	slots   chan struct{} // requests that only read
+	wslots  chan struct{} // requests that write
 
 	muniMu sync.RWMutex
 	munis  map[string]*fiscal.Municipality
@@ -121,7 +150,7 @@ func New(cfg Config, deps Deps) *Server {
 	if deps.Clock == nil {
 		deps.Clock = fiscal.SystemClock{}
 	}
-	s := &Server{deps: deps, cfg: cfg, log: cfg.Logger, metrics: newMetrics(), limits: newLimiter(deps.Clock), slots: make(chan struct{}, cfg.MaxInFlight), munis: map[string]*fiscal.Municipality{}}
+	s := &Server{deps: deps, cfg: cfg, log: cfg.Logger, metrics: newMetrics(), limits: newLimiter(deps.Clock), slots: make(chan struct{}, cfg.MaxInFlight), wslots: make(chan struct{}, cfg.MaxInFlight), munis: map[string]*fiscal.Municipality{}}
 	s.metrics.writes = deps.Writes
 	s.app = fiber.New(fiber.Config{
 		ErrorHandler:          s.errorHandler,
@@ -190,18 +219,26 @@ func (s *Server) recoverer(c *fiber.Ctx) (err error) {
 // holding SQLite's single write lock waits its turn among hundreds. Waiting
 // requests are parked here, in arrival order, and the ones in progress
 // finish sooner; after AdmitWait a request is shed with 503 and
-// Retry-After. Health and metrics are never held back.
+// Retry-After. Requests that write have slots of their own: they spend most
+// of their time queued for the database's writer, and holding read slots
+// meanwhile would stop the reads behind them (measured: every request then
+// took as long as the slowest write). Health and metrics are never held back.
 func (s *Server) admit(c *fiber.Ctx) error {
-	switch c.Path() {
+	path := c.Path()
+	switch path {
 	case "/healthz", "/readyz", "/metrics":
 		return c.Next()
 	}
+	slots := s.slots
+	if m := c.Method(); m != fiber.MethodGet && m != fiber.MethodHead && path != quotePath {
+		slots = s.wslots
+	}
 	select {
-	case s.slots <- struct{}{}:
+	case slots <- struct{}{}:
 	default:
 		t := time.NewTimer(s.cfg.AdmitWait)
 		select {
-		case s.slots <- struct{}{}:
+		case slots <- struct{}{}:
 			t.Stop()
 		case <-t.C:
 			s.metrics.shed.Add(1)
@@ -209,9 +246,12 @@ func (s *Server) admit(c *fiber.Ctx) error {
 			return fiscal.Errorf(fiscal.EUNAVAILABLE, "the service is busy: try again in a moment")
 		}
 	}
-	defer func() { <-s.slots }()
+	defer func() { <-slots }()
 	return c.Next()
 }
+
+// quotePath is the public tax calculator: a POST that only reads.
+const quotePath = "/api/v1/tax/quote"
 
 func (s *Server) observe(c *fiber.Ctx) error {
 	start := time.Now()

@@ -56,9 +56,10 @@ func newEnvStripe(t testing.TB, db *store.DB, clock fiscal.Clock, apiBase string
 	pay := payments.NewService(db, sc, clock)
 	recompute := &assess.RecomputeService{Store: db, BatchObjects: 2}
 	t.Cleanup(recompute.Wait)
-	srv := web.New(web.Config{DefaultMunicipality: "timisoara", Logger: slog.New(slog.NewTextHandler(testLog, nil))},
-		web.Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Privacy: db, Audit: db, Idempotency: db, Tax: db, Ready: db.Ping, Writes: db.WriteStats, Clock: clock,
-			Payments: pay, Credit: db, Reconciliation: pay, Recompute: recompute, Documents: db, Reports: &reports.Exporter{Source: db, Reconciliation: pay, Clock: clock}})
+	deps := web.StoreDeps(db)
+	deps.Clock, deps.Payments, deps.Reconciliation, deps.Recompute = clock, pay, pay, recompute
+	deps.Reports = &reports.Exporter{Source: db, Reconciliation: pay, Clock: clock}
+	srv := web.New(web.Config{DefaultMunicipality: "timisoara", Logger: slog.New(slog.NewTextHandler(testLog, nil))}, deps)
 	e := &env{t: t, recompute: recompute, srv: srv, db: db, muni: m, tokens: map[string]string{}}
 	for _, r := range []fiscal.Role{fiscal.RoleOfficer, fiscal.RoleSigner, fiscal.RoleAccountant, fiscal.RoleAdmin} {
 		if _, err := db.CreateStaff(context.Background(), m.ID, string(r)+"1", "password-"+string(r), r, string(r)); err != nil {
@@ -279,7 +280,7 @@ func TestHealthMetricsOpenAPI(t *testing.T) {
 		}
 		// The logins of newEnv wrote sessions: on SQLite they went through
 		// the counted writer.
-		if n, _, _ := db.WriteStats(); db.Dialect() == "sqlite" &&
+		if n := db.WriteStats().Count; db.Dialect() == "sqlite" &&
 			(n == 0 || !strings.Contains(string(m.Raw), "fiscald_db_write_transactions_total "+strconv.FormatInt(n, 10)+"\n")) {
 			t.Fatalf("write transactions (%d) not in metrics: %s", n, m.Raw)
 		}

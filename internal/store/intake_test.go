@@ -1,0 +1,121 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"sync"
+	"testing"
+
+	"fiscald/fiscal"
+	"fiscald/internal/store"
+	"fiscald/internal/store/storetest"
+)
+
+// TestConcurrentIntake files cases at once, some of which fail after their
+// case row was written (the same document referenced twice): the numbers
+// of the cases that committed are gapless and unique, officers get them in
+// turn, every case has its signed submit step with its final number, and
+// the audit chain verifies.
+func TestConcurrentIntake(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		ctx := context.Background()
+		m := storetest.Municipality(t, db, "timisoara")
+		staff, _ := storetest.Staff(t, db, m, "officer1", fiscal.RoleOfficer)
+		if _, err := db.CreateStaff(ctx, m.ID, "officer2", "password-officer2", fiscal.RoleOfficer, "officer2"); err != nil {
+			t.Fatal(err)
+		}
+		_, tp, err := db.Register(ctx, m.ID, registration("ana", "2850615350041"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sess, err := db.Login(ctx, m.ID, "ana", "o parolă lungă")
+		if err != nil {
+			t.Fatal(err)
+		}
+		actor, err := db.Authenticate(ctx, sess.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ana := fiscal.WithActor(ctx, actor)
+		intake := func(i int, refs ...fiscal.AttachmentRef) (*fiscal.Case, error) {
+			data, _ := json.Marshal(map[string]any{"vin": fmt.Sprintf("WVWZZZAUZHW%06d", i), "plate": "TM-01-ANA", "category": "car",
+				"engine_cc": 1598, "emission_class": "euro6", "propulsion": "combustion", "acquired_on": "2026-03-10", "acquisition_document": "sale_contract"})
+			return db.CreateCase(ana, &fiscal.NewCase{Type: fiscal.CaseVehicleRegistration, TaxpayerID: tp.ID, Data: data, Attachments: refs})
+		}
+		first, err := intake(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		att, err := db.AddAttachment(ana, first.ID, &fiscal.Upload{Kind: "owner_id", Filename: "ci.pdf", Content: bytes.NewReader([]byte("%PDF-1.4\n%test\n"))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref := fiscal.AttachmentRef{Kind: "owner_id", SHA256: att.SHA256}
+		const n = 24
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i := 1; i <= n; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				if i%4 == 0 {
+					_, errs[i-1] = intake(i, ref, ref) // fails after the case row is written
+					return
+				}
+				_, errs[i-1] = intake(i, ref)
+			}(i)
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if (i+1)%4 == 0 {
+				if fiscal.ErrorCode(err) != fiscal.ECONFLICT {
+					t.Fatalf("intake %d with a document twice: %v", i+1, err)
+				}
+			} else if err != nil {
+				t.Fatalf("intake %d: %v", i+1, err)
+			}
+		}
+		var rows []struct {
+			ID       int64  `db:"id"`
+			Number   string `db:"number"`
+			Assignee int64  `db:"assignee_id"`
+		}
+		if err := db.SQL().Select(&rows, `SELECT id, number, assignee_id FROM cases ORDER BY number`); err != nil {
+			t.Fatal(err)
+		}
+		want := 1 + n - n/4
+		if len(rows) != want {
+			t.Fatalf("%d cases, want %d", len(rows), want)
+		}
+		byOfficer := map[int64]int{}
+		for i, r := range rows {
+			if w := fmt.Sprintf("TM-2026-%06d", i+1); r.Number != w {
+				t.Fatalf("case %d is %s, want %s (numbers %v)", i, r.Number, w, rows)
+			}
+			byOfficer[r.Assignee]++
+			v, err := db.VerifyCase(staff, r.ID)
+			if err != nil || !v.Valid {
+				t.Fatalf("case %s does not verify: %+v %v", r.Number, v, err)
+			}
+		}
+		counts := []int{}
+		for _, c := range byOfficer {
+			counts = append(counts, c)
+		}
+		sort.Ints(counts)
+		if len(counts) != 2 || counts[1]-counts[0] > 1 {
+			t.Fatalf("round robin: %v", byOfficer)
+		}
+		var steps int
+		if err := db.SQL().Get(&steps, `SELECT COUNT(*) FROM case_steps WHERE action = 'submit'`); err != nil || steps != want {
+			t.Fatalf("%d submit steps for %d cases (%v)", steps, want, err)
+		}
+		a, err := db.VerifyAuditChain(ctx, m.ID)
+		if err != nil || !a.Valid {
+			t.Fatalf("audit chain: %+v %v", a, err)
+		}
+	})
+}
