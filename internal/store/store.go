@@ -42,6 +42,8 @@ type DB struct {
 	wconn *sqlx.Conn
 	// writes counts the write transactions and their time (WriteStats).
 	writes writeStats
+	// idem writes finished Idempotency-Key responses in batches.
+	idem idemWriter
 	// keys and blobs serve the case workflow (UseCaseDeps).
 	keys  fiscal.KeyVault
 	blobs fiscal.BlobStore
@@ -131,6 +133,7 @@ func (db *DB) Clock() fiscal.Clock { return db.clock }
 
 // Close closes the cached statements and the pool.
 func (db *DB) Close() error {
+	db.idem.close()
 	db.stmtMu.Lock()
 	for _, st := range db.stmts {
 		st.Close()

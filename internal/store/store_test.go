@@ -220,6 +220,22 @@ func TestIdempotencyKeys(t *testing.T) {
 		}
 		rec, err := db.LookupIdempotencyKey(ctx, m.ID, u.ID, "k1", "POST /x", "h1")
 		if err != nil || rec == nil || rec.Status != 201 || string(rec.Body) != `{"id":1}` {
+			t.Fatalf("replay before the response is written: %+v %v", rec, err)
+		}
+		// Written behind in a batch: then it is in the database.
+		if err := db.FlushIdempotencyResponses(); err != nil {
+			t.Fatal(err)
+		}
+		var stored struct {
+			Status   int    `db:"status"`
+			Response []byte `db:"response"`
+		}
+		if err := db.SQL().GetContext(ctx, &stored, db.SQL().Rebind(`SELECT status, response FROM idempotency_keys WHERE id = ?`), c1.ID); err != nil ||
+			stored.Status != 201 || string(stored.Response) != `{"id":1}` {
+			t.Fatalf("written response: %+v %v", stored, err)
+		}
+		rec, err = db.LookupIdempotencyKey(ctx, m.ID, u.ID, "k1", "POST /x", "h1")
+		if err != nil || rec == nil || rec.Status != 201 || string(rec.Body) != `{"id":1}` {
 			t.Fatalf("replay: %+v %v", rec, err)
 		}
 		if _, err := db.LookupIdempotencyKey(ctx, m.ID, u.ID, "k1", "POST /x", "h2"); fiscal.ErrorCode(err) != fiscal.ECONFLICT {
