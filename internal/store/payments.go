@@ -155,9 +155,20 @@ func sumBani(ctx context.Context, q querier, query string, args ...any) (money.B
 	return v, translate(err, "sum")
 }
 
+// ownOrVisibleTaxpayer is Taxpayer without the read when a taxpayer asks
+// for their own record: their account names it (the session says which
+// taxpayer and municipality), and taxpayers' reads are not access-logged.
+// Only the id and the municipality are filled in that case.
+func (db *DB) ownOrVisibleTaxpayer(ctx context.Context, taxpayerID int64) (*fiscal.Taxpayer, error) {
+	if a := fiscal.ActorFrom(ctx); a != nil && !a.IsStaff() && a.TaxpayerID != nil && *a.TaxpayerID == taxpayerID {
+		return &fiscal.Taxpayer{ID: taxpayerID, MunicipalityID: a.MunicipalityID}, nil
+	}
+	return db.Taxpayer(ctx, taxpayerID)
+}
+
 // Statement returns the taxpayer's account as of asOf (see fiscal.Statement).
 func (db *DB) Statement(ctx context.Context, taxpayerID int64, asOf civil.Date) (*fiscal.Statement, error) {
-	tp, err := db.Taxpayer(ctx, taxpayerID)
+	tp, err := db.ownOrVisibleTaxpayer(ctx, taxpayerID)
 	if err != nil {
 		return nil, err
 	}

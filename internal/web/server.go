@@ -97,9 +97,10 @@ type Config struct {
 	// PublicRateLimit is how many requests per minute one address may make
 	// to the public tax quote and deadline endpoints (default 600).
 	PublicRateLimit int
-	// MaxInFlight bounds the requests worked on at once (default 16 per
-	// processor); more wait in arrival order up to AdmitWait (default 10 s),
-	// then answer 503 with Retry-After.
+	// MaxInFlight bounds the reading requests worked on at once (default 16
+	// per processor; writing requests: four times as many); more wait in
+	// arrival order up to AdmitWait (default 10 s), then answer 503 with
+	// Retry-After.
 	MaxInFlight int
 	AdmitWait   time.Duration
 	Logger      *slog.Logger
@@ -150,7 +151,7 @@ func New(cfg Config, deps Deps) *Server {
 	if deps.Clock == nil {
 		deps.Clock = fiscal.SystemClock{}
 	}
-	s := &Server{deps: deps, cfg: cfg, log: cfg.Logger, metrics: newMetrics(), limits: newLimiter(deps.Clock), slots: make(chan struct{}, cfg.MaxInFlight), wslots: make(chan struct{}, cfg.MaxInFlight), munis: map[string]*fiscal.Municipality{}}
+	s := &Server{deps: deps, cfg: cfg, log: cfg.Logger, metrics: newMetrics(), limits: newLimiter(deps.Clock), slots: make(chan struct{}, cfg.MaxInFlight), wslots: make(chan struct{}, 4*cfg.MaxInFlight), munis: map[string]*fiscal.Municipality{}}
 	s.metrics.writes = deps.Writes
 	s.app = fiber.New(fiber.Config{
 		ErrorHandler:          s.errorHandler,
@@ -219,9 +220,9 @@ func (s *Server) recoverer(c *fiber.Ctx) (err error) {
 // holding SQLite's single write lock waits its turn among hundreds. Waiting
 // requests are parked here, in arrival order, and the ones in progress
 // finish sooner; after AdmitWait a request is shed with 503 and
-// Retry-After. Requests that write have slots of their own: they spend most
-// of their time queued for the database's writer, and holding read slots
-// meanwhile would stop the reads behind them (measured: every request then
+// Retry-After. Requests that write have slots of their own, four times as
+// many: they spend most of their time parked, queued for the database's
+// writer, and holding read slots meanwhile would stop the reads behind them (measured: every request then
 // took as long as the slowest write). Health and metrics are never held back.
 func (s *Server) admit(c *fiber.Ctx) error {
 	path := c.Path()
