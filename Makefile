@@ -1,15 +1,22 @@
 # fiscald — the two commands a newcomer needs are `make run` and `make test`.
 SHELL := /bin/bash
 GO ?= go
+# Go 1.27.3 from the Go module proxy (the go command fetches it once, ~76 MB):
+# Go 1.26.8, this machine's own, has standard-library vulnerabilities
+# (`make vulncheck`). Every go command run through make uses it.
+export GOTOOLCHAIN := go1.27.3
 BIN := bin/fiscald
 STRIPE_MOCK_VERSION := v0.203.0
+GOVULNCHECK_VERSION := v1.9.0
+VULNDB_VERSION := v0.0.0-20261105234957-e22db6528018
+VULNDB := $(HOME)/.cache/fiscald/vulndb-$(VULNDB_VERSION)
 GOBIN := $(shell $(GO) env GOPATH)/bin
 # Debian packages the tests use: poppler-utils (pdftotext, pdfsig, pdfimages
 # check the PDFs), libnss3-tools (certutil trusts the demo CA), chromium (the
 # portal's browser tests), npm (installs axe-core into tools/ for them).
 APT_PACKAGES := poppler-utils libnss3-tools chromium npm
 
-.PHONY: run build test test-faults test-sqlite lint depcheck deps deps-system deps-go deps-js deps-bench bench bench-quote bench-assess loadtest clean
+.PHONY: run build test test-faults test-sqlite lint vulncheck depcheck deps deps-system deps-go deps-js deps-bench bench bench-quote bench-assess loadtest clean
 
 ## run: build and start the server on the embedded SQLite database with the demo municipality
 run: build
@@ -57,10 +64,24 @@ test-faults: deps
 	FISCAL_TEST_FAULTS=1 PATH="$(GOBIN):$$PATH" $(GO) test -count=1 -timeout 10m -v -run 'TestCrashDuringSigningAndSettlement|TestKillAtFaultPoint|TestDatabaseDiskFull|TestSoak|TestReadinessFollowsDatabase' ./cmd/fiscald/ ./internal/web/ \
 	  | grep -E '^(---|ok|FAIL|PASS)|faults_test.go|faultpoint_test.go|diskfull_test.go|readiness_test.go|SKIP'; exit $${PIPESTATUS[0]}
 
-## lint: go vet, gofmt and the import rules
-lint: depcheck
+## lint: go vet, gofmt, the import rules and govulncheck
+lint: depcheck vulncheck
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+## vulncheck: govulncheck against the Go vulnerability database of the pinned
+## golang.org/x/vulndb module (vuln.go.dev is not reachable from here: the
+## database is built from that module's OSV files by its own indexdb command,
+## once per version, into $(VULNDB)). Raise VULNDB_VERSION to take newer reports.
+vulncheck: $(VULNDB)/index/db.json
+	$(GO) run golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION) -db file://$(abspath $(VULNDB)) ./...
+
+$(VULNDB)/index/db.json:
+	@echo "building the Go vulnerability database $(VULNDB_VERSION) into $(VULNDB)"
+	@src=$$($(GO) mod download -json golang.org/x/vulndb@$(VULNDB_VERSION) | sed -n 's/^\t"Dir": "\(.*\)",$$/\1/p'); \
+	  test -n "$$src" || { echo "cannot download golang.org/x/vulndb@$(VULNDB_VERSION)"; exit 1; }; \
+	  rm -rf $(VULNDB).tmp && GOFLAGS=-mod=mod $(GO) run golang.org/x/vulndb/cmd/indexdb@$(VULNDB_VERSION) -vulns $$src/data/osv -out $(VULNDB).tmp && \
+	  rm -rf $(VULNDB) && mv $(VULNDB).tmp $(VULNDB)
 
 depcheck:
 	@scripts/depcheck.sh
