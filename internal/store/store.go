@@ -85,7 +85,7 @@ func Open(ctx context.Context, dsn string, clock fiscal.Clock) (*DB, error) {
 			// Reads through a memory map of the database file: in WAL mode a
 			// connection drops its page cache whenever another one has
 			// committed, which under load is before nearly every read, and
-			// then re-read each page with a pread system call (12 % of the
+			// then re-read each page with a pread system call (2-3 % of the
 			// server's CPU under `make loadtest`). Writes still go through
 			// the WAL.
 			"mmap_size(268435456)"} {
