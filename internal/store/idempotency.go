@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"sync"
 	"time"
 
@@ -92,11 +93,10 @@ func (db *DB) FinishIdempotencyKey(ctx context.Context, id int64, status int, co
 type idemWriter struct {
 	once sync.Once
 	// flushing serialises flushes: when one returns, what was queued
-	// before it is written (or still queued after an error).
+	// before it is written (or still in memory after an error).
 	flushing sync.Mutex
 	mu       sync.Mutex
 	pending  map[int64]*fiscal.StoredResponse // claim id → response, until written
-	queue    []int64
 	wake     chan struct{}
 	stop     chan struct{}
 	done     chan struct{}
@@ -113,7 +113,6 @@ func (w *idemWriter) start(db *DB) {
 func (w *idemWriter) add(id int64, r *fiscal.StoredResponse) {
 	w.mu.Lock()
 	w.pending[id] = r
-	w.queue = append(w.queue, id)
 	w.mu.Unlock()
 	select {
 	case w.wake <- struct{}{}:
@@ -156,19 +155,13 @@ func (w *idemWriter) run(db *DB) {
 	}
 }
 
-// flush writes the queued responses in one transaction.
+// flush writes the responses waiting in memory in one transaction; they
+// leave memory once written (on an error they stay for the next flush).
 func (w *idemWriter) flush(db *DB) error {
 	w.flushing.Lock()
 	defer w.flushing.Unlock()
 	w.mu.Lock()
-	ids := w.queue
-	w.queue = nil
-	batch := make(map[int64]*fiscal.StoredResponse, len(ids))
-	for _, id := range ids {
-		if r := w.pending[id]; r != nil {
-			batch[id] = r
-		}
-	}
+	batch := maps.Clone(w.pending)
 	w.mu.Unlock()
 	if len(batch) == 0 {
 		return nil
@@ -182,14 +175,11 @@ func (w *idemWriter) flush(db *DB) error {
 		}
 		return nil
 	})
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	if err != nil {
-		for id := range batch {
-			w.queue = append(w.queue, id)
-		}
 		return err
 	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	for id := range batch {
 		delete(w.pending, id)
 	}
