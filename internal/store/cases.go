@@ -194,41 +194,56 @@ func (tx *Tx) muni(ctx context.Context, id int64) (*muniInfo, error) {
 // rolled-back intake uses no number. With withHead, on PostgreSQL, the same
 // statement also takes the audit chain's head (after the counter: the head's
 // UPDATE waits for the counter's value, so every intake locks the two rows
-// in the same order) and returns it; otherwise, or when the municipality has
-// no chain yet, head is nil and the caller takes it with auditHead.
+// in the same order) and returns it, and it turns synchronous commit off for
+// the transaction, so the two rows are free once the commit is written (InTx
+// waits for the WAL flush before it returns: serial.go); otherwise, or when
+// the municipality has no chain yet, head is nil and the caller takes it
+// with auditHead.
 func (tx *Tx) nextCaseNumber(ctx context.Context, municipalityID int64, year int, withHead bool) (int64, *auditSlot, error) {
-	const upsert = `INSERT INTO case_counters (municipality_id, year, last_number) VALUES (?, ?, 1)
-		ON CONFLICT (municipality_id, year) DO UPDATE SET last_number = case_counters.last_number + 1 RETURNING last_number`
 	if !withHead || tx.db.dialect != "postgres" {
 		var n int64
-		err := tx.Get(ctx, &n, upsert, municipalityID, year)
+		err := tx.Get(ctx, &n, counterUpsert, municipalityID, year)
 		return n, nil, translate(err, "case number")
 	}
 	var r struct {
-		N    int64   `db:"n"`
-		Seq  *int64  `db:"seq"`
-		Hash *string `db:"hash"`
+		N     int64   `db:"n"`
+		Seq   *int64  `db:"seq"`
+		Hash  *string `db:"hash"`
+		Async string  `db:"async"`
 	}
-	err := tx.Get(ctx, &r, `WITH n AS (`+upsert+`),
-		h AS (UPDATE audit_heads SET seq = seq + 1 WHERE municipality_id = ? AND (SELECT last_number FROM n) > 0 RETURNING seq, hash)
-		SELECT n.last_number AS n, h.seq, h.hash FROM n LEFT JOIN h ON TRUE`, municipalityID, year, municipalityID)
+	err := tx.Get(ctx, &r, `WITH n AS (`+counterUpsert+`), h AS (`+headAfterCounter+`)
+		SELECT n.last_number AS n, h.seq, h.hash, `+asyncCommitColumn+` AS async FROM n LEFT JOIN h ON TRUE`, municipalityID, year, municipalityID)
 	if err != nil {
 		return 0, nil, translate(err, "case number")
 	}
+	tx.asyncCommit = true
 	if r.Seq == nil || r.Hash == nil {
 		return r.N, nil, nil
 	}
 	return r.N, &auditSlot{MunicipalityID: municipalityID, Seq: *r.Seq, Hash: *r.Hash}, nil
 }
 
-// event appends a line to a case's timeline.
-func (tx *Tx) event(ctx context.Context, c *caseRow, kind, body string, public bool) error {
-	var actorID *int64
-	actor := "system"
+// counterUpsert takes the next number of a municipality's series for a
+// year (arguments: municipality, year), locking the counter row until commit.
+const counterUpsert = `INSERT INTO case_counters (municipality_id, year, last_number) VALUES (?, ?, 1)
+	ON CONFLICT (municipality_id, year) DO UPDATE SET last_number = case_counters.last_number + 1 RETURNING last_number`
+
+// headAfterCounter takes the audit chain's head (argument: municipality)
+// after the counter of the CTE n: waiting for n's value orders the two locks.
+const headAfterCounter = `UPDATE audit_heads SET seq = seq + 1 WHERE municipality_id = ? AND (SELECT last_number FROM n) > 0 RETURNING seq, hash`
+
+// eventActor is who a timeline line names: the user, or "system".
+func (tx *Tx) eventActor() (*int64, string) {
 	if tx.Actor != nil && !tx.Actor.System {
 		id := tx.Actor.UserID
-		actorID, actor = &id, tx.Actor.Username
+		return &id, tx.Actor.Username
 	}
+	return nil, "system"
+}
+
+// event appends a line to a case's timeline.
+func (tx *Tx) event(ctx context.Context, c *caseRow, kind, body string, public bool) error {
+	actorID, actor := tx.eventActor()
 	_, err := tx.Exec(ctx, `INSERT INTO case_events (municipality_id, case_id, at, actor_id, actor, kind, body, public) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.MunicipalityID, c.ID, tx.Now, actorID, actor, kind, body, public)
 	return translate(err, "case event")
@@ -321,25 +336,12 @@ func (db *DB) CreateCase(ctx context.Context, in *fiscal.NewCase) (*fiscal.Case,
 	}
 	// Reads first, outside the writing transaction: on SQLite they run beside
 	// the single writer, on PostgreSQL they keep the locked part short.
-	var tp struct {
-		ID     int64  `db:"id"`
-		Email  string `db:"email"`
-		UserID *int64 `db:"user_id"`
+	ic, err := db.intakeContext(ctx, a, in.TaxpayerID)
+	if err != nil {
+		return nil, err
 	}
-	if err := db.get(ctx, &tp, `SELECT t.id, COALESCE(NULLIF(t.email, ''), (SELECT u.email FROM users u WHERE u.taxpayer_id = t.id ORDER BY u.id LIMIT 1), '') AS email,
-		(SELECT u.id FROM users u WHERE u.taxpayer_id = t.id ORDER BY u.id LIMIT 1) AS user_id
-		FROM taxpayers t WHERE t.id = ? AND t.municipality_id = ?`, in.TaxpayerID, a.MunicipalityID); err != nil {
-		return nil, translate(err, "taxpayer")
-	}
+	tp, m, officers := ic.tp, ic.muni, ic.officers
 	tpUser := tp.UserID
-	var m muniInfo
-	if err := db.get(ctx, &m, `SELECT slug, county, settings FROM municipalities WHERE id = ?`, a.MunicipalityID); err != nil {
-		return nil, translate(err, "municipality")
-	}
-	var officers []int64
-	if err := db.selectx(ctx, &officers, `SELECT id FROM users WHERE municipality_id = ? AND role = 'officer' AND disabled = ? ORDER BY id`, a.MunicipalityID, false); err != nil {
-		return nil, translate(err, "officers")
-	}
 	if err := db.intakeChecks(ctx, a.MunicipalityID, in.TaxpayerID, t.Name, data); err != nil {
 		return nil, err
 	}
@@ -351,7 +353,7 @@ func (db *DB) CreateCase(ctx context.Context, in *fiscal.NewCase) (*fiscal.Case,
 		}
 		atts = append(atts, att)
 	}
-	keyUID, key := db.preloadKey(ctx, a)
+	keyUID, key := ic.keyUID, ic.key
 	var out *fiscal.Case
 	err = db.InTx(ctx, func(tx *Tx) error {
 		if key != nil {
@@ -368,36 +370,43 @@ func (db *DB) CreateCase(ctx context.Context, in *fiscal.NewCase) (*fiscal.Case,
 		}
 		// The case number series and the audit chain's head are the two rows
 		// every intake of the municipality queues on, held until commit. So
-		// everything that does not depend on the number is written first,
-		// with the case under a provisional number no one else can see; the
-		// locked part is one statement to take both rows, one to write what
-		// needs the number, and the commit.
+		// the case is written under a provisional number no one else can
+		// see, before or in the statement that takes both rows; after it,
+		// the locked part is one statement to write what needs the number,
+		// and the commit.
+		keyUser := tx.stepKeyUser()
+		eventBody := strings.Join(fiscal.AttachmentKeys(atts), " ")
+		var n int64
+		var head *auditSlot
 		var err error
-		c.ID, err = tx.Insert(ctx, `INSERT INTO cases (municipality_id, number, type, taxpayer_id, data, status, submitted_at, submitted_on, sla_working_days,
-			due_on, pauses, created_by, result, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
-			c.MunicipalityID, provisionalNumber(), c.Type, c.TaxpayerID, c.Data, c.Status, c.SubmittedAt, c.SubmittedOn, c.SLAWorkingDays,
-			c.DueOn, c.Pauses, c.CreatedBy, c.Result, c.UpdatedAt)
-		if err != nil {
-			return translate(err, "case")
-		}
-		for _, att := range atts {
-			att.CaseID, att.CreatedAt = c.ID, tx.Now
-			att.ID, err = tx.Insert(ctx, `INSERT INTO case_attachments (municipality_id, case_id, kind, sha256, size, content_type, filename, uploaded_by, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.MunicipalityID, c.ID, att.Kind, att.SHA256, att.Size, att.ContentType, att.Filename, c.CreatedBy, tx.Now)
-			if isUniqueViolation(err) {
-				return fiscal.Errorf(fiscal.ECONFLICT, "the same document is referenced twice as %s", att.Kind)
+		if tx.db.dialect == "postgres" {
+			// One statement for the case, its documents and its timeline
+			// line (each round trip costs both processes more CPU than the
+			// statement's own work).
+			if err := tx.insertCase(ctx, c, atts, eventBody); err != nil {
+				return err
 			}
+		} else {
+			c.ID, err = tx.Insert(ctx, insertCaseValues, c.insertArgs()...)
 			if err != nil {
-				return translate(err, "attachment")
+				return translate(err, "case")
 			}
-		}
-		if err := tx.event(ctx, c, "submitted", strings.Join(fiscal.AttachmentKeys(atts), " "), true); err != nil {
-			return err
+			for _, att := range atts {
+				att.CaseID, att.CreatedAt = c.ID, tx.Now
+				att.ID, err = tx.Insert(ctx, insertAttachmentSQL, attachmentArgs(c, att, c.CreatedBy)...)
+				if isUniqueViolation(err) {
+					return duplicateDocument(att)
+				}
+				if err != nil {
+					return translate(err, "attachment")
+				}
+			}
+			if err := tx.event(ctx, c, "submitted", eventBody, true); err != nil {
+				return err
+			}
 		}
 		// The locked part.
-		keyUser := tx.stepKeyUser()
-		n, head, err := tx.nextCaseNumber(ctx, a.MunicipalityID, today.Year, tx.keyCache[keyUID] != nil)
-		if err != nil {
+		if n, head, err = tx.nextCaseNumber(ctx, a.MunicipalityID, today.Year, tx.keyCache[keyUID] != nil); err != nil {
 			return err
 		}
 		// A first use of the signing key creates it with its own audit
@@ -500,8 +509,7 @@ func (tx *Tx) insertAttachment(ctx context.Context, c *caseRow, att *fiscal.Atta
 	}
 	att.CaseID, att.CreatedAt = c.ID, tx.Now
 	var err error
-	att.ID, err = tx.Insert(ctx, `INSERT INTO case_attachments (municipality_id, case_id, kind, sha256, size, content_type, filename, uploaded_by, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.MunicipalityID, c.ID, att.Kind, att.SHA256, att.Size, att.ContentType, att.Filename, by, tx.Now)
+	att.ID, err = tx.Insert(ctx, insertAttachmentSQL, attachmentArgs(c, att, by)...)
 	if isUniqueViolation(err) {
 		return nil, fiscal.Errorf(fiscal.ECONFLICT, "this document is already attached to the case as %s", att.Kind)
 	}

@@ -34,20 +34,6 @@ type signingKey struct {
 
 const keyQuery = `SELECT id, user_id, algorithm, public_key, sealed_private FROM signing_keys WHERE municipality_id = ? AND COALESCE(user_id, 0) = ? AND revoked_at IS NULL`
 
-// preloadKey reads the signing key the actor's steps will use, outside any
-// transaction (nil when it does not exist yet).
-func (db *DB) preloadKey(ctx context.Context, a *fiscal.Actor) (int64, *signingKey) {
-	uid := int64(0)
-	if !a.System && a.Role.IsStaff() {
-		uid = a.UserID
-	}
-	var k signingKey
-	if db.get(ctx, &k, keyQuery, a.MunicipalityID, uid) != nil {
-		return uid, nil
-	}
-	return uid, &k
-}
-
 // keyFor returns the active signing key of a staff user, or the service's
 // own key (userID nil), creating it on first use inside tx.
 func (tx *Tx) keyFor(ctx context.Context, municipalityID int64, userID *int64) (*signingKey, error) {

@@ -120,10 +120,12 @@ func (db *DB) MeasureRawLimit(ctx context.Context, municipalityID int64, year in
 }
 
 // rawChunk reads up to n rows of table after id `after` (on the pool, not
-// tx) as bulk rows.
+// tx) as bulk rows. The unary + keeps SQLite on the primary key's range
+// (with an index on municipality_id it read and sorted every row of the
+// table for each chunk).
 func (db *DB) rawChunk(ctx context.Context, tx *Tx, table string, cols []string, dateCol int, municipalityID int64, year int, after int64, n int) ([][]any, int64, error) {
 	rows, err := db.db.QueryContext(ctx, db.db.Rebind(`SELECT `+strings.Join(cols, ", ")+` FROM `+table+`
-		WHERE municipality_id = ? AND year = ? AND id > ? ORDER BY id LIMIT ?`), municipalityID, year, after, n)
+		WHERE +municipality_id = ? AND +year = ? AND id > ? ORDER BY id LIMIT ?`), municipalityID, year, after, n)
 	if err != nil {
 		return nil, 0, translate(err, table)
 	}

@@ -54,6 +54,9 @@ type DB struct {
 	sessions sessionCache
 	// fault is the armed test fault point, none in service (faultpoint.go).
 	fault faultState
+	// serial queues this process's PostgreSQL write transactions of a
+	// municipality (serial.go).
+	serial serialQueues
 }
 
 // Open connects to dsn: "sqlite:PATH" (the folder is created) or a
@@ -183,6 +186,9 @@ type Tx struct {
 	conn *sql.Conn
 	// keyCache holds signing keys read before the transaction began.
 	keyCache map[int64]*signingKey
+	// asyncCommit says tx commits without waiting for the WAL flush, and
+	// InTx runs the durability barrier before it returns (serial.go).
+	asyncCommit bool
 }
 
 // InTx runs fn in a transaction and commits when it returns nil. The actor
@@ -200,6 +206,11 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 			db.writes.add(held.Sub(queued), time.Since(held))
 			db.writeMu.Unlock()
 		}()
+	}
+	endTurn := func() {}
+	if a := fiscal.ActorFrom(ctx); db.dialect == "postgres" && a != nil && a.MunicipalityID != 0 {
+		endTurn = db.serial.turn(ctx, a.MunicipalityID)
+		defer endTurn()
 	}
 	var x *sqlx.Tx
 	var err error
@@ -224,6 +235,12 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	if err := x.Commit(); err != nil {
 		return translate(err, "commit")
+	}
+	endTurn()
+	if tx.asyncCommit {
+		if err := db.durabilityBarrier(context.WithoutCancel(ctx)); err != nil {
+			return err
+		}
 	}
 	if claim != nil {
 		claim.ID = claimID
