@@ -14,7 +14,6 @@ import (
 	"net/smtp"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -93,13 +92,7 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	}
 	cfg.print(stdout)
 	log := newLogger(cfg.LogFormat)
-	if os.Getenv("GOGC") == "" {
-		// The server's live heap is small (tens of MB) and every request
-		// allocates: with Go's default (GC at 2× the live heap) the
-		// collector took 6-8 % of the server's CPU under `make loadtest`.
-		// GC at 5× trades a few tens of MB for that CPU; GOGC overrides.
-		debug.SetGCPercent(400)
-	}
+	web.TuneGC()
 	db, err := openDB(ctx, cfg, *migrate, stdout)
 	if err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"fiscald/fiscal"
 )
@@ -23,6 +24,11 @@ import (
 // Vault seals and uses Ed25519 keys under a 32-byte master key.
 type Vault struct {
 	aead cipher.AEAD
+	// opened keeps keys already opened (sealed form → private key): opening
+	// (AES-GCM, then deriving the key from its seed) was half of each
+	// signature's CPU, in the intake's locked part. At most maxOpened.
+	mu     sync.Mutex
+	opened map[string]ed25519.PrivateKey
 }
 
 // New returns a vault with the master key.
@@ -98,13 +104,29 @@ func (v *Vault) Sign(alg string, sealed, digest []byte) ([]byte, error) {
 	if alg != fiscal.AlgEd25519 {
 		return nil, fmt.Errorf("signing: algorithm %q is not kept by this vault", alg)
 	}
-	n := v.aead.NonceSize()
-	if len(sealed) < n {
-		return nil, errors.New("signing: sealed key too short")
+	v.mu.Lock()
+	priv, ok := v.opened[string(sealed)]
+	v.mu.Unlock()
+	if !ok {
+		n := v.aead.NonceSize()
+		if len(sealed) < n {
+			return nil, errors.New("signing: sealed key too short")
+		}
+		seed, err := v.aead.Open(nil, sealed[:n], sealed[n:], []byte(alg))
+		if err != nil {
+			return nil, errors.New("signing: the key cannot be opened with this master key")
+		}
+		priv = ed25519.NewKeyFromSeed(seed)
+		v.mu.Lock()
+		if v.opened == nil || len(v.opened) >= maxOpened {
+			v.opened = map[string]ed25519.PrivateKey{}
+		}
+		v.opened[string(sealed)] = priv
+		v.mu.Unlock()
 	}
-	seed, err := v.aead.Open(nil, sealed[:n], sealed[n:], []byte(alg))
-	if err != nil {
-		return nil, errors.New("signing: the key cannot be opened with this master key")
-	}
-	return ed25519.Sign(ed25519.NewKeyFromSeed(seed), digest), nil
+	return ed25519.Sign(priv, digest), nil
 }
+
+// maxOpened bounds the opened keys kept (one per active staff member and
+// municipality; past it the cache starts again).
+const maxOpened = 4096

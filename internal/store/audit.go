@@ -30,7 +30,7 @@ func (tx *Tx) Audit(ctx context.Context, municipalityID int64, action, entity st
 	if err != nil {
 		return err
 	}
-	return tx.execAll(ctx, "audit entry", head.append(e)...)
+	return tx.execAll(ctx, "audit entry", tx.chain(head, e)...)
 }
 
 // auditEntry builds an entry of tx's actor at tx.Now (not yet chained).

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -355,104 +356,127 @@ func (db *DB) CreateCase(ctx context.Context, in *fiscal.NewCase) (*fiscal.Case,
 	}
 	keyUID, key := ic.keyUID, ic.key
 	var out *fiscal.Case
-	err = db.InTx(ctx, func(tx *Tx) error {
-		if key != nil {
-			tx.keyCache = map[int64]*signingKey{keyUID: key}
-		}
-		today := fiscal.LocalDate(tx.Now)
-		c := &caseRow{MunicipalityID: a.MunicipalityID, Type: t.Name,
-			TaxpayerID: in.TaxpayerID, Data: string(data), Status: string(fiscal.StatusSubmitted), SubmittedAt: tx.Now, SubmittedOn: today,
-			SLAWorkingDays: t.SLAWorkingDays, Pauses: "[]", Result: "{}", UpdatedAt: tx.Now, Version: 1}
-		c.DueOn, _ = cal.AddWorkingDays(today, t.SLAWorkingDays)
-		if !a.System {
-			uid := a.UserID
-			c.CreatedBy = &uid
-		}
-		// The case number series and the audit chain's head are the two rows
-		// every intake of the municipality queues on, held until commit. So
-		// the case is written under a provisional number no one else can
-		// see, before or in the statement that takes both rows; after it,
-		// the locked part is one statement to write what needs the number,
-		// and the commit.
-		keyUser := tx.stepKeyUser()
-		eventBody := strings.Join(fiscal.AttachmentKeys(atts), " ")
-		var n int64
-		var head *auditSlot
-		var err error
-		if tx.db.dialect == "postgres" {
-			// One statement for the case, its documents and its timeline
-			// line (each round trip costs both processes more CPU than the
-			// statement's own work).
-			if err := tx.insertCase(ctx, c, atts, eventBody); err != nil {
-				return err
+	// On PostgreSQL the first attempt speculates on the next number and
+	// audit head (speculate.go); when that was stale it is rolled back and
+	// the intake runs again the ordinary way.
+	speculate := true
+	for {
+		err = db.InTx(ctx, func(tx *Tx) error {
+			if key != nil {
+				tx.keyCache = map[int64]*signingKey{keyUID: key}
 			}
-		} else {
-			c.ID, err = tx.Insert(ctx, insertCaseValues, c.insertArgs()...)
-			if err != nil {
-				return translate(err, "case")
+			today := fiscal.LocalDate(tx.Now)
+			c := &caseRow{MunicipalityID: a.MunicipalityID, Type: t.Name,
+				TaxpayerID: in.TaxpayerID, Data: string(data), Status: string(fiscal.StatusSubmitted), SubmittedAt: tx.Now, SubmittedOn: today,
+				SLAWorkingDays: t.SLAWorkingDays, Pauses: "[]", Result: "{}", UpdatedAt: tx.Now, Version: 1}
+			c.DueOn, _ = cal.AddWorkingDays(today, t.SLAWorkingDays)
+			if !a.System {
+				uid := a.UserID
+				c.CreatedBy = &uid
 			}
-			for _, att := range atts {
-				att.CaseID, att.CreatedAt = c.ID, tx.Now
-				att.ID, err = tx.Insert(ctx, insertAttachmentSQL, attachmentArgs(c, att, c.CreatedBy)...)
-				if isUniqueViolation(err) {
-					return duplicateDocument(att)
+			// The case number series and the audit chain's head are the two rows
+			// every intake of the municipality queues on, held until commit. So
+			// the case is written under a provisional number no one else can
+			// see, before or in the statement that takes both rows; after it,
+			// the locked part is one statement to write what needs the number,
+			// and the commit.
+			keyUser := tx.stepKeyUser()
+			eventBody := strings.Join(fiscal.AttachmentKeys(atts), " ")
+			var n int64
+			var head *auditSlot
+			var err error
+			if tx.db.dialect == "postgres" {
+				// One statement for the case, its documents and its timeline
+				// line (each round trip costs both processes more CPU than the
+				// statement's own work).
+				if err := tx.insertCase(ctx, c, atts, eventBody); err != nil {
+					return err
 				}
+			} else {
+				c.ID, err = tx.Insert(ctx, insertCaseValues, c.insertArgs()...)
 				if err != nil {
-					return translate(err, "attachment")
+					return translate(err, "case")
+				}
+				for _, att := range atts {
+					att.CaseID, att.CreatedAt = c.ID, tx.Now
+					att.ID, err = tx.Insert(ctx, insertAttachmentSQL, attachmentArgs(c, att, c.CreatedBy)...)
+					if isUniqueViolation(err) {
+						return duplicateDocument(att)
+					}
+					if err != nil {
+						return translate(err, "attachment")
+					}
+				}
+				if err := tx.event(ctx, c, "submitted", eventBody, true); err != nil {
+					return err
 				}
 			}
-			if err := tx.event(ctx, c, "submitted", eventBody, true); err != nil {
+			// The locked part.
+			spec := false
+			if speculate && tx.db.dialect == "postgres" && tx.keyCache[keyUID] != nil {
+				tx.endTurn = db.numbering.turn(ctx, a.MunicipalityID)
+				n, head, spec = tx.speculate(a.MunicipalityID, today.Year)
+			}
+			if !spec {
+				if n, head, err = tx.nextCaseNumber(ctx, a.MunicipalityID, today.Year, tx.keyCache[keyUID] != nil); err != nil {
+					return err
+				}
+			}
+			// A first use of the signing key creates it with its own audit
+			// entry, so the chain's head is taken after it.
+			k, err := tx.keyFor(ctx, c.MunicipalityID, keyUser)
+			if err != nil {
 				return err
 			}
-		}
-		// The locked part.
-		if n, head, err = tx.nextCaseNumber(ctx, a.MunicipalityID, today.Year, tx.keyCache[keyUID] != nil); err != nil {
-			return err
-		}
-		// A first use of the signing key creates it with its own audit
-		// entry, so the chain's head is taken after it.
-		k, err := tx.keyFor(ctx, c.MunicipalityID, keyUser)
-		if err != nil {
-			return err
-		}
-		if head == nil {
-			if head, err = tx.auditHead(ctx, a.MunicipalityID); err != nil {
+			if head == nil {
+				if head, err = tx.auditHead(ctx, a.MunicipalityID); err != nil {
+					return err
+				}
+			}
+			c.Number = fmt.Sprintf("%s-%d-%06d", m.casePrefix(), today.Year, n)
+			// Round-robin: the gapless series numbers the cases in order, so the
+			// n-th case goes to the n-th officer in turn.
+			if len(officers) > 0 {
+				c.AssigneeID = &officers[(n-1)%int64(len(officers))]
+			}
+			writes := []stmt{{`UPDATE cases SET number = ?, assignee_id = ? WHERE id = ?`, []any{c.Number, c.AssigneeID, c.ID}}}
+			step, err := tx.signStep(c, atts, &fiscal.CaseStep{Action: fiscal.ActionSubmit, To: fiscal.StatusSubmitted}, k)
+			if err != nil {
 				return err
 			}
-		}
-		c.Number = fmt.Sprintf("%s-%d-%06d", m.casePrefix(), today.Year, n)
-		// Round-robin: the gapless series numbers the cases in order, so the
-		// n-th case goes to the n-th officer in turn.
-		if len(officers) > 0 {
-			c.AssigneeID = &officers[(n-1)%int64(len(officers))]
-		}
-		writes := []stmt{{`UPDATE cases SET number = ?, assignee_id = ? WHERE id = ?`, []any{c.Number, c.AssigneeID, c.ID}}}
-		step, err := tx.signStep(c, atts, &fiscal.CaseStep{Action: fiscal.ActionSubmit, To: fiscal.StatusSubmitted}, k)
-		if err != nil {
-			return err
-		}
-		writes = append(writes, step)
-		s, _ := c.sla(cal, today)
-		writes = append(writes, tx.notification(c, tpUser, tp.Email, fmt.Sprintf("Cererea %s: %s", c.Number, statusText[fiscal.StatusSubmitted]),
-			fmt.Sprintf("Cererea dumneavoastră %s (%s) este înregistrată.\nVeți primi răspunsul până la %s.", c.Number, c.Type, s.DueOn)))
-		e, err := tx.auditEntry(c.MunicipalityID, "case.create", "case", c.ID, nil, map[string]any{"number": c.Number, "type": c.Type,
-			"taxpayer_id": c.TaxpayerID, "data": json.RawMessage(c.Data), "due_on": c.DueOn, "assignee_id": c.AssigneeID, "attachments": atts})
-		if err != nil {
-			return err
-		}
-		writes = append(writes, head.append(e)...)
-		if err := tx.execAll(ctx, "case", writes...); err != nil {
-			return err
-		}
-		if m.straightThrough(c.Type) {
-			if err := db.tryStraightThrough(ctx, tx, c, atts, cal); err != nil {
+			writes = append(writes, step)
+			s, _ := c.sla(cal, today)
+			writes = append(writes, tx.notification(c, tpUser, tp.Email, fmt.Sprintf("Cererea %s: %s", c.Number, statusText[fiscal.StatusSubmitted]),
+				fmt.Sprintf("Cererea dumneavoastră %s (%s) este înregistrată.\nVeți primi răspunsul până la %s.", c.Number, c.Type, s.DueOn)))
+			e, err := tx.auditEntry(c.MunicipalityID, "case.create", "case", c.ID, nil, map[string]any{"number": c.Number, "type": c.Type,
+				"taxpayer_id": c.TaxpayerID, "data": json.RawMessage(c.Data), "due_on": c.DueOn, "assignee_id": c.AssigneeID, "attachments": atts})
+			if err != nil {
 				return err
 			}
+			chain := tx.chain(head, e)
+			if spec {
+				if err := tx.execSpeculated(ctx, a.MunicipalityID, today.Year, n, head, e.Hash, append(writes, chain[0])); err != nil {
+					return err
+				}
+			} else if err := tx.execAll(ctx, "case", append(writes, chain...)...); err != nil {
+				return err
+			}
+			tx.caseAfter = &caseNumbered{municipalityID: a.MunicipalityID, year: today.Year, n: n}
+			if m.straightThrough(c.Type) {
+				if err := db.tryStraightThrough(ctx, tx, c, atts, cal); err != nil {
+					return err
+				}
+			}
+			out = c.toCase(cal, today, atts)
+			return nil
+		})
+		if errors.Is(err, errStale) && speculate {
+			db.tips.forget(a.MunicipalityID)
+			speculate = false
+			continue
 		}
-		out = c.toCase(cal, today, atts)
-		return nil
-	})
-	return out, err
+		return out, err
+	}
 }
 
 // provisionalNumber is a case's number between its insert and the number

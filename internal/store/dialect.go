@@ -39,6 +39,13 @@ func isUniqueViolation(err error) bool {
 	return false
 }
 
+// isDeadlock: SQLSTATE 40P01, PostgreSQL's deadlock detector chose this
+// transaction.
+func isDeadlock(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "40P01"
+}
+
 // isSQLiteBusy recognises SQLITE_BUSY and its extended codes: another
 // process holds the lock.
 func isSQLiteBusy(err error) bool {
@@ -135,6 +142,14 @@ func (tx *Tx) execAll(ctx context.Context, what string, stmts ...stmt) error {
 		}
 		return nil
 	}
+	q, args := withClauses(stmts)
+	_, err := tx.Exec(ctx, q+" SELECT 1", args...)
+	return translate(err, what)
+}
+
+// withClauses is stmts as the data-modifying WITH clauses w0, w1, … of one
+// PostgreSQL statement (without its final SELECT), and their arguments.
+func withClauses(stmts []stmt) (string, []any) {
 	var q strings.Builder
 	var args []any
 	for i, s := range stmts {
@@ -146,7 +161,5 @@ func (tx *Tx) execAll(ctx context.Context, what string, stmts ...stmt) error {
 		fmt.Fprintf(&q, "w%d AS (%s)", i, s.query)
 		args = append(args, s.args...)
 	}
-	q.WriteString(" SELECT 1")
-	_, err := tx.Exec(ctx, q.String(), args...)
-	return translate(err, what)
+	return q.String(), args
 }

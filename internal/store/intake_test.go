@@ -119,3 +119,63 @@ func TestConcurrentIntake(t *testing.T) {
 		}
 	})
 }
+
+// TestIntakeStaleSpeculation: on PostgreSQL an intake speculates on the
+// case counter and audit head this process wrote last (speculate.go). When
+// another writer moved the counter meanwhile (here: by hand, as another
+// instance would), the speculation is rolled back and the intake runs the
+// ordinary way: it gets the number after the other writer's, and the case
+// and the audit chain verify. On SQLite the ordinary path runs throughout.
+func TestIntakeStaleSpeculation(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		ctx := context.Background()
+		m := storetest.Municipality(t, db, "timisoara")
+		staff, _ := storetest.Staff(t, db, m, "officer1", fiscal.RoleOfficer)
+		_, tp, err := db.Register(ctx, m.ID, registration("ana", "2850615350041"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sess, err := db.Login(ctx, m.ID, "ana", "o parolă lungă")
+		if err != nil {
+			t.Fatal(err)
+		}
+		actor, err := db.Authenticate(ctx, sess.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ana := fiscal.WithActor(ctx, actor)
+		intake := func(i int) *fiscal.Case {
+			t.Helper()
+			data, _ := json.Marshal(map[string]any{"vin": fmt.Sprintf("WVWZZZAUZHW%06d", i), "plate": "TM-01-ANA", "category": "car",
+				"engine_cc": 1598, "emission_class": "euro6", "propulsion": "combustion", "acquired_on": "2026-03-10", "acquisition_document": "sale_contract"})
+			c, err := db.CreateCase(ana, &fiscal.NewCase{Type: fiscal.CaseVehicleRegistration, TaxpayerID: tp.ID, Data: data})
+			if err != nil {
+				t.Fatalf("intake %d: %v", i, err)
+			}
+			return c
+		}
+		for i := 1; i <= 3; i++ { // the first creates the key; later ones speculate
+			if c := intake(i); c.Number != fmt.Sprintf("TM-2026-%06d", i) {
+				t.Fatalf("intake %d numbered %s", i, c.Number)
+			}
+		}
+		if _, err := db.SQL().Exec(`UPDATE case_counters SET last_number = last_number + 10`); err != nil {
+			t.Fatal(err)
+		}
+		c := intake(4)
+		if c.Number != "TM-2026-000014" {
+			t.Fatalf("after another writer took 4-13 the intake got %s, want TM-2026-000014", c.Number)
+		}
+		if c := intake(5); c.Number != "TM-2026-000015" {
+			t.Fatalf("next intake got %s", c.Number)
+		}
+		for _, id := range []int64{c.ID} {
+			if v, err := db.VerifyCase(staff, id); err != nil || !v.Valid {
+				t.Fatalf("case does not verify: %+v %v", v, err)
+			}
+		}
+		if a, err := db.VerifyAuditChain(ctx, m.ID); err != nil || !a.Valid {
+			t.Fatalf("audit chain: %+v %v", a, err)
+		}
+	})
+}

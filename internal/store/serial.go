@@ -44,8 +44,9 @@ const (
 )
 
 type serialQueues struct {
-	mu sync.Mutex
-	q  map[int64]chan struct{}
+	depth int // turns at once; 0: serialDepth
+	mu    sync.Mutex
+	q     map[int64]chan struct{}
 }
 
 // turn waits (bounded by serialWait and ctx) for a turn of the
@@ -57,7 +58,11 @@ func (s *serialQueues) turn(ctx context.Context, municipalityID int64) func() {
 	}
 	c, ok := s.q[municipalityID]
 	if !ok {
-		c = make(chan struct{}, serialDepth)
+		d := s.depth
+		if d == 0 {
+			d = serialDepth
+		}
+		c = make(chan struct{}, d)
 		s.q[municipalityID] = c
 	}
 	s.mu.Unlock()

@@ -57,6 +57,10 @@ type DB struct {
 	// serial queues this process's PostgreSQL write transactions of a
 	// municipality (serial.go).
 	serial serialQueues
+	// numbering gives the intake's speculative numbering turn, one at a
+	// time per municipality; tips is what it speculates on (speculate.go).
+	numbering serialQueues
+	tips      chainTips
 }
 
 // Open connects to dsn: "sqlite:PATH" (the folder is created) or a
@@ -125,7 +129,7 @@ func Open(ctx context.Context, dsn string, clock fiscal.Clock) (*DB, error) {
 		x.Close()
 		return nil, fmt.Errorf("store: connect: %w", err)
 	}
-	return &DB{db: x, dialect: dialect, clock: clock, dsn: dsn}, nil
+	return &DB{db: x, dialect: dialect, clock: clock, dsn: dsn, numbering: serialQueues{depth: 1}}, nil
 }
 
 // Dialect is "sqlite" or "postgres".
@@ -189,6 +193,12 @@ type Tx struct {
 	// asyncCommit says tx commits without waiting for the WAL flush, and
 	// InTx runs the durability barrier before it returns (serial.go).
 	asyncCommit bool
+	// endTurn ends a turn tx took inside (the intake's numbering turn).
+	endTurn func()
+	// headAfter and caseAfter are what tx wrote to the audit chain's head
+	// and the case counter, remembered after commit (speculate.go).
+	headAfter *auditSlot
+	caseAfter *caseNumbered
 }
 
 // InTx runs fn in a transaction and commits when it returns nil. The actor
@@ -229,12 +239,22 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 		_ = x.Rollback()
 		return err
 	}
+	defer func() {
+		if tx.endTurn != nil {
+			tx.endTurn()
+		}
+	}()
 	if err := fn(tx); err != nil {
 		_ = x.Rollback()
 		return err
 	}
 	if err := x.Commit(); err != nil {
 		return translate(err, "commit")
+	}
+	db.committed(tx)
+	if tx.endTurn != nil {
+		tx.endTurn()
+		tx.endTurn = nil
 	}
 	endTurn()
 	if tx.asyncCommit {

@@ -39,6 +39,7 @@ func BenchmarkCaseIntake(b *testing.B) {
 }
 
 func benchIntake(b *testing.B, engine string) {
+	web.TuneGC()
 	db := storetest.MustOpen(b, engine, fiscal.SystemClock{})
 	ctx := context.Background()
 	m := storetest.Municipality(b, db, "timisoara")
@@ -156,5 +157,9 @@ func benchIntake(b *testing.B, engine string) {
 	_ = db.SQL().Get(&n, `SELECT COUNT(*) FROM cases`)
 	if n != b.N+1 {
 		b.Fatalf("%d cases for %d intakes", n, b.N)
+	}
+	// The fast paths must leave the audit chain whole.
+	if v, err := db.VerifyAuditChain(ctx, m.ID); err != nil || !v.Valid {
+		b.Fatalf("audit chain after the run: %+v %v", v, err)
 	}
 }
