@@ -110,6 +110,15 @@ func TestAssessKilledAndResumed(t *testing.T) {
 			if na == 0 || nd < na {
 				t.Fatalf("the uninterrupted run wrote %d assessments and %d debts", na, nd)
 			}
+			// The raw write ceiling (make bench-assess) copies the same rows,
+			// prints them, drops its copies and leaves the ledger as it was.
+			raw := run(ref, "bench", "raw-writes", "--year", "2026")
+			if w := fmt.Sprintf("%d assessments + %d debts", na, nd); !strings.Contains(raw, w) {
+				t.Fatalf("bench raw-writes: %q, want %q", raw, w)
+			}
+			if again, _, _ := ledgerDigest(t, ref); again != want {
+				t.Fatal("bench raw-writes changed the ledger")
+			}
 
 			dsn := prepare()
 			kills := 0
