@@ -337,7 +337,7 @@ func (db *DB) CreateCase(ctx context.Context, in *fiscal.NewCase) (*fiscal.Case,
 	}
 	// Reads first, outside the writing transaction: on SQLite they run beside
 	// the single writer, on PostgreSQL they keep the locked part short.
-	ic, err := db.intakeContext(ctx, a, in.TaxpayerID)
+	ic, err := db.intakeContext(ctx, a, in.TaxpayerID, len(in.Attachments))
 	if err != nil {
 		return nil, err
 	}
@@ -385,14 +385,28 @@ func (db *DB) CreateCase(ctx context.Context, in *fiscal.NewCase) (*fiscal.Case,
 			var n int64
 			var head *auditSlot
 			var err error
-			if tx.db.dialect == "postgres" {
+			// Speculating (PostgreSQL, speculate.go), the case's rows are
+			// written at the end in the one statement with the number, under
+			// ids drawn in advance.
+			spec := false
+			if speculate && tx.db.dialect == "postgres" && tx.keyCache[keyUID] != nil && ic.caseID != 0 {
+				tx.endTurn = db.numbering.turn(ctx, a.MunicipalityID)
+				n, head, spec = tx.speculate(a.MunicipalityID, today.Year)
+			}
+			switch {
+			case spec:
+				c.ID = ic.caseID
+				for i, att := range atts {
+					att.ID, att.CaseID, att.CreatedAt = ic.attIDs[i], c.ID, tx.Now
+				}
+			case tx.db.dialect == "postgres":
 				// One statement for the case, its documents and its timeline
 				// line (each round trip costs both processes more CPU than the
 				// statement's own work).
 				if err := tx.insertCase(ctx, c, atts, eventBody); err != nil {
 					return err
 				}
-			} else {
+			default:
 				c.ID, err = tx.Insert(ctx, insertCaseValues, c.insertArgs()...)
 				if err != nil {
 					return translate(err, "case")
@@ -411,13 +425,8 @@ func (db *DB) CreateCase(ctx context.Context, in *fiscal.NewCase) (*fiscal.Case,
 					return err
 				}
 			}
-			// The locked part.
-			spec := false
-			if speculate && tx.db.dialect == "postgres" && tx.keyCache[keyUID] != nil {
-				tx.endTurn = db.numbering.turn(ctx, a.MunicipalityID)
-				n, head, spec = tx.speculate(a.MunicipalityID, today.Year)
-			}
 			if !spec {
+				// The locked part.
 				if n, head, err = tx.nextCaseNumber(ctx, a.MunicipalityID, today.Year, tx.keyCache[keyUID] != nil); err != nil {
 					return err
 				}
@@ -440,6 +449,9 @@ func (db *DB) CreateCase(ctx context.Context, in *fiscal.NewCase) (*fiscal.Case,
 				c.AssigneeID = &officers[(n-1)%int64(len(officers))]
 			}
 			writes := []stmt{{`UPDATE cases SET number = ?, assignee_id = ? WHERE id = ?`, []any{c.Number, c.AssigneeID, c.ID}}}
+			if spec {
+				writes = tx.numberedCaseRows(c, atts, eventBody)
+			}
 			step, err := tx.signStep(c, atts, &fiscal.CaseStep{Action: fiscal.ActionSubmit, To: fiscal.StatusSubmitted}, k)
 			if err != nil {
 				return err
