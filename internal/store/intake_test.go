@@ -27,22 +27,9 @@ func TestConcurrentIntake(t *testing.T) {
 		if _, err := db.CreateStaff(ctx, m.ID, "officer2", "password-officer2", fiscal.RoleOfficer, "officer2"); err != nil {
 			t.Fatal(err)
 		}
-		_, tp, err := db.Register(ctx, m.ID, registration("ana", "2850615350041"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		sess, err := db.Login(ctx, m.ID, "ana", "o parolă lungă")
-		if err != nil {
-			t.Fatal(err)
-		}
-		actor, err := db.Authenticate(ctx, sess.Token)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ana := fiscal.WithActor(ctx, actor)
+		ana, tp := signedInTaxpayer(t, db, m)
 		intake := func(i int, refs ...fiscal.AttachmentRef) (*fiscal.Case, error) {
-			data, _ := json.Marshal(map[string]any{"vin": fmt.Sprintf("WVWZZZAUZHW%06d", i), "plate": "TM-01-ANA", "category": "car",
-				"engine_cc": 1598, "emission_class": "euro6", "propulsion": "combustion", "acquired_on": "2026-03-10", "acquisition_document": "sale_contract"})
+			data := registrationData(i)
 			return db.CreateCase(ana, &fiscal.NewCase{Type: fiscal.CaseVehicleRegistration, TaxpayerID: tp.ID, Data: data, Attachments: refs})
 		}
 		first, err := intake(0)
@@ -131,23 +118,10 @@ func TestIntakeStaleSpeculation(t *testing.T) {
 		ctx := context.Background()
 		m := storetest.Municipality(t, db, "timisoara")
 		staff, _ := storetest.Staff(t, db, m, "officer1", fiscal.RoleOfficer)
-		_, tp, err := db.Register(ctx, m.ID, registration("ana", "2850615350041"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		sess, err := db.Login(ctx, m.ID, "ana", "o parolă lungă")
-		if err != nil {
-			t.Fatal(err)
-		}
-		actor, err := db.Authenticate(ctx, sess.Token)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ana := fiscal.WithActor(ctx, actor)
+		ana, tp := signedInTaxpayer(t, db, m)
 		intake := func(i int) *fiscal.Case {
 			t.Helper()
-			data, _ := json.Marshal(map[string]any{"vin": fmt.Sprintf("WVWZZZAUZHW%06d", i), "plate": "TM-01-ANA", "category": "car",
-				"engine_cc": 1598, "emission_class": "euro6", "propulsion": "combustion", "acquired_on": "2026-03-10", "acquisition_document": "sale_contract"})
+			data := registrationData(i)
 			c, err := db.CreateCase(ana, &fiscal.NewCase{Type: fiscal.CaseVehicleRegistration, TaxpayerID: tp.ID, Data: data})
 			if err != nil {
 				t.Fatalf("intake %d: %v", i, err)
@@ -178,4 +152,30 @@ func TestIntakeStaleSpeculation(t *testing.T) {
 			t.Fatalf("audit chain: %+v %v", a, err)
 		}
 	})
+}
+
+// signedInTaxpayer registers Ana in m and returns her signed-in context.
+func signedInTaxpayer(t *testing.T, db *store.DB, m *fiscal.Municipality) (context.Context, *fiscal.Taxpayer) {
+	t.Helper()
+	ctx := context.Background()
+	_, tp, err := db.Register(ctx, m.ID, registration("ana", "2850615350041"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := db.Login(ctx, m.ID, "ana", "o parolă lungă")
+	if err != nil {
+		t.Fatal(err)
+	}
+	actor, err := db.Authenticate(ctx, sess.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fiscal.WithActor(ctx, actor), tp
+}
+
+// registrationData is a vehicle registration's form with the i-th VIN.
+func registrationData(i int) json.RawMessage {
+	data, _ := json.Marshal(map[string]any{"vin": fmt.Sprintf("WVWZZZAUZHW%06d", i), "plate": "TM-01-ANA", "category": "car",
+		"engine_cc": 1598, "emission_class": "euro6", "propulsion": "combustion", "acquired_on": "2026-03-10", "acquisition_document": "sale_contract"})
+	return data
 }
