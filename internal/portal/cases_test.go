@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -368,4 +369,81 @@ func approveGolf(t testing.TB, s *site) {
 	if p := d.post(casePath+"/sign", url.Values{"_csrf": {d.csrf(casePath)}, "decision": {"approve"}}); p.Status != 303 {
 		t.Fatalf("sign: %d", p.Status)
 	}
+}
+
+var formIDRe = regexp.MustCompile(`name="form_id" value="([0-9a-f]{32})"`)
+
+// TestDeclarationSentTwice: a declaration form sent twice (the back button,
+// a double click, two sendings at once) files one case; every answer leads
+// to it, and the page says the form had already been sent.
+func TestDeclarationSentTwice(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		clock.Set(inFebruary)
+		s := startSite(t, db, clock)
+		ana := s.client()
+		ana.register("ana", "2850615350041", "Ana Popescu")
+		docs := map[string][]byte{"doc.acquisition_document": pdfDoc, "doc.vehicle_identity_card": pngDoc, "doc.owner_id": pdfDoc}
+		form := func() url.Values {
+			p := ana.get("/declare/vehicle")
+			m := formIDRe.FindStringSubmatch(p.Body)
+			if m == nil {
+				t.Fatal("the declaration form has no form_id")
+			}
+			f := golfForm(ana.csrf("/declare/vehicle"))
+			f.Set("form_id", m[1])
+			return f
+		}
+		cases := func() int {
+			var n int
+			if err := db.SQL().Get(&n, `SELECT COUNT(*) FROM cases`); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+
+		// One after the other.
+		f := form()
+		first := ana.postMultipart("/declare/vehicle", f, docs)
+		if first.Status != 303 || caseURL.FindString(first.Location) == "" {
+			t.Fatalf("declaration: %d %q", first.Status, first.Location)
+		}
+		again := ana.postMultipart("/declare/vehicle", f, docs)
+		if again.Status != 303 || again.Location != first.Location {
+			t.Fatalf("the same form again: %d %q, want 303 to %s", again.Status, again.Location, first.Location)
+		}
+		if p := ana.get(again.Location); !strings.Contains(p.Body, "Formularul fusese deja trimis") || strings.Contains(p.Body, `id="docs-missing"`) {
+			t.Errorf("the case page after the second sending does not say so, or lacks documents")
+		}
+		if n := cases(); n != 1 {
+			t.Fatalf("%d cases after sending one form twice", n)
+		}
+		var atts int
+		if err := db.SQL().Get(&atts, `SELECT COUNT(*) FROM case_attachments`); err != nil || atts != 3 {
+			t.Fatalf("%d attachments (%v), want 3", atts, err)
+		}
+
+		// Twice at once; a new form after that files a new case.
+		f = form()
+		locs := make([]string, 2)
+		var wg sync.WaitGroup
+		for i := range locs {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				p := ana.postMultipart("/declare/vehicle", f, docs)
+				if p.Status == 303 {
+					locs[i] = p.Location
+				} else {
+					t.Logf("sending %d: %d %s", i, p.Status, p.Body[:min(len(p.Body), 3000)])
+				}
+			}(i)
+		}
+		wg.Wait()
+		if locs[0] == "" || locs[0] != locs[1] || locs[0] == first.Location {
+			t.Fatalf("two sendings at once led to %q and %q", locs[0], locs[1])
+		}
+		if n := cases(); n != 2 {
+			t.Fatalf("%d cases after two forms, the second sent twice at once", n)
+		}
+	})
 }

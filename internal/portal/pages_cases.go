@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"mime/multipart"
@@ -49,6 +50,8 @@ type docInput struct {
 }
 
 type declareData struct {
+	// FormID is the form's one-time id (formonce.go).
+	FormID   string
 	Docs     []docInput
 	Vehicles []*fiscal.Vehicle
 	MaxMiB   int
@@ -75,7 +78,7 @@ func docInputs(v *view, caseType string, required []string) []docInput {
 
 func (p *Portal) vehicleForm(c *fiber.Ctx, v *view) error {
 	v.Form = map[string]string{"data.propulsion": "combustion", "data.category": "car"}
-	return p.render(c, v, "declare_vehicle", declareData{Docs: docInputs(v, fiscal.CaseVehicleRegistration, nil), MaxMiB: fiscal.MaxAttachmentSize >> 20})
+	return p.render(c, v, "declare_vehicle", declareData{FormID: formID(c), Docs: docInputs(v, fiscal.CaseVehicleRegistration, nil), MaxMiB: fiscal.MaxAttachmentSize >> 20})
 }
 
 // vehicleData builds the declaration's JSON from the form; numbers that are
@@ -220,9 +223,15 @@ func (p *Portal) submitCase(c *fiber.Ctx, v *view, caseType string, data json.Ra
 	if err != nil {
 		return nil, err
 	}
-	cs, err := p.deps.Cases.CreateCase(c.UserContext(), &fiscal.NewCase{Type: caseType, TaxpayerID: *v.Actor.TaxpayerID, Data: norm})
+	cs, again, err := p.filedOnce(c, v, func(ctx context.Context) (*fiscal.Case, error) {
+		return p.deps.Cases.CreateCase(ctx, &fiscal.NewCase{Type: caseType, TaxpayerID: *v.Actor.TaxpayerID, Data: norm})
+	})
 	if err != nil {
 		return nil, err
+	}
+	if again { // the same form, sent again: its case, documents already attached
+		p.setFlash(c, "case.already_filed")
+		return cs, nil
 	}
 	if err := p.attach(c, cs.ID, ups); err != nil {
 		// The case exists: its page says which documents are missing.
@@ -251,7 +260,7 @@ func (p *Portal) declareVehicle(c *fiber.Ctx, v *view) error {
 		if mm, _ := strconv.Atoi(v.Form["data.max_mass_kg"]); mm >= fiscal.HeavyVehicleKg {
 			required = []string{"suspension_certificate"}
 		}
-		return p.render(c.Status(web.HTTPStatus(err)), v, "declare_vehicle", declareData{Docs: docInputs(v, fiscal.CaseVehicleRegistration, required), MaxMiB: fiscal.MaxAttachmentSize >> 20})
+		return p.render(c.Status(web.HTTPStatus(err)), v, "declare_vehicle", declareData{FormID: formID(c), Docs: docInputs(v, fiscal.CaseVehicleRegistration, required), MaxMiB: fiscal.MaxAttachmentSize >> 20})
 	}
 	return c.Redirect("/cases/"+strconv.FormatInt(cs.ID, 10), fiber.StatusSeeOther)
 }
@@ -285,7 +294,7 @@ func (p *Portal) deregistrationForm(c *fiber.Ctx, v *view) error {
 		return err
 	}
 	v.Form = map[string]string{"data.vehicle_id": strings.Clone(c.Query("vehicle")), "data.reason": "sale"}
-	return p.render(c, v, "declare_deregistration", declareData{Docs: docInputs(v, fiscal.CaseVehicleDeregistration, nil), Vehicles: vs, MaxMiB: fiscal.MaxAttachmentSize >> 20})
+	return p.render(c, v, "declare_deregistration", declareData{FormID: formID(c), Docs: docInputs(v, fiscal.CaseVehicleDeregistration, nil), Vehicles: vs, MaxMiB: fiscal.MaxAttachmentSize >> 20})
 }
 
 func (p *Portal) declareDeregistration(c *fiber.Ctx, v *view) error {
@@ -324,7 +333,7 @@ func (p *Portal) declareDeregistration(c *fiber.Ctx, v *view) error {
 		if verr != nil {
 			return verr
 		}
-		return p.render(c.Status(web.HTTPStatus(err)), v, "declare_deregistration", declareData{Docs: docInputs(v, fiscal.CaseVehicleDeregistration, nil), Vehicles: vs, MaxMiB: fiscal.MaxAttachmentSize >> 20})
+		return p.render(c.Status(web.HTTPStatus(err)), v, "declare_deregistration", declareData{FormID: formID(c), Docs: docInputs(v, fiscal.CaseVehicleDeregistration, nil), Vehicles: vs, MaxMiB: fiscal.MaxAttachmentSize >> 20})
 	}
 	return c.Redirect("/cases/"+strconv.FormatInt(cs.ID, 10), fiber.StatusSeeOther)
 }

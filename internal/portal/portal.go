@@ -48,6 +48,9 @@ type Deps struct {
 	// Staff lists staff accounts (the admin's users page, the queue's
 	// assignee filter).
 	Staff fiscal.StaffDirectory
+	// Idempotency remembers which declaration forms were filed, so that a
+	// form sent twice files one case (formonce.go); nil: no such check.
+	Idempotency fiscal.IdempotencyStore
 }
 
 // Config is the portal's configuration, parsed in cmd.
