@@ -13,8 +13,9 @@ import (
 // queued behind it and the queue grows (measured: 16 concurrent intakes,
 // 550-620/s, p99 110-160 ms). Two things shorten the hold:
 //
-//   - serialQueue: this process's write transactions of a municipality
-//     take a turn before they begin, at most serialDepth at once (as
+//   - a turn (serialQueues.turn, taken by InTx): this process's write
+//     transactions of a municipality take a turn before they begin, at
+//     most serialDepth at once (as
 //     SQLite's writers queue on writeMu), so the rest wait in Go without a
 //     backend running for them. Two at once, not one: the second waits on
 //     the row lock inside PostgreSQL and goes on the moment the first
@@ -24,6 +25,8 @@ import (
 //     the transaction goes on without a turn) in case a transaction is
 //     begun while another is open in the same goroutine. Correctness never
 //     depends on it: the row locks serialise other processes and instances.
+//     (The intake then takes a second, inner turn, one at a time, to
+//     speculate on the shared rows: speculate.go.)
 //   - asynchronous commit with a durability barrier (the intake): the
 //     transaction commits with synchronous_commit off, so its locks are
 //     released when the commit record is written, not after the WAL flush;

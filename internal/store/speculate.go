@@ -17,10 +17,11 @@ import (
 // in this process) computes with the values it remembers and writes them in
 // one statement whose counter and head updates only apply where the rows
 // still hold the remembered values; the locked part is that statement and
-// the commit. When they do not (another process or instance wrote the rows,
-// or this one does not remember them), the transaction is rolled back and
-// the intake runs again the ordinary way, which takes the rows with their
-// locks and remembers their new values. Correctness rests on the rows, as
+// the commit. When they do not (another process or instance wrote the
+// rows), the transaction is rolled back and the intake runs again the
+// ordinary way, which takes the rows with their locks and remembers their
+// new values; with nothing remembered (the first intake of the process or
+// of the year) it takes the ordinary way at once. Correctness rests on the rows, as
 // before: the remembered values are only a guess the statement checks.
 
 // errStale is a speculation that did not hold; the use case runs again
