@@ -389,9 +389,14 @@ func (db *DB) CreateCase(ctx context.Context, in *fiscal.NewCase) (*fiscal.Case,
 			// written at the end in the one statement with the number, under
 			// ids drawn in advance.
 			spec := false
-			if speculate && tx.db.dialect == "postgres" && tx.keyCache[keyUID] != nil && ic.caseID != 0 {
+			if tx.db.dialect == "postgres" {
+				// Every intake of the process takes the numbering turn,
+				// so that an ordinary one does not move the rows under a
+				// speculating one.
 				tx.endTurn = db.numbering.turn(ctx, a.MunicipalityID)
-				n, head, spec = tx.speculate(a.MunicipalityID, today.Year)
+				if speculate && tx.keyCache[keyUID] != nil && ic.caseID != 0 {
+					n, head, spec = tx.speculate(a.MunicipalityID, today.Year)
+				}
 			}
 			switch {
 			case spec:
@@ -472,6 +477,17 @@ func (db *DB) CreateCase(ctx context.Context, in *fiscal.NewCase) (*fiscal.Case,
 				}
 			} else if err := tx.execAll(ctx, "case", append(writes, chain...)...); err != nil {
 				return err
+			}
+			if tx.endTurn != nil {
+				// The rows are this transaction's until it ends: the next
+				// intake may speculate on what it wrote now, and its
+				// statement waits in PostgreSQL for this commit (a rollback
+				// makes it stale: InTx forgets the values).
+				db.tips.setCase(a.MunicipalityID, today.Year, n)
+				db.tips.setHead(a.MunicipalityID, head.Seq, e.Hash)
+				tx.speculated = a.MunicipalityID
+				tx.endTurn()
+				tx.endTurn = nil
 			}
 			tx.caseAfter = &caseNumbered{municipalityID: a.MunicipalityID, year: today.Year, n: n}
 			if m.straightThrough(c.Type) {

@@ -17,7 +17,9 @@ import (
 // in this process) computes with the values it remembers and writes them in
 // one statement whose counter and head updates only apply where the rows
 // still hold the remembered values; the locked part is that statement and
-// the commit. When they do not (another process or instance wrote the
+// the commit. The turn ends when the statement has run: the rows are then
+// locked by this transaction, the next intake speculates on what it wrote,
+// and its statement waits inside PostgreSQL for this commit. When they do not (another process or instance wrote the
 // rows), the transaction is rolled back and the intake runs again the
 // ordinary way, which takes the rows with their locks and remembers their
 // new values; with nothing remembered (the first intake of the process or
@@ -102,10 +104,22 @@ func (tx *Tx) speculate(municipalityID int64, year int) (int64, *auditSlot, bool
 // did not hold the values speculated on: the caller rolls back.
 func (tx *Tx) execSpeculated(ctx context.Context, municipalityID int64, year int, n int64, head *auditSlot, newHash string, writes []stmt) error {
 	q, args := withClauses(writes)
-	q += `, wc AS (UPDATE case_counters SET last_number = ? WHERE municipality_id = ? AND year = ? AND last_number = ? RETURNING 1),
-		wh AS (UPDATE audit_heads SET seq = ?, hash = ? WHERE municipality_id = ? AND seq = ? AND hash = ? AND (SELECT count(*) FROM wc) = 1 RETURNING 1)
-		SELECT (SELECT count(*) FROM wh), ` + asyncCommitColumn
-	args = append(args, n, municipalityID, year, n-1, head.Seq, newHash, municipalityID, head.Seq-1, head.Hash)
+	// The checks are in SET, not WHERE: under READ COMMITTED a row locked
+	// by the previous intake is waited for and SET is computed from its
+	// committed version, while WHERE is first tested on the version the
+	// statement's snapshot saw (the one before the previous intake, which
+	// would fail the check). A check that fails leaves the row as it was.
+	// (A counter already at n passes its own check; the case's number is
+	// then taken, and the insert's unique key refuses it: stale too.)
+	q += `, wc AS (UPDATE case_counters SET last_number = CASE WHEN last_number = ? THEN ? ELSE last_number END
+			WHERE municipality_id = ? AND year = ? RETURNING last_number),
+		wh AS (UPDATE audit_heads SET seq = CASE WHEN seq = ? AND hash = ? THEN ? ELSE seq END,
+			hash = CASE WHEN seq = ? AND hash = ? THEN ? ELSE hash END
+			WHERE municipality_id = ? AND (SELECT count(*) FROM wc) = 1 RETURNING seq, hash)
+		SELECT (SELECT count(*) FROM wc WHERE last_number = ?) + (SELECT count(*) FROM wh WHERE seq = ? AND hash = ?), ` + asyncCommitColumn
+	args = append(args, n-1, n, municipalityID, year,
+		head.Seq-1, head.Hash, head.Seq, head.Seq-1, head.Hash, newHash, municipalityID,
+		n, head.Seq, newHash)
 	var got int
 	if err := tx.QueryRowxContext(ctx, tx.Rebind(q), args...).Scan(&got, new(string)); err != nil {
 		if isUniqueViolation(err) || isDeadlock(err) {
@@ -113,7 +127,7 @@ func (tx *Tx) execSpeculated(ctx context.Context, municipalityID int64, year int
 		}
 		return translate(err, "case")
 	}
-	if got != 1 {
+	if got != 2 {
 		return errStale
 	}
 	tx.asyncCommit = true
@@ -135,6 +149,14 @@ func (db *DB) committed(tx *Tx) {
 	}
 	if c := tx.caseAfter; c != nil {
 		db.tips.setCase(c.municipalityID, c.year, c.n)
+	}
+}
+
+// aborted forgets what a transaction that did not commit let others
+// speculate on.
+func (db *DB) aborted(tx *Tx) {
+	if tx.speculated != 0 {
+		db.tips.forget(tx.speculated)
 	}
 }
 

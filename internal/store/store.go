@@ -199,6 +199,9 @@ type Tx struct {
 	// and the case counter, remembered after commit (speculate.go).
 	headAfter *auditSlot
 	caseAfter *caseNumbered
+	// speculated is the municipality whose remembered values tx set before
+	// its commit (speculate.go); 0: none.
+	speculated int64
 }
 
 // InTx runs fn in a transaction and commits when it returns nil. The actor
@@ -246,9 +249,11 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	}()
 	if err := fn(tx); err != nil {
 		_ = x.Rollback()
+		db.aborted(tx)
 		return err
 	}
 	if err := x.Commit(); err != nil {
+		db.aborted(tx)
 		return translate(err, "commit")
 	}
 	db.committed(tx)
