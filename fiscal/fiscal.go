@@ -292,4 +292,8 @@ type PrivacyService interface {
 type WriteStats struct {
 	Count                      int64
 	Waited, Held, OtherProcess time.Duration
+	// Speculated counts the PostgreSQL intakes that speculated on the
+	// case counter and audit head, Stale those whose speculation did not
+	// hold (rolled back and run the ordinary way).
+	Speculated, Stale int64
 }

@@ -499,6 +499,7 @@ func (db *DB) CreateCase(ctx context.Context, in *fiscal.NewCase) (*fiscal.Case,
 			return nil
 		})
 		if errors.Is(err, errStale) && speculate {
+			db.tips.stale.Add(1)
 			db.tips.forget(a.MunicipalityID)
 			speculate = false
 			continue

@@ -151,6 +151,10 @@ func TestIntakeStaleSpeculation(t *testing.T) {
 		if a, err := db.VerifyAuditChain(ctx, m.ID); err != nil || !a.Valid {
 			t.Fatalf("audit chain: %+v %v", a, err)
 		}
+		// Intakes 2, 3, 4 and 5 speculated; 4's did not hold.
+		if w := db.WriteStats(); db.Dialect() == "postgres" && (w.Speculated != 4 || w.Stale != 1) {
+			t.Fatalf("speculated %d, stale %d; want 4 and 1", w.Speculated, w.Stale)
+		}
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"fiscald/fiscal"
 )
@@ -42,6 +43,9 @@ type chainTip struct {
 type chainTips struct {
 	mu sync.Mutex
 	m  map[int64]chainTip
+	// speculated and stale count the speculations and those that did not
+	// hold (WriteStats, /metrics).
+	speculated, stale atomic.Int64
 }
 
 func (t *chainTips) get(municipalityID int64) (chainTip, bool) {
@@ -94,6 +98,7 @@ func (tx *Tx) speculate(municipalityID int64, year int) (int64, *auditSlot, bool
 	if !ok || tip.year != year || tip.caseN == 0 || tip.headSeq == 0 {
 		return 0, nil, false
 	}
+	tx.db.tips.speculated.Add(1)
 	return tip.caseN + 1, &auditSlot{MunicipalityID: municipalityID, Seq: tip.headSeq + 1, Hash: tip.headHash}, true
 }
 

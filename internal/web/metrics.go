@@ -90,6 +90,8 @@ func (m *metrics) handler(c *fiber.Ctx) error {
 		fmt.Fprintf(&b, "# HELP fiscald_db_write_wait_seconds_total Time write transactions waited for the writer.\n# TYPE fiscald_db_write_wait_seconds_total counter\nfiscald_db_write_wait_seconds_total %g\n", w.Waited.Seconds())
 		fmt.Fprintf(&b, "# HELP fiscald_db_write_held_seconds_total Time write transactions held the writer.\n# TYPE fiscald_db_write_held_seconds_total counter\nfiscald_db_write_held_seconds_total %g\n", w.Held.Seconds())
 		fmt.Fprintf(&b, "# HELP fiscald_db_write_locked_seconds_total Part of the held time spent waiting for another process's write lock.\n# TYPE fiscald_db_write_locked_seconds_total counter\nfiscald_db_write_locked_seconds_total %g\n", w.OtherProcess.Seconds())
+		fmt.Fprintf(&b, "# HELP fiscald_intake_speculations_total PostgreSQL intakes that speculated on the case counter and audit head this process wrote last.\n# TYPE fiscald_intake_speculations_total counter\nfiscald_intake_speculations_total %d\n", w.Speculated)
+		fmt.Fprintf(&b, "# HELP fiscald_intake_speculations_stale_total Speculations that did not hold (another process or instance wrote the rows): rolled back and run again the ordinary way.\n# TYPE fiscald_intake_speculations_stale_total counter\nfiscald_intake_speculations_stale_total %d\n", w.Stale)
 	}
 	fmt.Fprintf(&b, "# HELP fiscald_http_requests_shed_total Requests answered 503 because the server was at its in-flight limit too long.\n# TYPE fiscald_http_requests_shed_total counter\nfiscald_http_requests_shed_total %d\n", m.shed.Load())
 	fmt.Fprintf(&b, "# HELP fiscald_uptime_seconds Seconds since the server started.\n# TYPE fiscald_uptime_seconds gauge\nfiscald_uptime_seconds %g\n", time.Since(m.started).Seconds())
