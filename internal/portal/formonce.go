@@ -43,7 +43,8 @@ func formID(c *fiber.Ctx) string {
 }
 
 // formInFlightWait is how long a second sending waits for the first one's
-// case before it gives up and says the form is being filed.
+// case before it gives up (the page then answers 409 with the store's
+// "in progress" message).
 const formInFlightWait = 5 * time.Second
 
 // filedOnce runs file (the intake) under the form's one-time id. When the

@@ -245,7 +245,7 @@ func (tx *Tx) eventActor() (*int64, string) {
 // event appends a line to a case's timeline.
 func (tx *Tx) event(ctx context.Context, c *caseRow, kind, body string, public bool) error {
 	actorID, actor := tx.eventActor()
-	_, err := tx.Exec(ctx, `INSERT INTO case_events (municipality_id, case_id, at, actor_id, actor, kind, body, public) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := tx.Exec(ctx, `INSERT INTO case_events (`+eventInsertCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.MunicipalityID, c.ID, tx.Now, actorID, actor, kind, body, public)
 	return translate(err, "case event")
 }
@@ -489,7 +489,6 @@ func (db *DB) CreateCase(ctx context.Context, in *fiscal.NewCase) (*fiscal.Case,
 				tx.endTurn()
 				tx.endTurn = nil
 			}
-			tx.caseAfter = &caseNumbered{municipalityID: a.MunicipalityID, year: today.Year, n: n}
 			if m.straightThrough(c.Type) {
 				if err := db.tryStraightThrough(ctx, tx, c, atts, cal); err != nil {
 					return err

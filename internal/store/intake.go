@@ -107,11 +107,18 @@ func (c *caseRow) insertArgs() []any {
 		c.DueOn, c.Pauses, c.CreatedBy, c.Result, c.UpdatedAt}
 }
 
-const insertCaseValues = `INSERT INTO cases (municipality_id, number, type, taxpayer_id, data, status, submitted_at, submitted_on, sla_working_days,
-	due_on, pauses, created_by, result, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`
+// The columns of the intake's inserts; the statements below, insertCase
+// and numberedCaseRows write the same rows in different ways.
+const (
+	caseInsertCols = `municipality_id, number, type, taxpayer_id, data, status, submitted_at, submitted_on, sla_working_days,
+	due_on, pauses, created_by, result, updated_at, version`
+	attachmentInsertCols = `municipality_id, case_id, kind, sha256, size, content_type, filename, uploaded_by, created_at`
+	eventInsertCols      = `municipality_id, case_id, at, actor_id, actor, kind, body, public`
+)
 
-const insertAttachmentSQL = `INSERT INTO case_attachments (municipality_id, case_id, kind, sha256, size, content_type, filename, uploaded_by, created_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const insertCaseValues = `INSERT INTO cases (` + caseInsertCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`
+
+const insertAttachmentSQL = `INSERT INTO case_attachments (` + attachmentInsertCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // attachmentArgs are the arguments of insertAttachmentSQL for att of c,
 // uploaded by the user by (nil: the system).
@@ -134,12 +141,11 @@ func (tx *Tx) insertCase(ctx context.Context, c *caseRow, atts []*fiscal.Attachm
 	args = append(args, c.insertArgs()...)
 	for i, att := range atts {
 		att.CreatedAt = tx.Now
-		fmt.Fprintf(&q, ", a%d AS (INSERT INTO case_attachments (municipality_id, case_id, kind, sha256, size, content_type, filename, uploaded_by, created_at)"+
-			" VALUES (?, (SELECT id FROM c), ?, ?, ?, ?, ?, ?, ?) RETURNING id)", i)
+		fmt.Fprintf(&q, ", a%d AS (INSERT INTO case_attachments ("+attachmentInsertCols+") VALUES (?, (SELECT id FROM c), ?, ?, ?, ?, ?, ?, ?) RETURNING id)", i)
 		args = append(args, c.MunicipalityID, att.Kind, att.SHA256, att.Size, att.ContentType, att.Filename, c.CreatedBy, tx.Now)
 	}
 	actorID, actor := tx.eventActor()
-	q.WriteString(`, e AS (INSERT INTO case_events (municipality_id, case_id, at, actor_id, actor, kind, body, public) VALUES (?, (SELECT id FROM c), ?, ?, ?, 'submitted', ?, ?))`)
+	q.WriteString(`, e AS (INSERT INTO case_events (` + eventInsertCols + `) VALUES (?, (SELECT id FROM c), ?, ?, ?, 'submitted', ?, ?))`)
 	args = append(args, c.MunicipalityID, tx.Now, actorID, actor, eventBody, true)
 	q.WriteString(` SELECT c.id`)
 	for i := range atts {
@@ -166,15 +172,14 @@ func (tx *Tx) insertCase(ctx context.Context, c *caseRow, atts []*fiscal.Attachm
 // and assignee, its attachments and its "submitted" line, under the ids
 // drawn in advance (intakeCtx), for the intake's one speculative statement.
 func (tx *Tx) numberedCaseRows(c *caseRow, atts []*fiscal.Attachment, eventBody string) []stmt {
-	out := []stmt{{`INSERT INTO cases (id, municipality_id, number, type, taxpayer_id, data, status, submitted_at, submitted_on, sla_working_days,
-	due_on, pauses, created_by, result, updated_at, version, assignee_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
+	out := []stmt{{`INSERT INTO cases (id, ` + caseInsertCols + `, assignee_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
 		[]any{c.ID, c.MunicipalityID, c.Number, c.Type, c.TaxpayerID, c.Data, c.Status, c.SubmittedAt, c.SubmittedOn, c.SLAWorkingDays,
 			c.DueOn, c.Pauses, c.CreatedBy, c.Result, c.UpdatedAt, c.AssigneeID}}}
 	for _, att := range atts {
-		out = append(out, stmt{`INSERT INTO case_attachments (id, municipality_id, case_id, kind, sha256, size, content_type, filename, uploaded_by, created_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append([]any{att.ID}, attachmentArgs(c, att, c.CreatedBy)...)})
+		out = append(out, stmt{`INSERT INTO case_attachments (id, ` + attachmentInsertCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			append([]any{att.ID}, attachmentArgs(c, att, c.CreatedBy)...)})
 	}
 	actorID, actor := tx.eventActor()
-	return append(out, stmt{`INSERT INTO case_events (municipality_id, case_id, at, actor_id, actor, kind, body, public) VALUES (?, ?, ?, ?, ?, 'submitted', ?, ?)`,
+	return append(out, stmt{`INSERT INTO case_events (` + eventInsertCols + `) VALUES (?, ?, ?, ?, ?, 'submitted', ?, ?)`,
 		[]any{c.MunicipalityID, c.ID, tx.Now, actorID, actor, eventBody, true}})
 }

@@ -19,7 +19,7 @@ import (
 //     SQLite's writers queue on writeMu), so the rest wait in Go without a
 //     backend running for them. Two at once, not one: the second waits on
 //     the row lock inside PostgreSQL and goes on the moment the first
-//     commits (one: 700/s, two: 830-860/s in BenchmarkCaseIntake). The
+//     commits (one: 704-755/s, two: 795-848/s in BenchmarkCaseIntake). The
 //     turn is taken before BEGIN, holding no lock, so it cannot close a
 //     cycle with a row lock; the wait is still bounded (serialWait, then
 //     the transaction goes on without a turn) in case a transaction is

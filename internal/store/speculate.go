@@ -20,19 +20,22 @@ import (
 // still hold the remembered values; the locked part is that statement and
 // the commit. The turn ends when the statement has run: the rows are then
 // locked by this transaction, the next intake speculates on what it wrote,
-// and its statement waits inside PostgreSQL for this commit. When they do not (another process or instance wrote the
-// rows), the transaction is rolled back and the intake runs again the
-// ordinary way, which takes the rows with their locks and remembers their
-// new values; with nothing remembered (the first intake of the process or
-// of the year) it takes the ordinary way at once. Correctness rests on the rows, as
-// before: the remembered values are only a guess the statement checks.
+// and its statement waits inside PostgreSQL for this commit. When the rows
+// do not hold the remembered values (another process or instance wrote
+// them, or the transaction speculated on rolled back), the transaction is
+// rolled back and the intake runs again the ordinary way, which takes the
+// rows with their locks and remembers their new values; with nothing
+// remembered (the first intake of the process or of the year) it takes the
+// ordinary way at once. Correctness rests on the rows, as before: the
+// remembered values are only a guess the statement checks.
 
 // errStale is a speculation that did not hold; the use case runs again
 // without speculating.
 var errStale = errors.New("store: the remembered case counter or audit head was stale")
 
-// chainTip is what this process last committed to a municipality's audit
-// chain head and case counter.
+// chainTip is what this process last wrote to a municipality's audit chain
+// head and case counter: by an intake, as soon as its statement has run; by
+// other use cases' audit entries, once they commit.
 type chainTip struct {
 	headSeq  int64
 	headHash string
@@ -55,7 +58,7 @@ func (t *chainTips) get(municipalityID int64) (chainTip, bool) {
 	return tip, ok
 }
 
-// setHead remembers a committed head, unless a later one is known
+// setHead remembers a head written, unless a later one is known
 // (transactions of other use cases commit in any order).
 func (t *chainTips) setHead(municipalityID, seq int64, hash string) {
 	t.mu.Lock()
@@ -70,7 +73,7 @@ func (t *chainTips) setHead(municipalityID, seq int64, hash string) {
 	}
 }
 
-// setCase remembers a committed case number, unless a later one is known.
+// setCase remembers a case number written, unless a later one is known.
 func (t *chainTips) setCase(municipalityID int64, year int, n int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -147,13 +150,11 @@ func (tx *Tx) chain(head *auditSlot, e *fiscal.AuditEntry) []stmt {
 	return st
 }
 
-// committed tells this process's memory what tx wrote to the shared rows.
+// committed tells this process's memory the audit head tx wrote (the
+// intake has told it already, before its commit).
 func (db *DB) committed(tx *Tx) {
 	if h := tx.headAfter; h != nil {
 		db.tips.setHead(h.MunicipalityID, h.Seq, h.Hash)
-	}
-	if c := tx.caseAfter; c != nil {
-		db.tips.setCase(c.municipalityID, c.year, c.n)
 	}
 }
 
@@ -163,10 +164,4 @@ func (db *DB) aborted(tx *Tx) {
 	if tx.speculated != 0 {
 		db.tips.forget(tx.speculated)
 	}
-}
-
-type caseNumbered struct {
-	municipalityID int64
-	year           int
-	n              int64
 }

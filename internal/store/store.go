@@ -193,12 +193,12 @@ type Tx struct {
 	// asyncCommit says tx commits without waiting for the WAL flush, and
 	// InTx runs the durability barrier before it returns (serial.go).
 	asyncCommit bool
-	// endTurn ends a turn tx took inside (the intake's numbering turn).
+	// endTurn ends the intake's numbering turn if the use case did not end
+	// it itself (an error before its statement ran); InTx calls it.
 	endTurn func()
-	// headAfter and caseAfter are what tx wrote to the audit chain's head
-	// and the case counter, remembered after commit (speculate.go).
+	// headAfter is what tx wrote to the audit chain's head, remembered
+	// after commit for the intake's speculation (speculate.go).
 	headAfter *auditSlot
-	caseAfter *caseNumbered
 	// speculated is the municipality whose remembered values tx set before
 	// its commit (speculate.go); 0: none.
 	speculated int64
@@ -220,10 +220,10 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 			db.writeMu.Unlock()
 		}()
 	}
-	endTurn := func() {}
+	endWriteTurn := func() {}
 	if a := fiscal.ActorFrom(ctx); db.dialect == "postgres" && a != nil && a.MunicipalityID != 0 {
-		endTurn = db.serial.turn(ctx, a.MunicipalityID)
-		defer endTurn()
+		endWriteTurn = db.serial.turn(ctx, a.MunicipalityID)
+		defer endWriteTurn()
 	}
 	var x *sqlx.Tx
 	var err error
@@ -257,11 +257,7 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 		return translate(err, "commit")
 	}
 	db.committed(tx)
-	if tx.endTurn != nil {
-		tx.endTurn()
-		tx.endTurn = nil
-	}
-	endTurn()
+	endWriteTurn()
 	if tx.asyncCommit {
 		if err := db.durabilityBarrier(context.WithoutCancel(ctx)); err != nil {
 			return err
