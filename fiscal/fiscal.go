@@ -232,14 +232,28 @@ type StoredResponse struct {
 }
 
 // IdempotencyClaim is a request's Idempotency-Key, claimed by the first
-// write transaction of its use case (with the use case's effect, so that a
-// claimed key always means the effect happened, and a request costs no
-// transaction of its own for the claim). The store sets ID when that
-// transaction commits.
+// write transaction of its use case together with the use case's effect, so
+// that a claimed key always means the effect happened. The use case keeps
+// its reply (Reply of its result) in the transaction that completes it, so
+// a retry gets the first response byte for byte, after a crash and on any
+// instance. A claim that committed is never released.
 type IdempotencyClaim struct {
 	MunicipalityID, UserID  int64
 	Key, Route, RequestHash string
-	ID                      int64
+	// ID is the claim's row once a transaction that inserted it
+	// committed (or, Resumed, the earlier attempt's row).
+	ID int64
+	// Resumed says an earlier attempt claimed the key and left an
+	// operation with a provider whose outcome is unknown: the use case
+	// continues that operation (with the same provider idempotency key)
+	// instead of starting another.
+	Resumed bool
+	// Reply renders the use case's result as the response to keep; nil
+	// when the caller keeps no response (the portal's forms).
+	Reply func(result any) (*StoredResponse, error)
+	// Kept is the response the use case kept with its effect, set once
+	// that transaction committed.
+	Kept *StoredResponse
 }
 
 type idemKey struct{}
@@ -258,15 +272,17 @@ func IdempotencyClaimFrom(ctx context.Context) *IdempotencyClaim {
 
 // IdempotencyStore keeps the responses of POSTs sent with an Idempotency-Key.
 type IdempotencyStore interface {
-	// LookupIdempotencyKey returns the stored response to replay, or nil
-	// when the key is new (the request runs with an IdempotencyClaim);
-	// ECONFLICT when the key was used with another request, or its request
-	// is in flight or lost its response in a crash.
-	LookupIdempotencyKey(ctx context.Context, municipalityID, userID int64, key, route, requestHash string) (*StoredResponse, error)
-	// FinishIdempotencyKey stores the response of a committed claim.
+	// LookupIdempotencyKey returns the stored response to replay; or, when
+	// the key was claimed and has no response yet (its operation with a
+	// provider has no known outcome, or is in flight), the claim's id;
+	// or nil and 0 when the key is new (the request runs with an
+	// IdempotencyClaim). ECONFLICT when the key was used with another
+	// request.
+	LookupIdempotencyKey(ctx context.Context, municipalityID, userID int64, key, route, requestHash string) (*StoredResponse, int64, error)
+	// FinishIdempotencyKey stores the response of a committed claim whose
+	// use case kept none (an error answered after the claim committed).
+	// A response already kept is never replaced.
 	FinishIdempotencyKey(ctx context.Context, id int64, status int, contentType string, body []byte) error
-	// ReleaseIdempotencyKey forgets a claim whose request failed with a server error.
-	ReleaseIdempotencyKey(ctx context.Context, id int64) error
 }
 
 // AccessLogEntry is one read of a taxpayer's record by staff.

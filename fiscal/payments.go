@@ -84,6 +84,14 @@ type Payment struct {
 	CreatedAt      time.Time  `json:"created_at"`
 }
 
+// The states of a refund: requested (sent, or to be sent, to the card
+// processor; its outcome not known yet), succeeded, failed (refused).
+const (
+	RefundRequested = "requested"
+	RefundSucceeded = "succeeded"
+	RefundFailed    = "failed"
+)
+
 // Refund is money given back from a payment, reversing its allocations.
 type Refund struct {
 	ID                int64      `json:"id"`

@@ -20,7 +20,7 @@ import (
 type Store interface {
 	Statement(ctx context.Context, taxpayerID int64, asOf civil.Date) (*fiscal.Statement, error)
 	BeginCardPayment(ctx context.Context, in *fiscal.CardPaymentInput) (*fiscal.Payment, error)
-	AttachPaymentIntent(ctx context.Context, paymentID int64, ref string) error
+	AttachPaymentIntent(ctx context.Context, p *fiscal.Payment) error
 	FailCardPayment(ctx context.Context, paymentID int64, code, message string) error
 	ApplyProviderEvent(ctx context.Context, ev *fiscal.ProviderEvent) (*fiscal.WebhookResult, error)
 	RecordCashPayment(ctx context.Context, in *fiscal.CashPaymentInput) (*fiscal.Payment, error)
@@ -78,7 +78,11 @@ func (s *Service) Statement(ctx context.Context, taxpayerID int64, asOf civil.Da
 
 // CreateCardPayment records a pending payment, opens a Stripe PaymentIntent
 // in RON for its amount (our payment id as metadata, an idempotency key
-// derived from it) and returns it with the client secret.
+// derived from it) and returns it with the client secret. When Stripe's
+// answer is lost (a timeout, a dropped connection, Stripe's own failure) the
+// payment stays pending and the request answers 503: a retry with the same
+// Idempotency-Key continues the same payment under the same Stripe key, and
+// Stripe's events settle it in any case. Only a refusal by Stripe fails it.
 func (s *Service) CreateCardPayment(ctx context.Context, in *fiscal.CardPaymentInput) (*fiscal.Payment, error) {
 	if !s.Stripe.Configured() {
 		return nil, notConfigured()
@@ -87,24 +91,65 @@ func (s *Service) CreateCardPayment(ctx context.Context, in *fiscal.CardPaymentI
 	if err != nil {
 		return nil, err
 	}
+	if p.Status == fiscal.PaymentFailed {
+		return nil, fiscal.Errorf(fiscal.EUPSTREAM, "create the card payment: the card processor refused the request (payment %d)", p.ID)
+	}
 	pi, err := s.Stripe.CreatePaymentIntent(ctx, stripe.PaymentIntentParams{
 		Amount:         p.Amount,
 		Currency:       stripe.CurrencyRON,
-		IdempotencyKey: fmt.Sprintf("fiscald-m%d-payment-%d", p.MunicipalityID, p.ID),
+		IdempotencyKey: PaymentIntentKey(p.MunicipalityID, p.ID),
 		Metadata: map[string]string{"payment_id": strconv.FormatInt(p.ID, 10), "taxpayer_id": strconv.FormatInt(p.TaxpayerID, 10),
 			"municipality_id": strconv.FormatInt(p.MunicipalityID, 10)},
 		Description: fmt.Sprintf("Taxe și impozite locale, plata nr. %d", p.ID),
 	})
 	if err != nil {
-		_ = s.Store.FailCardPayment(context.WithoutCancel(ctx), p.ID, "provider_error", err.Error())
+		if Ambiguous(err) {
+			return nil, outcomeUnknown(err, fmt.Sprintf("card payment %d", p.ID))
+		}
+		if ferr := s.Store.FailCardPayment(context.WithoutCancel(ctx), p.ID, "provider_error", err.Error()); ferr != nil {
+			return nil, ferr
+		}
 		return nil, providerErr(err, "create the card payment")
 	}
-	if err := s.Store.AttachPaymentIntent(ctx, p.ID, pi.ID); err != nil {
+	if p.ProviderReference == nil {
+		p.ProviderReference = &pi.ID
+	}
+	p.ClientSecret = pi.ClientSecret
+	if err := s.Store.AttachPaymentIntent(ctx, p); err != nil {
 		return nil, err
 	}
-	p.ProviderReference = &pi.ID
-	p.ClientSecret = pi.ClientSecret
 	return p, nil
+}
+
+// PaymentIntentKey is the Stripe idempotency key of a card payment: one per
+// payment, the same for every retry.
+func PaymentIntentKey(municipalityID, paymentID int64) string {
+	return fmt.Sprintf("fiscald-m%d-payment-%d", municipalityID, paymentID)
+}
+
+// RefundKey is the Stripe idempotency key of a refund: one per refund, the
+// same for every retry.
+func RefundKey(municipalityID, refundID int64) string {
+	return fmt.Sprintf("fiscald-m%d-refund-%d", municipalityID, refundID)
+}
+
+// Ambiguous says whether a call to the card processor may have acted
+// although we did not learn it: Stripe was not reached or its answer was
+// lost, it was rate limiting, it had a concurrent request under the same
+// key, or it failed itself. Such an operation is neither done nor failed.
+func Ambiguous(err error) bool {
+	var pe *stripe.ProviderError
+	if errors.As(err, &pe) {
+		return pe.Temporary()
+	}
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+}
+
+// outcomeUnknown is the answer when Stripe's answer was lost: 503 with
+// Retry-After; the operation stays pending.
+func outcomeUnknown(err error, what string) error {
+	return &fiscal.Error{Code: fiscal.EUNAVAILABLE, Err: err,
+		Message: what + " is pending: the card processor's answer did not arrive. Send the request again with the same Idempotency-Key (it continues the same operation), or look it up later: Stripe's notification settles it"}
 }
 
 // HandleStripeWebhook verifies a webhook and applies it. Event types other
@@ -147,7 +192,11 @@ func (s *Service) Payment(ctx context.Context, id int64) (*fiscal.Payment, error
 
 // Refund refunds a payment: cash at once (the money is handed back at the
 // desk), card through Stripe to the original card; the allocations are
-// reversed when Stripe accepts the refund.
+// reversed when Stripe accepts the refund. A refund is sent to Stripe under
+// one idempotency key (RefundKey), whatever the retries: when Stripe's answer
+// is lost the refund stays requested (503), a retry with the same
+// Idempotency-Key sends it again under the same key, and the charge.refunded
+// event settles it in any case. Only a refusal by Stripe fails it.
 func (s *Service) Refund(ctx context.Context, paymentID int64, in *fiscal.RefundInput) (*fiscal.Refund, error) {
 	if _, err := fiscal.RequireRole(ctx, fiscal.RoleAccountant); err != nil {
 		return nil, err
@@ -159,13 +208,30 @@ func (s *Service) Refund(ctx context.Context, paymentID int64, in *fiscal.Refund
 	if p.Method != fiscal.MethodCard {
 		return r, nil
 	}
+	switch r.Status {
+	case fiscal.RefundFailed:
+		return nil, fiscal.Errorf(fiscal.EUPSTREAM, "refund the card payment: the card processor refused refund %d", r.ID)
+	case fiscal.RefundSucceeded:
+		ref := ""
+		if r.ProviderReference != nil {
+			ref = *r.ProviderReference
+		}
+		return s.Store.CompleteRefund(ctx, r.ID, ref)
+	}
 	if p.ProviderReference == nil {
-		_ = s.Store.FailRefund(context.WithoutCancel(ctx), r.ID, "no PaymentIntent")
+		if ferr := s.Store.FailRefund(context.WithoutCancel(ctx), r.ID, "no PaymentIntent"); ferr != nil {
+			return nil, ferr
+		}
 		return nil, fiscal.Errorf(fiscal.ECONFLICT, "payment %d has no PaymentIntent to refund", p.ID)
 	}
-	re, err := s.Stripe.Refund(ctx, *p.ProviderReference, in.Amount, fmt.Sprintf("fiscald-m%d-refund-%d", p.MunicipalityID, r.ID), in.Reason)
+	re, err := s.Stripe.Refund(ctx, *p.ProviderReference, r.Amount, RefundKey(p.MunicipalityID, r.ID), r.Reason)
 	if err != nil {
-		_ = s.Store.FailRefund(context.WithoutCancel(ctx), r.ID, err.Error())
+		if Ambiguous(err) {
+			return nil, outcomeUnknown(err, fmt.Sprintf("refund %d", r.ID))
+		}
+		if ferr := s.Store.FailRefund(context.WithoutCancel(ctx), r.ID, err.Error()); ferr != nil {
+			return nil, ferr
+		}
 		return nil, providerErr(err, "refund the card payment")
 	}
 	return s.Store.CompleteRefund(ctx, r.ID, re.ID)

@@ -24,6 +24,8 @@ var excluded = map[string]string{
 	"payments.created_at":             "the record's instant; the accounting date is paid_on / the line's day",
 	"payments.updated_at":             "the record's instant",
 	"payments.version":                "optimistic lock",
+	"payments.claim_id":               "the Idempotency-Key claim of the request that started it (retries)",
+	"refunds.claim_id":                "the Idempotency-Key claim of the request that started it (retries)",
 	"allocations.municipality_id":     "one municipality per export",
 	"allocations.created_at":          "the record's instant; the accounting date is effective_on",
 	"credit_entries.municipality_id":  "one municipality per export",

@@ -101,7 +101,8 @@ func (f *ledgerFixture) card(on string, tp *fiscal.Taxpayer, debts ...int64) *fi
 		f.t.Fatal(err)
 	}
 	pi := fmt.Sprintf("pi_report_%d", p.ID)
-	if err := f.db.AttachPaymentIntent(f.officer, p.ID, pi); err != nil {
+	p.ProviderReference = &pi
+	if err := f.db.AttachPaymentIntent(f.officer, p); err != nil {
 		f.t.Fatal(err)
 	}
 	if _, err := f.db.ApplyProviderEvent(context.Background(), &fiscal.ProviderEvent{ID: "evt_" + pi, Type: fiscal.EventPaymentSucceeded, Created: f.clock.Now(),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -58,25 +59,34 @@ func (p *Portal) filedOnce(c *fiber.Ctx, v *view, file func(ctx context.Context)
 		return cs, false, err
 	}
 	claim := &fiscal.IdempotencyClaim{MunicipalityID: v.Actor.MunicipalityID, UserID: v.Actor.UserID,
-		Key: "portal-form:" + id, Route: "portal POST " + c.Path(), RequestHash: "form"}
+		Key: "portal-form:" + id, Route: "portal POST " + c.Path(), RequestHash: "form",
+		// The filed case's id is kept with the case, in its transaction.
+		Reply: func(result any) (*fiscal.StoredResponse, error) {
+			cs, ok := result.(*fiscal.Case)
+			if !ok {
+				return nil, fmt.Errorf("portal: a form's reply is a case, not %T", result)
+			}
+			return &fiscal.StoredResponse{Status: fiber.StatusSeeOther, ContentType: "text/plain", Body: []byte(strconv.FormatInt(cs.ID, 10))}, nil
+		}}
 	// filed waits for the case of a sending that took the id first; ok
 	// false when no sending has taken it.
 	filed := func() (*fiscal.Case, bool, error) {
 		deadline := time.Now().Add(formInFlightWait)
 		for {
-			replay, err := p.deps.Idempotency.LookupIdempotencyKey(ctx, claim.MunicipalityID, claim.UserID, claim.Key, claim.Route, claim.RequestHash)
-			if err == nil && replay == nil {
-				return nil, false, nil
-			}
-			if err == nil {
+			replay, claimed, err := p.deps.Idempotency.LookupIdempotencyKey(ctx, claim.MunicipalityID, claim.UserID, claim.Key, claim.Route, claim.RequestHash)
+			switch {
+			case err != nil:
+				return nil, false, err
+			case replay != nil:
 				caseID, perr := strconv.ParseInt(string(replay.Body), 10, 64)
 				if perr != nil {
 					return nil, false, fiscal.Internal(perr, "form already filed")
 				}
 				return &fiscal.Case{ID: caseID}, true, nil
-			}
-			if fiscal.ErrorCode(err) != fiscal.ECONFLICT || time.Now().After(deadline) {
-				return nil, false, err
+			case claimed == 0:
+				return nil, false, nil
+			case time.Now().After(deadline):
+				return nil, false, fiscal.Errorf(fiscal.EUNAVAILABLE, "the form is still being filed: open your cases in a moment")
 			}
 			select { // the other sending is still being filed
 			case <-ctx.Done():
@@ -96,7 +106,7 @@ func (p *Portal) filedOnce(c *fiber.Ctx, v *view, file func(ctx context.Context)
 			return other, ok, ferr
 		}
 	}
-	if err != nil || claim.ID == 0 {
+	if err != nil || claim.ID == 0 || claim.Kept != nil {
 		return cs, false, err
 	}
 	if err := p.deps.Idempotency.FinishIdempotencyKey(context.WithoutCancel(ctx), claim.ID, fiber.StatusSeeOther, "text/plain",

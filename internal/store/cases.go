@@ -471,6 +471,19 @@ func (db *DB) CreateCase(ctx context.Context, in *fiscal.NewCase) (*fiscal.Case,
 				return err
 			}
 			chain := tx.chain(head, e)
+			// The reply to the request's Idempotency-Key is kept in the same
+			// statement (unless straight-through processing changes it).
+			out = c.toCase(cal, today, atts)
+			st := m.straightThrough(c.Type)
+			if !st {
+				reply, err := tx.replyStmt(ctx, out)
+				if err != nil {
+					return err
+				}
+				if reply != nil {
+					writes = append(writes, *reply)
+				}
+			}
 			if spec {
 				if err := tx.execSpeculated(ctx, a.MunicipalityID, today.Year, n, head, e.Hash, append(writes, chain[0])); err != nil {
 					return err
@@ -489,12 +502,13 @@ func (db *DB) CreateCase(ctx context.Context, in *fiscal.NewCase) (*fiscal.Case,
 				tx.endTurn()
 				tx.endTurn = nil
 			}
-			if m.straightThrough(c.Type) {
+			if st {
 				if err := db.tryStraightThrough(ctx, tx, c, atts, cal); err != nil {
 					return err
 				}
+				out = c.toCase(cal, today, atts)
+				return tx.keepReply(ctx, out)
 			}
-			out = c.toCase(cal, today, atts)
 			return nil
 		})
 		if errors.Is(err, errStale) && speculate {

@@ -98,7 +98,7 @@ func (db *DB) ApplyCredit(ctx context.Context, taxpayerID int64) (*fiscal.Credit
 			}
 			return fiscal.Errorf(fiscal.EINVALID, "nothing is due: the credit of %s lei stays on the account", app.Credit)
 		}
-		return nil
+		return tx.keepReply(ctx, app)
 	})
 	return app, err
 }
@@ -150,8 +150,11 @@ func (db *DB) RefundCredit(ctx context.Context, taxpayerID int64, in *fiscal.Cre
 			left -= t
 		}
 		out.Credit = total - in.Amount
-		return tx.Audit(ctx, tp.MunicipalityID, "credit.refund", "credit_refund", out.ID, nil, map[string]any{
-			"taxpayer_id": tp.ID, "amount": in.Amount, "reason": out.Reason, "iban": out.IBAN, "status": out.Status})
+		if err := tx.Audit(ctx, tp.MunicipalityID, "credit.refund", "credit_refund", out.ID, nil, map[string]any{
+			"taxpayer_id": tp.ID, "amount": in.Amount, "reason": out.Reason, "iban": out.IBAN, "status": out.Status}); err != nil {
+			return err
+		}
+		return tx.keepReply(ctx, out)
 	})
 	if err != nil {
 		return nil, err

@@ -332,25 +332,54 @@ func (db *DB) RequestCertificate(ctx context.Context, in *fiscal.CertificateRequ
 		if p == "" {
 			p = "certificat de atestare fiscală"
 		}
-		data, _ := json.Marshal(map[string]string{"purpose": p})
-		c, err := db.CreateCase(ctx, &fiscal.NewCase{Type: fiscal.CaseFiscalCertificate, TaxpayerID: in.TaxpayerID, Data: data})
+		data, err := json.Marshal(map[string]string{"purpose": p})
+		if err != nil {
+			return nil, fiscal.Internal(err, "certificate")
+		}
+		opened := func(c *fiscal.Case) *fiscal.CertificateResult {
+			return &fiscal.CertificateResult{Status: fiscal.CertificateCaseOpened, CaseID: c.ID, CaseNumber: c.Number,
+				Reason: "a card payment of the taxpayer is pending settlement: an officer will issue the certificate once it is settled"}
+		}
+		// The intake keeps this request's reply: the certificate's answer
+		// for the case it opens.
+		cctx := ctx
+		claim := fiscal.IdempotencyClaimFrom(ctx)
+		var inner *fiscal.IdempotencyClaim
+		if claim != nil && claim.Reply != nil {
+			cp := *claim
+			inner = &cp
+			inner.Reply = func(v any) (*fiscal.StoredResponse, error) {
+				c, ok := v.(*fiscal.Case)
+				if !ok {
+					return nil, fmt.Errorf("certificate: the intake's reply is a case, not %T", v)
+				}
+				return claim.Reply(opened(c))
+			}
+			cctx = fiscal.WithIdempotencyClaim(ctx, inner)
+		}
+		c, err := db.CreateCase(cctx, &fiscal.NewCase{Type: fiscal.CaseFiscalCertificate, TaxpayerID: in.TaxpayerID, Data: data})
+		if inner != nil {
+			claim.ID, claim.Kept = inner.ID, inner.Kept
+		}
 		if err != nil {
 			return nil, err
 		}
-		return &fiscal.CertificateResult{Status: fiscal.CertificateCaseOpened, CaseID: c.ID, CaseNumber: c.Number,
-			Reason: "a card payment of the taxpayer is pending settlement: an officer will issue the certificate once it is settled"}, nil
+		return opened(c), nil
 	}
-	var d *fiscal.Document
+	var out *fiscal.CertificateResult
 	err = db.InTx(ctx, func(tx *Tx) error {
-		var err error
-		d, err = db.issueClearance(ctx, tx, a.MunicipalityID, in.TaxpayerID, purpose, nil, "")
-		return err
+		d, err := db.issueClearance(ctx, tx, a.MunicipalityID, in.TaxpayerID, purpose, nil, "")
+		if err != nil {
+			return err
+		}
+		out = &fiscal.CertificateResult{Status: fiscal.CertificateIssued, ID: d.ID, Number: d.Number, IssuedOn: &d.IssuedOn, ValidUntil: d.ValidUntil,
+			VerificationCode: d.VerificationCode, PDFURL: d.PDFURL}
+		return tx.keepReply(ctx, out)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &fiscal.CertificateResult{Status: fiscal.CertificateIssued, ID: d.ID, Number: d.Number, IssuedOn: &d.IssuedOn, ValidUntil: d.ValidUntil,
-		VerificationCode: d.VerificationCode, PDFURL: d.PDFURL}, nil
+	return out, nil
 }
 
 // visibleDocument reads a document the actor may see (its holder, the staff

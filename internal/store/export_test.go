@@ -1,5 +1,6 @@
 package store
 
-// FlushIdempotencyResponses writes the responses waiting in memory now
-// (tests; the server's writer does it in the background).
-func (db *DB) FlushIdempotencyResponses() error { return db.idem.flush(db) }
+import "context"
+
+// KeepReply exposes keepReply to the package's external tests.
+func (tx *Tx) KeepReply(ctx context.Context, result any) error { return tx.keepReply(ctx, result) }

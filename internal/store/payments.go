@@ -473,10 +473,17 @@ type paymentRow struct {
 const paymentColumns = `id, municipality_id, taxpayer_id, method, provider, provider_reference, status, amount_bani, refunded_bani, currency, chosen_debts,
 	paid_on, receipt_series, receipt_year, receipt_number, failure_code, failure_message, created_at`
 
-func (p *paymentRow) chosen() []int64 {
+// chosen is the debts the payment was made for (none: all). A value that
+// does not read is an error, never "all": money goes only where it was sent.
+func (p *paymentRow) chosen() ([]int64, error) {
 	var ids []int64
-	_ = json.Unmarshal([]byte(p.ChosenDebts), &ids)
-	return ids
+	if p.ChosenDebts == "" {
+		return nil, nil
+	}
+	if err := json.Unmarshal([]byte(p.ChosenDebts), &ids); err != nil {
+		return nil, fiscal.Internal(fmt.Errorf("payment %d: chosen debts %q: %w", p.ID, p.ChosenDebts, err), "payment")
+	}
+	return ids, nil
 }
 
 // ReceiptNumber formats the receipt number, e.g. "CASA-2026-000042".
@@ -562,7 +569,11 @@ func allocateMoney(ctx context.Context, tx *Tx, e *calc.Engine, slug string, mun
 }
 
 func settle(ctx context.Context, tx *Tx, e *calc.Engine, slug string, p *paymentRow, on civil.Date) error {
-	s, err := allocateMoney(ctx, tx, e, slug, p.MunicipalityID, p.TaxpayerID, p.ID, p.Amount, p.chosen(), on)
+	chosen, err := p.chosen()
+	if err != nil {
+		return err
+	}
+	s, err := allocateMoney(ctx, tx, e, slug, p.MunicipalityID, p.TaxpayerID, p.ID, p.Amount, chosen, on)
 	if err != nil {
 		return err
 	}
@@ -630,6 +641,15 @@ func (db *DB) BeginCardPayment(ctx context.Context, in *fiscal.CardPaymentInput)
 	}
 	var p *paymentRow
 	err = db.InTx(ctx, func(tx *Tx) error {
+		if c := fiscal.IdempotencyClaimFrom(ctx); c != nil && c.Resumed {
+			// A retry of a request whose call to Stripe had no known
+			// outcome: the same payment, never a second one.
+			p, err = getPayment(ctx, tx, `claim_id = ? AND municipality_id = ?`, c.ID, tp.MunicipalityID)
+			if fiscal.ErrorCode(err) == fiscal.ENOTFOUND {
+				return ErrIdempotencyInFlight
+			}
+			return err
+		}
 		today := payments.LocalDate(tx.Now)
 		var applied money.Bani
 		if in.All {
@@ -655,8 +675,8 @@ func (db *DB) BeginCardPayment(ctx context.Context, in *fiscal.CardPaymentInput)
 		if amount <= 0 {
 			return fiscal.InvalidField("debt_ids", "nothing is due on these debts")
 		}
-		id, err := tx.Insert(ctx, `INSERT INTO payments (municipality_id, taxpayer_id, method, provider, status, amount_bani, currency, chosen_debts, created_by, created_at, updated_at)
-			VALUES (?, ?, 'card', 'stripe', 'pending', ?, 'RON', ?, ?, ?, ?)`, tp.MunicipalityID, tp.ID, amount, chosenJSON(chosen), tx.Actor.UserID, tx.Now, tx.Now)
+		id, err := tx.Insert(ctx, `INSERT INTO payments (municipality_id, taxpayer_id, method, provider, status, amount_bani, currency, chosen_debts, created_by, created_at, updated_at, claim_id)
+			VALUES (?, ?, 'card', 'stripe', 'pending', ?, 'RON', ?, ?, ?, ?, ?)`, tp.MunicipalityID, tp.ID, amount, chosenJSON(chosen), tx.Actor.UserID, tx.Now, tx.Now, nullID(tx.claimID(ctx)))
 		if err != nil {
 			return translate(err, "payment")
 		}
@@ -671,8 +691,9 @@ func (db *DB) BeginCardPayment(ctx context.Context, in *fiscal.CardPaymentInput)
 }
 
 func (p *paymentRow) view() *fiscal.Payment {
+	chosen, _ := p.chosen() // shown as none when unreadable; settle refuses it
 	v := &fiscal.Payment{ID: p.ID, MunicipalityID: p.MunicipalityID, TaxpayerID: p.TaxpayerID, Method: p.Method, Status: p.Status, Amount: p.Amount,
-		Refunded: p.Refunded, Currency: strings.ToUpper(p.Currency), Provider: p.Provider, ProviderReference: p.ProviderReference, ChosenDebts: p.chosen(),
+		Refunded: p.Refunded, Currency: strings.ToUpper(p.Currency), Provider: p.Provider, ProviderReference: p.ProviderReference, ChosenDebts: chosen,
 		PaidOn: p.PaidOn, ReceiptNumber: p.receiptNumber(), FailureCode: p.FailureCode, FailureMessage: p.FailureMessage, CreatedAt: p.CreatedAt,
 		Allocations: []fiscal.PaymentAllocation{}}
 	if v.ReceiptNumber != nil {
@@ -682,22 +703,38 @@ func (p *paymentRow) view() *fiscal.Payment {
 	return v
 }
 
-// AttachPaymentIntent records the provider's reference of a pending payment.
-func (db *DB) AttachPaymentIntent(ctx context.Context, paymentID int64, ref string) error {
+// AttachPaymentIntent records the provider's reference of a pending payment
+// (p.ProviderReference) and keeps p, with its client secret, as the reply to
+// the request's Idempotency-Key. A reference recorded already (a retry, or
+// the event that overtook this call) stays.
+func (db *DB) AttachPaymentIntent(ctx context.Context, p *fiscal.Payment) error {
+	if p.ProviderReference == nil {
+		return fiscal.Internal(fmt.Errorf("payment %d: no PaymentIntent to attach", p.ID), "payment")
+	}
 	return db.InTx(ctx, func(tx *Tx) error {
 		muni, err := tx.MunicipalityID()
 		if err != nil {
 			return err
 		}
-		res, err := tx.Exec(ctx, `UPDATE payments SET provider_reference = ?, updated_at = ? WHERE id = ? AND municipality_id = ? AND provider_reference IS NULL`, ref, tx.Now, paymentID, muni)
+		res, err := tx.Exec(ctx, `UPDATE payments SET provider_reference = ?, updated_at = ? WHERE id = ? AND municipality_id = ? AND provider_reference IS NULL`, *p.ProviderReference, tx.Now, p.ID, muni)
 		if err != nil {
 			return translate(err, "payment")
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fiscal.Errorf(fiscal.ECONFLICT, "payment %d has a provider reference already", paymentID)
+		if n, _ := res.RowsAffected(); n == 1 {
+			if err := tx.Audit(ctx, muni, "payment.intent", "payment", p.ID, nil, map[string]any{"provider_reference": *p.ProviderReference}); err != nil {
+				return err
+			}
 		}
-		return tx.Audit(ctx, muni, "payment.intent", "payment", paymentID, nil, map[string]any{"provider_reference": ref})
+		return tx.keepReply(ctx, p)
 	})
+}
+
+// nullID is id, or NULL for 0.
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
 }
 
 // FailCardPayment marks a pending payment failed (the provider refused to
@@ -732,6 +769,7 @@ func (db *DB) RecordCashPayment(ctx context.Context, in *fiscal.CashPaymentInput
 		return nil, err
 	}
 	var p *paymentRow
+	var out *fiscal.Payment
 	err = db.InTx(ctx, func(tx *Tx) error {
 		if err := lockAccount(ctx, tx, tp.MunicipalityID, tp.ID); err != nil {
 			return err
@@ -746,12 +784,23 @@ func (db *DB) RecordCashPayment(ctx context.Context, in *fiscal.CashPaymentInput
 		if err := tx.Audit(ctx, tp.MunicipalityID, "payment.create", "payment", id, nil, map[string]any{"taxpayer_id": tp.ID, "method": "cash", "amount": in.Amount}); err != nil {
 			return err
 		}
-		return settle(ctx, tx, e, slug, p, payments.LocalDate(tx.Now))
+		if err := settle(ctx, tx, e, slug, p, payments.LocalDate(tx.Now)); err != nil {
+			return err
+		}
+		// The answer (with the receipt number) is read and kept with the
+		// payment, for a retry with the same Idempotency-Key.
+		if p, err = getPayment(ctx, tx, `id = ?`, id); err != nil {
+			return err
+		}
+		if out, err = paymentView(ctx, tx, p); err != nil {
+			return err
+		}
+		return tx.keepReply(ctx, out)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return db.Payment(ctx, p.ID)
+	return out, nil
 }
 
 // Payment returns a payment visible to the actor with its net allocations.
@@ -1030,6 +1079,23 @@ func (db *DB) BeginRefund(ctx context.Context, paymentID int64, in *fiscal.Refun
 		if err != nil {
 			return err
 		}
+		if c := fiscal.IdempotencyClaimFrom(ctx); c != nil && c.Resumed {
+			// A retry of a refund whose call to Stripe had no known
+			// outcome: the same refund, never a second one.
+			var id int64
+			if err := tx.Get(ctx, &id, `SELECT id FROM refunds WHERE claim_id = ? AND municipality_id = ? AND payment_id = ?`, c.ID, a.MunicipalityID, p.ID); err != nil {
+				if err = translate(err, "refund"); fiscal.ErrorCode(err) == fiscal.ENOTFOUND {
+					return ErrIdempotencyInFlight
+				}
+				return err
+			}
+			r, err := getRefund(ctx, tx, id, a.MunicipalityID)
+			if err != nil {
+				return err
+			}
+			out, pv = r.view(), p.view()
+			return nil
+		}
 		if err := lockAccount(ctx, tx, p.MunicipalityID, p.TaxpayerID); err != nil {
 			return err
 		}
@@ -1048,8 +1114,8 @@ func (db *DB) BeginRefund(ctx context.Context, paymentID int64, in *fiscal.Refun
 			return fiscal.InvalidField("amount", fmt.Sprintf("at most %s lei of this payment can be refunded", max(refundable, 0)))
 		}
 		status := "requested"
-		id, err := tx.Insert(ctx, `INSERT INTO refunds (municipality_id, payment_id, amount_bani, reason, status, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			p.MunicipalityID, p.ID, in.Amount, strings.TrimSpace(in.Reason), status, a.UserID, tx.Now, tx.Now)
+		id, err := tx.Insert(ctx, `INSERT INTO refunds (municipality_id, payment_id, amount_bani, reason, status, created_by, created_at, updated_at, claim_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.MunicipalityID, p.ID, in.Amount, strings.TrimSpace(in.Reason), status, a.UserID, tx.Now, tx.Now, nullID(tx.claimID(ctx)))
 		if err != nil {
 			return translate(err, "refund")
 		}
@@ -1066,6 +1132,9 @@ func (db *DB) BeginRefund(ctx context.Context, paymentID int64, in *fiscal.Refun
 			return err
 		}
 		out, pv = r.view(), p.view()
+		if p.Method == fiscal.MethodCash {
+			return tx.keepReply(ctx, out) // complete: the reply is kept with it
+		}
 		return nil
 	})
 	return out, pv, err
@@ -1110,7 +1179,7 @@ func (db *DB) CompleteRefund(ctx context.Context, refundID int64, providerRef st
 			return err
 		}
 		out = r.view()
-		return nil
+		return tx.keepReply(ctx, out)
 	})
 	return out, err
 }

@@ -43,7 +43,6 @@ type DB struct {
 	// writes counts the write transactions and their time (WriteStats).
 	writes writeStats
 	// idem writes finished Idempotency-Key responses in batches.
-	idem idemWriter
 	// keys and blobs serve the case workflow (UseCaseDeps).
 	keys  fiscal.KeyVault
 	blobs fiscal.BlobStore
@@ -138,9 +137,11 @@ func (db *DB) Dialect() string { return db.dialect }
 // Clock returns the clock the store stamps rows with.
 func (db *DB) Clock() fiscal.Clock { return db.clock }
 
+// DSN is the database db was opened on.
+func (db *DB) DSN() string { return db.dsn }
+
 // Close closes the cached statements and the pool.
 func (db *DB) Close() error {
-	db.idem.close()
 	db.stmtMu.Lock()
 	for _, st := range db.stmts {
 		st.Close()
@@ -202,6 +203,10 @@ type Tx struct {
 	// speculated is the municipality whose remembered values tx set before
 	// its commit (speculate.go); 0: none.
 	speculated int64
+	// claimRow is the Idempotency-Key claim this transaction inserted
+	// (idempotency.go); kept is the reply it kept with it.
+	claimRow int64
+	kept     *fiscal.StoredResponse
 }
 
 // InTx runs fn in a transaction and commits when it returns nil. The actor
@@ -242,6 +247,7 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 		_ = x.Rollback()
 		return err
 	}
+	tx.claimRow = claimID
 	defer func() {
 		if tx.endTurn != nil {
 			tx.endTurn()
@@ -258,13 +264,18 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	db.committed(tx)
 	endWriteTurn()
+	// The claim committed: recorded before the barrier, so that a failed
+	// barrier never makes the caller think the key is free.
+	if claim != nil {
+		claim.ID = claimID
+	}
+	if c := fiscal.IdempotencyClaimFrom(ctx); c != nil && tx.kept != nil {
+		c.Kept = tx.kept
+	}
 	if tx.asyncCommit {
 		if err := db.durabilityBarrier(context.WithoutCancel(ctx)); err != nil {
 			return err
 		}
-	}
-	if claim != nil {
-		claim.ID = claimID
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -186,16 +187,19 @@ func TestIdempotencyKeys(t *testing.T) {
 		claim := func(key, hash string) *fiscal.IdempotencyClaim {
 			return &fiscal.IdempotencyClaim{MunicipalityID: m.ID, UserID: u.ID, Key: key, Route: "POST /x", RequestHash: hash}
 		}
-		if rec, err := db.LookupIdempotencyKey(ctx, m.ID, u.ID, "k1", "POST /x", "h1"); err != nil || rec != nil {
-			t.Fatalf("new key: %v %v", rec, err)
+		lookup := func(key, hash string) (*fiscal.StoredResponse, int64, error) {
+			return db.LookupIdempotencyKey(ctx, m.ID, u.ID, key, "POST /x", hash)
+		}
+		if rec, id, err := lookup("k1", "h1"); err != nil || rec != nil || id != 0 {
+			t.Fatalf("new key: %v %d %v", rec, id, err)
 		}
 		// A use case that fails claims nothing: a retry runs again.
 		c0 := claim("k1", "h1")
 		if err := db.InTx(fiscal.WithIdempotencyClaim(ctx, c0), func(tx *store.Tx) error { return fiscal.Errorf(fiscal.EINVALID, "no") }); fiscal.ErrorCode(err) != fiscal.EINVALID || c0.ID != 0 {
 			t.Fatalf("failed use case: %v, claim %d", err, c0.ID)
 		}
-		if rec, err := db.LookupIdempotencyKey(ctx, m.ID, u.ID, "k1", "POST /x", "h1"); err != nil || rec != nil {
-			t.Fatalf("after a failed use case: %v %v", rec, err)
+		if rec, id, err := lookup("k1", "h1"); err != nil || rec != nil || id != 0 {
+			t.Fatalf("after a failed use case: %v %d %v", rec, id, err)
 		}
 		// The first write transaction claims the key with its effect; a
 		// second transaction of the same request does not claim again.
@@ -206,8 +210,10 @@ func TestIdempotencyKeys(t *testing.T) {
 				t.Fatalf("claim: %v %d", err, c1.ID)
 			}
 		}
-		if _, err := db.LookupIdempotencyKey(ctx, m.ID, u.ID, "k1", "POST /x", "h1"); fiscal.ErrorCode(err) != fiscal.ECONFLICT {
-			t.Fatalf("in-flight key: %v", err)
+		// Claimed without a reply: the lookup names the claim (a resumable
+		// route continues it, the others answer 409).
+		if rec, id, err := lookup("k1", "h1"); err != nil || rec != nil || id != c1.ID {
+			t.Fatalf("claimed key without a reply: %v %d %v", rec, id, err)
 		}
 		// A concurrent request with the same key: its transaction is undone.
 		ran := false
@@ -215,43 +221,51 @@ func TestIdempotencyKeys(t *testing.T) {
 		if err := db.InTx(fiscal.WithIdempotencyClaim(ctx, c2), func(tx *store.Tx) error { ran = true; return nil }); fiscal.ErrorCode(err) != fiscal.ECONFLICT || ran || c2.ID != 0 {
 			t.Fatalf("same key twice: %v ran=%v id=%d", err, ran, c2.ID)
 		}
-		if err := db.FinishIdempotencyKey(ctx, c1.ID, 201, "application/json", []byte(`{"id":1}`)); err != nil {
+		if err := db.FinishIdempotencyKey(ctx, c1.ID, 422, "application/problem+json", []byte(`{"status":422}`)); err != nil {
 			t.Fatal(err)
 		}
-		rec, err := db.LookupIdempotencyKey(ctx, m.ID, u.ID, "k1", "POST /x", "h1")
-		if err != nil || rec == nil || rec.Status != 201 || string(rec.Body) != `{"id":1}` {
-			t.Fatalf("replay before the response is written: %+v %v", rec, err)
-		}
-		// Written behind in a batch: then it is in the database.
-		if err := db.FlushIdempotencyResponses(); err != nil {
+		// A kept response is never replaced.
+		if err := db.FinishIdempotencyKey(ctx, c1.ID, 201, "application/json", []byte(`{"id":2}`)); err != nil {
 			t.Fatal(err)
 		}
-		var stored struct {
-			Status   int    `db:"status"`
-			Response []byte `db:"response"`
-		}
-		if err := db.SQL().GetContext(ctx, &stored, db.SQL().Rebind(`SELECT status, response FROM idempotency_keys WHERE id = ?`), c1.ID); err != nil ||
-			stored.Status != 201 || string(stored.Response) != `{"id":1}` {
-			t.Fatalf("written response: %+v %v", stored, err)
-		}
-		rec, err = db.LookupIdempotencyKey(ctx, m.ID, u.ID, "k1", "POST /x", "h1")
-		if err != nil || rec == nil || rec.Status != 201 || string(rec.Body) != `{"id":1}` {
+		rec, _, err := lookup("k1", "h1")
+		if err != nil || rec == nil || rec.Status != 422 || string(rec.Body) != `{"status":422}` {
 			t.Fatalf("replay: %+v %v", rec, err)
 		}
-		if _, err := db.LookupIdempotencyKey(ctx, m.ID, u.ID, "k1", "POST /x", "h2"); fiscal.ErrorCode(err) != fiscal.ECONFLICT {
+		if _, _, err := lookup("k1", "h2"); fiscal.ErrorCode(err) != fiscal.ECONFLICT {
 			t.Fatalf("different body: %v", err)
 		}
-		// A request that failed with a server error after its claim
-		// committed is released: the retry runs.
+		// The use case keeps its reply in its own transaction: it is in the
+		// database when the transaction commits, for any process.
 		c3 := claim("k2", "h")
-		if err := db.InTx(fiscal.WithIdempotencyClaim(ctx, c3), func(tx *store.Tx) error { return nil }); err != nil {
+		c3.Reply = func(v any) (*fiscal.StoredResponse, error) {
+			return &fiscal.StoredResponse{Status: 201, ContentType: "application/json", Body: []byte(fmt.Sprint(v))}, nil
+		}
+		if err := db.InTx(fiscal.WithIdempotencyClaim(ctx, c3), func(tx *store.Tx) error { return tx.KeepReply(fiscal.WithIdempotencyClaim(ctx, c3), `{"id":7}`) }); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.ReleaseIdempotencyKey(ctx, c3.ID); err != nil {
-			t.Fatal(err)
+		if c3.Kept == nil || string(c3.Kept.Body) != `{"id":7}` {
+			t.Fatalf("kept reply: %+v", c3.Kept)
 		}
-		if rec, err := db.LookupIdempotencyKey(ctx, m.ID, u.ID, "k2", "POST /x", "h"); err != nil || rec != nil {
-			t.Fatalf("released key: %v %v", rec, err)
+		other := storetest.Reopen(t, db)
+		rec, _, err = other.LookupIdempotencyKey(ctx, m.ID, u.ID, "k2", "POST /x", "h")
+		if err != nil || rec == nil || rec.Status != 201 || string(rec.Body) != `{"id":7}` {
+			t.Fatalf("reply kept with the effect, read by another process: %+v %v", rec, err)
+		}
+		// A transaction that keeps its reply and then fails keeps nothing.
+		c5 := claim("k4", "h")
+		c5.Reply = c3.Reply
+		c5ctx := fiscal.WithIdempotencyClaim(ctx, c5)
+		if err := db.InTx(c5ctx, func(tx *store.Tx) error {
+			if err := tx.KeepReply(c5ctx, `{"id":8}`); err != nil {
+				return err
+			}
+			return fiscal.Errorf(fiscal.ECONFLICT, "late failure")
+		}); fiscal.ErrorCode(err) != fiscal.ECONFLICT || c5.ID != 0 || c5.Kept != nil {
+			t.Fatalf("failed after keeping: %v %d %+v", err, c5.ID, c5.Kept)
+		}
+		if rec, id, err := lookup("k4", "h"); err != nil || rec != nil || id != 0 {
+			t.Fatalf("after a failed use case that kept a reply: %v %d %v", rec, id, err)
 		}
 		// Staff reading the taxpayer (a cash payment does, before its own
 		// transaction) writes the access log: that side write must not
@@ -266,8 +280,8 @@ func TestIdempotencyKeys(t *testing.T) {
 		if _, err := db.Taxpayer(fiscal.WithIdempotencyClaim(sctx, c4), tp.ID); err != nil || c4.ID != 0 {
 			t.Fatalf("reading a taxpayer claimed the key: %v, claim %d", err, c4.ID)
 		}
-		if rec, err := db.LookupIdempotencyKey(ctx, m.ID, u.ID, "k3", "POST /x", "h"); err != nil || rec != nil {
-			t.Fatalf("after the access log: %v %v", rec, err)
+		if rec, id, err := db.LookupIdempotencyKey(ctx, m.ID, u.ID, "k3", "POST /x", "h"); err != nil || rec != nil || id != 0 {
+			t.Fatalf("after the access log: %v %d %v", rec, id, err)
 		}
 	})
 }

@@ -57,7 +57,8 @@ func BenchmarkStripeWebhook(b *testing.B) {
 			b.Fatal(err)
 		}
 		pi := fmt.Sprintf("pi_bench_%d", p.ID)
-		if err := db.AttachPaymentIntent(officer, p.ID, pi); err != nil {
+		p.ProviderReference = &pi
+		if err := db.AttachPaymentIntent(officer, p); err != nil {
 			b.Fatal(err)
 		}
 		ev := stripe.TestEvent{ID: "evt_bench_" + pi, Type: stripe.EventPaymentSucceeded, PaymentIntentID: pi, Amount: p.Amount, Created: clock.Now()}

@@ -54,8 +54,13 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		}
 		p.Detail = fiscal.ErrorMessage(err)
 		p.Errors = de.Fields
-		if de.Code == fiscal.ERATELIMIT {
+		switch de.Code {
+		case fiscal.ERATELIMIT:
 			c.Set(fiber.HeaderRetryAfter, "60")
+		case fiscal.EUNAVAILABLE:
+			if len(c.Response().Header.Peek(fiber.HeaderRetryAfter)) == 0 {
+				c.Set(fiber.HeaderRetryAfter, "2")
+			}
 		}
 	case errors.As(err, &fe):
 		p.Status = fe.Code

@@ -24,7 +24,7 @@ const (
 func (s *Server) documentRoutes() []route {
 	return []route{
 		{Method: "POST", Path: "/api/v1/certificates", Summary: "Request a fiscal clearance certificate (certificat de atestare fiscală) for a taxpayer: 201 with the signed document when issued at once; 202 with case_id when a fiscal_certificate case was opened instead (a card payment is pending settlement)", Tag: "documents",
-			Access: AnyUser, Body: fiscal.CertificateRequest{}, Response: fiscal.CertificateResult{}, Created: true, Idempotent: true, Handler: s.requestCertificate},
+			Access: AnyUser, Body: fiscal.CertificateRequest{}, Response: fiscal.CertificateResult{}, Created: true, Idempotent: true, Reply: certificateReply, Handler: s.requestCertificate},
 		{Method: "GET", Path: "/api/v1/documents/:id.pdf", Summary: "An issued document's signed PDF (its holder and the municipality's staff)", Tag: "documents",
 			Access: AnyUser, Handler: s.documentPDF},
 		{Method: "GET", Path: "/api/v1/taxpayers/:id/documents", Summary: "A taxpayer's issued documents, newest first", Tag: "documents",
@@ -43,6 +43,16 @@ func (s *Server) documents() (fiscal.DocumentService, error) {
 		return nil, fiscal.Errorf(fiscal.EUNAVAILABLE, "documents are not available")
 	}
 	return s.deps.Documents, nil
+}
+
+// certificateReply is the kept answer to a certificate request: 201 with the
+// certificate issued, 202 with the case opened instead.
+func certificateReply(v any) (*fiscal.StoredResponse, error) {
+	status := fiber.StatusAccepted
+	if r, ok := v.(*fiscal.CertificateResult); ok && r.Status == fiscal.CertificateIssued {
+		status = fiber.StatusCreated
+	}
+	return JSONReply(status)(v)
 }
 
 func (s *Server) requestCertificate(c *fiber.Ctx) error {

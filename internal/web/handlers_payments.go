@@ -12,7 +12,7 @@ func (s *Server) paymentRoutes() []route {
 		{Method: "GET", Path: "/api/v1/taxpayers/:id/statement", Summary: "The taxpayer's account as of a date (?as_of=YYYY-MM-DD, default today): debts, late fees, credit, total due", Tag: "payments",
 			Access: AnyUser, Response: fiscal.Statement{}, Handler: s.statement},
 		{Method: "POST", Path: "/api/v1/payments", Summary: "Pay chosen debts (debt_ids) or everything due (all) by card: a Stripe PaymentIntent in RON", Tag: "payments",
-			Access: AnyUser, Body: fiscal.CardPaymentInput{}, Response: fiscal.Payment{}, Created: true, Idempotent: true, Handler: s.createCardPayment},
+			Access: AnyUser, Body: fiscal.CardPaymentInput{}, Response: fiscal.Payment{}, Created: true, Idempotent: true, Resumable: true, Handler: s.createCardPayment},
 		{Method: "POST", Path: "/api/v1/webhooks/stripe", Summary: "Stripe events (Stripe-Signature verified); duplicates and out-of-order deliveries change nothing twice", Tag: "payments",
 			Access: Public, Response: fiscal.WebhookResult{}, Handler: s.stripeWebhook},
 		{Method: "POST", Path: "/api/v1/payments/cash", Summary: "Record a cash payment at the desk, allocated at once with the next receipt number", Tag: "payments",
@@ -22,7 +22,7 @@ func (s *Server) paymentRoutes() []route {
 		{Method: "GET", Path: "/api/v1/payments/:id/receipt.pdf", Summary: "The payment's receipt (chitanță) as PDF", Tag: "payments",
 			Access: AnyUser, Handler: s.paymentReceipt},
 		{Method: "POST", Path: "/api/v1/payments/:id/refunds", Summary: "Refund a payment in full or in part, with a reason (to the original card, or recorded for cash)", Tag: "payments",
-			Access: Roles(fiscal.RoleAccountant), Body: fiscal.RefundInput{}, Response: fiscal.Refund{}, Created: true, Idempotent: true, Handler: s.refundPayment},
+			Access: Roles(fiscal.RoleAccountant), Body: fiscal.RefundInput{}, Response: fiscal.Refund{}, Created: true, Idempotent: true, Resumable: true, Handler: s.refundPayment},
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -54,7 +55,15 @@ type route struct {
 	Created bool
 	// Idempotent routes honour the Idempotency-Key header.
 	Idempotent bool
-	Handler    fiber.Handler
+	// Resumable idempotent routes continue, on a retry with the same key,
+	// an operation with a provider whose outcome the first attempt did not
+	// learn (under the provider idempotency key it started with); a retry
+	// on the others answers 409 until the first attempt's reply is kept.
+	Resumable bool
+	// Reply renders the use case's result as the kept response; nil:
+	// JSON with 201 for Created routes, 200 otherwise.
+	Reply   func(result any) (*fiscal.StoredResponse, error)
+	Handler fiber.Handler
 }
 
 // allRoutes is the route table of the whole API.
@@ -83,7 +92,15 @@ func (s *Server) mount(r route) {
 		handlers = append(handlers, s.authenticate(r.Access))
 	}
 	if r.Idempotent {
-		handlers = append(handlers, s.idempotent(r.Method+" "+r.Path))
+		reply := r.Reply
+		if reply == nil {
+			status := fiber.StatusOK
+			if r.Created {
+				status = fiber.StatusCreated
+			}
+			reply = JSONReply(status)
+		}
+		handlers = append(handlers, s.idempotent(r.Method+" "+r.Path, r.Resumable, reply))
 	}
 	handlers = append(handlers, r.Handler)
 	s.app.Add(r.Method, r.Path, handlers...)
@@ -111,9 +128,26 @@ func (s *Server) authenticate(acc Access) fiber.Handler {
 	}
 }
 
+// JSONReply renders a use case's result as JSON with status: what the
+// handler sends and what a retry with the same Idempotency-Key replays.
+func JSONReply(status int) func(any) (*fiscal.StoredResponse, error) {
+	return func(v any) (*fiscal.StoredResponse, error) {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		return &fiscal.StoredResponse{Status: status, ContentType: fiber.MIMEApplicationJSON, Body: b}, nil
+	}
+}
+
 // idempotent replays the stored response of a repeated Idempotency-Key with
-// the same body, and refuses the same key with another body (409).
-func (s *Server) idempotent(name string) fiber.Handler {
+// the same body, and refuses the same key with another body (409). The use
+// case keeps its reply in the transaction that completes it (the claim's
+// Reply), and the first answer is that kept reply, so a retry gets the same
+// bytes after a crash and on any instance. A claim that committed is never
+// released: after a server error, a resumable route continues the first
+// attempt's operation, the others answer 409.
+func (s *Server) idempotent(name string, resumable bool, reply func(any) (*fiscal.StoredResponse, error)) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		key := c.Get("Idempotency-Key")
 		if key == "" {
@@ -125,8 +159,8 @@ func (s *Server) idempotent(name string) fiber.Handler {
 		actor := fiscal.ActorFrom(c.UserContext())
 		sum := sha256.Sum256(c.Body())
 		claim := &fiscal.IdempotencyClaim{MunicipalityID: actor.MunicipalityID, UserID: actor.UserID,
-			Key: key, Route: name + " " + c.Path(), RequestHash: hex.EncodeToString(sum[:])}
-		replay, err := s.deps.Idempotency.LookupIdempotencyKey(c.UserContext(), claim.MunicipalityID, claim.UserID, claim.Key, claim.Route, claim.RequestHash)
+			Key: key, Route: name + " " + c.Path(), RequestHash: hex.EncodeToString(sum[:]), Reply: reply}
+		replay, claimed, err := s.deps.Idempotency.LookupIdempotencyKey(c.UserContext(), claim.MunicipalityID, claim.UserID, claim.Key, claim.Route, claim.RequestHash)
 		if err != nil {
 			return err
 		}
@@ -134,6 +168,12 @@ func (s *Server) idempotent(name string) fiber.Handler {
 			c.Set("Idempotent-Replayed", "true")
 			c.Set(fiber.HeaderContentType, replay.ContentType)
 			return c.Status(replay.Status).Send(replay.Body)
+		}
+		if claimed != 0 {
+			if !resumable {
+				return store409()
+			}
+			claim.ID, claim.Resumed = claimed, true
 		}
 		// The use case's first write transaction claims the key together
 		// with its effect (no transaction of its own).
@@ -147,17 +187,30 @@ func (s *Server) idempotent(name string) fiber.Handler {
 				return herr
 			}
 		}
-		if claim.ID == 0 {
-			return nil // nothing was written: a retry runs again
+		if k := claim.Kept; k != nil && err == nil {
+			// The answer is the reply kept with the effect, byte for byte.
+			c.Set(fiber.HeaderContentType, k.ContentType)
+			c.Status(k.Status).Send(k.Body)
+			return nil
 		}
 		status := c.Response().StatusCode()
-		ctx = context.WithoutCancel(ctx)
-		if status >= 500 {
-			return s.deps.Idempotency.ReleaseIdempotencyKey(ctx, claim.ID)
+		if claim.ID == 0 || claim.Kept != nil || status >= 500 {
+			// Nothing was written (a retry runs again); or the reply is
+			// kept; or a server error after the claim: the claim stays
+			// (a resumable route continues it, the others answer 409).
+			return nil
 		}
+		// An error answered after an earlier transaction of the request
+		// committed the claim (a refund the provider refused): keep it.
 		body := append([]byte(nil), c.Response().Body()...)
-		return s.deps.Idempotency.FinishIdempotencyKey(ctx, claim.ID, status, string(c.Response().Header.ContentType()), body)
+		return s.deps.Idempotency.FinishIdempotencyKey(context.WithoutCancel(ctx), claim.ID, status, string(c.Response().Header.ContentType()), body)
 	}
+}
+
+// store409 is the answer to a key whose request is in flight, or whose
+// claim lost its reply and cannot be resumed.
+func store409() error {
+	return fiscal.Errorf(fiscal.ECONFLICT, "a request with this Idempotency-Key is in progress or was already carried out: look up the result instead of sending it again")
 }
 
 // RouteInfo describes one route of the table, for the authorization tests.

@@ -218,3 +218,15 @@ func checkTableScans(tb testing.TB, db *store.DB) {
 		tb.Errorf("storetest: %s without an index (add one, or list the table in storetest.scanAllowed with the reason):\n%s", step, q)
 	}
 }
+
+// Reopen opens a second pool on db's database, as another process (another
+// instance of the server) would, with the same clock; closed at the end.
+func Reopen(tb testing.TB, db *store.DB) *store.DB {
+	tb.Helper()
+	other, err := store.Open(context.Background(), db.DSN(), db.Clock())
+	if err != nil {
+		tb.Fatalf("storetest: reopen: %v", err)
+	}
+	tb.Cleanup(func() { other.Close() })
+	return other
+}
