@@ -1166,8 +1166,10 @@ func (db *DB) CompleteRefund(ctx context.Context, refundID int64, providerRef st
 		if r, err = getRefund(ctx, tx, refundID, a.MunicipalityID); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE refunds SET provider_reference = ? WHERE id = ?`, providerRef, refundID); err != nil {
-			return translate(err, "refund")
+		if providerRef != "" {
+			if _, err := tx.Exec(ctx, `UPDATE refunds SET provider_reference = ? WHERE id = ?`, providerRef, refundID); err != nil {
+				return translate(err, "refund")
+			}
 		}
 		if r.Status == "requested" {
 			if err := applyRefund(ctx, tx, p, r.ID, r.Amount, payments.LocalDate(tx.Now)); err != nil {
