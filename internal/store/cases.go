@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -690,9 +691,23 @@ func (db *DB) Case(ctx context.Context, id int64) (*fiscal.CaseDetail, error) {
 	return out, err
 }
 
-// readTx runs a read-only use case in a transaction (a consistent view).
+// readTx runs a read-only use case in a read-only transaction: one
+// consistent snapshot that never takes SQLite's writer, PostgreSQL's
+// municipality write turn nor an Idempotency-Key claim. A write inside it
+// fails (PostgreSQL refuses it; on SQLite the transaction never holds the
+// write lock, so the write would wait for it and is refused the same way).
 func (db *DB) readTx(ctx context.Context, fn func(tx *Tx) error) error {
-	return db.InTx(ctx, fn)
+	x, err := db.db.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return translate(err, "begin read transaction")
+	}
+	tx := &Tx{Tx: x, db: db, Now: db.clock.Now().UTC().Truncate(time.Microsecond), Actor: fiscal.ActorFrom(ctx), readOnly: true}
+	err = fn(tx)
+	_ = x.Rollback()
+	for _, q := range tx.missing {
+		db.prepared(ctx, q)
+	}
+	return err
 }
 
 func (db *DB) detail(ctx context.Context, tx *Tx, c *caseRow, cal *calendar.Calendar) (*fiscal.CaseDetail, error) {

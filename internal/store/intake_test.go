@@ -8,6 +8,7 @@ import (
 	"sort"
 	"sync"
 	"testing"
+	"time"
 
 	"fiscald/fiscal"
 	"fiscald/internal/store"
@@ -182,4 +183,69 @@ func registrationData(i int) json.RawMessage {
 	data, _ := json.Marshal(map[string]any{"vin": fmt.Sprintf("WVWZZZAUZHW%06d", i), "plate": "TM-01-ANA", "category": "car",
 		"engine_cc": 1598, "emission_class": "euro6", "propulsion": "combustion", "acquired_on": "2026-03-10", "acquisition_document": "sale_contract"})
 	return data
+}
+
+// Reading a case, verifying it and opening its documents are read
+// transactions: they answer while a write transaction of the municipality
+// holds the writer (SQLite) or the write turn (PostgreSQL).
+func TestReadsDoNotTakeTheWriter(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		m := storetest.Municipality(t, db, "timisoara")
+		storetest.Staff(t, db, m, "officer1", fiscal.RoleOfficer)
+		ana, tp := signedInTaxpayer(t, db, m)
+		c, err := db.CreateCase(ana, &fiscal.NewCase{Type: fiscal.CaseVehicleRegistration, TaxpayerID: tp.ID, Data: registrationData(1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		att, err := db.AddAttachment(ana, c.ID, &fiscal.Upload{Kind: "owner_id", Filename: "ci.pdf", Content: bytes.NewReader([]byte("%PDF-1.4\n%test\n"))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Two writers hold what every write of the municipality needs (the
+		// writer on SQLite; both write turns on PostgreSQL) until released.
+		release := make(chan struct{})
+		holding := make(chan struct{}, 2)
+		var wg sync.WaitGroup
+		for range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_ = db.InTx(ana, func(tx *store.Tx) error {
+					holding <- struct{}{}
+					<-release
+					return nil
+				})
+			}()
+		}
+		<-holding
+		if db.Dialect() == "postgres" {
+			<-holding
+		}
+		done := make(chan error, 1)
+		go func() {
+			if _, err := db.Case(ana, c.ID); err != nil {
+				done <- fmt.Errorf("case: %w", err)
+				return
+			}
+			if v, err := db.VerifyCase(ana, c.ID); err != nil || !v.Valid {
+				done <- fmt.Errorf("verify: %+v %w", v, err)
+				return
+			}
+			_, rc, err := db.AttachmentContent(ana, c.ID, att.ID)
+			if err == nil {
+				rc.Close()
+			}
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Error(err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Error("a read waited for the writer")
+		}
+		close(release)
+		wg.Wait()
+	})
 }

@@ -207,6 +207,11 @@ type Tx struct {
 	// (idempotency.go); kept is the reply it kept with it.
 	claimRow int64
 	kept     *fiscal.StoredResponse
+	// readOnly transactions (readTx) run cached statements only: preparing
+	// one while holding the connection waits for a second connection of
+	// the pool (see inReadTx); missing lists those to prepare afterwards.
+	readOnly bool
+	missing  []string
 }
 
 // InTx runs fn in a transaction and commits when it returns nil. The actor
@@ -317,6 +322,15 @@ func (db *DB) prepared(ctx context.Context, query string) *sqlx.Stmt {
 
 // stmt returns query's cached statement bound to the transaction, or nil.
 func (tx *Tx) stmt(ctx context.Context, query string) *sqlx.Stmt {
+	if tx.readOnly {
+		if st := tx.db.cachedStmt(query); st != nil {
+			return tx.StmtxContext(ctx, st)
+		}
+		if tx.db.dialect == "sqlite" {
+			tx.missing = append(tx.missing, query)
+		}
+		return nil
+	}
 	if st := tx.db.prepared(ctx, query); st != nil {
 		return tx.StmtxContext(ctx, st)
 	}
