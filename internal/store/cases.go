@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -36,7 +37,7 @@ type caseRow struct {
 	SubmittedOn     civil.Date `db:"submitted_on"`
 	SLAWorkingDays  int        `db:"sla_working_days"`
 	DueOn           civil.Date `db:"due_on"`
-	Pauses          string     `db:"pauses"`
+	Pauses          pauseList  `db:"pauses"`
 	AssigneeID      *int64     `db:"assignee_id"`
 	CreatedBy       *int64     `db:"created_by"`
 	DecidedAt       *time.Time `db:"decided_at"`
@@ -52,10 +53,42 @@ type caseRow struct {
 const caseCols = `id, municipality_id, number, type, taxpayer_id, data, status, submitted_at, submitted_on, sla_working_days, due_on, pauses,
 	assignee_id, created_by, decided_at, decision_reason, escalated_at, breached_at, straight_through, result, updated_at, version`
 
-func (c *caseRow) pauses() []fiscal.Pause {
-	var p []fiscal.Pause
-	_ = json.Unmarshal([]byte(c.Pauses), &p)
-	return p
+func (c *caseRow) pauses() []fiscal.Pause { return append([]fiscal.Pause(nil), c.Pauses...) }
+
+// pauseList is a case's pauses (requests for information) as stored: JSON.
+// A value that does not read fails the case's read, so a lost pause can
+// never shorten the clock into a false breach.
+type pauseList []fiscal.Pause
+
+// Scan implements sql.Scanner.
+func (p *pauseList) Scan(src any) error {
+	var b []byte
+	switch v := src.(type) {
+	case string:
+		b = []byte(v)
+	case []byte:
+		b = v
+	case nil:
+		*p = nil
+		return nil
+	default:
+		return fmt.Errorf("store: pauses: unexpected %T", src)
+	}
+	var out []fiscal.Pause
+	if err := json.Unmarshal(b, &out); err != nil {
+		return fmt.Errorf("store: the case's pauses %q do not read: %w", b, err)
+	}
+	*p = out
+	return nil
+}
+
+// Value implements driver.Valuer.
+func (p pauseList) Value() (driver.Value, error) {
+	if p == nil {
+		return "[]", nil
+	}
+	b, err := json.Marshal([]fiscal.Pause(p))
+	return string(b), err
 }
 
 // sla places the case against its target on today.
@@ -369,7 +402,7 @@ func (db *DB) CreateCase(ctx context.Context, in *fiscal.NewCase) (*fiscal.Case,
 			today := fiscal.LocalDate(tx.Now)
 			c := &caseRow{MunicipalityID: a.MunicipalityID, Type: t.Name,
 				TaxpayerID: in.TaxpayerID, Data: string(data), Status: string(fiscal.StatusSubmitted), SubmittedAt: tx.Now, SubmittedOn: today,
-				SLAWorkingDays: t.SLAWorkingDays, Pauses: "[]", Result: "{}", UpdatedAt: tx.Now, Version: 1}
+				SLAWorkingDays: t.SLAWorkingDays, Pauses: pauseList{}, Result: "{}", UpdatedAt: tx.Now, Version: 1}
 			c.DueOn, _ = cal.AddWorkingDays(today, t.SLAWorkingDays)
 			if !a.System {
 				uid := a.UserID
@@ -537,13 +570,18 @@ func (db *DB) intakeChecks(ctx context.Context, municipalityID, taxpayerID int64
 		return nil
 	}
 	var d fiscal.VehicleDeregistration
-	_ = json.Unmarshal(data, &d)
+	if err := json.Unmarshal(data, &d); err != nil {
+		return fiscal.InvalidField("data", "does not read as a deregistration: "+err.Error())
+	}
 	var v struct {
 		TaxpayerID     int64       `db:"taxpayer_id"`
 		AcquiredOn     civil.Date  `db:"acquired_on"`
 		DeregisteredOn *civil.Date `db:"deregistered_on"`
 	}
 	err := db.db.GetContext(ctx, &v, db.db.Rebind(`SELECT taxpayer_id, acquired_on, deregistered_on FROM vehicles WHERE id = ? AND municipality_id = ?`), d.VehicleID, municipalityID)
+	if err = translate(err, "vehicle"); err != nil && fiscal.ErrorCode(err) != fiscal.ENOTFOUND {
+		return err // the database failed: not the taxpayer's mistake
+	}
 	if err != nil || v.TaxpayerID != taxpayerID {
 		return fiscal.InvalidField("data.vehicle_id", "is not a vehicle of this taxpayer")
 	}
@@ -562,6 +600,9 @@ func (db *DB) knownDocument(ctx context.Context, municipalityID, taxpayerID int6
 	att := &fiscal.Attachment{Kind: r.Kind, SHA256: strings.ToLower(r.SHA256)}
 	err := db.get(ctx, att, `SELECT a.size, a.content_type, a.filename FROM case_attachments a JOIN cases c ON c.id = a.case_id
 		WHERE a.municipality_id = ? AND a.sha256 = ? AND c.taxpayer_id = ? ORDER BY a.id LIMIT 1`, municipalityID, att.SHA256, taxpayerID)
+	if err = translate(err, "document"); err != nil && fiscal.ErrorCode(err) != fiscal.ENOTFOUND {
+		return nil, err // the database failed: not the taxpayer's mistake
+	}
 	if err != nil {
 		return nil, fiscal.InvalidField(fmt.Sprintf("attachments[%d].sha256", i), "is not a document this taxpayer gave before; upload it")
 	}
@@ -952,9 +993,7 @@ func (db *DB) Review(ctx context.Context, id int64, d *fiscal.Decision) (*fiscal
 					return &fiscal.Error{Code: fiscal.ECONFLICT, Message: "the case lacks required documents: " + strings.Join(missing, ", "), Fields: fields}
 				}
 			case fiscal.DecisionRequestInfo:
-				p := append(c.pauses(), fiscal.Pause{From: today})
-				b, _ := json.Marshal(p)
-				c.Pauses = string(b)
+				c.Pauses = append(c.pauses(), fiscal.Pause{From: today})
 			}
 			return nil
 		})
@@ -972,8 +1011,7 @@ func (db *DB) Respond(ctx context.Context, id int64, r *fiscal.Response) (*fisca
 					p[i].To = &t
 				}
 			}
-			b, _ := json.Marshal(p)
-			c.Pauses = string(b)
+			c.Pauses = p
 			s, _ := c.sla(cal, today)
 			c.DueOn = s.DueOn
 			return nil

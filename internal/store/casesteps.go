@@ -347,7 +347,9 @@ func (db *DB) checks(ctx context.Context, tx *Tx, c *caseRow, atts []*fiscal.Att
 	switch c.Type {
 	case fiscal.CaseVehicleRegistration:
 		var v fiscal.VehicleRegistration
-		_ = json.Unmarshal([]byte(c.Data), &v)
+		if err := json.Unmarshal([]byte(c.Data), &v); err != nil {
+			return nil, nil, fiscal.Internal(err, "the case's data")
+		}
 		r := fiscal.CheckVIN(v.VIN)
 		out = append(out, fiscal.Check{Name: "vin_valid", OK: r == "", Detail: r})
 		var owners int
@@ -367,7 +369,9 @@ func (db *DB) checks(ctx context.Context, tx *Tx, c *caseRow, atts []*fiscal.Att
 		out = append(out, fiscal.Check{Name: "tax_computable", OK: p.Error == "", Detail: p.Error})
 	case fiscal.CaseVehicleDeregistration:
 		var d fiscal.VehicleDeregistration
-		_ = json.Unmarshal([]byte(c.Data), &d)
+		if err := json.Unmarshal([]byte(c.Data), &d); err != nil {
+			return nil, nil, fiscal.Internal(err, "the case's data")
+		}
 		var active int
 		if err := tx.Get(ctx, &active, `SELECT COUNT(*) FROM vehicles WHERE id = ? AND municipality_id = ? AND taxpayer_id = ? AND deregistered_on IS NULL`,
 			d.VehicleID, c.MunicipalityID, c.TaxpayerID); err != nil {
@@ -482,10 +486,17 @@ func (db *DB) apply(ctx context.Context, tx *Tx, c *caseRow, today civil.Date) e
 		}
 		if err := tx.Get(ctx, &row, `SELECT `+vehicleColumns+`, attributes FROM vehicles WHERE id = ? AND municipality_id = ? AND taxpayer_id = ? AND deregistered_on IS NULL`,
 			d.VehicleID, c.MunicipalityID, c.TaxpayerID); err != nil {
+			if err = translate(err, "vehicle"); fiscal.ErrorCode(err) != fiscal.ENOTFOUND {
+				return err
+			}
 			return fiscal.Errorf(fiscal.ECONFLICT, "the vehicle is no longer in this taxpayer's register")
 		}
 		veh := row.Vehicle
-		_ = json.Unmarshal([]byte(row.Attributes), &veh.Object)
+		// The same-year-sale tax is computed on these attributes: a value
+		// that does not read stops the approval, never taxes an empty vehicle.
+		if err := json.Unmarshal([]byte(row.Attributes), &veh.Object); err != nil {
+			return fiscal.Internal(fmt.Errorf("vehicle %d: attributes: %w", d.VehicleID, err), "vehicle")
+		}
 		if d.DisposedOn.Year >= calc.SameYearSaleFrom {
 			owed, err := tx.vehicleOutstanding(ctx, c.MunicipalityID, veh.ID, d.DisposedOn.Year)
 			if err != nil {

@@ -46,6 +46,18 @@ func isDeadlock(err error) bool {
 	return errors.As(err, &pe) && pe.Code == "40P01"
 }
 
+// isRetryable: the database undid this transaction to resolve a conflict
+// with another (SQLSTATE 40P01 deadlock, 40001 serialization failure) or
+// could not get SQLite's lock from another process in time. Nothing was
+// written; running the transaction again may succeed.
+func isRetryable(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "40P01" || pe.Code == "40001"
+	}
+	return isSQLiteBusy(err)
+}
+
 // isSQLiteBusy recognises SQLITE_BUSY and its extended codes: another
 // process holds the lock.
 func isSQLiteBusy(err error) bool {
@@ -84,6 +96,8 @@ func translate(err error, what string) error {
 		return &fiscal.Error{Code: fiscal.EINVALID, Message: what + " refers to something that does not exist", Err: err}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return &fiscal.Error{Code: fiscal.EUNAVAILABLE, Message: "the request was cancelled or timed out", Err: err}
+	case isRetryable(err):
+		return &fiscal.Error{Code: fiscal.EUNAVAILABLE, Message: "the database undid this request to resolve a conflict with another; nothing was saved, try again", Err: err}
 	case isOutOfSpace(err):
 		return &fiscal.Error{Code: fiscal.EUNAVAILABLE, Message: "the database has no space left to write; nothing was saved, try again later", Err: err}
 	case isConnectionLost(err):

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -30,6 +31,9 @@ type DB struct {
 	dialect string // "sqlite" or "postgres"
 	clock   fiscal.Clock
 	dsn     string
+	// retried counts transactions run again after the database undid
+	// them (InTx).
+	retried atomic.Int64
 	engines engineCache
 	// stmts caches prepared statements on SQLite, whose driver parses every
 	// statement again otherwise (pgx caches them itself).
@@ -215,8 +219,24 @@ type Tx struct {
 }
 
 // InTx runs fn in a transaction and commits when it returns nil. The actor
-// is taken from ctx (nil for anonymous use cases).
+// is taken from ctx (nil for anonymous use cases). A transaction the
+// database undid to resolve a conflict (a deadlock, a serialization
+// failure, SQLite busy) runs once more; a second such failure is
+// EUNAVAILABLE (503 with Retry-After). fn must therefore set what it
+// returns afresh on each run.
 func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	err := db.inTx(ctx, fn)
+	if err != nil && isRetryable(err) && ctx.Err() == nil {
+		db.retried.Add(1)
+		err = db.inTx(ctx, fn)
+	}
+	if err != nil && isRetryable(err) {
+		return translate(err, "transaction") // EUNAVAILABLE
+	}
+	return err
+}
+
+func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if db.dialect == "sqlite" {
 		// SQLite has one writer at a time. Waiting for the write lock inside
 		// SQLite means busy_timeout's sleeps (1, 2, 5 … 100 ms) that leave the
