@@ -64,7 +64,7 @@ type User struct {
 // Registration is a taxpayer's self-registration.
 type Registration struct {
 	Username string        `json:"username" validate:"required,min=3,max=64,printascii,excludesall= "`
-	Password string        `json:"password" validate:"required,min=10,max=200"`
+	Password string        `json:"password" validate:"required,min=10,max=256"`
 	Email    string        `json:"email" validate:"required,email,max=200"`
 	Taxpayer TaxpayerInput `json:"taxpayer" validate:"required"`
 }
@@ -141,7 +141,13 @@ type TaxpayerInput struct {
 // Validate applies the identity rules after the struct tags passed; it
 // returns the field errors (none when valid).
 func (r *Registration) Validate() []FieldError {
-	return fieldsOf(r.Taxpayer.Check("taxpayer."))
+	return append(fieldsOf(r.Taxpayer.Check("taxpayer.")), fieldsOf(r.CheckPassword())...)
+}
+
+// CheckPassword applies the password rule (CheckPassword) to the
+// registration's password with its username, e-mail, CNP and CUI.
+func (r *Registration) CheckPassword() error {
+	return CheckPassword(r.Password, r.Username, r.Email, r.Taxpayer.CNP, r.Taxpayer.CUI)
 }
 
 // Validate returns the identity-rule errors of a taxpayer input.

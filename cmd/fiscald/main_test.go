@@ -88,7 +88,7 @@ func TestBinaryEndToEnd(t *testing.T) {
 			if get("/healthz") != 200 || get("/readyz") != 200 {
 				t.Fatal("health")
 			}
-			res, err := http.Post(base+"/api/v1/auth/login", "application/json", strings.NewReader(`{"username":"ioana","password":"ioana-demo-2026"}`))
+			res, err := http.Post(base+"/api/v1/auth/login", "application/json", strings.NewReader(`{"username":"ioana","password":"ghiseu-demo-2026"}`))
 			if err != nil {
 				t.Fatal(err)
 			}

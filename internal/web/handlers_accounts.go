@@ -11,7 +11,7 @@ import (
 
 type loginRequest struct {
 	Username string `json:"username" validate:"required,max=64"`
-	Password string `json:"password" validate:"required,max=200"`
+	Password string `json:"password" validate:"required,max=256"`
 }
 
 type registerResponse struct {
@@ -21,7 +21,7 @@ type registerResponse struct {
 
 type staffRequest struct {
 	Username string      `json:"username" validate:"required,min=3,max=64,printascii,excludesall= "`
-	Password string      `json:"password" validate:"required,min=10,max=200"`
+	Password string      `json:"password" validate:"required,min=10,max=256"`
 	Role     fiscal.Role `json:"role" validate:"required,oneof=officer signer accountant admin"`
 	FullName string      `json:"full_name" validate:"required,max=200"`
 }
