@@ -95,6 +95,26 @@ type UserService interface {
 	UserByID(ctx context.Context, id int64) (*User, error)
 }
 
+// SignInThrottle is a pair of username and client address whose sign-ins
+// are refused for a while after repeated wrong passwords.
+type SignInThrottle struct {
+	// Username is the name tried, case-folded (it may name no account).
+	Username string `json:"username"`
+	// Address is the client's address.
+	Address string `json:"address"`
+	// Failures is the count of wrong passwords of the pair so far.
+	Failures int `json:"failures"`
+	// Until is when the pair may try again.
+	Until time.Time `json:"until"`
+}
+
+// SignInAudit records sign-in abuse in the audit log, where staff see
+// password spraying and guessing.
+type SignInAudit interface {
+	// SignInThrottled writes the audit entry "user.signin_throttled".
+	SignInThrottled(ctx context.Context, municipalityID int64, t SignInThrottle) error
+}
+
 // StaffDirectory lists the staff accounts of the actor's municipality.
 type StaffDirectory interface {
 	// StaffUsers lists staff accounts by username (staff only; EFORBIDDEN

@@ -138,6 +138,15 @@ func (db *DB) Login(ctx context.Context, municipalityID int64, username, passwor
 	return s, nil
 }
 
+// SignInThrottled writes the audit entry of a username and address pair
+// throttled after repeated wrong passwords (fiscal.SignInAudit); the entity
+// is the username tried, which may name no account.
+func (db *DB) SignInThrottled(ctx context.Context, municipalityID int64, t fiscal.SignInThrottle) error {
+	return db.InTx(ctx, func(tx *Tx) error {
+		return tx.Audit(ctx, municipalityID, "user.signin_throttled", "user", t.Username, nil, t)
+	})
+}
+
 // Authenticate returns the actor of a bearer token. A token read in the last
 // 30 seconds is answered from memory (sessionCache): Logout drops it there
 // at once.

@@ -54,8 +54,8 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		}
 		p.Detail = fiscal.ErrorMessage(err)
 		p.Errors = de.Fields
-		if de.Code == fiscal.ERATELIMIT {
-			c.Set(fiber.HeaderRetryAfter, "60")
+		if de.Code == fiscal.ERATELIMIT && len(c.Response().Header.Peek(fiber.HeaderRetryAfter)) == 0 {
+			c.Set(fiber.HeaderRetryAfter, "60") // unless the limit said how long
 		}
 	case errors.As(err, &fe):
 		p.Status = fe.Code

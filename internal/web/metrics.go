@@ -22,6 +22,10 @@ type metrics struct {
 	hist     map[[2]string]*histogram
 	started  time.Time
 	shed     atomic.Uint64 // requests answered 503 by admit
+	// loginFailed counts wrong passwords (and unknown usernames) at sign-in;
+	// loginThrottled the sign-ins refused by the backoff (SignIn).
+	loginFailed    atomic.Uint64
+	loginThrottled atomic.Uint64
 	writes   func() fiscal.WriteStats
 }
 
@@ -94,6 +98,8 @@ func (m *metrics) handler(c *fiber.Ctx) error {
 		fmt.Fprintf(&b, "# HELP fiscald_intake_speculations_stale_total Speculations that did not hold (another process or instance wrote the rows): rolled back and run again the ordinary way.\n# TYPE fiscald_intake_speculations_stale_total counter\nfiscald_intake_speculations_stale_total %d\n", w.Stale)
 	}
 	fmt.Fprintf(&b, "# HELP fiscald_http_requests_shed_total Requests answered 503 because the server was at its in-flight limit too long.\n# TYPE fiscald_http_requests_shed_total counter\nfiscald_http_requests_shed_total %d\n", m.shed.Load())
+	fmt.Fprintf(&b, "# HELP fiscald_login_failures_total Sign-ins refused for a wrong password or an unknown username.\n# TYPE fiscald_login_failures_total counter\nfiscald_login_failures_total %d\n", m.loginFailed.Load())
+	fmt.Fprintf(&b, "# HELP fiscald_login_throttled_total Sign-ins refused unchecked because their username and address pair failed too often (backoff).\n# TYPE fiscald_login_throttled_total counter\nfiscald_login_throttled_total %d\n", m.loginThrottled.Load())
 	fmt.Fprintf(&b, "# HELP fiscald_uptime_seconds Seconds since the server started.\n# TYPE fiscald_uptime_seconds gauge\nfiscald_uptime_seconds %g\n", time.Since(m.started).Seconds())
 	m.mu.Unlock()
 	c.Set(fiber.HeaderContentType, "text/plain; version=0.0.4; charset=utf-8")
