@@ -26,7 +26,7 @@ type metrics struct {
 	// loginThrottled the sign-ins refused by the backoff (SignIn).
 	loginFailed    atomic.Uint64
 	loginThrottled atomic.Uint64
-	writes   func() fiscal.WriteStats
+	writes         func() fiscal.WriteStats
 }
 
 var buckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
