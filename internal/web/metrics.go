@@ -2,6 +2,8 @@ package web
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"sort"
 	"strings"
 	"sync"
@@ -62,6 +64,35 @@ func (m *metrics) observe(method, route string, status int, d time.Duration) {
 }
 
 func (m *metrics) handler(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderContentType, metricsContentType)
+	return c.SendString(m.render())
+}
+
+// metricsContentType is the Prometheus text format's.
+const metricsContentType = "text/plain; version=0.0.4; charset=utf-8"
+
+// MetricsHandler serves the metrics of GET /metrics without authentication,
+// for a listener of its own that only the machine's scraper reaches
+// (`fiscald serve` with FISCAL_METRICS_ADDR, a loopback address); on the
+// main listener /metrics is for admins.
+func (s *Server) MetricsHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/metrics" {
+			http.NotFound(w, r)
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		w.Header().Set("Content-Type", metricsContentType)
+		io.WriteString(w, s.metrics.render())
+	})
+}
+
+// render writes every metric in the Prometheus text format.
+func (m *metrics) render() string {
 	var b strings.Builder
 	m.mu.Lock()
 	b.WriteString("# HELP fiscald_http_requests_total HTTP requests by method, route and status.\n# TYPE fiscald_http_requests_total counter\n")
@@ -102,6 +133,5 @@ func (m *metrics) handler(c *fiber.Ctx) error {
 	fmt.Fprintf(&b, "# HELP fiscald_login_throttled_total Sign-ins refused unchecked because their username and address pair failed too often (backoff).\n# TYPE fiscald_login_throttled_total counter\nfiscald_login_throttled_total %d\n", m.loginThrottled.Load())
 	fmt.Fprintf(&b, "# HELP fiscald_uptime_seconds Seconds since the server started.\n# TYPE fiscald_uptime_seconds gauge\nfiscald_uptime_seconds %g\n", time.Since(m.started).Seconds())
 	m.mu.Unlock()
-	c.Set(fiber.HeaderContentType, "text/plain; version=0.0.4; charset=utf-8")
-	return c.SendString(b.String())
+	return b.String()
 }
