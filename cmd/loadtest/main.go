@@ -524,7 +524,7 @@ func run(ctx context.Context, o options, out io.Writer) (met bool, err error) {
 		atFrom, _ = watch.get()
 		loadFrom = loadavg()
 		cpuFrom = cpuTimes(procs)
-		wFrom = scrapeWrites("http://"+metricsAddr)
+		wFrom = scrapeWrites("http://" + metricsAddr)
 		close(marked)
 		if pprofAddr != "" {
 			captureProfile(pprofAddr, o.duration, o.profile, logf)
@@ -567,7 +567,7 @@ func run(ctx context.Context, o options, out io.Writer) (met bool, err error) {
 	loadTo = loadavg()
 	<-marked
 	cpuTo = cpuTimes(procs)
-	wTo = scrapeWrites("http://"+metricsAddr)
+	wTo = scrapeWrites("http://" + metricsAddr)
 	assessRunning := as.running()
 	wg.Wait()
 	<-marked
