@@ -81,10 +81,13 @@ type UserService interface {
 	// Register creates a taxpayer and its user in one transaction. EINVALID
 	// for a bad CNP/CUI or field, ECONFLICT for a username or CNP/CUI taken.
 	Register(ctx context.Context, municipalityID int64, r *Registration) (*User, *Taxpayer, error)
-	// CreateStaff creates a staff account. ECONFLICT when the username exists.
+	// CreateStaff creates a staff account. ECONFLICT when the username
+	// exists (compared case-folded); EINVALID naming "password" for a
+	// password CheckPassword refuses.
 	CreateStaff(ctx context.Context, municipalityID int64, username, password string, role Role, fullName string) (*User, error)
-	// Login checks the credentials and opens a session. EUNAUTHORIZED for
-	// an unknown user or a wrong password alike.
+	// Login checks the credentials and opens a session; the username is
+	// compared case-insensitively. EUNAUTHORIZED for an unknown user or a
+	// wrong password alike.
 	Login(ctx context.Context, municipalityID int64, username, password string) (*Session, error)
 	// Authenticate returns the actor of a bearer token; EUNAUTHORIZED when
 	// it is unknown, expired or revoked.
