@@ -64,7 +64,7 @@ type User struct {
 // Registration is a taxpayer's self-registration.
 type Registration struct {
 	Username string        `json:"username" validate:"required,min=3,max=64,printascii,excludesall= "`
-	Password string        `json:"password" validate:"required,min=10,max=200"`
+	Password string        `json:"password" validate:"required,min=10,max=256"`
 	Email    string        `json:"email" validate:"required,email,max=200"`
 	Taxpayer TaxpayerInput `json:"taxpayer" validate:"required"`
 }
@@ -81,10 +81,13 @@ type UserService interface {
 	// Register creates a taxpayer and its user in one transaction. EINVALID
 	// for a bad CNP/CUI or field, ECONFLICT for a username or CNP/CUI taken.
 	Register(ctx context.Context, municipalityID int64, r *Registration) (*User, *Taxpayer, error)
-	// CreateStaff creates a staff account. ECONFLICT when the username exists.
+	// CreateStaff creates a staff account. ECONFLICT when the username
+	// exists (compared case-folded); EINVALID naming "password" for a
+	// password CheckPassword refuses.
 	CreateStaff(ctx context.Context, municipalityID int64, username, password string, role Role, fullName string) (*User, error)
-	// Login checks the credentials and opens a session. EUNAUTHORIZED for
-	// an unknown user or a wrong password alike.
+	// Login checks the credentials and opens a session; the username is
+	// compared case-insensitively. EUNAUTHORIZED for an unknown user or a
+	// wrong password alike.
 	Login(ctx context.Context, municipalityID int64, username, password string) (*Session, error)
 	// Authenticate returns the actor of a bearer token; EUNAUTHORIZED when
 	// it is unknown, expired or revoked.
@@ -93,6 +96,26 @@ type UserService interface {
 	Logout(ctx context.Context, token string) error
 	// UserByID returns ENOTFOUND when the user is not in the actor's municipality.
 	UserByID(ctx context.Context, id int64) (*User, error)
+}
+
+// SignInThrottle is a pair of username and client address whose sign-ins
+// are refused for a while after repeated wrong passwords.
+type SignInThrottle struct {
+	// Username is the name tried, case-folded (it may name no account).
+	Username string `json:"username"`
+	// Address is the client's address.
+	Address string `json:"address"`
+	// Failures is the count of wrong passwords of the pair so far.
+	Failures int `json:"failures"`
+	// Until is when the pair may try again.
+	Until time.Time `json:"until"`
+}
+
+// SignInAudit records sign-in abuse in the audit log, where staff see
+// password spraying and guessing.
+type SignInAudit interface {
+	// SignInThrottled writes the audit entry "user.signin_throttled".
+	SignInThrottled(ctx context.Context, municipalityID int64, t SignInThrottle) error
 }
 
 // StaffDirectory lists the staff accounts of the actor's municipality.
@@ -141,7 +164,13 @@ type TaxpayerInput struct {
 // Validate applies the identity rules after the struct tags passed; it
 // returns the field errors (none when valid).
 func (r *Registration) Validate() []FieldError {
-	return fieldsOf(r.Taxpayer.Check("taxpayer."))
+	return append(fieldsOf(r.Taxpayer.Check("taxpayer.")), fieldsOf(r.CheckPassword())...)
+}
+
+// CheckPassword applies the password rule (CheckPassword) to the
+// registration's password with its username, e-mail, CNP and CUI.
+func (r *Registration) CheckPassword() error {
+	return CheckPassword(r.Password, r.Username, r.Email, r.Taxpayer.CNP, r.Taxpayer.CUI)
 }
 
 // Validate returns the identity-rule errors of a taxpayer input.

@@ -77,8 +77,8 @@ func TestDatabaseDiskFull(t *testing.T) {
 	f.start()
 	c := &client{base: f.base, http: &http.Client{Timeout: 30 * time.Second}}
 	a := newAcked()
-	cashier := c.login(t, "ioana", "ioana-demo-2026")
-	admin := c.login(t, "admin", "admin-demo-2026")
+	cashier := c.login(t, "ioana", "ghiseu-demo-2026")
+	admin := c.login(t, "admin", "cetate-demo-2026")
 	pay := func(i int) (reply, error) {
 		return c.do("POST", "/api/v1/payments/cash", cashier, map[string]any{"taxpayer_id": f.tps[i%len(f.tps)], "amount": fmt.Sprintf("%d.00", 10+i%50)},
 			"Idempotency-Key", fmt.Sprintf("full-%d", i))

@@ -135,8 +135,8 @@ func TestKillAtFaultPoint(t *testing.T) {
 			f.start()
 			off := c.login(t, "ofiter1", "parola-ofiter-2026")
 			sig := c.login(t, "semnat1", "parola-semnat-2026")
-			cashier := c.login(t, "ioana", "ioana-demo-2026")
-			acc := c.login(t, "carmen", "carmen-demo-2026")
+			cashier := c.login(t, "ioana", "ghiseu-demo-2026")
+			acc := c.login(t, "carmen", "bilant-demo-2026")
 			must := func(what string, r reply, err error, want int) reply {
 				t.Helper()
 				if err != nil || r.status != want {

@@ -417,8 +417,8 @@ func (f *faultEnv) traffic(stop <-chan struct{}, a *acked, seed uint64) *sync.Wa
 		go func(w int) {
 			defer wg.Done()
 			r := rand.New(rand.NewPCG(seed, uint64(100+w)))
-			off := c.login(t, "ioana", "ioana-demo-2026")
-			acc := c.login(t, "carmen", "carmen-demo-2026")
+			off := c.login(t, "ioana", "ghiseu-demo-2026")
+			acc := c.login(t, "carmen", "bilant-demo-2026")
 			for i := 0; !stopped(); i++ {
 				amount := money.Bani(100 * (1 + r.IntN(300)))
 				key := fmt.Sprintf("cash-%d-%d-%d", seed, w, i)
@@ -497,7 +497,7 @@ func (f *faultEnv) cardTraffic(c *client, stop <-chan struct{}, a *acked, seed u
 	go func() {
 		defer wg.Done()
 		r := rand.New(rand.NewPCG(seed, 500))
-		acc := c.login(t, "carmen", "carmen-demo-2026")
+		acc := c.login(t, "carmen", "bilant-demo-2026")
 		for i := 0; !stopped(); i++ {
 			a.mu.Lock()
 			var settled []string
@@ -549,7 +549,7 @@ func (f *faultEnv) cardTraffic(c *client, stop <-chan struct{}, a *acked, seed u
 	go func() {
 		defer wg.Done()
 		r := rand.New(rand.NewPCG(seed, 600))
-		off := c.login(t, "ioana", "ioana-demo-2026")
+		off := c.login(t, "ioana", "ghiseu-demo-2026")
 		for i := 0; !stopped(); i++ {
 			a.mu.Lock()
 			tp := f.tps[r.IntN(len(f.tps))]
@@ -568,7 +568,7 @@ func (f *faultEnv) cardTraffic(c *client, stop <-chan struct{}, a *acked, seed u
 	}()
 	go func() {
 		defer wg.Done()
-		admin := c.login(t, "admin", "admin-demo-2026")
+		admin := c.login(t, "admin", "cetate-demo-2026")
 		// A retroactive change (Timișoara's vehicle surcharge from 1 January
 		// raised from 50 to 60 %), so that the recomputation writes
 		// adjustment debts while payments settle and credit is applied to
@@ -773,7 +773,7 @@ func (f *faultEnv) check(a *acked) figures {
 		t.Fatal(err)
 	}
 	c := &client{base: f.base, http: &http.Client{Timeout: 30 * time.Second}}
-	admin := c.login(t, "admin", "admin-demo-2026")
+	admin := c.login(t, "admin", "cetate-demo-2026")
 	for _, id := range ids {
 		r, err := c.do("GET", fmt.Sprintf("/api/v1/cases/%d/verify", id), admin, nil)
 		if err != nil || r.status != 200 || r.body["valid"] != true || num(r.body["steps"]) < 1 {

@@ -38,6 +38,10 @@ type config struct {
 	// PProf is the loopback address of serve's opt-in profiling listener
 	// (net/http/pprof); empty = off.
 	PProf string
+	// MetricsAddr is the loopback address of serve's listener for
+	// Prometheus scrapers (/metrics without authentication); empty = none,
+	// /metrics is then only for admins on the main listener.
+	MetricsAddr string
 	// MaxInFlight bounds the requests serve works on at once; "" = 16 per
 	// processor (web.Config.MaxInFlight).
 	MaxInFlight string
@@ -73,6 +77,7 @@ func loadConfig() config {
 		SMTPPassword:      os.Getenv("FISCAL_SMTP_PASSWORD"),
 		SLAInterval:       get("FISCAL_SLA_INTERVAL", "5m"),
 		PProf:             os.Getenv("FISCAL_PPROF"),
+		MetricsAddr:       os.Getenv("FISCAL_METRICS_ADDR"),
 		MaxInFlight:       os.Getenv("FISCAL_MAX_IN_FLIGHT"),
 		SignCert:          os.Getenv("FISCAL_SIGN_CERT"),
 		SignKey:           os.Getenv("FISCAL_SIGN_KEY"),
@@ -108,9 +113,10 @@ func (c config) print(w io.Writer) {
 		"FISCAL_PUBLIC_URL": c.PublicURL, "FISCAL_LOG_FORMAT": c.LogFormat,
 		"FISCAL_SMTP_ADDR": orLog(c.SMTPAddr), "FISCAL_SMTP_FROM": c.SMTPFrom, "FISCAL_SMTP_USER": c.SMTPUser,
 		"FISCAL_SMTP_PASSWORD": mask(c.SMTPPassword), "FISCAL_SLA_INTERVAL": c.SLAInterval,
-		"FISCAL_PPROF": orOff(c.PProf), "FISCAL_MAX_IN_FLIGHT": orDefault(c.MaxInFlight, "16 per processor"),
-		"FISCAL_FAULT_POINT": orOff(c.FaultPoint),
-		"FISCAL_SIGN_CERT":   orDemo(c.SignCert), "FISCAL_SIGN_KEY": orDemo(c.SignKey),
+		"FISCAL_PPROF": orOff(c.PProf), "FISCAL_METRICS_ADDR": orDefault(c.MetricsAddr, "off: /metrics for admins only"),
+		"FISCAL_MAX_IN_FLIGHT": orDefault(c.MaxInFlight, "16 per processor"),
+		"FISCAL_FAULT_POINT":   orOff(c.FaultPoint),
+		"FISCAL_SIGN_CERT":     orDemo(c.SignCert), "FISCAL_SIGN_KEY": orDemo(c.SignKey),
 		"STRIPE_SECRET_KEY": mask(c.StripeKey), "STRIPE_WEBHOOK_SECRET": mask(c.StripeHook), "STRIPE_API_BASE": c.StripeBase,
 		"STRIPE_PUBLISHABLE_KEY": c.StripePublishable,
 	}
@@ -174,6 +180,8 @@ Every command takes --help. Configuration (environment):
   FISCAL_SLA_INTERVAL  how often serve runs the SLA monitor and sends notifications (default 5m)
   FISCAL_MAX_IN_FLIGHT requests worked on at once; more wait (up to 10 s, then 503) (default 16 per processor)
   FISCAL_PPROF         loopback host:port of a profiling listener for serve (net/http/pprof; default off)
+  FISCAL_METRICS_ADDR  loopback host:port serving /metrics to a scraper without authentication
+                       (default off: /metrics on FISCAL_ADDR answers admins only)
   FISCAL_FAULT_POINT   crash tests only: the process kills itself (SIGKILL) at this point of a
                        transaction (store.FaultPoints; RELIABILITY.md); default off
   STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, STRIPE_API_BASE  card payments

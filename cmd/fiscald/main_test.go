@@ -35,7 +35,7 @@ func TestBinaryEndToEnd(t *testing.T) {
 	for _, engine := range storetest.Engines() {
 		t.Run(engine, func(t *testing.T) {
 			dir := t.TempDir()
-			env := append(os.Environ(), "FISCAL_ADDR=127.0.0.1:0", "FISCAL_DB="+storetest.DSN(t, engine), "FISCAL_DATA_DIR="+dir)
+			env := append(os.Environ(), "FISCAL_ADDR=127.0.0.1:0", "FISCAL_METRICS_ADDR=127.0.0.1:0", "FISCAL_DB="+storetest.DSN(t, engine), "FISCAL_DATA_DIR="+dir)
 
 			// The server refuses a schema that is behind.
 			cmd := exec.Command(bin, "serve")
@@ -88,7 +88,30 @@ func TestBinaryEndToEnd(t *testing.T) {
 			if get("/healthz") != 200 || get("/readyz") != 200 {
 				t.Fatal("health")
 			}
-			res, err := http.Post(base+"/api/v1/auth/login", "application/json", strings.NewReader(`{"username":"ioana","password":"ioana-demo-2026"}`))
+			// /metrics: not for anonymous callers on the main listener; on
+			// the scrapers' loopback listener it is served.
+			if st := get("/metrics"); st != 401 {
+				t.Fatalf("anonymous /metrics on the main listener: %d", st)
+			}
+			var metricsURL string
+			for _, l := range seen {
+				if u, ok := strings.CutPrefix(l, "metrics for scrapers on "); ok {
+					metricsURL = u
+				}
+			}
+			if metricsURL == "" || !strings.Contains(strings.Join(seen, "\n"), "FISCAL_METRICS_ADDR    127.0.0.1:0") {
+				t.Fatalf("no metrics listener or configuration line:\n%s", strings.Join(seen, "\n"))
+			}
+			if res, err := http.Get(metricsURL); err != nil || res.StatusCode != 200 {
+				t.Fatalf("scrapers' /metrics: %v %v", res, err)
+			} else {
+				b, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				if !strings.Contains(string(b), "fiscald_login_failures_total 0") {
+					t.Fatalf("scrapers' /metrics:\n%s", b)
+				}
+			}
+			res, err := http.Post(base+"/api/v1/auth/login", "application/json", strings.NewReader(`{"username":"ioana","password":"ghiseu-demo-2026"}`))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -109,6 +132,19 @@ func TestBinaryEndToEnd(t *testing.T) {
 			add.Stdin = strings.NewReader("o-parola-sigura-2026\n")
 			if out, err := add.CombinedOutput(); err != nil || !strings.Contains(string(out), `created signer user "maria"`) {
 				t.Fatalf("user add: %v\n%s", err, out)
+			}
+			// The password rule and the case-folded usernames hold on the command line too.
+			weak := exec.Command(bin, "user", "add", "--username", "vlad", "--role", "officer", "--password-stdin")
+			weak.Env = env
+			weak.Stdin = strings.NewReader("password12\n")
+			if out, err := weak.CombinedOutput(); err == nil || !strings.Contains(string(out), "password") || !strings.Contains(string(out), "too common") {
+				t.Fatalf("a common password accepted: %v %s", err, out)
+			}
+			twin := exec.Command(bin, "user", "add", "--username", "MARIA", "--role", "officer", "--password-stdin")
+			twin.Env = env
+			twin.Stdin = strings.NewReader("alta-parola-sigura-2026\n")
+			if out, err := twin.CombinedOutput(); err == nil {
+				t.Fatalf("MARIA beside maria: %s", out)
 			}
 			bad := exec.Command(bin, "user", "add", "--username", "x2x", "--role", "king", "--password-stdin")
 			bad.Env = env

@@ -40,7 +40,7 @@ func TestRepliesSurviveKill(t *testing.T) {
 			f.withStripe()
 			f.start()
 			c := &client{base: f.base, http: &http.Client{Timeout: 15 * time.Second}}
-			off := c.login(t, "ioana", "ioana-demo-2026")
+			off := c.login(t, "ioana", "ghiseu-demo-2026")
 			tp := f.tps[0]
 			type sent struct {
 				name, path, token, key string
@@ -68,7 +68,7 @@ func TestRepliesSurviveKill(t *testing.T) {
 			second := f.startSecond()
 			for _, base := range []string{f.base, second} {
 				rc := &client{base: base, http: &http.Client{Timeout: 15 * time.Second}}
-				tok := rc.login(t, "ioana", "ioana-demo-2026")
+				tok := rc.login(t, "ioana", "ghiseu-demo-2026")
 				for _, r := range reqs {
 					res, err := rc.do("POST", r.path, tok, r.body, "Idempotency-Key", r.key)
 					if err != nil || res.status != r.first.status || string(res.raw) != string(r.first.raw) {

@@ -34,10 +34,10 @@ var demoAccounts = []struct {
 	role               fiscal.Role
 	name               string
 }{
-	{"admin", "admin-demo-2026", fiscal.RoleAdmin, "Administrator Demo"},
-	{"ioana", "ioana-demo-2026", fiscal.RoleOfficer, "Ioana Popa"},
-	{"dan", "dan-demo-2026", fiscal.RoleSigner, "Dan Ionescu"},
-	{"carmen", "carmen-demo-2026", fiscal.RoleAccountant, "Carmen Stan"},
+	{"admin", "cetate-demo-2026", fiscal.RoleAdmin, "Administrator Demo"},
+	{"ioana", "ghiseu-demo-2026", fiscal.RoleOfficer, "Ioana Popa"},
+	{"dan", "semnez-demo-2026", fiscal.RoleSigner, "Dan Ionescu"},
+	{"carmen", "bilant-demo-2026", fiscal.RoleAccountant, "Carmen Stan"},
 }
 
 // seedDemo creates the demo accounts and a demo taxpayer if they are missing.
@@ -57,7 +57,7 @@ func seedDemo(ctx context.Context, db *store.DB, slug string, out io.Writer) err
 			return err
 		}
 	}
-	_, _, err = db.Register(ctx, m.ID, &fiscal.Registration{Username: "ana", Password: "ana-demo-2026", Email: "ana@example.ro",
+	_, _, err = db.Register(ctx, m.ID, &fiscal.Registration{Username: "ana", Password: "plata-demo-2026", Email: "ana@example.ro",
 		Taxpayer: fiscal.TaxpayerInput{Kind: fiscal.Individual, CNP: "2850615350041", Name: "Ana Popescu", Address: "Str. Mărășești 4, Timișoara"}})
 	switch fiscal.ErrorCode(err) {
 	case "":

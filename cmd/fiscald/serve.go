@@ -165,6 +165,14 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 		defer stop()
 		fmt.Fprintf(stdout, "profiling (net/http/pprof) on http://%s/debug/pprof/\n", cfg.PProf)
 	}
+	if cfg.MetricsAddr != "" {
+		addr, stop, err := serveLoopback("FISCAL_METRICS_ADDR", cfg.MetricsAddr, srv.MetricsHandler(), log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		fmt.Fprintf(stdout, "metrics for scrapers on http://%s/metrics\n", addr)
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -322,30 +330,39 @@ func cmdSLA(ctx context.Context, cfg config, args []string, stdout io.Writer) er
 // profiles show internals and cost CPU, so the listener is opt-in
 // (FISCAL_PPROF) and never reachable from another machine.
 func startPProf(addr string, log *slog.Logger) (stop func(), err error) {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, fmt.Errorf("FISCAL_PPROF: %q is not host:port: %w", addr, err)
-	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return nil, fmt.Errorf("FISCAL_PPROF: %q is not a loopback address (use 127.0.0.1:PORT)", addr)
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("FISCAL_PPROF: %w", err)
-	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	_, stop, err = serveLoopback("FISCAL_PPROF", addr, mux, log)
+	return stop, err
+}
+
+// serveLoopback serves h on addr, which must be a loopback address (the
+// variable named by name gave it): a listener for this machine only, for
+// what must not reach the network (profiles, metrics for a scraper). It
+// returns the address listened on (port 0 picks one).
+func serveLoopback(name, addr string, h http.Handler, log *slog.Logger) (net.Addr, func(), error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %q is not host:port: %w", name, addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, nil, fmt.Errorf("%s: %q is not a loopback address (use 127.0.0.1:PORT)", name, addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", name, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Warn("pprof listener", "err", err)
+			log.Warn("loopback listener", "variable", name, "err", err)
 		}
 	}()
-	return func() { _ = srv.Close() }, nil
+	return ln.Addr(), func() { _ = srv.Close() }, nil
 }
 
 // openJob opens the database for a command-line job (refusing a schema that

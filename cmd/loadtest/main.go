@@ -227,7 +227,8 @@ func loadavg() string {
 	return strings.Join(f[:3], " ")
 }
 
-// scrapeWrites reads the server's write-transaction counters from /metrics:
+// scrapeWrites reads the server's write-transaction counters from /metrics
+// at base (the FISCAL_METRICS_ADDR listener):
 // count, seconds waited, seconds held, seconds of that waiting for the
 // annual run's lock (zeros when it cannot).
 func scrapeWrites(base string) [4]float64 {
@@ -414,7 +415,13 @@ func run(ctx context.Context, o options, out io.Writer) (met bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	senv := append(env, "FISCAL_ADDR="+addr, "STRIPE_SECRET_KEY=sk_test_123", "STRIPE_API_BASE="+stripeBase, "STRIPE_WEBHOOK_SECRET="+webhookSecret)
+	// /metrics answers only admins on the main listener: the write counters
+	// are scraped from a loopback listener of their own, as Prometheus would.
+	metricsAddr, err := freePort()
+	if err != nil {
+		return false, err
+	}
+	senv := append(env, "FISCAL_ADDR="+addr, "FISCAL_METRICS_ADDR="+metricsAddr, "STRIPE_SECRET_KEY=sk_test_123", "STRIPE_API_BASE="+stripeBase, "STRIPE_WEBHOOK_SECRET="+webhookSecret)
 	var pprofAddr string
 	if o.profile != "" {
 		if pprofAddr, err = freePort(); err != nil {
@@ -517,7 +524,7 @@ func run(ctx context.Context, o options, out io.Writer) (met bool, err error) {
 		atFrom, _ = watch.get()
 		loadFrom = loadavg()
 		cpuFrom = cpuTimes(procs)
-		wFrom = scrapeWrites(base)
+		wFrom = scrapeWrites("http://" + metricsAddr)
 		close(marked)
 		if pprofAddr != "" {
 			captureProfile(pprofAddr, o.duration, o.profile, logf)
@@ -560,7 +567,7 @@ func run(ctx context.Context, o options, out io.Writer) (met bool, err error) {
 	loadTo = loadavg()
 	<-marked
 	cpuTo = cpuTimes(procs)
-	wTo = scrapeWrites(base)
+	wTo = scrapeWrites("http://" + metricsAddr)
 	assessRunning := as.running()
 	wg.Wait()
 	<-marked

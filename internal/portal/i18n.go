@@ -186,6 +186,9 @@ var messages = map[string]map[string]string{
 		"err.missing_rate": "Nu există o cotă configurată pentru această situație în anul ales; direcția fiscală nu a stabilit-o încă.",
 		"err.excluded":     "Nu completați acest câmp pentru tipul ales.",
 		"err.oneof":        "Alegeți una dintre variantele din listă.",
+		"err.pwd_common":   "Această parolă este printre cele mai folosite și se ghicește ușor; alegeți alta, de exemplu câteva cuvinte fără legătură între ele.",
+		"err.pwd_personal": "Parola nu poate conține numele de utilizator, adresa de e-mail, CNP-ul sau CUI-ul.",
+		"err.pwd_trivial":  "Parola nu poate fi un singur caracter repetat, un grup repetat sau o secvență simplă (abcdef, 123456, qwerty).",
 		"reason.13digits":  "trebuie să aibă 13 cifre",
 		"reason.sex":       "prima cifră (sexul și secolul) nu este validă",
 		"reason.birth":     "data nașterii nu este validă",
@@ -364,6 +367,9 @@ var messages = map[string]map[string]string{
 		"err.missing_rate": "No rate is configured for this case in the chosen year; the fiscal department has not set it yet.",
 		"err.excluded":     "Leave this field empty for the chosen kind.",
 		"err.oneof":        "Choose one of the options in the list.",
+		"err.pwd_common":   "This password is among the most used and is easily guessed; choose another, for example a few unrelated words.",
+		"err.pwd_personal": "The password must not contain the username, the e-mail address, the CNP or the CUI.",
+		"err.pwd_trivial":  "The password must not be one repeated character, a repeated group or a simple sequence (abcdef, 123456, qwerty).",
 		"reason.13digits":  "it must have 13 digits",
 		"reason.sex":       "the first digit (sex and century) is not valid",
 		"reason.birth":     "the date of birth is not valid",
@@ -441,6 +447,9 @@ var fieldRules = []struct {
 	re  *regexp.Regexp
 	key string
 }{
+	{regexp.MustCompile(`^` + regexp.QuoteMeta(fiscal.PasswordCommon) + `$`), "err.pwd_common"},
+	{regexp.MustCompile(`^` + regexp.QuoteMeta(fiscal.PasswordPersonal) + `$`), "err.pwd_personal"},
+	{regexp.MustCompile(`^` + regexp.QuoteMeta(fiscal.PasswordTrivial) + `$`), "err.pwd_trivial"},
 	{regexp.MustCompile(`^is required`), "err.required"},
 	{regexp.MustCompile(`required$`), "err.required"},
 	{regexp.MustCompile(`^must be a valid e-mail address$`), "err.email"},

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -178,12 +180,37 @@ func (p *Portal) renderError(c *fiber.Ctx, v *view, err error) error {
 	return p.render(c.Status(status), v, "error", errorPage{Status: status, Message: msg})
 }
 
-// safeNext returns a local path to go to after signing in, or "".
+// safeNext returns next when it is a path of this portal to go to after
+// signing in, or "" (the default page). Browsers drop tabs and line breaks
+// from URLs and read a backslash as a slash, so "/\t/evil.example" and
+// "/\\evil.example" lead to //evil.example, another site: next must parse
+// with net/url as a path with its query alone (no scheme, host, user or
+// fragment), start with one slash, and hold no backslash, whitespace or
+// control character; its path must not either once percent-decoded.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+	if len(next) > 2048 || !strings.HasPrefix(next, "/") || !plainPath(next) {
+		return ""
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || u.Fragment != "" ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") || !plainPath(u.Path) {
 		return ""
 	}
 	return next
+}
+
+// plainPath reports whether s holds no backslash, whitespace, control or
+// invisible formatting character, and does not begin with two slashes.
+func plainPath(s string) bool {
+	if strings.HasPrefix(s, "//") || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r == '\\' || unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return false
+		}
+	}
+	return true
 }
 
 // formErrors gathers the field errors of err, translated, keyed by field

@@ -67,15 +67,9 @@ func (p *Portal) login(c *fiber.Ctx, v *view) error {
 	if len(v.Errors) > 0 {
 		return p.render(c.Status(fiber.StatusUnprocessableEntity), v, "login", data)
 	}
-	// The API's limits, on the same keys: the portal is not a second door
-	// for guessing passwords.
-	if err := p.api.Limit("login-ip:"+c.IP(), 30, time.Minute); err != nil {
-		return err
-	}
-	if err := p.api.Limit("login-user:"+v.Muni.Slug+":"+strings.ToLower(v.Form["username"]), 10, 15*time.Minute); err != nil {
-		return err
-	}
-	sess, err := p.deps.Users.Login(c.UserContext(), v.Muni.ID, v.Form["username"], password)
+	// The API's sign-in with its limits and counters: the portal is not a
+	// second door for guessing passwords.
+	sess, err := p.api.SignIn(c, v.Muni, v.Form["username"], password)
 	if fiscal.ErrorCode(err) == fiscal.EUNAUTHORIZED {
 		data.Failed = true
 		return p.render(c.Status(fiber.StatusUnauthorized), v, "login", data)

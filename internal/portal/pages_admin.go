@@ -39,7 +39,7 @@ func (p *Portal) adminPages() []page {
 // API's POST /api/v1/users.
 type staffInput struct {
 	Username string      `json:"username" validate:"required,min=3,max=64,printascii,excludesall= "`
-	Password string      `json:"password" validate:"required,min=10,max=200"`
+	Password string      `json:"password" validate:"required,min=10,max=256"`
 	Role     fiscal.Role `json:"role" validate:"required,oneof=officer signer accountant admin"`
 	FullName string      `json:"full_name" validate:"required,max=200"`
 }

@@ -37,7 +37,10 @@ type site struct {
 // Staff accounts every site has: username → password.
 var staffAccounts = map[string]fiscal.Role{"ioana": fiscal.RoleOfficer, "dan": fiscal.RoleSigner, "carmen": fiscal.RoleAccountant, "admin": fiscal.RoleAdmin}
 
-func staffPassword(u string) string { return u + "-parola-2026" }
+func staffPassword(u string) string {
+	// Each letter shifted by one: a password must not contain its username.
+	return "serviciu-" + strings.Map(func(r rune) rune { return r + 1 }, u) + "-2026"
+}
 
 // startSite starts a site on engine with the demo municipality Timișoara
 // and its staff.

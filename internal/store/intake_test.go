@@ -25,7 +25,7 @@ func TestConcurrentIntake(t *testing.T) {
 		ctx := context.Background()
 		m := storetest.Municipality(t, db, "timisoara")
 		staff, _ := storetest.Staff(t, db, m, "officer1", fiscal.RoleOfficer)
-		if _, err := db.CreateStaff(ctx, m.ID, "officer2", "password-officer2", fiscal.RoleOfficer, "officer2"); err != nil {
+		if _, err := db.CreateStaff(ctx, m.ID, "officer2", "password-officer", fiscal.RoleOfficer, "officer2"); err != nil {
 			t.Fatal(err)
 		}
 		ana, tp := signedInTaxpayer(t, db, m)

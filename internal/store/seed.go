@@ -176,6 +176,9 @@ func (db *DB) SyntheticAccounts(ctx context.Context, municipalityID int64, n int
 	if n <= 0 {
 		return 0, nil
 	}
+	if err := fiscal.CheckPassword(password, prefix); err != nil {
+		return 0, err
+	}
 	hash, err := auth.HashPassword(password)
 	if err != nil {
 		return 0, fiscal.Internal(err, "hash password")

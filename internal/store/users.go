@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"fiscald/fiscal"
@@ -15,8 +16,8 @@ const userColumns = `id, municipality_id, username, role, taxpayer_id, email, fu
 
 // Register creates a taxpayer and its user in one transaction.
 func (db *DB) Register(ctx context.Context, municipalityID int64, r *fiscal.Registration) (*fiscal.User, *fiscal.Taxpayer, error) {
-	if err := r.Taxpayer.Check("taxpayer."); err != nil {
-		return nil, nil, err
+	if fields := r.Validate(); len(fields) > 0 {
+		return nil, nil, fiscal.Invalid(fields...)
 	}
 	hash, err := auth.HashPassword(r.Password)
 	if err != nil {
@@ -26,7 +27,7 @@ func (db *DB) Register(ctx context.Context, municipalityID int64, r *fiscal.Regi
 	var tp *fiscal.Taxpayer
 	err = db.InTx(ctx, func(tx *Tx) error {
 		var taken int
-		if err := tx.Get(ctx, &taken, `SELECT COUNT(*) FROM users WHERE municipality_id = ? AND username = ?`, municipalityID, r.Username); err != nil {
+		if err := tx.Get(ctx, &taken, `SELECT COUNT(*) FROM users WHERE municipality_id = ? AND lower(username) = ?`, municipalityID, foldUsername(r.Username)); err != nil {
 			return translate(err, "user")
 		}
 		if taken > 0 {
@@ -61,8 +62,13 @@ func (db *DB) CreateStaff(ctx context.Context, municipalityID int64, username, p
 	if len(username) < 3 || len(username) > 64 {
 		return nil, fiscal.InvalidField("username", "must have 3 to 64 characters")
 	}
-	if len(password) < 10 {
-		return nil, fiscal.InvalidField("password", "must have at least 10 characters")
+	for i := 0; i < len(username); i++ {
+		if username[i] <= ' ' || username[i] > '~' {
+			return nil, fiscal.InvalidField("username", "contains characters that are not allowed")
+		}
+	}
+	if err := fiscal.CheckPassword(password, username); err != nil {
+		return nil, err
 	}
 	if a := fiscal.ActorFrom(ctx); a != nil && !a.Has(fiscal.RoleAdmin) {
 		return nil, fiscal.Errorf(fiscal.EFORBIDDEN, "only an admin creates staff accounts")
@@ -87,7 +93,14 @@ func (db *DB) CreateStaff(ctx context.Context, municipalityID int64, username, p
 	return u, nil
 }
 
-// Login checks the credentials and opens a session. An unknown user and a
+// foldUsername is the form usernames are compared in: lower case, as the
+// unique index users_username_folded (migration 0015) folds them. Usernames
+// are printable ASCII, which SQLite's and PostgreSQL's lower() and Go fold
+// alike.
+func foldUsername(u string) string { return strings.ToLower(u) }
+
+// Login checks the credentials and opens a session; the username is compared
+// case-insensitively (foldUsername). An unknown user and a
 // wrong password give the same error after the same work.
 func (db *DB) Login(ctx context.Context, municipalityID int64, username, password string) (*fiscal.Session, error) {
 	var row struct {
@@ -95,7 +108,7 @@ func (db *DB) Login(ctx context.Context, municipalityID int64, username, passwor
 		PasswordHash string `db:"password_hash"`
 		Disabled     bool   `db:"disabled"`
 	}
-	err := db.db.GetContext(ctx, &row, db.db.Rebind(`SELECT `+userColumns+`, password_hash, disabled FROM users WHERE municipality_id = ? AND username = ?`), municipalityID, username)
+	err := db.db.GetContext(ctx, &row, db.db.Rebind(`SELECT `+userColumns+`, password_hash, disabled FROM users WHERE municipality_id = ? AND lower(username) = ?`), municipalityID, foldUsername(username))
 	bad := fiscal.Errorf(fiscal.EUNAUTHORIZED, "wrong username or password")
 	if err != nil {
 		if e := translate(err, "user"); fiscal.ErrorCode(e) != fiscal.ENOTFOUND {
@@ -123,6 +136,15 @@ func (db *DB) Login(ctx context.Context, municipalityID int64, username, passwor
 		return nil, err
 	}
 	return s, nil
+}
+
+// SignInThrottled writes the audit entry of a username and address pair
+// throttled after repeated wrong passwords (fiscal.SignInAudit); the entity
+// is the username tried, which may name no account.
+func (db *DB) SignInThrottled(ctx context.Context, municipalityID int64, t fiscal.SignInThrottle) error {
+	return db.InTx(ctx, func(tx *Tx) error {
+		return tx.Audit(ctx, municipalityID, "user.signin_throttled", "user", t.Username, nil, t)
+	})
 }
 
 // Authenticate returns the actor of a bearer token. A token read in the last

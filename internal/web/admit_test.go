@@ -73,8 +73,9 @@ func TestAdmissionLimit(t *testing.T) {
 		t.Fatalf("queued request: %d %s", status, body)
 	}
 	wg.Wait()
-	_, _, metrics := get("/metrics", time.Second)
-	if !strings.Contains(metrics, "fiscald_http_requests_shed_total 1") {
+	rec := httptest.NewRecorder()
+	srv.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if metrics := rec.Body.String(); !strings.Contains(metrics, "fiscald_http_requests_shed_total 1") {
 		t.Fatalf("shed counter missing:\n%s", metrics)
 	}
 }

@@ -54,11 +54,11 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		}
 		p.Detail = fiscal.ErrorMessage(err)
 		p.Errors = de.Fields
-		switch de.Code {
-		case fiscal.ERATELIMIT:
-			c.Set(fiber.HeaderRetryAfter, "60")
-		case fiscal.EUNAVAILABLE:
-			if len(c.Response().Header.Peek(fiber.HeaderRetryAfter)) == 0 {
+		if len(c.Response().Header.Peek(fiber.HeaderRetryAfter)) == 0 { // unless the use case said how long
+			switch de.Code {
+			case fiscal.ERATELIMIT:
+				c.Set(fiber.HeaderRetryAfter, "60")
+			case fiscal.EUNAVAILABLE:
 				c.Set(fiber.HeaderRetryAfter, "2")
 			}
 		}

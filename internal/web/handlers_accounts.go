@@ -11,7 +11,7 @@ import (
 
 type loginRequest struct {
 	Username string `json:"username" validate:"required,max=64"`
-	Password string `json:"password" validate:"required,max=200"`
+	Password string `json:"password" validate:"required,max=256"`
 }
 
 type registerResponse struct {
@@ -21,7 +21,7 @@ type registerResponse struct {
 
 type staffRequest struct {
 	Username string      `json:"username" validate:"required,min=3,max=64,printascii,excludesall= "`
-	Password string      `json:"password" validate:"required,min=10,max=200"`
+	Password string      `json:"password" validate:"required,min=10,max=256"`
 	Role     fiscal.Role `json:"role" validate:"required,oneof=officer signer accountant admin"`
 	FullName string      `json:"full_name" validate:"required,max=200"`
 }
@@ -69,15 +69,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	// Per address and per account, so neither spraying one password over many
-	// accounts nor guessing one account's password from many addresses works.
-	if err := s.limit("login-ip:"+c.IP(), 30, time.Minute); err != nil {
-		return err
-	}
-	if err := s.limit("login-user:"+m.Slug+":"+strings.ToLower(r.Username), 10, 15*time.Minute); err != nil {
-		return err
-	}
-	sess, err := s.deps.Users.Login(c.UserContext(), m.ID, r.Username, r.Password)
+	sess, err := s.SignIn(c, m, r.Username, r.Password)
 	if err != nil {
 		return err
 	}

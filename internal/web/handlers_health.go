@@ -15,7 +15,10 @@ func (s *Server) healthRoutes() []route {
 			return c.JSON(fiber.Map{"status": "ok"})
 		}},
 		{Method: "GET", Path: "/readyz", Summary: "The database answers", Tag: "health", Access: Public, Handler: s.readyz},
-		{Method: "GET", Path: "/metrics", Summary: "Prometheus metrics", Tag: "health", Access: Public, Handler: s.metrics.handler},
+		// Metrics count failed sign-ins, payments and refunds per route: for
+		// admins only here; a scraper uses MetricsHandler on a separate
+		// loopback listener (FISCAL_METRICS_ADDR).
+		{Method: "GET", Path: "/metrics", Summary: "Prometheus metrics (admin)", Tag: "health", Access: Roles(fiscal.RoleAdmin), Handler: s.metrics.handler},
 		{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This API as OpenAPI 3.1", Tag: "health", Access: Public, Handler: s.openapi},
 	}
 }

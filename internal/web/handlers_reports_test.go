@@ -103,7 +103,7 @@ func TestReportClientGoesAway(t *testing.T) {
 	db := storetest.MustOpen(t, "sqlite", clock)
 	m := storetest.Municipality(t, db, "timisoara")
 	storetest.BulkPayments(t, db, m.ID, 100, 200_000)
-	if _, err := db.CreateStaff(context.Background(), m.ID, "carmen", "password-carmen", fiscal.RoleAccountant, "Carmen"); err != nil {
+	if _, err := db.CreateStaff(context.Background(), m.ID, "carmen", "password-accounts", fiscal.RoleAccountant, "Carmen"); err != nil {
 		t.Fatal(err)
 	}
 	w := &watched{ReportService: &reports.Exporter{Source: db, Clock: clock}, ended: make(chan error, 1), rows: make(chan int64, 1)}
@@ -115,7 +115,7 @@ func TestReportClientGoesAway(t *testing.T) {
 	}
 	go srv.App().Listener(ln)
 	defer srv.Shutdown(time.Second)
-	sess, err := db.Login(context.Background(), m.ID, "carmen", "password-carmen")
+	sess, err := db.Login(context.Background(), m.ID, "carmen", "password-accounts")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,8 @@ package web
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"sort"
 	"strings"
 	"sync"
@@ -22,7 +24,11 @@ type metrics struct {
 	hist     map[[2]string]*histogram
 	started  time.Time
 	shed     atomic.Uint64 // requests answered 503 by admit
-	writes   func() fiscal.WriteStats
+	// loginFailed counts wrong passwords (and unknown usernames) at sign-in;
+	// loginThrottled the sign-ins refused by the backoff (SignIn).
+	loginFailed    atomic.Uint64
+	loginThrottled atomic.Uint64
+	writes         func() fiscal.WriteStats
 }
 
 var buckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
@@ -58,6 +64,35 @@ func (m *metrics) observe(method, route string, status int, d time.Duration) {
 }
 
 func (m *metrics) handler(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderContentType, metricsContentType)
+	return c.SendString(m.render())
+}
+
+// metricsContentType is the Prometheus text format's.
+const metricsContentType = "text/plain; version=0.0.4; charset=utf-8"
+
+// MetricsHandler serves the metrics of GET /metrics without authentication,
+// for a listener of its own that only the machine's scraper reaches
+// (`fiscald serve` with FISCAL_METRICS_ADDR, a loopback address); on the
+// main listener /metrics is for admins.
+func (s *Server) MetricsHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/metrics" {
+			http.NotFound(w, r)
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		w.Header().Set("Content-Type", metricsContentType)
+		io.WriteString(w, s.metrics.render())
+	})
+}
+
+// render writes every metric in the Prometheus text format.
+func (m *metrics) render() string {
 	var b strings.Builder
 	m.mu.Lock()
 	b.WriteString("# HELP fiscald_http_requests_total HTTP requests by method, route and status.\n# TYPE fiscald_http_requests_total counter\n")
@@ -94,8 +129,9 @@ func (m *metrics) handler(c *fiber.Ctx) error {
 		fmt.Fprintf(&b, "# HELP fiscald_intake_speculations_stale_total Speculations that did not hold (another process or instance wrote the rows): rolled back and run again the ordinary way.\n# TYPE fiscald_intake_speculations_stale_total counter\nfiscald_intake_speculations_stale_total %d\n", w.Stale)
 	}
 	fmt.Fprintf(&b, "# HELP fiscald_http_requests_shed_total Requests answered 503 because the server was at its in-flight limit too long.\n# TYPE fiscald_http_requests_shed_total counter\nfiscald_http_requests_shed_total %d\n", m.shed.Load())
+	fmt.Fprintf(&b, "# HELP fiscald_login_failures_total Sign-ins refused for a wrong password or an unknown username.\n# TYPE fiscald_login_failures_total counter\nfiscald_login_failures_total %d\n", m.loginFailed.Load())
+	fmt.Fprintf(&b, "# HELP fiscald_login_throttled_total Sign-ins refused unchecked because their username and address pair failed too often (backoff).\n# TYPE fiscald_login_throttled_total counter\nfiscald_login_throttled_total %d\n", m.loginThrottled.Load())
 	fmt.Fprintf(&b, "# HELP fiscald_uptime_seconds Seconds since the server started.\n# TYPE fiscald_uptime_seconds gauge\nfiscald_uptime_seconds %g\n", time.Since(m.started).Seconds())
 	m.mu.Unlock()
-	c.Set(fiber.HeaderContentType, "text/plain; version=0.0.4; charset=utf-8")
-	return c.SendString(b.String())
+	return b.String()
 }

@@ -2,6 +2,9 @@ package web
 
 import (
 	"errors"
+	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -37,10 +40,68 @@ func HTTPStatus(err error) int {
 
 // Limit counts one attempt for key in the server's rate limiter and returns
 // ERATELIMIT when key is over max attempts in period. The portal shares the
-// API's counters (same keys, e.g. "login-user:<slug>:<username>"), so neither
-// door allows more guesses than the other.
+// API's counters (same keys, e.g. "register:<address>"), so neither door
+// allows more attempts than the other.
 func (s *Server) Limit(key string, max int, period time.Duration) error {
 	return s.limit(key, max, period)
+}
+
+// The sign-in throttle: each username and client address pair may fail
+// loginFreeFailures times, then waits loginBackoffBase, doubled with each
+// further failure up to loginBackoffMax, before its next attempt is even
+// checked. Failures are counted per pair, not per account, so guessing from
+// one address slows down that address only: the owner, signing in from an
+// address without failures, is never refused (a lockout per account let
+// anyone lock anyone out, the admin included). Each address also has
+// loginPerAddress attempts a minute, whatever the usernames (spraying).
+const (
+	loginFreeFailures = 5
+	loginBackoffBase  = 2 * time.Second
+	loginBackoffMax   = 15 * time.Minute
+	loginPerAddress   = 30
+)
+
+// SignIn checks a username and password as both doors (the API's
+// POST /api/v1/auth/login and the portal's form) do, with the same limits:
+// loginPerAddress attempts a minute per client address, and the backoff of
+// the username and address pair after failures (ERATELIMIT with
+// Retry-After while it lasts, without checking the password). Wrong
+// passwords and throttled attempts are counted in /metrics
+// (fiscald_login_failures_total, fiscald_login_throttled_total); a pair
+// becoming throttled writes an audit entry (once per pair until it signs in
+// or its failures are forgotten, so the log stays bounded by the
+// per-address limit).
+func (s *Server) SignIn(c *fiber.Ctx, m *fiscal.Municipality, username, password string) (*fiscal.Session, error) {
+	ip := strings.Clone(c.IP())
+	if err := s.limit("login-ip:"+ip, loginPerAddress, time.Minute); err != nil {
+		return nil, err
+	}
+	folded := strings.ToLower(username)
+	pair := "login-fail:" + m.Slug + ":" + folded + "\x00" + ip
+	if wait := s.limits.backoff(pair); wait > 0 {
+		s.metrics.loginThrottled.Add(1)
+		secs := int(math.Ceil(wait.Seconds()))
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
+		return nil, fiscal.Errorf(fiscal.ERATELIMIT, "too many wrong passwords for this username from this address: try again in %d s", secs)
+	}
+	sess, err := s.deps.Users.Login(c.UserContext(), m.ID, username, password)
+	switch fiscal.ErrorCode(err) {
+	case "":
+		s.limits.forget(pair)
+	case fiscal.EUNAUTHORIZED:
+		s.metrics.loginFailed.Add(1)
+		n, wait := s.limits.fail(pair, loginFreeFailures, loginBackoffBase, loginBackoffMax)
+		if n == loginFreeFailures+1 {
+			t := fiscal.SignInThrottle{Username: folded, Address: ip, Failures: n, Until: s.deps.Clock.Now().Add(wait).UTC()}
+			s.log.Warn("sign-in throttled", "request_id", requestID(c), "municipality", m.Slug, "username", folded, "address", ip, "failures", n)
+			if s.deps.SignIns != nil {
+				if aerr := s.deps.SignIns.SignInThrottled(c.UserContext(), m.ID, t); aerr != nil {
+					s.log.Error("audit of a throttled sign-in", "request_id", requestID(c), "err", aerr)
+				}
+			}
+		}
+	}
+	return sess, err
 }
 
 // Municipality resolves the municipality of a request by slug (the default

@@ -33,8 +33,11 @@ type Deps struct {
 	Cases          fiscal.CaseService
 	Privacy        fiscal.PrivacyService
 	Audit          fiscal.AuditService
-	Idempotency    fiscal.IdempotencyStore
-	Tax            fiscal.TaxRules
+	// SignIns records throttled sign-ins in the audit log; nil leaves them
+	// to the metrics and the log.
+	SignIns     fiscal.SignInAudit
+	Idempotency fiscal.IdempotencyStore
+	Tax         fiscal.TaxRules
 	// Payments is the taxpayer account and its payments; nil answers 503.
 	Payments fiscal.PaymentService
 	// Credit uses a taxpayer's credit; nil answers 503.
@@ -67,6 +70,7 @@ type Store interface {
 	fiscal.CaseService
 	fiscal.PrivacyService
 	fiscal.AuditService
+	fiscal.SignInAudit
 	fiscal.IdempotencyStore
 	fiscal.TaxRules
 	fiscal.CreditService
@@ -80,7 +84,7 @@ type Store interface {
 // services built on top of it (payments, recomputation, reconciliation,
 // reports) and may replace the clock (tests).
 func StoreDeps(db Store) Deps {
-	return Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Privacy: db, Audit: db,
+	return Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Privacy: db, Audit: db, SignIns: db,
 		Idempotency: db, Tax: db, Credit: db, Documents: db, Ready: db.Ping, Writes: db.WriteStats, Clock: db.Clock()}
 }
 

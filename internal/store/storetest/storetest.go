@@ -187,10 +187,13 @@ func Municipality(tb testing.TB, db *store.DB, slug string) *fiscal.Municipality
 	return m
 }
 
+// StaffPassword is the password of the accounts Staff creates.
+const StaffPassword = "parola-de-serviciu-2026"
+
 // Staff creates a staff user and returns a context acting as them.
 func Staff(tb testing.TB, db *store.DB, m *fiscal.Municipality, username string, role fiscal.Role) (context.Context, *fiscal.User) {
 	tb.Helper()
-	u, err := db.CreateStaff(context.Background(), m.ID, username, "password-"+username, role, username)
+	u, err := db.CreateStaff(context.Background(), m.ID, username, StaffPassword, role, username)
 	if err != nil {
 		tb.Fatal(err)
 	}
