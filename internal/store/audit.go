@@ -19,18 +19,54 @@ const genesis = "000000000000000000000000000000000000000000000000000000000000000
 
 // Audit appends an entry to the municipality's hash chain inside tx: who
 // (the tx actor), when (tx.Now), what (action on entity/id), before and after
-// (JSON of any value; nil for none). Locking the chain's head row serialises
-// appends, so the chain has no forks on either engine.
+// (JSON of any value; nil for none). The entry is buffered and chained at
+// commit (flushAudit): the chain's head, which every writer of the
+// municipality needs, is taken only then, in one statement, after every
+// slow step of the use case (rendering, signing PDFs) is done. Locking the
+// head row serialises appends, so the chain has no forks on either engine.
 func (tx *Tx) Audit(ctx context.Context, municipalityID int64, action, entity string, entityID any, before, after any) error {
 	e, err := tx.auditEntry(municipalityID, action, entity, entityID, before, after)
 	if err != nil {
 		return err
 	}
-	head, err := tx.auditHead(ctx, municipalityID)
-	if err != nil {
-		return err
+	tx.audits = append(tx.audits, e)
+	return nil
+}
+
+// flushAudit chains the entries Audit buffered, just before commit: per
+// municipality, one statement takes the head for all of them (seq moved on
+// by their count) and one writes them with the head's new hash.
+func (tx *Tx) flushAudit(ctx context.Context) error {
+	for len(tx.audits) > 0 {
+		muni := tx.audits[0].MunicipalityID
+		var mine, rest []*fiscal.AuditEntry
+		for _, e := range tx.audits {
+			if e.MunicipalityID == muni {
+				mine = append(mine, e)
+			} else {
+				rest = append(rest, e)
+			}
+		}
+		head, err := tx.auditHeadN(ctx, muni, len(mine))
+		if err != nil {
+			return err
+		}
+		var writes []stmt
+		for i, e := range mine {
+			st := head.append(e)
+			writes = append(writes, st[0])
+			if i == len(mine)-1 {
+				writes = append(writes, st[1])
+			}
+			head = &auditSlot{MunicipalityID: muni, Seq: head.Seq + 1, Hash: e.Hash}
+		}
+		tx.headAfter = &auditSlot{MunicipalityID: muni, Seq: head.Seq - 1, Hash: head.Hash}
+		if err := tx.execAll(ctx, "audit entry", writes...); err != nil {
+			return err
+		}
+		tx.audits = rest
 	}
-	return tx.execAll(ctx, "audit entry", tx.chain(head, e)...)
+	return nil
 }
 
 // auditEntry builds an entry of tx's actor at tx.Now (not yet chained).
@@ -70,17 +106,24 @@ type auditSlot struct {
 // a round trip while the chain is locked. The first entry of a municipality
 // creates the head.
 func (tx *Tx) auditHead(ctx context.Context, municipalityID int64) (*auditSlot, error) {
+	return tx.auditHeadN(ctx, municipalityID, 1)
+}
+
+// auditHeadN takes the head for n appends: the slot of the first (its
+// sequence number and the hash it links to).
+func (tx *Tx) auditHeadN(ctx context.Context, municipalityID int64, n int) (*auditSlot, error) {
 	head := &auditSlot{MunicipalityID: municipalityID}
-	err := tx.Get(ctx, head, `UPDATE audit_heads SET seq = seq + 1 WHERE municipality_id = ? RETURNING seq, hash`, municipalityID)
+	err := tx.Get(ctx, head, `UPDATE audit_heads SET seq = seq + ? WHERE municipality_id = ? RETURNING seq, hash`, n, municipalityID)
 	if errors.Is(err, sql.ErrNoRows) {
-		if _, err := tx.Exec(ctx, `INSERT INTO audit_heads (municipality_id, seq, hash) VALUES (?, 1, ?)`, municipalityID, genesis); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO audit_heads (municipality_id, seq, hash) VALUES (?, ?, ?)`, municipalityID, n, genesis); err != nil {
 			return nil, translate(err, "audit head")
 		}
-		head.Seq, head.Hash, err = 1, genesis, nil
+		head.Seq, head.Hash, err = int64(n), genesis, nil
 	}
 	if err != nil {
 		return nil, translate(err, "audit head")
 	}
+	head.Seq -= int64(n) - 1
 	return head, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -68,6 +69,54 @@ func TestConflictingTransactionRetriedOnce(t *testing.T) {
 			if fiscal.ErrorCode(err) != fiscal.EUNAVAILABLE || runs != 2 {
 				t.Fatalf("%s twice: %v (code %q) after %d runs", code, err, fiscal.ErrorCode(err), runs)
 			}
+		}
+	})
+}
+
+// The audit chain's head is taken at commit: a use case that wrote its
+// audit entry and is still busy (rendering and signing a decision) does not
+// hold up the other writers of the municipality (PostgreSQL; SQLite has one
+// writer at a time anyway).
+func TestAuditHeadTakenAtCommit(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		if db.Dialect() != "postgres" {
+			t.Skip("SQLite runs one write transaction at a time")
+		}
+		m := storetest.Municipality(t, db, "timisoara")
+		ctx, _ := storetest.Staff(t, db, m, "officer1", fiscal.RoleOfficer)
+		busy, release := make(chan struct{}), make(chan struct{})
+		slow := make(chan error, 1)
+		go func() {
+			slow <- db.InTx(ctx, func(tx *store.Tx) error {
+				if err := tx.Audit(ctx, m.ID, "test.slow", "case", 1, nil, map[string]any{"step": "approve"}); err != nil {
+					return err
+				}
+				close(busy)
+				<-release // rendering and signing
+				return nil
+			})
+		}()
+		<-busy
+		done := make(chan error, 1)
+		go func() {
+			done <- db.InTx(ctx, func(tx *store.Tx) error {
+				return tx.Audit(ctx, m.ID, "test.fast", "case", 2, nil, nil)
+			})
+		}()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Error("a writer waited for the chain head held by a slow use case")
+		}
+		close(release)
+		if err := <-slow; err != nil {
+			t.Fatal(err)
+		}
+		if v, err := db.VerifyAudit(ctx); err != nil || !v.Valid {
+			t.Fatalf("audit chain: %+v %v", v, err)
 		}
 	})
 }

@@ -216,6 +216,8 @@ type Tx struct {
 	// the pool (see inReadTx); missing lists those to prepare afterwards.
 	readOnly bool
 	missing  []string
+	// audits are the entries Audit buffered, chained at commit.
+	audits []*fiscal.AuditEntry
 }
 
 // InTx runs fn in a transaction and commits when it returns nil. The actor
@@ -279,6 +281,12 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
 		}
 	}()
 	if err := fn(tx); err != nil {
+		_ = x.Rollback()
+		db.aborted(tx)
+		return err
+	}
+	// The audit chain's head last, after every slow step of fn.
+	if err := tx.flushAudit(ctx); err != nil {
 		_ = x.Rollback()
 		db.aborted(tx)
 		return err
