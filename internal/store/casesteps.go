@@ -623,30 +623,6 @@ func (db *DB) CheckSLA(ctx context.Context, now time.Time) (*fiscal.SLAReport, e
 	return rep, nil
 }
 
-// PendingNotifications returns queued messages with an address, not yet sent
-// and tried fewer than five times.
-func (db *DB) PendingNotifications(ctx context.Context, limit int) ([]*fiscal.Notification, error) {
-	var out []*fiscal.Notification
-	err := db.db.SelectContext(ctx, &out, db.db.Rebind(`SELECT id, recipient, subject, body, attempts FROM notifications
-		WHERE sent_at IS NULL AND recipient <> '' AND attempts < 5 ORDER BY id LIMIT ?`), limit)
-	return out, translate(err, "notifications")
-}
-
-// NotificationSent marks a message sent, or counts a failed attempt.
-func (db *DB) NotificationSent(ctx context.Context, id int64, sendErr error) error {
-	var err error
-	if sendErr == nil {
-		_, err = db.db.ExecContext(ctx, db.db.Rebind(`UPDATE notifications SET sent_at = ?, attempts = attempts + 1 WHERE id = ?`), db.clock.Now().UTC(), id)
-	} else {
-		msg := sendErr.Error()
-		if len(msg) > 500 {
-			msg = msg[:500]
-		}
-		_, err = db.db.ExecContext(ctx, db.db.Rebind(`UPDATE notifications SET attempts = attempts + 1, last_error = ? WHERE id = ?`), msg, id)
-	}
-	return translate(err, "notification")
-}
-
 // AttachmentContent opens a document of a case visible to the actor.
 func (db *DB) AttachmentContent(ctx context.Context, caseID, attachmentID int64) (*fiscal.Attachment, io.ReadCloser, error) {
 	if db.blobs == nil {
