@@ -547,7 +547,9 @@ func (db *DB) apply(ctx context.Context, tx *Tx, c *caseRow, today civil.Date) e
 
 // CheckSLA is the SLA monitor: for every open case of every municipality it
 // escalates a case that turned at risk (a notification to the signers, once)
-// and records a breach (once). Running it again changes nothing twice.
+// and records a breach (once). Running it again, or from several instances
+// at once, changes nothing twice: each case is claimed in its transaction
+// (claimSLA, sla.go) and the notification is queued in that transaction.
 func (db *DB) CheckSLA(ctx context.Context, now time.Time) (*fiscal.SLAReport, error) {
 	var rows []*caseRow
 	if err := db.db.SelectContext(ctx, &rows, `SELECT `+caseCols+` FROM cases WHERE status IN ('submitted', 'awaiting_taxpayer', 'reviewed')
@@ -570,6 +572,11 @@ func (db *DB) CheckSLA(ctx context.Context, now time.Time) (*fiscal.SLAReport, e
 		}
 		actx := fiscal.WithActor(ctx, &fiscal.Actor{System: true, Username: "sla-monitor", MunicipalityID: c.MunicipalityID})
 		err = db.InTx(actx, func(tx *Tx) error {
+			// Decided again on the case as it is now, under its row lock.
+			c, s, escalate, breach, err := tx.claimSLA(ctx, c.ID, cal, today)
+			if err != nil || c == nil {
+				return err
+			}
 			if escalate {
 				res, err := tx.Exec(ctx, `UPDATE cases SET escalated_at = ? WHERE id = ? AND escalated_at IS NULL`, tx.Now, c.ID)
 				if err != nil {
