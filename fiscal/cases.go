@@ -325,8 +325,9 @@ type Outbox interface {
 	// maxAttempts times, neither under another sender's lease nor waiting
 	// for a retry. Each claim counts as an attempt.
 	ClaimNotifications(ctx context.Context, owner string, limit, maxAttempts int, lease time.Duration) ([]*Notification, error)
-	// NotificationSent marks a message sent (after the mail server took it).
-	NotificationSent(ctx context.Context, id int64) error
+	// NotificationSent marks a message owner sent (after the mail server
+	// took it).
+	NotificationSent(ctx context.Context, id int64, owner string) error
 	// NotificationFailed records a failed send of a message owner holds and
 	// releases it: it is due again after retryAfter.
 	NotificationFailed(ctx context.Context, id int64, owner string, sendErr error, retryAfter time.Duration) error

@@ -223,7 +223,7 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 			err := d.Sender.Send(sctx, n.Recipient, n.Subject, n.Body)
 			if err == nil {
 				sent++
-				err = d.Outbox.NotificationSent(ctx, n.ID)
+				err = d.Outbox.NotificationSent(ctx, n.ID, owner)
 			} else {
 				if d.Log != nil {
 					d.Log.Warn("notification not sent", "id", n.ID, "attempt", n.Attempts, "err", err)

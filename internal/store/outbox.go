@@ -18,7 +18,8 @@ import (
 //     PostgreSQL the rows are taken FOR UPDATE SKIP LOCKED, so concurrent
 //     claimers take disjoint rows without waiting for each other; on SQLite
 //     the single writer serialises the claims;
-//   - a message is marked sent after the mail server accepted it;
+//   - a message is marked sent after the mail server accepted it (its
+//     claimed_by then names the sender that sent it);
 //   - a failed send releases the message with claimed_until at the end of its
 //     backoff, when it is due again;
 //   - a sender that died holding a lease leaves its messages to the others
@@ -54,10 +55,11 @@ func (db *DB) ClaimNotifications(ctx context.Context, owner string, limit, maxAt
 	return out, nil
 }
 
-// NotificationSent marks a message sent and ends its claim.
-func (db *DB) NotificationSent(ctx context.Context, id int64) error {
+// NotificationSent marks a message sent by owner and ends its claim; the
+// row keeps claimed_by, the sender that sent it.
+func (db *DB) NotificationSent(ctx context.Context, id int64, owner string) error {
 	return db.InTx(ctx, func(tx *Tx) error {
-		_, err := tx.Exec(ctx, `UPDATE notifications SET sent_at = ?, claimed_until = NULL, claimed_by = '' WHERE id = ? AND sent_at IS NULL`, tx.Now, id)
+		_, err := tx.Exec(ctx, `UPDATE notifications SET sent_at = ?, claimed_until = NULL, claimed_by = ? WHERE id = ? AND sent_at IS NULL`, tx.Now, owner, id)
 		return translate(err, "notification")
 	})
 }

@@ -93,8 +93,14 @@ func TestOutboxTwoInstancesSendOnce(t *testing.T) {
 				}
 			}
 			var unsent, attempts int
-			if err := db2.SQL().Get(&unsent, `SELECT COUNT(*) FROM notifications WHERE sent_at IS NULL OR claimed_by <> '' OR claimed_until IS NOT NULL`); err != nil || unsent != 0 {
+			if err := db2.SQL().Get(&unsent, `SELECT COUNT(*) FROM notifications WHERE sent_at IS NULL OR claimed_until IS NOT NULL`); err != nil || unsent != 0 {
 				t.Errorf("%d messages not marked sent or still claimed (%v)", unsent, err)
+			}
+			for i := range sent { // each row names the dispatcher that sent it
+				var c int
+				if err := db2.SQL().Get(&c, db2.SQL().Rebind(`SELECT COUNT(*) FROM notifications WHERE claimed_by = ?`), fmt.Sprintf("instance-%d", i)); err != nil || c != sent[i] {
+					t.Errorf("instance-%d sent %d, its rows say %d (%v)", i, sent[i], c, err)
+				}
 			}
 			if err := db2.SQL().Get(&attempts, `SELECT COALESCE(SUM(attempts), 0) FROM notifications`); err != nil || attempts != n {
 				t.Errorf("%d attempts for %d messages (%v)", attempts, n, err)
@@ -207,7 +213,7 @@ func TestOutboxLeaseAndRetry(t *testing.T) {
 		if n, err := live.Drain(ctx); err != nil || n != 1 || sender.sends["n-0"] != 1 {
 			t.Fatalf("drain after the backoff: %d %v %v", n, err, sender.sends)
 		}
-		if attempts, by, _, sent := row(); attempts != 3 || by != "" || !sent {
+		if attempts, by, _, sent := row(); attempts != 3 || by != "live" || !sent {
 			t.Fatalf("after the retry: attempts %d, claimed by %q, sent %v", attempts, by, sent)
 		}
 		clock.Advance(24 * time.Hour)
