@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"fiscald/internal/civil"
+	"fiscald/internal/notify"
 	"fiscald/internal/store/storetest"
 )
 
@@ -231,5 +232,34 @@ func TestTwoServers(t *testing.T) {
 				s.stop()
 			}
 		})
+	}
+}
+
+// TestSMTPTimeoutConfig: FISCAL_SMTP_TIMEOUT is parsed into the SMTP
+// sender (default 10 s), refused when it is not a positive duration, and
+// printed with the configuration.
+func TestSMTPTimeoutConfig(t *testing.T) {
+	t.Setenv("FISCAL_SMTP_ADDR", "127.0.0.1:2525")
+	t.Setenv("FISCAL_SMTP_TIMEOUT", "")
+	cfg := loadConfig()
+	s, err := newSender(cfg, nil)
+	if smtp, ok := s.(notify.SMTPSender); err != nil || !ok || smtp.Timeout != 10*time.Second {
+		t.Fatalf("default: %#v %v", s, err)
+	}
+	t.Setenv("FISCAL_SMTP_TIMEOUT", "2500ms")
+	cfg = loadConfig()
+	if s, err := newSender(cfg, nil); err != nil || s.(notify.SMTPSender).Timeout != 2500*time.Millisecond {
+		t.Fatalf("2500ms: %#v %v", s, err)
+	}
+	var out strings.Builder
+	cfg.print(&out)
+	if !strings.Contains(out.String(), "FISCAL_SMTP_TIMEOUT") || !strings.Contains(out.String(), "2500ms") {
+		t.Errorf("printed configuration:\n%s", out.String())
+	}
+	for _, bad := range []string{"10", "-1s", "0s", "soon"} {
+		t.Setenv("FISCAL_SMTP_TIMEOUT", bad)
+		if _, err := newSender(loadConfig(), nil); err == nil || !strings.Contains(err.Error(), "FISCAL_SMTP_TIMEOUT") {
+			t.Errorf("%q: %v", bad, err)
+		}
 	}
 }
