@@ -221,15 +221,24 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 				break // the rest is due again when the lease ends
 			}
 			err := d.Sender.Send(sctx, n.Recipient, n.Subject, n.Body)
+			// The outcome is recorded even when ctx ends meanwhile (the
+			// server stopping): a message the mail server took and not
+			// marked would be sent again when the lease ends.
+			mctx, mcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			if err == nil {
 				sent++
-				err = d.Outbox.NotificationSent(ctx, n.ID, owner)
+				err = d.Outbox.NotificationSent(mctx, n.ID, owner)
 			} else {
 				if d.Log != nil {
 					d.Log.Warn("notification not sent", "id", n.ID, "attempt", n.Attempts, "err", err)
 				}
-				err = d.Outbox.NotificationFailed(ctx, n.ID, owner, err, backoff(n.Attempts))
+				wait := backoff(n.Attempts)
+				if ctx.Err() != nil {
+					wait = 0 // cut by the stop, not refused: another instance may take it now
+				}
+				err = d.Outbox.NotificationFailed(mctx, n.ID, owner, err, wait)
 			}
+			mcancel()
 			if err != nil {
 				cancel()
 				return sent, err

@@ -5,8 +5,11 @@ import (
 	"context"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"fiscald/fiscal"
 )
 
 // fakeSMTP serves one SMTP session on a loopback listener and sends what it
@@ -132,5 +135,110 @@ func TestRetryBackoff(t *testing.T) {
 		if got := RetryBackoff(attempts); got != want {
 			t.Errorf("RetryBackoff(%d) = %v, want %v", attempts, got, want)
 		}
+	}
+}
+
+// fakeOutbox hands out its messages once each and records what the
+// dispatcher reported, with whether the context it was given was live.
+type fakeOutbox struct {
+	mu      sync.Mutex
+	pending []*fiscal.Notification
+	sent    []int64
+	failed  map[int64]time.Duration
+	deadCtx int
+}
+
+func (o *fakeOutbox) ClaimNotifications(ctx context.Context, owner string, limit, maxAttempts int, lease time.Duration) ([]*fiscal.Notification, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := min(limit, len(o.pending))
+	out := o.pending[:n]
+	o.pending = o.pending[n:]
+	return out, nil
+}
+
+func (o *fakeOutbox) NotificationSent(ctx context.Context, id int64, owner string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if ctx.Err() != nil {
+		o.deadCtx++
+	}
+	o.sent = append(o.sent, id)
+	return nil
+}
+
+func (o *fakeOutbox) NotificationFailed(ctx context.Context, id int64, owner string, sendErr error, retryAfter time.Duration) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if ctx.Err() != nil {
+		o.deadCtx++
+	}
+	if o.failed == nil {
+		o.failed = map[int64]time.Duration{}
+	}
+	o.failed[id] = retryAfter
+	return nil
+}
+
+func messages(n int) []*fiscal.Notification {
+	out := make([]*fiscal.Notification, n)
+	for i := range out {
+		out[i] = &fiscal.Notification{ID: int64(i + 1), Recipient: "a@x.ro", Subject: "s", Body: "b", Attempts: 1}
+	}
+	return out
+}
+
+type funcSender func(ctx context.Context) error
+
+func (f funcSender) Send(ctx context.Context, to, subject, body string) error { return f(ctx) }
+
+// TestDispatcherStopsAtItsLease: sends end before the lease does; the
+// messages not yet sent are neither marked nor released (due again when
+// the lease ends).
+func TestDispatcherStopsAtItsLease(t *testing.T) {
+	o := &fakeOutbox{pending: messages(5)}
+	d := &Dispatcher{Outbox: o, Batch: 5, Lease: 100 * time.Millisecond,
+		Sender: funcSender(func(ctx context.Context) error { time.Sleep(40 * time.Millisecond); return nil })}
+	n, err := d.Drain(context.Background())
+	if err != nil || n < 1 || n > 3 || len(o.sent) != n || len(o.failed) != 0 {
+		t.Fatalf("sent %d (%v) of 5 in a 100 ms lease at 40 ms a send; marked %v, failed %v", n, err, o.sent, o.failed)
+	}
+}
+
+// TestDispatcherRecordsOutcomeWhenStopped: the server stopping (ctx
+// cancelled) right after the mail server took a message still marks it
+// sent; a send cut by the stop releases its message at once (no backoff);
+// the rest of the batch is left alone.
+func TestDispatcherRecordsOutcomeWhenStopped(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	o := &fakeOutbox{pending: messages(3)}
+	calls := 0
+	d := &Dispatcher{Outbox: o, Sender: funcSender(func(sctx context.Context) error {
+		calls++
+		if calls == 1 {
+			cancel() // the stop arrives as the server accepts the first
+			return nil
+		}
+		<-sctx.Done()
+		return sctx.Err()
+	})}
+	d.Drain(ctx)
+	if len(o.sent) != 1 || o.sent[0] != 1 || o.deadCtx != 0 {
+		t.Fatalf("marked sent %v, recorded with a cancelled context %d times", o.sent, o.deadCtx)
+	}
+	if len(o.failed) != 0 {
+		t.Fatalf("released after the stop: %v", o.failed)
+	}
+	// A send in progress when the stop comes.
+	ctx, cancel = context.WithCancel(context.Background())
+	o = &fakeOutbox{pending: messages(2)}
+	d = &Dispatcher{Outbox: o, Sender: funcSender(func(sctx context.Context) error {
+		cancel()
+		<-sctx.Done()
+		return sctx.Err()
+	})}
+	d.Drain(ctx)
+	if wait, ok := o.failed[1]; !ok || wait != 0 || len(o.failed) != 1 || o.deadCtx != 0 {
+		t.Fatalf("a send cut by the stop: failed %v, recorded with a cancelled context %d times", o.failed, o.deadCtx)
 	}
 }
