@@ -310,16 +310,27 @@ type Notification struct {
 	Recipient string `db:"recipient"`
 	Subject   string `db:"subject"`
 	Body      string `db:"body"`
-	Attempts  int    `db:"attempts"`
+	// Attempts counts the claims of the message, this one included.
+	Attempts int `db:"attempts"`
 }
 
-// Outbox hands queued notifications to a sender after their transaction
-// committed.
+// Outbox hands queued notifications to senders after their transaction
+// committed. Several senders (one per instance of the service) may drain
+// one outbox: a sender claims messages for a lease before it sends them, so
+// no two senders hold the same message at once, and a sender that died
+// leaves its messages to the others when the lease ends.
 type Outbox interface {
-	// PendingNotifications returns up to limit messages not yet sent.
-	PendingNotifications(ctx context.Context, limit int) ([]*Notification, error)
-	// NotificationSent marks a message sent, or records the failure.
-	NotificationSent(ctx context.Context, id int64, sendErr error) error
+	// ClaimNotifications claims for owner, until now+lease, up to limit
+	// messages that are due: not sent, with a recipient, claimed fewer than
+	// maxAttempts times, neither under another sender's lease nor waiting
+	// for a retry. Each claim counts as an attempt.
+	ClaimNotifications(ctx context.Context, owner string, limit, maxAttempts int, lease time.Duration) ([]*Notification, error)
+	// NotificationSent marks a message owner sent (after the mail server
+	// took it).
+	NotificationSent(ctx context.Context, id int64, owner string) error
+	// NotificationFailed records a failed send of a message owner holds and
+	// releases it: it is due again after retryAfter.
+	NotificationFailed(ctx context.Context, id int64, owner string, sendErr error, retryAfter time.Duration) error
 }
 
 // SLAReport is what one run of the SLA monitor did.

@@ -33,6 +33,8 @@ type config struct {
 	SMTPFrom          string
 	SMTPUser          string
 	SMTPPassword      string
+	// SMTPTimeout bounds one SMTP send (dial to acceptance), a duration.
+	SMTPTimeout string
 	// SLAInterval is how often serve runs the SLA monitor and the outbox.
 	SLAInterval string
 	// PProf is the loopback address of serve's opt-in profiling listener
@@ -75,6 +77,7 @@ func loadConfig() config {
 		SMTPFrom:          get("FISCAL_SMTP_FROM", "fiscald@localhost"),
 		SMTPUser:          os.Getenv("FISCAL_SMTP_USER"),
 		SMTPPassword:      os.Getenv("FISCAL_SMTP_PASSWORD"),
+		SMTPTimeout:       get("FISCAL_SMTP_TIMEOUT", "10s"),
 		SLAInterval:       get("FISCAL_SLA_INTERVAL", "5m"),
 		PProf:             os.Getenv("FISCAL_PPROF"),
 		MetricsAddr:       os.Getenv("FISCAL_METRICS_ADDR"),
@@ -112,7 +115,7 @@ func (c config) print(w io.Writer) {
 		"FISCAL_ADDR": c.Addr, "FISCAL_DB": db, "FISCAL_MUNICIPALITY": c.Municipality, "FISCAL_DATA_DIR": c.DataDir,
 		"FISCAL_PUBLIC_URL": c.PublicURL, "FISCAL_LOG_FORMAT": c.LogFormat,
 		"FISCAL_SMTP_ADDR": orLog(c.SMTPAddr), "FISCAL_SMTP_FROM": c.SMTPFrom, "FISCAL_SMTP_USER": c.SMTPUser,
-		"FISCAL_SMTP_PASSWORD": mask(c.SMTPPassword), "FISCAL_SLA_INTERVAL": c.SLAInterval,
+		"FISCAL_SMTP_PASSWORD": mask(c.SMTPPassword), "FISCAL_SMTP_TIMEOUT": c.SMTPTimeout, "FISCAL_SLA_INTERVAL": c.SLAInterval,
 		"FISCAL_PPROF": orOff(c.PProf), "FISCAL_METRICS_ADDR": orDefault(c.MetricsAddr, "off: /metrics for admins only"),
 		"FISCAL_MAX_IN_FLIGHT": orDefault(c.MaxInFlight, "16 per processor"),
 		"FISCAL_FAULT_POINT":   orOff(c.FaultPoint),
@@ -177,6 +180,7 @@ Every command takes --help. Configuration (environment):
   FISCAL_DATA_DIR      where files are kept (default ./data): attachments/, keys/master.key
   FISCAL_SMTP_ADDR     SMTP server host:port for notifications (default: log only)
   FISCAL_SMTP_FROM     sender address; FISCAL_SMTP_USER, FISCAL_SMTP_PASSWORD for PLAIN auth
+  FISCAL_SMTP_TIMEOUT  bound on one SMTP send, from the dial to the server's acceptance (default 10s)
   FISCAL_SLA_INTERVAL  how often serve runs the SLA monitor and sends notifications (default 5m)
   FISCAL_MAX_IN_FLIGHT requests worked on at once; more wait (up to 10 s, then 503) (default 16 per processor)
   FISCAL_PPROF         loopback host:port of a profiling listener for serve (net/http/pprof; default off)

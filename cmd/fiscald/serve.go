@@ -117,13 +117,17 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	if err != nil || interval <= 0 {
 		return fmt.Errorf("FISCAL_SLA_INTERVAL: %q is not a duration such as 5m", cfg.SLAInterval)
 	}
+	sender, err := newSender(cfg, log)
+	if err != nil {
+		return err
+	}
 	bg, stopBG := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); runSLAMonitor(bg, db, log, interval) }()
 	go func() {
 		defer wg.Done()
-		(&notify.Dispatcher{Outbox: db, Sender: newSender(cfg, log), Log: log}).Run(bg, min(interval, 30*time.Second))
+		(&notify.Dispatcher{Outbox: db, Sender: sender, Log: log}).Run(bg, min(interval, 30*time.Second))
 	}()
 	defer func() { stopBG(); wg.Wait() }()
 	sc, err := stripe.New(stripe.Config{SecretKey: cfg.StripeKey, WebhookSecret: cfg.StripeHook, APIBase: cfg.StripeBase})
@@ -257,16 +261,20 @@ func useDocuments(ctx context.Context, db *store.DB, cfg config, blobs *blob.Loc
 }
 
 // newSender is the SMTP sender when FISCAL_SMTP_ADDR is set, else the log.
-func newSender(cfg config, log *slog.Logger) notify.Sender {
-	if cfg.SMTPAddr == "" {
-		return notify.LogSender{Log: log}
+func newSender(cfg config, log *slog.Logger) (notify.Sender, error) {
+	timeout, err := time.ParseDuration(cfg.SMTPTimeout)
+	if err != nil || timeout <= 0 {
+		return nil, fmt.Errorf("FISCAL_SMTP_TIMEOUT: %q is not a duration such as 10s", cfg.SMTPTimeout)
 	}
-	s := notify.SMTPSender{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom}
+	if cfg.SMTPAddr == "" {
+		return notify.LogSender{Log: log}, nil
+	}
+	s := notify.SMTPSender{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Timeout: timeout}
 	if cfg.SMTPUser != "" {
 		host, _, _ := net.SplitHostPort(cfg.SMTPAddr)
 		s.Auth = smtp.PlainAuth("", cfg.SMTPUser, cfg.SMTPPassword, host)
 	}
-	return s
+	return s, nil
 }
 
 // runSLAMonitor runs the SLA check every interval until ctx ends.
@@ -317,7 +325,11 @@ func cmdSLA(ctx context.Context, cfg config, args []string, stdout io.Writer) er
 	fmt.Fprintf(stdout, "checked %d open case(s): %d escalated, %d breached\n", rep.Checked, rep.Escalated, rep.Breached)
 	if *send {
 		log := newLogger(cfg.LogFormat)
-		n, err := (&notify.Dispatcher{Outbox: db, Sender: newSender(cfg, log), Log: log}).Drain(ctx)
+		sender, err := newSender(cfg, log)
+		if err != nil {
+			return err
+		}
+		n, err := (&notify.Dispatcher{Outbox: db, Sender: sender, Log: log}).Drain(ctx)
 		if err != nil {
 			return err
 		}

@@ -558,7 +558,9 @@ func (db *DB) apply(ctx context.Context, tx *Tx, c *caseRow, today civil.Date) e
 
 // CheckSLA is the SLA monitor: for every open case of every municipality it
 // escalates a case that turned at risk (a notification to the signers, once)
-// and records a breach (once). Running it again changes nothing twice.
+// and records a breach (once). Running it again, or from several instances
+// at once, changes nothing twice: each case is claimed in its transaction
+// (claimSLA, sla.go) and the notification is queued in that transaction.
 func (db *DB) CheckSLA(ctx context.Context, now time.Time) (*fiscal.SLAReport, error) {
 	var rows []*caseRow
 	if err := db.db.SelectContext(ctx, &rows, `SELECT `+caseCols+` FROM cases WHERE status IN ('submitted', 'awaiting_taxpayer', 'reviewed')
@@ -581,6 +583,11 @@ func (db *DB) CheckSLA(ctx context.Context, now time.Time) (*fiscal.SLAReport, e
 		}
 		actx := fiscal.WithActor(ctx, &fiscal.Actor{System: true, Username: "sla-monitor", MunicipalityID: c.MunicipalityID})
 		err = db.InTx(actx, func(tx *Tx) error {
+			// Decided again on the case as it is now, under its row lock.
+			c, s, escalate, breach, err := tx.claimSLA(ctx, c.ID, cal, today)
+			if err != nil || c == nil {
+				return err
+			}
 			if escalate {
 				res, err := tx.Exec(ctx, `UPDATE cases SET escalated_at = ? WHERE id = ? AND escalated_at IS NULL`, tx.Now, c.ID)
 				if err != nil {
@@ -632,30 +639,6 @@ func (db *DB) CheckSLA(ctx context.Context, now time.Time) (*fiscal.SLAReport, e
 		}
 	}
 	return rep, nil
-}
-
-// PendingNotifications returns queued messages with an address, not yet sent
-// and tried fewer than five times.
-func (db *DB) PendingNotifications(ctx context.Context, limit int) ([]*fiscal.Notification, error) {
-	var out []*fiscal.Notification
-	err := db.db.SelectContext(ctx, &out, db.db.Rebind(`SELECT id, recipient, subject, body, attempts FROM notifications
-		WHERE sent_at IS NULL AND recipient <> '' AND attempts < 5 ORDER BY id LIMIT ?`), limit)
-	return out, translate(err, "notifications")
-}
-
-// NotificationSent marks a message sent, or counts a failed attempt.
-func (db *DB) NotificationSent(ctx context.Context, id int64, sendErr error) error {
-	var err error
-	if sendErr == nil {
-		_, err = db.db.ExecContext(ctx, db.db.Rebind(`UPDATE notifications SET sent_at = ?, attempts = attempts + 1 WHERE id = ?`), db.clock.Now().UTC(), id)
-	} else {
-		msg := sendErr.Error()
-		if len(msg) > 500 {
-			msg = msg[:500]
-		}
-		_, err = db.db.ExecContext(ctx, db.db.Rebind(`UPDATE notifications SET attempts = attempts + 1, last_error = ? WHERE id = ?`), msg, id)
-	}
-	return translate(err, "notification")
 }
 
 // AttachmentContent opens a document of a case visible to the actor.
