@@ -82,6 +82,7 @@ func (s *Server) mount(r route) {
 	if !r.Access.Public {
 		handlers = append(handlers, s.authenticate(r.Access))
 	}
+	handlers = append(handlers, checkParams)
 	if r.Idempotent {
 		handlers = append(handlers, s.idempotent(r.Method+" "+r.Path))
 	}

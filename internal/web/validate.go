@@ -38,7 +38,8 @@ func newValidator() *validator.Validate {
 }
 
 // decode reads a JSON body into dst and validates it: 413 over the limit,
-// 400 for malformed JSON, 422 naming each invalid field.
+// 400 for malformed JSON, 422 naming each invalid field, and 422 naming the
+// first string holding a control character (checkJSONText).
 func decode(c *fiber.Ctx, dst any) error {
 	body := c.Body()
 	if len(body) > maxJSONBody {
@@ -70,6 +71,9 @@ func decode(c *fiber.Ctx, dst any) error {
 	}
 	if dec.More() {
 		return fiscal.Errorf(fiscal.EMALFORMED, "malformed JSON: trailing data after the object")
+	}
+	if err := checkJSONText(body); err != nil {
+		return err
 	}
 	return check(dst)
 }
