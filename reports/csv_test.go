@@ -3,8 +3,12 @@ package reports
 import (
 	"bytes"
 	"encoding/csv"
+	"errors"
+	"math"
 	"strings"
 	"testing"
+
+	"fiscald/internal/money"
 )
 
 // TestCSVTextDefusesFormulas writes hostile names as a text cell and reads
@@ -42,5 +46,20 @@ func TestCSVTextDefusesFormulas(t *testing.T) {
 		if got := strings.ReplaceAll(recs[0][0], "'", ""); got != strings.ReplaceAll(name, "\r\n", "\n") {
 			t.Errorf("%q: read back as %q", name, recs[0][0])
 		}
+	}
+}
+
+// TestTotalsNeverWrap: a TOTAL that would pass int64 bani is an error, not
+// a wrapped (negative) number.
+func TestTotalsNeverWrap(t *testing.T) {
+	tot := newTotaller([]Column{{Header: "Suma (lei)", Kind: Money, Sum: true}})
+	if err := tot.add([]any{money.Bani(math.MaxInt64 - 1)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tot.add([]any{money.Bani(2)}); !errors.Is(err, money.ErrOverflow) {
+		t.Fatalf("overflowing total: %v", err)
+	}
+	if got := tot.row(); got[0] != money.Bani(math.MaxInt64-1) {
+		t.Fatalf("the total changed after the refused row: %v", got)
 	}
 }

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -58,6 +59,93 @@ func TestControlCharactersRefused(t *testing.T) {
 		r := e.do("POST", "/api/v1/taxpayers", officer, `{"kind":"individual","cnp":"2850615350041","name":"Ana Pop","address":"Str. Mărășești 1\r\nbl. 2\tsc. A"}`)
 		if r.Status != 201 {
 			t.Fatalf("line breaks in the address: %d %s", r.Status, r.Raw)
+		}
+	})
+}
+
+// TestEnteredAmountsBounded: the probe's 93 cash payments of
+// 999,999,999,999,999.99 lei overflowed the statement's and the collections
+// report's sums (500 for good on both engines). Now an amount beyond the
+// ledger's limit is refused at decoding, one beyond the municipality's
+// plausibility bound (1,000,000 lei by default, settings "amount_limits"
+// otherwise) by the use case, each a 422 naming the field and the bound; the
+// statement and the report still answer.
+func TestEnteredAmountsBounded(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		e := newEnv(t, db, clock)
+		officer, accountant := e.tokens["officer"], e.tokens["accountant"]
+		reg := e.do("POST", "/api/v1/auth/register", "", individual("ana", "2850615350041"))
+		if reg.Status != 201 {
+			t.Fatalf("register: %d %s", reg.Status, reg.Raw)
+		}
+		anaID := int64(reg.Body["taxpayer"].(map[string]any)["id"].(float64))
+		refused := func(what string, r resp, bound string) {
+			t.Helper()
+			if r.Status != 422 || strings.Join(fieldNames(r), ",") != "amount" || !strings.Contains(string(r.Raw), bound) {
+				t.Fatalf("%s: %d %s", what, r.Status, r.Raw)
+			}
+		}
+		cash := func(amount string) resp {
+			return e.do("POST", "/api/v1/payments/cash", officer, map[string]any{"taxpayer_id": anaID, "amount": amount})
+		}
+		refused("the probe's amount", cash("999999999999999.99"), "99999999999.99")
+		refused("above the default bound", cash("1000000.01"), "1000000.00")
+		var last resp
+		for range 3 {
+			if last = cash("1000000.00"); last.Status != 201 {
+				t.Fatalf("cash at the bound: %d %s", last.Status, last.Raw)
+			}
+		}
+		payID := int64(last.Body["id"].(float64))
+		refused("a refund above the bound", e.do("POST", "/api/v1/payments/"+itoa(payID)+"/refunds", accountant,
+			map[string]any{"amount": "1000000.01", "reason": "plată greșită"}), "1000000.00")
+		refused("a credit refund above the bound", e.do("POST", "/api/v1/taxpayers/"+itoa(anaID)+"/credit/refund", accountant,
+			map[string]any{"amount": "1000000.01", "reason": "la cerere", "iban": "RO49AAAA1B31007593840000"}), "1000000.00")
+		st := e.do("GET", "/api/v1/taxpayers/"+itoa(anaID)+"/statement", officer, nil)
+		if st.Status != 200 || st.Body["credit"] != "3000000.00" {
+			t.Fatalf("statement: %d %s", st.Status, st.Raw)
+		}
+		rep := e.do("GET", "/api/v1/reports/collections?from=2026-01-01&to=2026-12-31&group=month&format=csv", accountant, nil)
+		if rep.Status != 200 || !strings.Contains(string(rep.Raw), "3000000.00") {
+			t.Fatalf("collections: %d %s", rep.Status, rep.Raw)
+		}
+
+		// A municipality with its own bounds.
+		arad := &fiscal.Municipality{Slug: "arad", Name: "Municipiul Arad", Rank: "I", County: "Arad",
+			Settings: `{"amount_limits": {"cash": "5000.00", "refund": "100.00", "credit_refund": "50.00"}}`}
+		if err := db.CreateMunicipality(context.Background(), arad); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range []fiscal.Role{fiscal.RoleOfficer, fiscal.RoleAccountant} {
+			if _, err := db.CreateStaff(context.Background(), arad.ID, "arad-"+string(r), "password-arad", r, "Arad"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		login := func(u string) string {
+			r := e.do("POST", "/api/v1/auth/login", "", map[string]string{"username": u, "password": "password-arad"}, "X-Municipality", "arad")
+			if r.Status != 200 {
+				t.Fatalf("login %s: %d %s", u, r.Status, r.Raw)
+			}
+			return r.Body["token"].(string)
+		}
+		aOfficer, aAccountant := login("arad-officer"), login("arad-accountant")
+		tp := e.do("POST", "/api/v1/taxpayers", aOfficer, map[string]any{"kind": "individual", "cnp": "1850315350012", "name": "Mihai Pop", "address": "Str. 1"})
+		if tp.Status != 201 {
+			t.Fatalf("arad taxpayer: %d %s", tp.Status, tp.Raw)
+		}
+		tpID := int64(tp.Body["id"].(float64))
+		refused("above arad's cash bound", e.do("POST", "/api/v1/payments/cash", aOfficer, map[string]any{"taxpayer_id": tpID, "amount": "5000.01"}), "5000.00")
+		p := e.do("POST", "/api/v1/payments/cash", aOfficer, map[string]any{"taxpayer_id": tpID, "amount": "5000.00"})
+		if p.Status != 201 {
+			t.Fatalf("arad cash at the bound: %d %s", p.Status, p.Raw)
+		}
+		refused("above arad's refund bound", e.do("POST", "/api/v1/payments/"+itoa(int64(p.Body["id"].(float64)))+"/refunds", aAccountant,
+			map[string]any{"amount": "100.01", "reason": "plată greșită"}), "100.00")
+		refused("above arad's credit refund bound", e.do("POST", "/api/v1/taxpayers/"+itoa(tpID)+"/credit/refund", aAccountant,
+			map[string]any{"amount": "50.01", "reason": "la cerere", "iban": "RO49AAAA1B31007593840000"}), "50.00")
+		if r := e.do("POST", "/api/v1/taxpayers/"+itoa(tpID)+"/credit/refund", aAccountant,
+			map[string]any{"amount": "50.00", "reason": "la cerere", "iban": "RO49AAAA1B31007593840000"}); r.Status != 201 {
+			t.Fatalf("credit refund at the bound: %d %s", r.Status, r.Raw)
 		}
 	})
 }

@@ -64,6 +64,9 @@ func decode(c *fiber.Ctx, dst any) error {
 		if errors.Is(err, civil.ErrInvalid) {
 			return fiscal.InvalidField(badValuePath(body), "must be a real date in the form YYYY-MM-DD")
 		}
+		if errors.Is(err, money.ErrTooLarge) {
+			return fiscal.InvalidField(badValuePath(body), "must be at most "+money.Max.String()+" lei (the ledger's limit)")
+		}
 		if errors.Is(err, money.ErrInvalid) {
 			return fiscal.InvalidField(badValuePath(body), "must be a string holding an amount in lei with at most two decimals, e.g. \"198.00\"")
 		}
