@@ -141,6 +141,9 @@ func TestDeclareReviewSignPay(t *testing.T) {
 		}
 		if p := ioana.get(casePath + "/documents/1"); p.Status != 200 || !strings.HasPrefix(p.Body, "%PDF") {
 			t.Fatalf("officer download: %d", p.Status)
+		} else if cd := p.Header.Get("Content-Disposition"); !strings.HasPrefix(cd, `attachment; filename="`) || !strings.HasSuffix(cd, `-1.pdf"`) || p.Header.Get("X-Content-Type-Options") != "nosniff" {
+			// An uploaded PDF is saved, never opened in the staff's browser.
+			t.Errorf("officer download served as %q, nosniff %q", cd, p.Header.Get("X-Content-Type-Options"))
 		}
 		tok = ioana.csrf(casePath)
 		p = ioana.post(casePath+"/review", url.Values{"_csrf": {tok}, "decision": {"request_info"}})

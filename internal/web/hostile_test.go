@@ -149,3 +149,44 @@ func TestEnteredAmountsBounded(t *testing.T) {
 		}
 	})
 }
+
+// TestBidiNamesAndDownloads: bidirectional formatting characters are refused
+// in names (422 naming the field) and stripped from uploaded file names; an
+// uploaded document downloads as an attachment with a safe name and nosniff.
+func TestBidiNamesAndDownloads(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		e := newEnv(t, db, clock)
+		for _, bidi := range []string{"\u202E", "\u202A", "\u2066", "\u2069", "\u200F", "\u200E", "\u061C"} {
+			reg := individual("ana", "2850615350041")
+			reg["taxpayer"].(map[string]any)["name"] = "Ana " + bidi + "Popescu"
+			if r := e.do("POST", "/api/v1/auth/register", "", reg); r.Status != 422 || strings.Join(fieldNames(r), ",") != "taxpayer.name" {
+				t.Errorf("registration with %U: %d %s", []rune(bidi)[0], r.Status, r.Raw)
+			}
+		}
+		if r := e.do("POST", "/api/v1/taxpayers", e.tokens["officer"], map[string]any{"kind": "company", "cui": "18547290",
+			"name": "SC Ion\u202Etxt.exe SRL", "address": "Str. 1"}); r.Status != 422 || strings.Join(fieldNames(r), ",") != "name" {
+			t.Errorf("taxpayer name with an override: %d %s", r.Status, r.Raw)
+		}
+		if r := e.do("POST", "/api/v1/users", e.tokens["admin"], map[string]any{"username": "maria", "password": "parola-lunga-1",
+			"role": "officer", "full_name": "Maria \u2067Pop"}); r.Status != 422 || strings.Join(fieldNames(r), ",") != "full_name" {
+			t.Errorf("staff full name with an isolate: %d %s", r.Status, r.Raw)
+		}
+
+		anaID, ana := e.taxpayer("mihai", "1850315350012")
+		c := e.do("POST", "/api/v1/cases", ana, registration(anaID, "WVWZZZAUZHW123456", "2025-12-15"))
+		if c.Status != 201 {
+			t.Fatalf("intake: %d %s", c.Status, c.Raw)
+		}
+		id := num(c.Body["id"])
+		up := e.upload(id, ana, "acquisition_document", "contract\u202Efdp.exe", pdfDoc)
+		if up.Status != 201 || up.Body["filename"] != "contractfdp.exe" {
+			t.Fatalf("upload: %d %s", up.Status, up.Raw)
+		}
+		aid := num(up.Body["id"])
+		d := e.do("GET", casePath(id, "/attachments/"+itoa(aid)), e.tokens["officer"], nil)
+		want := `attachment; filename="acquisition_document-` + itoa(aid) + `.pdf"`
+		if d.Status != 200 || d.Header["Content-Disposition"] != want || d.Header["X-Content-Type-Options"] != "nosniff" || string(d.Raw) != string(pdfDoc) {
+			t.Fatalf("download: %d %q %q", d.Status, d.Header["Content-Disposition"], d.Header["X-Content-Type-Options"])
+		}
+	})
+}

@@ -34,6 +34,13 @@ func newValidator() *validator.Validate {
 		}
 		return name
 	})
+	// nobidi refuses bidirectional formatting characters in names
+	// (fiscal.IsBidiControl): what is shown must be what is stored.
+	if err := v.RegisterValidation("nobidi", func(fl validator.FieldLevel) bool {
+		return !fiscal.HasBidiControl(fl.Field().String())
+	}); err != nil {
+		panic(err)
+	}
 	return v
 }
 
@@ -216,6 +223,8 @@ func message(fe validator.FieldError) string {
 		return fmt.Sprintf("must be %s %s", map[string]string{"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[fe.Tag()], fe.Param())
 	case "printascii", "excludesall", "alphanum":
 		return "contains characters that are not allowed"
+	case "nobidi":
+		return "must not contain bidirectional formatting characters (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C)"
 	case "len":
 		return "must have exactly " + fe.Param() + " characters"
 	}
