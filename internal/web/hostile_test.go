@@ -30,6 +30,19 @@ func TestControlCharactersRefused(t *testing.T) {
 				t.Errorf("%s: %d %s", tc.name, r.Status, r.Raw)
 			}
 		}
+		// The municipality named by a header (not a query parameter).
+		login := map[string]string{"username": "officer1", "password": "password-officer"}
+		for _, slug := range []string{"tim\xffisoara"} {
+			if r := e.do("POST", "/api/v1/auth/login", "", login, "X-Municipality", slug); r.Status != 422 || strings.Join(fieldNames(r), ",") != "municipality" {
+				t.Errorf("X-Municipality %q: %d %s", slug, r.Status, r.Raw)
+			}
+		}
+		if r := e.do("POST", "/api/v1/auth/login?municipality=tim%00isoara", "", login); r.Status != 422 || strings.Join(fieldNames(r), ",") != "municipality" {
+			t.Errorf("NUL in ?municipality=: %d %s", r.Status, r.Raw)
+		}
+		if r := e.do("POST", "/api/v1/payments/cash", officer, `{"taxpayer_id":1,"amount":"1.00"}`, "Idempotency-Key", "k\xff1"); r.Status != 422 || strings.Join(fieldNames(r), ",") != "Idempotency-Key" {
+			t.Errorf("Idempotency-Key not UTF-8: %d %s", r.Status, r.Raw)
+		}
 		// A TAB in a query is text.
 		if r := e.do("GET", "/api/v1/taxpayers?q=Ana%09Pop", officer, nil); r.Status != 200 {
 			t.Errorf("TAB in q: %d %s", r.Status, r.Raw)

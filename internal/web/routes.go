@@ -123,6 +123,9 @@ func (s *Server) idempotent(name string) fiber.Handler {
 		if len(key) > 200 {
 			return fiscal.InvalidField("Idempotency-Key", "must have at most 200 characters")
 		}
+		if err := CheckText("Idempotency-Key", key, false); err != nil {
+			return err
+		}
 		actor := fiscal.ActorFrom(c.UserContext())
 		sum := sha256.Sum256(c.Body())
 		claim := &fiscal.IdempotencyClaim{MunicipalityID: actor.MunicipalityID, UserID: actor.UserID,
