@@ -43,6 +43,11 @@ func TestControlCharactersRefused(t *testing.T) {
 		if r := e.do("POST", "/api/v1/payments/cash", officer, `{"taxpayer_id":1,"amount":"1.00"}`, "Idempotency-Key", "k\xff1"); r.Status != 422 || strings.Join(fieldNames(r), ",") != "Idempotency-Key" {
 			t.Errorf("Idempotency-Key not UTF-8: %d %s", r.Status, r.Raw)
 		}
+		for _, path := range []string{"/api/v1/verify/ab%00cd", "/api/v1/verify/ab%C3%28cd"} {
+			if r := e.do("GET", path, "", nil); r.Status >= 500 {
+				t.Errorf("%s: %d %s", path, r.Status, r.Raw)
+			}
+		}
 		// A TAB in a query is text.
 		if r := e.do("GET", "/api/v1/taxpayers?q=Ana%09Pop", officer, nil); r.Status != 200 {
 			t.Errorf("TAB in q: %d %s", r.Status, r.Raw)
