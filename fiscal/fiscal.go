@@ -155,7 +155,7 @@ type TaxpayerInput struct {
 	Kind    TaxpayerKind `json:"kind" validate:"required,oneof=individual company"`
 	CNP     string       `json:"cnp,omitempty" validate:"required_if=Kind individual,excluded_if=Kind company"`
 	CUI     string       `json:"cui,omitempty" validate:"required_if=Kind company,excluded_if=Kind individual"`
-	Name    string       `json:"name" validate:"required,min=2,max=200"`
+	Name    string       `json:"name" validate:"required,min=2,max=200,nobidi"`
 	Address string       `json:"address" validate:"required,min=3,max=300"`
 	Email   string       `json:"email,omitempty" validate:"omitempty,email,max=200"`
 	Phone   string       `json:"phone,omitempty" validate:"omitempty,max=30"`

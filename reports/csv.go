@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"io"
 	"strconv"
-	"strings"
 
 	"fiscald/internal/civil"
 	"fiscald/internal/money"
@@ -59,8 +58,8 @@ func (s *csvSink) record(cells []any) error {
 }
 
 // appendCSVCell formats one cell: amounts "198.00", dates YYYY-MM-DD,
-// integers in decimal, text quoted when it holds a comma, a quote or a line
-// break, and defused when a spreadsheet would read it as a formula.
+// integers in decimal, text always quoted and defused where a spreadsheet
+// would read a formula (appendCSVText).
 func appendCSVCell(b []byte, c any) []byte {
 	switch v := c.(type) {
 	case nil:
@@ -93,20 +92,35 @@ func appendBani(b []byte, v money.Bani) []byte {
 	return append(b, '.', byte('0'+c/10), byte('0'+c%10))
 }
 
+// appendCSVText writes a text cell always quoted, quotes doubled, so that a
+// spreadsheet splitting lines on another list separator (";" in a Romanian
+// locale) still sees one cell. A formula character (= + - @ TAB CR) is
+// defused with an apostrophe where any spreadsheet could start a cell: at
+// the start of the text and after a separator it might split on (";", ",",
+// TAB) or a line break. "Ion;=1+1;Pop" is written "Ion;'=1+1;Pop".
 func appendCSVText(b []byte, s string) []byte {
-	formula := s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0]))
-	if !formula && !strings.ContainsAny(s, ",\"\r\n") {
-		return append(b, s...)
-	}
 	b = append(b, '"')
-	if formula {
-		b = append(b, '\'')
-	}
+	cellStart := true
 	for i := 0; i < len(s); i++ {
-		if s[i] == '"' {
+		c := s[i]
+		if cellStart && isFormulaByte(c) {
+			b = append(b, '\'')
+		}
+		if c == '"' {
 			b = append(b, '"')
 		}
-		b = append(b, s[i])
+		b = append(b, c)
+		cellStart = c == ';' || c == ',' || c == '\t' || c == '\n' || c == '\r'
 	}
 	return append(b, '"')
+}
+
+// isFormulaByte reports whether a spreadsheet reads a cell starting with c
+// as a formula (or, for TAB and CR, may drop the byte and read the next).
+func isFormulaByte(c byte) bool {
+	switch c {
+	case '=', '+', '-', '@', '\t', '\r':
+		return true
+	}
+	return false
 }

@@ -24,9 +24,11 @@
 // Excel's Data → From Text/CSV import read as numbers in any locale; a
 // spreadsheet on a Romanian locale that opens the file by double-click uses
 // ";" and "," and should import it instead, or use the XLSX, whose cells
-// are typed (numbers with two decimals, real dates). Text cells that a
-// spreadsheet would run as a formula (starting with = + - @) are prefixed
-// with an apostrophe.
+// are typed (numbers with two decimals, real dates). Text cells are always
+// quoted, and a formula character (= + - @ TAB CR) at the start of a text
+// cell or after ";", ",", TAB or a line break inside it is prefixed with an
+// apostrophe, so a spreadsheet that splits the line on another separator
+// still runs no formula.
 //
 // It is the only package that imports excelize.
 package reports

@@ -249,7 +249,9 @@ func (o *output) emit(cells []any) error {
 			return err
 		}
 	}
-	o.tot.add(cells)
+	if err := o.tot.add(cells); err != nil {
+		return fiscal.Internal(err, "report total")
+	}
 	if err := o.sink.row(cells); err != nil {
 		return err
 	}
@@ -359,17 +361,22 @@ func runCollections(ctx context.Context, src sources, r *Request, codes CodeTabl
 			sums[k] = s
 		}
 		card := l.Method == fiscal.MethodCard
+		var to *money.Bani
+		amount := l.Amount
 		switch {
 		case l.Source == fiscal.SourceRefund || l.Source == fiscal.SourceCreditRefund:
+			to, amount = &s.refCash, -amount
 			if card {
-				s.refCard -= l.Amount
-			} else {
-				s.refCash -= l.Amount
+				to = &s.refCard
 			}
 		case card:
-			s.card += l.Amount
+			to = &s.card
 		default:
-			s.cash += l.Amount
+			to = &s.cash
+		}
+		var err error
+		if *to, err = money.Add(*to, amount); err != nil {
+			return fiscal.Internal(err, "collections sum")
 		}
 		return nil
 	})
@@ -397,8 +404,15 @@ func runCollections(ctx context.Context, src sources, r *Request, codes CodeTabl
 		case ByMonth:
 			cells = append(cells, k.period)
 		}
-		received := s.card + s.cash
-		cells = append(cells, c.Code, c.Account, c.Revenue, s.card, s.cash, received, s.refCard, s.refCash, received-s.refCard-s.refCash)
+		received, err := money.Sum(s.card, s.cash)
+		if err != nil {
+			return fiscal.Internal(err, "collections sum")
+		}
+		net, err := money.Sum(received, -s.refCard, -s.refCash)
+		if err != nil {
+			return fiscal.Internal(err, "collections sum")
+		}
+		cells = append(cells, c.Code, c.Account, c.Revenue, s.card, s.cash, received, s.refCard, s.refCash, net)
 		if err := emit(cells); err != nil {
 			return err
 		}
@@ -513,7 +527,11 @@ func runArrears(ctx context.Context, src sources, r *Request, _ CodeTable, emit 
 		if g.last != g.firstY {
 			years = fmt.Sprintf("%d-%d", g.firstY, g.last)
 		}
-		return emit([]any{g.taxpayer, g.name, g.ident, g.tax, g.code, g.debts, years, g.oldest, g.out, g.fees, g.out + g.fees})
+		total, err := money.Add(g.out, g.fees)
+		if err != nil {
+			return fiscal.Internal(err, "arrears sum")
+		}
+		return emit([]any{g.taxpayer, g.name, g.ident, g.tax, g.code, g.debts, years, g.oldest, g.out, g.fees, total})
 	}
 	err := src.EachArrears(ctx, r.AsOf, func(d *fiscal.ArrearsDebt) error {
 		if g == nil || g.taxpayer != d.TaxpayerID || g.tax != d.TaxType || g.code != d.BudgetCode {
@@ -527,8 +545,13 @@ func runArrears(ctx context.Context, src sources, r *Request, _ CodeTable, emit 
 		if d.DueDate.Before(g.oldest) {
 			g.oldest = d.DueDate
 		}
-		g.out += d.Outstanding
-		g.fees += d.LateFees
+		var err error
+		if g.out, err = money.Add(g.out, d.Outstanding); err == nil {
+			g.fees, err = money.Add(g.fees, d.LateFees)
+		}
+		if err != nil {
+			return fiscal.Internal(err, "arrears sum")
+		}
 		return nil
 	})
 	if err != nil {

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"fmt"
 	"time"
 
 	"fiscald/internal/civil"
@@ -79,18 +80,30 @@ func newTotaller(cols []Column) *totaller {
 	return &totaller{cols: cols, sums: make([]int64, len(cols))}
 }
 
-func (t *totaller) add(cells []any) {
+// add adds a row's summed cells; a total that would overflow int64 is an
+// error (the report fails saying so), never a wrapped number. With every
+// ledger amount within money.Max that takes 922,337 rows at the limit.
+func (t *totaller) add(cells []any) error {
 	for i, c := range t.cols {
 		if !c.Sum {
 			continue
 		}
-		switch v := cells[i].(type) {
+		var v int64
+		switch x := cells[i].(type) {
 		case money.Bani:
-			t.sums[i] += int64(v)
+			v = int64(x)
 		case int64:
-			t.sums[i] += v
+			v = x
+		default:
+			continue
 		}
+		s, err := money.Add(money.Bani(t.sums[i]), money.Bani(v))
+		if err != nil {
+			return fmt.Errorf("reports: the total of %q: %w", c.Header, err)
+		}
+		t.sums[i] = int64(s)
 	}
+	return nil
 }
 
 // set puts a value that is not a sum in the TOTAL row.

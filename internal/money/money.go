@@ -24,6 +24,43 @@ var hundred = decimal.NewFromInt(100)
 // ErrInvalid is returned for a string that is not an amount with at most two decimals.
 var ErrInvalid = errors.New("not an amount in lei with at most two decimals")
 
+// Max is the largest amount (in absolute value) the ledger takes from a
+// person: 99,999,999,999.99 lei, far above any plausible payment or debt of
+// a municipality. It keeps every sum of the ledger exact in int64 (and in
+// SQL's BIGINT) up to 922,337 rows at the limit; Add reports the overflow
+// beyond that instead of wrapping. Municipalities set lower plausibility
+// bounds on what their staff enter (fiscal.AmountLimits).
+const Max Bani = 9_999_999_999_999
+
+// ErrTooLarge is returned by Parse for an amount beyond Max.
+var ErrTooLarge = errors.New("amount above the ledger's limit of " + Max.String() + " lei")
+
+// ErrOverflow is returned by Add and Sum when the result does not fit in
+// int64 bani.
+var ErrOverflow = errors.New("money: sum overflows int64 bani")
+
+// Add returns a + b, or ErrOverflow when the sum does not fit in int64 (it
+// never wraps silently).
+func Add(a, b Bani) (Bani, error) {
+	s := a + b
+	if (b > 0 && s < a) || (b < 0 && s > a) {
+		return 0, ErrOverflow
+	}
+	return s, nil
+}
+
+// Sum adds amounts with Add.
+func Sum(amounts ...Bani) (Bani, error) {
+	var t Bani
+	for _, a := range amounts {
+		var err error
+		if t, err = Add(t, a); err != nil {
+			return 0, err
+		}
+	}
+	return t, nil
+}
+
 // Decimal returns the amount in lei as an exact decimal.
 func (b Bani) Decimal() decimal.Decimal { return decimal.New(int64(b), -2) }
 
@@ -49,7 +86,8 @@ func MustFromDecimal(d decimal.Decimal) Bani {
 }
 
 // Parse reads "198", "198.5" or "198.00" (an optional leading minus) into bani.
-// Exponents, thousands separators, spaces and more than two decimals are refused.
+// Exponents, thousands separators, spaces and more than two decimals are
+// refused (ErrInvalid); so is an amount beyond Max (ErrTooLarge).
 func Parse(s string) (Bani, error) {
 	t := s
 	neg := false
@@ -73,6 +111,9 @@ func Parse(s string) (Bani, error) {
 	n, err := strconv.ParseInt(whole+frac, 10, 64)
 	if err != nil {
 		return 0, ErrInvalid
+	}
+	if n > int64(Max) {
+		return 0, ErrTooLarge
 	}
 	if neg {
 		n = -n

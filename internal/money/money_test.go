@@ -2,6 +2,8 @@ package money
 
 import (
 	"encoding/json"
+	"errors"
+	"math"
 	"testing"
 
 	"github.com/shopspring/decimal"
@@ -25,6 +27,10 @@ func TestParseAndString(t *testing.T) {
 		{"5.", 0, "", true},
 		{"1,00", 0, "", true},
 		{" 1", 0, "", true},
+		{"99999999999.99", Max, "99999999999.99", false},
+		{"-99999999999.99", -Max, "-99999999999.99", false},
+		{"100000000000", 0, "", true},
+		{"999999999999999.99", 0, "", true},
 	}
 	for _, c := range cases {
 		got, err := Parse(c.in)
@@ -75,4 +81,33 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("round trip %q -> %q -> %v", s, b.String(), again)
 		}
 	})
+}
+
+// TestLedgerLimit: the amount of the probe (999,999,999,999,999.99 lei, of
+// which 93 overflowed the ledger's sums) is refused as too large, and sums
+// report their overflow instead of wrapping.
+func TestLedgerLimit(t *testing.T) {
+	if _, err := Parse("999999999999999.99"); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("the probe's amount: %v", err)
+	}
+	var b Bani
+	if err := json.Unmarshal([]byte(`"100000000000.00"`), &b); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("JSON beyond Max: %v", err)
+	}
+	// 922,337 rows at the limit still sum exactly; the overflow is reported.
+	if s, err := Add(Max*922_336, Max); err != nil || s != Max*922_337 {
+		t.Fatalf("Add near the top: %v %v", s, err)
+	}
+	if _, err := Add(Max*922_337, Max); !errors.Is(err, ErrOverflow) {
+		t.Fatalf("Add one row past the top: %v", err)
+	}
+	if _, err := Add(math.MaxInt64-1, 2); !errors.Is(err, ErrOverflow) {
+		t.Fatalf("Add past int64: %v", err)
+	}
+	if _, err := Add(math.MinInt64+1, -2); !errors.Is(err, ErrOverflow) {
+		t.Fatalf("Add below int64: %v", err)
+	}
+	if _, err := Sum(Max, Max, -Max); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -141,6 +141,9 @@ func TestDeclareReviewSignPay(t *testing.T) {
 		}
 		if p := ioana.get(casePath + "/documents/1"); p.Status != 200 || !strings.HasPrefix(p.Body, "%PDF") {
 			t.Fatalf("officer download: %d", p.Status)
+		} else if cd := p.Header.Get("Content-Disposition"); !strings.HasPrefix(cd, `attachment; filename="`) || !strings.HasSuffix(cd, `-1.pdf"`) || p.Header.Get("X-Content-Type-Options") != "nosniff" {
+			// An uploaded PDF is saved, never opened in the staff's browser.
+			t.Errorf("officer download served as %q, nosniff %q", cd, p.Header.Get("X-Content-Type-Options"))
 		}
 		tok = ioana.csrf(casePath)
 		p = ioana.post(casePath+"/review", url.Values{"_csrf": {tok}, "decision": {"request_info"}})
@@ -279,6 +282,12 @@ func TestDeclareReviewSignPay(t *testing.T) {
 			t.Fatalf("bad amount: %d", p.Status)
 		}
 		checkFieldErrors(t, p.Body, map[string]string{"f-amount": "Introduceți un număr."})
+		// Above the municipality's bound (1,000,000 lei by default): 422 naming it.
+		p = ioana.post("/staff/cash", url.Values{"_csrf": {tok}, "taxpayer_id": {tpID}, "amount": {"1000000,01"}})
+		if p.Status != 422 {
+			t.Fatalf("amount above the bound: %d", p.Status)
+		}
+		checkFieldErrors(t, p.Body, map[string]string{"f-amount": "Introduceți cel mult 1000000.00 lei (limita stabilită de primărie)."})
 		p = ioana.post("/staff/cash", url.Values{"_csrf": {tok}, "taxpayer_id": {tpID}, "amount": {"100,00"}})
 		if p.Status != 303 || !strings.HasPrefix(p.Location, "/payments/") {
 			t.Fatalf("cash: %d %s", p.Status, p.Body)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/url"
 	"slices"
+	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -129,11 +130,54 @@ func (p *Portal) handler(pg page) fiber.Handler {
 		if pg.Method == fiber.MethodPost && !p.checkCSRF(c, v) {
 			return p.renderError(c, v, fiscal.Errorf(fiscal.EFORBIDDEN, "csrf"))
 		}
+		if err := checkFormText(c); err != nil {
+			return p.renderError(c, v, err)
+		}
 		if err := pg.Handler(c, v); err != nil {
 			return p.renderError(c, v, err)
 		}
 		return nil
 	}
+}
+
+// checkFormText refuses, as the API does (web.CheckText), a query parameter
+// holding a control character other than TAB, and a form field holding one
+// other than TAB, LF and CR (textareas send CRLF): 422 naming the field,
+// before any page reads the request.
+func checkFormText(c *fiber.Ctx) error {
+	var bad error
+	check := func(multiline bool) func(k, v []byte) {
+		return func(k, v []byte) {
+			if bad == nil {
+				if bad = web.CheckText(string(k), string(k), false); bad == nil {
+					bad = web.CheckText(string(k), string(v), multiline)
+				}
+			}
+		}
+	}
+	c.Request().URI().QueryArgs().VisitAll(check(false))
+	if bad != nil || c.Method() != fiber.MethodPost {
+		return bad
+	}
+	if strings.HasPrefix(strings.ToLower(c.Get(fiber.HeaderContentType)), fiber.MIMEMultipartForm) {
+		form, err := c.MultipartForm()
+		if err != nil {
+			return nil // the page reports the unreadable form
+		}
+		keys := make([]string, 0, len(form.Value))
+		for k := range form.Value {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			for _, v := range form.Value[k] {
+				check(true)([]byte(k), []byte(v))
+			}
+		}
+		return bad
+	}
+	c.Request().PostArgs().VisitAll(check(true))
+	return bad
 }
 
 // homeOf is where a user lands after signing in.

@@ -578,8 +578,9 @@ func (p *Portal) respond(c *fiber.Ctx, v *view) error {
 	return c.Redirect("/cases/"+strconv.FormatInt(id, 10), fiber.StatusSeeOther)
 }
 
-// downloadDocument sends a document of a case the actor may see (inline:
-// the browser shows PDFs and images itself).
+// downloadDocument sends a document of a case the actor may see, as a file
+// to save (web.SetDownloadHeaders): an uploaded PDF is never opened in the
+// staff's browser; the page's image previews still show.
 func (p *Portal) downloadDocument(c *fiber.Ctx, v *view) error {
 	id, err := pathInt(c, "id")
 	if err != nil {
@@ -594,19 +595,6 @@ func (p *Portal) downloadDocument(c *fiber.Ctx, v *view) error {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, att.ContentType)
-	c.Set("X-Content-Type-Options", "nosniff")
-	c.Set(fiber.HeaderContentDisposition, `inline; filename="`+att.Kind+ext(att.ContentType)+`"`)
+	web.SetDownloadHeaders(c, att.Kind+"-"+strconv.FormatInt(att.ID, 10)+web.AttachmentExt(att.ContentType))
 	return c.SendStream(rc, int(att.Size))
-}
-
-func ext(ct string) string {
-	switch ct {
-	case "application/pdf":
-		return ".pdf"
-	case "image/jpeg":
-		return ".jpg"
-	case "image/png":
-		return ".png"
-	}
-	return ""
 }

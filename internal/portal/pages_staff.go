@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 
@@ -336,6 +337,8 @@ func (p *Portal) cash(c *fiber.Ctx, v *view) error {
 	switch {
 	case v.Form["amount"] == "":
 		err = fiscal.InvalidField("amount", "is required")
+	case errors.Is(perr, money.ErrTooLarge):
+		err = fiscal.InvalidField("amount", "must be at most "+money.Max.String()+" lei (the ledger's limit)")
 	case perr != nil:
 		err = fiscal.InvalidField("amount", "must be a number")
 	default:

@@ -686,10 +686,7 @@ func (db *DB) AddAttachment(ctx context.Context, caseID int64, up *fiscal.Upload
 		if st := fiscal.CaseStatus(c.Status); st != fiscal.StatusSubmitted && st != fiscal.StatusAwaitingTaxpayer {
 			return fiscal.Errorf(fiscal.ECONFLICT, "documents can be added only while the case is submitted or awaiting the taxpayer (it is %s)", st)
 		}
-		name := up.Filename
-		if len(name) > 200 {
-			name = name[:200]
-		}
+		name := fiscal.CleanFilename(up.Filename)
 		att, err = tx.insertAttachment(ctx, c, &fiscal.Attachment{Kind: up.Kind, SHA256: sha, Size: size, ContentType: ct, Filename: name})
 		if err != nil {
 			return err

@@ -114,6 +114,13 @@ func (db *DB) RefundCredit(ctx context.Context, taxpayerID int64, in *fiscal.Cre
 	if err != nil {
 		return nil, err
 	}
+	limits, err := db.amountLimits(ctx, tp.MunicipalityID)
+	if err != nil {
+		return nil, err
+	}
+	if err := fiscal.CheckAmountLimit("amount", in.Amount, limits.CreditRefund, "refund of credit"); err != nil {
+		return nil, err
+	}
 	out := &fiscal.CreditRefund{TaxpayerID: tp.ID, Amount: in.Amount, Reason: strings.TrimSpace(in.Reason), IBAN: fiscal.NormalIBAN(in.IBAN), Status: fiscal.CreditRefundPending}
 	err = db.InTx(ctx, func(tx *Tx) error {
 		if err := lockAccount(ctx, tx, tp.MunicipalityID, tp.ID); err != nil {
@@ -125,7 +132,9 @@ func (db *DB) RefundCredit(ctx context.Context, taxpayerID int64, in *fiscal.Cre
 		}
 		var total money.Bani
 		for _, b := range bals {
-			total += b.Amount
+			if total, err = money.Add(total, b.Amount); err != nil {
+				return fiscal.Internal(err, "credit balance")
+			}
 		}
 		if in.Amount > total {
 			return fiscal.InvalidField("amount", fmt.Sprintf("at most %s lei of credit can be refunded", total))

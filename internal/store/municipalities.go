@@ -31,3 +31,14 @@ func (db *DB) CreateMunicipality(ctx context.Context, m *fiscal.Municipality) er
 		return tx.Audit(ctx, id, "municipality.create", "municipality", id, nil, m)
 	})
 }
+
+// amountLimits reads the plausibility bounds of a municipality's settings
+// (fiscal.AmountLimitsFrom); it runs before the use case's transaction.
+func (db *DB) amountLimits(ctx context.Context, municipalityID int64) (fiscal.AmountLimits, error) {
+	var settings string
+	err := db.db.GetContext(ctx, &settings, db.db.Rebind(`SELECT settings FROM municipalities WHERE id = ?`), municipalityID)
+	if err != nil {
+		return fiscal.AmountLimits{}, translate(err, "municipality")
+	}
+	return fiscal.AmountLimitsFrom(settings), nil
+}

@@ -192,7 +192,9 @@ func (db *DB) Statement(ctx context.Context, taxpayerID int64, asOf civil.Date) 
 		}
 		var total money.Bani
 		for _, l := range st.Debts {
-			total += l.Outstanding + l.LateFees
+			if total, err = money.Sum(total, l.Outstanding, l.LateFees); err != nil {
+				return fiscal.Internal(err, "statement total")
+			}
 		}
 		st.Credit, err = sumBani(ctx, q, `SELECT CAST(COALESCE(SUM(amount_bani), 0) AS BIGINT) FROM credit_entries WHERE municipality_id = ? AND taxpayer_id = ? AND effective_on <= ?`,
 			tp.MunicipalityID, tp.ID, asOf)
@@ -764,6 +766,13 @@ func (db *DB) RecordCashPayment(ctx context.Context, in *fiscal.CashPaymentInput
 	if err != nil {
 		return nil, err
 	}
+	limits, err := db.amountLimits(ctx, tp.MunicipalityID)
+	if err != nil {
+		return nil, err
+	}
+	if err := fiscal.CheckAmountLimit("amount", in.Amount, limits.Cash, "cash payment"); err != nil {
+		return nil, err
+	}
 	e, slug, err := db.engineFor(ctx, tp.MunicipalityID)
 	if err != nil {
 		return nil, err
@@ -1070,6 +1079,13 @@ func getRefund(ctx context.Context, q querier, id, muni int64) (*refundRow, erro
 func (db *DB) BeginRefund(ctx context.Context, paymentID int64, in *fiscal.RefundInput) (*fiscal.Refund, *fiscal.Payment, error) {
 	a, err := fiscal.RequireRole(ctx, fiscal.RoleAccountant)
 	if err != nil {
+		return nil, nil, err
+	}
+	limits, err := db.amountLimits(ctx, a.MunicipalityID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := fiscal.CheckAmountLimit("amount", in.Amount, limits.Refund, "refund"); err != nil {
 		return nil, nil, err
 	}
 	var out *fiscal.Refund

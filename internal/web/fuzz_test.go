@@ -14,7 +14,10 @@ import (
 func FuzzJSONBodies(f *testing.F) {
 	for _, s := range []string{`{}`, `[]`, `null`, `{"username":"ana","password":"x"}`, `{"taxpayer":{"kind":"company","cui":"RO1"}}`,
 		`{"amount":"1e9"}`, `{"amount":12}`, `{"municipality":"timisoara","year":2026,"object":{"kind":"vehicle","engine_cc":-1}}`,
-		"\xff\xfe", `{"a":` + strings.Repeat("[", 200), `{"data":{"vin":"` + strings.Repeat("A", 5000) + `"}}`} {
+		"\xff\xfe", `{"a":` + strings.Repeat("[", 200), `{"data":{"vin":"` + strings.Repeat("A", 5000) + `"}}`,
+		// Issue 23: the ledger's limit, a NUL and a bidi override in strings.
+		`{"taxpayer_id":1,"amount":"999999999999999.99"}`, `{"name":"a\u0000b","reason":"\u0001","x\u0000":1}`,
+		`{"taxpayer":{"kind":"individual","name":"Ion\u202e"}}`} {
 		f.Add(s)
 	}
 	clock := fiscal.NewTestClock(storetest.Epoch)

@@ -23,7 +23,7 @@ type staffRequest struct {
 	Username string      `json:"username" validate:"required,min=3,max=64,printascii,excludesall= "`
 	Password string      `json:"password" validate:"required,min=10,max=256"`
 	Role     fiscal.Role `json:"role" validate:"required,oneof=officer signer accountant admin"`
-	FullName string      `json:"full_name" validate:"required,max=200"`
+	FullName string      `json:"full_name" validate:"required,max=200,nobidi"`
 }
 
 func (s *Server) accountRoutes() []route {

@@ -180,8 +180,42 @@ func (s *Server) downloadAttachment(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, att.ContentType)
-	c.Set(fiber.HeaderContentDisposition, `inline; filename="`+att.SHA256+`"`)
+	SetDownloadHeaders(c, att.Kind+"-"+strconv.FormatInt(att.ID, 10)+AttachmentExt(att.ContentType))
 	return c.SendStream(rc, int(att.Size))
+}
+
+// SetDownloadHeaders makes a response an uploaded file to save, never a
+// page: Content-Disposition attachment with name reduced to a safe ASCII
+// file name (letters, digits, '.', '_', '-'), and nosniff. A PDF or image a
+// taxpayer uploaded is not opened inline in the staff's browser (the
+// portal's image previews still show: <img> ignores the disposition).
+func SetDownloadHeaders(c *fiber.Ctx, name string) {
+	safe := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == '-':
+			return r
+		}
+		return '_'
+	}, name)
+	safe = strings.TrimLeft(safe, ".")
+	if safe == "" {
+		safe = "document"
+	}
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+safe+`"`)
+	c.Set("X-Content-Type-Options", "nosniff")
+}
+
+// AttachmentExt is the file extension of an attachment's content type.
+func AttachmentExt(contentType string) string {
+	switch contentType {
+	case "application/pdf":
+		return ".pdf"
+	case "image/jpeg":
+		return ".jpg"
+	case "image/png":
+		return ".png"
+	}
+	return ""
 }
 
 func (s *Server) commentCase(c *fiber.Ctx) error {

@@ -43,6 +43,10 @@ func (s *Server) municipality(c *fiber.Ctx, slug string) (*fiscal.Municipality, 
 	if slug == "" {
 		slug = s.cfg.DefaultMunicipality
 	}
+	// The header is not a query parameter (checkParams): check it here.
+	if err := CheckText("municipality", slug, false); err != nil {
+		return nil, err
+	}
 	s.muniMu.RLock()
 	m := s.munis[slug]
 	s.muniMu.RUnlock()

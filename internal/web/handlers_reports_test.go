@@ -42,7 +42,7 @@ func TestReportEndpoints(t *testing.T) {
 		}
 		for name, params := range q {
 			for _, role := range []string{"accountant", "admin"} {
-				for format, magic := range map[string]string{"csv": "\uFEFFRaport,", "xlsx": "PK\x03\x04", "pdf": "%PDF-"} {
+				for format, magic := range map[string]string{"csv": "\uFEFF\"Raport\",", "xlsx": "PK\x03\x04", "pdf": "%PDF-"} {
 					r := e.do("GET", "/api/v1/reports/"+name+"?"+params+"&format="+format, e.tokens[role], nil)
 					if r.Status != 200 || !bytes.HasPrefix(r.Raw, []byte(magic)) {
 						t.Errorf("%s %s as %s: %d %.200s", name, format, role, r.Status, r.Raw)

@@ -91,6 +91,7 @@ func (s *Server) mount(r route) {
 	if !r.Access.Public {
 		handlers = append(handlers, s.authenticate(r.Access))
 	}
+	handlers = append(handlers, checkParams)
 	if r.Idempotent {
 		reply := r.Reply
 		if reply == nil {
@@ -155,6 +156,9 @@ func (s *Server) idempotent(name string, resumable bool, reply func(any) (*fisca
 		}
 		if len(key) > 200 {
 			return fiscal.InvalidField("Idempotency-Key", "must have at most 200 characters")
+		}
+		if err := CheckText("Idempotency-Key", key, false); err != nil {
+			return err
 		}
 		actor := fiscal.ActorFrom(c.UserContext())
 		sum := sha256.Sum256(c.Body())

@@ -34,11 +34,19 @@ func newValidator() *validator.Validate {
 		}
 		return name
 	})
+	// nobidi refuses bidirectional formatting characters in names
+	// (fiscal.IsBidiControl): what is shown must be what is stored.
+	if err := v.RegisterValidation("nobidi", func(fl validator.FieldLevel) bool {
+		return !fiscal.HasBidiControl(fl.Field().String())
+	}); err != nil {
+		panic(err)
+	}
 	return v
 }
 
 // decode reads a JSON body into dst and validates it: 413 over the limit,
-// 400 for malformed JSON, 422 naming each invalid field.
+// 400 for malformed JSON, 422 naming each invalid field, and 422 naming the
+// first string holding a control character (checkJSONText).
 func decode(c *fiber.Ctx, dst any) error {
 	body := c.Body()
 	if len(body) > maxJSONBody {
@@ -63,6 +71,9 @@ func decode(c *fiber.Ctx, dst any) error {
 		if errors.Is(err, civil.ErrInvalid) {
 			return fiscal.InvalidField(badValuePath(body), "must be a real date in the form YYYY-MM-DD")
 		}
+		if errors.Is(err, money.ErrTooLarge) {
+			return fiscal.InvalidField(badValuePath(body), "must be at most "+money.Max.String()+" lei (the ledger's limit)")
+		}
 		if errors.Is(err, money.ErrInvalid) {
 			return fiscal.InvalidField(badValuePath(body), "must be a string holding an amount in lei with at most two decimals, e.g. \"198.00\"")
 		}
@@ -70,6 +81,9 @@ func decode(c *fiber.Ctx, dst any) error {
 	}
 	if dec.More() {
 		return fiscal.Errorf(fiscal.EMALFORMED, "malformed JSON: trailing data after the object")
+	}
+	if err := checkJSONText(body); err != nil {
+		return err
 	}
 	return check(dst)
 }
@@ -209,6 +223,8 @@ func message(fe validator.FieldError) string {
 		return fmt.Sprintf("must be %s %s", map[string]string{"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[fe.Tag()], fe.Param())
 	case "printascii", "excludesall", "alphanum":
 		return "contains characters that are not allowed"
+	case "nobidi":
+		return "must not contain bidirectional formatting characters (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C)"
 	case "len":
 		return "must have exactly " + fe.Param() + " characters"
 	}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	stripego "github.com/stripe/stripe-go/v76"
@@ -73,7 +75,9 @@ type Event struct {
 
 // ParseWebhook verifies payload against the Stripe-Signature header sigHeader
 // with the configured webhook secret (webhook.ConstructEvent's checks: HMAC
-// SHA-256, and a timestamp no older than 5 minutes) and decodes it.
+// SHA-256, and a timestamp no older than 5 minutes; and ours: a timestamp no
+// more than WebhookTolerance in the future, which stripe-go lets through)
+// and decodes it.
 //
 // It returns ErrNotConfigured without a webhook secret, ErrBadSignature when
 // verification fails and ErrBadPayload when the signed body is not a usable
@@ -105,7 +109,30 @@ func (c *Client) ParseWebhook(payload []byte, sigHeader string) (Event, error) {
 		}
 		return Event{}, fmt.Errorf("%w: %v", ErrBadPayload, err)
 	}
+	if t, ok := signedAt(sigHeader); !ok || t.After(time.Now().Add(WebhookTolerance)) {
+		return Event{}, fmt.Errorf("%w: the signature's timestamp is more than %s in the future", ErrBadSignature, WebhookTolerance)
+	}
 	return decodeEvent(&ev)
+}
+
+// WebhookTolerance is how far a webhook's signature timestamp may be from
+// now, in the past (stripe-go's default tolerance) and in the future (clock
+// skew): a signed delivery dated later is refused, so a leaked signed body
+// cannot be held back to be replayed after the window.
+const WebhookTolerance = webhook.DefaultTolerance
+
+// signedAt reads the timestamp (t=) of a Stripe-Signature header.
+func signedAt(sigHeader string) (time.Time, bool) {
+	for _, part := range strings.Split(sigHeader, ",") {
+		if v, ok := strings.CutPrefix(part, "t="); ok {
+			sec, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return time.Time{}, false
+			}
+			return time.Unix(sec, 0), true
+		}
+	}
+	return time.Time{}, false
 }
 
 // paymentIntentObject holds the fields read from a PaymentIntent.

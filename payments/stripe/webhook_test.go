@@ -106,6 +106,8 @@ func TestParseWebhookRejects(t *testing.T) {
 	}
 	wrongBody, wrongSig := stripe.SignedTestPayload("whsec_other", event)
 	staleBody, staleSig := stripe.SignedTestPayloadAt(whsec, event, time.Now().Add(-6*time.Minute))
+	futureBody, futureSig := stripe.SignedTestPayloadAt(whsec, event, time.Now().Add(time.Hour))
+	skewBody, skewSig := stripe.SignedTestPayloadAt(whsec, event, time.Now().Add(6*time.Minute))
 	unsigned, unsignedSig := stripe.SignedTestPayload(whsec, []byte(`{"id": "evt_x", "type": `))
 	notAPI, notAPISig := stripe.SignedTestPayload(whsec, []byte(`{"id":"evt_y","object":"event","type":"payment_intent.succeeded","data":{"object":{"id":"ch_1","object":"charge"}}}`))
 
@@ -118,6 +120,8 @@ func TestParseWebhookRejects(t *testing.T) {
 		{"tampered payload", tampered, sig, stripe.ErrBadSignature},
 		{"wrong secret", wrongBody, wrongSig, stripe.ErrBadSignature},
 		{"stale timestamp", staleBody, staleSig, stripe.ErrBadSignature},
+		{"timestamp an hour ahead", futureBody, futureSig, stripe.ErrBadSignature},
+		{"timestamp beyond the tolerance ahead", skewBody, skewSig, stripe.ErrBadSignature},
 		{"no header", body, "", stripe.ErrBadSignature},
 		{"garbage header", body, "t=abc,v1=00", stripe.ErrBadSignature},
 		{"header without v1", body, strings.Split(sig, ",")[0], stripe.ErrBadSignature},
@@ -140,6 +144,11 @@ func TestParseWebhookRejects(t *testing.T) {
 	// reason they name.
 	if _, err := c.ParseWebhook(body, sig); err != nil {
 		t.Fatalf("valid payload: %v", err)
+	}
+	// A clock a little ahead (within the tolerance) is still accepted.
+	aheadBody, aheadSig := stripe.SignedTestPayloadAt(whsec, event, time.Now().Add(time.Minute))
+	if _, err := c.ParseWebhook(aheadBody, aheadSig); err != nil {
+		t.Fatalf("payload a minute ahead: %v", err)
 	}
 }
 
