@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"fiscald/calc/params"
 	"fiscald/internal/civil"
 )
 
@@ -53,6 +54,9 @@ type MissingParamError struct {
 	Municipality string     // municipality slug the lookup was for
 	Date         civil.Date // date of the lookup (1 January of the tax year for annual rates)
 	What         string     // human description, e.g. "trucks >= 12 t, 4 axles"
+	// Range is the law's range for a value the council chooses, when the
+	// law gives one: the administrator must enter a value inside it.
+	Range *params.Range
 }
 
 // Error returns a message such as "no rate configured for trucks >= 12 t,
@@ -61,6 +65,10 @@ func (e *MissingParamError) Error() string {
 	what := e.What
 	if what == "" {
 		what = e.Key
+	}
+	if e.Range != nil {
+		return fmt.Sprintf("no rate configured for %s, in %d for municipality %s: the council chooses it within %s (%s) (parameter %s)",
+			what, e.Date.Year, e.Municipality, e.Range.String(), e.Range.LegalBasis, e.Key)
 	}
 	return fmt.Sprintf("no rate configured for %s, in %d for municipality %s (parameter %s)",
 		what, e.Date.Year, e.Municipality, e.Key)
