@@ -404,3 +404,26 @@ func TestEmbeddedDataConsistent(t *testing.T) {
 		t.Errorf("2026 surcharge range %+v", r)
 	}
 }
+
+// TestCheckRange: inside the range (ends included) passes; outside is an
+// input error naming value and the range; an unbounded key passes.
+func TestCheckRange(t *testing.T) {
+	s := params.Default()
+	on := civil.MustParse("2026-01-01")
+	for v, ok := range map[string]bool{"2": true, "4": true, "3.5": true, "1.99": false, "4.01": false} {
+		err := CheckRange(s, "vehicle.registered.small.per_group", on, d(v))
+		var ie InputErrors
+		if (err == nil) != ok || (!ok && (!errors.As(err, &ie) || ie[0].Field != "value" || !strings.Contains(ie[0].Message, "2-4"))) {
+			t.Errorf("%s: %v", v, err)
+		}
+	}
+	if err := CheckRange(s, "vehicle.surcharge_pct", civil.MustParse("2025-01-01"), d("60")); err == nil {
+		t.Error("60% surcharge in 2025 (up to 50%)")
+	}
+	if err := CheckRange(s, "vehicle.surcharge_pct", on, d("60")); err != nil {
+		t.Errorf("60%% surcharge in 2026: %v", err)
+	}
+	if err := CheckRange(s, "vehicle.truck.axles2.mass12000-13000.other", on, d("99999")); err != nil {
+		t.Errorf("unbounded key: %v", err)
+	}
+}

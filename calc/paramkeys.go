@@ -1,10 +1,14 @@
 package calc
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 
+	"github.com/shopspring/decimal"
+
 	"fiscald/calc/params"
+	"fiscald/internal/civil"
 )
 
 // knownKeys are the parameter keys the engine reads, as patterns: fixed keys
@@ -121,4 +125,18 @@ func MissingParamField(e *MissingParamError, s *params.Set) string {
 		return "municipality"
 	}
 	return "object"
+}
+
+// CheckRange is the rule that a value the law bounds by a range (art. 465
+// alin. (2) and (7), art. 470 alin. (2^2) and (3), art. 489, the bonuses)
+// lies inside the range in force on the value's effective date. It returns
+// InputErrors naming "value" and the range, or nil for a value inside its
+// range or a key the law does not bound.
+func CheckRange(s *params.Set, key string, on civil.Date, v decimal.Decimal) error {
+	r, ok := s.RangeOf(key, on)
+	if !ok || r.Contains(v) {
+		return nil
+	}
+	return InputErrors{{Field: "value", Message: fmt.Sprintf("%s is outside the range %s of %s for %d: enter a value from %s to %s",
+		v.String(), r.String(), r.LegalBasis, on.Year, r.Min.String(), r.Max.String())}}
 }

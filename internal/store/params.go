@@ -94,8 +94,21 @@ func (db *DB) AddParameter(ctx context.Context, in *fiscal.ParameterInput) (*fis
 		return nil, fiscal.InvalidField("key", "is not a parameter the tax engine reads (see GET /api/v1/admin/parameters for the names)")
 	}
 	entry := params.Entry{Key: in.Key, EffectiveFrom: in.EffectiveFrom, Value: in.Value, LegalBasis: strings.TrimSpace(in.LegalBasis), Note: in.Note}
-	if _, field, msg := params.CheckEntry(entry); field != "" {
+	value, field, msg := params.CheckEntry(entry)
+	if field != "" {
 		return nil, fiscal.InvalidField(field, msg)
+	}
+	if _, isRange := calc.RangedKey(in.Key); isRange && !in.National {
+		return nil, fiscal.InvalidField("national", "a range of the law is national: enter it with national true")
+	}
+	// A value the law bounds by a range must lie inside the range in force
+	// on its effective date (the rule is calc.CheckRange).
+	e, err := db.TaxEngine(ctx, a.MunicipalityID)
+	if err != nil {
+		return nil, err
+	}
+	if err := calc.CheckRange(e.Params, entry.Key, entry.EffectiveFrom, value); err != nil {
+		return nil, fiscal.FromCalc(err, e)
 	}
 	var muni *int64
 	if !in.National {
