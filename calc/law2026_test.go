@@ -427,3 +427,43 @@ func TestCheckRange(t *testing.T) {
 		t.Errorf("unbounded key: %v", err)
 	}
 }
+
+// TestRequirements: the coverage of a year names every key the engine reads
+// for each object kind, configured or missing, with the law's article.
+func TestRequirements(t *testing.T) {
+	e := testEngine(t, council("timisoara", "land.extravilan.arable", "120"))
+	reqs, err := e.Requirements("timisoara", 2026)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Requirement{}
+	for _, r := range reqs {
+		got[r.Key] = r
+		if r.LegalBasis == "" || r.What == "" || (r.Kind != "vehicle" && r.Kind != "building" && r.Kind != "land" && r.Kind != "general") {
+			t.Errorf("incomplete %+v", r)
+		}
+	}
+	for key, configured := range map[string]bool{
+		"vehicle.engine.row6.euro5": true, "vehicle.engine.row7.euro0_3": true, "vehicle.tractor.per_group": true,
+		"vehicle.registered.no_cc.annual": false, "vehicle.truck.*": false, "building.value_m2.c.no_utilities": true,
+		"building.coef.rank1.zone_d": true, "land.intravilan.constructions.rank1.zone_c": false, "land.extravilan.arable": true,
+		"land.extravilan.forest": false, "land.intravilan.unproductive.zone_a": true, "building.company.residential.rate_pct": false,
+	} {
+		r, ok := got[key]
+		if !ok || r.Configured != configured {
+			t.Errorf("%s: %+v (want configured %v)", key, r, configured)
+		}
+	}
+	if r := got["land.extravilan.arable"]; r.Entry == nil || r.Entry.Decision == nil || r.Range == nil || r.LegalBasis != "Codul fiscal art. 465 alin. (7)" {
+		t.Errorf("extravilan arable %+v", r)
+	}
+	reqs, _ = e.Requirements("timisoara", 2027)
+	for _, r := range reqs {
+		if r.Key == "vehicle.engine.row1.euro6" && r.Configured {
+			t.Error("2027 row 1 configured without a 2027 entry")
+		}
+	}
+	if ParamBasis("range.vehicle.surcharge_pct.max") != "Codul fiscal art. 489" || ParamBasis("land.intravilan.arable.zone_a") != "Codul fiscal art. 465 alin. (4)" {
+		t.Error("ParamBasis")
+	}
+}

@@ -24,9 +24,19 @@ type TaxRules interface {
 	Parameters(ctx context.Context, f ParameterFilter) ([]ParameterEntry, error)
 	// AddParameter enters a dated parameter for the actor's municipality (or
 	// nationally). EINVALID for an unknown key, a value that is not a plain
-	// decimal or a bad date; ECONFLICT when the database already holds an
-	// entry with the same key and effective date.
+	// decimal, a bad date, a municipality's value without its council
+	// decision, or a value outside the law's range; ECONFLICT when the
+	// database already holds an entry with the same key and effective date.
 	AddParameter(ctx context.Context, in *ParameterInput) (*ParameterEntry, error)
+	// EnterDecision enters every value a council decision adopted for the
+	// actor's municipality in one transaction: all or none. EINVALID naming
+	// values[i].<field> for any bad value (as AddParameter), or a key
+	// given twice; ECONFLICT naming values[i].key when one already exists.
+	EnterDecision(ctx context.Context, in *DecisionInput) (*DecisionResult, error)
+	// ParameterCoverage lists, for the actor's municipality and a tax year,
+	// every parameter the engine would need for each object kind, split into
+	// configured and missing.
+	ParameterCoverage(ctx context.Context, year int) (*ParameterCoverage, error)
 	// BridgeDays lists the actor's municipality's extra days off (year > 0 filters).
 	BridgeDays(ctx context.Context, year int) ([]BridgeDay, error)
 	// AddBridgeDay adds a day off; EINVALID for a day that is already not a
@@ -64,6 +74,45 @@ type ParameterEntry struct {
 	// an embedded one.
 	ReplacesEmbedded bool       `json:"replaces_embedded,omitempty"`
 	CreatedAt        *time.Time `json:"created_at,omitempty"`
+	// Decision is the council decision that adopted a municipality's value.
+	Decision *CouncilDecision `json:"decision,omitempty"`
+}
+
+// CouncilDecision is a local council decision (HCL): its number and date.
+type CouncilDecision struct {
+	Number string     `json:"number" validate:"required,max=60"`
+	Date   civil.Date `json:"date" validate:"required"`
+}
+
+// DecisionInput is a council decision's values, entered in one go.
+type DecisionInput struct {
+	Decision      CouncilDecision `json:"decision" validate:"required"`
+	EffectiveFrom civil.Date      `json:"effective_from" validate:"required"`
+	Values        []DecisionValue `json:"values" validate:"required,min=1,max=1000,dive"`
+}
+
+// DecisionValue is one value of a council decision; LegalBasis defaults to
+// the article that asks for the key.
+type DecisionValue struct {
+	Key        string `json:"key" validate:"required,max=120"`
+	Value      string `json:"value" validate:"required,max=200"`
+	LegalBasis string `json:"legal_basis" validate:"max=500"`
+	Note       string `json:"note" validate:"max=1000"`
+}
+
+// DecisionResult is the answer of EnterDecision: the entries created.
+type DecisionResult struct {
+	Decision      CouncilDecision  `json:"decision"`
+	EffectiveFrom civil.Date       `json:"effective_from"`
+	Items         []ParameterEntry `json:"items"`
+}
+
+// ParameterCoverage is what a municipality has configured for a tax year and
+// what is missing, by the keys the engine reads (calc.Requirement).
+type ParameterCoverage struct {
+	Year       int                `json:"year"`
+	Configured []calc.Requirement `json:"configured"`
+	Missing    []calc.Requirement `json:"missing"`
 }
 
 // ParameterInput is an administrator's new parameter entry.
@@ -71,10 +120,15 @@ type ParameterInput struct {
 	Key           string     `json:"key" validate:"required,max=120"`
 	EffectiveFrom civil.Date `json:"effective_from" validate:"required"`
 	Value         string     `json:"value" validate:"required,max=200"`
-	LegalBasis    string     `json:"legal_basis" validate:"required,max=500"`
-	Note          string     `json:"note" validate:"max=1000"`
+	// LegalBasis is required for a national value; a municipality's value
+	// defaults to the article that asks for the key.
+	LegalBasis string `json:"legal_basis" validate:"max=500"`
+	Note       string `json:"note" validate:"max=1000"`
 	// National enters the value for every municipality (municipality_id NULL).
 	National bool `json:"national"`
+	// Decision is the council decision that adopted a municipality's value
+	// (required unless National).
+	Decision *CouncilDecision `json:"decision,omitempty"`
 }
 
 // BridgeDay is an extra day off of a municipality (a Government bridge day).

@@ -89,9 +89,10 @@ func RangeKeys(key string) (lo, hi string) {
 
 // Range is the law's range for a council value, in force on a date.
 type Range struct {
-	Min, Max   decimal.Decimal
-	From       civil.Date // effective date of the bound in force
-	LegalBasis string
+	Min        decimal.Decimal `json:"min"`
+	Max        decimal.Decimal `json:"max"`
+	From       civil.Date      `json:"from"` // effective date of the bound in force
+	LegalBasis string          `json:"legal_basis"`
 }
 
 // String returns "min-max".

@@ -136,7 +136,8 @@ func TestAdminParameters(t *testing.T) {
 		if r.Status != 200 || len(r.Body["items"].([]any)) != 0 {
 			t.Fatalf("trailers are unconfigured: %d %s", r.Status, r.Raw)
 		}
-		bus := map[string]any{"key": "vehicle.trailer.mass1000-3000", "effective_from": "2026-01-01", "value": "30.5", "legal_basis": "HCL test 2026", "note": "test", "national": false}
+		bus := map[string]any{"key": "vehicle.trailer.mass1000-3000", "effective_from": "2026-01-01", "value": "30.5", "legal_basis": "HCL test 2026", "note": "test", "national": false,
+			"decision": map[string]any{"number": "77/2025", "date": "2025-12-18"}}
 		if r = e.do("POST", "/api/v1/admin/parameters", admin, bus); r.Status != 201 || r.Body["source"] != "database" || r.Body["replaces_embedded"] != nil {
 			t.Fatalf("add: %d %s", r.Status, r.Raw)
 		}
@@ -145,13 +146,15 @@ func TestAdminParameters(t *testing.T) {
 		}
 		r = e.do("GET", list, admin, nil)
 		items := r.Body["items"].([]any)
-		if len(items) != 1 || items[0].(map[string]any)["source"] != "database" || items[0].(map[string]any)["value"] != "30.5" {
+		if len(items) != 1 || items[0].(map[string]any)["source"] != "database" || items[0].(map[string]any)["value"] != "30.5" ||
+			items[0].(map[string]any)["decision"].(map[string]any)["number"] != "77/2025" {
 			t.Fatalf("list after add: %s", r.Raw)
 		}
 		// The quote now has the trailer rate: 30.5 × 1.5 = 45.75 → 46.
 		q := e.do("POST", "/api/v1/tax/quote", "", map[string]any{"municipality": "timisoara", "year": 2026,
 			"object": map[string]any{"kind": "vehicle", "category": "trailer", "max_mass_kg": 2500}})
-		if q.Status != 200 || q.Body["annual_tax"] != "46.00" {
+		if q.Status != 200 || q.Body["annual_tax"] != "46.00" ||
+			q.Body["lines"].([]any)[0].(map[string]any)["legal_basis"] != "Codul fiscal art. 470 alin. (7); HCL 77/2025" {
 			t.Fatalf("trailer quote: %d %s", q.Status, q.Raw)
 		}
 		// Embedded entries are listed as such.
@@ -163,7 +166,8 @@ func TestAdminParameters(t *testing.T) {
 		for field, body := range map[string]map[string]any{
 			"key":         {"key": "vehicle.engine.row9.euro6", "effective_from": "2026-01-01", "value": "1", "legal_basis": "x"},
 			"value":       {"key": "vehicle.engine.row8.euro6", "effective_from": "2026-01-01", "value": "1e3", "legal_basis": "x"},
-			"legal_basis": {"key": "vehicle.engine.row8.euro6", "effective_from": "2026-01-01", "value": "1"},
+			"legal_basis": {"key": "vehicle.engine.row8.euro6", "effective_from": "2026-01-01", "value": "1", "national": true},
+			"decision":    {"key": "vehicle.engine.row8.euro6", "effective_from": "2026-01-01", "value": "1", "legal_basis": "x"},
 		} {
 			r := e.do("POST", "/api/v1/admin/parameters", admin, body)
 			if f := fieldNames(r); r.Status != 422 || !slices.Contains(f, field) {

@@ -24,6 +24,10 @@ func (s *Server) adminTaxRoutes() []route {
 			Tag: "admin", Access: admin, Response: parameterList{}, Handler: s.listParameters},
 		{Method: "POST", Path: "/api/v1/admin/parameters", Summary: "Enter a dated tax parameter (409 when the key and date exist: enter a new effective date)",
 			Tag: "admin", Access: admin, Body: fiscal.ParameterInput{}, Response: fiscal.ParameterEntry{}, Created: true, Handler: s.addParameter},
+		{Method: "POST", Path: "/api/v1/admin/council-decisions", Summary: "Enter every value a council decision adopted, in one go (all or none; 422 naming values[i].field)",
+			Tag: "admin", Access: admin, Body: fiscal.DecisionInput{}, Response: fiscal.DecisionResult{}, Created: true, Handler: s.enterDecision},
+		{Method: "GET", Path: "/api/v1/admin/parameter-coverage", Summary: "Every parameter the engine needs for a year (?year=), configured and missing, with the law's ranges",
+			Tag: "admin", Access: admin, Response: fiscal.ParameterCoverage{}, Handler: s.parameterCoverage},
 		{Method: "GET", Path: "/api/v1/admin/calendar/days", Summary: "The municipality's bridge days (?year=)",
 			Tag: "admin", Access: admin, Response: bridgeDayList{}, Handler: s.listBridgeDays},
 		{Method: "POST", Path: "/api/v1/admin/calendar/days", Summary: "Add a bridge day (deadlines move)",
@@ -68,6 +72,33 @@ func (s *Server) addParameter(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(p)
+}
+
+func (s *Server) enterDecision(c *fiber.Ctx) error {
+	var in fiscal.DecisionInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	r, err := s.deps.Tax.EnterDecision(c.UserContext(), &in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(r)
+}
+
+func (s *Server) parameterCoverage(c *fiber.Ctx) error {
+	year, err := queryYear(c)
+	if err != nil {
+		return err
+	}
+	if year == 0 {
+		return fiscal.InvalidField("year", "is required")
+	}
+	r, err := s.deps.Tax.ParameterCoverage(c.UserContext(), year)
+	if err != nil {
+		return err
+	}
+	return c.JSON(r)
 }
 
 func (s *Server) listBridgeDays(c *fiber.Ctx) error {

@@ -74,3 +74,130 @@ func TestParamRangeAndMissingKey(t *testing.T) {
 		}
 	})
 }
+
+// keysOf lists the keys of a coverage list.
+func keysOf(list any) []string {
+	var out []string
+	for _, x := range list.([]any) {
+		out = append(out, x.(map[string]any)["key"].(string))
+	}
+	return out
+}
+
+// TestCouncilDecisionAndCoverage: the coverage of a year lists what is
+// configured and what is missing; a decision's values go in at once, all
+// or none, carry the decision, and the quote cites it; bad input is 422
+// naming each field and changes nothing.
+func TestCouncilDecisionAndCoverage(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		e := newEnv(t, db, clock)
+		admin := e.tokens["admin"]
+		if r := e.do("GET", "/api/v1/admin/parameter-coverage?year=2026", e.tokens["officer"], nil); r.Status != 403 {
+			t.Fatalf("officer: %d", r.Status)
+		}
+		if r := e.do("GET", "/api/v1/admin/parameter-coverage", admin, nil); r.Status != 422 || fieldNames(r)[0] != "year" {
+			t.Fatalf("no year: %d %s", r.Status, r.Raw)
+		}
+		cov := e.do("GET", "/api/v1/admin/parameter-coverage?year=2026", admin, nil)
+		if cov.Status != 200 {
+			t.Fatalf("coverage: %d %s", cov.Status, cov.Raw)
+		}
+		missing, configured := keysOf(cov.Body["missing"]), keysOf(cov.Body["configured"])
+		for _, k := range []string{"land.intravilan.constructions.rank1.zone_a", "land.intravilan.constructions.rank1.zone_d", "land.extravilan.arable",
+			"vehicle.registered.small.per_group", "vehicle.truck.*", "vehicle.trailer.*", "vehicle.boat.*", "building.individual.non_residential.rate_pct"} {
+			if !slices.Contains(missing, k) {
+				t.Errorf("2026 missing lacks %s: %v", k, missing)
+			}
+		}
+		for _, k := range []string{"vehicle.engine.row6.euro4", "vehicle.engine.row8.hybrid", "vehicle.tractor.per_group", "building.value_m2.d.no_utilities",
+			"building.basement_or_attic.other_pct", "land.intravilan.beach.zone_c", "land.intravilan.coef.rank1", "land.extravilan.roads", "vehicle.surcharge_pct"} {
+			if !slices.Contains(configured, k) {
+				t.Errorf("2026 configured lacks %s", k)
+			}
+		}
+		for _, m := range cov.Body["missing"].([]any) {
+			if m := m.(map[string]any); m["key"] == "land.intravilan.constructions.rank1.zone_b" {
+				if rg := m["range"].(map[string]any); rg["min"] != "5199" || rg["max"] != "12998" || rg["legal_basis"] != "Codul fiscal art. 465 alin. (2)" || m["kind"] != "land" {
+					t.Errorf("range in coverage: %v", m)
+				}
+			}
+		}
+		// 2027: the indexed amounts are missing until next year's values are adopted.
+		cov27 := e.do("GET", "/api/v1/admin/parameter-coverage?year=2027", admin, nil)
+		if m := keysOf(cov27.Body["missing"]); !slices.Contains(m, "vehicle.engine.row1.euro6") || !slices.Contains(m, "building.value_m2.a.utilities") {
+			t.Errorf("2027 missing %v", m)
+		}
+
+		landQuote := map[string]any{"municipality": "timisoara", "year": 2026,
+			"object": map[string]any{"kind": "land", "location": "intravilan", "zone": "B", "use_category": "constructions", "area_m2": "1000.00"}}
+		decision := map[string]any{"number": "123/2025", "date": "2025-12-15"}
+		good := []any{
+			map[string]any{"key": "land.intravilan.constructions.rank1.zone_a", "value": "10000"},
+			map[string]any{"key": "land.intravilan.constructions.rank1.zone_b", "value": "8000"},
+			map[string]any{"key": "land.intravilan.constructions.rank1.zone_c", "value": "5000"},
+			map[string]any{"key": "land.intravilan.constructions.rank1.zone_d", "value": "2000", "note": "periphery"},
+			map[string]any{"key": "land.extravilan.arable", "value": "120"},
+		}
+		// Bad input, every field named, nothing entered.
+		bad := []any{
+			map[string]any{"key": "land.intravilan.constructions.rank1.zone_a", "value": "zece mii"},
+			map[string]any{"key": "land.intravilan.castles.zone_a", "value": "10"},
+			map[string]any{"key": "land.extravilan.arable", "value": "200"},
+			map[string]any{"key": "land.extravilan.pasture", "value": "60"},
+			map[string]any{"key": "land.extravilan.pasture", "value": "61"},
+		}
+		r := e.do("POST", "/api/v1/admin/council-decisions", admin, map[string]any{"decision": decision, "effective_from": "2026-01-01", "values": bad})
+		if f := fieldNames(r); r.Status != 422 || !slices.Equal(f, []string{"values[0].value", "values[1].key", "values[2].value", "values[4].key"}) ||
+			!strings.Contains(errorMessages(r), "112-134") {
+			t.Fatalf("bad values: %d %s", r.Status, r.Raw)
+		}
+		for name, body := range map[string]struct {
+			body  map[string]any
+			field string
+		}{
+			"decision date":  {map[string]any{"decision": map[string]any{"number": "1/2026", "date": "2025-02-30"}, "effective_from": "2026-01-01", "values": good}, "decision.date"},
+			"effective date": {map[string]any{"decision": decision, "effective_from": "2026-13-01", "values": good}, "effective_from"},
+			"no number":      {map[string]any{"decision": map[string]any{"date": "2025-12-15"}, "effective_from": "2026-01-01", "values": good}, "decision.number"},
+			"no values":      {map[string]any{"decision": decision, "effective_from": "2026-01-01", "values": []any{}}, "values"},
+		} {
+			r := e.do("POST", "/api/v1/admin/council-decisions", admin, body.body)
+			if r.Status != 422 || !slices.Contains(fieldNames(r), body.field) {
+				t.Errorf("%s: %d %s", name, r.Status, r.Raw)
+			}
+		}
+		if r := e.do("POST", "/api/v1/tax/quote", "", landQuote); r.Status != 422 {
+			t.Fatalf("after refused decisions the quote computed: %s", r.Raw)
+		}
+		// The decision in one go.
+		r = e.do("POST", "/api/v1/admin/council-decisions", admin, map[string]any{"decision": decision, "effective_from": "2026-01-01", "values": good})
+		if r.Status != 201 || len(r.Body["items"].([]any)) != 5 {
+			t.Fatalf("decision: %d %s", r.Status, r.Raw)
+		}
+		first := r.Body["items"].([]any)[0].(map[string]any)
+		if first["decision"].(map[string]any)["number"] != "123/2025" || first["legal_basis"] != "Codul fiscal art. 465 alin. (2)" {
+			t.Errorf("item %v", first)
+		}
+		// The quote computes and cites the decision: 0.1 ha × 8,000 = 800 lei.
+		q := e.do("POST", "/api/v1/tax/quote", "", landQuote)
+		if q.Status != 200 || q.Body["annual_tax"] != "800.00" ||
+			q.Body["lines"].([]any)[0].(map[string]any)["legal_basis"] != "Codul fiscal art. 465 alin. (2); HCL 123/2025" {
+			t.Fatalf("quote: %d %s", q.Status, q.Raw)
+		}
+		cov = e.do("GET", "/api/v1/admin/parameter-coverage?year=2026", admin, nil)
+		if m := keysOf(cov.Body["missing"]); slices.Contains(m, "land.intravilan.constructions.rank1.zone_b") || slices.Contains(m, "land.extravilan.arable") {
+			t.Errorf("still missing after the decision: %v", m)
+		}
+		// All or none: one value already entered makes the whole decision 409.
+		again := []any{map[string]any{"key": "land.extravilan.pasture", "value": "60"}, map[string]any{"key": "land.extravilan.arable", "value": "121"}}
+		r = e.do("POST", "/api/v1/admin/council-decisions", admin, map[string]any{"decision": decision, "effective_from": "2026-01-01", "values": again})
+		if r.Status != 409 || !slices.Contains(fieldNames(r), "values[1].effective_from") {
+			t.Fatalf("conflict: %d %s", r.Status, r.Raw)
+		}
+		if m := keysOf(e.do("GET", "/api/v1/admin/parameter-coverage?year=2026", admin, nil).Body["missing"]); !slices.Contains(m, "land.extravilan.pasture") {
+			t.Errorf("a refused decision entered a value")
+		}
+		if r = e.do("GET", "/api/v1/audit/verify", admin, nil); r.Status != 200 || r.Body["valid"] != true {
+			t.Fatalf("audit: %d %s", r.Status, r.Raw)
+		}
+	})
+}

@@ -152,7 +152,8 @@ func TestQuoteCases(t *testing.T) {
 			t.Fatalf("bad paid_on: %d %s", r.Status, r.Raw)
 		}
 		// An administrator's override is used at once.
-		p := map[string]any{"key": "vehicle.surcharge_pct", "effective_from": "2026-01-01", "value": "100", "legal_basis": "HCL test 2026"}
+		p := map[string]any{"key": "vehicle.surcharge_pct", "effective_from": "2026-01-01", "value": "100", "legal_basis": "HCL test 2026",
+			"decision": map[string]any{"number": "5/2026", "date": "2026-01-15"}}
 		if r = e.do("POST", "/api/v1/admin/parameters", e.tokens["admin"], p); r.Status != 201 || r.Body["replaces_embedded"] != true {
 			t.Fatalf("override: %d %s", r.Status, r.Raw)
 		}
