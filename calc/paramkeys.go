@@ -48,6 +48,7 @@ var knownKeys = regexp.MustCompile(`^(` + strings.Join([]string{
 	`payment\.(first|second)_due\.(month|day)`,
 	`payment\.single_installment_max`,
 	`late_fee\.monthly_pct`,
+	`indexation\.(excluded|eur_ron)`,
 	`(budget_code|treasury_account)\.(vehicle|building)\.(individual|company)`,
 	`(budget_code|treasury_account)\.land\.(individual|company|extravilan)`,
 }, "|") + `)$`)

@@ -37,6 +37,24 @@ type TaxRules interface {
 	// every parameter the engine would need for each object kind, split into
 	// configured and missing.
 	ParameterCoverage(ctx context.Context, year int) (*ParameterCoverage, error)
+	// CreateParameterDraft drafts next year's values of the actor's
+	// municipality from a year's by art. 491 (calc.Engine.Draft). EINVALID
+	// naming to_year, inflation_pct, eur_ron, decision.* or from_year (a year
+	// with nothing to draft from).
+	CreateParameterDraft(ctx context.Context, in *ParameterDraftInput) (*ParameterDraft, error)
+	// ParameterDraft returns a draft of the actor's municipality; ENOTFOUND
+	// otherwise.
+	ParameterDraft(ctx context.Context, id int64) (*ParameterDraft, error)
+	// CorrectDraftLine sets a line's to_value before adoption. ENOTFOUND for
+	// an unknown draft or key; ECONFLICT once adopted; EINVALID naming
+	// to_value for a value that is not a decimal or is outside the law's
+	// range (indexed alike for amounts).
+	CorrectDraftLine(ctx context.Context, id int64, key, toValue string) (*calc.DraftLine, error)
+	// AdoptParameterDraft enters every line as the municipality's value from
+	// 1 January of to_year under the draft's decision, in one transaction
+	// with its audit entries. ECONFLICT when already adopted or when a value
+	// for a key and that date exists.
+	AdoptParameterDraft(ctx context.Context, id int64) (*ParameterDraft, error)
 	// BridgeDays lists the actor's municipality's extra days off (year > 0 filters).
 	BridgeDays(ctx context.Context, year int) ([]BridgeDay, error)
 	// AddBridgeDay adds a day off; EINVALID for a day that is already not a
@@ -105,6 +123,41 @@ type DecisionResult struct {
 	Decision      CouncilDecision  `json:"decision"`
 	EffectiveFrom civil.Date       `json:"effective_from"`
 	Items         []ParameterEntry `json:"items"`
+}
+
+// ParameterDraftInput asks for next year's draft (contract: POST
+// /api/v1/admin/parameter-drafts).
+type ParameterDraftInput struct {
+	FromYear     int             `json:"from_year" validate:"required,gte=2000,lte=2100"`
+	ToYear       int             `json:"to_year" validate:"required,gte=2000,lte=2100"`
+	InflationPct string          `json:"inflation_pct" validate:"required,max=20"`
+	EurRon       string          `json:"eur_ron" validate:"max=20"`
+	Decision     CouncilDecision `json:"decision" validate:"required"`
+}
+
+// Draft statuses.
+const (
+	DraftOpen    = "draft"
+	DraftAdopted = "adopted"
+)
+
+// ParameterDraft is next year's values drafted from a year's, line by line.
+type ParameterDraft struct {
+	ID           int64            `json:"id"`
+	FromYear     int              `json:"from_year"`
+	ToYear       int              `json:"to_year"`
+	InflationPct string           `json:"inflation_pct"`
+	EurRon       string           `json:"eur_ron,omitempty"`
+	Decision     CouncilDecision  `json:"decision"`
+	Status       string           `json:"status"`
+	CreatedAt    time.Time        `json:"created_at"`
+	AdoptedAt    *time.Time       `json:"adopted_at,omitempty"`
+	Lines        []calc.DraftLine `json:"lines"`
+}
+
+// DraftLineInput corrects a draft line.
+type DraftLineInput struct {
+	ToValue string `json:"to_value" validate:"required,max=200"`
 }
 
 // ParameterCoverage is what a municipality has configured for a tax year and

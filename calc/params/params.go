@@ -25,8 +25,9 @@ import (
 )
 
 // TextPrefixes mark keys whose value is text rather than a decimal (budget
-// classification codes, treasury accounts).
-var TextPrefixes = []string{"budget_code.", "treasury_account."}
+// classification codes, treasury accounts, the articles excluded from
+// indexation).
+var TextPrefixes = []string{"budget_code.", "treasury_account.", "indexation.excluded"}
 
 // IsText reports whether key holds text rather than a decimal.
 func IsText(key string) bool {

@@ -184,13 +184,22 @@ func insertParameter(ctx context.Context, tx *Tx, a *fiscal.Actor, entry params.
 			Fields: []fiscal.FieldError{{Field: prefix + "effective_from", Message: "an entry with this key and date exists"}}}
 	}
 	id, err := tx.Insert(ctx, `INSERT INTO tax_parameters (municipality_id, param_key, effective_from, value, legal_basis, note, created_at, created_by, decision_number, decision_date)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, muni, entry.Key, entry.EffectiveFrom, entry.Value, entry.LegalBasis, entry.Note, tx.Now, a.UserID, decNumber, decDate)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, muni, entry.Key, entry.EffectiveFrom, entry.Value, entry.LegalBasis, entry.Note, tx.Now, actorUser(a), decNumber, decDate)
 	if err != nil {
 		return nil, translate(err, "tax parameter "+entry.Key)
 	}
 	at := tx.Now
 	out.CreatedAt = &at
 	return out, tx.Audit(ctx, a.MunicipalityID, "tax_parameter.create", "tax_parameter", id, nil, out)
+}
+
+// actorUser is the user id recorded as created_by: NULL for the system
+// actor of the command line.
+func actorUser(a *fiscal.Actor) any {
+	if a.UserID == 0 {
+		return nil
+	}
+	return a.UserID
 }
 
 // toCouncilDecision converts the engine's decision to the domain's (nil stays nil).

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -195,6 +196,123 @@ func TestCouncilDecisionAndCoverage(t *testing.T) {
 		}
 		if m := keysOf(e.do("GET", "/api/v1/admin/parameter-coverage?year=2026", admin, nil).Body["missing"]); !slices.Contains(m, "land.extravilan.pasture") {
 			t.Errorf("a refused decision entered a value")
+		}
+		if r = e.do("GET", "/api/v1/audit/verify", admin, nil); r.Status != 200 || r.Body["valid"] != true {
+			t.Fatalf("audit: %d %s", r.Status, r.Raw)
+		}
+	})
+}
+
+// TestParameterDraft2027: a 2027 quote names the missing parameter; a draft
+// from 2026 with 5.6% shows each line with its rule and legal basis, a line
+// can be corrected (inside the law's range), and once adopted the 2027
+// quote computes and cites the new decision. Bad input changes nothing.
+func TestParameterDraft2027(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		e := newEnv(t, db, clock)
+		admin := e.tokens["admin"]
+		car27 := map[string]any{"municipality": "timisoara", "year": 2027,
+			"object": map[string]any{"kind": "vehicle", "category": "car", "engine_cc": 1598, "emission_class": "euro6", "propulsion": "combustion"}}
+		r := e.do("POST", "/api/v1/tax/quote", "", car27)
+		if r.Status != 422 || !strings.Contains(r.Body["detail"].(string), "(parameter vehicle.engine.row1.euro6)") {
+			t.Fatalf("2027 before: %d %s", r.Status, r.Raw)
+		}
+		draft := map[string]any{"from_year": 2026, "to_year": 2027, "inflation_pct": "5.6", "eur_ron": "5.0900",
+			"decision": map[string]any{"number": "200/2026", "date": "2026-12-15"}}
+		with := func(k string, v any) map[string]any {
+			m := map[string]any{}
+			for kk, vv := range draft {
+				m[kk] = vv
+			}
+			m[k] = v
+			return m
+		}
+		for field, body := range map[string]map[string]any{
+			"from_year":     with("from_year", 2023),
+			"to_year":       with("to_year", 2029),
+			"inflation_pct": with("inflation_pct", "cinci"),
+			"eur_ron":       with("eur_ron", "5,09"),
+			"decision.date": with("decision", map[string]any{"number": "1/2026", "date": "2026-02-30"}),
+		} {
+			if field == "from_year" {
+				body["to_year"] = 2024
+			}
+			r := e.do("POST", "/api/v1/admin/parameter-drafts", admin, body)
+			if r.Status != 422 || !slices.Contains(fieldNames(r), field) {
+				t.Errorf("%s: %d %s", field, r.Status, r.Raw)
+			}
+		}
+		if r := e.do("POST", "/api/v1/admin/parameter-drafts", e.tokens["officer"], draft); r.Status != 403 {
+			t.Errorf("officer: %d", r.Status)
+		}
+		r = e.do("POST", "/api/v1/admin/parameter-drafts", admin, draft)
+		if r.Status != 201 || r.Body["status"] != "draft" || r.Body["from_year"] != float64(2026) || r.Body["to_year"] != float64(2027) {
+			t.Fatalf("draft: %d %s", r.Status, r.Raw)
+		}
+		id := int64(r.Body["id"].(float64))
+		if id != 1 {
+			t.Errorf("refused drafts left rows: id %d", id)
+		}
+		lines := map[string]map[string]any{}
+		for _, l := range r.Body["lines"].([]any) {
+			l := l.(map[string]any)
+			lines[l["key"].(string)] = l
+		}
+		if l := lines["vehicle.engine.row1.euro6"]; l["from_value"] != "16.5" || l["to_value"] != "17.42" || l["rule"] != "indexed" ||
+			l["legal_basis"] != "Codul fiscal art. 470 alin. (2); Codul fiscal art. 491 alin. (1)" {
+			t.Errorf("row 1 line %v", l)
+		}
+		if l := lines["vehicle.surcharge_pct"]; l["rule"] != "unchanged" || l["to_value"] != "50" {
+			t.Errorf("surcharge line %v", l)
+		}
+		path := "/api/v1/admin/parameter-drafts/" + strconv.FormatInt(id, 10)
+		if g := e.do("GET", path, admin, nil); g.Status != 200 || len(g.Body["lines"].([]any)) != len(lines) {
+			t.Fatalf("get: %d %s", g.Status, g.Raw)
+		}
+		// Corrections: inside the range, outside, not a decimal, unknown line.
+		for _, c := range []struct {
+			key, value string
+			status     int
+		}{
+			{"vehicle.surcharge_pct", "150", 422}, {"vehicle.surcharge_pct", "6O", 422}, {"vehicle.boat.yacht", "10", 404},
+			{"vehicle.surcharge_pct", "60", 200},
+		} {
+			r := e.do("PATCH", path+"/lines/"+c.key, admin, map[string]any{"to_value": c.value})
+			if r.Status != c.status || (c.status == 422 && !slices.Contains(fieldNames(r), "to_value")) {
+				t.Errorf("correct %s=%s: %d %s", c.key, c.value, r.Status, r.Raw)
+			}
+		}
+		if r := e.do("PATCH", path+"/lines/vehicle.trailer.mass1000-3000", admin, map[string]any{"to_value": "1"}); r.Status != 404 {
+			t.Errorf("a key with a dash and no line: %d %s", r.Status, r.Raw)
+		}
+		// Before adoption the 2027 quote still names the parameter.
+		if r := e.do("POST", "/api/v1/tax/quote", "", car27); r.Status != 422 {
+			t.Fatalf("2027 before adoption: %d %s", r.Status, r.Raw)
+		}
+		r = e.do("POST", path+"/adopt", admin, nil)
+		if r.Status != 200 || r.Body["status"] != "adopted" {
+			t.Fatalf("adopt: %d %s", r.Status, r.Raw)
+		}
+		if r := e.do("POST", path+"/adopt", admin, nil); r.Status != 409 {
+			t.Errorf("adopt twice: %d", r.Status)
+		}
+		if r := e.do("PATCH", path+"/lines/vehicle.surcharge_pct", admin, map[string]any{"to_value": "40"}); r.Status != 409 {
+			t.Errorf("correct after adoption: %d", r.Status)
+		}
+		// 8 × 17.42 = 139.36; + 60% = 83.62; 222.98 → 223 lei, citing HCL 200/2026.
+		r = e.do("POST", "/api/v1/tax/quote", "", car27)
+		if r.Status != 200 || r.Body["annual_tax"] != "223.00" {
+			t.Fatalf("2027 after adoption: %d %s", r.Status, r.Raw)
+		}
+		ql := r.Body["lines"].([]any)
+		if ql[0].(map[string]any)["legal_basis"] != "Codul fiscal art. 470 alin. (2); HCL 200/2026" ||
+			ql[1].(map[string]any)["legal_basis"] != "Codul fiscal art. 489; HCL 200/2026" {
+			t.Errorf("2027 lines %v", ql)
+		}
+		// 2026 is untouched: 198 lei.
+		car26 := map[string]any{"municipality": "timisoara", "year": 2026, "object": car27["object"]}
+		if r := e.do("POST", "/api/v1/tax/quote", "", car26); r.Body["annual_tax"] != "198.00" {
+			t.Errorf("2026 after adoption: %s", r.Raw)
 		}
 		if r = e.do("GET", "/api/v1/audit/verify", admin, nil); r.Status != 200 || r.Body["valid"] != true {
 			t.Fatalf("audit: %d %s", r.Status, r.Raw)
