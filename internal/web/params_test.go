@@ -158,6 +158,8 @@ func TestCouncilDecisionAndCoverage(t *testing.T) {
 		}{
 			"decision date":  {map[string]any{"decision": map[string]any{"number": "1/2026", "date": "2025-02-30"}, "effective_from": "2026-01-01", "values": good}, "decision.date"},
 			"effective date": {map[string]any{"decision": decision, "effective_from": "2026-13-01", "values": good}, "effective_from"},
+			"dotted date":    {map[string]any{"decision": map[string]any{"number": "1/2026", "date": "15.12.2025"}, "effective_from": "2026-01-01", "values": good}, "decision.date"},
+			"number as date": {map[string]any{"decision": decision, "effective_from": 20260101, "values": good}, "effective_from"},
 			"no number":      {map[string]any{"decision": map[string]any{"date": "2025-12-15"}, "effective_from": "2026-01-01", "values": good}, "decision.number"},
 			"no values":      {map[string]any{"decision": decision, "effective_from": "2026-01-01", "values": []any{}}, "values"},
 		} {
