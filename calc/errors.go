@@ -47,8 +47,10 @@ func (e InputErrors) err() error {
 }
 
 // MissingParamError reports that a computation needs a parameter that is not
-// configured for the municipality and date: a rate the law or the council
-// decision leaves unconfirmed. It is never replaced by zero.
+// configured for the municipality and date: a value the council has not
+// entered (one the law bounds by a range, or one with no national figure),
+// or an amount not yet indexed for the year (art. 491). It is never
+// replaced by zero.
 type MissingParamError struct {
 	Key          string     // parameter key, or a key prefix ending in "*" for banded tables
 	Municipality string     // municipality slug the lookup was for
