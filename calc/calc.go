@@ -175,7 +175,7 @@ func init() {
 
 func (l *lookup) missing(key, what string) error {
 	e := &MissingParamError{Key: key, Municipality: l.muni, Date: l.on, What: what}
-	if r, ok := l.set.RangeOf(key, l.on); ok {
+	if r, ok := l.set.RangeOf(key, l.muni, l.on); ok {
 		e.Range = &r
 	}
 	return e

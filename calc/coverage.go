@@ -103,7 +103,7 @@ func (e *Engine) Requirements(municipality string, year int) ([]Requirement, err
 	var out []Requirement
 	add := func(kind, key, what string, indexed, local bool) {
 		r := Requirement{Key: key, Kind: kind, What: what, LegalBasis: ParamBasis(key), Indexed: indexed, Local: local}
-		if rg, ok := l.set.RangeOf(key, l.on); ok {
+		if rg, ok := l.set.RangeOf(key, l.muni, l.on); ok {
 			r.Range, r.Local = &rg, true
 		}
 		if v, ok := l.y.vals[key]; ok && (!indexed || v.from.Year == year) {

@@ -115,15 +115,35 @@ func (e *Engine) Draft(municipality string, in DraftInput) ([]DraftLine, error) 
 	}
 	var lines []DraftLine
 	indexedAny := false
+	// Keys of other locality ranks (the grids of art. 465 alin. (2)) do not
+	// concern the municipality.
+	otherRank := func(string) bool { return false }
+	if rank, err := from.int("municipality.rank", ""); err == nil {
+		own := fmt.Sprintf(".rank%d.", rank)
+		otherRank = func(k string) bool { return strings.Contains(k, ".rank") && !strings.Contains(k, own) }
+	}
 	for _, key := range e.Params.Keys("") {
 		r, ok := from.y.vals[key]
-		if !ok || r.text || strings.HasPrefix(key, params.RangePrefix) {
+		if !ok || r.text || otherRank(key) {
 			continue
 		}
 		en, _ := e.Params.Lookup(key, municipality, from.on)
 		basis := ParamBasis(key)
 		l := DraftLine{Key: key, FromValue: r.dec.String()}
+		bounded, isRange := RangedKey(key)
 		switch {
+		case isRange && yearBound(bounded):
+			// art. 491 alin. (1) indexes "limite minime și maxime" like
+			// fixed amounts: the bounds of a council's lei value follow the
+			// value's rule.
+			if excludedBy(basis, excluded) {
+				l.Rule, l.ToValue, l.LegalBasis = RuleExcluded, l.FromValue, basis+"; Codul fiscal art. 491 (excluded from indexation for "+fmt.Sprint(in.ToYear)+")"
+			} else {
+				l.Rule, l.LegalBasis = RuleIndexed, basis+"; Codul fiscal art. 491 alin. (1)"
+				l.ToValue = r.dec.Mul(factor).Round(2).String()
+			}
+		case isRange:
+			continue // percentages: the law's bounds, not indexed
 		case yearBound(key):
 			if r.from.Year != in.FromYear {
 				continue // not configured for the source year: nothing to index
@@ -179,11 +199,11 @@ func excludedBy(basis string, articles []string) bool {
 }
 
 // DraftRange is the range a corrected line's value must respect: for an
-// amount the law's range indexed by the same factor as the line (the law's
-// ranges are lei amounts too), for a council percentage the range in force
-// in the new year. ok is false when the key has no range.
-func DraftRange(s *params.Set, key string, toYear int, inflationPct decimal.Decimal) (params.Range, bool) {
-	r, ok := s.RangeOf(key, civil.New(toYear, time.January, 1))
+// amount the range indexed by the same factor as the line (as the draft's
+// range lines index it), for a council percentage the range in force in the
+// new year. ok is false when the key has no range.
+func DraftRange(s *params.Set, municipality, key string, toYear int, inflationPct decimal.Decimal) (params.Range, bool) {
+	r, ok := s.RangeOf(key, municipality, civil.New(toYear, time.January, 1))
 	if !ok || !yearBound(key) || r.From.Year == toYear {
 		return r, ok
 	}

@@ -47,13 +47,19 @@ func TestDraft2027(t *testing.T) {
 		"vehicle.surcharge_pct":                      {"50", RuleUnchanged},
 		"building.individual.residential.rate_pct":   {"0.1", RuleUnchanged},
 		EurRonKey: {"5.09", RuleEuroRate},
+		// The law's bounds of lei values are indexed alike (art. 491 alin. (1)).
+		"range.land.intravilan.constructions.rank1.zone_a.min": {"7263.17", RuleIndexed},
+		"range.land.intravilan.constructions.rank1.zone_a.max": {"18156.86", RuleIndexed},
+		"range.land.extravilan.arable.max":                     {"141.5", RuleIndexed},
+		"range.vehicle.registered.no_cc.annual.min":            {"52.8", RuleIndexed},
 	} {
 		l, ok := m[key]
 		if !ok || l.ToValue != want[0] || l.Rule != want[1] {
 			t.Errorf("%s: %+v, want %v", key, l, want)
 		}
 	}
-	for _, key := range []string{"building.coef.rank1.zone_a", "vehicle.engine.group_cc", "land.intravilan.coef.rank1", "budget_code.vehicle.individual"} {
+	for _, key := range []string{"building.coef.rank1.zone_a", "vehicle.engine.group_cc", "land.intravilan.coef.rank1", "budget_code.vehicle.individual",
+		"range.land.intravilan.constructions.rank2.zone_a.min", "range.vehicle.surcharge_pct.max", "range.vehicle.bonus_pct.max"} {
 		if _, ok := m[key]; ok {
 			t.Errorf("%s drafted: it carries over by itself", key)
 		}
@@ -103,11 +109,11 @@ func TestDraftExcludedAndRefused(t *testing.T) {
 		}
 	}
 	// A corrected line of an amount respects the law's range indexed alike.
-	r, ok := DraftRange(e.Params, "land.intravilan.constructions.rank1.zone_a", 2027, decimal.RequireFromString("5.6"))
+	r, ok := DraftRange(e.Params, "timisoara", "land.intravilan.constructions.rank1.zone_a", 2027, decimal.RequireFromString("5.6"))
 	if !ok || r.String() != "7263.17-18156.86" {
 		t.Errorf("indexed range %+v", r)
 	}
-	if r, ok := DraftRange(e.Params, "vehicle.surcharge_pct", 2027, decimal.RequireFromString("5.6")); !ok || r.String() != "0-100" {
+	if r, ok := DraftRange(e.Params, "timisoara", "vehicle.surcharge_pct", 2027, decimal.RequireFromString("5.6")); !ok || r.String() != "0-100" {
 		t.Errorf("percent range %+v", r)
 	}
 }

@@ -288,7 +288,7 @@ func TestLandIntravilan2026(t *testing.T) {
 				if want := lei(d("0.07").Mul(d(v))); err != nil || a.Annual != want {
 					t.Errorf("%s: %s %v, want %s", key, a.Annual, err, want)
 				}
-				rg, ok := e.Params.RangeOf(key, civil.MustParse("2026-01-01"))
+				rg, ok := e.Params.RangeOf(key, m, civil.MustParse("2026-01-01"))
 				if !ok || rg.String() != byRank[r][0]+"-"+byRank[r][1] || rg.LegalBasis != "Codul fiscal art. 465 alin. (2)" {
 					t.Errorf("range of %s: %+v %v", key, rg, ok)
 				}
@@ -310,7 +310,7 @@ func TestLandExtravilan2026(t *testing.T) {
 					t.Errorf("%s %s zone %s: %s %v %+v, want %s", cat, v, zone, a.Annual, err, a.Lines, want)
 				}
 			}
-			r, ok := e.Params.RangeOf("land.extravilan."+cat, civil.MustParse("2026-06-01"))
+			r, ok := e.Params.RangeOf("land.extravilan."+cat, "timisoara", civil.MustParse("2026-06-01"))
 			if !ok || r.String() != rg[0]+"-"+rg[1] {
 				t.Errorf("range %s: %+v", cat, r)
 			}
@@ -392,15 +392,15 @@ func TestEmbeddedDataConsistent(t *testing.T) {
 		if !ok {
 			continue
 		}
-		r, ok := s.RangeOf(k, en.EffectiveFrom)
+		r, ok := s.RangeOf(k, "", en.EffectiveFrom)
 		if !ok || r.Min.GreaterThan(r.Max) {
 			t.Errorf("range of %s from %s: %+v %v", k, en.EffectiveFrom, r, ok)
 		}
 	}
-	if r, ok := s.RangeOf("vehicle.surcharge_pct", civil.MustParse("2025-12-31")); !ok || r.String() != "0-50" {
+	if r, ok := s.RangeOf("vehicle.surcharge_pct", "timisoara", civil.MustParse("2025-12-31")); !ok || r.String() != "0-50" {
 		t.Errorf("2025 surcharge range %+v", r)
 	}
-	if r, ok := s.RangeOf("vehicle.surcharge_pct", civil.MustParse("2026-01-01")); !ok || r.String() != "0-100" {
+	if r, ok := s.RangeOf("vehicle.surcharge_pct", "timisoara", civil.MustParse("2026-01-01")); !ok || r.String() != "0-100" {
 		t.Errorf("2026 surcharge range %+v", r)
 	}
 }
@@ -411,19 +411,19 @@ func TestCheckRange(t *testing.T) {
 	s := params.Default()
 	on := civil.MustParse("2026-01-01")
 	for v, ok := range map[string]bool{"2": true, "4": true, "3.5": true, "1.99": false, "4.01": false} {
-		err := CheckRange(s, "vehicle.registered.small.per_group", on, d(v))
+		err := CheckRange(s, "timisoara", "vehicle.registered.small.per_group", on, d(v))
 		var ie InputErrors
 		if (err == nil) != ok || (!ok && (!errors.As(err, &ie) || ie[0].Field != "value" || !strings.Contains(ie[0].Message, "2-4"))) {
 			t.Errorf("%s: %v", v, err)
 		}
 	}
-	if err := CheckRange(s, "vehicle.surcharge_pct", civil.MustParse("2025-01-01"), d("60")); err == nil {
+	if err := CheckRange(s, "timisoara", "vehicle.surcharge_pct", civil.MustParse("2025-01-01"), d("60")); err == nil {
 		t.Error("60% surcharge in 2025 (up to 50%)")
 	}
-	if err := CheckRange(s, "vehicle.surcharge_pct", on, d("60")); err != nil {
+	if err := CheckRange(s, "timisoara", "vehicle.surcharge_pct", on, d("60")); err != nil {
 		t.Errorf("60%% surcharge in 2026: %v", err)
 	}
-	if err := CheckRange(s, "vehicle.truck.axles2.mass12000-13000.other", on, d("99999")); err != nil {
+	if err := CheckRange(s, "timisoara", "vehicle.truck.axles2.mass12000-13000.other", on, d("99999")); err != nil {
 		t.Errorf("unbounded key: %v", err)
 	}
 }

@@ -130,11 +130,11 @@ func MissingParamField(e *MissingParamError, s *params.Set) string {
 
 // CheckRange is the rule that a value the law bounds by a range (art. 465
 // alin. (2) and (7), art. 470 alin. (2^2) and (3), art. 489, the bonuses)
-// lies inside the range in force on the value's effective date. It returns
-// InputErrors naming "value" and the range, or nil for a value inside its
-// range or a key the law does not bound.
-func CheckRange(s *params.Set, key string, on civil.Date, v decimal.Decimal) error {
-	r, ok := s.RangeOf(key, on)
+// lies inside the range in force for the municipality on the value's
+// effective date. It returns InputErrors naming "value" and the range, or nil
+// for a value inside its range or a key the law does not bound.
+func CheckRange(s *params.Set, municipality, key string, on civil.Date, v decimal.Decimal) error {
+	r, ok := s.RangeOf(key, municipality, on)
 	if !ok || r.Contains(v) {
 		return nil
 	}

@@ -104,13 +104,15 @@ func (r Range) Contains(v decimal.Decimal) bool {
 	return !v.LessThan(r.Min) && !v.GreaterThan(r.Max)
 }
 
-// RangeOf returns the range of key in force on the date (national entries
-// only: a municipality cannot widen the law), or false when the law gives
-// key no range.
-func (s *Set) RangeOf(key string, on civil.Date) (Range, bool) {
+// RangeOf returns the range of key in force on the date for the
+// municipality, or false when the law gives key no range. A municipality's
+// own bounds are the law's range indexed by its council (art. 491 indexes
+// "limite minime și maxime" like fixed amounts), entered only by adopting a
+// draft; otherwise the national bounds apply.
+func (s *Set) RangeOf(key, municipality string, on civil.Date) (Range, bool) {
 	lo, hi := RangeKeys(key)
-	a, ok1 := latest(s.byScope[scope{lo, ""}], on)
-	b, ok2 := latest(s.byScope[scope{hi, ""}], on)
+	a, ok1 := s.find(lo, municipality, on)
+	b, ok2 := s.find(hi, municipality, on)
 	if !ok1 || !ok2 {
 		return Range{}, false
 	}

@@ -51,7 +51,7 @@ func TestParamsCommand(t *testing.T) {
 				Status string `json:"status"`
 				Lines  []struct{ Key, ToValue, Rule string }
 			}
-			if err := json.Unmarshal([]byte(out), &d); err != nil || d.Status != "draft" || len(d.Lines) != 99 { // 40 Euro-table, electric, tractor, 8 building, 40 + 2 land amounts; 7 council percentages
+			if err := json.Unmarshal([]byte(out), &d); err != nil || d.Status != "draft" || len(d.Lines) != 131 { // 40 Euro-table, electric, tractor, 8 building, 40 + 2 land amounts; 7 council percentages; 32 range bounds (rank I land with buildings, extravilan, registered vehicles)
 				t.Fatalf("draft JSON: %v\n%s", err, out)
 			}
 			if out, err = run("", "params", "show", "--id", strconv.FormatInt(d.ID, 10)); err != nil ||

@@ -40,12 +40,16 @@ func (db *DB) EnterDecision(ctx context.Context, in *fiscal.DecisionInput) (*fis
 	if err != nil {
 		return nil, err
 	}
+	slug, err := db.slugOf(ctx, a.MunicipalityID)
+	if err != nil {
+		return nil, err
+	}
 	entries := make([]paramToInsert, 0, len(in.Values))
 	seen := map[string]int{}
 	for i, v := range in.Values {
 		prefix := fmt.Sprintf("values[%d].", i)
 		p := fiscal.ParameterInput{Key: v.Key, EffectiveFrom: in.EffectiveFrom, Value: v.Value, LegalBasis: v.LegalBasis, Note: v.Note, Decision: &in.Decision}
-		entry, err := checkParameter(e, &p, prefix)
+		entry, err := checkParameter(e, slug, &p, prefix)
 		if err != nil {
 			fe, ok := err.(*fiscal.Error)
 			if !ok || fe.Code != fiscal.EINVALID {

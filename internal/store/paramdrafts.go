@@ -169,11 +169,18 @@ func (db *DB) CorrectDraftLine(ctx context.Context, id int64, key, toValue strin
 		return nil, err
 	}
 	toValue = strings.TrimSpace(toValue)
+	if _, isRange := calc.RangedKey(key); isRange {
+		return nil, fiscal.InvalidField("key", "a bound of the law's range follows the indexation of art. 491 and cannot be corrected")
+	}
 	v, field, msg := params.CheckEntry(params.Entry{Key: key, EffectiveFrom: civil.New(2000, time.January, 1), Value: toValue, LegalBasis: "-"})
 	if field == "value" {
 		return nil, fiscal.InvalidField("to_value", msg)
 	}
 	e, err := db.TaxEngine(ctx, a.MunicipalityID)
+	if err != nil {
+		return nil, err
+	}
+	slug, err := db.slugOf(ctx, a.MunicipalityID)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +203,7 @@ func (db *DB) CorrectDraftLine(ctx context.Context, id int64, key, toValue strin
 			return &fiscal.Error{Code: fiscal.ENOTFOUND, Message: "the draft has no line " + key, Fields: []fiscal.FieldError{{Field: "key", Message: "no such line"}}}
 		}
 		infl, _ := decimal.NewFromString(d.InflationPct)
-		if r, ok := calc.DraftRange(e.Params, key, d.ToYear, infl); ok && !r.Contains(v) {
+		if r, ok := calc.DraftRange(e.Params, slug, key, d.ToYear, infl); ok && !r.Contains(v) {
 			return fiscal.InvalidField("to_value", v.String()+" is outside the range "+r.String()+" of "+r.LegalBasis+" for "+strconv.Itoa(d.ToYear))
 		}
 		before := line.line()

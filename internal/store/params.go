@@ -94,7 +94,11 @@ func (db *DB) AddParameter(ctx context.Context, in *fiscal.ParameterInput) (*fis
 	if err != nil {
 		return nil, err
 	}
-	entry, err := checkParameter(e, in, "")
+	slug, err := db.slugOf(ctx, a.MunicipalityID)
+	if err != nil {
+		return nil, err
+	}
+	entry, err := checkParameter(e, slug, in, "")
 	if err != nil {
 		return nil, err
 	}
@@ -115,11 +119,11 @@ func (db *DB) AddParameter(ctx context.Context, in *fiscal.ParameterInput) (*fis
 }
 
 // checkParameter validates an administrator's entry against the engine e of
-// the actor's municipality: a key the engine reads, a plain decimal, a real
+// the actor's municipality (slug muni): a key the engine reads, a plain decimal, a real
 // date, a municipality's value with its council decision, a range bound only
 // nationally, a value inside the law's range (calc.CheckRange). Field errors
 // are named prefix+field ("values[2].value").
-func checkParameter(e *calc.Engine, in *fiscal.ParameterInput, prefix string) (params.Entry, error) {
+func checkParameter(e *calc.Engine, muni string, in *fiscal.ParameterInput, prefix string) (params.Entry, error) {
 	in.Key, in.Value = strings.TrimSpace(in.Key), strings.TrimSpace(in.Value)
 	if !calc.KnownParam(in.Key) {
 		return params.Entry{}, fiscal.InvalidField(prefix+"key", "is not a parameter the tax engine reads (see GET /api/v1/admin/parameter-coverage for the names)")
@@ -145,7 +149,7 @@ func checkParameter(e *calc.Engine, in *fiscal.ParameterInput, prefix string) (p
 	}
 	// A value the law bounds by a range must lie inside the range in force
 	// on its effective date.
-	if err := calc.CheckRange(e.Params, entry.Key, entry.EffectiveFrom, value); err != nil {
+	if err := calc.CheckRange(e.Params, muni, entry.Key, entry.EffectiveFrom, value); err != nil {
 		var ie calc.InputErrors
 		if errors.As(err, &ie) {
 			return params.Entry{}, fiscal.InvalidField(prefix+ie[0].Field, ie[0].Message)

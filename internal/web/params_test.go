@@ -284,6 +284,9 @@ func TestParameterDraft2027(t *testing.T) {
 				t.Errorf("correct %s=%s: %d %s", c.key, c.value, r.Status, r.Raw)
 			}
 		}
+		if r := e.do("PATCH", path+"/lines/range.land.extravilan.arable.max", admin, map[string]any{"to_value": "500"}); r.Status != 422 || !slices.Contains(fieldNames(r), "key") {
+			t.Errorf("correct a range bound: %d %s", r.Status, r.Raw)
+		}
 		if r := e.do("PATCH", path+"/lines/vehicle.trailer.mass1000-3000", admin, map[string]any{"to_value": "1"}); r.Status != 404 {
 			t.Errorf("a key with a dash and no line: %d %s", r.Status, r.Raw)
 		}
@@ -310,6 +313,17 @@ func TestParameterDraft2027(t *testing.T) {
 		if ql[0].(map[string]any)["legal_basis"] != "Codul fiscal art. 470 alin. (2); HCL 200/2026" ||
 			ql[1].(map[string]any)["legal_basis"] != "Codul fiscal art. 489; HCL 200/2026" {
 			t.Errorf("2027 lines %v", ql)
+		}
+		// The adopted range is the law's indexed alike: 18,000 lei/ha is inside
+		// 7,263.17-18,156.86 for 2027 (outside 2026's 6,878-17,194).
+		land27 := map[string]any{"key": "land.intravilan.constructions.rank1.zone_a", "effective_from": "2027-01-01", "value": "18000",
+			"decision": map[string]any{"number": "201/2026", "date": "2026-12-16"}}
+		if r := e.do("POST", "/api/v1/admin/parameters", admin, land27); r.Status != 201 {
+			t.Errorf("2027 land value in the indexed range: %d %s", r.Status, r.Raw)
+		}
+		land27["effective_from"], land27["value"] = "2026-06-01", "18000"
+		if r := e.do("POST", "/api/v1/admin/parameters", admin, land27); r.Status != 422 || !strings.Contains(errorMessages(r), "6878-17194") {
+			t.Errorf("2026 land value outside 2026's range: %d %s", r.Status, r.Raw)
 		}
 		// 2026 is untouched: 198 lei.
 		car26 := map[string]any{"municipality": "timisoara", "year": 2026, "object": car27["object"]}
