@@ -288,6 +288,21 @@ func compute(engine *calc.Engine, o Options, phase string, j *job) error {
 	return nil
 }
 
+// refusalReason is the summary's reason for an object the engine refused: a
+// missing parameter by its key alone (so every truck whose band is missing
+// counts under one line naming the key to enter), other errors as they are.
+func refusalReason(err error) string {
+	var mp *calc.MissingParamError
+	if !errors.As(err, &mp) {
+		return err.Error()
+	}
+	r := fmt.Sprintf("parameter %s not configured for %d", mp.Key, mp.Date.Year)
+	if mp.Range != nil {
+		r += fmt.Sprintf(" (the council chooses it within %s, %s)", mp.Range.String(), mp.Range.LegalBasis)
+	}
+	return r
+}
+
 func computeTaxpayer(engine *calc.Engine, o Options, phase string, objs []fiscal.AnnualObject, j *job) error {
 	// Items of the regular schedule (owned on 31 December of the previous
 	// year); same-year sales have their own due date and stay out of the
@@ -305,7 +320,7 @@ func computeTaxpayer(engine *calc.Engine, o Options, phase string, objs []fiscal
 			var mp *calc.MissingParamError
 			var ie calc.InputErrors
 			if errors.As(err, &mp) || errors.As(err, &ie) {
-				j.refused = append(j.refused, refusal{reason: err.Error(), id: ob.ID})
+				j.refused = append(j.refused, refusal{reason: refusalReason(err), id: ob.ID})
 				continue
 			}
 			return fmt.Errorf("assess %s %d: %w", phase, ob.ID, err)

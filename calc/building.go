@@ -15,6 +15,7 @@ type Building struct {
 	OwnerKind        string // individual (default) or company
 	Use              string // residential, non_residential, mixed
 	ConstructionType string // A-D (art. 457 alin. (2))
+	BasementOrAttic  string // "", dwelling (type E) or other (type F): rooms in a basement, semi-basement or attic
 	Utilities        bool
 	BuiltAreaM2      *decimal.Decimal
 	UsableAreaM2     *decimal.Decimal // used × usable_to_built when BuiltAreaM2 is nil
@@ -26,7 +27,7 @@ type Building struct {
 
 // Building returns the building fields of o.
 func (o Object) Building() Building {
-	return Building{o.OwnerKind, o.Use, o.ConstructionType, o.Utilities != nil && *o.Utilities, o.BuiltAreaM2,
+	return Building{o.OwnerKind, o.Use, o.ConstructionType, o.BasementOrAttic, o.Utilities != nil && *o.Utilities, o.BuiltAreaM2,
 		o.UsableAreaM2, o.Zone, o.YearBuilt, o.TaxableValue, o.Parts}
 }
 
@@ -35,7 +36,7 @@ func (o Object) Building() Building {
 func (e *Engine) BuildingAnnualTax(municipality string, year int, b Building) (money.Bani, []Line, error) {
 	util := b.Utilities
 	a, err := e.Annual(municipality, year, Object{Kind: TaxBuilding, OwnerKind: b.OwnerKind, Use: b.Use,
-		ConstructionType: b.ConstructionType, Utilities: &util, BuiltAreaM2: b.BuiltAreaM2, UsableAreaM2: b.UsableAreaM2,
+		ConstructionType: b.ConstructionType, BasementOrAttic: b.BasementOrAttic, Utilities: &util, BuiltAreaM2: b.BuiltAreaM2, UsableAreaM2: b.UsableAreaM2,
 		Zone: b.Zone, YearBuilt: b.YearBuilt, TaxableValue: b.TaxableValue, Parts: b.Parts})
 	return a.Annual, a.Lines, err
 }
@@ -57,7 +58,8 @@ func buildingTax(l *lookup, b Building) (money.Bani, []Line, error) {
 		total decimal.Decimal
 	)
 	for _, p := range parts {
-		rate, err := l.dec("building."+owner+"."+p.Use+".rate_pct", fmt.Sprintf("%s buildings of %ss", strings.ReplaceAll(p.Use, "_", "-"), owner))
+		rateKey := "building." + owner + "." + p.Use + ".rate_pct"
+		rate, err := l.dec(rateKey, fmt.Sprintf("%s buildings of %ss", strings.ReplaceAll(p.Use, "_", "-"), owner))
 		if err != nil {
 			return 0, nil, err
 		}
@@ -73,7 +75,7 @@ func buildingTax(l *lookup, b Building) (money.Bani, []Line, error) {
 			basis = "Codul fiscal art. 457"
 		}
 		tax := round2(value.Mul(pct(rate)))
-		lines = append(lines, Line{fmt.Sprintf("Clădire %s: %s%% × %s lei (%s)", useLabel[p.Use], rate.String(), value.StringFixed(2), how), basis, bani(tax)})
+		lines = append(lines, Line{fmt.Sprintf("Clădire %s: %s%% × %s lei (%s)", useLabel[p.Use], rate.String(), value.StringFixed(2), how), l.cite(basis, rateKey), bani(tax)})
 		total = total.Add(tax)
 	}
 	// art. 457 alin. (8) as amended by OUG 9/2026: reduction by age on 1 January.
@@ -101,7 +103,7 @@ func buildingTax(l *lookup, b Building) (money.Bani, []Line, error) {
 	}
 	if !sp.IsZero() {
 		s := round2(total.Mul(pct(sp)))
-		lines = append(lines, Line{"Cotă adițională " + sp.String() + "% (hotărârea consiliului local)", "Codul fiscal art. 489", bani(s)})
+		lines = append(lines, Line{"Cotă adițională " + sp.String() + "% (hotărârea consiliului local)", l.cite("Codul fiscal art. 489", "building.surcharge_pct"), bani(s)})
 		total = total.Add(s)
 	}
 	annual, lines := finish(lines, total)
@@ -109,7 +111,9 @@ func buildingTax(l *lookup, b Building) (money.Bani, []Line, error) {
 }
 
 // individualValue is art. 457 alin. (2)-(6): built area × value per m² of the
-// construction type × coefficient of the locality rank and zone.
+// construction type (types E and F: rooms in a basement, semi-basement or
+// attic of a type A-D building, at a share of that type's value) ×
+// coefficient of the locality rank and zone.
 func individualValue(l *lookup, b Building, p BuildingPart) (decimal.Decimal, string, error) {
 	area := p.BuiltAreaM2
 	how := ""
@@ -131,6 +135,16 @@ func individualValue(l *lookup, b Building, p BuildingPart) (decimal.Decimal, st
 	if err != nil {
 		return decimal.Decimal{}, "", err
 	}
+	typeE := ""
+	if b.BasementOrAttic != "" {
+		// art. 457 alin. (2) types E (dwelling, 75%) and F (other use, 50%).
+		share, err := l.dec("building.basement_or_attic."+b.BasementOrAttic+"_pct", "rooms in a basement or attic used as "+b.BasementOrAttic)
+		if err != nil {
+			return decimal.Decimal{}, "", err
+		}
+		perM2 = round2(perM2.Mul(pct(share)))
+		typeE = fmt.Sprintf(" (tip %s: %s%% din tipul %s)", map[string]string{"dwelling": "E", "other": "F"}[b.BasementOrAttic], share.String(), b.ConstructionType)
+	}
 	rank, err := l.int("municipality.rank", "the locality rank")
 	if err != nil {
 		return decimal.Decimal{}, "", err
@@ -140,6 +154,6 @@ func individualValue(l *lookup, b Building, p BuildingPart) (decimal.Decimal, st
 		return decimal.Decimal{}, "", err
 	}
 	value := round2(area.Mul(perM2).Mul(coef))
-	how += fmt.Sprintf("%s m² × %s lei/m² × %s", area.StringFixed(2), perM2.String(), coef.StringFixed(2))
+	how += fmt.Sprintf("%s m² × %s lei/m²%s × %s", area.StringFixed(2), perM2.String(), typeE, coef.StringFixed(2))
 	return value, how, nil
 }

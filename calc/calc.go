@@ -62,7 +62,7 @@ type Object struct {
 	OwnerKind string `json:"owner_kind,omitempty" validate:"omitempty,oneof=individual company"` // default individual
 
 	// Vehicle (art. 470).
-	Category      string `json:"category,omitempty" validate:"omitempty,oneof=car motorcycle bus light_goods tractor truck trailer boat"`
+	Category      string `json:"category,omitempty" validate:"omitempty,oneof=car motorcycle bus light_goods tractor registered truck trailer boat"`
 	EngineCC      int    `json:"engine_cc,omitempty" validate:"gte=0,lte=100000"`
 	EmissionClass string `json:"emission_class,omitempty" validate:"omitempty,oneof=non_euro euro0 euro1 euro2 euro3 euro4 euro5 euro6"`
 	Propulsion    string `json:"propulsion,omitempty" validate:"omitempty,oneof=combustion hybrid electric"`
@@ -77,6 +77,7 @@ type Object struct {
 	// Building (art. 457-460).
 	Use              string           `json:"use,omitempty" validate:"omitempty,oneof=residential non_residential mixed"`
 	ConstructionType string           `json:"construction_type,omitempty" validate:"omitempty,oneof=A B C D"`
+	BasementOrAttic  string           `json:"basement_or_attic,omitempty" validate:"omitempty,oneof=dwelling other"` // types E (dwelling) and F (other) of art. 457 alin. (2)
 	Utilities        *bool            `json:"utilities,omitempty"`
 	BuiltAreaM2      *decimal.Decimal `json:"built_area_m2,omitempty"`
 	UsableAreaM2     *decimal.Decimal `json:"usable_area_m2,omitempty"`
@@ -173,7 +174,11 @@ func init() {
 }
 
 func (l *lookup) missing(key, what string) error {
-	return &MissingParamError{Key: key, Municipality: l.muni, Date: l.on, What: what}
+	e := &MissingParamError{Key: key, Municipality: l.muni, Date: l.on, What: what}
+	if r, ok := l.set.RangeOf(key, l.muni, l.on); ok {
+		e.Range = &r
+	}
+	return e
 }
 
 // dec returns the value of key in force on 1 January of the tax year.

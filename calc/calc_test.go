@@ -72,9 +72,8 @@ func TestWorkedExamples(t *testing.T) {
 			BuiltAreaM2: dec("77.00"), Zone: "A"}, 515},
 		{"company non-residential", "timisoara", Object{Kind: "building", OwnerKind: "company", Use: "non_residential",
 			TaxableValue: dec("1000000.00")}, 15000},
-		{"truck 2 axles 13.5 t air", "timisoara", Object{Kind: "vehicle", Category: "truck", Axles: 2, MaxMassKg: 13500, AirSuspension: true}, 213},
-		{"truck 3 axles 22 t", "national", Object{Kind: "vehicle", Category: "truck", Axles: 3, MaxMassKg: 22000}, 1019},
-		{"truck 2 axles 40 t", "national", Object{Kind: "vehicle", Category: "truck", Axles: 2, MaxMassKg: 40000}, 1257},
+		{"1000 m² intravilan arable zone C", "timisoara", Object{Kind: "land", Location: "intravilan", Zone: "C", UseCategory: "arable", AreaM2: dec("1000.00")}, 26},
+		{"5000 m² intravilan vineyard zone A", "timisoara", Object{Kind: "land", Location: "intravilan", Zone: "A", UseCategory: "vineyard", AreaM2: dec("5000.00")}, 305},
 		{"sidecar 1598 E6", "national", Object{Kind: "vehicle", Category: "motorcycle", EngineCC: 1598, EmissionClass: "euro6", Propulsion: "combustion", Sidecar: true}, 66},
 		{"severe disability 1598 E6 Timișoara", "timisoara", Object{Kind: "vehicle", Category: "car", EngineCC: 1598, EmissionClass: "euro6", Propulsion: "combustion", Disability: "severe"}, 99},
 	}
@@ -270,15 +269,19 @@ func TestMissingParams(t *testing.T) {
 	}{
 		{2026, Object{Kind: "vehicle", Category: "truck", Axles: 4, MaxMassKg: 30000}, "vehicle.truck.axles4.*",
 			"no rate configured for trucks >= 12 t, 4 axles, 30000 kg, in 2026 for municipality timisoara"},
-		{2026, Object{Kind: "vehicle", Category: "car", EngineCC: 3100, EmissionClass: "euro5", Propulsion: "combustion"}, "vehicle.engine.row6.euro5", "in 2026"},
-		{2026, Object{Kind: "vehicle", Category: "bus", EngineCC: 9000, EmissionClass: "euro6", Propulsion: "combustion"}, "vehicle.engine.row7.euro6", "buses"},
+		{2027, Object{Kind: "vehicle", Category: "bus", EngineCC: 9000, EmissionClass: "euro6", Propulsion: "combustion"}, "vehicle.engine.row7.euro6", "buses"},
+		{2026, Object{Kind: "vehicle", Category: "registered", EngineCC: 3000}, "vehicle.registered.small.per_group", "within 2-4 (Codul fiscal art. 470 alin. (2^2)"},
+		{2026, Object{Kind: "vehicle", Category: "registered"}, "vehicle.registered.no_cc.annual", "within 50-150"},
+		{2026, Object{Kind: "land", Location: "extravilan", Zone: "B", UseCategory: "arable", AreaM2: dec("20000")}, "land.extravilan.arable", "within 112-134"},
+		{2026, Object{Kind: "land", Location: "intravilan", Zone: "B", UseCategory: "orchard", AreaM2: dec("400")}, "land.intravilan.constructions.rank1.zone_b", "within 5199-12998"},
 		{2027, Object{Kind: "vehicle", Category: "car", EngineCC: 1598, EmissionClass: "euro6", Propulsion: "combustion"}, "vehicle.engine.row1.euro6", "in 2027"},
 		{2025, Object{Kind: "vehicle", Category: "car", EngineCC: 1598, EmissionClass: "euro6", Propulsion: "combustion"}, "vehicle.engine.row1.euro6", "in 2025"},
 		{2026, Object{Kind: "vehicle", Category: "trailer", MaxMassKg: 750}, "vehicle.trailer.*", "trailers"},
 		{2026, Object{Kind: "vehicle", Category: "boat", BoatType: "yacht"}, "vehicle.boat.yacht", "water"},
-		{2026, Object{Kind: "building", Use: "residential", ConstructionType: "C", Utilities: ptr(true), BuiltAreaM2: dec("50"), Zone: "B"}, "building.value_m2.c.utilities", "type C"},
+		{2027, Object{Kind: "building", Use: "residential", ConstructionType: "C", Utilities: ptr(true), BuiltAreaM2: dec("50"), Zone: "B"}, "building.value_m2.c.utilities", "type C"},
 		{2026, Object{Kind: "building", Use: "non_residential", ConstructionType: "A", Utilities: ptr(true), BuiltAreaM2: dec("50"), Zone: "B"}, "building.individual.non_residential.rate_pct", "non-residential"},
-		{2026, Object{Kind: "land", Location: "intravilan", Zone: "A", UseCategory: "constructions", AreaM2: dec("500")}, "land.intravilan.constructions.rank1.zone_a", "land"},
+		{2026, Object{Kind: "land", Location: "intravilan", Zone: "A", UseCategory: "constructions", AreaM2: dec("500")}, "land.intravilan.constructions.rank1.zone_a",
+			"intravilan land with buildings, rank 1, zone A, in 2026 for municipality timisoara: the council chooses it within 6878-17194 (Codul fiscal art. 465 alin. (2)) (parameter land.intravilan.constructions.rank1.zone_a)"},
 	}
 	for _, tt := range tests {
 		_, err := e.Quote(QuoteInput{Municipality: "timisoara", Year: tt.year, Object: tt.obj})
@@ -369,7 +372,7 @@ func TestOwnership(t *testing.T) {
 func TestRecompute(t *testing.T) {
 	objs := []AssessedObject{
 		{ID: "v1", Input: QuoteInput{Municipality: "timisoara", Year: 2026, Object: Object{Kind: "vehicle", Category: "car", EngineCC: 1598, EmissionClass: "euro6", Propulsion: "combustion"}}, OldAnnualTax: money.Lei(198)},
-		{ID: "v2", Input: QuoteInput{Municipality: "timisoara", Year: 2026, Object: Object{Kind: "vehicle", Category: "bus", EngineCC: 9000, EmissionClass: "euro6", Propulsion: "combustion"}}, OldAnnualTax: money.Lei(500)},
+		{ID: "v2", Input: QuoteInput{Municipality: "timisoara", Year: 2026, Object: Object{Kind: "vehicle", Category: "trailer", MaxMassKg: 2500}}, OldAnnualTax: money.Lei(500)},
 	}
 	// A retroactive change (as OUG 9/2026 did): Timișoara's 2026 surcharge
 	// replaced by 30% in a new parameter set.

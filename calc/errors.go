@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"fiscald/calc/params"
 	"fiscald/internal/civil"
 )
 
@@ -46,13 +47,18 @@ func (e InputErrors) err() error {
 }
 
 // MissingParamError reports that a computation needs a parameter that is not
-// configured for the municipality and date: a rate the law or the council
-// decision leaves unconfirmed. It is never replaced by zero.
+// configured for the municipality and date: a value the council has not
+// entered (one the law bounds by a range, or one with no national figure),
+// or an amount not yet indexed for the year (art. 491). It is never
+// replaced by zero.
 type MissingParamError struct {
 	Key          string     // parameter key, or a key prefix ending in "*" for banded tables
 	Municipality string     // municipality slug the lookup was for
 	Date         civil.Date // date of the lookup (1 January of the tax year for annual rates)
 	What         string     // human description, e.g. "trucks >= 12 t, 4 axles"
+	// Range is the law's range for a value the council chooses, when the
+	// law gives one: the administrator must enter a value inside it.
+	Range *params.Range
 }
 
 // Error returns a message such as "no rate configured for trucks >= 12 t,
@@ -61,6 +67,10 @@ func (e *MissingParamError) Error() string {
 	what := e.What
 	if what == "" {
 		what = e.Key
+	}
+	if e.Range != nil {
+		return fmt.Sprintf("no rate configured for %s, in %d for municipality %s: the council chooses it within %s (%s) (parameter %s)",
+			what, e.Date.Year, e.Municipality, e.Range.String(), e.Range.LegalBasis, e.Key)
 	}
 	return fmt.Sprintf("no rate configured for %s, in %d for municipality %s (parameter %s)",
 		what, e.Date.Year, e.Municipality, e.Key)

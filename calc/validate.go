@@ -100,6 +100,8 @@ func validateVehicle(errs *InputErrors, o Object) {
 		if o.Propulsion == "hybrid" && o.CO2GKm == nil {
 			errs.add("object.co2_g_km", "is required for a hybrid")
 		}
+	case "registered":
+		// art. 470 alin. (2^2): engine_cc 0 (absent) means no recorded capacity.
 	case "truck":
 		if o.Axles < 2 || o.Axles > 20 {
 			errs.add("object.axles", "must be between 2 and 20 for a truck")
@@ -118,7 +120,7 @@ func validateVehicle(errs *InputErrors, o Object) {
 	case "":
 		errs.add("object.category", "is required")
 	default:
-		errs.add("object.category", "must be car, motorcycle, bus, light_goods, tractor, truck, trailer or boat")
+		errs.add("object.category", "must be car, motorcycle, bus, light_goods, tractor, registered, truck, trailer or boat")
 	}
 	if o.Disability != "" && !engineCategories[o.Category] {
 		errs.add("object.disability", "applies only to an engine-capacity vehicle")
@@ -137,6 +139,14 @@ func validateBuilding(errs *InputErrors, year int, o Object) {
 		if o.Utilities == nil {
 			errs.add("object.utilities", "is required")
 		}
+	}
+	switch o.BasementOrAttic {
+	case "", "dwelling", "other":
+	default:
+		errs.add("object.basement_or_attic", "must be dwelling or other")
+	}
+	if company && o.BasementOrAttic != "" {
+		errs.add("object.basement_or_attic", "applies to an individual's building valued by art. 457")
 	}
 	if o.YearBuilt < 0 || o.YearBuilt > year {
 		errs.add("object.year_built", "must not be after the tax year")
@@ -173,11 +183,12 @@ func validateBuilding(errs *InputErrors, year int, o Object) {
 
 func validateLand(errs *InputErrors, o Object) {
 	switch o.Location {
-	case "intravilan":
+	case "intravilan", "extravilan":
+		// Extravilan land also needs its zone: art. 465 alin. (7) applies the
+		// rank and zone coefficient of art. 457 alin. (6).
 		if !slices.Contains(letters, o.Zone) {
 			errs.add("object.zone", "must be A, B, C or D")
 		}
-	case "extravilan":
 	default:
 		errs.add("object.location", "must be intravilan or extravilan")
 	}

@@ -12,8 +12,8 @@ import (
 
 // Vehicle is the typed description of a vehicle for the tax of art. 470.
 type Vehicle struct {
-	Category      string // car, motorcycle, bus, light_goods, tractor, truck, trailer, boat
-	EngineCC      int    // CIV field P.1
+	Category      string // car, motorcycle, bus, light_goods, tractor, registered, truck, trailer, boat
+	EngineCC      int    // CIV field P.1 (0 for a registered vehicle without a recorded capacity)
 	EmissionClass string // non_euro, euro0 ... euro6 (CIV field 16)
 	Propulsion    string // combustion, hybrid, electric
 	CO2GKm        *int   // hybrids
@@ -45,10 +45,10 @@ var engineCategories = map[string]bool{"car": true, "motorcycle": true, "bus": t
 
 // engineKeys holds the keys vehicle.engine.row<r>.<column>, built once;
 // columns euro0_3, euro4, euro5, euro6, hybrid.
-var engineKeys [10][5]string
+var engineKeys [9][5]string
 
 func init() {
-	for r := 1; r <= 9; r++ {
+	for r := 1; r <= 8; r++ {
 		for c, name := range []string{"euro0_3", "euro4", "euro5", "euro6", "hybrid"} {
 			engineKeys[r][c] = "vehicle.engine.row" + strconv.Itoa(r) + "." + name
 		}
@@ -61,9 +61,12 @@ var carRowKeys = [...]string{1: "vehicle.engine.car.row1.max_cc", 3: "vehicle.en
 var rowNames = [...]string{1: "motorcycles, tricycles, quadricycles and cars up to the row 1 limit",
 	2: "motorcycles, tricycles, quadricycles over the row 1 limit", 3: "cars of row 3", 4: "cars of row 4",
 	5: "cars of row 5", 6: "cars of row 6 (largest engines)", 7: "buses, coaches, minibuses",
-	8: "other motor vehicles up to 12 t", 9: "registered tractors"}
+	8: "other motor vehicles up to 12 t"}
 
-const art470 = "Codul fiscal art. 470 alin. (2)"
+const (
+	art470   = "Codul fiscal art. 470 alin. (2)"
+	art470_2 = "Codul fiscal art. 470 alin. (2^2)"
+)
 
 // vehicleTax applies art. 470-472 (and art. 469 and 489 for reductions and
 // the council surcharge) to one vehicle. Amounts are integer bani: every
@@ -82,15 +85,20 @@ func vehicleTax(l *lookup, v Vehicle) (money.Bani, []Line, error) {
 			return 0, nil, err
 		}
 		base = int64(bani(d))
-		lines = append(lines, Line{"Vehicul electric, sumă fixă anuală", art470, money.Bani(base)})
+		lines = append(lines, Line{"Vehicul electric, sumă fixă anuală", l.cite(art470, "vehicle.electric.annual"), money.Bani(base)})
 		surchargeKey = "vehicle.electric.surcharge_pct"
+	case v.Category == "tractor" || v.Category == "registered":
+		var err error
+		if base, lines, err = perGroupTax(l, v, lines); err != nil {
+			return 0, nil, err
+		}
 	case engineCategories[v.Category]:
 		var err error
 		if base, lines, err = engineTax(l, v, lines); err != nil {
 			return 0, nil, err
 		}
 	case v.Category == "truck":
-		d, err := truckTax(l, v)
+		d, key, err := truckTax(l, v)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -100,15 +108,15 @@ func vehicleTax(l *lookup, v Vehicle) (money.Bani, []Line, error) {
 			susp = "suspensie pneumatică"
 		}
 		lines = append(lines, Line{fmt.Sprintf("Autovehicul de transport marfă ≥ 12 t, %d axe, %d kg, %s", v.Axles, v.MaxMassKg, susp),
-			"Codul fiscal art. 470 alin. (5)", money.Bani(base)})
+			l.cite("Codul fiscal art. 470 alin. (5)", key), money.Bani(base)})
 	case v.Category == "trailer":
 		// art. 470 alin. (7): trailers by mass band.
-		d, err := banded(l, "vehicle.trailer.", v.MaxMassKg, "", fmt.Sprintf("trailers of %d kg", v.MaxMassKg), true)
+		d, key, err := banded(l, "vehicle.trailer.", v.MaxMassKg, "", fmt.Sprintf("trailers of %d kg", v.MaxMassKg), true)
 		if err != nil {
 			return 0, nil, err
 		}
 		base = int64(bani(d))
-		lines = append(lines, Line{fmt.Sprintf("Remorcă, semiremorcă, rulotă de %d kg", v.MaxMassKg), "Codul fiscal art. 470 alin. (7)", money.Bani(base)})
+		lines = append(lines, Line{fmt.Sprintf("Remorcă, semiremorcă, rulotă de %d kg", v.MaxMassKg), l.cite("Codul fiscal art. 470 alin. (7)", key), money.Bani(base)})
 	case v.Category == "boat":
 		// art. 470 alin. (8): water vehicles by type.
 		d, err := l.indexed("vehicle.boat."+v.BoatType, "water vehicles of type "+v.BoatType)
@@ -116,7 +124,7 @@ func vehicleTax(l *lookup, v Vehicle) (money.Bani, []Line, error) {
 			return 0, nil, err
 		}
 		base = int64(bani(d))
-		lines = append(lines, Line{"Mijloc de transport pe apă: " + v.BoatType, "Codul fiscal art. 470 alin. (8)", money.Bani(base)})
+		lines = append(lines, Line{"Mijloc de transport pe apă: " + v.BoatType, l.cite("Codul fiscal art. 470 alin. (8)", "vehicle.boat."+v.BoatType), money.Bani(base)})
 	}
 
 	total := base
@@ -127,7 +135,7 @@ func vehicleTax(l *lookup, v Vehicle) (money.Bani, []Line, error) {
 	}
 	if !sp.dec.IsZero() {
 		s := mulRound(total, sp, -2)
-		lines = append(lines, Line{"Cotă adițională " + sp.ds + "% (hotărârea consiliului local)", "Codul fiscal art. 489", money.Bani(s)})
+		lines = append(lines, Line{"Cotă adițională " + sp.ds + "% (hotărârea consiliului local)", l.cite("Codul fiscal art. 489", surchargeKey), money.Bani(s)})
 		total += s
 	}
 	// art. 469 as amended by OUG 9/2026: reduction for one vehicle of a person with disability.
@@ -194,7 +202,7 @@ func engineTax(l *lookup, v Vehicle, lines []Line) (int64, []Line, error) {
 	label = append(label, ", "...)
 	label = append(label, colName...)
 	label = append(label, ')')
-	lines = append(lines, Line{string(label), art470, money.Bani(base)})
+	lines = append(lines, Line{string(label), l.cite(art470, engineKeys[row][col]), money.Bani(base)})
 	if v.Propulsion == "hybrid" {
 		maxCO2, err := l.int("vehicle.hybrid.low_co2.max_g_km", "the CO2 limit of low-emission hybrids")
 		if err != nil {
@@ -207,7 +215,8 @@ func engineTax(l *lookup, v Vehicle, lines []Line) (int64, []Line, error) {
 			}
 			if !red.dec.IsZero() {
 				r := mulRound(base, red, -2)
-				lines = append(lines, Line{fmt.Sprintf("Reducere hibrid ≤ %d g CO₂/km %s%%", maxCO2, red.ds), art470, money.Bani(-r)})
+				lines = append(lines, Line{fmt.Sprintf("Reducere hibrid ≤ %d g CO₂/km %s%%", maxCO2, red.ds),
+					l.cite("Codul fiscal art. 470 alin. (3)", "vehicle.hybrid.low_co2.reduction_pct"), money.Bani(-r)})
 				base -= r
 			}
 		}
@@ -249,28 +258,74 @@ func vehicleRow(l *lookup, v Vehicle) (int, error) {
 		return 6, nil
 	case "bus":
 		return 7, nil
-	case "light_goods":
+	default: // light_goods
 		return 8, nil
-	default: // tractor
-		return 9, nil
 	}
 }
 
+// perGroupTax is art. 470 alin. (2^2), in force from 2026: registered
+// tractors pay a national amount per 200 cm³; registered (not
+// road-registered) vehicles an amount per 200 cm³ the council chooses within
+// the law's range, by capacity, or a yearly amount when no capacity is
+// recorded. These amounts are indexed yearly (art. 491).
+func perGroupTax(l *lookup, v Vehicle, lines []Line) (int64, []Line, error) {
+	var key, what, label string
+	switch {
+	case v.Category == "tractor":
+		key, what, label = "vehicle.tractor.per_group", "registered tractors (art. 470 (2^2))", "Tractor înmatriculat"
+	case v.EngineCC == 0:
+		d, err := l.indexed("vehicle.registered.no_cc.annual", "registered vehicles without a recorded engine capacity (art. 470 (2^2))")
+		if err != nil {
+			return 0, nil, err
+		}
+		b := int64(bani(d))
+		return b, append(lines, Line{"Vehicul înregistrat fără capacitate cilindrică evidențiată, sumă anuală",
+			l.cite(art470_2, "vehicle.registered.no_cc.annual"), money.Bani(b)}), nil
+	default:
+		limit, err := l.int("vehicle.registered.large.min_cc", "the capacity limit of registered vehicles")
+		if err != nil {
+			return 0, nil, err
+		}
+		if v.EngineCC < limit {
+			key, what = "vehicle.registered.small.per_group", fmt.Sprintf("registered vehicles under %d cm³ (art. 470 (2^2))", limit)
+			label = fmt.Sprintf("Vehicul înregistrat < %d cm³", limit)
+		} else {
+			key, what = "vehicle.registered.large.per_group", fmt.Sprintf("registered vehicles of %d cm³ or more (art. 470 (2^2))", limit)
+			label = fmt.Sprintf("Vehicul înregistrat ≥ %d cm³", limit)
+		}
+	}
+	rate, err := l.indexedRes(key, what)
+	if err != nil {
+		return 0, nil, err
+	}
+	groupCC, err := l.int("vehicle.engine.group_cc", "the engine capacity group")
+	if err != nil {
+		return 0, nil, err
+	}
+	groups := (v.EngineCC + groupCC - 1) / groupCC
+	base := mulRound(int64(groups), rate, 2)
+	lines = append(lines, Line{fmt.Sprintf("%s, %d cm³: %d × %d cm³ × %s lei", label, v.EngineCC, groups, groupCC, rate.ds),
+		l.cite(art470_2, key), money.Bani(base)})
+	return base, lines, nil
+}
+
 // truckTax is art. 470 alin. (5): a yearly amount by axles, mass band and
-// suspension, not indexed (art. 491).
-func truckTax(l *lookup, v Vehicle) (decimal.Decimal, error) {
+// suspension, set by the council (indexed by the euro rate, art. 491
+// alin. (2)); there is no national default.
+func truckTax(l *lookup, v Vehicle) (decimal.Decimal, string, error) {
 	susp := ".other"
 	if v.AirSuspension {
 		susp = ".air"
 	}
 	return banded(l, "vehicle.truck.axles"+strconv.Itoa(v.Axles)+".", v.MaxMassKg, susp,
-		fmt.Sprintf("trucks >= 12 t, %d axles, %d kg", v.Axles, v.MaxMassKg), false)
+		fmt.Sprintf("trucks >= 12 t, %d axles, %d kg", v.Axles, v.MaxMassKg), true)
 }
 
 // banded finds, among the keys prefix+"mass<lo>-<hi>"+suffix, the band with
-// lo <= mass < hi (an empty hi is open) in force for the year.
-// Indexed tables (trailers, art. 491) only count entries of the tax year itself.
-func banded(l *lookup, prefix string, mass int, suffix, what string, indexed bool) (decimal.Decimal, error) {
+// lo <= mass < hi (an empty hi is open) in force for the year, and returns
+// its value and key. Indexed tables (trailers, art. 491) only count entries
+// of the tax year itself.
+func banded(l *lookup, prefix string, mass int, suffix, what string, indexed bool) (decimal.Decimal, string, error) {
 	for _, k := range l.set.Keys(prefix) {
 		rest, ok := strings.CutPrefix(k, prefix+"mass")
 		if !ok || !strings.HasSuffix(rest, suffix) {
@@ -287,8 +342,8 @@ func banded(l *lookup, prefix string, mass int, suffix, what string, indexed boo
 			get = l.indexed
 		}
 		if v, err := get(k, what); err == nil {
-			return v, nil
+			return v, k, nil
 		}
 	}
-	return decimal.Decimal{}, l.missing(prefix+"*", what)
+	return decimal.Decimal{}, "", l.missing(prefix+"*", what)
 }

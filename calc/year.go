@@ -1,6 +1,7 @@
 package calc
 
 import (
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -21,6 +22,7 @@ type resolved struct {
 	small bool
 	from  civil.Date // effective date of the entry
 	text  bool
+	hcl   string // "HCL <number>" when the value is the municipality's own, adopted by a decision
 }
 
 // yearData is a municipality's parameters resolved once for a tax year: the
@@ -69,6 +71,9 @@ func buildYear(e *Engine, muni string, year int) *yearData {
 			continue
 		}
 		r := resolved{str: en.Value, from: en.EffectiveFrom, text: params.IsText(key)}
+		if en.Municipality != "" {
+			r.hcl = en.Decision.Cite()
+		}
 		if !r.text {
 			r.dec, _, _ = e.Params.Decimal(key, muni, on)
 			r.ds, r.exp = r.dec.String(), r.dec.Exponent()
@@ -89,6 +94,19 @@ func buildYear(e *Engine, muni string, year int) *yearData {
 		y.singleMax = lim.Shift(2).Floor().IntPart()
 	}
 	return y
+}
+
+// cite returns the legal basis of a line computed from the given keys: the
+// law's article, followed by the council decision of every local value among
+// them ("Codul fiscal art. 465 alin. (2); HCL 123/2026").
+func (l *lookup) cite(basis string, keys ...string) string {
+	out := basis
+	for _, k := range keys {
+		if h := l.y.vals[k].hcl; h != "" && !strings.Contains(out, h) {
+			out += "; " + h
+		}
+	}
+	return out
 }
 
 // res returns the resolved parameter key (a decimal) in force on 1 January.

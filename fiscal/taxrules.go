@@ -24,9 +24,37 @@ type TaxRules interface {
 	Parameters(ctx context.Context, f ParameterFilter) ([]ParameterEntry, error)
 	// AddParameter enters a dated parameter for the actor's municipality (or
 	// nationally). EINVALID for an unknown key, a value that is not a plain
-	// decimal or a bad date; ECONFLICT when the database already holds an
-	// entry with the same key and effective date.
+	// decimal, a bad date, a municipality's value without its council
+	// decision, or a value outside the law's range; ECONFLICT when the
+	// database already holds an entry with the same key and effective date.
 	AddParameter(ctx context.Context, in *ParameterInput) (*ParameterEntry, error)
+	// EnterDecision enters every value a council decision adopted for the
+	// actor's municipality in one transaction: all or none. EINVALID naming
+	// values[i].<field> for any bad value (as AddParameter), or a key
+	// given twice; ECONFLICT naming values[i].key when one already exists.
+	EnterDecision(ctx context.Context, in *DecisionInput) (*DecisionResult, error)
+	// ParameterCoverage lists, for the actor's municipality and a tax year,
+	// every parameter the engine would need for each object kind, split into
+	// configured and missing.
+	ParameterCoverage(ctx context.Context, year int) (*ParameterCoverage, error)
+	// CreateParameterDraft drafts next year's values of the actor's
+	// municipality from a year's by art. 491 (calc.Engine.Draft). EINVALID
+	// naming to_year, inflation_pct, eur_ron, decision.* or from_year (a year
+	// with nothing to draft from).
+	CreateParameterDraft(ctx context.Context, in *ParameterDraftInput) (*ParameterDraft, error)
+	// ParameterDraft returns a draft of the actor's municipality; ENOTFOUND
+	// otherwise.
+	ParameterDraft(ctx context.Context, id int64) (*ParameterDraft, error)
+	// CorrectDraftLine sets a line's to_value before adoption. ENOTFOUND for
+	// an unknown draft or key; ECONFLICT once adopted; EINVALID naming
+	// to_value for a value that is not a decimal or is outside the law's
+	// range (indexed alike for amounts).
+	CorrectDraftLine(ctx context.Context, id int64, key, toValue string) (*calc.DraftLine, error)
+	// AdoptParameterDraft enters every line as the municipality's value from
+	// 1 January of to_year under the draft's decision, in one transaction
+	// with its audit entries. ECONFLICT when already adopted or when a value
+	// for a key and that date exists.
+	AdoptParameterDraft(ctx context.Context, id int64) (*ParameterDraft, error)
 	// BridgeDays lists the actor's municipality's extra days off (year > 0 filters).
 	BridgeDays(ctx context.Context, year int) ([]BridgeDay, error)
 	// AddBridgeDay adds a day off; EINVALID for a day that is already not a
@@ -64,6 +92,80 @@ type ParameterEntry struct {
 	// an embedded one.
 	ReplacesEmbedded bool       `json:"replaces_embedded,omitempty"`
 	CreatedAt        *time.Time `json:"created_at,omitempty"`
+	// Decision is the council decision that adopted a municipality's value.
+	Decision *CouncilDecision `json:"decision,omitempty"`
+}
+
+// CouncilDecision is a local council decision (HCL): its number and date.
+type CouncilDecision struct {
+	Number string     `json:"number" validate:"required,max=60"`
+	Date   civil.Date `json:"date" validate:"required"`
+}
+
+// DecisionInput is a council decision's values, entered in one go.
+type DecisionInput struct {
+	Decision      CouncilDecision `json:"decision" validate:"required"`
+	EffectiveFrom civil.Date      `json:"effective_from" validate:"required"`
+	Values        []DecisionValue `json:"values" validate:"required,min=1,max=1000,dive"`
+}
+
+// DecisionValue is one value of a council decision; LegalBasis defaults to
+// the article that asks for the key.
+type DecisionValue struct {
+	Key        string `json:"key" validate:"required,max=120"`
+	Value      string `json:"value" validate:"required,max=200"`
+	LegalBasis string `json:"legal_basis" validate:"max=500"`
+	Note       string `json:"note" validate:"max=1000"`
+}
+
+// DecisionResult is the answer of EnterDecision: the entries created.
+type DecisionResult struct {
+	Decision      CouncilDecision  `json:"decision"`
+	EffectiveFrom civil.Date       `json:"effective_from"`
+	Items         []ParameterEntry `json:"items"`
+}
+
+// ParameterDraftInput asks for next year's draft (contract: POST
+// /api/v1/admin/parameter-drafts).
+type ParameterDraftInput struct {
+	FromYear     int             `json:"from_year" validate:"required,gte=2000,lte=2100"`
+	ToYear       int             `json:"to_year" validate:"required,gte=2000,lte=2100"`
+	InflationPct string          `json:"inflation_pct" validate:"required,max=20"`
+	EurRon       string          `json:"eur_ron" validate:"max=20"`
+	Decision     CouncilDecision `json:"decision" validate:"required"`
+}
+
+// Draft statuses.
+const (
+	DraftOpen    = "draft"
+	DraftAdopted = "adopted"
+)
+
+// ParameterDraft is next year's values drafted from a year's, line by line.
+type ParameterDraft struct {
+	ID           int64            `json:"id"`
+	FromYear     int              `json:"from_year"`
+	ToYear       int              `json:"to_year"`
+	InflationPct string           `json:"inflation_pct"`
+	EurRon       string           `json:"eur_ron,omitempty"`
+	Decision     CouncilDecision  `json:"decision"`
+	Status       string           `json:"status"`
+	CreatedAt    time.Time        `json:"created_at"`
+	AdoptedAt    *time.Time       `json:"adopted_at,omitempty"`
+	Lines        []calc.DraftLine `json:"lines"`
+}
+
+// DraftLineInput corrects a draft line.
+type DraftLineInput struct {
+	ToValue string `json:"to_value" validate:"required,max=200"`
+}
+
+// ParameterCoverage is what a municipality has configured for a tax year and
+// what is missing, by the keys the engine reads (calc.Requirement).
+type ParameterCoverage struct {
+	Year       int                `json:"year"`
+	Configured []calc.Requirement `json:"configured"`
+	Missing    []calc.Requirement `json:"missing"`
 }
 
 // ParameterInput is an administrator's new parameter entry.
@@ -71,10 +173,15 @@ type ParameterInput struct {
 	Key           string     `json:"key" validate:"required,max=120"`
 	EffectiveFrom civil.Date `json:"effective_from" validate:"required"`
 	Value         string     `json:"value" validate:"required,max=200"`
-	LegalBasis    string     `json:"legal_basis" validate:"required,max=500"`
-	Note          string     `json:"note" validate:"max=1000"`
+	// LegalBasis is required for a national value; a municipality's value
+	// defaults to the article that asks for the key.
+	LegalBasis string `json:"legal_basis" validate:"max=500"`
+	Note       string `json:"note" validate:"max=1000"`
 	// National enters the value for every municipality (municipality_id NULL).
 	National bool `json:"national"`
+	// Decision is the council decision that adopted a municipality's value
+	// (required unless National).
+	Decision *CouncilDecision `json:"decision,omitempty"`
 }
 
 // BridgeDay is an extra day off of a municipality (a Government bridge day).

@@ -19,7 +19,7 @@ func (f *fixture) setSurcharge(value string) {
 	f.t.Helper()
 	admin, _ := storetest.Staff(f.t, f.db, f.muni, "admin-"+value, fiscal.RoleAdmin)
 	if _, err := f.db.AddParameter(admin, &fiscal.ParameterInput{Key: "vehicle.surcharge_pct", EffectiveFrom: civil.MustParse("2026-01-01"), Value: value,
-		LegalBasis: "OUG 9/2026 (retroactive)"}); err != nil {
+		LegalBasis: "OUG 9/2026 (retroactive)", Decision: &fiscal.CouncilDecision{Number: "90/2026", Date: civil.MustParse("2026-03-20")}}); err != nil {
 		f.t.Fatal(err)
 	}
 }

@@ -25,8 +25,9 @@ import (
 )
 
 // TextPrefixes mark keys whose value is text rather than a decimal (budget
-// classification codes, treasury accounts).
-var TextPrefixes = []string{"budget_code.", "treasury_account."}
+// classification codes, treasury accounts, the articles excluded from
+// indexation).
+var TextPrefixes = []string{"budget_code.", "treasury_account.", "indexation.excluded"}
 
 // IsText reports whether key holds text rather than a decimal.
 func IsText(key string) bool {
@@ -56,6 +57,70 @@ type Entry struct {
 	LegalBasis string `json:"legal_basis"`
 	// Note is free text for administrators (units, provenance, caveats).
 	Note string `json:"note,omitempty"`
+	// Decision is the council decision (HCL) that adopted a municipality's
+	// own value; nil for the law's national values and for embedded local
+	// values whose decision number is not known.
+	Decision *Decision `json:"decision,omitempty"`
+}
+
+// Decision identifies a local council decision (hotărârea consiliului local).
+type Decision struct {
+	// Number is the decision's number as the council writes it, e.g. "123/2026".
+	Number string `json:"number"`
+	// Date is the day the council adopted it.
+	Date civil.Date `json:"date"`
+}
+
+// Cite returns the decision as a quote line cites it: "HCL 123/2026".
+func (d *Decision) Cite() string {
+	if d == nil {
+		return ""
+	}
+	return "HCL " + d.Number
+}
+
+// RangePrefix starts the keys of the law's ranges: range.<key>.min and
+// range.<key>.max bound the value a council may adopt for <key>.
+const RangePrefix = "range."
+
+// RangeKeys returns the keys of the lower and upper bound of key's range.
+func RangeKeys(key string) (lo, hi string) {
+	return RangePrefix + key + ".min", RangePrefix + key + ".max"
+}
+
+// Range is the law's range for a council value, in force on a date.
+type Range struct {
+	Min        decimal.Decimal `json:"min"`
+	Max        decimal.Decimal `json:"max"`
+	From       civil.Date      `json:"from"` // effective date of the bound in force
+	LegalBasis string          `json:"legal_basis"`
+}
+
+// String returns "min-max".
+func (r Range) String() string { return r.Min.String() + "-" + r.Max.String() }
+
+// Contains reports whether min <= v <= max.
+func (r Range) Contains(v decimal.Decimal) bool {
+	return !v.LessThan(r.Min) && !v.GreaterThan(r.Max)
+}
+
+// RangeOf returns the range of key in force on the date for the
+// municipality, or false when the law gives key no range. A municipality's
+// own bounds are the law's range indexed by its council (art. 491 indexes
+// "limite minime și maxime" like fixed amounts), entered only by adopting a
+// draft; otherwise the national bounds apply.
+func (s *Set) RangeOf(key, municipality string, on civil.Date) (Range, bool) {
+	lo, hi := RangeKeys(key)
+	a, ok1 := s.find(lo, municipality, on)
+	b, ok2 := s.find(hi, municipality, on)
+	if !ok1 || !ok2 {
+		return Range{}, false
+	}
+	from := a.EffectiveFrom
+	if b.EffectiveFrom.After(from) {
+		from = b.EffectiveFrom
+	}
+	return Range{Min: a.dec, Max: b.dec, From: from, LegalBasis: a.LegalBasis}, true
 }
 
 type scope struct{ key, municipality string }
@@ -131,6 +196,10 @@ func CheckEntry(e Entry) (d decimal.Decimal, field, message string) {
 		return d, "effective_from", "invalid effective_from"
 	case strings.TrimSpace(e.LegalBasis) == "":
 		return d, "legal_basis", "missing legal_basis"
+	case e.Decision != nil && (strings.TrimSpace(e.Decision.Number) == "" || len(e.Decision.Number) > 60):
+		return d, "decision.number", "the decision needs its number (at most 60 characters)"
+	case e.Decision != nil && !e.Decision.Date.IsValid():
+		return d, "decision.date", "must be a date YYYY-MM-DD"
 	}
 	if IsText(e.Key) {
 		if strings.TrimSpace(e.Value) == "" {

@@ -575,7 +575,7 @@ func (f *faultEnv) cardTraffic(c *client, stop <-chan struct{}, a *acked, seed u
 		// them; 409 once it exists (after a kill).
 		for try := 0; try < 100 && !stopped(); try++ {
 			r, err := c.do("POST", "/api/v1/admin/parameters", admin, map[string]any{"key": "vehicle.surcharge_pct", "effective_from": "2026-01-01",
-				"value": "60", "legal_basis": "HCL 2026 (test)"})
+				"value": "60", "legal_basis": "HCL 2026 (test)", "decision": map[string]any{"number": "60/2026", "date": "2026-03-20"}})
 			a.requests.Add(1)
 			if err == nil && (r.status == 201 || r.status == 409) {
 				break

@@ -169,6 +169,7 @@ Usage:
   fiscald bench raw-writes --year Y       the raw write ceiling of assess (benchmarks)
   fiscald sla check                       escalate cases at risk and record breaches (for cron)
   fiscald quote [--file F]                a tax quote: request JSON on stdin, result JSON out
+  fiscald params draft|show|adopt         next year's tax parameters by art. 491 (draft, review, adopt)
   fiscald report NAME --out FILE [--from D --to D | --as-of D] [--group G] [--format F]
                                           an accountants' report (collections, journal,
                                           arrears, bonuses) as CSV, XLSX or PDF
@@ -231,6 +232,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdQuote(ctx, cfg, args[1:], stdin, stdout)
 	case "report":
 		err = cmdReport(ctx, cfg, args[1:], stdout, stderr)
+	case "params":
+		err = cmdParams(ctx, cfg, args[1:], stdout)
 	default:
 		fmt.Fprintf(stderr, "fiscald: unknown command %q\n\n%s", args[0], usage)
 		return 2

@@ -48,8 +48,9 @@ func TestQuoteCommand(t *testing.T) {
 			os.WriteFile(file, []byte(req), 0o600)
 			check(run("", "quote", "--file", file))
 
-			out, err := run(strings.Replace(req, `"car"`, `"bus"`, 1), "quote")
-			if err == nil || !strings.Contains(out, "object.category") || !strings.Contains(out, "vehicle.engine.row7.euro6") {
+			// A value the council chooses within the law's range (art. 470 alin. (2^2)), not entered.
+			out, err := run(strings.Replace(req, `"car"`, `"registered"`, 1), "quote")
+			if err == nil || !strings.Contains(out, "object.engine_cc") || !strings.Contains(out, "vehicle.registered.small.per_group") {
 				t.Fatalf("missing rate: %v\n%s", err, out)
 			}
 			if out, err = run(strings.Replace(req, "timisoara", "atlantida", 1), "quote"); err == nil || !strings.Contains(out, "municipality") {

@@ -58,6 +58,12 @@ func TestAdminPages(t *testing.T) {
 		}
 		tok = adm.csrf("/admin/parameters")
 		form := url.Values{"_csrf": {tok}, "key": {"vehicle.engine.row1.euro6"}, "effective_from": {"2027-01-01"}, "value": {"17.0"}, "legal_basis": {"HCL nr. 1/2026"}}
+		// A municipality's value needs its council decision.
+		if p := adm.post("/admin/parameters", form); p.Status != 422 || !strings.Contains(p.Body, `id="f-decision-number-error"`) {
+			t.Fatalf("no decision: %d", p.Status)
+		}
+		form.Set("decision_number", "1/2026")
+		form.Set("decision_date", "2026-12-15")
 		p = adm.post("/admin/parameters", form)
 		if p.Status != 303 || p.Location != "/admin/parameters?year=2027" {
 			t.Fatalf("add parameter: %d %s", p.Status, p.Body)

@@ -124,7 +124,7 @@ func (p *Portal) renderParameters(c *fiber.Ctx, v *view, year, status int) error
 }
 
 func (p *Portal) addParameter(c *fiber.Ctx, v *view) error {
-	v.Form = formValues(c, "key", "effective_from", "value", "legal_basis", "note", "national")
+	v.Form = formValues(c, "key", "effective_from", "value", "legal_basis", "note", "national", "decision_number", "decision_date")
 	in := fiscal.ParameterInput{Key: v.Form["key"], Value: strings.ReplaceAll(v.Form["value"], ",", "."), LegalBasis: v.Form["legal_basis"],
 		Note: v.Form["note"], National: v.Form["national"] == "true"}
 	var err error
@@ -132,6 +132,13 @@ func (p *Portal) addParameter(c *fiber.Ctx, v *view) error {
 		in.EffectiveFrom, err = civil.Parse(s)
 		if err != nil {
 			err = fiscal.InvalidField("effective_from", "must be a date YYYY-MM-DD")
+		}
+	}
+	// A municipality's value carries the council decision that adopted it.
+	if n, d := strings.TrimSpace(v.Form["decision_number"]), v.Form["decision_date"]; err == nil && (n != "" || d != "") {
+		in.Decision = &fiscal.CouncilDecision{Number: n}
+		if in.Decision.Date, err = civil.Parse(d); err != nil {
+			err = fiscal.InvalidField("decision_date", "must be a date YYYY-MM-DD")
 		}
 	}
 	if err == nil {
@@ -146,6 +153,13 @@ func (p *Portal) addParameter(c *fiber.Ctx, v *view) error {
 	}
 	if err != nil {
 		fe, ok := formErrors(v.Lang, err)
+		// The API names the decision's fields decision, decision.number, decision.date.
+		for from, to := range map[string]string{"decision": "decision_number", "decision.number": "decision_number", "decision.date": "decision_date"} {
+			if m, has := fe[from]; has {
+				fe[to] = m
+				delete(fe, from)
+			}
+		}
 		switch {
 		case fiscal.ErrorCode(err) == fiscal.ECONFLICT:
 			fe = map[string]string{"effective_from": v.T("err.param_exists")}

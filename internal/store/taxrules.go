@@ -75,14 +75,16 @@ func (db *DB) loadEngine(ctx context.Context, municipalityID int64) (*calc.Engin
 		return nil, translate(err, "municipality")
 	}
 	var rows []struct {
-		MunicipalityID *int64     `db:"municipality_id"`
-		Key            string     `db:"param_key"`
-		EffectiveFrom  civil.Date `db:"effective_from"`
-		Value          string     `db:"value"`
-		LegalBasis     string     `db:"legal_basis"`
-		Note           string     `db:"note"`
+		MunicipalityID *int64      `db:"municipality_id"`
+		Key            string      `db:"param_key"`
+		EffectiveFrom  civil.Date  `db:"effective_from"`
+		Value          string      `db:"value"`
+		LegalBasis     string      `db:"legal_basis"`
+		Note           string      `db:"note"`
+		DecisionNo     *string     `db:"decision_number"`
+		DecisionDate   *civil.Date `db:"decision_date"`
 	}
-	err := db.db.SelectContext(ctx, &rows, db.db.Rebind(`SELECT municipality_id, param_key, effective_from, value, legal_basis, note
+	err := db.db.SelectContext(ctx, &rows, db.db.Rebind(`SELECT municipality_id, param_key, effective_from, value, legal_basis, note, decision_number, decision_date
 		FROM tax_parameters WHERE municipality_id IS NULL OR municipality_id = ? ORDER BY id`), municipalityID)
 	if err != nil {
 		return nil, translate(err, "tax parameters")
@@ -95,6 +97,9 @@ func (db *DB) loadEngine(ctx context.Context, municipalityID int64) (*calc.Engin
 	var order []id
 	for _, r := range rows {
 		e := params.Entry{Key: r.Key, EffectiveFrom: r.EffectiveFrom, Value: r.Value, LegalBasis: r.LegalBasis, Note: r.Note}
+		if r.DecisionNo != nil && r.DecisionDate != nil {
+			e.Decision = &params.Decision{Number: *r.DecisionNo, Date: *r.DecisionDate}
+		}
 		if r.MunicipalityID != nil {
 			e.Municipality = slug
 		}

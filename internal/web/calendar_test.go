@@ -118,7 +118,7 @@ func TestAdminParameters(t *testing.T) {
 			t.Fatal(taxpayer.Status)
 		}
 		anaTok := e.login("ana", "parola-lunga-1")
-		list := "/api/v1/admin/parameters?key_prefix=vehicle.engine.row7&year=2026"
+		list := "/api/v1/admin/parameters?key_prefix=vehicle.trailer.&year=2026"
 		for who, want := range map[string]int{"": 401, "officer": 403, "signer": 403, "accountant": 403, "ana": 403} {
 			tok := e.tokens[who]
 			if who == "ana" {
@@ -134,9 +134,10 @@ func TestAdminParameters(t *testing.T) {
 		admin := e.tokens["admin"]
 		r := e.do("GET", list, admin, nil)
 		if r.Status != 200 || len(r.Body["items"].([]any)) != 0 {
-			t.Fatalf("row 7 is unconfigured: %d %s", r.Status, r.Raw)
+			t.Fatalf("trailers are unconfigured: %d %s", r.Status, r.Raw)
 		}
-		bus := map[string]any{"key": "vehicle.engine.row7.euro6", "effective_from": "2026-01-01", "value": "30.5", "legal_basis": "HCL test 2026", "note": "test", "national": false}
+		bus := map[string]any{"key": "vehicle.trailer.mass1000-3000", "effective_from": "2026-01-01", "value": "30.5", "legal_basis": "HCL test 2026", "note": "test", "national": false,
+			"decision": map[string]any{"number": "77/2025", "date": "2025-12-18"}}
 		if r = e.do("POST", "/api/v1/admin/parameters", admin, bus); r.Status != 201 || r.Body["source"] != "database" || r.Body["replaces_embedded"] != nil {
 			t.Fatalf("add: %d %s", r.Status, r.Raw)
 		}
@@ -145,14 +146,16 @@ func TestAdminParameters(t *testing.T) {
 		}
 		r = e.do("GET", list, admin, nil)
 		items := r.Body["items"].([]any)
-		if len(items) != 1 || items[0].(map[string]any)["source"] != "database" || items[0].(map[string]any)["value"] != "30.5" {
+		if len(items) != 1 || items[0].(map[string]any)["source"] != "database" || items[0].(map[string]any)["value"] != "30.5" ||
+			items[0].(map[string]any)["decision"].(map[string]any)["number"] != "77/2025" {
 			t.Fatalf("list after add: %s", r.Raw)
 		}
-		// The quote now has the bus rate: 45 groups × 30.5 × 1.5 = 2058.75 → 2059.
+		// The quote now has the trailer rate: 30.5 × 1.5 = 45.75 → 46.
 		q := e.do("POST", "/api/v1/tax/quote", "", map[string]any{"municipality": "timisoara", "year": 2026,
-			"object": map[string]any{"kind": "vehicle", "category": "bus", "engine_cc": 9000, "emission_class": "euro6", "propulsion": "combustion"}})
-		if q.Status != 200 || q.Body["annual_tax"] != "2059.00" {
-			t.Fatalf("bus quote: %d %s", q.Status, q.Raw)
+			"object": map[string]any{"kind": "vehicle", "category": "trailer", "max_mass_kg": 2500}})
+		if q.Status != 200 || q.Body["annual_tax"] != "46.00" ||
+			q.Body["lines"].([]any)[0].(map[string]any)["legal_basis"] != "Codul fiscal art. 470 alin. (7); HCL 77/2025" {
+			t.Fatalf("trailer quote: %d %s", q.Status, q.Raw)
 		}
 		// Embedded entries are listed as such.
 		r = e.do("GET", "/api/v1/admin/parameters?key_prefix=vehicle.engine.row1.euro6&year=2026", admin, nil)
@@ -161,9 +164,10 @@ func TestAdminParameters(t *testing.T) {
 		}
 		// Invalid entries: 422 naming the field.
 		for field, body := range map[string]map[string]any{
-			"key":         {"key": "vehicle.engine.row10.euro6", "effective_from": "2026-01-01", "value": "1", "legal_basis": "x"},
+			"key":         {"key": "vehicle.engine.row9.euro6", "effective_from": "2026-01-01", "value": "1", "legal_basis": "x"},
 			"value":       {"key": "vehicle.engine.row8.euro6", "effective_from": "2026-01-01", "value": "1e3", "legal_basis": "x"},
-			"legal_basis": {"key": "vehicle.engine.row8.euro6", "effective_from": "2026-01-01", "value": "1"},
+			"legal_basis": {"key": "vehicle.engine.row8.euro6", "effective_from": "2026-01-01", "value": "1", "national": true},
+			"decision":    {"key": "vehicle.engine.row8.euro6", "effective_from": "2026-01-01", "value": "1", "legal_basis": "x"},
 		} {
 			r := e.do("POST", "/api/v1/admin/parameters", admin, body)
 			if f := fieldNames(r); r.Status != 422 || !slices.Contains(f, field) {

@@ -2,9 +2,11 @@ package web
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
+	"fiscald/calc"
 	"fiscald/fiscal"
 	"fiscald/internal/civil"
 )
@@ -24,6 +26,18 @@ func (s *Server) adminTaxRoutes() []route {
 			Tag: "admin", Access: admin, Response: parameterList{}, Handler: s.listParameters},
 		{Method: "POST", Path: "/api/v1/admin/parameters", Summary: "Enter a dated tax parameter (409 when the key and date exist: enter a new effective date)",
 			Tag: "admin", Access: admin, Body: fiscal.ParameterInput{}, Response: fiscal.ParameterEntry{}, Created: true, Handler: s.addParameter},
+		{Method: "POST", Path: "/api/v1/admin/council-decisions", Summary: "Enter every value a council decision adopted, in one go (all or none; 422 naming values[i].field)",
+			Tag: "admin", Access: admin, Body: fiscal.DecisionInput{}, Response: fiscal.DecisionResult{}, Created: true, Handler: s.enterDecision},
+		{Method: "GET", Path: "/api/v1/admin/parameter-coverage", Summary: "Every parameter the engine needs for a year (?year=), configured and missing, with the law's ranges",
+			Tag: "admin", Access: admin, Response: fiscal.ParameterCoverage{}, Handler: s.parameterCoverage},
+		{Method: "POST", Path: "/api/v1/admin/parameter-drafts", Summary: "Draft next year's parameters from a year's by art. 491 (inflation index, euro rate, exclusions), each line with its rule and legal basis",
+			Tag: "admin", Access: admin, Body: fiscal.ParameterDraftInput{}, Response: fiscal.ParameterDraft{}, Created: true, Handler: s.createDraft},
+		{Method: "GET", Path: "/api/v1/admin/parameter-drafts/:id", Summary: "A parameter draft with its lines",
+			Tag: "admin", Access: admin, Response: fiscal.ParameterDraft{}, Handler: s.getDraft},
+		{Method: "PATCH", Path: "/api/v1/admin/parameter-drafts/:id/lines/:key", Summary: "Correct a draft line's to_value before adoption (inside the law's range)",
+			Tag: "admin", Access: admin, Body: fiscal.DraftLineInput{}, Response: calc.DraftLine{}, Handler: s.correctDraftLine},
+		{Method: "POST", Path: "/api/v1/admin/parameter-drafts/:id/adopt", Summary: "Adopt a draft under its council decision: its values take effect on 1 January of to_year",
+			Tag: "admin", Access: admin, Response: fiscal.ParameterDraft{}, Handler: s.adoptDraft},
 		{Method: "GET", Path: "/api/v1/admin/calendar/days", Summary: "The municipality's bridge days (?year=)",
 			Tag: "admin", Access: admin, Response: bridgeDayList{}, Handler: s.listBridgeDays},
 		{Method: "POST", Path: "/api/v1/admin/calendar/days", Summary: "Add a bridge day (deadlines move)",
@@ -68,6 +82,85 @@ func (s *Server) addParameter(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(p)
+}
+
+func (s *Server) enterDecision(c *fiber.Ctx) error {
+	var in fiscal.DecisionInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	r, err := s.deps.Tax.EnterDecision(c.UserContext(), &in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(r)
+}
+
+func (s *Server) parameterCoverage(c *fiber.Ctx) error {
+	year, err := queryYear(c)
+	if err != nil {
+		return err
+	}
+	if year == 0 {
+		return fiscal.InvalidField("year", "is required")
+	}
+	r, err := s.deps.Tax.ParameterCoverage(c.UserContext(), year)
+	if err != nil {
+		return err
+	}
+	return c.JSON(r)
+}
+
+func (s *Server) createDraft(c *fiber.Ctx) error {
+	var in fiscal.ParameterDraftInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	d, err := s.deps.Tax.CreateParameterDraft(c.UserContext(), &in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(d)
+}
+
+func (s *Server) getDraft(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	d, err := s.deps.Tax.ParameterDraft(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(d)
+}
+
+func (s *Server) correctDraftLine(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var in fiscal.DraftLineInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	l, err := s.deps.Tax.CorrectDraftLine(c.UserContext(), id, strings.Clone(c.Params("key")), in.ToValue)
+	if err != nil {
+		return err
+	}
+	return c.JSON(l)
+}
+
+func (s *Server) adoptDraft(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	d, err := s.deps.Tax.AdoptParameterDraft(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(d)
 }
 
 func (s *Server) listBridgeDays(c *fiber.Ctx) error {

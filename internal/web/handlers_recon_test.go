@@ -58,7 +58,7 @@ func TestRecomputeCreditReconciliationAPI(t *testing.T) {
 		}
 		// The law lowers Timișoara's surcharge to 40% retroactively.
 		if r := e.do("POST", "/api/v1/admin/parameters", e.tokens["admin"], map[string]any{"key": "vehicle.surcharge_pct", "effective_from": "2026-01-01",
-			"value": "40", "legal_basis": "OUG 9/2026"}); r.Status != 201 {
+			"value": "40", "legal_basis": "OUG 9/2026", "decision": map[string]any{"number": "40/2026", "date": "2026-03-20"}}); r.Status != 201 {
 			t.Fatalf("parameter: %d %s", r.Status, r.Raw)
 		}
 		r := e.do("POST", "/api/v1/admin/recompute", e.tokens["admin"], year)

@@ -97,10 +97,15 @@ func TestQuoteCases(t *testing.T) {
 		if inst := r.Body["installments"].([]any); len(inst) != 2 || inst[0].(map[string]any)["amount"] != "219.00" {
 			t.Fatalf("building instalments: %s", r.Raw)
 		}
-		// A truck ≥ 12 t, 2 axles, 13,500 kg, other suspension: 395 lei, not indexed, +50% in Timișoara.
+		// A truck ≥ 12 t: a council parameter with no national default (art. 470 alin. (5)).
 		r = quote(map[string]any{"kind": "vehicle", "category": "truck", "axles": 2, "max_mass_kg": 13500, "air_suspension": false})
-		if r.Status != 200 || r.Body["annual_tax"] != "593.00" {
+		if r.Status != 422 || strings.Join(fieldNames(r), ",") != "object.max_mass_kg" || !strings.Contains(r.Body["detail"].(string), "vehicle.truck.axles2.*") {
 			t.Fatalf("truck: %d %s", r.Status, r.Raw)
+		}
+		// A bus (row 7, Euro 6): 45 groups × 26.4 × 1.5 = 1,782 lei.
+		r = quote(map[string]any{"kind": "vehicle", "category": "bus", "engine_cc": 9000, "emission_class": "euro6", "propulsion": "combustion"})
+		if r.Status != 200 || r.Body["annual_tax"] != "1782.00" {
+			t.Fatalf("bus: %d %s", r.Status, r.Raw)
 		}
 		// Electric: 40 lei, no surcharge; ≤ 50 lei is one instalment on 31 March.
 		r = quote(map[string]any{"kind": "vehicle", "category": "car", "propulsion": "electric"})
@@ -112,9 +117,9 @@ func TestQuoteCases(t *testing.T) {
 		if s := r.Body["settlement"].(map[string]any); s["bonus"] != "20.00" || s["total"] != "178.00" || s["late_fees"] != "0.00" {
 			t.Fatalf("early payment: %s", r.Raw)
 		}
-		// A row the sources leave open (buses): 422 naming the rate.
-		r = quote(map[string]any{"kind": "vehicle", "category": "bus", "engine_cc": 9000, "emission_class": "euro6", "propulsion": "combustion"})
-		if r.Status != 422 || strings.Join(fieldNames(r), ",") != "object.category" || !strings.Contains(r.Body["detail"].(string), "vehicle.engine.row7.euro6") {
+		// A value the council has not entered (trailers): 422 naming the rate.
+		r = quote(map[string]any{"kind": "vehicle", "category": "trailer", "max_mass_kg": 2500})
+		if r.Status != 422 || strings.Join(fieldNames(r), ",") != "object.max_mass_kg" || !strings.Contains(r.Body["detail"].(string), "vehicle.trailer.*") {
 			t.Fatalf("missing rate: %d %s", r.Status, r.Raw)
 		}
 		// A year whose indexed table is not configured: 422 naming year.
@@ -147,7 +152,8 @@ func TestQuoteCases(t *testing.T) {
 			t.Fatalf("bad paid_on: %d %s", r.Status, r.Raw)
 		}
 		// An administrator's override is used at once.
-		p := map[string]any{"key": "vehicle.surcharge_pct", "effective_from": "2026-01-01", "value": "100", "legal_basis": "HCL test 2026"}
+		p := map[string]any{"key": "vehicle.surcharge_pct", "effective_from": "2026-01-01", "value": "100", "legal_basis": "HCL test 2026",
+			"decision": map[string]any{"number": "5/2026", "date": "2026-01-15"}}
 		if r = e.do("POST", "/api/v1/admin/parameters", e.tokens["admin"], p); r.Status != 201 || r.Body["replaces_embedded"] != true {
 			t.Fatalf("override: %d %s", r.Status, r.Raw)
 		}

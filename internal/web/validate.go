@@ -129,14 +129,24 @@ func badValuePath(body []byte) string {
 					return path
 				}
 			}
-		case float64, json.Number:
-			if strings.Contains(path, "amount") {
+		case float64, json.Number, bool:
+			if strings.Contains(path, "amount") || dateField(path) {
 				return path
 			}
 		}
 		return ""
 	}
 	return walk(v, "")
+}
+
+// dateField reports whether a JSON path names a date field by the API's
+// naming (date, *_on, *_from, *_date), so a number or boolean sent for a
+// date is reported on its field.
+func dateField(path string) bool {
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		path = path[i+1:]
+	}
+	return path == "date" || strings.HasSuffix(path, "_on") || strings.HasSuffix(path, "_from") || strings.HasSuffix(path, "_date")
 }
 
 func looksLikeDate(s string) bool {
