@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"net/http"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,20 +29,11 @@ func TestTwoServersIntakesAndPayments(t *testing.T) {
 	api := stripetest.Start(t)
 	for _, engine := range storetest.Engines() {
 		t.Run(engine, func(t *testing.T) {
-			dsn, dataDir := storetest.DSN(t, engine), t.TempDir()
-			servers := make([]*faultEnv, 2)
-			for i := range servers {
-				addr := freeAddr(t)
-				servers[i] = &faultEnv{t: t, bin: bin, dsn: dsn, base: "http://" + addr,
-					env: append(os.Environ(), "FISCAL_ADDR="+addr, "FISCAL_DB="+dsn, "FISCAL_DATA_DIR="+dataDir, "FISCAL_LOG_FORMAT=text",
-						"STRIPE_SECRET_KEY=sk_test_two", "STRIPE_API_BASE="+api, "STRIPE_WEBHOOK_SECRET="+faultWebhookSecret)}
-				if i == 0 {
-					servers[i].run(nil, "migrate")
-					servers[i].run(nil, "seed", "--synthetic", "40", "--seed", "5")
-					servers[i].run(nil, "assess", "--year", "2026", "--progress", "log")
-				}
-				servers[i].start()
-			}
+			servers := serversOn(t, bin, storetest.DSN(t, engine), 2, func(f *faultEnv) {
+				f.run(nil, "migrate")
+				f.run(nil, "seed", "--synthetic", "40", "--seed", "5")
+				f.run(nil, "assess", "--year", "2026", "--progress", "log")
+			}, "STRIPE_SECRET_KEY=sk_test_two", "STRIPE_API_BASE="+api, "STRIPE_WEBHOOK_SECRET="+faultWebhookSecret)
 			db := servers[0].open()
 			defer db.Close()
 			var tps []int64

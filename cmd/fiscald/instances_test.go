@@ -101,6 +101,27 @@ func (s *smtpCounter) counts() map[string]int {
 	return out
 }
 
+// serversOn starts n `fiscald serve` processes on one database and one data
+// folder (instances of one deployment), each on its own loopback address,
+// with extra environment variables; before the first starts, prepare (if
+// any) runs commands on it (migrate, seed …). The first one started
+// migrates and creates the demo accounts.
+func serversOn(t *testing.T, bin, dsn string, n int, prepare func(f *faultEnv), env ...string) []*faultEnv {
+	t.Helper()
+	dataDir := t.TempDir()
+	servers := make([]*faultEnv, n)
+	for i := range servers {
+		addr := freeAddr(t)
+		servers[i] = &faultEnv{t: t, bin: bin, dsn: dsn, base: "http://" + addr,
+			env: append(append(os.Environ(), "FISCAL_ADDR="+addr, "FISCAL_DB="+dsn, "FISCAL_DATA_DIR="+dataDir, "FISCAL_LOG_FORMAT=text"), env...)}
+		if i == 0 && prepare != nil {
+			prepare(servers[i])
+		}
+		servers[i].start()
+	}
+	return servers
+}
+
 // TestTwoServers runs two `fiscald serve` processes on one database, both
 // sending the outbox to one SMTP server and running the SLA monitor every
 // 300 ms. Petitions are filed through both (each queues a notice to the
@@ -114,15 +135,8 @@ func TestTwoServers(t *testing.T) {
 		t.Run(engine, func(t *testing.T) {
 			ctx := context.Background()
 			smtpd := startSMTPCounter(t, 3*time.Millisecond)
-			dsn, dataDir := storetest.DSN(t, engine), t.TempDir()
-			servers := make([]*faultEnv, 2)
-			for i := range servers {
-				addr := freeAddr(t)
-				servers[i] = &faultEnv{t: t, bin: bin, dsn: dsn, base: "http://" + addr,
-					env: append(os.Environ(), "FISCAL_ADDR="+addr, "FISCAL_DB="+dsn, "FISCAL_DATA_DIR="+dataDir, "FISCAL_LOG_FORMAT=text",
-						"FISCAL_SMTP_ADDR="+smtpd.ln.Addr().String(), "FISCAL_SMTP_TIMEOUT=5s", "FISCAL_SLA_INTERVAL=300ms")}
-				servers[i].start() // the first migrates and creates the demo accounts
-			}
+			servers := serversOn(t, bin, storetest.DSN(t, engine), 2, nil,
+				"FISCAL_SMTP_ADDR="+smtpd.ln.Addr().String(), "FISCAL_SMTP_TIMEOUT=5s", "FISCAL_SLA_INTERVAL=300ms")
 			db := servers[0].open()
 			defer db.Close()
 			q := func(dest any, query string, args ...any) {

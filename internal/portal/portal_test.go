@@ -210,7 +210,8 @@ func TestCalculatorPage(t *testing.T) {
 		p = c.get("/calculator?object.kind=vehicle&year=2026&object.category=car&object.propulsion=combustion&object.engine_cc=1598")
 		checkSelectOrInputError(t, p.Body, "f-object-emission-class", "Completați acest câmp.")
 		// A rate not configured: a clear message, not a zero.
-		p = c.get("/calculator?object.kind=vehicle&year=2026&object.category=bus&object.propulsion=combustion&object.engine_cc=5000&object.emission_class=euro6")
+		// 2027 before the council adopted its parameters (issue 16's draft).
+		p = c.get("/calculator?object.kind=vehicle&year=2027&object.category=car&object.propulsion=combustion&object.engine_cc=1598&object.emission_class=euro6")
 		if p.Status != 422 || !strings.Contains(p.Body, "Nu există o cotă configurată") {
 			t.Fatalf("missing rate: %d", p.Status)
 		}
