@@ -29,34 +29,37 @@ type ownershipFixture struct {
 
 // ownedObjects are taxpayer A's objects, made through the services.
 type ownedObjects struct {
-	anaID, caseID, attachmentID, paymentID, documentID, recomputeID int64
+	anaID, caseID, attachmentID, paymentID, documentID, recomputeID, draftID int64
 }
 
 // ownershipFixtures maps each path-parameter shape of the route table to
 // its fixture. A route with a parameter missing here fails the test.
 var ownershipFixtures = map[string]ownershipFixture{
-	"taxpayers/:id":    {build: func(f *ownedObjects) string { return fmt.Sprint(f.anaID) }},
-	"cases/:id":        {build: func(f *ownedObjects) string { return fmt.Sprint(f.caseID) }},
-	"attachments/:aid": {build: func(f *ownedObjects) string { return fmt.Sprint(f.attachmentID) }},
-	"payments/:id":     {build: func(f *ownedObjects) string { return fmt.Sprint(f.paymentID) }},
-	"documents/:id":    {build: func(f *ownedObjects) string { return fmt.Sprint(f.documentID) }},
-	"recompute/:id":    {build: func(f *ownedObjects) string { return fmt.Sprint(f.recomputeID) }},
-	"days/:date":       {build: func(*ownedObjects) string { return "2026-12-24" }, shared: true},
-	"case-types/:type": {build: func(*ownedObjects) string { return "petition" }, shared: true},
-	"verify/:code":     {build: func(*ownedObjects) string { return "x" }, shared: true}, // public
+	"taxpayers/:id":        {build: func(f *ownedObjects) string { return fmt.Sprint(f.anaID) }},
+	"cases/:id":            {build: func(f *ownedObjects) string { return fmt.Sprint(f.caseID) }},
+	"attachments/:aid":     {build: func(f *ownedObjects) string { return fmt.Sprint(f.attachmentID) }},
+	"payments/:id":         {build: func(f *ownedObjects) string { return fmt.Sprint(f.paymentID) }},
+	"documents/:id":        {build: func(f *ownedObjects) string { return fmt.Sprint(f.documentID) }},
+	"recompute/:id":        {build: func(f *ownedObjects) string { return fmt.Sprint(f.recomputeID) }},
+	"parameter-drafts/:id": {build: func(f *ownedObjects) string { return fmt.Sprint(f.draftID) }},
+	"lines/:key":           {build: func(*ownedObjects) string { return "vehicle.engine.row1.euro6" }, shared: true},
+	"days/:date":           {build: func(*ownedObjects) string { return "2026-12-24" }, shared: true},
+	"case-types/:type":     {build: func(*ownedObjects) string { return "petition" }, shared: true},
+	"verify/:code":         {build: func(*ownedObjects) string { return "x" }, shared: true}, // public
 }
 
 // ownershipBodies are valid bodies, so a refusal comes from ownership and
 // not from validation; other routes get {}.
 var ownershipBodies = map[string]any{
-	"POST /api/v1/cases/:id/review":                 map[string]any{"decision": "approve"},
-	"POST /api/v1/cases/:id/sign":                   map[string]any{"decision": "approve"},
-	"POST /api/v1/cases/:id/respond":                map[string]any{"comment": "iată documentul"},
-	"POST /api/v1/cases/:id/assign":                 map[string]any{"officer_id": 1},
-	"POST /api/v1/cases/:id/comments":               map[string]any{"body": "un comentariu"},
-	"POST /api/v1/payments/:id/refunds":             map[string]any{"amount": "1.00", "reason": "restituire test"},
-	"POST /api/v1/taxpayers/:id/credit/refund":      map[string]any{"amount": "1.00", "reason": "restituire", "iban": "RO49AAAA1B31007593840000"},
-	"PUT /api/v1/case-types/:type/straight-through": map[string]any{"enabled": true},
+	"POST /api/v1/cases/:id/review":                       map[string]any{"decision": "approve"},
+	"POST /api/v1/cases/:id/sign":                         map[string]any{"decision": "approve"},
+	"POST /api/v1/cases/:id/respond":                      map[string]any{"comment": "iată documentul"},
+	"POST /api/v1/cases/:id/assign":                       map[string]any{"officer_id": 1},
+	"POST /api/v1/cases/:id/comments":                     map[string]any{"body": "un comentariu"},
+	"POST /api/v1/payments/:id/refunds":                   map[string]any{"amount": "1.00", "reason": "restituire test"},
+	"POST /api/v1/taxpayers/:id/credit/refund":            map[string]any{"amount": "1.00", "reason": "restituire", "iban": "RO49AAAA1B31007593840000"},
+	"PUT /api/v1/case-types/:type/straight-through":       map[string]any{"enabled": true},
+	"PATCH /api/v1/admin/parameter-drafts/:id/lines/:key": map[string]any{"to_value": "20"},
 }
 
 // TestOwnershipMatrix walks the route table: every non-public route with a
@@ -91,6 +94,12 @@ func TestOwnershipMatrix(t *testing.T) {
 			f.recomputeID = num(r.Body["id"])
 		}
 		e.recompute.Wait()
+		if r := e.do("POST", "/api/v1/admin/parameter-drafts", e.tokens["admin"], map[string]any{"from_year": 2026, "to_year": 2027, "inflation_pct": "5.6",
+			"eur_ron": "5.0900", "decision": map[string]any{"number": "200/2026", "date": "2026-12-15"}}); r.Status != 201 {
+			t.Fatalf("parameter draft: %d %s", r.Status, r.Raw)
+		} else {
+			f.draftID = num(r.Body["id"])
+		}
 
 		other := storetest.Municipality(t, db, "arad")
 		arad := map[fiscal.Role]string{}
@@ -118,6 +127,8 @@ func TestOwnershipMatrix(t *testing.T) {
 				`SELECT COUNT(*) FROM payments WHERE municipality_id = ?`,
 				`SELECT COUNT(*) FROM credit_refunds WHERE municipality_id = ?`,
 				`SELECT COUNT(*) FROM credit_entries WHERE municipality_id = ?`,
+				`SELECT COUNT(*) FROM tax_parameters WHERE municipality_id = ?`,
+				`SELECT COUNT(*) FROM parameter_drafts WHERE municipality_id = ? AND status = 'draft'`,
 			} {
 				fmt.Fprintf(&b, "%d/", count(t, db, q, e.muni.ID))
 			}
