@@ -21,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"strconv"
 	"time"
 
@@ -31,6 +32,9 @@ import (
 	"fiscald/internal/web"
 )
 
+// cpuProfile, when set, is where the CPU profile of the fiscald load goes.
+var cpuProfile string
+
 // request is the contract's example quote.
 const request = `{"municipality":"timisoara","year":2026,"paid_on":"2026-05-10","object":{"kind":"vehicle","category":"car","engine_cc":1598,"emission_class":"euro6","propulsion":"combustion"}}`
 
@@ -38,6 +42,7 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long wrk loads each server")
 	conns := flag.Int("connections", 2, "wrk connections")
 	threads := flag.Int("threads", 1, "wrk threads")
+	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the fiscald server's load to this file")
 	flag.Parse()
 	if err := run(*duration, *conns, *threads); err != nil {
 		fmt.Fprintln(os.Stderr, "quotebench:", err)
@@ -105,7 +110,20 @@ func run(duration time.Duration, conns, threads int) error {
 	if err != nil {
 		return err
 	}
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	realRPS, err := load(realURL, script, duration, conns, threads)
+	if cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	if err != nil {
 		return err
 	}

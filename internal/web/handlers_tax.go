@@ -51,7 +51,7 @@ func (s *Server) quote(c *fiber.Ctx) error {
 	if err != nil {
 		return fiscal.FromCalc(err, e)
 	}
-	return c.JSON(r)
+	return sendQuote(c, &r)
 }
 
 // unknownMunicipality names the field (or header) that chose an unknown municipality.
