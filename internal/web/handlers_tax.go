@@ -36,7 +36,7 @@ func (s *Server) quote(c *fiber.Ctx) error {
 		return err
 	}
 	var in calc.QuoteInput
-	if err := decode(c, &in); err != nil {
+	if err := decodeQuote(c, &in); err != nil {
 		return err
 	}
 	m, err := s.municipality(c, in.Municipality)

@@ -40,6 +40,14 @@ func newValidator() *validator.Validate {
 // decode reads a JSON body into dst and validates it: 413 over the limit,
 // 400 for malformed JSON, 422 naming each invalid field.
 func decode(c *fiber.Ctx, dst any) error {
+	if err := decodeJSON(c, dst); err != nil {
+		return err
+	}
+	return check(dst)
+}
+
+// decodeJSON is decode without the validation.
+func decodeJSON(c *fiber.Ctx, dst any) error {
 	body := c.Body()
 	if len(body) > maxJSONBody {
 		return fiscal.Errorf(fiscal.ETOOLARGE, "the JSON body is over %d bytes", maxJSONBody)
@@ -71,7 +79,7 @@ func decode(c *fiber.Ctx, dst any) error {
 	if dec.More() {
 		return fiscal.Errorf(fiscal.EMALFORMED, "malformed JSON: trailing data after the object")
 	}
-	return check(dst)
+	return nil
 }
 
 // badValuePath finds the JSON path of the first string value that a value
