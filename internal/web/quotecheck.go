@@ -16,10 +16,14 @@ import (
 // request. TestValidQuoteTagsAgreesWithValidator compares the two on
 // random inputs and fails when a tag changes, so the tags stay the rules.
 
-// decodeQuote reads and validates a quote's body as decode does.
+// decodeQuote reads and validates a quote's body as decode does: the
+// common shape through readQuote, any other through encoding/json.
 func decodeQuote(c *fiber.Ctx, in *calc.QuoteInput) error {
-	if err := decodeJSON(c, in); err != nil {
-		return err
+	if body := c.Body(); len(body) > maxJSONBody || !readQuote(body, in) {
+		*in = calc.QuoteInput{}
+		if err := decodeJSON(c, in); err != nil {
+			return err
+		}
 	}
 	if !validQuoteTags(in) {
 		return check(in)
