@@ -269,8 +269,8 @@ func (s *Server) observe(c *fiber.Ctx) error {
 	h := &c.Response().Header
 	h.SetCanonical(headerXRequestID, unsafeBytes(id))
 	setSecurityHeaders(c)
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.RequestTimeout)
-	defer cancel()
+	ctx := newRequestContext(start.Add(s.cfg.RequestTimeout))
+	defer ctx.end()
 	c.SetUserContext(ctx)
 	err := c.Next()
 	if err != nil {
@@ -297,6 +297,80 @@ func (s *Server) observe(c *fiber.Ctx) error {
 	}
 	s.log.LogAttrs(context.Background(), slog.LevelInfo, "request", attrs[:n]...)
 	return nil
+}
+
+// requestContext is a request's context: context.Background with the
+// request's deadline, as context.WithTimeout gives, but its timer is armed
+// only when something waits on Done or asks for a child context (a
+// database call does; the tax quote, served from caches, never does), so a
+// request that does not wait pays no timer. Until then Err still reports
+// the deadline once it has passed. end is the cancel of WithTimeout.
+type requestContext struct {
+	deadline time.Time
+	mu       sync.Mutex
+	ctx      context.Context // the WithDeadline context, once armed
+	cancel   context.CancelFunc
+	ended    bool
+}
+
+func newRequestContext(deadline time.Time) *requestContext {
+	return &requestContext{deadline: deadline}
+}
+
+// armed returns the WithDeadline context, making it on first use.
+func (r *requestContext) armed() context.Context {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ctx == nil {
+		r.ctx, r.cancel = context.WithDeadline(context.Background(), r.deadline)
+		if r.ended {
+			r.cancel()
+		}
+	}
+	return r.ctx
+}
+
+// Deadline is the request's deadline.
+func (r *requestContext) Deadline() (time.Time, bool) { return r.deadline, true }
+
+// Done arms the deadline and returns its channel.
+func (r *requestContext) Done() <-chan struct{} { return r.armed().Done() }
+
+// Err is nil before the deadline and the end of the request, as for
+// WithTimeout.
+func (r *requestContext) Err() error {
+	r.mu.Lock()
+	ctx, ended := r.ctx, r.ended
+	r.mu.Unlock()
+	if ctx == nil && !ended && time.Now().Before(r.deadline) {
+		return nil
+	}
+	return r.armed().Err()
+}
+
+// Value answers as the armed context (context's own keys, which let a
+// child context register with it instead of watching it from a goroutine);
+// unarmed, as Background: nil.
+func (r *requestContext) Value(key any) any {
+	r.mu.Lock()
+	ctx := r.ctx
+	r.mu.Unlock()
+	if ctx == nil {
+		return nil
+	}
+	return ctx.Value(key)
+}
+
+// end cancels the context (Err becomes context.Canceled unless the
+// deadline came first).
+func (r *requestContext) end() {
+	r.mu.Lock()
+	r.ended = true
+	cancel := r.cancel
+	r.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
 }
 
 // The headers every response carries, as fasthttp stores them (canonical
