@@ -188,10 +188,16 @@ func (d Date) MarshalJSON() ([]byte, error) {
 	if !d.IsValid() {
 		return nil, fmt.Errorf("civil: cannot marshal invalid date %v", d.String())
 	}
-	b := make([]byte, 0, 12)
+	return d.AppendJSON(make([]byte, 0, 12)), nil
+}
+
+// AppendJSON appends d as MarshalJSON writes it (a JSON string
+// "YYYY-MM-DD"); the caller checks IsValid first, as MarshalJSON refuses an
+// invalid date.
+func (d Date) AppendJSON(b []byte) []byte {
 	b = append(b, '"')
 	b = d.appendTo(b)
-	return append(b, '"'), nil
+	return append(b, '"')
 }
 
 // UnmarshalJSON reads a JSON string "YYYY-MM-DD"; null leaves d unchanged.

@@ -139,10 +139,15 @@ func (b Bani) appendTo(buf []byte) []byte {
 
 // MarshalJSON writes the amount as a JSON string.
 func (b Bani) MarshalJSON() ([]byte, error) {
-	buf := make([]byte, 0, 26)
+	return b.AppendJSON(make([]byte, 0, 26)), nil
+}
+
+// AppendJSON appends the amount as MarshalJSON writes it (a JSON string),
+// for encoders that build a response in one buffer.
+func (b Bani) AppendJSON(buf []byte) []byte {
 	buf = append(buf, '"')
 	buf = b.appendTo(buf)
-	return append(buf, '"'), nil
+	return append(buf, '"')
 }
 
 // UnmarshalJSON reads a JSON string holding an amount in lei; numbers are refused.

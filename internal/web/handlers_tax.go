@@ -36,7 +36,7 @@ func (s *Server) quote(c *fiber.Ctx) error {
 		return err
 	}
 	var in calc.QuoteInput
-	if err := decode(c, &in); err != nil {
+	if err := decodeQuote(c, &in); err != nil {
 		return err
 	}
 	m, err := s.municipality(c, in.Municipality)
@@ -51,7 +51,7 @@ func (s *Server) quote(c *fiber.Ctx) error {
 	if err != nil {
 		return fiscal.FromCalc(err, e)
 	}
-	return c.JSON(r)
+	return sendQuote(c, &r)
 }
 
 // unknownMunicipality names the field (or header) that chose an unknown municipality.

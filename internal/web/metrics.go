@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,17 +20,33 @@ import (
 // metrics counts requests and their durations per route, exposed in the
 // Prometheus text format at /metrics (written by hand: two metric families
 // do not need the client library and its dependencies).
+//
+// Every request is counted, so counting is cheap: the route's series are
+// found by its method and route label (a map read under a read lock, the
+// strings copied only when a route is first seen) and counted under that
+// route's own lock, with no string built per request.
 type metrics struct {
-	mu       sync.Mutex
-	requests map[[3]string]uint64 // method, route, status
-	hist     map[[2]string]*histogram
-	started  time.Time
-	shed     atomic.Uint64 // requests answered 503 by admit
+	mu      sync.RWMutex // guards routes (the map, not the series)
+	routes  map[routeLabel]*routeSeries
+	started time.Time
+	shed    atomic.Uint64 // requests answered 503 by admit
 	// loginFailed counts wrong passwords (and unknown usernames) at sign-in;
 	// loginThrottled the sign-ins refused by the backoff (SignIn).
 	loginFailed    atomic.Uint64
 	loginThrottled atomic.Uint64
 	writes         func() fiscal.WriteStats
+}
+
+// routeLabel is a route's method and route label.
+type routeLabel struct{ method, route string }
+
+// routeSeries are the requests of one method and route: per status, and
+// the duration histogram.
+type routeSeries struct {
+	label    routeLabel
+	mu       sync.Mutex
+	statuses map[int]uint64
+	hist     histogram
 }
 
 var buckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
@@ -40,20 +58,36 @@ type histogram struct {
 }
 
 func newMetrics() *metrics {
-	return &metrics{requests: map[[3]string]uint64{}, hist: map[[2]string]*histogram{}, started: time.Now()}
+	return &metrics{routes: map[routeLabel]*routeSeries{}, started: time.Now()}
 }
 
-func (m *metrics) observe(method, route string, status int, d time.Duration) {
-	sec := d.Seconds()
+// series returns the series of method and route, creating them on first
+// use. The strings may point into fiber's reused buffers: they are copied
+// when stored, and the returned series' label holds the copies.
+func (m *metrics) series(method, route string) *routeSeries {
+	k := routeLabel{method, route}
+	m.mu.RLock()
+	rs := m.routes[k]
+	m.mu.RUnlock()
+	if rs != nil {
+		return rs
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.requests[[3]string{method, route, fmt.Sprint(status)}]++
-	k := [2]string{method, route}
-	h := m.hist[k]
-	if h == nil {
-		h = &histogram{counts: make([]uint64, len(buckets))}
-		m.hist[k] = h
+	if rs = m.routes[k]; rs == nil {
+		k = routeLabel{strings.Clone(method), strings.Clone(route)}
+		rs = &routeSeries{label: k, statuses: map[int]uint64{}, hist: histogram{counts: make([]uint64, len(buckets))}}
+		m.routes[k] = rs
 	}
+	return rs
+}
+
+// observe counts one request of rs.
+func (rs *routeSeries) observe(status int, d time.Duration) {
+	sec := d.Seconds()
+	rs.mu.Lock()
+	rs.statuses[status]++
+	h := &rs.hist
 	for i, b := range buckets {
 		if sec <= b {
 			h.counts[i]++
@@ -61,6 +95,12 @@ func (m *metrics) observe(method, route string, status int, d time.Duration) {
 	}
 	h.sum += sec
 	h.count++
+	rs.mu.Unlock()
+}
+
+// observe counts one request (tests and callers without the series at hand).
+func (m *metrics) observe(method, route string, status int, d time.Duration) {
+	m.series(method, route).observe(status, d)
 }
 
 func (m *metrics) handler(c *fiber.Ctx) error {
@@ -94,24 +134,39 @@ func (s *Server) MetricsHandler() http.Handler {
 // render writes every metric in the Prometheus text format.
 func (m *metrics) render() string {
 	var b strings.Builder
-	m.mu.Lock()
-	b.WriteString("# HELP fiscald_http_requests_total HTTP requests by method, route and status.\n# TYPE fiscald_http_requests_total counter\n")
-	keys := make([][3]string, 0, len(m.requests))
-	for k := range m.requests {
-		keys = append(keys, k)
+	type count struct {
+		k [3]string
+		n uint64
 	}
-	sort.Slice(keys, func(i, j int) bool { return strings.Join(keys[i][:], " ") < strings.Join(keys[j][:], " ") })
-	for _, k := range keys {
-		fmt.Fprintf(&b, "fiscald_http_requests_total{method=%q,route=%q,status=%q} %d\n", k[0], k[1], k[2], m.requests[k])
+	type hist struct {
+		k [2]string
+		h histogram
+	}
+	var counts []count
+	var hists []hist
+	m.mu.RLock()
+	for _, rs := range m.routes {
+		rs.mu.Lock()
+		for st, n := range rs.statuses {
+			counts = append(counts, count{[3]string{rs.label.method, rs.label.route, strconv.Itoa(st)}, n})
+		}
+		h := rs.hist
+		h.counts = slices.Clone(h.counts)
+		hists = append(hists, hist{[2]string{rs.label.method, rs.label.route}, h})
+		rs.mu.Unlock()
+	}
+	m.mu.RUnlock()
+	b.WriteString("# HELP fiscald_http_requests_total HTTP requests by method, route and status.\n# TYPE fiscald_http_requests_total counter\n")
+	sort.Slice(counts, func(i, j int) bool {
+		return strings.Join(counts[i].k[:], " ") < strings.Join(counts[j].k[:], " ")
+	})
+	for _, c := range counts {
+		fmt.Fprintf(&b, "fiscald_http_requests_total{method=%q,route=%q,status=%q} %d\n", c.k[0], c.k[1], c.k[2], c.n)
 	}
 	b.WriteString("# HELP fiscald_http_request_duration_seconds HTTP request durations.\n# TYPE fiscald_http_request_duration_seconds histogram\n")
-	hk := make([][2]string, 0, len(m.hist))
-	for k := range m.hist {
-		hk = append(hk, k)
-	}
-	sort.Slice(hk, func(i, j int) bool { return hk[i][0]+hk[i][1] < hk[j][0]+hk[j][1] })
-	for _, k := range hk {
-		h := m.hist[k]
+	sort.Slice(hists, func(i, j int) bool { return hists[i].k[0]+hists[i].k[1] < hists[j].k[0]+hists[j].k[1] })
+	for _, hk := range hists {
+		k, h := hk.k, hk.h
 		for i, le := range buckets {
 			fmt.Fprintf(&b, "fiscald_http_request_duration_seconds_bucket{method=%q,route=%q,le=\"%g\"} %d\n", k[0], k[1], le, h.counts[i])
 		}
@@ -132,6 +187,5 @@ func (m *metrics) render() string {
 	fmt.Fprintf(&b, "# HELP fiscald_login_failures_total Sign-ins refused for a wrong password or an unknown username.\n# TYPE fiscald_login_failures_total counter\nfiscald_login_failures_total %d\n", m.loginFailed.Load())
 	fmt.Fprintf(&b, "# HELP fiscald_login_throttled_total Sign-ins refused unchecked because their username and address pair failed too often (backoff).\n# TYPE fiscald_login_throttled_total counter\nfiscald_login_throttled_total %d\n", m.loginThrottled.Load())
 	fmt.Fprintf(&b, "# HELP fiscald_uptime_seconds Seconds since the server started.\n# TYPE fiscald_uptime_seconds gauge\nfiscald_uptime_seconds %g\n", time.Since(m.started).Seconds())
-	m.mu.Unlock()
 	return b.String()
 }

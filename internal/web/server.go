@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
@@ -197,10 +198,13 @@ func (s *Server) Listen(addr string) error { return s.app.Listen(addr) }
 // Shutdown stops accepting connections and waits for requests in flight.
 func (s *Server) Shutdown(timeout time.Duration) error { return s.app.ShutdownWithTimeout(timeout) }
 
+// newRequestID is 8 random bytes in hex (one allocation: the string).
 func newRequestID() string {
-	b := make([]byte, 8)
-	rand.Read(b)
-	return hex.EncodeToString(b)
+	var b [8]byte
+	rand.Read(b[:])
+	var h [16]byte
+	hex.Encode(h[:], b[:])
+	return string(h[:])
 }
 
 func requestID(c *fiber.Ctx) string {
@@ -266,10 +270,11 @@ func (s *Server) observe(c *fiber.Ctx) error {
 		id = newRequestID()
 	}
 	c.Locals("request_id", id)
-	c.Set("X-Request-Id", id)
+	h := &c.Response().Header
+	h.SetCanonical(headerXRequestID, unsafeBytes(id))
 	setSecurityHeaders(c)
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.RequestTimeout)
-	defer cancel()
+	ctx := newRequestContext(start.Add(s.cfg.RequestTimeout))
+	defer ctx.end()
 	c.SetUserContext(ctx)
 	err := c.Next()
 	if err != nil {
@@ -278,34 +283,130 @@ func (s *Server) observe(c *fiber.Ctx) error {
 		}
 	}
 	status := c.Response().StatusCode()
-	// fiber's strings point into reused buffers: clone what outlives the request.
-	method, routePath := strings.Clone(c.Method()), strings.Clone(c.Route().Path)
+	routePath := c.Route().Path
 	if routePath == "/" && c.Path() != "/" {
 		routePath = "unmatched"
 	}
+	// The series hold copies of the labels: fiber's strings point into
+	// reused buffers, and the log line may outlive the request.
+	rs := s.metrics.series(c.Method(), routePath)
 	d := time.Since(start)
-	s.metrics.observe(method, routePath, status, d)
-	attrs := []any{"request_id", id, "method", method, "route", routePath, "status", status, "ms", float64(d.Microseconds()) / 1000}
+	rs.observe(status, d)
+	attrs := [6]slog.Attr{slog.String("request_id", id), slog.String("method", rs.label.method), slog.String("route", rs.label.route),
+		slog.Int("status", status), slog.Float64("ms", float64(d.Microseconds())/1000)}
+	n := 5
 	if a := fiscal.ActorFrom(c.UserContext()); a != nil {
-		attrs = append(attrs, "user_id", a.UserID)
+		attrs[n] = slog.Int64("user_id", a.UserID)
+		n++
 	}
-	s.log.Info("request", attrs...)
+	s.log.LogAttrs(context.Background(), slog.LevelInfo, "request", attrs[:n]...)
 	return nil
 }
+
+// requestContext is a request's context: context.Background with the
+// request's deadline, as context.WithTimeout gives, but its timer is armed
+// only when something waits on Done or asks for a child context (a
+// database call does; the tax quote, served from caches, never does), so a
+// request that does not wait pays no timer. Until then Err still reports
+// the deadline once it has passed. end is the cancel of WithTimeout.
+type requestContext struct {
+	deadline time.Time
+	mu       sync.Mutex
+	ctx      context.Context // the WithDeadline context, once armed
+	cancel   context.CancelFunc
+	ended    bool
+}
+
+func newRequestContext(deadline time.Time) *requestContext {
+	return &requestContext{deadline: deadline}
+}
+
+// armed returns the WithDeadline context, making it on first use.
+func (r *requestContext) armed() context.Context {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ctx == nil {
+		r.ctx, r.cancel = context.WithDeadline(context.Background(), r.deadline)
+		if r.ended {
+			r.cancel()
+		}
+	}
+	return r.ctx
+}
+
+// Deadline is the request's deadline.
+func (r *requestContext) Deadline() (time.Time, bool) { return r.deadline, true }
+
+// Done arms the deadline and returns its channel.
+func (r *requestContext) Done() <-chan struct{} { return r.armed().Done() }
+
+// Err is nil before the deadline and the end of the request, as for
+// WithTimeout.
+func (r *requestContext) Err() error {
+	r.mu.Lock()
+	ctx, ended := r.ctx, r.ended
+	r.mu.Unlock()
+	if ctx == nil && !ended && time.Now().Before(r.deadline) {
+		return nil
+	}
+	return r.armed().Err()
+}
+
+// Value answers as the armed context (context's own keys, which let a
+// child context register with it instead of watching it from a goroutine);
+// unarmed, as Background: nil.
+func (r *requestContext) Value(key any) any {
+	r.mu.Lock()
+	ctx := r.ctx
+	r.mu.Unlock()
+	if ctx == nil {
+		return nil
+	}
+	return ctx.Value(key)
+}
+
+// end cancels the context (Err becomes context.Canceled unless the
+// deadline came first).
+func (r *requestContext) end() {
+	r.mu.Lock()
+	r.ended = true
+	cancel := r.cancel
+	r.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+// The headers every response carries, as fasthttp stores them (canonical
+// names), so that setting them does not normalize and copy them each time.
+var (
+	headerXRequestID = []byte(fiber.HeaderXRequestID)
+	securityHeaders  = [][2][]byte{
+		{[]byte("X-Content-Type-Options"), []byte("nosniff")},
+		{[]byte("X-Frame-Options"), []byte("DENY")},
+		{[]byte("Referrer-Policy"), []byte("same-origin")},
+		{[]byte("Permissions-Policy"), []byte("camera=(), microphone=(), geolocation=()")},
+		{[]byte("Content-Security-Policy"), []byte("default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'")},
+	}
+	headerHSTS, valueHSTS = []byte("Strict-Transport-Security"), []byte("max-age=31536000; includeSubDomains")
+)
 
 // setSecurityHeaders sets the headers every response carries: no sniffing,
 // no framing, a strict content security policy, no referrer leaks, and HSTS
 // when the request came over TLS.
 func setSecurityHeaders(c *fiber.Ctx) {
-	c.Set("X-Content-Type-Options", "nosniff")
-	c.Set("X-Frame-Options", "DENY")
-	c.Set("Referrer-Policy", "same-origin")
-	c.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-	c.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'")
+	h := &c.Response().Header
+	for _, kv := range securityHeaders {
+		h.SetCanonical(kv[0], kv[1])
+	}
 	if c.Protocol() == "https" {
-		c.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		h.SetCanonical(headerHSTS, valueHSTS)
 	}
 }
+
+// unsafeBytes is s as bytes without a copy, for fasthttp calls that copy
+// their argument.
+func unsafeBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // TuneGC sets the garbage collector as the server runs it (`fiscald serve`
 // and the HTTP benchmarks, so they measure the same): the server's live heap

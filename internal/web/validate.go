@@ -48,6 +48,14 @@ func newValidator() *validator.Validate {
 // 400 for malformed JSON, 422 naming each invalid field, and 422 naming the
 // first string holding a control character (checkJSONText).
 func decode(c *fiber.Ctx, dst any) error {
+	if err := decodeJSON(c, dst); err != nil {
+		return err
+	}
+	return check(dst)
+}
+
+// decodeJSON is decode without the validation.
+func decodeJSON(c *fiber.Ctx, dst any) error {
 	body := c.Body()
 	if len(body) > maxJSONBody {
 		return fiscal.Errorf(fiscal.ETOOLARGE, "the JSON body is over %d bytes", maxJSONBody)
@@ -82,10 +90,7 @@ func decode(c *fiber.Ctx, dst any) error {
 	if dec.More() {
 		return fiscal.Errorf(fiscal.EMALFORMED, "malformed JSON: trailing data after the object")
 	}
-	if err := checkJSONText(body); err != nil {
-		return err
-	}
-	return check(dst)
+	return checkJSONText(body)
 }
 
 // badValuePath finds the JSON path of the first string value that a value
