@@ -337,8 +337,8 @@ type PrivacyService interface {
 type WriteStats struct {
 	Count                      int64
 	Waited, Held, OtherProcess time.Duration
-	// Speculated counts the PostgreSQL intakes that speculated on the
-	// case counter and audit head, Stale those whose speculation did not
-	// hold (rolled back and run the ordinary way).
-	Speculated, Stale int64
+	// Retried counts the transactions run once more after the database
+	// undid them to resolve a conflict (a deadlock, a serialization
+	// failure, SQLite busy).
+	Retried int64
 }

@@ -60,7 +60,6 @@ func (tx *Tx) flushAudit(ctx context.Context) error {
 			}
 			head = &auditSlot{MunicipalityID: muni, Seq: head.Seq + 1, Hash: e.Hash}
 		}
-		tx.headAfter = &auditSlot{MunicipalityID: muni, Seq: head.Seq - 1, Hash: head.Hash}
 		if err := tx.execAll(ctx, "audit entry", writes...); err != nil {
 			return err
 		}

@@ -7,7 +7,6 @@ import (
 	"database/sql/driver"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -390,169 +389,116 @@ func (db *DB) CreateCase(ctx context.Context, in *fiscal.NewCase) (*fiscal.Case,
 	}
 	keyUID, key := ic.keyUID, ic.key
 	var out *fiscal.Case
-	// On PostgreSQL the first attempt speculates on the next number and
-	// audit head (speculate.go); when that was stale it is rolled back and
-	// the intake runs again the ordinary way.
-	speculate := true
-	for {
-		err = db.InTx(ctx, func(tx *Tx) error {
-			if key != nil {
-				tx.keyCache = map[int64]*signingKey{keyUID: key}
-			}
-			today := fiscal.LocalDate(tx.Now)
-			c := &caseRow{MunicipalityID: a.MunicipalityID, Type: t.Name,
-				TaxpayerID: in.TaxpayerID, Data: string(data), Status: string(fiscal.StatusSubmitted), SubmittedAt: tx.Now, SubmittedOn: today,
-				SLAWorkingDays: t.SLAWorkingDays, Pauses: pauseList{}, Result: "{}", UpdatedAt: tx.Now, Version: 1}
-			c.DueOn, _ = cal.AddWorkingDays(today, t.SLAWorkingDays)
-			if !a.System {
-				uid := a.UserID
-				c.CreatedBy = &uid
-			}
-			// The case number series and the audit chain's head are the two rows
-			// every intake of the municipality queues on, held until commit. So
-			// the case is written under a provisional number no one else can
-			// see, before or in the statement that takes both rows; after it,
-			// the locked part is one statement to write what needs the number,
-			// and the commit.
-			keyUser := tx.stepKeyUser()
-			eventBody := strings.Join(fiscal.AttachmentKeys(atts), " ")
-			var n int64
-			var head *auditSlot
-			var err error
-			// Speculating (PostgreSQL, speculate.go), the case's rows are
-			// written at the end in the one statement with the number, under
-			// ids drawn in advance.
-			spec := false
-			if tx.db.dialect == "postgres" {
-				// Every intake of the process takes the numbering turn,
-				// so that an ordinary one does not move the rows under a
-				// speculating one.
-				tx.endTurn = db.numbering.turn(ctx, a.MunicipalityID)
-				if speculate && tx.keyCache[keyUID] != nil && ic.caseID != 0 {
-					n, head, spec = tx.speculate(a.MunicipalityID, today.Year)
-				}
-			}
-			switch {
-			case spec:
-				c.ID = ic.caseID
-				for i, att := range atts {
-					att.ID, att.CaseID, att.CreatedAt = ic.attIDs[i], c.ID, tx.Now
-				}
-			case tx.db.dialect == "postgres":
-				// One statement for the case, its documents and its timeline
-				// line (each round trip costs both processes more CPU than the
-				// statement's own work).
-				if err := tx.insertCase(ctx, c, atts, eventBody); err != nil {
-					return err
-				}
-			default:
-				c.ID, err = tx.Insert(ctx, insertCaseValues, c.insertArgs()...)
-				if err != nil {
-					return translate(err, "case")
-				}
-				for _, att := range atts {
-					att.CaseID, att.CreatedAt = c.ID, tx.Now
-					att.ID, err = tx.Insert(ctx, insertAttachmentSQL, attachmentArgs(c, att, c.CreatedBy)...)
-					if isUniqueViolation(err) {
-						return duplicateDocument(att)
-					}
-					if err != nil {
-						return translate(err, "attachment")
-					}
-				}
-				if err := tx.event(ctx, c, "submitted", eventBody, true); err != nil {
-					return err
-				}
-			}
-			if !spec {
-				// The locked part.
-				if n, head, err = tx.nextCaseNumber(ctx, a.MunicipalityID, today.Year, tx.keyCache[keyUID] != nil); err != nil {
-					return err
-				}
-			}
-			// A first use of the signing key creates it with its own audit
-			// entry, so the chain's head is taken after it.
-			k, err := tx.keyFor(ctx, c.MunicipalityID, keyUser)
-			if err != nil {
-				return err
-			}
-			if head == nil {
-				if head, err = tx.auditHead(ctx, a.MunicipalityID); err != nil {
-					return err
-				}
-			}
-			c.Number = fmt.Sprintf("%s-%d-%06d", m.casePrefix(), today.Year, n)
-			// Round-robin: the gapless series numbers the cases in order, so the
-			// n-th case goes to the n-th officer in turn.
-			if len(officers) > 0 {
-				c.AssigneeID = &officers[(n-1)%int64(len(officers))]
-			}
-			writes := []stmt{{`UPDATE cases SET number = ?, assignee_id = ? WHERE id = ?`, []any{c.Number, c.AssigneeID, c.ID}}}
-			if spec {
-				writes = tx.numberedCaseRows(c, atts, eventBody)
-			}
-			step, err := tx.signStep(c, atts, &fiscal.CaseStep{Action: fiscal.ActionSubmit, To: fiscal.StatusSubmitted}, k)
-			if err != nil {
-				return err
-			}
-			writes = append(writes, step)
-			s, _ := c.sla(cal, today)
-			writes = append(writes, tx.notification(c, tpUser, tp.Email, fmt.Sprintf("Cererea %s: %s", c.Number, statusText[fiscal.StatusSubmitted]),
-				fmt.Sprintf("Cererea dumneavoastră %s (%s) este înregistrată.\nVeți primi răspunsul până la %s.", c.Number, c.Type, s.DueOn)))
-			e, err := tx.auditEntry(c.MunicipalityID, "case.create", "case", c.ID, nil, map[string]any{"number": c.Number, "type": c.Type,
-				"taxpayer_id": c.TaxpayerID, "data": json.RawMessage(c.Data), "due_on": c.DueOn, "assignee_id": c.AssigneeID, "attachments": atts})
-			if err != nil {
-				return err
-			}
-			chain := tx.chain(head, e)
-			// The reply to the request's Idempotency-Key is kept in the same
-			// statement (unless straight-through processing changes it).
-			out = c.toCase(cal, today, atts)
-			st := m.straightThrough(c.Type)
-			if !st {
-				reply, err := tx.replyStmt(ctx, out)
-				if err != nil {
-					return err
-				}
-				if reply != nil {
-					writes = append(writes, *reply)
-				}
-			}
-			if spec {
-				if err := tx.execSpeculated(ctx, a.MunicipalityID, today.Year, n, head, e.Hash, append(writes, chain[0])); err != nil {
-					return err
-				}
-			} else if err := tx.execAll(ctx, "case", append(writes, chain...)...); err != nil {
-				return err
-			}
-			if tx.endTurn != nil {
-				// The rows are this transaction's until it ends: the next
-				// intake may speculate on what it wrote now, and its
-				// statement waits in PostgreSQL for this commit (a rollback
-				// makes it stale: InTx forgets the values).
-				db.tips.setCase(a.MunicipalityID, today.Year, n)
-				db.tips.setHead(a.MunicipalityID, head.Seq, e.Hash)
-				tx.speculated = a.MunicipalityID
-				tx.endTurn()
-				tx.endTurn = nil
-			}
-			if st {
-				if err := db.tryStraightThrough(ctx, tx, c, atts, cal); err != nil {
-					return err
-				}
-				out = c.toCase(cal, today, atts)
-				return tx.keepReply(ctx, out)
-			}
-			return nil
-		})
-		if errors.Is(err, errStale) && speculate {
-			db.tips.stale.Add(1)
-			db.tips.forget(a.MunicipalityID)
-			speculate = false
-			continue
+	err = db.InTx(ctx, func(tx *Tx) error {
+		if key != nil {
+			tx.keyCache = map[int64]*signingKey{keyUID: key}
 		}
-		return out, err
-	}
+		today := fiscal.LocalDate(tx.Now)
+		c := &caseRow{MunicipalityID: a.MunicipalityID, Type: t.Name,
+			TaxpayerID: in.TaxpayerID, Data: string(data), Status: string(fiscal.StatusSubmitted), SubmittedAt: tx.Now, SubmittedOn: today,
+			SLAWorkingDays: t.SLAWorkingDays, Pauses: pauseList{}, Result: "{}", UpdatedAt: tx.Now, Version: 1}
+		c.DueOn, _ = cal.AddWorkingDays(today, t.SLAWorkingDays)
+		if !a.System {
+			uid := a.UserID
+			c.CreatedBy = &uid
+		}
+		// The case number series and the audit chain's head are the two rows
+		// every intake of the municipality queues on, held until commit. So
+		// the case is written under a provisional number no one else can
+		// see, before the statement that takes both rows; after it, the
+		// locked part is one statement to write what needs the number, and
+		// the commit.
+		keyUser := tx.stepKeyUser()
+		eventBody := strings.Join(fiscal.AttachmentKeys(atts), " ")
+		if tx.db.dialect == "postgres" {
+			// One statement for the case, its documents and its timeline
+			// line (each round trip costs both processes more CPU than the
+			// statement's own work).
+			if err := tx.insertCase(ctx, c, atts, eventBody); err != nil {
+				return err
+			}
+		} else {
+			var err error
+			c.ID, err = tx.Insert(ctx, insertCaseValues, c.insertArgs()...)
+			if err != nil {
+				return translate(err, "case")
+			}
+			for _, att := range atts {
+				att.CaseID, att.CreatedAt = c.ID, tx.Now
+				att.ID, err = tx.Insert(ctx, insertAttachmentSQL, attachmentArgs(c, att, c.CreatedBy)...)
+				if isUniqueViolation(err) {
+					return duplicateDocument(att)
+				}
+				if err != nil {
+					return translate(err, "attachment")
+				}
+			}
+			if err := tx.event(ctx, c, "submitted", eventBody, true); err != nil {
+				return err
+			}
+		}
+		// The locked part.
+		n, head, err := tx.nextCaseNumber(ctx, a.MunicipalityID, today.Year, tx.keyCache[keyUID] != nil)
+		if err != nil {
+			return err
+		}
+		// A first use of the signing key creates it with its own audit
+		// entry (chained at commit, after this one).
+		k, err := tx.keyFor(ctx, c.MunicipalityID, keyUser)
+		if err != nil {
+			return err
+		}
+		if head == nil {
+			if head, err = tx.auditHead(ctx, a.MunicipalityID); err != nil {
+				return err
+			}
+		}
+		c.Number = fmt.Sprintf("%s-%d-%06d", m.casePrefix(), today.Year, n)
+		// Round-robin: the gapless series numbers the cases in order, so the
+		// n-th case goes to the n-th officer in turn.
+		if len(officers) > 0 {
+			c.AssigneeID = &officers[(n-1)%int64(len(officers))]
+		}
+		writes := []stmt{{`UPDATE cases SET number = ?, assignee_id = ? WHERE id = ?`, []any{c.Number, c.AssigneeID, c.ID}}}
+		step, err := tx.signStep(c, atts, &fiscal.CaseStep{Action: fiscal.ActionSubmit, To: fiscal.StatusSubmitted}, k)
+		if err != nil {
+			return err
+		}
+		writes = append(writes, step)
+		s, _ := c.sla(cal, today)
+		writes = append(writes, tx.notification(c, tpUser, tp.Email, fmt.Sprintf("Cererea %s: %s", c.Number, statusText[fiscal.StatusSubmitted]),
+			fmt.Sprintf("Cererea dumneavoastră %s (%s) este înregistrată.\nVeți primi răspunsul până la %s.", c.Number, c.Type, s.DueOn)))
+		e, err := tx.auditEntry(c.MunicipalityID, "case.create", "case", c.ID, nil, map[string]any{"number": c.Number, "type": c.Type,
+			"taxpayer_id": c.TaxpayerID, "data": json.RawMessage(c.Data), "due_on": c.DueOn, "assignee_id": c.AssigneeID, "attachments": atts})
+		if err != nil {
+			return err
+		}
+		// The reply to the request's Idempotency-Key is kept in the same
+		// statement (unless straight-through processing changes it).
+		out = c.toCase(cal, today, atts)
+		st := m.straightThrough(c.Type)
+		if !st {
+			reply, err := tx.replyStmt(ctx, out)
+			if err != nil {
+				return err
+			}
+			if reply != nil {
+				writes = append(writes, *reply)
+			}
+		}
+		if err := tx.execAll(ctx, "case", append(writes, head.append(e)...)...); err != nil {
+			return err
+		}
+		if st {
+			if err := db.tryStraightThrough(ctx, tx, c, atts, cal); err != nil {
+				return err
+			}
+			out = c.toCase(cal, today, atts)
+			return tx.keepReply(ctx, out)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // provisionalNumber is a case's number between its insert and the number

@@ -24,11 +24,6 @@ type intakeCtx struct {
 	officers []int64
 	keyUID   int64
 	key      *signingKey
-	// caseID and attIDs are ids drawn in advance from the tables'
-	// sequences (PostgreSQL), for an intake that writes its rows in one
-	// statement (speculate.go); 0 / nil otherwise.
-	caseID int64
-	attIDs []int64
 }
 
 // intakeContext reads the intake's context in one statement (it was five:
@@ -52,23 +47,15 @@ func (db *DB) intakeContext(ctx context.Context, a *fiscal.Actor, taxpayerID int
 		Algorithm sql.NullString `db:"algorithm"`
 		PublicKey sql.NullString `db:"public_key"`
 		Sealed    sql.NullString `db:"sealed_private"`
-		CaseID    int64          `db:"case_id"`
-		AttIDs    string         `db:"att_ids"`
 	}
-	ids, args := "", []any{}
-	if db.dialect == "postgres" {
-		ids = `nextval(pg_get_serial_sequence('cases', 'id')) AS case_id,
-		(SELECT COALESCE(json_agg(nextval(pg_get_serial_sequence('case_attachments', 'id'))), '[]')::text FROM generate_series(1, ?::int)) AS att_ids, `
-		args = append(args, attachments)
-	}
-	err := db.get(ctx, &r, `SELECT `+ids+`t.id, COALESCE(NULLIF(t.email, ''), (SELECT u.email FROM users u WHERE u.taxpayer_id = t.id ORDER BY u.id LIMIT 1), '') AS email,
+	err := db.get(ctx, &r, `SELECT t.id, COALESCE(NULLIF(t.email, ''), (SELECT u.email FROM users u WHERE u.taxpayer_id = t.id ORDER BY u.id LIMIT 1), '') AS email,
 		(SELECT u.id FROM users u WHERE u.taxpayer_id = t.id ORDER BY u.id LIMIT 1) AS user_id,
 		m.slug, m.county, m.settings,
 		`+db.jsonIDs(`FROM users o WHERE o.municipality_id = t.municipality_id AND o.role = 'officer' AND o.disabled = ?`)+` AS officers,
 		k.id AS key_id, k.user_id AS key_user_id, k.algorithm, k.public_key, k.sealed_private
 		FROM taxpayers t JOIN municipalities m ON m.id = t.municipality_id
 		LEFT JOIN signing_keys k ON k.municipality_id = t.municipality_id AND COALESCE(k.user_id, 0) = ? AND k.revoked_at IS NULL
-		WHERE t.id = ? AND t.municipality_id = ?`, append(args, false, ic.keyUID, taxpayerID, a.MunicipalityID)...)
+		WHERE t.id = ? AND t.municipality_id = ?`, false, ic.keyUID, taxpayerID, a.MunicipalityID)
 	if err != nil {
 		return nil, translate(err, "taxpayer")
 	}
@@ -78,12 +65,6 @@ func (db *DB) intakeContext(ctx context.Context, a *fiscal.Actor, taxpayerID int
 		return nil, fiscal.Internal(err, "officers")
 	}
 	slices.Sort(ic.officers) // the round-robin goes by id
-	if r.CaseID != 0 {
-		ic.caseID = r.CaseID
-		if err := json.Unmarshal([]byte(r.AttIDs), &ic.attIDs); err != nil || len(ic.attIDs) != attachments {
-			ic.caseID, ic.attIDs = 0, nil
-		}
-	}
 	if r.KeyID.Valid {
 		ic.key = &signingKey{ID: r.KeyID.Int64, UserID: r.KeyUserID, Algorithm: r.Algorithm.String,
 			PublicKey: r.PublicKey.String, SealedPrivate: r.Sealed.String}
@@ -107,8 +88,7 @@ func (c *caseRow) insertArgs() []any {
 		c.DueOn, c.Pauses, c.CreatedBy, c.Result, c.UpdatedAt}
 }
 
-// The columns of the intake's inserts; the statements below, insertCase
-// and numberedCaseRows write the same rows in different ways.
+// The columns of the intake's inserts (insertCase and the SQLite path).
 const (
 	caseInsertCols = `municipality_id, number, type, taxpayer_id, data, status, submitted_at, submitted_on, sla_working_days,
 	due_on, pauses, created_by, result, updated_at, version`
@@ -166,20 +146,4 @@ func (tx *Tx) insertCase(ctx context.Context, c *caseRow, atts []*fiscal.Attachm
 		att.CaseID = c.ID
 	}
 	return nil
-}
-
-// numberedCaseRows are the statements that write c with its final number
-// and assignee, its attachments and its "submitted" line, under the ids
-// drawn in advance (intakeCtx), for the intake's one speculative statement.
-func (tx *Tx) numberedCaseRows(c *caseRow, atts []*fiscal.Attachment, eventBody string) []stmt {
-	out := []stmt{{`INSERT INTO cases (id, ` + caseInsertCols + `, assignee_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
-		[]any{c.ID, c.MunicipalityID, c.Number, c.Type, c.TaxpayerID, c.Data, c.Status, c.SubmittedAt, c.SubmittedOn, c.SLAWorkingDays,
-			c.DueOn, c.Pauses, c.CreatedBy, c.Result, c.UpdatedAt, c.AssigneeID}}}
-	for _, att := range atts {
-		out = append(out, stmt{`INSERT INTO case_attachments (id, ` + attachmentInsertCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			append([]any{att.ID}, attachmentArgs(c, att, c.CreatedBy)...)})
-	}
-	actorID, actor := tx.eventActor()
-	return append(out, stmt{`INSERT INTO case_events (` + eventInsertCols + `) VALUES (?, ?, ?, ?, ?, 'submitted', ?, ?)`,
-		[]any{c.MunicipalityID, c.ID, tx.Now, actorID, actor, eventBody, true}})
 }

@@ -25,8 +25,6 @@ import (
 //     the transaction goes on without a turn) in case a transaction is
 //     begun while another is open in the same goroutine. Correctness never
 //     depends on it: the row locks serialise other processes and instances.
-//     (The intake then takes a second, inner turn, one at a time, to
-//     speculate on the shared rows: speculate.go.)
 //   - asynchronous commit with a durability barrier (the intake): the
 //     transaction commits with synchronous_commit off, so its locks are
 //     released when the commit record is written, not after the WAL flush;

@@ -60,10 +60,6 @@ type DB struct {
 	// serial queues this process's PostgreSQL write transactions of a
 	// municipality (serial.go).
 	serial serialQueues
-	// numbering gives the intake's speculative numbering turn, one at a
-	// time per municipality; tips is what it speculates on (speculate.go).
-	numbering serialQueues
-	tips      chainTips
 }
 
 // Open connects to dsn: "sqlite:PATH" (the folder is created) or a
@@ -132,7 +128,7 @@ func Open(ctx context.Context, dsn string, clock fiscal.Clock) (*DB, error) {
 		x.Close()
 		return nil, fmt.Errorf("store: connect: %w", err)
 	}
-	return &DB{db: x, dialect: dialect, clock: clock, dsn: dsn, numbering: serialQueues{depth: 1}}, nil
+	return &DB{db: x, dialect: dialect, clock: clock, dsn: dsn}, nil
 }
 
 // Dialect is "sqlite" or "postgres".
@@ -198,15 +194,6 @@ type Tx struct {
 	// asyncCommit says tx commits without waiting for the WAL flush, and
 	// InTx runs the durability barrier before it returns (serial.go).
 	asyncCommit bool
-	// endTurn ends the intake's numbering turn if the use case did not end
-	// it itself (an error before its statement ran); InTx calls it.
-	endTurn func()
-	// headAfter is what tx wrote to the audit chain's head, remembered
-	// after commit for the intake's speculation (speculate.go).
-	headAfter *auditSlot
-	// speculated is the municipality whose remembered values tx set before
-	// its commit (speculate.go); 0: none.
-	speculated int64
 	// claimRow is the Idempotency-Key claim this transaction inserted
 	// (idempotency.go); kept is the reply it kept with it.
 	claimRow int64
@@ -275,27 +262,18 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
 		return err
 	}
 	tx.claimRow = claimID
-	defer func() {
-		if tx.endTurn != nil {
-			tx.endTurn()
-		}
-	}()
 	if err := fn(tx); err != nil {
 		_ = x.Rollback()
-		db.aborted(tx)
 		return err
 	}
 	// The audit chain's head last, after every slow step of fn.
 	if err := tx.flushAudit(ctx); err != nil {
 		_ = x.Rollback()
-		db.aborted(tx)
 		return err
 	}
 	if err := x.Commit(); err != nil {
-		db.aborted(tx)
 		return translate(err, "commit")
 	}
-	db.committed(tx)
 	endWriteTurn()
 	// The claim committed: recorded before the barrier, so that a failed
 	// barrier never makes the caller think the key is free.

@@ -95,11 +95,11 @@ func (w *writeStats) add(waited, held time.Duration) {
 // WriteStats reports the process's SQLite write transactions so far: their
 // number, the time they waited for the process's writer, the time they held
 // it, and the part of that spent waiting for another process's write lock
-// (zero on PostgreSQL), and the PostgreSQL intake's speculations
-// (speculate.go). Held time over wall time is the writer's
+// (zero on PostgreSQL), and the transactions of either engine run once
+// more after the database undid them (InTx). Held time over wall time is the writer's
 // utilisation: near 1, writes queue.
 func (db *DB) WriteStats() fiscal.WriteStats {
 	return fiscal.WriteStats{Count: db.writes.count.Load(), Waited: time.Duration(db.writes.waitedNS.Load()),
 		Held: time.Duration(db.writes.heldNS.Load()), OtherProcess: time.Duration(db.writes.lockedNS.Load()),
-		Speculated: db.tips.speculated.Load(), Stale: db.tips.stale.Load()}
+		Retried: db.retried.Load()}
 }
