@@ -222,22 +222,24 @@ func (tx *Tx) muni(ctx context.Context, id int64) (*muniInfo, error) {
 	return &m, translate(err, "municipality")
 }
 
-// nextCaseNumber allocates the next number of the gapless series of the
-// municipality and year, inside the intake transaction (one upsert: safe on
-// both engines under concurrency); the row stays locked until commit, so a
-// rolled-back intake uses no number. With withHead, on PostgreSQL, the same
-// statement also takes the audit chain's head (after the counter: the head's
-// UPDATE waits for the counter's value, so every intake locks the two rows
-// in the same order) and returns it, and it turns synchronous commit off for
-// the transaction, so the two rows are free once the commit is written (InTx
-// waits for the WAL flush before it returns: serial.go); otherwise, or when
-// the municipality has no chain yet, head is nil and the caller takes it
-// with auditHead.
-func (tx *Tx) nextCaseNumber(ctx context.Context, municipalityID int64, year int, withHead bool) (int64, *auditSlot, error) {
-	if !withHead || tx.db.dialect != "postgres" {
-		var n int64
-		err := tx.Get(ctx, &n, counterUpsert, municipalityID, year)
-		return n, nil, translate(err, "case number")
+// nextCaseNumbers allocates the next n numbers of the gapless series of
+// the municipality and year, inside the intake transaction (one upsert: safe
+// on both engines and across instances under concurrency), and takes the
+// audit chain's head for n entries; both rows stay locked until commit, so a
+// rolled-back intake uses no number. It returns the first number and the
+// slot of the first entry. On PostgreSQL one statement takes both rows, the
+// counter first (every intake locks them in the same order), and turns
+// synchronous commit off for the transaction, so the two rows are free once
+// the commit is written (InTx waits for the WAL flush before it returns:
+// serial.go).
+func (tx *Tx) nextCaseNumbers(ctx context.Context, municipalityID int64, year, n int) (int64, *auditSlot, error) {
+	if tx.db.dialect != "postgres" {
+		var last int64
+		if err := tx.Get(ctx, &last, counterUpsert, municipalityID, year, n, n); err != nil {
+			return 0, nil, translate(err, "case number")
+		}
+		head, err := tx.auditHeadN(ctx, municipalityID, n)
+		return last - int64(n) + 1, head, err
 	}
 	var r struct {
 		N     int64   `db:"n"`
@@ -246,25 +248,27 @@ func (tx *Tx) nextCaseNumber(ctx context.Context, municipalityID int64, year int
 		Async string  `db:"async"`
 	}
 	err := tx.Get(ctx, &r, `WITH n AS (`+counterUpsert+`), h AS (`+headAfterCounter+`)
-		SELECT n.last_number AS n, h.seq, h.hash, `+asyncCommitColumn+` AS async FROM n LEFT JOIN h ON TRUE`, municipalityID, year, municipalityID)
+		SELECT n.last_number AS n, h.seq, h.hash, `+asyncCommitColumn+` AS async FROM n LEFT JOIN h ON TRUE`, municipalityID, year, n, n, n, municipalityID)
 	if err != nil {
 		return 0, nil, translate(err, "case number")
 	}
 	tx.asyncCommit = true
-	if r.Seq == nil || r.Hash == nil {
-		return r.N, nil, nil
+	first := r.N - int64(n) + 1
+	if r.Seq == nil || r.Hash == nil { // the municipality's first entry
+		head, err := tx.auditHeadN(ctx, municipalityID, n)
+		return first, head, err
 	}
-	return r.N, &auditSlot{MunicipalityID: municipalityID, Seq: *r.Seq, Hash: *r.Hash}, nil
+	return first, &auditSlot{MunicipalityID: municipalityID, Seq: *r.Seq - int64(n) + 1, Hash: *r.Hash}, nil
 }
 
 // counterUpsert takes the next number of a municipality's series for a
 // year (arguments: municipality, year), locking the counter row until commit.
-const counterUpsert = `INSERT INTO case_counters (municipality_id, year, last_number) VALUES (?, ?, 1)
-	ON CONFLICT (municipality_id, year) DO UPDATE SET last_number = case_counters.last_number + 1 RETURNING last_number`
+const counterUpsert = `INSERT INTO case_counters (municipality_id, year, last_number) VALUES (?, ?, ?)
+	ON CONFLICT (municipality_id, year) DO UPDATE SET last_number = case_counters.last_number + ? RETURNING last_number`
 
 // headAfterCounter takes the audit chain's head (argument: municipality)
 // after the counter of the CTE n: waiting for n's value orders the two locks.
-const headAfterCounter = `UPDATE audit_heads SET seq = seq + 1 WHERE municipality_id = ? AND (SELECT last_number FROM n) > 0 RETURNING seq, hash`
+const headAfterCounter = `UPDATE audit_heads SET seq = seq + ? WHERE municipality_id = ? AND (SELECT last_number FROM n) > 0 RETURNING seq, hash`
 
 // eventActor is who a timeline line names: the user, or "system".
 func (tx *Tx) eventActor() (*int64, string) {
@@ -387,118 +391,13 @@ func (db *DB) CreateCase(ctx context.Context, in *fiscal.NewCase) (*fiscal.Case,
 		}
 		atts = append(atts, att)
 	}
-	keyUID, key := ic.keyUID, ic.key
-	var out *fiscal.Case
-	err = db.InTx(ctx, func(tx *Tx) error {
-		if key != nil {
-			tx.keyCache = map[int64]*signingKey{keyUID: key}
-		}
-		today := fiscal.LocalDate(tx.Now)
-		c := &caseRow{MunicipalityID: a.MunicipalityID, Type: t.Name,
-			TaxpayerID: in.TaxpayerID, Data: string(data), Status: string(fiscal.StatusSubmitted), SubmittedAt: tx.Now, SubmittedOn: today,
-			SLAWorkingDays: t.SLAWorkingDays, Pauses: pauseList{}, Result: "{}", UpdatedAt: tx.Now, Version: 1}
-		c.DueOn, _ = cal.AddWorkingDays(today, t.SLAWorkingDays)
-		if !a.System {
-			uid := a.UserID
-			c.CreatedBy = &uid
-		}
-		// The case number series and the audit chain's head are the two rows
-		// every intake of the municipality queues on, held until commit. So
-		// the case is written under a provisional number no one else can
-		// see, before the statement that takes both rows; after it, the
-		// locked part is one statement to write what needs the number, and
-		// the commit.
-		keyUser := tx.stepKeyUser()
-		eventBody := strings.Join(fiscal.AttachmentKeys(atts), " ")
-		if tx.db.dialect == "postgres" {
-			// One statement for the case, its documents and its timeline
-			// line (each round trip costs both processes more CPU than the
-			// statement's own work).
-			if err := tx.insertCase(ctx, c, atts, eventBody); err != nil {
-				return err
-			}
-		} else {
-			var err error
-			c.ID, err = tx.Insert(ctx, insertCaseValues, c.insertArgs()...)
-			if err != nil {
-				return translate(err, "case")
-			}
-			for _, att := range atts {
-				att.CaseID, att.CreatedAt = c.ID, tx.Now
-				att.ID, err = tx.Insert(ctx, insertAttachmentSQL, attachmentArgs(c, att, c.CreatedBy)...)
-				if isUniqueViolation(err) {
-					return duplicateDocument(att)
-				}
-				if err != nil {
-					return translate(err, "attachment")
-				}
-			}
-			if err := tx.event(ctx, c, "submitted", eventBody, true); err != nil {
-				return err
-			}
-		}
-		// The locked part.
-		n, head, err := tx.nextCaseNumber(ctx, a.MunicipalityID, today.Year, tx.keyCache[keyUID] != nil)
-		if err != nil {
-			return err
-		}
-		// A first use of the signing key creates it with its own audit
-		// entry (chained at commit, after this one).
-		k, err := tx.keyFor(ctx, c.MunicipalityID, keyUser)
-		if err != nil {
-			return err
-		}
-		if head == nil {
-			if head, err = tx.auditHead(ctx, a.MunicipalityID); err != nil {
-				return err
-			}
-		}
-		c.Number = fmt.Sprintf("%s-%d-%06d", m.casePrefix(), today.Year, n)
-		// Round-robin: the gapless series numbers the cases in order, so the
-		// n-th case goes to the n-th officer in turn.
-		if len(officers) > 0 {
-			c.AssigneeID = &officers[(n-1)%int64(len(officers))]
-		}
-		writes := []stmt{{`UPDATE cases SET number = ?, assignee_id = ? WHERE id = ?`, []any{c.Number, c.AssigneeID, c.ID}}}
-		step, err := tx.signStep(c, atts, &fiscal.CaseStep{Action: fiscal.ActionSubmit, To: fiscal.StatusSubmitted}, k)
-		if err != nil {
-			return err
-		}
-		writes = append(writes, step)
-		s, _ := c.sla(cal, today)
-		writes = append(writes, tx.notification(c, tpUser, tp.Email, fmt.Sprintf("Cererea %s: %s", c.Number, statusText[fiscal.StatusSubmitted]),
-			fmt.Sprintf("Cererea dumneavoastră %s (%s) este înregistrată.\nVeți primi răspunsul până la %s.", c.Number, c.Type, s.DueOn)))
-		e, err := tx.auditEntry(c.MunicipalityID, "case.create", "case", c.ID, nil, map[string]any{"number": c.Number, "type": c.Type,
-			"taxpayer_id": c.TaxpayerID, "data": json.RawMessage(c.Data), "due_on": c.DueOn, "assignee_id": c.AssigneeID, "attachments": atts})
-		if err != nil {
-			return err
-		}
-		// The reply to the request's Idempotency-Key is kept in the same
-		// statement (unless straight-through processing changes it).
-		out = c.toCase(cal, today, atts)
-		st := m.straightThrough(c.Type)
-		if !st {
-			reply, err := tx.replyStmt(ctx, out)
-			if err != nil {
-				return err
-			}
-			if reply != nil {
-				writes = append(writes, *reply)
-			}
-		}
-		if err := tx.execAll(ctx, "case", append(writes, head.append(e)...)...); err != nil {
-			return err
-		}
-		if st {
-			if err := db.tryStraightThrough(ctx, tx, c, atts, cal); err != nil {
-				return err
-			}
-			out = c.toCase(cal, today, atts)
-			return tx.keepReply(ctx, out)
-		}
-		return nil
-	})
-	return out, err
+	j := &intakeJob{ctx: ctx, actor: a, caseType: t.Name, slaDays: t.SLAWorkingDays, taxpayerID: in.TaxpayerID, data: data, atts: atts,
+		cal: cal, muni: m, officers: officers, tpEmail: tp.Email, tpUser: tpUser, keyUID: ic.keyUID, key: ic.key}
+	if m.straightThrough(t.Name) {
+		// Decided in the intake's own transaction: alone.
+		return db.intakeAlone(j)
+	}
+	return db.submitIntake(j)
 }
 
 // provisionalNumber is a case's number between its insert and the number

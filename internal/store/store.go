@@ -60,6 +60,8 @@ type DB struct {
 	// serial queues this process's PostgreSQL write transactions of a
 	// municipality (serial.go).
 	serial serialQueues
+	// intakes are the intakes waiting to be filed together (intakebatch.go).
+	intakes intakeQueues
 }
 
 // Open connects to dsn: "sqlite:PATH" (the folder is created) or a

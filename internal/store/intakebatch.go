@@ -1,0 +1,358 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"fiscald/calc/calendar"
+	"fiscald/fiscal"
+)
+
+// Intakes of a municipality share two rows, the case counter and the audit
+// chain's head, held from the moment they are taken until commit: taken
+// one intake at a time, they bound the intakes a municipality can file per
+// second to one locked part (a statement, a batched write, a commit) each.
+// So the intakes a process has waiting for one municipality are filed
+// together, in one transaction (a group commit): each writes its case rows
+// under a provisional number after a savepoint of its own (a failure rolls
+// back to it and answers that request alone: a document referenced twice,
+// a key claimed by another request), then one statement takes n numbers
+// and n audit slots, one batched statement writes every case's number,
+// signed step, notification, kept reply and audit entry, and one commit
+// makes them durable. Every intake's result and error are its own; the
+// numbers stay gapless and the chain linear across instances, since the two
+// rows are locked in the database as before. At most intakeRunners groups
+// of a municipality are in flight in a process: the second writes its
+// cases while the first holds the rows. A group holds at most
+// maxIntakeGroup intakes.
+const (
+	maxIntakeGroup = 32
+	intakeRunners  = 2
+	// intakeGroupTimeout bounds a group's transaction, which runs for
+	// several requests and so on none of their contexts.
+	intakeGroupTimeout = 30 * time.Second
+)
+
+// intakeJob is one intake: what CreateCase read and checked before the
+// transaction, and its outcome.
+type intakeJob struct {
+	ctx        context.Context // the request's: actor and Idempotency-Key claim
+	actor      *fiscal.Actor
+	caseType   string
+	slaDays    int
+	taxpayerID int64
+	data       json.RawMessage
+	atts       []*fiscal.Attachment
+	cal        *calendar.Calendar
+	muni       muniInfo
+	officers   []int64
+	tpEmail    string
+	tpUser     *int64
+	keyUID     int64
+	key        *signingKey
+
+	// Set by the transaction that files it.
+	c        *caseRow
+	out      *fiscal.Case
+	claimRow int64
+	kept     *fiscal.StoredResponse
+	err      error
+	done     chan struct{}
+}
+
+// write inserts the case, its documents and its "submitted" line under a
+// provisional number (tx.Actor is the job's actor).
+func (j *intakeJob) write(ctx context.Context, tx *Tx) error {
+	today := fiscal.LocalDate(tx.Now)
+	c := &caseRow{MunicipalityID: j.actor.MunicipalityID, Type: j.caseType,
+		TaxpayerID: j.taxpayerID, Data: string(j.data), Status: string(fiscal.StatusSubmitted), SubmittedAt: tx.Now, SubmittedOn: today,
+		SLAWorkingDays: j.slaDays, Pauses: pauseList{}, Result: "{}", UpdatedAt: tx.Now, Version: 1}
+	c.DueOn, _ = j.cal.AddWorkingDays(today, j.slaDays)
+	if !j.actor.System {
+		uid := j.actor.UserID
+		c.CreatedBy = &uid
+	}
+	for _, att := range j.atts {
+		att.ID, att.CaseID = 0, 0
+	}
+	eventBody := strings.Join(fiscal.AttachmentKeys(j.atts), " ")
+	if tx.db.dialect == "postgres" {
+		// One statement for the case, its documents and its timeline line
+		// (each round trip costs both processes more CPU than the
+		// statement's own work).
+		if err := tx.insertCase(ctx, c, j.atts, eventBody); err != nil {
+			return err
+		}
+	} else {
+		var err error
+		c.ID, err = tx.Insert(ctx, insertCaseValues, c.insertArgs()...)
+		if err != nil {
+			return translate(err, "case")
+		}
+		for _, att := range j.atts {
+			att.CaseID, att.CreatedAt = c.ID, tx.Now
+			att.ID, err = tx.Insert(ctx, insertAttachmentSQL, attachmentArgs(c, att, c.CreatedBy)...)
+			if isUniqueViolation(err) {
+				return duplicateDocument(att)
+			}
+			if err != nil {
+				return translate(err, "attachment")
+			}
+		}
+		if err := tx.event(ctx, c, "submitted", eventBody, true); err != nil {
+			return err
+		}
+	}
+	j.c = c
+	return nil
+}
+
+// finish numbers the written case n and returns the statements that need
+// the number (the number and assignee, the signed submit step, the
+// notification, the kept reply unless withReply is false) and its audit
+// entry, to be chained by the caller.
+func (j *intakeJob) finish(ctx context.Context, tx *Tx, n int64, withReply bool) ([]stmt, *fiscal.AuditEntry, error) {
+	c, today := j.c, fiscal.LocalDate(tx.Now)
+	// A first use of the signing key creates it with its own audit entry
+	// (buffered: chained at commit, after the intakes').
+	k, err := tx.keyFor(ctx, c.MunicipalityID, tx.stepKeyUser())
+	if err != nil {
+		return nil, nil, err
+	}
+	c.Number = fmt.Sprintf("%s-%d-%06d", j.muni.casePrefix(), today.Year, n)
+	// Round-robin: the gapless series numbers the cases in order, so the
+	// n-th case goes to the n-th officer in turn.
+	if len(j.officers) > 0 {
+		c.AssigneeID = &j.officers[(n-1)%int64(len(j.officers))]
+	}
+	writes := []stmt{{`UPDATE cases SET number = ?, assignee_id = ? WHERE id = ?`, []any{c.Number, c.AssigneeID, c.ID}}}
+	step, err := tx.signStep(c, j.atts, &fiscal.CaseStep{Action: fiscal.ActionSubmit, To: fiscal.StatusSubmitted}, k)
+	if err != nil {
+		return nil, nil, err
+	}
+	writes = append(writes, step)
+	s, _ := c.sla(j.cal, today)
+	writes = append(writes, tx.notification(c, j.tpUser, j.tpEmail, fmt.Sprintf("Cererea %s: %s", c.Number, statusText[fiscal.StatusSubmitted]),
+		fmt.Sprintf("Cererea dumneavoastră %s (%s) este înregistrată.\nVeți primi răspunsul până la %s.", c.Number, c.Type, s.DueOn)))
+	e, err := tx.auditEntry(c.MunicipalityID, "case.create", "case", c.ID, nil, map[string]any{"number": c.Number, "type": c.Type,
+		"taxpayer_id": c.TaxpayerID, "data": json.RawMessage(c.Data), "due_on": c.DueOn, "assignee_id": c.AssigneeID, "attachments": j.atts})
+	if err != nil {
+		return nil, nil, err
+	}
+	j.out = c.toCase(j.cal, today, j.atts)
+	if withReply {
+		// The reply to the request's Idempotency-Key, in the same statement.
+		reply, err := tx.replyStmt(ctx, j.out)
+		if err != nil {
+			return nil, nil, err
+		}
+		if reply != nil {
+			writes = append(writes, *reply)
+		}
+	}
+	return writes, e, nil
+}
+
+// intakeAlone files one intake in a transaction of its own, with
+// straight-through processing (the decision is taken in the same
+// transaction, after the case is written).
+func (db *DB) intakeAlone(j *intakeJob) (*fiscal.Case, error) {
+	err := db.InTx(j.ctx, func(tx *Tx) error {
+		if j.key != nil {
+			tx.keyCache = map[int64]*signingKey{j.keyUID: j.key}
+		}
+		if err := j.write(j.ctx, tx); err != nil {
+			return err
+		}
+		n, head, err := tx.nextCaseNumbers(j.ctx, j.actor.MunicipalityID, fiscal.LocalDate(tx.Now).Year, 1)
+		if err != nil {
+			return err
+		}
+		writes, e, err := j.finish(j.ctx, tx, n, false)
+		if err != nil {
+			return err
+		}
+		if err := tx.execAll(j.ctx, "case", append(writes, head.append(e)...)...); err != nil {
+			return err
+		}
+		m := j.muni
+		if m.straightThrough(j.caseType) {
+			if err := db.tryStraightThrough(j.ctx, tx, j.c, j.atts, j.cal); err != nil {
+				return err
+			}
+			j.out = j.c.toCase(j.cal, fiscal.LocalDate(tx.Now), j.atts)
+		}
+		return tx.keepReply(j.ctx, j.out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return j.out, nil
+}
+
+// intakeQueues are this process's intakes waiting to be filed, per
+// municipality.
+type intakeQueues struct {
+	mu sync.Mutex
+	q  map[int64]*intakeQueue
+}
+
+type intakeQueue struct {
+	jobs    []*intakeJob
+	running int // groups being filed (at most intakeRunners)
+}
+
+// submitIntake files j with the intakes of its municipality waiting at the
+// same time and returns its own result.
+func (db *DB) submitIntake(j *intakeJob) (*fiscal.Case, error) {
+	j.done = make(chan struct{})
+	muni := j.actor.MunicipalityID
+	db.intakes.mu.Lock()
+	if db.intakes.q == nil {
+		db.intakes.q = map[int64]*intakeQueue{}
+	}
+	q := db.intakes.q[muni]
+	if q == nil {
+		q = &intakeQueue{}
+		db.intakes.q[muni] = q
+	}
+	q.jobs = append(q.jobs, j)
+	run := q.running < intakeRunners
+	if run {
+		q.running++
+	}
+	db.intakes.mu.Unlock()
+	if run {
+		db.drainIntakes(q, j)
+	}
+	<-j.done
+	if j.err != nil {
+		return nil, j.err
+	}
+	return j.out, nil
+}
+
+// drainIntakes files the queue's intakes group after group until own is
+// filed; then, if more are waiting, a goroutine of its own goes on, so that
+// no request waits for others' groups after its own.
+func (db *DB) drainIntakes(q *intakeQueue, own *intakeJob) {
+	for {
+		db.intakes.mu.Lock()
+		if len(q.jobs) == 0 {
+			q.running--
+			db.intakes.mu.Unlock()
+			return
+		}
+		if own != nil && isDone(own) {
+			db.intakes.mu.Unlock()
+			go db.drainIntakes(q, nil)
+			return
+		}
+		n := min(len(q.jobs), maxIntakeGroup)
+		group := append([]*intakeJob(nil), q.jobs[:n]...)
+		q.jobs = append(q.jobs[:0:0], q.jobs[n:]...)
+		db.intakes.mu.Unlock()
+		db.fileIntakes(group)
+		for _, j := range group {
+			close(j.done)
+		}
+	}
+}
+
+func isDone(j *intakeJob) bool {
+	select {
+	case <-j.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// fileIntakes files a group of intakes of one municipality in one
+// transaction (see above) and sets each one's outcome.
+func (db *DB) fileIntakes(group []*intakeJob) {
+	muni := group[0].actor.MunicipalityID
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(group[0].ctx), intakeGroupTimeout)
+	defer cancel()
+	sys := &fiscal.Actor{System: true, Username: "intake", MunicipalityID: muni}
+	ctx = fiscal.WithIdempotencyClaim(fiscal.WithActor(ctx, sys), nil)
+	var filed []*intakeJob
+	err := db.InTx(ctx, func(tx *Tx) error {
+		filed = filed[:0]
+		tx.keyCache = map[int64]*signingKey{}
+		for _, j := range group {
+			j.c, j.out, j.claimRow, j.kept, j.err = nil, nil, 0, nil, nil
+			if j.key != nil {
+				tx.keyCache[j.keyUID] = j.key
+			}
+		}
+		for i, j := range group {
+			sp := fmt.Sprintf("intake_%d", i)
+			if len(group) > 1 {
+				if _, err := tx.ExecContext(ctx, "SAVEPOINT "+sp); err != nil {
+					return translate(err, "savepoint")
+				}
+			}
+			tx.Actor, tx.claimRow = j.actor, 0
+			_, id, err := claimIdempotencyKey(j.ctx, tx)
+			if err == nil {
+				tx.claimRow = id
+				err = j.write(j.ctx, tx)
+			}
+			if err != nil {
+				if len(group) == 1 || isRetryable(err) {
+					return err
+				}
+				if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+sp); rerr != nil {
+					return translate(rerr, "savepoint")
+				}
+				j.err = err // this request's own failure
+				continue
+			}
+			j.claimRow = tx.claimRow
+			filed = append(filed, j)
+		}
+		tx.Actor, tx.claimRow = sys, 0
+		if len(filed) == 0 {
+			return nil
+		}
+		first, head, err := tx.nextCaseNumbers(ctx, muni, fiscal.LocalDate(tx.Now).Year, len(filed))
+		if err != nil {
+			return err
+		}
+		var writes []stmt
+		var moveHead stmt
+		for i, j := range filed {
+			tx.Actor, tx.claimRow, tx.kept = j.actor, j.claimRow, nil
+			w, e, err := j.finish(j.ctx, tx, first+int64(i), true)
+			if err != nil {
+				return err
+			}
+			j.kept = tx.kept
+			st := head.append(e)
+			writes = append(append(writes, w...), st[0])
+			moveHead = st[1]
+			head = &auditSlot{MunicipalityID: muni, Seq: head.Seq + 1, Hash: e.Hash}
+		}
+		tx.Actor, tx.claimRow, tx.kept = sys, 0, nil
+		return tx.execAll(ctx, "case", append(writes, moveHead)...)
+	})
+	for _, j := range group {
+		switch {
+		case j.err != nil: // its own failure, before the group's commit
+		case err != nil:
+			j.err = err
+		default:
+			if c := fiscal.IdempotencyClaimFrom(j.ctx); c != nil {
+				if j.claimRow != 0 {
+					c.ID = j.claimRow
+				}
+				c.Kept = j.kept
+			}
+		}
+	}
+}
