@@ -30,6 +30,12 @@ type CaseType struct {
 	// Required lists the kinds of documents the data makes mandatory; nil
 	// means those of Documents marked Required.
 	Required func(data json.RawMessage) []string `json:"-"`
+	// Facts names the facts of the register the type's own automatic
+	// checks need (caserules.go); nil means none.
+	Facts func(data json.RawMessage) (CheckFacts, error) `json:"-"`
+	// Checks are the type's own automatic checks, after documents_complete
+	// (AutomaticChecks); nil means none.
+	Checks func(in CheckInput) []Check `json:"-"`
 }
 
 // DocumentKind is a kind of attachment a case type accepts.
@@ -424,7 +430,9 @@ func init() {
 			{"customs_document", "Documentul vamal (vehicule din afara UE)", false},
 			{"other", "Alt document", false},
 		},
-		Parse: parseVehicleRegistration,
+		Parse:  parseVehicleRegistration,
+		Facts:  registrationFacts,
+		Checks: registrationChecks,
 		Required: func(data json.RawMessage) []string {
 			req := []string{"acquisition_document", "vehicle_identity_card", "owner_id"}
 			var v VehicleRegistration
@@ -440,7 +448,9 @@ func init() {
 			{"disposal_document", "Contractul de vânzare, factura, certificatul de distrugere sau de export", true},
 			{"other", "Alt document", false},
 		},
-		Parse: parseVehicleDeregistration,
+		Parse:  parseVehicleDeregistration,
+		Facts:  deregistrationFacts,
+		Checks: deregistrationChecks,
 	})
 	RegisterCaseType(&CaseType{
 		Name: CaseFiscalCertificate, Title: "Certificat de atestare fiscală (ITL-010/012)", SLAWorkingDays: 5,

@@ -334,63 +334,39 @@ func (tx *Tx) vehicleOutstanding(ctx context.Context, municipalityID, vehicleID 
 }
 
 // checks are the automatic checks of a case, shown to officers; all must
-// pass for straight-through processing.
+// pass for straight-through processing. The store reads the facts the case
+// type names (fiscal.CaseType.CheckFacts) and fiscal.AutomaticChecks decides.
 func (db *DB) checks(ctx context.Context, tx *Tx, c *caseRow, atts []*fiscal.Attachment) ([]fiscal.Check, *fiscal.AssessmentPreview, error) {
 	t := c.caseType()
-	missing := t.MissingDocuments(json.RawMessage(c.Data), kinds(atts))
-	out := []fiscal.Check{{Name: "documents_complete", OK: len(missing) == 0}}
-	if len(missing) > 0 {
-		out[0].Detail = fmt.Sprintf("missing: %v", missing)
+	f, err := t.CheckFacts(json.RawMessage(c.Data))
+	if err != nil {
+		return nil, nil, err
 	}
-	today := fiscal.LocalDate(tx.Now)
-	var preview *fiscal.AssessmentPreview
-	switch c.Type {
-	case fiscal.CaseVehicleRegistration:
-		var v fiscal.VehicleRegistration
-		if err := json.Unmarshal([]byte(c.Data), &v); err != nil {
-			return nil, nil, fiscal.Internal(err, "the case's data")
-		}
-		r := fiscal.CheckVIN(v.VIN)
-		out = append(out, fiscal.Check{Name: "vin_valid", OK: r == "", Detail: r})
-		var owners int
-		if err := tx.Get(ctx, &owners, `SELECT COUNT(*) FROM vehicles WHERE municipality_id = ? AND vin = ? AND deregistered_on IS NULL`, c.MunicipalityID, v.VIN); err != nil {
+	in := fiscal.CheckInput{Type: t, Data: json.RawMessage(c.Data), Attachments: kinds(atts), Facts: f}
+	if f.VIN != "" {
+		if err := tx.Get(ctx, &in.VINOwners, `SELECT COUNT(*) FROM vehicles WHERE municipality_id = ? AND vin = ? AND deregistered_on IS NULL`, c.MunicipalityID, f.VIN); err != nil {
 			return nil, nil, translate(err, "vehicles")
 		}
-		ck := fiscal.Check{Name: "no_conflicting_owner", OK: owners == 0}
-		if owners > 0 {
-			ck.Detail = "the VIN is registered to an owner already: the previous owner must deregister it first"
-		}
-		out = append(out, ck)
-		p, _, err := db.registrationPreview(ctx, tx, c, today)
-		if err != nil {
+	}
+	if f.Preview {
+		if in.Preview, _, err = db.registrationPreview(ctx, tx, c, fiscal.LocalDate(tx.Now)); err != nil {
 			return nil, nil, err
 		}
-		preview = p
-		out = append(out, fiscal.Check{Name: "tax_computable", OK: p.Error == "", Detail: p.Error})
-	case fiscal.CaseVehicleDeregistration:
-		var d fiscal.VehicleDeregistration
-		if err := json.Unmarshal([]byte(c.Data), &d); err != nil {
-			return nil, nil, fiscal.Internal(err, "the case's data")
-		}
+	}
+	if f.VehicleID != 0 {
 		var active int
 		if err := tx.Get(ctx, &active, `SELECT COUNT(*) FROM vehicles WHERE id = ? AND municipality_id = ? AND taxpayer_id = ? AND deregistered_on IS NULL`,
-			d.VehicleID, c.MunicipalityID, c.TaxpayerID); err != nil {
+			f.VehicleID, c.MunicipalityID, c.TaxpayerID); err != nil {
 			return nil, nil, translate(err, "vehicles")
 		}
-		out = append(out, fiscal.Check{Name: "vehicle_active", OK: active == 1})
-		if d.DisposedOn.Year >= calc.SameYearSaleFrom {
-			owed, err := tx.vehicleOutstanding(ctx, c.MunicipalityID, d.VehicleID, d.DisposedOn.Year)
-			if err != nil {
+		in.VehicleActive = active == 1
+		if f.DebtsUpToYear != 0 {
+			if in.Outstanding, err = tx.vehicleOutstanding(ctx, c.MunicipalityID, f.VehicleID, f.DebtsUpToYear); err != nil {
 				return nil, nil, err
 			}
-			ck := fiscal.Check{Name: "vehicle_debts_paid", OK: owed == 0}
-			if owed > 0 {
-				ck.Detail = "outstanding: " + owed.String() + " lei (OUG 7/2026: deregistration needs the debts paid)"
-			}
-			out = append(out, ck)
 		}
 	}
-	return out, preview, nil
+	return fiscal.AutomaticChecks(in), in.Preview, nil
 }
 
 // tryStraightThrough moves a submitted case whose automatic checks all pass

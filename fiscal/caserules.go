@@ -1,0 +1,136 @@
+package fiscal
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"fiscald/calc"
+	"fiscald/internal/money"
+)
+
+// The rules a case type carries beyond its form: the automatic checks
+// officers see (and straight-through processing requires). They are pure: the
+// store reads the facts a type names (CheckFacts) and hands them back in a
+// CheckInput; AutomaticChecks decides.
+
+// CheckFacts names the facts of the register the automatic checks of a case
+// need; the store reads exactly these.
+type CheckFacts struct {
+	// VIN, when set, asks how many vehicles with this VIN are in the
+	// municipality's register (not deregistered).
+	VIN string
+	// VehicleID, when set, asks whether this vehicle is in the taxpayer's
+	// register (not deregistered).
+	VehicleID int64
+	// DebtsUpToYear, when set, asks what remains unpaid of VehicleID's
+	// debts up to this year.
+	DebtsUpToYear int
+	// Preview asks for the assessment preview of a vehicle registration.
+	Preview bool
+}
+
+// CheckInput is what the automatic checks of a case decide on: the case's
+// data and documents, the facts its type asked for (Facts) and what the
+// store found.
+type CheckInput struct {
+	Type *CaseType
+	Data json.RawMessage
+	// Attachments are the kinds of the case's documents.
+	Attachments []string
+	Facts       CheckFacts
+	// VINOwners is the number of vehicles in the register with Facts.VIN.
+	VINOwners int
+	// VehicleActive reports whether Facts.VehicleID is in the taxpayer's
+	// register.
+	VehicleActive bool
+	// Outstanding is what remains unpaid of Facts.VehicleID's debts up to
+	// Facts.DebtsUpToYear.
+	Outstanding money.Bani
+	// Preview is the assessment preview (when Facts.Preview).
+	Preview *AssessmentPreview
+}
+
+// CheckFacts returns the facts the automatic checks of a case of this type
+// with data need; a type without its own checks needs none. An error means
+// the stored data do not read (EINTERNAL).
+func (t *CaseType) CheckFacts(data json.RawMessage) (CheckFacts, error) {
+	if t.Facts == nil {
+		return CheckFacts{}, nil
+	}
+	f, err := t.Facts(data)
+	if err != nil {
+		return CheckFacts{}, Internal(err, "the case's data")
+	}
+	return f, nil
+}
+
+// AutomaticChecks are the checks of a case shown to officers, in order:
+// documents_complete for every type, then the type's own checks.
+func AutomaticChecks(in CheckInput) []Check {
+	missing := in.Type.MissingDocuments(in.Data, in.Attachments)
+	out := []Check{{Name: "documents_complete", OK: len(missing) == 0}}
+	if len(missing) > 0 {
+		out[0].Detail = fmt.Sprintf("missing: %v", missing)
+	}
+	if in.Type.Checks != nil {
+		out = append(out, in.Type.Checks(in)...)
+	}
+	return out
+}
+
+// registrationFacts: a registration's VIN is checked against the register
+// and its tax previewed.
+func registrationFacts(data json.RawMessage) (CheckFacts, error) {
+	var v VehicleRegistration
+	if err := json.Unmarshal(data, &v); err != nil {
+		return CheckFacts{}, err
+	}
+	return CheckFacts{VIN: v.VIN, Preview: true}, nil
+}
+
+// registrationChecks: the VIN is valid, no one else holds the vehicle in
+// the register, and its tax can be computed.
+func registrationChecks(in CheckInput) []Check {
+	r := CheckVIN(in.Facts.VIN)
+	out := []Check{{Name: "vin_valid", OK: r == "", Detail: r}}
+	ck := Check{Name: "no_conflicting_owner", OK: in.VINOwners == 0}
+	if in.VINOwners > 0 {
+		ck.Detail = "the VIN is registered to an owner already: the previous owner must deregister it first"
+	}
+	out = append(out, ck)
+	tc := Check{Name: "tax_computable", OK: in.Preview != nil && in.Preview.Error == ""}
+	if in.Preview == nil {
+		tc.Detail = "the tax was not previewed"
+	} else {
+		tc.Detail = in.Preview.Error
+	}
+	return append(out, tc)
+}
+
+// deregistrationFacts: the vehicle must be the taxpayer's, and from 2026
+// (OUG 7/2026) its debts up to the year of disposal must be paid.
+func deregistrationFacts(data json.RawMessage) (CheckFacts, error) {
+	var d VehicleDeregistration
+	if err := json.Unmarshal(data, &d); err != nil {
+		return CheckFacts{}, err
+	}
+	f := CheckFacts{VehicleID: d.VehicleID}
+	if d.DisposedOn.Year >= calc.SameYearSaleFrom {
+		f.DebtsUpToYear = d.DisposedOn.Year
+	}
+	return f, nil
+}
+
+// deregistrationChecks: the vehicle is active in the taxpayer's register
+// and, when the law asks (DebtsUpToYear), its debts are paid.
+func deregistrationChecks(in CheckInput) []Check {
+	out := []Check{{Name: "vehicle_active", OK: in.VehicleActive}}
+	if in.Facts.DebtsUpToYear > 0 {
+		ck := Check{Name: "vehicle_debts_paid", OK: in.Outstanding == 0}
+		if in.Outstanding > 0 {
+			ck.Detail = "outstanding: " + in.Outstanding.String() + " lei (OUG 7/2026: deregistration needs the debts paid)"
+		}
+		out = append(out, ck)
+	}
+	return out
+}

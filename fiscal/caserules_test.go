@@ -1,0 +1,96 @@
+package fiscal
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+)
+
+func mustType(t *testing.T, name string) *CaseType {
+	t.Helper()
+	ct, ok := CaseTypeByName(name)
+	if !ok {
+		t.Fatalf("case type %s is not registered", name)
+	}
+	return ct
+}
+
+func TestCheckFacts(t *testing.T) {
+	for _, c := range []struct {
+		name, typ, data string
+		want            CheckFacts
+		wantErr         bool
+	}{
+		{"registration: the VIN and the preview", CaseVehicleRegistration, `{"vin":"WVWZZZAUZHW123456"}`, CheckFacts{VIN: "WVWZZZAUZHW123456", Preview: true}, false},
+		{"deregistration before 2026: no debts asked", CaseVehicleDeregistration, `{"vehicle_id":7,"disposed_on":"2025-12-31"}`, CheckFacts{VehicleID: 7}, false},
+		{"deregistration from 2026: the debts up to the year of disposal", CaseVehicleDeregistration, `{"vehicle_id":7,"disposed_on":"2026-01-01"}`, CheckFacts{VehicleID: 7, DebtsUpToYear: 2026}, false},
+		{"certificate: nothing", CaseFiscalCertificate, `{"purpose":"x"}`, CheckFacts{}, false},
+		{"petition: nothing", CasePetition, `{}`, CheckFacts{}, false},
+		{"unreadable data", CaseVehicleDeregistration, `{"vehicle_id":"x"}`, CheckFacts{}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := mustType(t, c.typ).CheckFacts(json.RawMessage(c.data))
+			if (err != nil) != c.wantErr || (err != nil && ErrorCode(err) != EINTERNAL) {
+				t.Fatalf("err = %v, want error %v (EINTERNAL)", err, c.wantErr)
+			}
+			if got != c.want {
+				t.Fatalf("facts = %+v, want %+v", got, c.want)
+			}
+		})
+	}
+}
+
+func TestAutomaticChecks(t *testing.T) {
+	const vin = "WVWZZZAUZHW123456"
+	regDocs := []string{"acquisition_document", "vehicle_identity_card", "owner_id"}
+	reg := `{"vin":"` + vin + `"}`
+	heavy := `{"vin":"` + vin + `","max_mass_kg":12000}`
+	ok := &AssessmentPreview{FirstTaxedYear: 2027}
+	for _, c := range []struct {
+		name, typ, data string
+		in              CheckInput
+		want            []Check
+	}{
+		{"registration: everything in order", CaseVehicleRegistration, reg,
+			CheckInput{Attachments: regDocs, Facts: CheckFacts{VIN: vin, Preview: true}, Preview: ok},
+			[]Check{{"documents_complete", true, ""}, {"vin_valid", true, ""}, {"no_conflicting_owner", true, ""}, {"tax_computable", true, ""}}},
+		{"registration: a document missing", CaseVehicleRegistration, reg,
+			CheckInput{Attachments: []string{"owner_id", "other"}, Facts: CheckFacts{VIN: vin, Preview: true}, Preview: ok},
+			[]Check{{"documents_complete", false, "missing: [acquisition_document vehicle_identity_card]"}, {"vin_valid", true, ""}, {"no_conflicting_owner", true, ""}, {"tax_computable", true, ""}}},
+		{"registration: a heavy vehicle needs the suspension certificate", CaseVehicleRegistration, heavy,
+			CheckInput{Attachments: regDocs, Facts: CheckFacts{VIN: vin, Preview: true}, Preview: ok},
+			[]Check{{"documents_complete", false, "missing: [suspension_certificate]"}, {"vin_valid", true, ""}, {"no_conflicting_owner", true, ""}, {"tax_computable", true, ""}}},
+		{"registration: the VIN is held by an owner", CaseVehicleRegistration, reg,
+			CheckInput{Attachments: regDocs, Facts: CheckFacts{VIN: vin, Preview: true}, VINOwners: 1, Preview: ok},
+			[]Check{{"documents_complete", true, ""}, {"vin_valid", true, ""},
+				{"no_conflicting_owner", false, "the VIN is registered to an owner already: the previous owner must deregister it first"}, {"tax_computable", true, ""}}},
+		{"registration: a bad VIN, a tax that does not compute", CaseVehicleRegistration, reg,
+			CheckInput{Attachments: regDocs, Facts: CheckFacts{VIN: "WVWZZZAUZHW12345I", Preview: true}, Preview: &AssessmentPreview{Error: "no rate for 2027"}},
+			[]Check{{"documents_complete", true, ""}, {"vin_valid", false, CheckVIN("WVWZZZAUZHW12345I")}, {"no_conflicting_owner", true, ""}, {"tax_computable", false, "no rate for 2027"}}},
+		{"registration: no preview is no computable tax", CaseVehicleRegistration, reg,
+			CheckInput{Attachments: regDocs, Facts: CheckFacts{VIN: vin, Preview: true}},
+			[]Check{{"documents_complete", true, ""}, {"vin_valid", true, ""}, {"no_conflicting_owner", true, ""}, {"tax_computable", false, "the tax was not previewed"}}},
+		{"deregistration before 2026: no debts check", CaseVehicleDeregistration, `{}`,
+			CheckInput{Attachments: []string{"disposal_document"}, Facts: CheckFacts{VehicleID: 7}, VehicleActive: true, Outstanding: 5000},
+			[]Check{{"documents_complete", true, ""}, {"vehicle_active", true, ""}}},
+		{"deregistration from 2026, debts paid", CaseVehicleDeregistration, `{}`,
+			CheckInput{Attachments: []string{"disposal_document"}, Facts: CheckFacts{VehicleID: 7, DebtsUpToYear: 2026}, VehicleActive: true},
+			[]Check{{"documents_complete", true, ""}, {"vehicle_active", true, ""}, {"vehicle_debts_paid", true, ""}}},
+		{"deregistration from 2026, debts outstanding, vehicle gone", CaseVehicleDeregistration, `{}`,
+			CheckInput{Facts: CheckFacts{VehicleID: 7, DebtsUpToYear: 2026}, Outstanding: 12345},
+			[]Check{{"documents_complete", false, "missing: [disposal_document]"}, {"vehicle_active", false, ""},
+				{"vehicle_debts_paid", false, "outstanding: 123.45 lei (OUG 7/2026: deregistration needs the debts paid)"}}},
+		{"certificate: documents only", CaseFiscalCertificate, `{"purpose":"x"}`,
+			CheckInput{Attachments: []string{"holder_id"}},
+			[]Check{{"documents_complete", true, ""}}},
+		{"petition: nothing required", CasePetition, `{}`, CheckInput{}, []Check{{"documents_complete", true, ""}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			in := c.in
+			in.Type, in.Data = mustType(t, c.typ), json.RawMessage(c.data)
+			if got := AutomaticChecks(in); !reflect.DeepEqual(got, c.want) {
+				t.Fatalf("checks =\n%+v\nwant\n%+v", got, c.want)
+			}
+		})
+	}
+}
