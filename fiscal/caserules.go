@@ -3,6 +3,7 @@ package fiscal
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"fiscald/calc"
 	"fiscald/internal/money"
@@ -133,4 +134,53 @@ func deregistrationChecks(in CheckInput) []Check {
 		out = append(out, ck)
 	}
 	return out
+}
+
+// StraightThroughEligible reports whether a case may be tried for
+// straight-through processing before its checks are read: its type is
+// capable of it (CaseType.StraightThrough), the municipality turned it on
+// for the type (enabled, settings.straight_through.<type>) and the case
+// waits for an officer (submitted).
+func StraightThroughEligible(t *CaseType, status CaseStatus, enabled bool) bool {
+	return enabled && t != nil && t.StraightThrough && status == StatusSubmitted
+}
+
+// StraightThrough decides whether a case is prepared for signature by the
+// system, without an officer: it is eligible (StraightThroughEligible) and
+// every automatic check passed (there is always at least
+// documents_complete; no checks at all is no decision).
+func StraightThrough(t *CaseType, status CaseStatus, enabled bool, checks []Check) bool {
+	if !StraightThroughEligible(t, status, enabled) || len(checks) == 0 {
+		return false
+	}
+	for _, ck := range checks {
+		if !ck.OK {
+			return false
+		}
+	}
+	return true
+}
+
+// StraightThroughComment is the comment of the system's review step of a
+// case that went straight through.
+const StraightThroughComment = "straight-through: every automatic check passed; prepared for signature"
+
+// CheckStraightThroughType refuses (EINVALID on "type") turning
+// straight-through processing on or off for a type that is not capable of
+// it.
+func CheckStraightThroughType(name string) error {
+	if t, ok := CaseTypeByName(name); ok && t.StraightThrough {
+		return nil
+	}
+	var names []string
+	for _, t := range CaseTypes() {
+		if t.StraightThrough {
+			names = append(names, t.Name)
+		}
+	}
+	list := strings.Join(names, ", ")
+	if n := len(names); n > 1 {
+		list = strings.Join(names[:n-1], ", ") + " and " + names[n-1]
+	}
+	return InvalidField("type", "straight-through processing exists for "+list)
 }

@@ -2,6 +2,7 @@ package fiscal
 
 import (
 	"encoding/json"
+	"errors"
 	"reflect"
 	"testing"
 )
@@ -92,5 +93,57 @@ func TestAutomaticChecks(t *testing.T) {
 				t.Fatalf("checks =\n%+v\nwant\n%+v", got, c.want)
 			}
 		})
+	}
+}
+
+func TestStraightThrough(t *testing.T) {
+	pass := []Check{{Name: "documents_complete", OK: true}, {Name: "vehicle_active", OK: true}}
+	fail := []Check{{Name: "documents_complete", OK: true}, {Name: "vehicle_active", OK: false}}
+	for _, c := range []struct {
+		name, typ string
+		status    CaseStatus
+		enabled   bool
+		checks    []Check
+		eligible  bool
+		want      bool
+	}{
+		{"registration, on, submitted, all pass", CaseVehicleRegistration, StatusSubmitted, true, pass, true, true},
+		{"deregistration, on, submitted, all pass", CaseVehicleDeregistration, StatusSubmitted, true, pass, true, true},
+		{"a check fails", CaseVehicleDeregistration, StatusSubmitted, true, fail, true, false},
+		{"no checks is no decision", CaseVehicleDeregistration, StatusSubmitted, true, nil, true, false},
+		{"turned off for the type", CaseVehicleRegistration, StatusSubmitted, false, pass, false, false},
+		{"awaiting the taxpayer", CaseVehicleRegistration, StatusAwaitingTaxpayer, true, pass, false, false},
+		{"already reviewed", CaseVehicleRegistration, StatusReviewed, true, pass, false, false},
+		{"a certificate is never automatic", CaseFiscalCertificate, StatusSubmitted, true, pass, false, false},
+		{"a petition is never automatic", CasePetition, StatusSubmitted, true, pass, false, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ct := mustType(t, c.typ)
+			if got := StraightThroughEligible(ct, c.status, c.enabled); got != c.eligible {
+				t.Errorf("eligible = %v, want %v", got, c.eligible)
+			}
+			if got := StraightThrough(ct, c.status, c.enabled, c.checks); got != c.want {
+				t.Errorf("straight through = %v, want %v", got, c.want)
+			}
+		})
+	}
+	if StraightThroughEligible(nil, StatusSubmitted, true) {
+		t.Error("an unknown type is eligible")
+	}
+}
+
+func TestCheckStraightThroughType(t *testing.T) {
+	for _, name := range []string{CaseVehicleRegistration, CaseVehicleDeregistration} {
+		if err := CheckStraightThroughType(name); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	for _, name := range []string{CaseFiscalCertificate, CasePetition, "nonsense"} {
+		err := CheckStraightThroughType(name)
+		var e *Error
+		if !errors.As(err, &e) || e.Code != EINVALID || len(e.Fields) != 1 || e.Fields[0].Field != "type" ||
+			e.Fields[0].Message != "straight-through processing exists for vehicle_deregistration and vehicle_registration" {
+			t.Errorf("%s: %#v", name, err)
+		}
 	}
 }

@@ -36,6 +36,10 @@ type CaseType struct {
 	// Checks are the type's own automatic checks, after documents_complete
 	// (AutomaticChecks); nil means none.
 	Checks func(in CheckInput) []Check `json:"-"`
+	// StraightThrough reports whether a case of the type may be prepared
+	// for signature without an officer when every automatic check passes
+	// and the municipality turned it on for the type (StraightThrough).
+	StraightThrough bool `json:"-"`
 }
 
 // DocumentKind is a kind of attachment a case type accepts.
@@ -430,9 +434,10 @@ func init() {
 			{"customs_document", "Documentul vamal (vehicule din afara UE)", false},
 			{"other", "Alt document", false},
 		},
-		Parse:  parseVehicleRegistration,
-		Facts:  registrationFacts,
-		Checks: registrationChecks,
+		Parse:           parseVehicleRegistration,
+		Facts:           registrationFacts,
+		Checks:          registrationChecks,
+		StraightThrough: true,
 		Required: func(data json.RawMessage) []string {
 			req := []string{"acquisition_document", "vehicle_identity_card", "owner_id"}
 			var v VehicleRegistration
@@ -448,9 +453,10 @@ func init() {
 			{"disposal_document", "Contractul de vânzare, factura, certificatul de distrugere sau de export", true},
 			{"other", "Alt document", false},
 		},
-		Parse:  parseVehicleDeregistration,
-		Facts:  deregistrationFacts,
-		Checks: deregistrationChecks,
+		Parse:           parseVehicleDeregistration,
+		Facts:           deregistrationFacts,
+		Checks:          deregistrationChecks,
+		StraightThrough: true,
 	})
 	RegisterCaseType(&CaseType{
 		Name: CaseFiscalCertificate, Title: "Certificat de atestare fiscală (ITL-010/012)", SLAWorkingDays: 5,

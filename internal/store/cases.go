@@ -695,7 +695,7 @@ func (db *DB) AddAttachment(ctx context.Context, caseID int64, up *fiscal.Upload
 		if err != nil {
 			return err
 		}
-		if m.straightThrough(c.Type) && fiscal.CaseStatus(c.Status) == fiscal.StatusSubmitted {
+		if fiscal.StraightThroughEligible(c.caseType(), fiscal.CaseStatus(c.Status), m.straightThrough(c.Type)) {
 			atts, err := tx.attachments(ctx, c.ID)
 			if err != nil {
 				return err
@@ -961,7 +961,7 @@ func (db *DB) transition(ctx context.Context, id int64, action, decision, commen
 			if err != nil {
 				return err
 			}
-			if m.straightThrough(c.Type) {
+			if fiscal.StraightThroughEligible(c.caseType(), fiscal.CaseStatus(c.Status), m.straightThrough(c.Type)) {
 				if err := db.tryStraightThrough(ctx, tx, c, atts, cal); err != nil {
 					return err
 				}
@@ -1120,8 +1120,8 @@ func (db *DB) SetStraightThrough(ctx context.Context, caseType string, on bool) 
 	if err != nil {
 		return err
 	}
-	if caseType != fiscal.CaseVehicleRegistration && caseType != fiscal.CaseVehicleDeregistration {
-		return fiscal.InvalidField("type", "straight-through processing exists for vehicle_registration and vehicle_deregistration")
+	if err := fiscal.CheckStraightThroughType(caseType); err != nil {
+		return err
 	}
 	return db.InTx(ctx, func(tx *Tx) error {
 		m, err := tx.muni(ctx, a.MunicipalityID)

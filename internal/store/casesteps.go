@@ -371,19 +371,21 @@ func (db *DB) checks(ctx context.Context, tx *Tx, c *caseRow, atts []*fiscal.Att
 
 // tryStraightThrough moves a submitted case whose automatic checks all pass
 // to reviewed, by the system, with its assessment prepared, so that the
-// signer approves it in one action.
+// signer approves it in one action. fiscal.StraightThrough decides; its
+// callers call it where the municipality's settings turn straight-through
+// processing on for the case's type (muniInfo.straightThrough).
 func (db *DB) tryStraightThrough(ctx context.Context, tx *Tx, c *caseRow, atts []*fiscal.Attachment, cal *calendar.Calendar) error {
-	if fiscal.CaseStatus(c.Status) != fiscal.StatusSubmitted || (c.Type != fiscal.CaseVehicleRegistration && c.Type != fiscal.CaseVehicleDeregistration) {
+	const enabled = true // the callers read the setting
+	t, status := c.caseType(), fiscal.CaseStatus(c.Status)
+	if !fiscal.StraightThroughEligible(t, status, enabled) {
 		return nil
 	}
 	checks, preview, err := db.checks(ctx, tx, c, atts)
 	if err != nil {
 		return err
 	}
-	for _, ck := range checks {
-		if !ck.OK {
-			return nil
-		}
+	if !fiscal.StraightThrough(t, status, enabled, checks) {
+		return nil
 	}
 	// The system acts for this step only.
 	actor := tx.Actor
@@ -396,7 +398,7 @@ func (db *DB) tryStraightThrough(ctx context.Context, tx *Tx, c *caseRow, atts [
 	}
 	c.Status = string(fiscal.StatusSubmitted)
 	if err := tx.step(ctx, c, atts, &fiscal.CaseStep{Action: fiscal.ActionReview, Decision: fiscal.DecisionApprove, To: fiscal.StatusReviewed,
-		Comment: "straight-through: every automatic check passed; prepared for signature"}); err != nil {
+		Comment: fiscal.StraightThroughComment}); err != nil {
 		return err
 	}
 	c.Status = string(fiscal.StatusReviewed)
