@@ -15,7 +15,8 @@ import (
 // CheckInput; AutomaticChecks decides.
 
 // CheckFacts names the facts of the register the automatic checks of a case
-// need; the store reads exactly these.
+// need, and its approval (PlanApproval) with them; the store reads exactly
+// these.
 type CheckFacts struct {
 	// VIN, when set, asks how many vehicles with this VIN are in the
 	// municipality's register (not deregistered).
@@ -51,11 +52,11 @@ type CheckInput struct {
 	Preview *AssessmentPreview
 }
 
-// CheckFacts returns the facts the automatic checks of a case of this type
-// with data need; a type without its own checks needs none. An error means
-// the stored data do not read (EINTERNAL).
+// CheckFacts returns the facts the automatic checks (and the approval) of a
+// case of this type with data need; a type without its own checks (or no
+// type) needs none. An error means the stored data do not read (EINTERNAL).
 func (t *CaseType) CheckFacts(data json.RawMessage) (CheckFacts, error) {
-	if t.Facts == nil {
+	if t == nil || t.Facts == nil {
 		return CheckFacts{}, nil
 	}
 	f, err := t.Facts(data)

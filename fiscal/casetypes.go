@@ -40,6 +40,9 @@ type CaseType struct {
 	// for signature without an officer when every automatic check passes
 	// and the municipality turned it on for the type (StraightThrough).
 	StraightThrough bool `json:"-"`
+	// Approve plans what the signer's approval does (PlanApproval,
+	// caseapproval.go); nil means nothing beyond the decision itself.
+	Approve func(in ApprovalInput) (*ApprovalPlan, error) `json:"-"`
 }
 
 // DocumentKind is a kind of attachment a case type accepts.
@@ -438,6 +441,7 @@ func init() {
 		Facts:           registrationFacts,
 		Checks:          registrationChecks,
 		StraightThrough: true,
+		Approve:         approveRegistration,
 		Required: func(data json.RawMessage) []string {
 			req := []string{"acquisition_document", "vehicle_identity_card", "owner_id"}
 			var v VehicleRegistration
@@ -457,6 +461,7 @@ func init() {
 		Facts:           deregistrationFacts,
 		Checks:          deregistrationChecks,
 		StraightThrough: true,
+		Approve:         approveDeregistration,
 	})
 	RegisterCaseType(&CaseType{
 		Name: CaseFiscalCertificate, Title: "Certificat de atestare fiscală (ITL-010/012)", SLAWorkingDays: 5,
@@ -464,7 +469,8 @@ func init() {
 			{"holder_id", "Actul de identitate al titularului sau mandatul reprezentantului", true},
 			{"other", "Alt document", false},
 		},
-		Fields: []FormField{{Name: "purpose", Kind: "string", Required: true, MaxLen: 300}},
+		Fields:  []FormField{{Name: "purpose", Kind: "string", Required: true, MaxLen: 300}},
+		Approve: approveCertificate,
 	})
 	RegisterCaseType(&CaseType{
 		Name: CasePetition, Title: "Petiție", SLAWorkingDays: 5,

@@ -777,10 +777,17 @@ func (db *DB) detail(ctx context.Context, tx *Tx, c *caseRow, cal *calendar.Cale
 		if d.Checks, d.Preview, err = db.checks(ctx, tx, c, atts); err != nil {
 			return nil, err
 		}
-	} else if c.Type == fiscal.CaseVehicleRegistration {
-		_, d.Preview, err = db.checks(ctx, tx, c, atts)
+	} else {
+		// A taxpayer sees the tax the approval would record (a
+		// registration's preview), not the checks.
+		f, err := c.caseType().CheckFacts(json.RawMessage(c.Data))
 		if err != nil {
 			return nil, err
+		}
+		if f.Preview {
+			if _, d.Preview, err = db.checks(ctx, tx, c, atts); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return d, nil
