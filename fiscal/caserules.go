@@ -185,3 +185,18 @@ func CheckStraightThroughType(name string) error {
 	}
 	return InvalidField("type", "straight-through processing exists for "+list)
 }
+
+// CheckComplete refuses (ECONFLICT, one field error on "attachments" per
+// missing kind) an officer's approval of a case that lacks a required
+// document.
+func (t *CaseType) CheckComplete(data json.RawMessage, have []string) error {
+	missing := t.MissingDocuments(data, have)
+	if len(missing) == 0 {
+		return nil
+	}
+	fields := make([]FieldError, len(missing))
+	for i, k := range missing {
+		fields[i] = FieldError{Field: "attachments", Message: "missing required document: " + k}
+	}
+	return &Error{Code: ECONFLICT, Message: "the case lacks required documents: " + strings.Join(missing, ", "), Fields: fields}
+}

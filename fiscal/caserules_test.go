@@ -147,3 +147,24 @@ func TestCheckStraightThroughType(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckComplete(t *testing.T) {
+	reg := mustType(t, CaseVehicleRegistration)
+	heavy := json.RawMessage(`{"max_mass_kg":12000}`)
+	if err := reg.CheckComplete(heavy, []string{"acquisition_document", "vehicle_identity_card", "owner_id", "suspension_certificate"}); err != nil {
+		t.Fatalf("complete: %v", err)
+	}
+	err := reg.CheckComplete(heavy, []string{"owner_id", "other"})
+	var e *Error
+	if !errors.As(err, &e) || e.Code != ECONFLICT || e.Message != "the case lacks required documents: acquisition_document, vehicle_identity_card, suspension_certificate" {
+		t.Fatalf("err = %#v", err)
+	}
+	want := []FieldError{{"attachments", "missing required document: acquisition_document"}, {"attachments", "missing required document: vehicle_identity_card"},
+		{"attachments", "missing required document: suspension_certificate"}}
+	if !reflect.DeepEqual(e.Fields, want) {
+		t.Fatalf("fields = %+v", e.Fields)
+	}
+	if err := mustType(t, CasePetition).CheckComplete(json.RawMessage(`{}`), nil); err != nil {
+		t.Fatalf("petition: %v", err)
+	}
+}

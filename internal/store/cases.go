@@ -989,12 +989,8 @@ func (db *DB) Review(ctx context.Context, id int64, d *fiscal.Decision) (*fiscal
 		func(tx *Tx, c *caseRow, atts []*fiscal.Attachment, today civil.Date, cal *calendar.Calendar) error {
 			switch d.Decision {
 			case fiscal.DecisionApprove:
-				if missing := c.caseType().MissingDocuments(json.RawMessage(c.Data), kinds(atts)); len(missing) > 0 {
-					fields := make([]fiscal.FieldError, len(missing))
-					for i, k := range missing {
-						fields[i] = fiscal.FieldError{Field: "attachments", Message: "missing required document: " + k}
-					}
-					return &fiscal.Error{Code: fiscal.ECONFLICT, Message: "the case lacks required documents: " + strings.Join(missing, ", "), Fields: fields}
+				if err := c.caseType().CheckComplete(json.RawMessage(c.Data), kinds(atts)); err != nil {
+					return err
 				}
 			case fiscal.DecisionRequestInfo:
 				c.Pauses = append(c.pauses(), fiscal.Pause{From: today})
@@ -1008,14 +1004,7 @@ func (db *DB) Review(ctx context.Context, id int64, d *fiscal.Decision) (*fiscal
 func (db *DB) Respond(ctx context.Context, id int64, r *fiscal.Response) (*fiscal.CaseDetail, error) {
 	return db.transition(ctx, id, fiscal.ActionRespond, "", strings.TrimSpace(r.Comment), r.Version,
 		func(tx *Tx, c *caseRow, atts []*fiscal.Attachment, today civil.Date, cal *calendar.Calendar) error {
-			p := c.pauses()
-			for i := range p {
-				if p[i].To == nil {
-					t := today
-					p[i].To = &t
-				}
-			}
-			c.Pauses = p
+			c.Pauses = fiscal.EndPauses(c.pauses(), today)
 			s, _ := c.sla(cal, today)
 			c.DueOn = s.DueOn
 			return nil

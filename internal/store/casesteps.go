@@ -503,8 +503,7 @@ func (db *DB) CheckSLA(ctx context.Context, now time.Time) (*fiscal.SLAReport, e
 		}
 		rep.Checked++
 		s, _ := c.sla(cal, today)
-		escalate := c.EscalatedAt == nil && (s.State == fiscal.SLAAtRisk || s.State == fiscal.SLABreached)
-		breach := c.BreachedAt == nil && s.State == fiscal.SLABreached
+		escalate, breach := fiscal.SLAActions(s, c.EscalatedAt != nil, c.BreachedAt != nil)
 		if !escalate && !breach {
 			continue
 		}
