@@ -200,3 +200,33 @@ func (t *CaseType) CheckComplete(data json.RawMessage, have []string) error {
 	}
 	return &Error{Code: ECONFLICT, Message: "the case lacks required documents: " + strings.Join(missing, ", "), Fields: fields}
 }
+
+// CheckDecision validates a staff decision on a case before its
+// transaction (EINVALID naming the field): a signer (ActionSign) approves or
+// rejects; a rejection, or an officer's request for information, says why.
+func CheckDecision(action string, d *Decision) error {
+	comment := strings.TrimSpace(d.Comment) != ""
+	switch action {
+	case ActionSign:
+		if d.Decision == DecisionRequestInfo {
+			return InvalidField("decision", "must be one of: approve, reject")
+		}
+		if d.Decision == DecisionReject && !comment {
+			return InvalidField("comment", "a rejection must say why")
+		}
+	case ActionReview:
+		if (d.Decision == DecisionReject || d.Decision == DecisionRequestInfo) && !comment {
+			return InvalidField("comment", "a rejection or a request for information must say why")
+		}
+	}
+	return nil
+}
+
+// FourEyes refuses (ECONFLICT) a signer's decision on a case the same
+// person reviewed: another signer must sign it.
+func FourEyes(signerReviewed bool) error {
+	if signerReviewed {
+		return Errorf(ECONFLICT, "four eyes: you reviewed this case, so another signer must sign it")
+	}
+	return nil
+}

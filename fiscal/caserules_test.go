@@ -168,3 +168,32 @@ func TestCheckComplete(t *testing.T) {
 		t.Fatalf("petition: %v", err)
 	}
 }
+
+func TestCheckDecision(t *testing.T) {
+	for _, c := range []struct {
+		action, decision, comment string
+		field                     string // "" when valid
+	}{
+		{ActionReview, DecisionApprove, "", ""},
+		{ActionReview, DecisionReject, " ", "comment"},
+		{ActionReview, DecisionReject, "the VIN does not match the CIV", ""},
+		{ActionReview, DecisionRequestInfo, "", "comment"},
+		{ActionReview, DecisionRequestInfo, "please attach the CIV", ""},
+		{ActionSign, DecisionApprove, "", ""},
+		{ActionSign, DecisionReject, "", "comment"},
+		{ActionSign, DecisionReject, "the tax is wrong", ""},
+		{ActionSign, DecisionRequestInfo, "please attach the CIV", "decision"},
+	} {
+		err := CheckDecision(c.action, &Decision{Decision: c.decision, Comment: c.comment})
+		var e *Error
+		switch {
+		case c.field == "" && err != nil:
+			t.Errorf("%s %s %q: %v", c.action, c.decision, c.comment, err)
+		case c.field != "" && (!errors.As(err, &e) || e.Code != EINVALID || len(e.Fields) != 1 || e.Fields[0].Field != c.field):
+			t.Errorf("%s %s %q: %#v, want EINVALID on %s", c.action, c.decision, c.comment, err, c.field)
+		}
+	}
+	if FourEyes(false) != nil || ErrorCode(FourEyes(true)) != ECONFLICT {
+		t.Error("four eyes")
+	}
+}

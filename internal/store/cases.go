@@ -982,8 +982,8 @@ func (db *DB) transition(ctx context.Context, id int64, action, decision, commen
 
 // Review is the officer's decision on a submitted case.
 func (db *DB) Review(ctx context.Context, id int64, d *fiscal.Decision) (*fiscal.CaseDetail, error) {
-	if (d.Decision == fiscal.DecisionReject || d.Decision == fiscal.DecisionRequestInfo) && strings.TrimSpace(d.Comment) == "" {
-		return nil, fiscal.InvalidField("comment", "a rejection or a request for information must say why")
+	if err := fiscal.CheckDecision(fiscal.ActionReview, d); err != nil {
+		return nil, err
 	}
 	return db.transition(ctx, id, fiscal.ActionReview, d.Decision, strings.TrimSpace(d.Comment), d.Version,
 		func(tx *Tx, c *caseRow, atts []*fiscal.Attachment, today civil.Date, cal *calendar.Calendar) error {
@@ -1014,11 +1014,8 @@ func (db *DB) Respond(ctx context.Context, id int64, r *fiscal.Response) (*fisca
 // Sign is the signer's decision. The signer must not have reviewed the case
 // (four eyes); approval applies the case in the same transaction.
 func (db *DB) Sign(ctx context.Context, id int64, d *fiscal.Decision) (*fiscal.CaseDetail, error) {
-	if d.Decision == fiscal.DecisionRequestInfo {
-		return nil, fiscal.InvalidField("decision", "must be one of: approve, reject")
-	}
-	if d.Decision == fiscal.DecisionReject && strings.TrimSpace(d.Comment) == "" {
-		return nil, fiscal.InvalidField("comment", "a rejection must say why")
+	if err := fiscal.CheckDecision(fiscal.ActionSign, d); err != nil {
+		return nil, err
 	}
 	return db.transition(ctx, id, fiscal.ActionSign, d.Decision, strings.TrimSpace(d.Comment), d.Version,
 		func(tx *Tx, c *caseRow, atts []*fiscal.Attachment, today civil.Date, cal *calendar.Calendar) error {
@@ -1027,8 +1024,8 @@ func (db *DB) Sign(ctx context.Context, id int64, d *fiscal.Decision) (*fiscal.C
 				c.ID, fiscal.ActionReview, tx.Actor.UserID); err != nil {
 				return translate(err, "case steps")
 			}
-			if reviewed > 0 {
-				return fiscal.Errorf(fiscal.ECONFLICT, "four eyes: you reviewed this case, so another signer must sign it")
+			if err := fiscal.FourEyes(reviewed > 0); err != nil {
+				return err
 			}
 			if d.Decision == fiscal.DecisionApprove {
 				return db.apply(ctx, tx, c, today)
