@@ -30,6 +30,19 @@ type CaseType struct {
 	// Required lists the kinds of documents the data makes mandatory; nil
 	// means those of Documents marked Required.
 	Required func(data json.RawMessage) []string `json:"-"`
+	// Facts names the facts of the register the type's own automatic
+	// checks need (caserules.go); nil means none.
+	Facts func(data json.RawMessage) (CheckFacts, error) `json:"-"`
+	// Checks are the type's own automatic checks, after documents_complete
+	// (AutomaticChecks); nil means none.
+	Checks func(in CheckInput) []Check `json:"-"`
+	// StraightThrough reports whether a case of the type may be prepared
+	// for signature without an officer when every automatic check passes
+	// and the municipality turned it on for the type (StraightThrough).
+	StraightThrough bool `json:"-"`
+	// Approve plans what the signer's approval does (PlanApproval,
+	// caseapproval.go); nil means nothing beyond the decision itself.
+	Approve func(in ApprovalInput) (*ApprovalPlan, error) `json:"-"`
 }
 
 // DocumentKind is a kind of attachment a case type accepts.
@@ -424,7 +437,11 @@ func init() {
 			{"customs_document", "Documentul vamal (vehicule din afara UE)", false},
 			{"other", "Alt document", false},
 		},
-		Parse: parseVehicleRegistration,
+		Parse:           parseVehicleRegistration,
+		Facts:           registrationFacts,
+		Checks:          registrationChecks,
+		StraightThrough: true,
+		Approve:         approveRegistration,
 		Required: func(data json.RawMessage) []string {
 			req := []string{"acquisition_document", "vehicle_identity_card", "owner_id"}
 			var v VehicleRegistration
@@ -440,7 +457,11 @@ func init() {
 			{"disposal_document", "Contractul de vânzare, factura, certificatul de distrugere sau de export", true},
 			{"other", "Alt document", false},
 		},
-		Parse: parseVehicleDeregistration,
+		Parse:           parseVehicleDeregistration,
+		Facts:           deregistrationFacts,
+		Checks:          deregistrationChecks,
+		StraightThrough: true,
+		Approve:         approveDeregistration,
 	})
 	RegisterCaseType(&CaseType{
 		Name: CaseFiscalCertificate, Title: "Certificat de atestare fiscală (ITL-010/012)", SLAWorkingDays: 5,
@@ -448,7 +469,8 @@ func init() {
 			{"holder_id", "Actul de identitate al titularului sau mandatul reprezentantului", true},
 			{"other", "Alt document", false},
 		},
-		Fields: []FormField{{Name: "purpose", Kind: "string", Required: true, MaxLen: 300}},
+		Fields:  []FormField{{Name: "purpose", Kind: "string", Required: true, MaxLen: 300}},
+		Approve: approveCertificate,
 	})
 	RegisterCaseType(&CaseType{
 		Name: CasePetition, Title: "Petiție", SLAWorkingDays: 5,

@@ -114,3 +114,26 @@ func SLARank(state string) int {
 	}
 	return 3
 }
+
+// SLAActions decides what the SLA monitor does for an open case in
+// position s: escalate it to the signers once, when it turned at risk or
+// breached and was not escalated yet; record its breach once, when it is
+// breached and was not recorded yet.
+func SLAActions(s SLA, escalated, breached bool) (escalate, breach bool) {
+	escalate = !escalated && (s.State == SLAAtRisk || s.State == SLABreached)
+	breach = !breached && s.State == SLABreached
+	return escalate, breach
+}
+
+// EndPauses ends the open pause of a case (the taxpayer answered) on today
+// and returns the new list; ended pauses are kept as they were.
+func EndPauses(pauses []Pause, today civil.Date) []Pause {
+	out := append([]Pause(nil), pauses...)
+	for i := range out {
+		if out[i].To == nil {
+			t := today
+			out[i].To = &t
+		}
+	}
+	return out
+}

@@ -2,6 +2,7 @@ package fiscal
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 
 	"fiscald/calc/calendar"
@@ -172,5 +173,42 @@ func TestDocumentContentType(t *testing.T) {
 		if got := DocumentContentType([]byte(in)); got != want {
 			t.Errorf("%q: %q", in, got)
 		}
+	}
+}
+
+func TestSLAActions(t *testing.T) {
+	for _, c := range []struct {
+		state                          string
+		escalated, breached            bool
+		wantEscalate, wantRecordBreach bool
+	}{
+		{SLAOnTrack, false, false, false, false},
+		{SLAPaused, false, false, false, false},
+		{SLAAtRisk, false, false, true, false},
+		{SLAAtRisk, true, false, false, false},
+		{SLABreached, false, false, true, true},
+		{SLABreached, true, false, false, true},
+		{SLABreached, false, true, true, false},
+		{SLABreached, true, true, false, false},
+	} {
+		e, b := SLAActions(SLA{State: c.state}, c.escalated, c.breached)
+		if e != c.wantEscalate || b != c.wantRecordBreach {
+			t.Errorf("%s (escalated %v, breached %v): escalate %v, breach %v; want %v, %v", c.state, c.escalated, c.breached, e, b, c.wantEscalate, c.wantRecordBreach)
+		}
+	}
+}
+
+func TestEndPauses(t *testing.T) {
+	in := []Pause{{From: d("2026-05-04"), To: dp("2026-05-06")}, {From: d("2026-05-11")}}
+	got := EndPauses(in, d("2026-05-14"))
+	want := []Pause{{From: d("2026-05-04"), To: dp("2026-05-06")}, {From: d("2026-05-11"), To: dp("2026-05-14")}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("pauses = %+v, want %+v", got, want)
+	}
+	if in[1].To != nil {
+		t.Fatal("EndPauses changed its argument")
+	}
+	if got := EndPauses(nil, d("2026-05-14")); len(got) != 0 {
+		t.Fatalf("no pauses: %+v", got)
 	}
 }

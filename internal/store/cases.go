@@ -540,7 +540,7 @@ func (db *DB) AddAttachment(ctx context.Context, caseID int64, up *fiscal.Upload
 		if err != nil {
 			return err
 		}
-		if m.straightThrough(c.Type) && fiscal.CaseStatus(c.Status) == fiscal.StatusSubmitted {
+		if fiscal.StraightThroughEligible(c.caseType(), fiscal.CaseStatus(c.Status), m.straightThrough(c.Type)) {
 			atts, err := tx.attachments(ctx, c.ID)
 			if err != nil {
 				return err
@@ -622,10 +622,17 @@ func (db *DB) detail(ctx context.Context, tx *Tx, c *caseRow, cal *calendar.Cale
 		if d.Checks, d.Preview, err = db.checks(ctx, tx, c, atts); err != nil {
 			return nil, err
 		}
-	} else if c.Type == fiscal.CaseVehicleRegistration {
-		_, d.Preview, err = db.checks(ctx, tx, c, atts)
+	} else {
+		// A taxpayer sees the tax the approval would record (a
+		// registration's preview), not the checks.
+		f, err := c.caseType().CheckFacts(json.RawMessage(c.Data))
 		if err != nil {
 			return nil, err
+		}
+		if f.Preview {
+			if _, d.Preview, err = db.checks(ctx, tx, c, atts); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return d, nil
@@ -806,7 +813,7 @@ func (db *DB) transition(ctx context.Context, id int64, action, decision, commen
 			if err != nil {
 				return err
 			}
-			if m.straightThrough(c.Type) {
+			if fiscal.StraightThroughEligible(c.caseType(), fiscal.CaseStatus(c.Status), m.straightThrough(c.Type)) {
 				if err := db.tryStraightThrough(ctx, tx, c, atts, cal); err != nil {
 					return err
 				}
@@ -820,19 +827,15 @@ func (db *DB) transition(ctx context.Context, id int64, action, decision, commen
 
 // Review is the officer's decision on a submitted case.
 func (db *DB) Review(ctx context.Context, id int64, d *fiscal.Decision) (*fiscal.CaseDetail, error) {
-	if (d.Decision == fiscal.DecisionReject || d.Decision == fiscal.DecisionRequestInfo) && strings.TrimSpace(d.Comment) == "" {
-		return nil, fiscal.InvalidField("comment", "a rejection or a request for information must say why")
+	if err := fiscal.CheckDecision(fiscal.ActionReview, d); err != nil {
+		return nil, err
 	}
 	return db.transition(ctx, id, fiscal.ActionReview, d.Decision, strings.TrimSpace(d.Comment), d.Version,
 		func(tx *Tx, c *caseRow, atts []*fiscal.Attachment, today civil.Date, cal *calendar.Calendar) error {
 			switch d.Decision {
 			case fiscal.DecisionApprove:
-				if missing := c.caseType().MissingDocuments(json.RawMessage(c.Data), kinds(atts)); len(missing) > 0 {
-					fields := make([]fiscal.FieldError, len(missing))
-					for i, k := range missing {
-						fields[i] = fiscal.FieldError{Field: "attachments", Message: "missing required document: " + k}
-					}
-					return &fiscal.Error{Code: fiscal.ECONFLICT, Message: "the case lacks required documents: " + strings.Join(missing, ", "), Fields: fields}
+				if err := c.caseType().CheckComplete(json.RawMessage(c.Data), kinds(atts)); err != nil {
+					return err
 				}
 			case fiscal.DecisionRequestInfo:
 				c.Pauses = append(c.pauses(), fiscal.Pause{From: today})
@@ -846,14 +849,7 @@ func (db *DB) Review(ctx context.Context, id int64, d *fiscal.Decision) (*fiscal
 func (db *DB) Respond(ctx context.Context, id int64, r *fiscal.Response) (*fiscal.CaseDetail, error) {
 	return db.transition(ctx, id, fiscal.ActionRespond, "", strings.TrimSpace(r.Comment), r.Version,
 		func(tx *Tx, c *caseRow, atts []*fiscal.Attachment, today civil.Date, cal *calendar.Calendar) error {
-			p := c.pauses()
-			for i := range p {
-				if p[i].To == nil {
-					t := today
-					p[i].To = &t
-				}
-			}
-			c.Pauses = p
+			c.Pauses = fiscal.EndPauses(c.pauses(), today)
 			s, _ := c.sla(cal, today)
 			c.DueOn = s.DueOn
 			return nil
@@ -863,11 +859,8 @@ func (db *DB) Respond(ctx context.Context, id int64, r *fiscal.Response) (*fisca
 // Sign is the signer's decision. The signer must not have reviewed the case
 // (four eyes); approval applies the case in the same transaction.
 func (db *DB) Sign(ctx context.Context, id int64, d *fiscal.Decision) (*fiscal.CaseDetail, error) {
-	if d.Decision == fiscal.DecisionRequestInfo {
-		return nil, fiscal.InvalidField("decision", "must be one of: approve, reject")
-	}
-	if d.Decision == fiscal.DecisionReject && strings.TrimSpace(d.Comment) == "" {
-		return nil, fiscal.InvalidField("comment", "a rejection must say why")
+	if err := fiscal.CheckDecision(fiscal.ActionSign, d); err != nil {
+		return nil, err
 	}
 	return db.transition(ctx, id, fiscal.ActionSign, d.Decision, strings.TrimSpace(d.Comment), d.Version,
 		func(tx *Tx, c *caseRow, atts []*fiscal.Attachment, today civil.Date, cal *calendar.Calendar) error {
@@ -876,8 +869,8 @@ func (db *DB) Sign(ctx context.Context, id int64, d *fiscal.Decision) (*fiscal.C
 				c.ID, fiscal.ActionReview, tx.Actor.UserID); err != nil {
 				return translate(err, "case steps")
 			}
-			if reviewed > 0 {
-				return fiscal.Errorf(fiscal.ECONFLICT, "four eyes: you reviewed this case, so another signer must sign it")
+			if err := fiscal.FourEyes(reviewed > 0); err != nil {
+				return err
 			}
 			if d.Decision == fiscal.DecisionApprove {
 				return db.apply(ctx, tx, c, today)
@@ -965,8 +958,8 @@ func (db *DB) SetStraightThrough(ctx context.Context, caseType string, on bool) 
 	if err != nil {
 		return err
 	}
-	if caseType != fiscal.CaseVehicleRegistration && caseType != fiscal.CaseVehicleDeregistration {
-		return fiscal.InvalidField("type", "straight-through processing exists for vehicle_registration and vehicle_deregistration")
+	if err := fiscal.CheckStraightThroughType(caseType); err != nil {
+		return err
 	}
 	return db.InTx(ctx, func(tx *Tx) error {
 		m, err := tx.muni(ctx, a.MunicipalityID)

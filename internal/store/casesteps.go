@@ -10,7 +10,6 @@ import (
 	"io"
 	"time"
 
-	"fiscald/calc"
 	"fiscald/calc/calendar"
 	"fiscald/fiscal"
 	"fiscald/internal/civil"
@@ -253,27 +252,6 @@ func subset(list []string, have map[string]bool) bool {
 	return true
 }
 
-// vehicleObject is the engine's object of a declared vehicle.
-func vehicleObject(v *fiscal.VehicleRegistration, ownerKind string) calc.Object {
-	return calc.Object{Kind: calc.TaxVehicle, OwnerKind: ownerKind, Category: v.Category, EngineCC: v.EngineCC, EmissionClass: v.EmissionClass,
-		Propulsion: v.Propulsion, CO2GKm: v.CO2GKm, Axles: v.Axles, MaxMassKg: v.MaxMassKg, AirSuspension: v.AirSuspension}
-}
-
-// yearTax computes one year's assessment of an object with its instalments
-// and bonus.
-func yearTax(e *calc.Engine, slug string, year int, obj calc.Object) (calc.Assessment, []calc.Installment, money.Bani, error) {
-	a, err := e.Annual(slug, year, obj)
-	if err != nil {
-		return a, nil, 0, err
-	}
-	inst, err := e.Installments(slug, year, a.Annual)
-	if err != nil {
-		return a, nil, 0, err
-	}
-	bonus, err := e.Bonus(slug, year, a.TaxType, a.Annual)
-	return a, inst, bonus, err
-}
-
 // ownerKind returns the taxpayer's kind as the engine names it.
 func (tx *Tx) ownerKind(ctx context.Context, taxpayerID int64) (string, error) {
 	var k string
@@ -281,45 +259,27 @@ func (tx *Tx) ownerKind(ctx context.Context, taxpayerID int64) (string, error) {
 	return k, translate(err, "taxpayer")
 }
 
-// registrationPreview computes what approving a registration records: the
-// tax of each year from the first taxed year to this year (a late
-// declaration owes the years the taxpayer already held the vehicle on 31
-// December), and the next year's tax as an indication.
-func (db *DB) registrationPreview(ctx context.Context, tx *Tx, c *caseRow, today civil.Date) (*fiscal.AssessmentPreview, calc.Object, error) {
-	var v fiscal.VehicleRegistration
-	if err := json.Unmarshal([]byte(c.Data), &v); err != nil {
-		return nil, calc.Object{}, fiscal.Internal(err, "case data")
+// taxFacts reads what the tax of a case's vehicle is computed with: the
+// municipality's engine and slug and, with owner, the taxpayer's kind.
+func (db *DB) taxFacts(ctx context.Context, tx *Tx, c *caseRow, owner bool) (fiscal.TaxFacts, error) {
+	var tf fiscal.TaxFacts
+	if owner {
+		kind, err := tx.ownerKind(ctx, c.TaxpayerID)
+		if err != nil {
+			return tf, err
+		}
+		tf.OwnerKind = kind
 	}
-	kind, err := tx.ownerKind(ctx, c.TaxpayerID)
-	if err != nil {
-		return nil, calc.Object{}, err
-	}
-	obj := vehicleObject(&v, kind)
 	m, err := tx.muni(ctx, c.MunicipalityID)
 	if err != nil {
-		return nil, obj, err
+		return tf, err
 	}
 	e, err := db.TaxEngine(ctx, c.MunicipalityID)
 	if err != nil {
-		return nil, obj, err
+		return tf, err
 	}
-	p := &fiscal.AssessmentPreview{FirstTaxedYear: calc.FirstTaxedYear(v.AcquiredOn), Years: []fiscal.PreviewYear{}}
-	for y := p.FirstTaxedYear; y <= today.Year; y++ {
-		a, inst, _, err := yearTax(e, m.Slug, y, obj)
-		if err != nil {
-			p.Error = err.Error()
-			return p, obj, nil
-		}
-		p.Years = append(p.Years, fiscal.PreviewYear{Year: y, Annual: a.Annual.String(), Installments: inst, Lines: a.Lines})
-	}
-	next := max(p.FirstTaxedYear, today.Year+1)
-	if a, inst, _, err := yearTax(e, m.Slug, next, obj); err == nil {
-		p.NextYear = &fiscal.PreviewYear{Year: next, Annual: a.Annual.String(), Installments: inst, Lines: a.Lines}
-	} else if a, inst, _, err := yearTax(e, m.Slug, today.Year, obj); err == nil {
-		p.NextYear = &fiscal.PreviewYear{Year: next, Annual: a.Annual.String(), Installments: inst, Lines: a.Lines,
-			Note: fmt.Sprintf("the rates of %d are not configured yet: this is the tax at the rates of %d", next, today.Year)}
-	}
-	return p, obj, nil
+	tf.Engine, tf.Municipality = e, m.Slug
+	return tf, nil
 }
 
 // vehicleOutstanding is what remains unpaid of a vehicle's debts up to a
@@ -334,80 +294,62 @@ func (tx *Tx) vehicleOutstanding(ctx context.Context, municipalityID, vehicleID 
 }
 
 // checks are the automatic checks of a case, shown to officers; all must
-// pass for straight-through processing.
+// pass for straight-through processing. The store reads the facts the case
+// type names (fiscal.CaseType.CheckFacts) and fiscal.AutomaticChecks decides.
 func (db *DB) checks(ctx context.Context, tx *Tx, c *caseRow, atts []*fiscal.Attachment) ([]fiscal.Check, *fiscal.AssessmentPreview, error) {
 	t := c.caseType()
-	missing := t.MissingDocuments(json.RawMessage(c.Data), kinds(atts))
-	out := []fiscal.Check{{Name: "documents_complete", OK: len(missing) == 0}}
-	if len(missing) > 0 {
-		out[0].Detail = fmt.Sprintf("missing: %v", missing)
+	f, err := t.CheckFacts(json.RawMessage(c.Data))
+	if err != nil {
+		return nil, nil, err
 	}
-	today := fiscal.LocalDate(tx.Now)
-	var preview *fiscal.AssessmentPreview
-	switch c.Type {
-	case fiscal.CaseVehicleRegistration:
-		var v fiscal.VehicleRegistration
-		if err := json.Unmarshal([]byte(c.Data), &v); err != nil {
-			return nil, nil, fiscal.Internal(err, "the case's data")
-		}
-		r := fiscal.CheckVIN(v.VIN)
-		out = append(out, fiscal.Check{Name: "vin_valid", OK: r == "", Detail: r})
-		var owners int
-		if err := tx.Get(ctx, &owners, `SELECT COUNT(*) FROM vehicles WHERE municipality_id = ? AND vin = ? AND deregistered_on IS NULL`, c.MunicipalityID, v.VIN); err != nil {
+	in := fiscal.CheckInput{Type: t, Data: json.RawMessage(c.Data), Attachments: kinds(atts), Facts: f}
+	if f.VIN != "" {
+		if err := tx.Get(ctx, &in.VINOwners, `SELECT COUNT(*) FROM vehicles WHERE municipality_id = ? AND vin = ? AND deregistered_on IS NULL`, c.MunicipalityID, f.VIN); err != nil {
 			return nil, nil, translate(err, "vehicles")
 		}
-		ck := fiscal.Check{Name: "no_conflicting_owner", OK: owners == 0}
-		if owners > 0 {
-			ck.Detail = "the VIN is registered to an owner already: the previous owner must deregister it first"
-		}
-		out = append(out, ck)
-		p, _, err := db.registrationPreview(ctx, tx, c, today)
+	}
+	if f.Preview {
+		tf, err := db.taxFacts(ctx, tx, c, true)
 		if err != nil {
 			return nil, nil, err
 		}
-		preview = p
-		out = append(out, fiscal.Check{Name: "tax_computable", OK: p.Error == "", Detail: p.Error})
-	case fiscal.CaseVehicleDeregistration:
-		var d fiscal.VehicleDeregistration
-		if err := json.Unmarshal([]byte(c.Data), &d); err != nil {
-			return nil, nil, fiscal.Internal(err, "the case's data")
-		}
-		var active int
-		if err := tx.Get(ctx, &active, `SELECT COUNT(*) FROM vehicles WHERE id = ? AND municipality_id = ? AND taxpayer_id = ? AND deregistered_on IS NULL`,
-			d.VehicleID, c.MunicipalityID, c.TaxpayerID); err != nil {
-			return nil, nil, translate(err, "vehicles")
-		}
-		out = append(out, fiscal.Check{Name: "vehicle_active", OK: active == 1})
-		if d.DisposedOn.Year >= calc.SameYearSaleFrom {
-			owed, err := tx.vehicleOutstanding(ctx, c.MunicipalityID, d.VehicleID, d.DisposedOn.Year)
-			if err != nil {
-				return nil, nil, err
-			}
-			ck := fiscal.Check{Name: "vehicle_debts_paid", OK: owed == 0}
-			if owed > 0 {
-				ck.Detail = "outstanding: " + owed.String() + " lei (OUG 7/2026: deregistration needs the debts paid)"
-			}
-			out = append(out, ck)
+		if in.Preview, err = fiscal.RegistrationPreview(in.Data, tf, fiscal.LocalDate(tx.Now)); err != nil {
+			return nil, nil, err
 		}
 	}
-	return out, preview, nil
+	if f.VehicleID != 0 {
+		var active int
+		if err := tx.Get(ctx, &active, `SELECT COUNT(*) FROM vehicles WHERE id = ? AND municipality_id = ? AND taxpayer_id = ? AND deregistered_on IS NULL`,
+			f.VehicleID, c.MunicipalityID, c.TaxpayerID); err != nil {
+			return nil, nil, translate(err, "vehicles")
+		}
+		in.VehicleActive = active == 1
+		if f.DebtsUpToYear != 0 {
+			if in.Outstanding, err = tx.vehicleOutstanding(ctx, c.MunicipalityID, f.VehicleID, f.DebtsUpToYear); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	return fiscal.AutomaticChecks(in), in.Preview, nil
 }
 
 // tryStraightThrough moves a submitted case whose automatic checks all pass
 // to reviewed, by the system, with its assessment prepared, so that the
-// signer approves it in one action.
+// signer approves it in one action. fiscal.StraightThrough decides; its
+// callers call it where the municipality's settings turn straight-through
+// processing on for the case's type (muniInfo.straightThrough).
 func (db *DB) tryStraightThrough(ctx context.Context, tx *Tx, c *caseRow, atts []*fiscal.Attachment, cal *calendar.Calendar) error {
-	if fiscal.CaseStatus(c.Status) != fiscal.StatusSubmitted || (c.Type != fiscal.CaseVehicleRegistration && c.Type != fiscal.CaseVehicleDeregistration) {
+	const enabled = true // the callers read the setting
+	t, status := c.caseType(), fiscal.CaseStatus(c.Status)
+	if !fiscal.StraightThroughEligible(t, status, enabled) {
 		return nil
 	}
 	checks, preview, err := db.checks(ctx, tx, c, atts)
 	if err != nil {
 		return err
 	}
-	for _, ck := range checks {
-		if !ck.OK {
-			return nil
-		}
+	if !fiscal.StraightThrough(t, status, enabled, checks) {
+		return nil
 	}
 	// The system acts for this step only.
 	actor := tx.Actor
@@ -420,7 +362,7 @@ func (db *DB) tryStraightThrough(ctx context.Context, tx *Tx, c *caseRow, atts [
 	}
 	c.Status = string(fiscal.StatusSubmitted)
 	if err := tx.step(ctx, c, atts, &fiscal.CaseStep{Action: fiscal.ActionReview, Decision: fiscal.DecisionApprove, To: fiscal.StatusReviewed,
-		Comment: "straight-through: every automatic check passed; prepared for signature"}); err != nil {
+		Comment: fiscal.StraightThroughComment}); err != nil {
 		return err
 	}
 	c.Status = string(fiscal.StatusReviewed)
@@ -430,117 +372,102 @@ func (db *DB) tryStraightThrough(ctx context.Context, tx *Tx, c *caseRow, atts [
 	return tx.Audit(ctx, c.MunicipalityID, "case.straight_through", "case", c.ID, nil, map[string]any{"status": c.Status})
 }
 
-// apply carries out an approved case in the signer's transaction: a
-// registration enters the vehicle and its assessments, a deregistration ends
-// the tax from the next 1 January.
+// apply carries out an approved case in the signer's transaction: it reads
+// the facts the case's type names, fiscal.PlanApproval decides what the
+// approval does, and writeApproval writes the plan.
 func (db *DB) apply(ctx context.Context, tx *Tx, c *caseRow, today civil.Date) error {
-	var result map[string]any
-	switch c.Type {
-	case fiscal.CaseVehicleRegistration:
-		var v fiscal.VehicleRegistration
-		if err := json.Unmarshal([]byte(c.Data), &v); err != nil {
-			return fiscal.Internal(err, "case data")
-		}
-		p, obj, err := db.registrationPreview(ctx, tx, c, today)
-		if err != nil {
+	t := c.caseType()
+	in := fiscal.ApprovalInput{Type: t, TaxpayerID: c.TaxpayerID, Data: json.RawMessage(c.Data), Today: today}
+	f, err := t.CheckFacts(in.Data)
+	if err != nil {
+		return err
+	}
+	in.Facts = f
+	if f.Preview || f.VehicleID != 0 {
+		if in.Tax, err = db.taxFacts(ctx, tx, c, f.Preview); err != nil {
 			return err
 		}
-		if p.Error != "" {
-			return fiscal.Errorf(fiscal.ECONFLICT, "the tax cannot be computed, so the case cannot be approved yet: %s", p.Error)
-		}
-		veh := &fiscal.Vehicle{TaxpayerID: c.TaxpayerID, VIN: v.VIN, Plate: v.Plate, Category: v.Category, EngineCC: v.EngineCC,
-			EmissionClass: v.EmissionClass, Propulsion: v.Propulsion, AcquiredOn: v.AcquiredOn, TaxedFromYear: p.FirstTaxedYear, Object: obj}
-		if err := tx.InsertVehicle(ctx, c.MunicipalityID, veh); err != nil {
-			return err
-		}
-		m, err := tx.muni(ctx, c.MunicipalityID)
-		if err != nil {
-			return err
-		}
-		e, err := db.TaxEngine(ctx, c.MunicipalityID)
-		if err != nil {
-			return err
-		}
-		var ids []int64
-		for y := p.FirstTaxedYear; y <= today.Year; y++ {
-			a, inst, bonus, err := yearTax(e, m.Slug, y, obj)
-			if err != nil {
-				return fiscal.Errorf(fiscal.ECONFLICT, "the tax of %d cannot be computed: %v", y, err)
-			}
-			id, _, err := tx.RecordAssessment(ctx, c.MunicipalityID, &fiscal.NewAssessment{TaxpayerID: c.TaxpayerID, TaxType: calc.TaxVehicle,
-				ObjectKind: "vehicle", ObjectID: veh.ID, Year: y, Assessment: a, Installments: inst, Bonus: bonus, Source: "case"})
-			if err != nil {
-				return err
-			}
-			ids = append(ids, id)
-		}
-		result = map[string]any{"vehicle_id": veh.ID, "taxed_from_year": veh.TaxedFromYear, "assessment_ids": ids}
-	case fiscal.CaseVehicleDeregistration:
-		var d fiscal.VehicleDeregistration
-		if err := json.Unmarshal([]byte(c.Data), &d); err != nil {
-			return fiscal.Internal(err, "case data")
-		}
+	}
+	if f.VehicleID != 0 {
 		var row struct {
 			fiscal.Vehicle
 			Attributes string `db:"attributes"`
 		}
-		if err := tx.Get(ctx, &row, `SELECT `+vehicleColumns+`, attributes FROM vehicles WHERE id = ? AND municipality_id = ? AND taxpayer_id = ? AND deregistered_on IS NULL`,
-			d.VehicleID, c.MunicipalityID, c.TaxpayerID); err != nil {
-			if err = translate(err, "vehicle"); fiscal.ErrorCode(err) != fiscal.ENOTFOUND {
-				return err
-			}
-			return fiscal.Errorf(fiscal.ECONFLICT, "the vehicle is no longer in this taxpayer's register")
+		err := tx.Get(ctx, &row, `SELECT `+vehicleColumns+`, attributes FROM vehicles WHERE id = ? AND municipality_id = ? AND taxpayer_id = ? AND deregistered_on IS NULL`,
+			f.VehicleID, c.MunicipalityID, c.TaxpayerID)
+		if err = translate(err, "vehicle"); err != nil && fiscal.ErrorCode(err) != fiscal.ENOTFOUND {
+			return err
 		}
-		veh := row.Vehicle
-		// The same-year-sale tax is computed on these attributes: a value
-		// that does not read stops the approval, never taxes an empty vehicle.
-		if err := json.Unmarshal([]byte(row.Attributes), &veh.Object); err != nil {
-			return fiscal.Internal(fmt.Errorf("vehicle %d: attributes: %w", d.VehicleID, err), "vehicle")
-		}
-		if d.DisposedOn.Year >= calc.SameYearSaleFrom {
-			owed, err := tx.vehicleOutstanding(ctx, c.MunicipalityID, veh.ID, d.DisposedOn.Year)
-			if err != nil {
-				return err
+		if err == nil {
+			veh := row.Vehicle
+			// The same-year-sale tax is computed on these attributes: a value
+			// that does not read stops the approval, never taxes an empty vehicle.
+			if err := json.Unmarshal([]byte(row.Attributes), &veh.Object); err != nil {
+				return fiscal.Internal(fmt.Errorf("vehicle %d: attributes: %w", f.VehicleID, err), "vehicle")
 			}
-			if owed > 0 {
-				return fiscal.Errorf(fiscal.ECONFLICT, "the vehicle's debts (%s lei) must be paid before it is removed from the register (OUG 7/2026)", owed)
+			in.Vehicle = &veh
+			if f.DebtsUpToYear != 0 {
+				if in.Outstanding, err = tx.vehicleOutstanding(ctx, c.MunicipalityID, veh.ID, f.DebtsUpToYear); err != nil {
+					return err
+				}
 			}
 		}
-		if _, err := tx.Exec(ctx, `UPDATE vehicles SET deregistered_on = ?, updated_at = ?, version = version + 1 WHERE id = ?`, d.DisposedOn, tx.Now, veh.ID); err != nil {
+	}
+	plan, err := fiscal.PlanApproval(in)
+	if err != nil {
+		return err
+	}
+	return db.writeApproval(ctx, tx, c, plan)
+}
+
+// writeApproval writes an approval's plan in the signer's transaction and
+// keeps what it wrote as the case's result.
+func (db *DB) writeApproval(ctx context.Context, tx *Tx, c *caseRow, p *fiscal.ApprovalPlan) error {
+	var (
+		vehicleID int64
+		cancelled int64
+		ids       []int64
+		result    map[string]any
+	)
+	if v := p.Register; v != nil {
+		if err := tx.InsertVehicle(ctx, c.MunicipalityID, v); err != nil {
+			return err
+		}
+		vehicleID = v.ID
+	}
+	if d := p.Deregister; d != nil {
+		vehicleID = d.VehicleID
+		if _, err := tx.Exec(ctx, `UPDATE vehicles SET deregistered_on = ?, updated_at = ?, version = version + 1 WHERE id = ?`, d.On, tx.Now, d.VehicleID); err != nil {
 			return translate(err, "vehicle")
 		}
-		// The tax stops from the next 1 January: later years' debts are withdrawn.
 		res, err := tx.Exec(ctx, `UPDATE debts SET cancelled_at = ?, version = version + 1 WHERE municipality_id = ? AND object_id = ? AND tax_type = 'vehicle'
-			AND year > ? AND cancelled_at IS NULL`, tx.Now, c.MunicipalityID, veh.ID, d.DisposedOn.Year)
+			AND year > ? AND cancelled_at IS NULL`, tx.Now, c.MunicipalityID, d.VehicleID, d.LastTaxedYear)
 		if err != nil {
 			return translate(err, "debts")
 		}
-		cancelled, _ := res.RowsAffected()
-		result = map[string]any{"vehicle_id": veh.ID, "deregistered_on": d.DisposedOn, "last_taxed_year": calc.LastTaxedYear(d.DisposedOn), "debts_cancelled": cancelled}
-		// Bought and sold within the same year (from 2026): that year's tax is
-		// due on the date of sale.
-		if due, ok := calc.SameYearSale(veh.AcquiredOn, &d.DisposedOn); ok {
-			m, err := tx.muni(ctx, c.MunicipalityID)
-			if err != nil {
-				return err
-			}
-			e, err := db.TaxEngine(ctx, c.MunicipalityID)
-			if err != nil {
-				return err
-			}
-			a, err := e.Annual(m.Slug, d.DisposedOn.Year, veh.VehicleObject())
-			if err != nil {
-				return fiscal.Errorf(fiscal.ECONFLICT, "the tax of the year of sale cannot be computed: %v", err)
-			}
-			id, _, err := tx.RecordAssessment(ctx, c.MunicipalityID, &fiscal.NewAssessment{TaxpayerID: c.TaxpayerID, TaxType: calc.TaxVehicle,
-				ObjectKind: "vehicle", ObjectID: veh.ID, Year: d.DisposedOn.Year, Assessment: a,
-				Installments: []calc.Installment{{DueDate: due, Amount: a.Annual}}, Source: "case"})
-			if err != nil {
-				return err
-			}
-			result["same_year_sale_assessment_id"] = id
+		if cancelled, err = res.RowsAffected(); err != nil {
+			return translate(err, "debts")
 		}
-		if err := tx.Audit(ctx, c.MunicipalityID, "vehicle.deregister", "vehicle", veh.ID, map[string]any{"deregistered_on": nil}, result); err != nil {
+	}
+	for i := range p.Assessments {
+		a := p.Assessments[i]
+		a.ObjectID = vehicleID
+		id, _, err := tx.RecordAssessment(ctx, c.MunicipalityID, &a)
+		if err != nil {
+			return err
+		}
+		ids = append(ids, id)
+	}
+	switch {
+	case p.Register != nil:
+		result = map[string]any{"vehicle_id": vehicleID, "taxed_from_year": p.Register.TaxedFromYear, "assessment_ids": ids}
+	case p.Deregister != nil:
+		d := p.Deregister
+		result = map[string]any{"vehicle_id": vehicleID, "deregistered_on": d.On, "last_taxed_year": d.LastTaxedYear, "debts_cancelled": cancelled}
+		if d.SameYearSale && len(ids) > 0 {
+			result["same_year_sale_assessment_id"] = ids[0]
+		}
+		if err := tx.Audit(ctx, c.MunicipalityID, "vehicle.deregister", "vehicle", vehicleID, map[string]any{"deregistered_on": nil}, result); err != nil {
 			return err
 		}
 	default:
@@ -548,7 +475,7 @@ func (db *DB) apply(ctx context.Context, tx *Tx, c *caseRow, today civil.Date) e
 		// petition's answer is the decision itself.
 		result = map[string]any{"approved": true}
 	}
-	if err := db.caseDocuments(ctx, tx, c, result); err != nil {
+	if err := db.caseDocuments(ctx, tx, c, p.Documents, vehicleID, ids, cancelled, result); err != nil {
 		return err
 	}
 	b, _ := json.Marshal(result)
@@ -576,8 +503,7 @@ func (db *DB) CheckSLA(ctx context.Context, now time.Time) (*fiscal.SLAReport, e
 		}
 		rep.Checked++
 		s, _ := c.sla(cal, today)
-		escalate := c.EscalatedAt == nil && (s.State == fiscal.SLAAtRisk || s.State == fiscal.SLABreached)
-		breach := c.BreachedAt == nil && s.State == fiscal.SLABreached
+		escalate, breach := fiscal.SLAActions(s, c.EscalatedAt != nil, c.BreachedAt != nil)
 		if !escalate && !breach {
 			continue
 		}

@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strings"
 
-	"fiscald/calc"
 	"fiscald/fiscal"
 	"fiscald/internal/civil"
 	"fiscald/internal/money"
@@ -510,11 +509,12 @@ func (db *DB) ReceiptPDF(ctx context.Context, paymentID int64) (*fiscal.Document
 }
 
 // caseDocuments issues the documents of an approved case in the signer's
-// transaction: the fiscal clearance certificate; a vehicle's proof of
-// registration or deregistration and the tax decisions of the assessments
-// approval created. Without a producer it issues nothing.
-func (db *DB) caseDocuments(ctx context.Context, tx *Tx, c *caseRow, result map[string]any) error {
-	if db.docs == nil {
+// transaction, as its approval's plan says (fiscal.ApprovalDocuments): the
+// fiscal clearance certificate; a vehicle's proof of registration or
+// deregistration and the tax decisions of the assessments the approval
+// recorded (ids). Without a producer it issues nothing.
+func (db *DB) caseDocuments(ctx context.Context, tx *Tx, c *caseRow, plan fiscal.ApprovalDocuments, vehicleID int64, assessments []int64, cancelled int64, result map[string]any) error {
+	if db.docs == nil || (plan.Clearance == nil && plan.VehicleProof == nil) {
 		return nil
 	}
 	caseID := c.ID
@@ -526,52 +526,34 @@ func (db *DB) caseDocuments(ctx context.Context, tx *Tx, c *caseRow, result map[
 		ids = append(ids, d.ID)
 		return nil
 	}
-	switch c.Type {
-	case fiscal.CaseFiscalCertificate:
-		var data struct {
-			Purpose string `json:"purpose"`
-		}
-		_ = json.Unmarshal([]byte(c.Data), &data)
-		if err := add(db.issueClearance(ctx, tx, c.MunicipalityID, c.TaxpayerID, data.Purpose, &caseID, c.Number)); err != nil {
+	if plan.Clearance != nil {
+		if err := add(db.issueClearance(ctx, tx, c.MunicipalityID, c.TaxpayerID, *plan.Clearance, &caseID, c.Number)); err != nil {
 			return err
 		}
-	case fiscal.CaseVehicleRegistration, fiscal.CaseVehicleDeregistration:
-		vid, _ := result["vehicle_id"].(int64)
+	}
+	if plan.VehicleProof != nil {
 		var row struct {
 			fiscal.Vehicle
 			Attributes string `db:"attributes"`
 		}
-		if err := tx.Get(ctx, &row, `SELECT `+vehicleColumns+`, attributes FROM vehicles WHERE id = ?`, vid); err != nil {
+		if err := tx.Get(ctx, &row, `SELECT `+vehicleColumns+`, attributes FROM vehicles WHERE id = ?`, vehicleID); err != nil {
 			return translate(err, "vehicle")
 		}
 		veh := row.Vehicle
-		vc := &fiscal.VehicleContent{Vehicle: veh}
-		docType := fiscal.DocVehicleRegistration
-		if c.Type == fiscal.CaseVehicleDeregistration {
-			docType = fiscal.DocVehicleDeregistration
-			var d fiscal.VehicleDeregistration
-			_ = json.Unmarshal([]byte(c.Data), &d)
-			vc.DisposedOn, vc.Reason, vc.LastTaxedYear = &d.DisposedOn, d.Reason, calc.LastTaxedYear(d.DisposedOn)
-			vc.DebtsCancelled, _ = result["debts_cancelled"].(int64)
-		}
-		if err := add(db.issue(ctx, tx, c.MunicipalityID, c.TaxpayerID, &fiscal.DocumentContent{Type: docType, CaseNumber: c.Number, Vehicle: vc},
+		vc := *plan.VehicleProof
+		vc.Vehicle, vc.DebtsCancelled = veh, cancelled
+		vid := vehicleID
+		if err := add(db.issue(ctx, tx, c.MunicipalityID, c.TaxpayerID, &fiscal.DocumentContent{Type: plan.ProofType, CaseNumber: c.Number, Vehicle: &vc},
 			docLinks{caseID: &caseID, vehicleID: &vid})); err != nil {
 			return err
 		}
-		var assessments []int64
-		if as, ok := result["assessment_ids"].([]int64); ok {
-			assessments = as
-		}
-		if id, ok := result["same_year_sale_assessment_id"].(int64); ok {
-			assessments = append(assessments, id)
-		}
-		for _, aid := range assessments {
-			if err := add(db.issueDecision(ctx, tx, c, aid, &veh)); err != nil {
-				return err
+		if plan.Decisions {
+			for _, aid := range assessments {
+				if err := add(db.issueDecision(ctx, tx, c, aid, &veh)); err != nil {
+					return err
+				}
 			}
 		}
-	default:
-		return nil
 	}
 	result["document_ids"] = ids
 	return nil

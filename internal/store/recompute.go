@@ -19,8 +19,8 @@ import (
 // instalments and earlier adjustments, not cancelled) add up to it:
 //
 //   - more: a new revision and an `adjustment` debt of the difference, due
-//     as for a tax decision (payments.DecisionDueDate, moved to a working
-//     day);
+//     as for a tax decision (payments.AdjustmentDueDate: DecisionDueDate
+//     moved to a working day);
 //   - less: a new revision, and payments.Reduce cancels the debts it
 //     lowers and inserts their replacements (replaces_debt_id), moving what
 //     was paid on them (a negative allocation on the old debt, a positive one
@@ -28,6 +28,9 @@ import (
 //     (credit_entries source 'recompute');
 //   - equal: nothing is written, so a second run with the same parameters
 //     changes nothing.
+//
+// payments.DecideRecompute decides each object (pure); this file reads and
+// writes.
 //
 // Batches are taxpayer ranges; each is one transaction that first locks the
 // accounts of its taxpayers (payments wait, then see the new debts), writes
@@ -246,10 +249,7 @@ func (db *DB) RecomputeBatch(ctx context.Context, municipalityID, runID int64, n
 			paidOf[a.DebtID] = append(paidOf[a.DebtID], payments.Paid{PaymentID: a.PaymentID, Bonus: a.Bonus, Amount: a.Amount})
 		}
 		today := payments.LocalDate(tx.Now)
-		due := payments.DecisionDueDate(today)
-		if engine.Calendar != nil {
-			due = engine.Calendar.NextWorkingDay(due)
-		}
+		due := payments.AdjustmentDueDate(today, engine.Calendar)
 		w := &recWriter{tx: tx, muni: municipalityID, year: run.Year, today: today, due: due, totals: map[string]*fiscal.RecomputeTotal{}}
 		var changes []map[string]any
 		var failures []map[string]any
@@ -266,59 +266,39 @@ func (db *DB) RecomputeBatch(ctx context.Context, municipalityID, runID int64, n
 				obj.Kind = a.ObjectKind
 			}
 			obj.OwnerKind = a.OwnerKind
-			na, err := engine.Annual(slug, run.Year, obj)
+			ds := debtsOf[objKey{a.TaxType, a.ObjectKind, a.ObjectID}]
+			o := payments.RecomputeObject{TaxType: a.TaxType, Object: obj, Annual: a.Annual, Bonus: a.Bonus, Debts: make([]payments.ReduceDebt, len(ds))}
+			byID := map[int64]*recDebt{}
+			for k, d := range ds {
+				o.Debts[k] = payments.ReduceDebt{ID: d.ID, DueDate: d.DueDate.String(), Amount: d.Amount, Paid: paidOf[d.ID]}
+				byID[d.ID] = d
+			}
+			dec, err := payments.DecideRecompute(engine, slug, run.Year, o)
 			if err != nil {
 				res.Failed++
 				failures = append(failures, map[string]any{"assessment_id": a.ID, "error": err.Error()})
 				continue
 			}
-			ds := debtsOf[objKey{a.TaxType, a.ObjectKind, a.ObjectID}]
-			var open money.Bani
-			for _, d := range ds {
-				open += d.Amount
-			}
-			delta := na.Annual - open
-			if delta == 0 && na.Annual == a.Annual {
+			if dec.Outcome == payments.RecomputeUnchanged {
 				res.Unchanged++
 				continue
 			}
-			var bonus money.Bani
-			if a.Bonus > 0 {
-				if bonus, err = engine.Bonus(slug, run.Year, a.TaxType, na.Annual); err != nil {
-					res.Failed++
-					failures = append(failures, map[string]any{"assessment_id": a.ID, "error": err.Error()})
-					continue
-				}
-			}
-			revID, err := w.revision(ctx, a, na, bonus)
+			revID, err := w.revision(ctx, a, dec.Assessment, dec.Bonus)
 			if err != nil {
 				return err
 			}
-			ch := map[string]any{"assessment_id": a.ID, "revision_id": revID, "old": a.Annual, "new": na.Annual, "delta": delta}
-			switch {
-			case delta > 0:
+			ch := map[string]any{"assessment_id": a.ID, "revision_id": revID, "old": a.Annual, "new": dec.Assessment.Annual, "delta": dec.Delta}
+			switch dec.Outcome {
+			case payments.RecomputeUp:
 				res.Up++
-				id, err := w.adjustment(ctx, a, revID, len(ds)+1, delta)
+				id, err := w.adjustment(ctx, a, revID, dec.AdjustmentInstallment, dec.Delta)
 				if err != nil {
 					return err
 				}
 				ch["adjustment_debt_id"] = id
-			case delta < 0:
+			case payments.RecomputeDown:
 				res.Down++
-				var granted money.Bani
-				rds := make([]payments.ReduceDebt, len(ds))
-				byID := map[int64]*recDebt{}
-				for k, d := range ds {
-					rds[k] = payments.ReduceDebt{ID: d.ID, DueDate: d.DueDate.String(), Amount: d.Amount, Paid: paidOf[d.ID]}
-					byID[d.ID] = d
-					for _, p := range paidOf[d.ID] {
-						if p.Bonus {
-							granted += p.Amount
-						}
-					}
-				}
-				cuts := payments.Reduce(rds, -delta, max(granted-bonus, 0))
-				credit, err := w.reduce(ctx, byID, revID, cuts)
+				credit, err := w.reduce(ctx, byID, revID, dec.Cuts)
 				if err != nil {
 					return err
 				}

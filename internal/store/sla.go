@@ -36,8 +36,7 @@ func (tx *Tx) claimSLA(ctx context.Context, id int64, cal *calendar.Calendar, to
 		return nil, s, false, false, translate(err, "case")
 	}
 	s, _ = row.sla(cal, today)
-	escalate = row.EscalatedAt == nil && (s.State == fiscal.SLAAtRisk || s.State == fiscal.SLABreached)
-	breach = row.BreachedAt == nil && s.State == fiscal.SLABreached
+	escalate, breach = fiscal.SLAActions(s, row.EscalatedAt != nil, row.BreachedAt != nil)
 	if !escalate && !breach {
 		return nil, s, false, false, nil
 	}
