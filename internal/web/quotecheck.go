@@ -50,7 +50,7 @@ func validQuoteTags(in *calc.QuoteInput) bool {
 		return false
 	}
 	if !oneOf(o.OwnerKind, "individual", "company") ||
-		!oneOf(o.Category, "car", "motorcycle", "bus", "light_goods", "tractor", "truck", "trailer", "boat") ||
+		!oneOf(o.Category, "car", "motorcycle", "bus", "light_goods", "tractor", "registered", "truck", "trailer", "boat") ||
 		o.EngineCC < 0 || o.EngineCC > 100000 ||
 		!oneOf(o.EmissionClass, "non_euro", "euro0", "euro1", "euro2", "euro3", "euro4", "euro5", "euro6") ||
 		!oneOf(o.Propulsion, "combustion", "hybrid", "electric") ||
@@ -60,6 +60,7 @@ func validQuoteTags(in *calc.QuoteInput) bool {
 		!oneOf(o.Disability, "severe", "accentuated") ||
 		!oneOf(o.Use, "residential", "non_residential", "mixed") ||
 		!oneOf(o.ConstructionType, "A", "B", "C", "D") ||
+		!oneOf(o.BasementOrAttic, "dwelling", "other") ||
 		!oneOf(o.Zone, "A", "B", "C", "D") ||
 		o.YearBuilt < 0 || o.YearBuilt > 2100 ||
 		!oneOf(o.Location, "intravilan", "extravilan") {

@@ -133,7 +133,7 @@ PaidOn ""
 Object "required"
 Object.Kind "required,oneof=vehicle building land"
 Object.OwnerKind "omitempty,oneof=individual company"
-Object.Category "omitempty,oneof=car motorcycle bus light_goods tractor truck trailer boat"
+Object.Category "omitempty,oneof=car motorcycle bus light_goods tractor registered truck trailer boat"
 Object.EngineCC "gte=0,lte=100000"
 Object.EmissionClass "omitempty,oneof=non_euro euro0 euro1 euro2 euro3 euro4 euro5 euro6"
 Object.Propulsion "omitempty,oneof=combustion hybrid electric"
@@ -146,6 +146,7 @@ Object.Disability "omitempty,oneof=severe accentuated"
 Object.BoatType ""
 Object.Use "omitempty,oneof=residential non_residential mixed"
 Object.ConstructionType "omitempty,oneof=A B C D"
+Object.BasementOrAttic "omitempty,oneof=dwelling other"
 Object.Utilities ""
 Object.BuiltAreaM2 ""
 Object.UsableAreaM2 ""
@@ -207,12 +208,13 @@ func TestValidQuoteTagsAgreesWithValidator(t *testing.T) {
 		o.Kind = str("vehicle", "building", "land")
 		if rng.IntN(3) > 0 {
 			o.OwnerKind = str("individual", "company")
-			o.Category = str("car", "motorcycle", "bus", "light_goods", "tractor", "truck", "trailer", "boat")
+			o.Category = str("car", "motorcycle", "bus", "light_goods", "tractor", "registered", "truck", "trailer", "boat")
 			o.EmissionClass = str("non_euro", "euro0", "euro1", "euro2", "euro3", "euro4", "euro5", "euro6")
 			o.Propulsion = str("combustion", "hybrid", "electric")
 			o.Disability = str("severe", "accentuated")
 			o.Use = str("residential", "non_residential", "mixed")
 			o.ConstructionType = str("A", "B", "C", "D")
+			o.BasementOrAttic = str("dwelling", "other")
 			o.Zone = str("A", "B", "C", "D")
 			o.Location = str("intravilan", "extravilan")
 			o.BoatType, o.UseCategory = str("x"), str("y")

@@ -75,7 +75,14 @@ func TestQuotePathKeepsItsMiddleware(t *testing.T) {
 	if !strings.Contains(first, `"annual_tax":"198.00"`) || !strings.Contains(first, `"late_fees":"2.00"`) {
 		t.Errorf("the answer %s", first)
 	}
-	st, body, _ := do("GET", "/metrics", "", "")
+	// /metrics is for admins on the main listener; the scrapers' handler
+	// serves the same counts.
+	if st, _, _ := do("GET", "/metrics", "", ""); st != 401 {
+		t.Fatalf("anonymous metrics: %d", st)
+	}
+	rec := httptest.NewRecorder()
+	srv.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	st, body := rec.Code, rec.Body.String()
 	if st != 200 {
 		t.Fatalf("metrics: %d", st)
 	}
