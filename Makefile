@@ -16,7 +16,7 @@ GOBIN := $(shell $(GO) env GOPATH)/bin
 # portal's browser tests), npm (installs axe-core into tools/ for them).
 APT_PACKAGES := poppler-utils libnss3-tools chromium npm
 
-.PHONY: run build test test-faults test-sqlite lint vulncheck depcheck deps deps-system deps-go deps-js deps-bench bench bench-quote bench-assess loadtest clean
+.PHONY: run build test test-faults test-sqlite lint vulncheck depcheck deps deps-system deps-go deps-js deps-bench bench bench-quote bench-assess bench-pinned loadtest clean
 
 ## run: build and start the server on the embedded SQLite database with the demo municipality
 run: build
@@ -100,6 +100,12 @@ bench-quote:
 bench-assess: deps-bench
 	scripts/bench-assess.sh $(or $(N),1000000)
 
+## bench-pinned: issue 15's layout: fiscald and PostgreSQL pinned to CPU 0, wrk on CPU 1 (32 connections,
+## 10 s); intakes and officer reviews on a fresh PostgreSQL database: req/s, p99, CPU per request of both,
+## commits per request; RUNS=3 DURATION=10s ... (see scripts/bench-pinned.sh); pins the machine's PostgreSQL
+bench-pinned: deps-bench build
+	scripts/bench-pinned.sh
+
 ## loadtest: the January-peak mix (quotes, sign-ins, statements, intake, card payments, webhooks)
 ## against bin/fiscald on loopback while `fiscald assess` runs: per-endpoint req/s and p50/p95/p99;
 ## LOADTEST_ARGS="-rate 2000 -duration 30s -check ..." (see ./bin/loadtest -h)
@@ -107,10 +113,11 @@ loadtest: build deps-go
 	$(GO) build -o bin/loadtest ./cmd/loadtest
 	PATH="$(GOBIN):$$PATH" ./bin/loadtest -bin $(BIN) $(LOADTEST_ARGS)
 
-# /usr/bin/time (Debian package time) measures peak memory.
+# /usr/bin/time (Debian package time) measures peak memory; wrk loads the
+# server (bench-quote, bench-pinned).
 deps-bench:
-	@test -x /usr/bin/time || { SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq time >/dev/null; }
+	@test -x /usr/bin/time -a -x /usr/bin/wrk || { SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq time wrk >/dev/null; }
 
 clean:
 	rm -rf bin
