@@ -280,9 +280,17 @@ func (db *DB) fileIntakes(group []*intakeJob) {
 	defer cancel()
 	sys := &fiscal.Actor{System: true, Username: "intake", MunicipalityID: muni}
 	ctx = fiscal.WithIdempotencyClaim(fiscal.WithActor(ctx, sys), nil)
+	// Each intake's statements run on the group's context (carrying the
+	// intake's actor and claim): a request that times out or goes away
+	// while its group is being filed must not cut the others' statements.
+	jctx := make([]context.Context, len(group))
+	for i, j := range group {
+		jctx[i] = fiscal.WithIdempotencyClaim(fiscal.WithActor(ctx, j.actor), fiscal.IdempotencyClaimFrom(j.ctx))
+	}
 	var filed []*intakeJob
+	var filedCtx []context.Context
 	err := db.InTx(ctx, func(tx *Tx) error {
-		filed = filed[:0]
+		filed, filedCtx = filed[:0], filedCtx[:0]
 		tx.keyCache = map[int64]*signingKey{}
 		for _, j := range group {
 			j.c, j.out, j.claimRow, j.kept, j.err = nil, nil, 0, nil, nil
@@ -298,10 +306,10 @@ func (db *DB) fileIntakes(group []*intakeJob) {
 				}
 			}
 			tx.Actor, tx.claimRow = j.actor, 0
-			_, id, err := claimIdempotencyKey(j.ctx, tx)
+			_, id, err := claimIdempotencyKey(jctx[i], tx)
 			if err == nil {
 				tx.claimRow = id
-				err = j.write(j.ctx, tx)
+				err = j.write(jctx[i], tx)
 			}
 			if err != nil {
 				if len(group) == 1 || isRetryable(err) {
@@ -314,7 +322,7 @@ func (db *DB) fileIntakes(group []*intakeJob) {
 				continue
 			}
 			j.claimRow = tx.claimRow
-			filed = append(filed, j)
+			filed, filedCtx = append(filed, j), append(filedCtx, jctx[i])
 		}
 		tx.Actor, tx.claimRow = sys, 0
 		if len(filed) == 0 {
@@ -328,7 +336,7 @@ func (db *DB) fileIntakes(group []*intakeJob) {
 		var moveHead stmt
 		for i, j := range filed {
 			tx.Actor, tx.claimRow, tx.kept = j.actor, j.claimRow, nil
-			w, e, err := j.finish(j.ctx, tx, first+int64(i), true)
+			w, e, err := j.finish(filedCtx[i], tx, first+int64(i), true)
 			if err != nil {
 				return err
 			}
