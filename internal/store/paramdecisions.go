@@ -40,7 +40,7 @@ func (db *DB) EnterDecision(ctx context.Context, in *fiscal.DecisionInput) (*fis
 	if err != nil {
 		return nil, err
 	}
-	slug, err := db.slugOf(ctx, a.MunicipalityID)
+	slug, err := db.municipalitySlug(ctx, a.MunicipalityID)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +102,7 @@ func (db *DB) ParameterCoverage(ctx context.Context, year int) (*fiscal.Paramete
 	if err != nil {
 		return nil, err
 	}
-	slug, err := db.slugOf(ctx, a.MunicipalityID)
+	slug, err := db.municipalitySlug(ctx, a.MunicipalityID)
 	if err != nil {
 		return nil, err
 	}
@@ -124,13 +124,4 @@ func (db *DB) ParameterCoverage(ctx context.Context, year int) (*fiscal.Paramete
 type paramToInsert struct {
 	entry  params.Entry
 	prefix string
-}
-
-// slugOf returns a municipality's slug (kept here, apart from the payments code, on purpose).
-func (db *DB) slugOf(ctx context.Context, id int64) (string, error) {
-	var slug string
-	if err := db.db.GetContext(ctx, &slug, db.db.Rebind(`SELECT slug FROM municipalities WHERE id = ?`), id); err != nil {
-		return "", translate(err, "municipality")
-	}
-	return slug, nil
 }

@@ -91,7 +91,7 @@ func (db *DB) CreateParameterDraft(ctx context.Context, in *fiscal.ParameterDraf
 	if err != nil {
 		return nil, err
 	}
-	slug, err := db.slugOf(ctx, a.MunicipalityID)
+	slug, err := db.municipalitySlug(ctx, a.MunicipalityID)
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +180,7 @@ func (db *DB) CorrectDraftLine(ctx context.Context, id int64, key, toValue strin
 	if err != nil {
 		return nil, err
 	}
-	slug, err := db.slugOf(ctx, a.MunicipalityID)
+	slug, err := db.municipalitySlug(ctx, a.MunicipalityID)
 	if err != nil {
 		return nil, err
 	}

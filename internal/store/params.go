@@ -94,7 +94,7 @@ func (db *DB) AddParameter(ctx context.Context, in *fiscal.ParameterInput) (*fis
 	if err != nil {
 		return nil, err
 	}
-	slug, err := db.slugOf(ctx, a.MunicipalityID)
+	slug, err := db.municipalitySlug(ctx, a.MunicipalityID)
 	if err != nil {
 		return nil, err
 	}
