@@ -93,37 +93,45 @@ func checkJSONText(body []byte) error {
 	if json.Unmarshal(body, &v) != nil {
 		return nil // the decoder reports malformed JSON
 	}
-	var walk func(v any, path string) error
-	walk = func(v any, path string) error {
-		switch x := v.(type) {
-		case map[string]any:
-			keys := make([]string, 0, len(x))
-			for k := range x {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				p := k
-				if path != "" {
-					p = path + "." + k
-				}
-				if err := CheckText(p, k, false); err != nil {
-					return err
-				}
-				if err := walk(x[k], p); err != nil {
-					return err
-				}
-			}
-		case []any:
-			for i, e := range x {
-				if err := walk(e, fmt.Sprintf("%s[%d]", path, i)); err != nil {
-					return err
-				}
-			}
-		case string:
-			return CheckText(path, x, true)
+	var found error
+	walkJSON(v, "", func(path string, x any, isKey bool) bool {
+		if str, ok := x.(string); ok {
+			found = CheckText(path, str, !isKey)
 		}
-		return nil
+		return found != nil
+	})
+	return found
+}
+
+// walkJSON visits a decoded JSON value in a fixed order (object keys
+// sorted), each object key (isKey, its path) before its value, and every
+// value that is not an object or array with its path ("a.b[2].c"); it stops
+// when visit returns true, and reports whether it stopped.
+func walkJSON(v any, path string, visit func(path string, v any, isKey bool) bool) bool {
+	switch x := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			p := k
+			if path != "" {
+				p = path + "." + k
+			}
+			if visit(p, k, true) || walkJSON(x[k], p, visit) {
+				return true
+			}
+		}
+	case []any:
+		for i, e := range x {
+			if walkJSON(e, fmt.Sprintf("%s[%d]", path, i), visit) {
+				return true
+			}
+		}
+	default:
+		return visit(path, x, false)
 	}
-	return walk(v, "")
+	return false
 }

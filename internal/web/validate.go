@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"sort"
 	"strings"
 
 	"github.com/go-playground/validator/v10"
@@ -100,48 +99,30 @@ func badValuePath(body []byte) string {
 	if json.Unmarshal(body, &v) != nil {
 		return ""
 	}
-	var walk func(v any, path string) string
-	walk = func(v any, path string) string {
-		switch x := v.(type) {
-		case map[string]any:
-			keys := make([]string, 0, len(x))
-			for k := range x {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				p := k
-				if path != "" {
-					p = path + "." + k
-				}
-				if r := walk(x[k], p); r != "" {
-					return r
-				}
-			}
-		case []any:
-			for i, e := range x {
-				if r := walk(e, fmt.Sprintf("%s[%d]", path, i)); r != "" {
-					return r
-				}
-			}
+	found := ""
+	walkJSON(v, "", func(path string, x any, isKey bool) bool {
+		if isKey {
+			return false
+		}
+		switch x := x.(type) {
 		case string:
 			if looksLikeDate(x) {
 				if _, err := civil.Parse(x); err != nil {
-					return path
+					found = path
 				}
 			} else if looksLikeAmount(x) {
 				if _, err := money.Parse(x); err != nil {
-					return path
+					found = path
 				}
 			}
 		case float64, json.Number, bool:
 			if strings.Contains(path, "amount") || dateField(path) {
-				return path
+				found = path
 			}
 		}
-		return ""
-	}
-	return walk(v, "")
+		return found != ""
+	})
+	return found
 }
 
 // dateField reports whether a JSON path names a date field by the API's
