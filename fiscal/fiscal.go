@@ -285,6 +285,10 @@ type IdempotencyClaim struct {
 	Kept *StoredResponse
 }
 
+// ErrIdempotencyInFlight answers a key whose request is in progress, or
+// whose claim has no reply and whose route cannot resume it (409).
+var ErrIdempotencyInFlight = Errorf(ECONFLICT, "a request with this Idempotency-Key is in progress or was already carried out: look up the result instead of sending it again")
+
 type idemKey struct{}
 
 // WithIdempotencyClaim returns a context whose first write transaction

@@ -50,9 +50,6 @@ func (db *DB) LookupIdempotencyKey(ctx context.Context, municipalityID, userID i
 	return nil, rec.ID, nil
 }
 
-// ErrIdempotencyInFlight answers a key whose request is in progress, or
-// whose claim has no response and whose route cannot resume it.
-var ErrIdempotencyInFlight = fiscal.Errorf(fiscal.ECONFLICT, "a request with this Idempotency-Key is in progress or was already carried out: look up the result instead of sending it again")
 
 // claimIdempotencyKey inserts the claim carried by ctx, if any and not yet
 // taken, as the first statement of a write transaction. Two requests with
@@ -66,7 +63,7 @@ func claimIdempotencyKey(ctx context.Context, tx *Tx) (*fiscal.IdempotencyClaim,
 	id, err := tx.Insert(ctx, `INSERT INTO idempotency_keys (municipality_id, user_id, idem_key, route, request_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		c.MunicipalityID, c.UserID, c.Key, c.Route, c.RequestHash, tx.Now)
 	if isUniqueViolation(err) {
-		return nil, 0, ErrIdempotencyInFlight
+		return nil, 0, fiscal.ErrIdempotencyInFlight
 	}
 	if err != nil {
 		return nil, 0, translate(err, "idempotency key")

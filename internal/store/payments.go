@@ -648,7 +648,7 @@ func (db *DB) BeginCardPayment(ctx context.Context, in *fiscal.CardPaymentInput)
 			// outcome: the same payment, never a second one.
 			p, err = getPayment(ctx, tx, `claim_id = ? AND municipality_id = ?`, c.ID, tp.MunicipalityID)
 			if fiscal.ErrorCode(err) == fiscal.ENOTFOUND {
-				return ErrIdempotencyInFlight
+				return fiscal.ErrIdempotencyInFlight
 			}
 			return err
 		}
@@ -1101,7 +1101,7 @@ func (db *DB) BeginRefund(ctx context.Context, paymentID int64, in *fiscal.Refun
 			var id int64
 			if err := tx.Get(ctx, &id, `SELECT id FROM refunds WHERE claim_id = ? AND municipality_id = ? AND payment_id = ?`, c.ID, a.MunicipalityID, p.ID); err != nil {
 				if err = translate(err, "refund"); fiscal.ErrorCode(err) == fiscal.ENOTFOUND {
-					return ErrIdempotencyInFlight
+					return fiscal.ErrIdempotencyInFlight
 				}
 				return err
 			}

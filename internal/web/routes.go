@@ -175,7 +175,7 @@ func (s *Server) idempotent(name string, resumable bool, reply func(any) (*fisca
 		}
 		if claimed != 0 {
 			if !resumable {
-				return store409()
+				return fiscal.ErrIdempotencyInFlight
 			}
 			claim.ID, claim.Resumed = claimed, true
 		}
@@ -209,12 +209,6 @@ func (s *Server) idempotent(name string, resumable bool, reply func(any) (*fisca
 		body := append([]byte(nil), c.Response().Body()...)
 		return s.deps.Idempotency.FinishIdempotencyKey(context.WithoutCancel(ctx), claim.ID, status, string(c.Response().Header.ContentType()), body)
 	}
-}
-
-// store409 is the answer to a key whose request is in flight, or whose
-// claim lost its reply and cannot be resumed.
-func store409() error {
-	return fiscal.Errorf(fiscal.ECONFLICT, "a request with this Idempotency-Key is in progress or was already carried out: look up the result instead of sending it again")
 }
 
 // RouteInfo describes one route of the table, for the authorization tests.
