@@ -50,7 +50,6 @@ func (db *DB) LookupIdempotencyKey(ctx context.Context, municipalityID, userID i
 	return nil, rec.ID, nil
 }
 
-
 // claimIdempotencyKey inserts the claim carried by ctx, if any and not yet
 // taken, as the first statement of a write transaction. Two requests with
 // the same key: the second meets the first's row (unique key) and its
