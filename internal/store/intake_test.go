@@ -198,3 +198,85 @@ func TestReadsDoNotTakeTheWriter(t *testing.T) {
 		wg.Wait()
 	})
 }
+
+// TestIntakeCancelledWhileFiled files intakes at once, a third of which
+// come from requests that go away (their context is cancelled) while their
+// group is being filed. A request that went away either filed nothing or
+// filed its case whole; the others are not cut short by it; the numbers
+// stay gapless and every filed case verifies. A request cancelled before it
+// reached the queue says so and leaves nothing.
+func TestIntakeCancelledWhileFiled(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		ctx := context.Background()
+		m := storetest.Municipality(t, db, "timisoara")
+		staff, _ := storetest.Staff(t, db, m, "officer1", fiscal.RoleOfficer)
+		ana, tp := signedInTaxpayer(t, db, m)
+		const n = 30
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				rctx := ana
+				if i%3 == 0 {
+					c, cancel := context.WithCancel(ana)
+					rctx = c
+					go func() { time.Sleep(time.Duration(i%7) * time.Millisecond); cancel() }()
+				}
+				_, errs[i] = db.CreateCase(rctx, &fiscal.NewCase{Type: fiscal.CaseVehicleRegistration, TaxpayerID: tp.ID, Data: registrationData(i)})
+			}(i)
+		}
+		wg.Wait()
+		var rows []struct {
+			ID     int64  `db:"id"`
+			Number string `db:"number"`
+			Data   string `db:"data"`
+		}
+		if err := db.SQL().Select(&rows, `SELECT id, number, data FROM cases ORDER BY number`); err != nil {
+			t.Fatal(err)
+		}
+		filed := map[string]bool{}
+		for i, r := range rows {
+			if w := fmt.Sprintf("TM-2026-%06d", i+1); r.Number != w {
+				t.Fatalf("case %d is %s, want %s", i, r.Number, w)
+			}
+			var d struct {
+				VIN string `json:"vin"`
+			}
+			if err := json.Unmarshal([]byte(r.Data), &d); err != nil {
+				t.Fatal(err)
+			}
+			filed[d.VIN] = true
+			v, err := db.VerifyCase(staff, r.ID)
+			if err != nil || !v.Valid {
+				t.Fatalf("case %s does not verify: %+v %v", r.Number, v, err)
+			}
+		}
+		cancelled := 0
+		for i, err := range errs {
+			var d struct {
+				VIN string `json:"vin"`
+			}
+			json.Unmarshal(registrationData(i), &d)
+			switch {
+			case err == nil && !filed[d.VIN]:
+				t.Fatalf("intake %d answered a case that is not there", i)
+			case err != nil && i%3 != 0:
+				t.Fatalf("intake %d, not cancelled, failed: %v", i, err)
+			case err != nil && filed[d.VIN]:
+				t.Fatalf("intake %d failed (%v) but its case was filed", i, err)
+			case err != nil:
+				cancelled++
+			}
+		}
+		t.Logf("%d filed, %d requests gone before they were filed", len(rows), cancelled)
+		if len(rows)+cancelled != n {
+			t.Fatalf("%d filed + %d refused != %d", len(rows), cancelled, n)
+		}
+		a, err := db.VerifyAuditChain(ctx, m.ID)
+		if err != nil || !a.Valid {
+			t.Fatalf("audit chain: %+v %v", a, err)
+		}
+	})
+}
