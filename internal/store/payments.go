@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -361,53 +360,19 @@ func makePlan(ctx context.Context, tx *Tx, e *calc.Engine, slug string, muni, ta
 	if err := tx.Select(ctx, &granted, `SELECT DISTINCT debt_id FROM allocations WHERE municipality_id = ? AND taxpayer_id = ? AND source = 'bonus'`, muni, taxpayer); err != nil {
 		return nil, translate(err, "allocations")
 	}
-	type gk struct {
-		tax  string
-		year int
+	wasGranted := map[int64]bool{}
+	for _, id := range granted {
+		wasGranted[id] = true
 	}
-	groups := map[gk]*payments.BonusGroup{}
-	first := map[gk]civil.Date{}
-	seenAssessment := map[int64]bool{}
-	blocked := map[gk]bool{}
-	var order []gk
+	var assessed []payments.AssessedDebt
 	for i := range debts {
 		d := &debts[i]
-		if (d.Kind != fiscal.DebtPrincipal && d.Kind != fiscal.DebtAdjustment) || d.AssessmentID == nil {
-			continue
-		}
-		k := gk{d.TaxType, d.Year}
-		g := groups[k]
-		if g == nil {
-			g = &payments.BonusGroup{Key: fmt.Sprintf("%s/%d", d.TaxType, d.Year)}
-			groups[k] = g
-			first[k] = d.DueDate
-			order = append(order, k)
-		}
-		if d.DueDate.Before(first[k]) {
-			first[k] = d.DueDate
-		}
-		if slices.Contains(granted, d.ID) {
-			blocked[k] = true
-		}
-		g.DebtIDs = append(g.DebtIDs, d.ID)
-		if !seenAssessment[*d.AssessmentID] {
-			seenAssessment[*d.AssessmentID] = true
-			g.Bonus += bonusOf[*d.AssessmentID]
+		if (d.Kind == fiscal.DebtPrincipal || d.Kind == fiscal.DebtAdjustment) && d.AssessmentID != nil {
+			assessed = append(assessed, payments.AssessedDebt{ID: d.ID, TaxType: d.TaxType, Year: d.Year, AssessmentID: *d.AssessmentID,
+				DueDate: d.DueDate, Outstanding: d.outstanding()})
 		}
 	}
-	for _, k := range order {
-		g := groups[k]
-		if blocked[k] || g.Bonus <= 0 || on.After(first[k]) {
-			continue
-		}
-		var open money.Bani
-		for _, id := range g.DebtIDs {
-			open += byID[id].outstanding()
-		}
-		if open > g.Bonus {
-			p.groups = append(p.groups, *g)
-		}
-	}
+	p.groups = payments.BonusGroups(assessed, bonusOf, wasGranted, on)
 	return p, nil
 }
 
