@@ -198,7 +198,7 @@ func (t *CaseType) CheckComplete(data json.RawMessage, have []string) error {
 	for i, k := range missing {
 		fields[i] = FieldError{Field: "attachments", Message: "missing required document: " + k}
 	}
-	return &Error{Code: ECONFLICT, Message: "the case lacks required documents: " + strings.Join(missing, ", "), Fields: fields}
+	return &Error{Code: ECONFLICT, Message: "the case lacks required documents: " + strings.Join(missing, ", "), Fields: fields, Err: ErrDocumentsMissing}
 }
 
 // CheckDecision validates a staff decision on a case before its
@@ -226,7 +226,7 @@ func CheckDecision(action string, d *Decision) error {
 // person reviewed: another signer must sign it.
 func FourEyes(signerReviewed bool) error {
 	if signerReviewed {
-		return Errorf(ECONFLICT, "four eyes: you reviewed this case, so another signer must sign it")
+		return &Error{Code: ECONFLICT, Message: "four eyes: you reviewed this case, so another signer must sign it", Err: ErrFourEyes}
 	}
 	return nil
 }

@@ -75,6 +75,18 @@ func Internal(err error, what string) *Error {
 	return &Error{Code: EINTERNAL, Message: what, Err: err}
 }
 
+// Causes of conflicts a caller tells apart with errors.Is (the portal says
+// each in the user's language); the *Error carrying one keeps its code and
+// its message for the API.
+var (
+	// ErrFourEyes: the same person may not take both steps.
+	ErrFourEyes = errors.New("four eyes")
+	// ErrStale: someone else changed the record since it was read.
+	ErrStale = errors.New("changed concurrently")
+	// ErrDocumentsMissing: a decision needs documents the case lacks.
+	ErrDocumentsMissing = errors.New("required documents missing")
+)
+
 // ErrorCode returns the code of the first *Error in err's chain, EINTERNAL
 // for any other error and "" for nil.
 func ErrorCode(err error) string {

@@ -228,11 +228,11 @@ func (p *Portal) decide(c *fiber.Ctx, v *view, act func(id int64, d *fiscal.Deci
 func conflictMessage(v *view, err error) string {
 	msg := fiscal.ErrorMessage(err)
 	switch {
-	case strings.Contains(msg, "four eyes"):
+	case errors.Is(err, fiscal.ErrFourEyes):
 		return v.T("err.four_eyes")
-	case strings.Contains(msg, "changed by someone else") || strings.Contains(msg, "reload it"):
+	case errors.Is(err, fiscal.ErrStale):
 		return v.T("err.concurrent")
-	case strings.Contains(msg, "document"):
+	case errors.Is(err, fiscal.ErrDocumentsMissing):
 		return v.T("err.docs_missing_decide") + " (" + msg + ")"
 	}
 	return v.T("err.conflict") + " (" + msg + ")"

@@ -731,7 +731,7 @@ func (tx *Tx) updateCase(ctx context.Context, c *caseRow) error {
 		return translate(err, "case")
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fiscal.Errorf(fiscal.ECONFLICT, "the case was changed by someone else at the same time; reload it")
+		return &fiscal.Error{Code: fiscal.ECONFLICT, Message: "the case was changed by someone else at the same time; reload it", Err: fiscal.ErrStale}
 	}
 	c.Version++
 	return nil
@@ -770,7 +770,7 @@ func (db *DB) transition(ctx context.Context, id int64, action, decision, commen
 			return err
 		}
 		if version != 0 && version != c.Version {
-			return fiscal.Errorf(fiscal.ECONFLICT, "the case is at version %d, not %d; reload it", c.Version, version)
+			return &fiscal.Error{Code: fiscal.ECONFLICT, Message: fmt.Sprintf("the case is at version %d, not %d; reload it", c.Version, version), Err: fiscal.ErrStale}
 		}
 		atts, err := tx.attachments(ctx, c.ID)
 		if err != nil {

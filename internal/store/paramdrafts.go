@@ -254,7 +254,7 @@ func (db *DB) AdoptParameterDraft(ctx context.Context, id int64) (*fiscal.Parame
 			return translate(err, "parameter draft")
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
-			return fiscal.Errorf(fiscal.ECONFLICT, "the draft changed meanwhile: reload it")
+			return &fiscal.Error{Code: fiscal.ECONFLICT, Message: "the draft changed meanwhile: reload it", Err: fiscal.ErrStale}
 		}
 		dec := &params.Decision{Number: d.DecisionNumber, Date: d.DecisionDate}
 		from := civil.New(d.ToYear, time.January, 1)
