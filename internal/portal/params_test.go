@@ -124,7 +124,7 @@ func TestParamPages(t *testing.T) {
 		if p = adm.post(draft+"/lines", url.Values{"_csrf": {tok}, "key": {key}, "to_value": {"10600"}}); p.Status != 303 {
 			t.Fatalf("correction: %d %s", p.Status, p.Body)
 		}
-		if row := regexp.MustCompile(`(?s)<tr data-key="`+regexp.QuoteMeta(key)+`"[^>]*>.*?</tr>`).FindString(adm.get(draft).Body); !strings.Contains(row, ">10600<") {
+		if row := regexp.MustCompile(`(?s)<tr data-key="` + regexp.QuoteMeta(key) + `"[^>]*>.*?</tr>`).FindString(adm.get(draft).Body); !strings.Contains(row, ">10600<") {
 			t.Fatalf("corrected line: %q", row)
 		}
 		if p = adm.post(draft+"/adopt", url.Values{"_csrf": {tok}}); p.Status != 303 {
