@@ -1,6 +1,7 @@
 package calc
 
 import (
+	"strings"
 	"time"
 
 	"fiscald/internal/civil"
@@ -22,4 +23,21 @@ func (e *Engine) CouncilDecisions(municipality string, year int) map[string]civi
 		out[en.Decision.Cite()] = en.Decision.Date
 	}
 	return out
+}
+
+// NameDecisions returns a line's legal basis with each council decision it
+// cites ("…; HCL 123/2026", as cite writes it) followed by its date in
+// format's words ("…; HCL 123/2026 din 15.12.2026"); a decision dates does
+// not know is left as it is.
+func NameDecisions(basis string, dates map[string]civil.Date, format func(civil.Date) string) string {
+	if len(dates) == 0 || !strings.Contains(basis, "HCL ") {
+		return basis
+	}
+	parts := strings.Split(basis, "; ")
+	for i, part := range parts {
+		if d, ok := dates[part]; ok {
+			parts[i] = part + " din " + format(d)
+		}
+	}
+	return strings.Join(parts, "; ")
 }

@@ -1,10 +1,9 @@
 package portal
 
 import (
-	"strings"
-
 	"github.com/gofiber/fiber/v2"
 
+	"fiscald/calc"
 	"fiscald/fiscal"
 	"fiscald/internal/civil"
 )
@@ -14,16 +13,7 @@ import (
 // date ("HCL 123/2026 din 15 decembrie 2026"). The legal basis is Romanian
 // (the law's language), so the date is too.
 func (v *view) Basis(s string) string {
-	if len(v.Decisions) == 0 || !strings.Contains(s, "HCL ") {
-		return s
-	}
-	parts := strings.Split(s, "; ")
-	for i, part := range parts {
-		if d, ok := v.Decisions[part]; ok {
-			parts[i] = part + " din " + formatDate(RO, d)
-		}
-	}
-	return strings.Join(parts, "; ")
+	return calc.NameDecisions(s, v.Decisions, func(d civil.Date) string { return formatDate(RO, d) })
 }
 
 // loadDecisions gives the view the dates of the council decisions in force
