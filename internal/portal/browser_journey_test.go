@@ -262,28 +262,6 @@ func TestBrowserStaffDesk(t *testing.T) {
 		adm.open("/admin/"+pg+"?lang=en", 200)
 		adm.check("desk-admin-" + pg + "-en")
 	}
-	// The parameter pages: coverage, council decisions, next year's draft.
-	for name, path := range map[string]string{"coverage": "/admin/parameters/coverage?year=2026&", "decisions": "/admin/council-decisions?",
-		"drafts": "/admin/parameter-drafts?"} {
-		adm.open(path+"lang=ro", 200)
-		adm.check("desk-admin-" + name + "-ro")
-		adm.open(path+"lang=en", 200)
-		adm.check("desk-admin-" + name + "-en")
-	}
-	// A council value outside the law's range: the 422 message next to its field.
-	adm.open("/admin/council-decisions?lang=ro&key=land.intravilan.constructions.rank1.zone_a", 200)
-	adm.do("decision", chromedp.SendKeys(chromedp.CSS("#f-decision-number"), "5/2026"), chromedp.SetValue(chromedp.CSS("#f-decision-date"), "2026-01-20"),
-		chromedp.SendKeys(chromedp.CSS("#f-values-0-value"), "20000"))
-	adm.do("submit", chromedp.Click(chromedp.CSS("#decision-form button")), chromedp.WaitVisible(chromedp.CSS("#f-values-0-value-error")))
-	if got := adm.text("#f-values-0-value-error"); !strings.Contains(got, "în afara intervalului 6878-17194") {
-		t.Errorf("range error: %q", got)
-	}
-	adm.check("desk-admin-decisions-errors-ro")
-	adm.open("/admin/parameter-drafts?lang=en", 200)
-	adm.do("draft", chromedp.SendKeys(chromedp.CSS("#f-inflation-pct"), "5.6"), chromedp.SendKeys(chromedp.CSS("#f-decision-number"), "9/2026"),
-		chromedp.SetValue(chromedp.CSS("#f-decision-date"), "2026-12-15"))
-	adm.do("create", chromedp.Click(chromedp.CSS("#draft-form button")), chromedp.WaitVisible(chromedp.CSS("#draft-diff")))
-	adm.check("desk-admin-draft-en")
 	// A short password: the server's error next to the field, in English.
 	adm.open("/admin/users?lang=en", 200)
 	adm.do("new user", chromedp.SendKeys(chromedp.CSS("#f-full-name"), "Maria Pop"), chromedp.SendKeys(chromedp.CSS("#f-username"), "maria"),
