@@ -140,7 +140,7 @@ func (e *Engine) Draft(municipality string, in DraftInput) ([]DraftLine, error) 
 				l.Rule, l.ToValue, l.LegalBasis = RuleExcluded, l.FromValue, basis+"; Codul fiscal art. 491 (excluded from indexation for "+fmt.Sprint(in.ToYear)+")"
 			} else {
 				l.Rule, l.LegalBasis = RuleIndexed, basis+"; Codul fiscal art. 491 alin. (1)"
-				l.ToValue = r.dec.Mul(factor).Round(2).String()
+				l.ToValue = indexRound(r.dec.Mul(factor)).String()
 			}
 		case isRange:
 			continue // percentages: the law's bounds, not indexed
@@ -156,14 +156,14 @@ func (e *Engine) Draft(municipality string, in DraftInput) ([]DraftLine, error) 
 					l.ToValue = l.FromValue
 					l.Note = fmt.Sprintf("the euro rate of %d or %d is not recorded (parameter %s, or eur_ron): correct this line", in.FromYear-1, in.FromYear, EurRonKey)
 				} else {
-					l.ToValue = r.dec.Mul(*in.EurRon).Div(*prevEur).Round(2).String()
+					l.ToValue = indexRound(r.dec.Mul(*in.EurRon).Div(*prevEur)).String()
 					l.Note = fmt.Sprintf("× %s / %s lei per euro", in.EurRon.String(), prevEur.String())
 				}
 			case excludedBy(basis, excluded):
 				l.Rule, l.ToValue, l.LegalBasis = RuleExcluded, l.FromValue, basis+"; Codul fiscal art. 491 (excluded from indexation for "+fmt.Sprint(in.ToYear)+")"
 			default:
 				l.Rule, l.LegalBasis = RuleIndexed, basis+"; Codul fiscal art. 491 alin. (1)"
-				l.ToValue = r.dec.Mul(factor).Round(2).String()
+				l.ToValue = indexRound(r.dec.Mul(factor)).String()
 				l.Note = "× " + factor.String() + " (inflation " + in.InflationPct.String() + "%)"
 			}
 		case councilChoice(key) && en.Municipality != "":
@@ -189,6 +189,15 @@ func (e *Engine) Draft(municipality string, in DraftInput) ([]DraftLine, error) 
 	return lines, nil
 }
 
+// indexRound rounds an indexed amount. Art. 491 (as local-taxes.md §1 states
+// it) says how amounts are indexed, not how the result is rounded, and the
+// domain reference is silent on it; the law's own tables carry amounts with
+// decimals (art. 470 alin. (2): 31.2, 17.42 after indexation), so the amount
+// is kept to the ban, the intermediate precision of local-taxes.md §4, a
+// half ban rounding up (away from zero). What a taxpayer owes is rounded to
+// the leu later, by RoundLei, on the computed tax.
+func indexRound(d decimal.Decimal) decimal.Decimal { return d.Round(2) }
+
 func excludedBy(basis string, articles []string) bool {
 	for _, a := range articles {
 		if basis == a || strings.HasPrefix(basis, a+" ") {
@@ -208,7 +217,7 @@ func DraftRange(s *params.Set, municipality, key string, toYear int, inflationPc
 		return r, ok
 	}
 	f := decimal.NewFromInt(1).Add(pct(inflationPct))
-	r.Min, r.Max = r.Min.Mul(f).Round(2), r.Max.Mul(f).Round(2)
+	r.Min, r.Max = indexRound(r.Min.Mul(f)), indexRound(r.Max.Mul(f))
 	r.LegalBasis += "; Codul fiscal art. 491 alin. (1)"
 	return r, true
 }

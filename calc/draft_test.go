@@ -117,3 +117,29 @@ func TestDraftExcludedAndRefused(t *testing.T) {
 		t.Errorf("percent range %+v", r)
 	}
 }
+
+// TestDraftRoundsToTheBan: art. 491 (local-taxes.md §1) indexes lei amounts by
+// the inflation rate but says nothing of rounding the result, and the domain
+// reference is silent; the draft keeps an indexed amount to the ban with a
+// half ban rounding up (local-taxes.md §4: intermediate results at 2
+// decimals), never to the leu: the whole-leu rounding applies to the tax
+// owed (RoundLei), not to the rates it is computed from.
+func TestDraftRoundsToTheBan(t *testing.T) {
+	e := testEngine(t, council("timisoara", "vehicle.trailer.mass1000-3000", "1"),
+		council("timisoara", "vehicle.trailer.mass3000-5000", "0.99"),
+		council("timisoara", "vehicle.trailer.mass0-1000", "10.50"))
+	lines, err := e.Draft("timisoara", DraftInput{FromYear: 2026, ToYear: 2027, InflationPct: decimal.RequireFromString("5.5")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := draftLines(t, lines)
+	for key, want := range map[string]string{
+		"vehicle.trailer.mass1000-3000": "1.06",  // 1 × 1.055 = 1.055: the half ban rounds up
+		"vehicle.trailer.mass3000-5000": "1.04",  // 0.99 × 1.055 = 1.04445
+		"vehicle.trailer.mass0-1000":    "11.08", // 10.50 × 1.055 = 11.0775, not 11 lei
+	} {
+		if l := m[key]; l.ToValue != want || l.Rule != RuleIndexed {
+			t.Errorf("%s: %+v, want %s", key, l, want)
+		}
+	}
+}

@@ -45,6 +45,9 @@ type TaxRules interface {
 	// ParameterDraft returns a draft of the actor's municipality; ENOTFOUND
 	// otherwise.
 	ParameterDraft(ctx context.Context, id int64) (*ParameterDraft, error)
+	// ParameterDrafts lists the drafts of the actor's municipality, the
+	// latest to_year first, without their lines.
+	ParameterDrafts(ctx context.Context) ([]ParameterDraft, error)
 	// CorrectDraftLine sets a line's to_value before adoption. ENOTFOUND for
 	// an unknown draft or key; ECONFLICT once adopted; EINVALID naming
 	// to_value for a value that is not a decimal or is outside the law's

@@ -28,7 +28,8 @@ func cmdSeed(ctx context.Context, cfg config, args []string, stdin io.Reader, st
 	n := fs.Int("synthetic", 0, "number of vehicle register entries to generate, with their owners (required)")
 	seed := fs.Uint64("seed", 1, "random seed: the same seed and size give the same city")
 	year := fs.Int("year", 2026, "the tax year the city is built for (acquisitions up to it)")
-	buildings := fs.Bool("buildings", true, "also generate buildings (homes of individuals, premises of companies)")
+	buildings := fs.Bool("buildings", true, "also generate buildings (homes of individuals, premises of companies; every construction type and use)")
+	lands := fs.Bool("lands", false, "also generate land of every location and use category (written beside the buildings, which the annual run's building phase reads)")
 	migrate := fs.Bool("migrate", false, "apply pending migrations first")
 	muni := fs.String("municipality", cfg.Municipality, "the municipality's slug")
 	accounts := fs.Int("accounts", 0, "also give the first N vehicle owners a taxpayer account synth000001.. (for load tests; needs --password-stdin)")
@@ -73,7 +74,7 @@ func cmdSeed(ctx context.Context, cfg config, args []string, stdin io.Reader, st
 	defer cancel()
 	go func() {
 		defer close(ch)
-		genErr <- synth.Generate(synth.Options{Seed: *seed, Vehicles: *n, Year: *year, Buildings: *buildings}, func(t *synth.Taxpayer) error {
+		genErr <- synth.Generate(synth.Options{Seed: *seed, Vehicles: *n, Year: *year, Buildings: *buildings, Lands: *lands}, func(t *synth.Taxpayer) error {
 			select {
 			case ch <- t:
 				return nil
@@ -96,6 +97,9 @@ func cmdSeed(ctx context.Context, cfg config, args []string, stdin io.Reader, st
 		for _, b := range t.Buildings {
 			s.Buildings = append(s.Buildings, store.SeedBuilding{Address: b.Address, Object: b.Object, AcquiredOn: b.AcquiredOn, DisposedOn: b.DisposedOn})
 		}
+		for _, l := range t.Lands {
+			s.Lands = append(s.Lands, store.SeedBuilding{Address: l.Address, Object: l.Object, AcquiredOn: l.AcquiredOn, DisposedOn: l.DisposedOn})
+		}
 		return s, nil
 	})
 	if err != nil {
@@ -105,8 +109,8 @@ func cmdSeed(ctx context.Context, cfg config, args []string, stdin io.Reader, st
 		return err
 	}
 	el := time.Since(start)
-	fmt.Fprintf(stdout, "seeded %s: %d taxpayers, %d vehicles, %d buildings in %.1f s (%.0f vehicles/s; seed %d)\n",
-		m.Slug, c.Taxpayers, c.Vehicles, c.Buildings, el.Seconds(), float64(c.Vehicles)/el.Seconds(), *seed)
+	fmt.Fprintf(stdout, "seeded %s: %d taxpayers, %d vehicles, %d buildings, %d plots of land in %.1f s (%.0f vehicles/s; seed %d)\n",
+		m.Slug, c.Taxpayers, c.Vehicles, c.Buildings, c.Lands, el.Seconds(), float64(c.Vehicles)/el.Seconds(), *seed)
 	if *accounts > 0 {
 		k, err := db.SyntheticAccounts(ctx, m.ID, *accounts, syntheticPrefix, password)
 		if err != nil {

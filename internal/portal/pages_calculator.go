@@ -68,6 +68,7 @@ func (p *Portal) calculator(c *fiber.Ctx, v *view) error {
 		if err == nil {
 			d.Result = &r
 			d.PayEarly = r.AnnualTax - r.EarlyPaymentBonus
+			err = p.loadDecisions(c, v, in.Year)
 		}
 	}
 	if err != nil {

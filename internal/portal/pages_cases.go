@@ -442,6 +442,9 @@ func (p *Portal) taxpayerCasePage(c *fiber.Ctx, v *view, id int64, status int) e
 		return err
 	}
 	d := caseView{Case: cd, Lines: caseDataLines(v, cd.Data)}
+	if err := p.loadDecisions(c, v, previewYears(cd)...); err != nil {
+		return err
+	}
 	d.Missing = missingDocs(v, cd)
 	d.DocKinds = docKinds(v, cd)
 	if d.Issued, err = p.caseIssued(c, cd); err != nil {

@@ -280,6 +280,7 @@ func TestPageWeight(t *testing.T) {
 			{tp, "/declare/vehicle"}, {tp, "/declare/deregistration"}, {tp, "/cases/1"}, {tp, "/account/pay"},
 			{off, "/staff/queue?status=all"}, {off, "/cases/1"}, {off, "/staff/cash?q=Popescu"}, {signer, "/staff/sign"},
 			{staff, "/admin/users"}, {staff, "/admin/parameters"}, {staff, "/admin/calendar"}, {staff, "/staff/reports"},
+			{staff, "/admin/parameters/coverage?year=2026"}, {staff, "/admin/council-decisions"}, {staff, "/admin/parameter-drafts"},
 			{anon, "/verify"}, {anon, "/verify/AAAA-BBBB"},
 		}
 		for _, pg := range pages {

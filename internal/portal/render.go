@@ -65,6 +65,9 @@ type view struct {
 	Objects map[int64]string
 	// Scripts are a page's own extra scripts (the card page's Stripe.js).
 	Scripts []string
+	// Decisions date the council decisions the page's explanation lines
+	// cite ("HCL 123/2026" → its date; see Basis in basis.go).
+	Decisions map[string]civil.Date
 
 	sessionToken string
 }

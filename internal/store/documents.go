@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"fiscald/calc"
 	"fiscald/fiscal"
 	"fiscald/internal/civil"
 	"fiscald/internal/money"
@@ -575,6 +576,21 @@ func (db *DB) issueDecision(ctx context.Context, tx *Tx, c *caseRow, assessmentI
 	dc := &fiscal.DecisionContent{AssessmentID: assessmentID, TaxType: a.TaxType, Year: a.Year, BudgetCode: a.BudgetCode, Annual: a.Annual, Bonus: a.Bonus, Vehicle: veh}
 	if err := json.Unmarshal([]byte(a.Lines), &dc.Lines); err != nil {
 		return nil, fiscal.Internal(err, "assessment lines")
+	}
+	// The decision names each council decision its lines cite with its date.
+	e, err := db.TaxEngine(ctx, c.MunicipalityID)
+	if err != nil {
+		return nil, err
+	}
+	slug, err := db.municipalitySlug(ctx, c.MunicipalityID)
+	if err != nil {
+		return nil, err
+	}
+	dates := e.CouncilDecisions(slug, a.Year)
+	for i := range dc.Lines {
+		dc.Lines[i].LegalBasis = calc.NameDecisions(dc.Lines[i].LegalBasis, dates, func(d civil.Date) string {
+			return fmt.Sprintf("%02d.%02d.%d", d.Day, int(d.Month), d.Year)
+		})
 	}
 	if err := tx.Select(ctx, &dc.Installments, `SELECT due_date AS duedate, amount_bani AS amount FROM debts WHERE assessment_id = ? AND kind = 'principal' AND cancelled_at IS NULL ORDER BY installment`,
 		assessmentID); err != nil {

@@ -24,11 +24,18 @@ type SeedTaxpayer struct {
 	Taxpayer  fiscal.Taxpayer
 	Vehicles  []fiscal.Vehicle
 	Buildings []SeedBuilding
+	// Lands are plots of land (Object.Kind "land"). Until the schema has a
+	// land register they are written to the buildings table, whose
+	// attributes carry the whole engine object: the annual run's building
+	// phase reads them from there and the engine taxes them as land
+	// (assessments with tax_type land, object_kind building). Retargeting
+	// them to a land table changes only this file.
+	Lands []SeedBuilding
 }
 
 // SeedCounts is what BulkLoad wrote.
 type SeedCounts struct {
-	Taxpayers, Vehicles, Buildings int64
+	Taxpayers, Vehicles, Buildings, Lands int64
 }
 
 // bulkFlush is how many rows BulkLoad buffers per table before writing them.
@@ -124,8 +131,13 @@ func (db *DB) BulkLoad(ctx context.Context, municipalityID int64, action string,
 					tx.dateArg(v.AcquiredOn), tx.dateArgPtr(v.DeregisteredOn), int64(v.TaxedFromYear), now, now, int64(1)})
 				c.Vehicles++
 			}
-			for i := range s.Buildings {
-				b := &s.Buildings[i]
+			for i := range len(s.Buildings) + len(s.Lands) {
+				var b *SeedBuilding
+				if i < len(s.Buildings) {
+					b = &s.Buildings[i]
+				} else {
+					b = &s.Lands[i-len(s.Buildings)]
+				}
 				bid, err := nextID("buildings")
 				if err != nil {
 					return err
@@ -135,7 +147,11 @@ func (db *DB) BulkLoad(ctx context.Context, municipalityID int64, action string,
 					return fiscal.Internal(err, "building attributes")
 				}
 				bs = append(bs, []any{bid, municipalityID, t.ID, b.Address, string(attrs), tx.dateArg(b.AcquiredOn), tx.dateArgPtr(b.DisposedOn), now, now, int64(1)})
-				c.Buildings++
+				if i < len(s.Buildings) {
+					c.Buildings++
+				} else {
+					c.Lands++
+				}
 			}
 			if err := flush(false); err != nil {
 				return err

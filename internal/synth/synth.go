@@ -1,7 +1,9 @@
 // Package synth generates a synthetic city for benchmarks and demos:
 // taxpayers (individuals with valid CNPs, companies with valid CUIs), their
 // vehicles with a plausible Romanian mix of categories, engine sizes, Euro
-// norms and propulsion, past sales and deregistrations, and their buildings.
+// norms and propulsion, past sales and deregistrations, their buildings
+// (every construction type A-D with and without utilities, types E/F, every
+// use) and their land (every location and use category).
 // The output depends only on the seed and the size: the same arguments give
 // the same city.
 package synth
@@ -29,15 +31,23 @@ type Taxpayer struct {
 	Email     string
 	Vehicles  []fiscal.Vehicle // TaxpayerID left zero
 	Buildings []Building
+	Lands     []Land
 }
 
-// Building is a generated building: the engine's object and the ownership.
+// Building is a generated building: the engine's object (Kind "building")
+// and the ownership.
 type Building struct {
 	Address    string
 	Object     calc.Object
 	AcquiredOn civil.Date
 	DisposedOn *civil.Date
 }
+
+// Land is a generated plot of land: the engine's object (Kind "land") and the
+// ownership. The synthetic city has no separate land register: whoever writes
+// it chooses the table (fiscald seed puts it beside the buildings, see
+// cmd/fiscald/batch.go).
+type Land Building
 
 // Options size the city.
 type Options struct {
@@ -49,7 +59,14 @@ type Options struct {
 	// it, and a few vehicles are bought (and some sold) within it.
 	Year int
 	// Buildings adds buildings (individuals' homes, companies' premises).
+	// The first buildings of each owner kind walk the catalogue of every
+	// construction type, utilities, basement/attic type and use, so even a
+	// small city has each of them.
 	Buildings bool
+	// Lands adds land: the first plots walk every location and use category
+	// (intravilan with and without buildings, each category; extravilan
+	// each category), later ones lean to the common ones.
+	Lands bool
 }
 
 var (
@@ -82,6 +99,8 @@ type gen struct {
 	emitted  int
 	sold     []*pending // vehicles sold to another taxpayer: the buyer's entry is made later
 	streetNo int
+	// seq counts the buildings and plots generated per catalogue.
+	seq map[string]int
 }
 
 type pending struct {
@@ -96,7 +115,7 @@ func Generate(o Options, yield func(*Taxpayer) error) error {
 		o.Year = 2026
 	}
 	g := &gen{r: rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15)), o: o,
-		cnps: map[uint64]struct{}{}, cuis: map[uint64]struct{}{}}
+		cnps: map[uint64]struct{}{}, cuis: map[uint64]struct{}{}, seq: map[string]int{}}
 	for g.emitted < o.Vehicles {
 		tp := g.taxpayer()
 		if rem := o.Vehicles - g.emitted; len(tp.Vehicles) > rem {
@@ -170,6 +189,9 @@ func (g *gen) taxpayer() *Taxpayer {
 	}
 	if g.o.Buildings {
 		g.buildings(tp, company)
+	}
+	if g.o.Lands {
+		g.lands(tp, company)
 	}
 	return tp
 }
@@ -375,6 +397,43 @@ func dec(v float64) *decimal.Decimal {
 	return &d
 }
 
+// next returns the catalogue entry of the next object of a catalogue: the
+// first n objects walk it in order, so a small city has every kind; later
+// ones take the first (common) entry 90% of the time and any entry
+// otherwise, which keeps a large city close to the earlier mix of mostly
+// type A homes and companies' non-residential premises (the benchmarks'
+// figures).
+func (g *gen) next(name string, n int) int {
+	i := g.seq[name]
+	g.seq[name] = i + 1
+	if i < n {
+		return i
+	}
+	if g.r.IntN(10) != 0 {
+		return 0
+	}
+	return g.r.IntN(n)
+}
+
+// buildingKind is a catalogue entry of buildings.
+type buildingKind struct {
+	use, ct, basement string
+	utilities         bool
+}
+
+// individualBuildings covers art. 457 alin. (2): types A-D with and without
+// utilities, E (a basement or attic dwelling) and F (other use), and the
+// non-residential and mixed uses of art. 458 and 457 alin. (9).
+var individualBuildings = []buildingKind{
+	{"residential", "A", "", true}, {"residential", "A", "", false}, {"residential", "B", "", true}, {"residential", "B", "", false},
+	{"residential", "C", "", true}, {"residential", "C", "", false}, {"residential", "D", "", true}, {"residential", "D", "", false},
+	{"residential", "A", "dwelling", true}, {"residential", "B", "other", false},
+	{"non_residential", "C", "", true}, {"mixed", "A", "", true},
+}
+
+// companyBuildings: art. 460 by declared taxable value, each use.
+var companyBuildings = []buildingKind{{use: "non_residential"}, {use: "residential"}, {use: "mixed"}}
+
 func (g *gen) buildings(tp *Taxpayer, company bool) {
 	n := 0
 	switch x := g.r.IntN(100); {
@@ -385,20 +444,29 @@ func (g *gen) buildings(tp *Taxpayer, company bool) {
 	case !company && x < 76:
 		n = 2
 	}
-	yes := true
 	for i := 0; i < n; i++ {
 		b := Building{Address: g.address(), AcquiredOn: g.date(1995, g.o.Year-1)}
 		if company {
-			b.Object = calc.Object{Kind: "building", OwnerKind: calc.OwnerCompany, Use: "non_residential",
+			k := companyBuildings[g.next("building.company", len(companyBuildings))]
+			b.Object = calc.Object{Kind: "building", OwnerKind: calc.OwnerCompany, Use: k.use,
 				TaxableValue: dec(float64(150000 + g.r.IntN(3000000)))}
-		} else {
-			ct := "A"
-			if g.r.IntN(10) == 0 {
-				ct = "B"
+			if k.use == "mixed" {
+				b.Object.TaxableValue = nil
+				b.Object.Parts = []calc.BuildingPart{{Use: "residential", TaxableValue: dec(float64(100000 + g.r.IntN(500000)))},
+					{Use: "non_residential", TaxableValue: dec(float64(100000 + g.r.IntN(2000000)))}}
 			}
+		} else {
+			k := individualBuildings[g.next("building.individual", len(individualBuildings))]
+			util := k.utilities
 			usable := 35 + g.r.IntN(90)
-			b.Object = calc.Object{Kind: "building", OwnerKind: calc.OwnerIndividual, Use: "residential", ConstructionType: ct,
-				Utilities: &yes, UsableAreaM2: dec(float64(usable)), Zone: string(rune('A' + g.r.IntN(4))), YearBuilt: 1900 + g.r.IntN(g.o.Year-1900)}
+			b.Object = calc.Object{Kind: "building", OwnerKind: calc.OwnerIndividual, Use: k.use, ConstructionType: k.ct,
+				BasementOrAttic: k.basement, Utilities: &util, Zone: string(rune('A' + g.r.IntN(4))), YearBuilt: 1900 + g.r.IntN(g.o.Year-1900)}
+			if k.use == "mixed" {
+				b.Object.Parts = []calc.BuildingPart{{Use: "residential", UsableAreaM2: dec(float64(usable))},
+					{Use: "non_residential", UsableAreaM2: dec(float64(15 + g.r.IntN(60)))}}
+			} else {
+				b.Object.UsableAreaM2 = dec(float64(usable))
+			}
 		}
 		if g.r.IntN(40) == 0 {
 			d := g.date(b.AcquiredOn.Year+1, g.o.Year)
@@ -407,5 +475,67 @@ func (g *gen) buildings(tp *Taxpayer, company bool) {
 			}
 		}
 		tp.Buildings = append(tp.Buildings, b)
+	}
+}
+
+// landKind is a catalogue entry of land: location, use category and whether
+// the plot is small (at most the 400 m² of art. 465 alin. (3), taxed as land
+// with buildings).
+type landKind struct {
+	location, category string
+	small              bool
+}
+
+// landKinds: intravilan with buildings, each other category above 400 m²
+// and one below it, and extravilan each category (art. 465).
+var landKinds = func() []landKind {
+	ks := []landKind{{"intravilan", "constructions", false}}
+	for _, c := range calc.LandUseCategories[1:] {
+		ks = append(ks, landKind{"intravilan", c, false})
+	}
+	ks = append(ks, landKind{"intravilan", "arable", true})
+	for _, c := range calc.LandUseCategories {
+		ks = append(ks, landKind{"extravilan", c, false})
+	}
+	return ks
+}()
+
+func (g *gen) lands(tp *Taxpayer, company bool) {
+	n := 0
+	switch x := g.r.IntN(100); {
+	case company && x < 30:
+		n = 1 + g.r.IntN(2)
+	case !company && x < 55:
+		n = 1
+	case !company && x < 62:
+		n = 2
+	}
+	for i := 0; i < n; i++ {
+		k := landKinds[g.next("land", len(landKinds))]
+		var area int
+		switch {
+		case k.small:
+			area = 150 + g.r.IntN(250)
+		case k.location == "intravilan" && k.category == "constructions":
+			area = 250 + g.r.IntN(1500)
+		case k.location == "intravilan":
+			area = 2000 + g.r.IntN(20000)
+		default:
+			area = 10000 + g.r.IntN(90000)
+		}
+		owner := calc.OwnerIndividual
+		if company {
+			owner = calc.OwnerCompany
+		}
+		l := Land{Address: g.address(), AcquiredOn: g.date(1995, g.o.Year-1),
+			Object: calc.Object{Kind: "land", OwnerKind: owner, Location: k.location, UseCategory: k.category,
+				Zone: string(rune('A' + g.r.IntN(4))), AreaM2: dec(float64(area))}}
+		if g.r.IntN(40) == 0 {
+			d := g.date(l.AcquiredOn.Year+1, g.o.Year)
+			if d.Year <= g.o.Year && d.After(l.AcquiredOn) {
+				l.DisposedOn = &d
+			}
+		}
+		tp.Lands = append(tp.Lands, l)
 	}
 }
