@@ -131,10 +131,12 @@ func (r *RP) AuthCodeURL(ctx context.Context, state, nonce, verifier string) (st
 }
 
 // errToken is what every failure of the token or its checks becomes: the
-// page says the provider's answer could not be verified; the log says why.
+// page says the provider's answer could not be verified and names the check
+// (the field error on "id_token"); the log says why.
 func (r *RP) errToken(err error, what string) error {
 	r.cfg.Logger.Warn("oidc: sign-in refused", "check", what, "err", err)
-	return &fiscal.Error{Code: fiscal.EUNAUTHORIZED, Message: "the identity provider's answer could not be verified (" + what + ")", Err: err}
+	return &fiscal.Error{Code: fiscal.EUNAUTHORIZED, Message: "the identity provider's answer could not be verified (" + what + ")", Err: err,
+		Fields: []fiscal.FieldError{{Field: "id_token", Message: what}}}
 }
 
 // Identify exchanges the code with the PKCE verifier, verifies the ID token
@@ -161,7 +163,7 @@ func (r *RP) Identify(ctx context.Context, code, verifier, nonce string) (*fisca
 			return nil, r.errToken(err, "expired")
 		case strings.Contains(err.Error(), "audience"):
 			return nil, r.errToken(err, "audience")
-		case strings.Contains(err.Error(), "issuer"):
+		case strings.Contains(err.Error(), "issuer"), strings.Contains(err.Error(), "different provider"):
 			return nil, r.errToken(err, "issuer")
 		}
 		return nil, r.errToken(err, "signature")
@@ -240,6 +242,18 @@ func address(claims map[string]any) string {
 		}
 	}
 	return ""
+}
+
+// SetRedirectURL changes the redirect URL (tests and the demo, whose
+// listeners' ports are known once they listen); call it before the first
+// sign-in.
+func (r *RP) SetRedirectURL(u string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.cfg.RedirectURL = u
+	if r.oauth != nil {
+		r.oauth.RedirectURL = u
+	}
 }
 
 // String describes the relying party for the configuration printout.

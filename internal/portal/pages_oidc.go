@@ -77,7 +77,8 @@ func (p *Portal) oidcLogin(c *fiber.Ctx, v *view) error {
 	if err := p.deps.Identity.BeginOIDCLogin(ctx, v.Muni.ID, l, oidcLoginTTL); err != nil {
 		return err
 	}
-	p.setCookie(c, oidcCookie, state, p.deps.Clock.Now().Add(oidcLoginTTL), fiber.CookieSameSiteLaxMode)
+	// No Expires: the database row carries the sign-in's expiry.
+	p.setCookie(c, oidcCookie, state, time.Time{}, fiber.CookieSameSiteLaxMode)
 	return c.Redirect(authURL, fiber.StatusSeeOther)
 }
 
@@ -144,6 +145,10 @@ func (p *Portal) oidcCallback(c *fiber.Ctx, v *view) error {
 	case fiscal.ErrorCode(err) == fiscal.ECONFLICT:
 		return p.oidcFailed(c, v, "oidc.err.conflict", err)
 	case fiscal.ErrorCode(err) == fiscal.EUNAUTHORIZED, fiscal.ErrorCode(err) == fiscal.EINVALID:
+		if errors.As(err, &de) && len(de.Fields) > 0 && de.Fields[0].Field == "id_token" {
+			// The check that failed, for the department's help desk.
+			c.Locals("oidc_check", de.Fields[0].Message)
+		}
 		return p.oidcFailed(c, v, "oidc.err.token", err)
 	}
 	return err
@@ -165,10 +170,13 @@ func (p *Portal) oidcFailed(c *fiber.Ctx, v *view, key string, err error, args .
 		status = fiber.StatusConflict
 	}
 	v.Title = v.T("oidc.failed.title")
-	return p.render(c.Status(status), v, "oidc_error", oidcErrorPage{Status: status, Message: v.T(key, args...)})
+	check, _ := c.Locals("oidc_check").(string)
+	return p.render(c.Status(status), v, "oidc_error", oidcErrorPage{Status: status, Message: v.T(key, args...), Check: check})
 }
 
 type oidcErrorPage struct {
 	Status  int
 	Message string
+	// Check names the failed check of the ID token (nonce, audience, ...).
+	Check string
 }
