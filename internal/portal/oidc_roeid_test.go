@@ -203,6 +203,24 @@ func TestOIDCTestROeID(t *testing.T) {
 		if acc := ana.get("/account"); acc.Status != 200 || !strings.Contains(acc.Body, `id="not-verified"`) || strings.Contains(acc.Body, "TM-19-ROE") || strings.Contains(acc.Body, `id="total-due"`) {
 			t.Fatalf("restricted account page: %d\n%s", acc.Status, acc.Body)
 		}
+
+		// Session fixation: a browser that had a session (here ana's; a
+		// planted one alike) signs in with ROeID: it gets a new token and
+		// the old one is revoked.
+		before := ana.sessionToken()
+		if p := ana.roeidSignIn(testroeid.DemoNew.Subject); p.Status != 303 {
+			t.Fatalf("sign-in over a session: %d %s", p.Status, p.Body)
+		}
+		after := ana.sessionToken()
+		if after == "" || after == before {
+			t.Fatal("the session was not rotated at sign-in")
+		}
+		if _, err := db.Authenticate(context.Background(), before); fiscal.ErrorCode(err) != fiscal.EUNAUTHORIZED {
+			t.Fatalf("the session before the sign-in still works: %v", err)
+		}
+		if acc := ana.get("/account"); !strings.Contains(acc.Body, "Dumitru Elena") || !strings.Contains(acc.Body, "2900512460010") {
+			t.Fatalf("after the sign-in, the new person's new record: %s", acc.Body)
+		}
 	})
 }
 
@@ -219,4 +237,14 @@ func jsonField(t *testing.T, res *http.Response, name string) string {
 		t.Fatalf("no %s in %v", name, m)
 	}
 	return s
+}
+
+func (c *client) sessionToken() string {
+	u, _ := url.Parse(c.s.URL)
+	for _, ck := range c.http.Jar.Cookies(u) {
+		if ck.Name == "fiscald_session" {
+			return ck.Value
+		}
+	}
+	return ""
 }

@@ -57,9 +57,8 @@ func stateHash(state string) string {
 }
 
 func (p *Portal) oidcLogin(c *fiber.Ctx, v *view) error {
-	if v.Actor != nil {
-		return c.Redirect(p.homeOf(v.Actor), fiber.StatusSeeOther)
-	}
+	// A signed-in browser may start too (a password account going to its
+	// verified identity): the callback ends its session before opening one.
 	if v.Muni.ID == 0 {
 		return fiscal.Errorf(fiscal.ENOTFOUND, "no municipality")
 	}
