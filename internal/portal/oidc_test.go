@@ -42,6 +42,13 @@ type fakeOP struct {
 	claims map[string]any // the person's claims
 }
 
+// set gives the next tokens' claims and shape.
+func (op *fakeOP) set(claims map[string]any, shape func(map[string]any) *rsa.PrivateKey) {
+	op.mu.Lock()
+	op.claims, op.shape = claims, shape
+	op.mu.Unlock()
+}
+
 type authReq struct{ nonce, challenge, redirect, state string }
 
 func startFakeOP(t testing.TB, clock fiscal.Clock) *fakeOP {
@@ -88,12 +95,15 @@ func startFakeOP(t testing.TB, clock fiscal.Clock) *fakeOP {
 		}
 		now := op.clock.Now()
 		claims := map[string]any{"iss": op.srv.URL, "sub": "person-1", "aud": "fiscald", "iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(), "nonce": ar.nonce}
-		for k, v := range op.claims {
+		op.mu.Lock()
+		person, shape := op.claims, op.shape
+		op.mu.Unlock()
+		for k, v := range person {
 			claims[k] = v
 		}
 		signWith := op.key
-		if op.shape != nil {
-			if k := op.shape(claims); k != nil {
+		if shape != nil {
+			if k := shape(claims); k != nil {
 				signWith = k
 			}
 		}
@@ -240,14 +250,14 @@ func TestOIDCCallbackFailures(t *testing.T) {
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				op.claims = map[string]any{}
+				claims := map[string]any{}
 				for k, v := range person {
-					op.claims[k] = v
+					claims[k] = v
 				}
 				if tc.claims != nil {
-					tc.claims(op.claims)
+					tc.claims(claims)
 				}
-				op.shape = tc.shape
+				op.set(claims, tc.shape)
 				before := countSessions(t, db)
 				c := s.client()
 				u := c.startOIDC()
@@ -270,7 +280,7 @@ func TestOIDCCallbackFailures(t *testing.T) {
 			})
 		}
 		// The same failure in English.
-		op.claims, op.shape = map[string]any{"nume": "Ionescu"}, nil
+		op.set(map[string]any{"nume": "Ionescu"}, nil)
 		c := s.client()
 		c.get("/?lang=en")
 		if p := c.callback(c.startOIDC()); p.Status != 422 || !strings.Contains(p.Body, "did not send the personal numeric code") {
@@ -279,7 +289,7 @@ func TestOIDCCallbackFailures(t *testing.T) {
 
 		// A good answer signs in, once: the same callback again (a replayed
 		// state, with the browser's cookie put back) signs nobody in.
-		op.claims = person
+		op.set(person, nil)
 		c = s.client()
 		u := c.startOIDC()
 		p := c.callback(u)

@@ -169,11 +169,13 @@ func TestAssurancePerAction(t *testing.T) {
 		}
 		restricted := actorOf(t, db, m, "mihai")
 		for what, err := range map[string]error{
-			"taxpayer":  second(db.Taxpayer(restricted, tp.ID)),
-			"statement": second(db.Statement(restricted, tp.ID, fiscal.LocalDate(clock.Now()))),
-			"vehicles":  second(db.TaxpayerVehicles(restricted, tp.ID)),
-			"payments":  second(db.TaxpayerPayments(restricted, tp.ID)),
-			"documents": second(db.TaxpayerDocuments(restricted, tp.ID)),
+			"taxpayer":   second(db.Taxpayer(restricted, tp.ID)),
+			"statement":  second(db.Statement(restricted, tp.ID, fiscal.LocalDate(clock.Now()))),
+			"vehicles":   second(db.TaxpayerVehicles(restricted, tp.ID)),
+			"payments":   second(db.TaxpayerPayments(restricted, tp.ID)),
+			"documents":  second(db.TaxpayerDocuments(restricted, tp.ID)),
+			"access log": second(db.AccessLog(restricted, tp.ID)),
+			"export":     second(db.ExportTaxpayer(restricted, tp.ID)),
 		} {
 			if fiscal.ErrorCode(err) != fiscal.EFORBIDDEN || fiscal.ErrorMessage(err) != fiscal.ErrorMessage(fiscal.ErrRecordNotVerified()) {
 				t.Errorf("%s of a password-only account: %v", what, err)
