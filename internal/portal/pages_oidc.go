@@ -139,6 +139,8 @@ func (p *Portal) oidcCallback(c *fiber.Ctx, v *view) error {
 		return p.oidcFailed(c, v, "oidc.err.nocnp", err)
 	case errors.As(err, &de) && len(de.Fields) > 0 && de.Fields[0].Field == "cnp":
 		return p.oidcFailed(c, v, "oidc.err.badcnp", err)
+	case errors.As(err, &de) && len(de.Fields) > 0 && de.Fields[0].Field == "account":
+		return p.oidcFailed(c, v, "oidc.err.disabled", err)
 	case fiscal.ErrorCode(err) == fiscal.EUNAVAILABLE:
 		return p.oidcFailed(c, v, "oidc.err.unavailable", err)
 	case fiscal.ErrorCode(err) == fiscal.ECONFLICT:

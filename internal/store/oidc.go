@@ -95,7 +95,8 @@ func (db *DB) SignInVerified(ctx context.Context, municipalityID int64, id *fisc
 		name, address := strings.TrimSpace(id.Name()), strings.TrimSpace(id.Address)
 		switch {
 		case found && u.Disabled:
-			return fiscal.Errorf(fiscal.EUNAUTHORIZED, "this account is disabled")
+			return &fiscal.Error{Code: fiscal.EUNAUTHORIZED, Message: "this account is disabled",
+				Fields: []fiscal.FieldError{{Field: "account", Message: "disabled"}}}
 		case found && (!tpFound || u.TaxpayerID == nil || *u.TaxpayerID != tp.ID):
 			// The provider's person now carries another CNP than the one
 			// their account was linked by: a person for an officer.

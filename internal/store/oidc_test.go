@@ -135,6 +135,19 @@ func TestSignInVerified(t *testing.T) {
 		if got, err := db.Taxpayer(officer, *s3.User.TaxpayerID); err != nil || got.Name != "Popescu Ana" || got.CNP == nil || *got.CNP != "2850615350041" {
 			t.Fatalf("new record: %+v %v", got, err)
 		}
+		// A disabled account: no session.
+		if _, err := db.SQL().ExecContext(ctx, db.SQL().Rebind(`UPDATE users SET disabled = ? WHERE id = ?`), true, s.User.ID); err != nil {
+			t.Fatal(err)
+		}
+		var before, after int
+		db.SQL().GetContext(ctx, &before, `SELECT COUNT(*) FROM sessions`)
+		if _, err := db.SignInVerified(ctx, m.ID, id); fiscal.ErrorCode(err) != fiscal.EUNAUTHORIZED {
+			t.Fatalf("disabled account: %v", err)
+		}
+		db.SQL().GetContext(ctx, &after, `SELECT COUNT(*) FROM sessions`)
+		if after != before {
+			t.Fatal("a disabled account got a session")
+		}
 		// Invalid CNP, no subject: nothing written, no session.
 		if _, err := db.SignInVerified(ctx, m.ID, &fiscal.VerifiedIdentity{Issuer: "i", Subject: "s-4", CNP: "1960229460012", FamilyName: "Y"}); fiscal.ErrorCode(err) != fiscal.EINVALID {
 			t.Fatalf("invalid CNP: %v", err)
