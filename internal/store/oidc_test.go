@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"fiscald/fiscal"
 	"fiscald/internal/store"
 	"fiscald/internal/store/storetest"
+	"fiscald/migrations"
 )
 
 func hashOf(s string) string {
@@ -232,4 +234,69 @@ func actorOf(t *testing.T, db *store.DB, m *fiscal.Municipality, username string
 		t.Fatal(err)
 	}
 	return fiscal.WithActor(context.Background(), a)
+}
+
+// TestAssuranceMigration: migration 0019 gives existing taxpayer accounts
+// 'self' when their record was written with the account (registration) or
+// after it, and 'password' when the record existed before the account.
+func TestAssuranceMigration(t *testing.T) {
+	for _, engine := range storetest.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			ctx := context.Background()
+			db, err := store.Open(ctx, storetest.DSN(t, engine), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			all, err := migrations.List(engine)
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := db.SQL()
+			if _, err := x.ExecContext(ctx, `CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range all {
+				if m.Version >= 19 {
+					continue
+				}
+				if _, err := x.ExecContext(ctx, m.SQL); err != nil {
+					t.Fatalf("%s: %v", m.Name, err)
+				}
+				if _, err := x.ExecContext(ctx, x.Rebind(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, 'then')`), m.Version, m.Name); err != nil {
+					t.Fatal(err)
+				}
+			}
+			now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+			before := now.Add(-24 * time.Hour)
+			for _, q := range []struct {
+				sql string
+				at  time.Time
+			}{
+				{`INSERT INTO municipalities (id, slug, name, created_at) VALUES (1, 'timisoara', 'Timișoara', ?)`, before},
+				{`INSERT INTO taxpayers (id, municipality_id, kind, cnp, name, address, created_at, updated_at) VALUES (1, 1, 'individual', '2850615350041', 'Ana', 'a', ?, ?)`, now},
+				{`INSERT INTO taxpayers (id, municipality_id, kind, cnp, name, address, created_at, updated_at) VALUES (2, 1, 'individual', '1960229460011', 'Mihai', 'b', ?, ?)`, before},
+				{`INSERT INTO users (municipality_id, username, password_hash, role, taxpayer_id, created_at) VALUES (1, 'registered', 'x', 'taxpayer', 1, ?)`, now},
+				{`INSERT INTO users (municipality_id, username, password_hash, role, taxpayer_id, created_at) VALUES (1, 'linked', 'x', 'taxpayer', 2, ?)`, now},
+				{`INSERT INTO users (municipality_id, username, password_hash, role, created_at) VALUES (1, 'dan', 'x', 'signer', ?)`, now},
+			} {
+				args := []any{q.at}
+				if strings.Count(q.sql, "?") == 2 {
+					args = append(args, q.at)
+				}
+				if _, err := x.ExecContext(ctx, x.Rebind(q.sql), args...); err != nil {
+					t.Fatalf("%s: %v", q.sql, err)
+				}
+			}
+			if _, err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			for user, want := range map[string]fiscal.Assurance{"registered": fiscal.AssuranceSelf, "linked": fiscal.AssurancePassword, "dan": fiscal.AssurancePassword} {
+				var got string
+				if err := x.GetContext(ctx, &got, x.Rebind(`SELECT assurance FROM users WHERE username = ?`), user); err != nil || fiscal.Assurance(got) != want {
+					t.Errorf("%s: %q %v, want %q", user, got, err, want)
+				}
+			}
+		})
+	}
 }
