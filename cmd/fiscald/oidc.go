@@ -70,6 +70,12 @@ func seedDemoRegistered(ctx context.Context, db *store.DB, slug string, out io.W
 	sys := fiscal.WithActor(ctx, &fiscal.Actor{System: true, Username: "fiscald demo", MunicipalityID: m.ID})
 	p := testroeid.DemoRegistered
 	cnp := p.CNP
+	// On file already (every start but the first): nothing is written.
+	if found, _, err := db.FindTaxpayers(sys, fiscal.TaxpayerFilter{Q: cnp, Limit: 1}); err != nil {
+		return err
+	} else if len(found) > 0 {
+		return nil
+	}
 	acquired := civil.Date{Year: 2019, Month: 4, Day: 10}
 	done := false
 	_, err = db.BulkLoad(sys, m.ID, "seed.demo_registered", func() (*store.SeedTaxpayer, error) {
