@@ -10,6 +10,9 @@ type Actor struct {
 	MunicipalityID int64
 	Role           Role
 	TaxpayerID     *int64
+	// Assurance says whether a taxpayer's account may read its taxpayer's
+	// fiscal record (CanSeeRecord).
+	Assurance Assurance
 	// System marks jobs run from the command line, which act with full rights
 	// inside their municipality.
 	System bool

@@ -64,5 +64,5 @@ func TestCreditApplyAndRefund(t *testing.T) {
 // asTaxpayer is the context of the taxpayer's own account.
 func (f *fixture) asTaxpayer(tp *fiscal.Taxpayer) context.Context {
 	id := tp.ID
-	return fiscal.WithActor(context.Background(), &fiscal.Actor{Username: "tp", Role: fiscal.RoleTaxpayer, MunicipalityID: f.muni.ID, TaxpayerID: &id})
+	return fiscal.WithActor(context.Background(), &fiscal.Actor{Username: "tp", Role: fiscal.RoleTaxpayer, MunicipalityID: f.muni.ID, TaxpayerID: &id, Assurance: fiscal.AssuranceSelf})
 }

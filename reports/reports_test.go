@@ -380,7 +380,7 @@ func TestAccess(t *testing.T) {
 		f.standard()
 		tpID := f.taxpayers[0].ID
 		signer, _ := storetest.Staff(t, db, f.muni, "dan", fiscal.RoleSigner)
-		taxpayer := fiscal.WithActor(context.Background(), &fiscal.Actor{UserID: 99, MunicipalityID: f.muni.ID, Role: fiscal.RoleTaxpayer, TaxpayerID: &tpID})
+		taxpayer := fiscal.WithActor(context.Background(), &fiscal.Actor{UserID: 99, MunicipalityID: f.muni.ID, Role: fiscal.RoleTaxpayer, TaxpayerID: &tpID, Assurance: fiscal.AssuranceSelf})
 		for name, ctx := range map[string]context.Context{"officer": f.officer, "signer": signer, "taxpayer": taxpayer, "anonymous": context.Background()} {
 			for _, r := range []string{reports.Collections, reports.Journal, reports.Arrears, reports.Bonuses} {
 				var buf bytes.Buffer

@@ -24,6 +24,9 @@ only 'fiscald/internal/store' 'github.com/jackc/pgx'
 only 'fiscald/internal/store' 'modernc.org/sqlite'
 only 'fiscald/internal/web|fiscald/internal/portal|fiscald/cmd/quotebench' 'github.com/gofiber/'  # quotebench: the bare fiber baseline of the load benchmark
 only 'fiscald/reports' 'github.com/xuri/excelize'
+only 'fiscald/internal/oidc' 'github.com/coreos/go-oidc'
+only 'fiscald/internal/oidc' 'golang.org/x/oauth2'
+only 'fiscald/internal/testroeid' 'github.com/zitadel/'
 
 # forbid PKG_REGEX from importing DEP_REGEX (direct imports)
 forbid() {
@@ -48,6 +51,7 @@ forbid '^fiscald/documents$' '^fiscald/internal/(store|web|portal)$' 'documents 
 forbid '^fiscald/assess$' '^fiscald/(internal/(store|web|pdf)|payments|reports|cmd)' 'the annual run drives storage through fiscal.AnnualStore'
 forbid '^fiscald/assess$' '^(database/sql|github.com/jmoiron|github.com/jackc|modernc.org)' 'the annual run does no SQL itself'
 forbid '^fiscald/internal/synth$' '^fiscald/(internal/(store|web|pdf)|payments|reports|cmd)' 'the synthetic city is pure data generation'
+forbid '^fiscald/internal/(oidc|testroeid)$' '^fiscald/(internal/(store|web|portal)|payments|reports|cmd)' 'the identity integration talks to the domain through fiscal.IdentityProvider'
 forbid '^fiscald/(internal/money|internal/civil)$' '^fiscald/' 'value packages import nothing of the module'
 
 if [[ $fail -ne 0 ]]; then exit 1; fi

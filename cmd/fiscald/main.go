@@ -55,6 +55,10 @@ type config struct {
 	// FaultPoint arms a store fault point (a crash-test hook: the process
 	// SIGKILLs itself there); empty = off. Never set in service.
 	FaultPoint string
+	// OIDC* configure the sign-in with the national identity provider
+	// (internal/oidc); no issuer = off (serve --demo then starts the test
+	// ROeID).
+	OIDCIssuer, OIDCClientID, OIDCClientSecret, OIDCScopes, OIDCCNPClaim, OIDCRedirectURL string
 }
 
 func loadConfig() config {
@@ -85,6 +89,12 @@ func loadConfig() config {
 		SignCert:          os.Getenv("FISCAL_SIGN_CERT"),
 		SignKey:           os.Getenv("FISCAL_SIGN_KEY"),
 		FaultPoint:        os.Getenv("FISCAL_FAULT_POINT"),
+		OIDCIssuer:        os.Getenv("FISCAL_OIDC_ISSUER"),
+		OIDCClientID:      os.Getenv("FISCAL_OIDC_CLIENT_ID"),
+		OIDCClientSecret:  os.Getenv("FISCAL_OIDC_CLIENT_SECRET"),
+		OIDCScopes:        get("FISCAL_OIDC_SCOPES", "openid profile"),
+		OIDCCNPClaim:      get("FISCAL_OIDC_CNP_CLAIM", "cnp"),
+		OIDCRedirectURL:   os.Getenv("FISCAL_OIDC_REDIRECT_URL"),
 	}
 	c.DB = get("FISCAL_DB", "sqlite:"+strings.TrimSuffix(c.DataDir, "/")+"/fiscald.db")
 	c.PublicURL = get("FISCAL_PUBLIC_URL", "http://"+c.Addr)
@@ -122,6 +132,10 @@ func (c config) print(w io.Writer) {
 		"FISCAL_SIGN_CERT":     orDemo(c.SignCert), "FISCAL_SIGN_KEY": orDemo(c.SignKey),
 		"STRIPE_SECRET_KEY": mask(c.StripeKey), "STRIPE_WEBHOOK_SECRET": mask(c.StripeHook), "STRIPE_API_BASE": c.StripeBase,
 		"STRIPE_PUBLISHABLE_KEY": c.StripePublishable,
+		"FISCAL_OIDC_ISSUER":     orText(c.OIDCIssuer, "(not set: no sign-in with ROeID; serve --demo starts a test ROeID)"),
+		"FISCAL_OIDC_CLIENT_ID":  c.OIDCClientID, "FISCAL_OIDC_CLIENT_SECRET": mask(c.OIDCClientSecret),
+		"FISCAL_OIDC_SCOPES": c.OIDCScopes, "FISCAL_OIDC_CNP_CLAIM": c.OIDCCNPClaim,
+		"FISCAL_OIDC_REDIRECT_URL": orDefault(c.OIDCRedirectURL, c.PublicURL+"/auth/oidc/callback"),
 	}
 	keys := make([]string, 0, len(rows))
 	for k := range rows {
@@ -132,6 +146,13 @@ func (c config) print(w io.Writer) {
 	for _, k := range keys {
 		fmt.Fprintf(w, "  %-22s %s\n", k, rows[k])
 	}
+}
+
+func orText(v, unset string) string {
+	if v == "" {
+		return unset
+	}
+	return v
 }
 
 func orOff(addr string) string {

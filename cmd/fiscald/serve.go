@@ -142,12 +142,18 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	if sc.Configured() && cfg.StripePublishable == "" {
 		fmt.Fprintln(stdout, "warning: STRIPE_PUBLISHABLE_KEY is not set: the portal cannot show the card form (the API takes card payments)")
 	}
+	idp, stopIDP, err := identityProvider(ctx, db, cfg, *demo, log, stdout)
+	if err != nil {
+		return err
+	}
+	defer stopIDP()
 	pay := payments.NewService(db, sc, db.Clock())
 	rep := &reports.Exporter{Source: db, Reconciliation: pay, Clock: db.Clock()}
 	site := portal.New(portal.Config{SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), Logger: log,
 		CardPayments: sc.Configured(), StripePublishableKey: cfg.StripePublishable}, portal.Deps{
 		Users: db, Taxpayers: db, Vehicles: db, Tax: db, Clock: db.Clock(),
 		Cases: db, Payments: pay, PaymentList: db, Staff: db, Documents: db, Reports: rep, Idempotency: db,
+		OIDC: idp, Identity: db,
 	})
 	maxInFlight := 0
 	if cfg.MaxInFlight != "" {

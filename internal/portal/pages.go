@@ -64,6 +64,7 @@ func (p *Portal) allPages() []page {
 	var ps []page
 	ps = append(ps, p.publicPages()...)
 	ps = append(ps, p.accountPages()...)
+	ps = append(ps, p.oidcPages()...)
 	if p.deps.Tax != nil {
 		ps = append(ps, p.calculatorPages()...)
 	}

@@ -47,16 +47,18 @@ func formValues(c *fiber.Ctx, names ...string) map[string]string {
 type loginData struct {
 	Failed bool
 	Next   string
+	// OIDC offers the national identity provider's button.
+	OIDC bool
 }
 
 func (p *Portal) loginForm(c *fiber.Ctx, v *view) error {
-	return p.render(c, v, "login", loginData{Next: safeNext(c.Query("next"))})
+	return p.render(c, v, "login", loginData{Next: safeNext(c.Query("next")), OIDC: p.oidcEnabled()})
 }
 
 func (p *Portal) login(c *fiber.Ctx, v *view) error {
 	v.Form = formValues(c, "username", "next")
 	password := strings.Clone(c.FormValue("password"))
-	data := loginData{Next: safeNext(v.Form["next"])}
+	data := loginData{Next: safeNext(v.Form["next"]), OIDC: p.oidcEnabled()}
 	v.Errors = map[string]string{}
 	if v.Form["username"] == "" {
 		v.Errors["username"] = v.T("err.required")
@@ -168,6 +170,9 @@ type accountData struct {
 	// service, no section).
 	Documents  []*fiscal.Document
 	CanCertify bool
+	// Restricted: a password-only account linked to a record that existed
+	// before it sees its requests, not the record (fiscal.Assurance).
+	Restricted bool
 }
 
 func (p *Portal) account(c *fiber.Ctx, v *view) error {
@@ -175,6 +180,16 @@ func (p *Portal) account(c *fiber.Ctx, v *view) error {
 		return fiscal.Errorf(fiscal.ENOTFOUND, "no taxpayer record")
 	}
 	ctx := c.UserContext()
+	if !v.Actor.Assurance.SeesRecord() {
+		d := accountData{Restricted: true, CanDeclare: p.deps.Cases != nil}
+		if p.deps.Cases != nil {
+			var err error
+			if d.Cases, _, err = p.deps.Cases.Cases(ctx, fiscal.CaseFilter{Status: "all", Limit: 100}); err != nil {
+				return err
+			}
+		}
+		return p.render(c, v, "account", d)
+	}
 	tp, err := p.deps.Taxpayers.Taxpayer(ctx, *v.Actor.TaxpayerID)
 	if err != nil {
 		return err

@@ -51,6 +51,10 @@ type Deps struct {
 	// Idempotency remembers which declaration forms were filed, so that a
 	// form sent twice files one case (formonce.go); nil: no such check.
 	Idempotency fiscal.IdempotencyStore
+	// OIDC and Identity are the sign-in with the national identity
+	// provider (pages_oidc.go); either nil leaves it out.
+	OIDC     fiscal.IdentityProvider
+	Identity fiscal.IdentityStore
 }
 
 // Config is the portal's configuration, parsed in cmd.

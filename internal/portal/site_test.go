@@ -56,6 +56,13 @@ const testWebhookSecret = "whsec_portal_test"
 // apiBase (empty: card payments are not configured).
 func startSiteStripe(t testing.TB, db *store.DB, clock *fiscal.TestClock, apiBase string) *site {
 	t.Helper()
+	return startSiteWith(t, db, clock, apiBase, nil)
+}
+
+// startSiteWith is startSiteStripe with more of the portal's dependencies
+// (more, when not nil, sets them).
+func startSiteWith(t testing.TB, db *store.DB, clock *fiscal.TestClock, apiBase string, more func(*portal.Deps)) *site {
+	t.Helper()
 	m := &fiscal.Municipality{Slug: "timisoara", Name: "Municipiul Timișoara", Rank: "I", County: "Timiș"}
 	if err := db.CreateMunicipality(context.Background(), m); err != nil {
 		t.Fatal(err)
@@ -80,8 +87,12 @@ func startSiteStripe(t testing.TB, db *store.DB, clock *fiscal.TestClock, apiBas
 	if apiBase != "" {
 		pcfg.StripePublishableKey = "pk_test_portal"
 	}
-	p := portal.New(pcfg, portal.Deps{Users: db, Taxpayers: db, Vehicles: db, Tax: db, Clock: clock,
-		Cases: db, Payments: pay, PaymentList: db, Staff: db, Documents: db, Reports: rep, Idempotency: db})
+	deps := portal.Deps{Users: db, Taxpayers: db, Vehicles: db, Tax: db, Clock: clock,
+		Cases: db, Payments: pay, PaymentList: db, Staff: db, Documents: db, Reports: rep, Idempotency: db}
+	if more != nil {
+		more(&deps)
+	}
+	p := portal.New(pcfg, deps)
 	srv := web.New(web.Config{DefaultMunicipality: "timisoara", Logger: log, Mount: p.Mount},
 		withClock(web.StoreDeps(db), clock, pay, rep))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

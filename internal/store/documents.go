@@ -312,6 +312,9 @@ func (db *DB) RequestCertificate(ctx context.Context, in *fiscal.CertificateRequ
 	if !a.CanSeeTaxpayer(a.MunicipalityID, in.TaxpayerID) {
 		return nil, fiscal.Errorf(fiscal.ENOTFOUND, "taxpayer not found")
 	}
+	if !a.CanSeeRecord(a.MunicipalityID, in.TaxpayerID) {
+		return nil, fiscal.ErrRecordNotVerified()
+	}
 	if db.docs == nil {
 		return nil, fiscal.Errorf(fiscal.EUNAVAILABLE, "documents are not configured")
 	}
@@ -395,6 +398,9 @@ func (db *DB) visibleDocument(ctx context.Context, where string, args ...any) (*
 	}
 	if !a.CanSeeTaxpayer(d.MunicipalityID, d.TaxpayerID) {
 		return nil, fiscal.Errorf(fiscal.ENOTFOUND, "document not found")
+	}
+	if !a.CanSeeRecord(d.MunicipalityID, d.TaxpayerID) {
+		return nil, fiscal.ErrRecordNotVerified()
 	}
 	return docView(&d), nil
 }

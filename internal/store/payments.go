@@ -160,6 +160,9 @@ func sumBani(ctx context.Context, q querier, query string, args ...any) (money.B
 // Only the id and the municipality are filled in that case.
 func (db *DB) ownOrVisibleTaxpayer(ctx context.Context, taxpayerID int64) (*fiscal.Taxpayer, error) {
 	if a := fiscal.ActorFrom(ctx); a != nil && !a.IsStaff() && a.TaxpayerID != nil && *a.TaxpayerID == taxpayerID {
+		if !a.Assurance.SeesRecord() {
+			return nil, fiscal.ErrRecordNotVerified()
+		}
 		return &fiscal.Taxpayer{ID: taxpayerID, MunicipalityID: a.MunicipalityID}, nil
 	}
 	return db.Taxpayer(ctx, taxpayerID)
@@ -789,6 +792,9 @@ func (db *DB) Payment(ctx context.Context, id int64) (*fiscal.Payment, error) {
 	}
 	if !a.CanSeeTaxpayer(p.MunicipalityID, p.TaxpayerID) {
 		return nil, fiscal.Errorf(fiscal.ENOTFOUND, "payment not found")
+	}
+	if !a.CanSeeRecord(p.MunicipalityID, p.TaxpayerID) {
+		return nil, fiscal.ErrRecordNotVerified()
 	}
 	return paymentView(ctx, db.db, p)
 }

@@ -29,7 +29,7 @@ func TestTaxpayerPaymentsAndStaffUsers(t *testing.T) {
 		officer, _ := storetest.Staff(t, db, m, "ioana", fiscal.RoleOfficer)
 		away, _ := storetest.Staff(t, db, other, "vasile", fiscal.RoleOfficer)
 		asTaxpayer := func(u *fiscal.User) context.Context {
-			return fiscal.WithActor(ctx, &fiscal.Actor{UserID: u.ID, Username: u.Username, Role: fiscal.RoleTaxpayer, MunicipalityID: m.ID, TaxpayerID: u.TaxpayerID})
+			return fiscal.WithActor(ctx, &fiscal.Actor{UserID: u.ID, Username: u.Username, Role: fiscal.RoleTaxpayer, MunicipalityID: m.ID, TaxpayerID: u.TaxpayerID, Assurance: fiscal.AssuranceSelf})
 		}
 		if _, err := db.RecordCashPayment(officer, &fiscal.CashPaymentInput{TaxpayerID: ana.ID, Amount: money.Lei(50)}); err != nil {
 			t.Fatal(err)

@@ -40,6 +40,9 @@ func (db *DB) AccessLog(ctx context.Context, taxpayerID int64) ([]fiscal.AccessL
 		}
 		return nil, fiscal.Errorf(fiscal.ENOTFOUND, "taxpayer not found")
 	}
+	if !a.IsStaff() && !a.Assurance.SeesRecord() {
+		return nil, fiscal.ErrRecordNotVerified()
+	}
 	// The taxpayer must be of the actor's municipality: an admin elsewhere
 	// gets 404, not an empty log that confirms nothing but answers 200.
 	var n int

@@ -215,7 +215,7 @@ func (db *DB) SyntheticAccounts(ctx context.Context, municipalityID int64, n int
 		}
 		var first, last int64
 		for i, t := range tps {
-			id, err := tx.Insert(ctx, `INSERT INTO users (municipality_id, username, password_hash, role, taxpayer_id, email, full_name, created_at) VALUES (?, ?, ?, 'taxpayer', ?, ?, ?, ?)`,
+			id, err := tx.Insert(ctx, `INSERT INTO users (municipality_id, username, password_hash, role, taxpayer_id, email, full_name, created_at, assurance) VALUES (?, ?, ?, 'taxpayer', ?, ?, ?, ?, 'verified')`,
 				municipalityID, fmt.Sprintf("%s%06d", prefix, i+1), hash, t.ID, t.Email, t.Name, tx.Now)
 			if err != nil {
 				return translate(err, "user")

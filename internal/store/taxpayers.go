@@ -66,6 +66,9 @@ func (db *DB) Taxpayer(ctx context.Context, id int64) (*fiscal.Taxpayer, error) 
 	if !a.CanSeeTaxpayer(tp.MunicipalityID, tp.ID) {
 		return nil, fiscal.Errorf(fiscal.ENOTFOUND, "taxpayer not found")
 	}
+	if !a.CanSeeRecord(tp.MunicipalityID, tp.ID) {
+		return nil, fiscal.ErrRecordNotVerified()
+	}
 	return &tp, db.logAccess(ctx, a, tp.ID, "view")
 }
 

@@ -41,8 +41,9 @@ func (db *DB) Register(ctx context.Context, municipalityID int64, r *fiscal.Regi
 			return err
 		}
 		u = &fiscal.User{MunicipalityID: municipalityID, Username: r.Username, Role: fiscal.RoleTaxpayer, TaxpayerID: &tp.ID, Email: r.Email, FullName: tp.Name, CreatedAt: tx.Now}
-		u.ID, err = tx.Insert(ctx, `INSERT INTO users (municipality_id, username, password_hash, role, taxpayer_id, email, full_name, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			municipalityID, u.Username, hash, u.Role, u.TaxpayerID, u.Email, u.FullName, tx.Now)
+		// The account created its record: it sees it (AssuranceSelf).
+		u.ID, err = tx.Insert(ctx, `INSERT INTO users (municipality_id, username, password_hash, role, taxpayer_id, email, full_name, created_at, assurance) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			municipalityID, u.Username, hash, u.Role, u.TaxpayerID, u.Email, u.FullName, tx.Now, fiscal.AssuranceSelf)
 		if err != nil {
 			return translate(err, "user "+u.Username)
 		}
@@ -105,15 +106,22 @@ func foldUsername(u string) string { return strings.ToLower(u) }
 func (db *DB) Login(ctx context.Context, municipalityID int64, username, password string) (*fiscal.Session, error) {
 	var row struct {
 		fiscal.User
-		PasswordHash string `db:"password_hash"`
-		Disabled     bool   `db:"disabled"`
+		PasswordHash string  `db:"password_hash"`
+		Disabled     bool    `db:"disabled"`
+		OIDCSubject  *string `db:"oidc_subject"`
 	}
-	err := db.db.GetContext(ctx, &row, db.db.Rebind(`SELECT `+userColumns+`, password_hash, disabled FROM users WHERE municipality_id = ? AND lower(username) = ?`), municipalityID, foldUsername(username))
+	err := db.db.GetContext(ctx, &row, db.db.Rebind(`SELECT `+userColumns+`, password_hash, disabled, oidc_subject FROM users WHERE municipality_id = ? AND lower(username) = ?`), municipalityID, foldUsername(username))
 	bad := fiscal.Errorf(fiscal.EUNAUTHORIZED, "wrong username or password")
 	if err != nil {
 		if e := translate(err, "user"); fiscal.ErrorCode(e) != fiscal.ENOTFOUND {
 			return nil, e
 		}
+		auth.BurnTime(password)
+		return nil, bad
+	}
+	if row.OIDCSubject != nil {
+		// An account that came from the identity provider has no password
+		// (its hash is unusable anyway): the same answer after the same work.
 		auth.BurnTime(password)
 		return nil, bad
 	}
@@ -165,8 +173,9 @@ func (db *DB) Authenticate(ctx context.Context, token string) (*fiscal.Actor, er
 		ExpiresAt      time.Time  `db:"expires_at"`
 		RevokedAt      *time.Time `db:"revoked_at"`
 		Disabled       bool       `db:"disabled"`
+		Assurance      string     `db:"assurance"`
 	}
-	err := db.db.GetContext(ctx, &row, db.db.Rebind(`SELECT s.user_id, u.username, s.municipality_id, u.role, u.taxpayer_id, s.expires_at, s.revoked_at, u.disabled
+	err := db.db.GetContext(ctx, &row, db.db.Rebind(`SELECT s.user_id, u.username, s.municipality_id, u.role, u.taxpayer_id, s.expires_at, s.revoked_at, u.disabled, u.assurance
 		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`), hash)
 	if err != nil {
 		if e := translate(err, "session"); fiscal.ErrorCode(e) != fiscal.ENOTFOUND {
@@ -177,7 +186,8 @@ func (db *DB) Authenticate(ctx context.Context, token string) (*fiscal.Actor, er
 	if row.RevokedAt != nil || !now.Before(row.ExpiresAt) || row.Disabled {
 		return nil, fiscal.Errorf(fiscal.EUNAUTHORIZED, "invalid or expired token")
 	}
-	a := &fiscal.Actor{UserID: row.UserID, Username: row.Username, MunicipalityID: row.MunicipalityID, Role: fiscal.Role(row.Role), TaxpayerID: row.TaxpayerID}
+	a := &fiscal.Actor{UserID: row.UserID, Username: row.Username, MunicipalityID: row.MunicipalityID, Role: fiscal.Role(row.Role), TaxpayerID: row.TaxpayerID,
+		Assurance: fiscal.Assurance(row.Assurance)}
 	db.sessions.put(hash, a, now, row.ExpiresAt)
 	return a, nil
 }
