@@ -465,3 +465,27 @@ func VerifyToken(token []byte, roots *x509.CertPool) (*timestamp.Timestamp, erro
 	}
 	return ts, nil
 }
+
+// SignerCertificate is the signer's certificate embedded in p7s (not
+// verified).
+func SignerCertificate(p7s []byte) (*x509.Certificate, error) {
+	p, err := parse(p7s)
+	if err != nil {
+		return nil, err
+	}
+	rest := p.sd.Certificates.Bytes
+	for len(rest) > 0 {
+		var raw asn1.RawValue
+		if rest, err = asn1.Unmarshal(rest, &raw); err != nil {
+			return nil, err
+		}
+		c, err := x509.ParseCertificate(raw.FullBytes)
+		if err != nil {
+			return nil, err
+		}
+		if bytes.Equal(c.RawIssuer, p.si.SID.Issuer.FullBytes) && c.SerialNumber.Cmp(p.si.SID.Serial) == 0 {
+			return c, nil
+		}
+	}
+	return nil, errors.New("cades: the signer's certificate is not embedded")
+}
