@@ -37,7 +37,7 @@ type DB struct {
 	// timestampFailed counts step signatures left B-B after the commit
 	// (the TSA failed); their first read adds the timestamp.
 	timestampFailed atomic.Int64
-	engines engineCache
+	engines         engineCache
 	// stmts caches prepared statements on SQLite, whose driver parses every
 	// statement again otherwise (pgx caches them itself).
 	stmtMu sync.Mutex
