@@ -1,6 +1,7 @@
 package fiscal
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
@@ -126,4 +127,21 @@ func VerifyStepSignature(alg, publicKeyB64, digestHex, sigB64 string) bool {
 		return len(pub) == ed25519.PublicKeySize && ed25519.Verify(ed25519.PublicKey(pub), digest, sig)
 	}
 	return false
+}
+
+// StepEvidence is a step as others verify it without fiscald: the exact
+// bytes its signature signs and its detached CAdES signature (nil for a
+// step signed with an Ed25519 key, before certificates).
+type StepEvidence struct {
+	Content   []byte
+	Signature []byte
+}
+
+// PKIService publishes the signatures of steps and the CA they chain to.
+type PKIService interface {
+	// StepEvidence is step seq of a case the actor may see (else
+	// ENOTFOUND), timestamped if it was not yet.
+	StepEvidence(ctx context.Context, caseID int64, seq int) (*StepEvidence, error)
+	// CAChain is the PEM chain (issuing CA, root); nil when none.
+	CAChain() []byte
 }

@@ -17,6 +17,10 @@ import (
 
 // config is the whole configuration, read once from the environment.
 type config struct {
+	// TrustAddr is the loopback address where serve publishes the demo
+	// CA's TSA, OCSP responder and CRL (internal/trust); empty = not served
+	// over HTTP (they are still used in-process).
+	TrustAddr    string
 	Addr         string
 	DB           string
 	Municipality string
@@ -85,6 +89,7 @@ func loadConfig() config {
 		SignCert:          os.Getenv("FISCAL_SIGN_CERT"),
 		SignKey:           os.Getenv("FISCAL_SIGN_KEY"),
 		FaultPoint:        os.Getenv("FISCAL_FAULT_POINT"),
+		TrustAddr:         os.Getenv("FISCAL_TRUST_ADDR"),
 	}
 	c.DB = get("FISCAL_DB", "sqlite:"+strings.TrimSuffix(c.DataDir, "/")+"/fiscald.db")
 	c.PublicURL = get("FISCAL_PUBLIC_URL", "http://"+c.Addr)

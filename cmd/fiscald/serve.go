@@ -27,6 +27,7 @@ import (
 	"fiscald/internal/portal"
 	"fiscald/internal/signing"
 	"fiscald/internal/store"
+	"fiscald/internal/trust"
 	"fiscald/internal/web"
 	"fiscald/payments"
 	"fiscald/payments/stripe"
@@ -106,7 +107,7 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 			return err
 		}
 	}
-	blobs, err := useCaseDeps(db, cfg)
+	blobs, ca, err := useCaseDeps(db, cfg)
 	if err != nil {
 		return err
 	}
@@ -169,6 +170,14 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 		defer stop()
 		fmt.Fprintf(stdout, "profiling (net/http/pprof) on http://%s/debug/pprof/\n", cfg.PProf)
 	}
+	if cfg.TrustAddr != "" {
+		addr, stop, err := serveLoopback("FISCAL_TRUST_ADDR", cfg.TrustAddr, ca.Handler(db.Clock().Now), log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		fmt.Fprintf(stdout, "demo trust services (TSA /tsa, OCSP /ocsp, CRL /crl) on http://%s\n", addr)
+	}
 	if cfg.MetricsAddr != "" {
 		addr, stop, err := serveLoopback("FISCAL_METRICS_ADDR", cfg.MetricsAddr, srv.MetricsHandler(), log)
 		if err != nil {
@@ -215,18 +224,38 @@ func cmdMigrate(ctx context.Context, cfg config, args []string, stdout io.Writer
 }
 
 // useCaseDeps gives the store the signing vault (master key in
-// FISCAL_DATA_DIR/keys) and the attachment folder (FISCAL_DATA_DIR/attachments).
-func useCaseDeps(db *store.DB, cfg config) (*blob.Local, error) {
+// FISCAL_DATA_DIR/keys) with the demo CA (FISCAL_DATA_DIR/pki/trust) that
+// certifies staff's and the seal's keys, held by the file backend or, with
+// FISCAL_PKCS11_MODULE, on a PKCS #11 token; and the attachment folder
+// (FISCAL_DATA_DIR/attachments).
+func useCaseDeps(db *store.DB, cfg config) (*blob.Local, *trust.Authority, error) {
 	vault, err := signing.Open(filepath.Join(cfg.DataDir, "keys"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	org := "Municipiul " + cfg.Municipality
+	if m, err := db.MunicipalityBySlug(context.Background(), cfg.Municipality); err == nil {
+		org = "Municipiul " + m.Name
+	}
+	ca, err := trust.Ensure(filepath.Join(cfg.DataDir, "pki", "trust"), org, db.Clock().Now())
+	if err != nil {
+		return nil, nil, err
+	}
+	if cfg.TrustAddr != "" {
+		ca.BaseURL = "http://" + cfg.TrustAddr
+	}
+	ca.UseStatus(db.RevocationStatus())
+	backend, err := signing.PKCS11FromEnv()
+	if err != nil {
+		return nil, nil, err
+	}
+	vault.UsePKI(ca, backend, db.Clock().Now)
 	blobs, err := blob.NewLocal(filepath.Join(cfg.DataDir, "attachments"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	db.UseCaseDeps(vault, blobs)
-	return blobs, nil
+	return blobs, ca, nil
 }
 
 // useDocuments gives the store the documents pipeline: the municipality's
@@ -315,7 +344,7 @@ func cmdSLA(ctx context.Context, cfg config, args []string, stdout io.Writer) er
 		return err
 	}
 	defer db.Close()
-	if _, err := useCaseDeps(db, cfg); err != nil {
+	if _, _, err := useCaseDeps(db, cfg); err != nil {
 		return err
 	}
 	rep, err := db.CheckSLA(ctx, db.Clock().Now())

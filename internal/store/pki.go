@@ -105,19 +105,10 @@ func (db *DB) timestampStep(ctx context.Context, caseID int64, seq int, cms stri
 	}
 }
 
-// StepEvidence is what GET .../steps/{n}/content and signature.p7s serve.
-type StepEvidence struct {
-	// Content is the exact bytes the step's signature signs.
-	Content []byte
-	// Signature is the detached CAdES signature (DER); nil for a step
-	// signed with an Ed25519 key (before certificates).
-	Signature []byte
-}
-
 // StepEvidence returns step seq of a case the actor may see (the taxpayer
 // who owns it, the municipality's staff): its signed content and its
 // CAdES signature, timestamped now if it was not yet.
-func (db *DB) StepEvidence(ctx context.Context, caseID int64, seq int) (*StepEvidence, error) {
+func (db *DB) StepEvidence(ctx context.Context, caseID int64, seq int) (*fiscal.StepEvidence, error) {
 	var st fiscal.CaseStep
 	var cms string
 	err := db.readTx(ctx, func(tx *Tx) error {
@@ -138,7 +129,7 @@ func (db *DB) StepEvidence(ctx context.Context, caseID int64, seq int) (*StepEvi
 	if err != nil {
 		return nil, err
 	}
-	ev := &StepEvidence{Content: fiscal.StepContent(st.PrevDigest, st.State, &st)}
+	ev := &fiscal.StepEvidence{Content: fiscal.StepContent(st.PrevDigest, st.State, &st)}
 	if cms == "" {
 		return ev, nil
 	}
