@@ -86,8 +86,8 @@ var (
 
 // Authority is the demo PKI. It is safe for concurrent use.
 type Authority struct {
-	Root, Issuing, TSA *x509.Certificate
-	issuingKey, tsaKey crypto.Signer
+	Root, Issuing, TSA          *x509.Certificate
+	rootKey, issuingKey, tsaKey crypto.Signer
 	// BaseURL is where Handler is reachable (e.g. "http://127.0.0.1:8080/api/v1/pki");
 	// when set, certificates name its /ocsp and /crl.
 	BaseURL string
@@ -155,7 +155,7 @@ func Ensure(dir, org string, now time.Time) (*Authority, error) {
 	if err != nil {
 		return nil, fmt.Errorf("trust: TSA: %w", err)
 	}
-	return &Authority{Root: root, Issuing: issuing, TSA: tsa, issuingKey: issuingKey, tsaKey: tsaKey}, nil
+	return &Authority{Root: root, Issuing: issuing, TSA: tsa, rootKey: rootKey, issuingKey: issuingKey, tsaKey: tsaKey}, nil
 }
 
 // UseStatus sets where revocations are read (without it nothing is revoked).
@@ -327,3 +327,40 @@ type Clocked struct {
 
 // Timestamp is the TSA's token over digest at c.Now().
 func (c Clocked) Timestamp(digest []byte) ([]byte, error) { return c.A.Timestamp(digest, c.Now()) }
+
+// RootCRL is the root's CRL at now: the issuing CA is not revoked.
+func (a *Authority) RootCRL(now time.Time) ([]byte, error) {
+	return x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
+		Number:     big.NewInt(now.Unix()),
+		ThisUpdate: now.Add(-time.Minute),
+		NextUpdate: now.Add(CRLValidity),
+	}, a.Root, a.rootKey)
+}
+
+// Validation is the revocation data of certs at now() for a PAdES DSS: an
+// OCSP response for each certificate the issuing CA issued, and the
+// issuing CA's and the root's CRLs.
+func (a *Authority) Validation(ctx context.Context, clock func() time.Time) func(certs []*x509.Certificate) (ocsps, crls [][]byte, err error) {
+	return func(certs []*x509.Certificate) (ocsps, crls [][]byte, err error) {
+		now := clock()
+		for _, c := range certs {
+			if c.CheckSignatureFrom(a.Issuing) != nil || c.Equal(a.Issuing) {
+				continue
+			}
+			r, err := a.OCSP(ctx, c, now)
+			if err != nil {
+				return nil, nil, err
+			}
+			ocsps = append(ocsps, r)
+		}
+		issuing, err := a.CRL(ctx, now)
+		if err != nil {
+			return nil, nil, err
+		}
+		root, err := a.RootCRL(now)
+		if err != nil {
+			return nil, nil, err
+		}
+		return ocsps, [][]byte{issuing, root}, nil
+	}
+}
