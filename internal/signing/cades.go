@@ -1,12 +1,16 @@
 package signing
 
 import (
+	"crypto"
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"time"
 
 	"fiscald/fiscal"
@@ -119,3 +123,55 @@ func (v *Vault) CAChain() []byte {
 }
 
 var _ fiscal.CertVault = (*Vault)(nil)
+
+// Files EnsureSeal keeps: the seal's certificate and its key's handle on
+// the backend (the key itself stays in the backend: sealed under the
+// master key for the file backend, on the token for PKCS #11).
+const (
+	SealCertFile   = "seal.crt"
+	SealHandleFile = "seal.handle"
+)
+
+// EnsureSeal returns the municipality's electronic seal (the certificate
+// and the key that sign issued documents), made on the backend and
+// certified by the CA at first use and kept in dir. Concurrent first
+// calls from several processes on the same dir are not coordinated.
+func (v *Vault) EnsureSeal(dir, org string, now time.Time) (*x509.Certificate, crypto.Signer, error) {
+	if v.ca == nil {
+		return nil, nil, errors.New("signing: no CA")
+	}
+	certFile, handleFile := filepath.Join(dir, SealCertFile), filepath.Join(dir, SealHandleFile)
+	certPEM, cerr := os.ReadFile(certFile)
+	handle, herr := os.ReadFile(handleFile)
+	if errors.Is(cerr, fs.ErrNotExist) && errors.Is(herr, fs.ErrNotExist) {
+		_, pemText, _, h, err := v.NewCertifiedKey(org, true, now)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, nil, err
+		}
+		if err := os.WriteFile(handleFile, h, 0o600); err != nil {
+			return nil, nil, err
+		}
+		if err := os.WriteFile(certFile, []byte(pemText), 0o644); err != nil {
+			return nil, nil, err
+		}
+		certPEM, handle, cerr, herr = []byte(pemText), h, nil, nil
+	}
+	if cerr != nil || herr != nil {
+		return nil, nil, fmt.Errorf("signing: seal in %s: %v %v (both %s and %s, or neither)", dir, cerr, herr, SealCertFile, SealHandleFile)
+	}
+	cert, err := parsePEM(string(certPEM))
+	if err != nil {
+		return nil, nil, err
+	}
+	if cert.CheckSignatureFrom(v.ca.Issuing) != nil {
+		return nil, nil, fmt.Errorf("signing: %s was not issued by this CA", certFile)
+	}
+	key, err := v.backend.Signer(handle)
+	if err != nil {
+		return nil, nil, fmt.Errorf("signing: the seal's key: %w", err)
+	}
+	return cert, key, nil
+}

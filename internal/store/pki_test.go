@@ -20,7 +20,7 @@ import (
 
 // withPKI gives db a vault whose keys are certified by a fresh demo CA
 // (the file backend) and returns it with the authority.
-func withPKI(t *testing.T, db *store.DB, clock fiscal.Clock, vault *signing.Vault) *trust.Authority {
+func withPKI(t testing.TB, db *store.DB, clock fiscal.Clock, vault *signing.Vault) *trust.Authority {
 	t.Helper()
 	ca, err := trust.Ensure(t.TempDir(), "Municipiul Timișoara", clock.Now())
 	if err != nil {
