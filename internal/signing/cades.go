@@ -77,7 +77,7 @@ func (v *Vault) SignCAdES(handle []byte, certPEM string, content []byte) (p7s, v
 	if v.ca == nil {
 		return nil, nil, errors.New("signing: no CA")
 	}
-	cert, err := parsePEM(certPEM)
+	cert, err := v.certificate(certPEM)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -174,4 +174,26 @@ func (v *Vault) EnsureSeal(dir, org string, now time.Time) (*x509.Certificate, c
 		return nil, nil, fmt.Errorf("signing: the seal's key: %w", err)
 	}
 	return cert, key, nil
+}
+
+// certificate parses a key's certificate once (signing runs inside the
+// step's transaction: no parse per step).
+func (v *Vault) certificate(certPEM string) (*x509.Certificate, error) {
+	v.mu.Lock()
+	c, ok := v.certs[certPEM]
+	v.mu.Unlock()
+	if ok {
+		return c, nil
+	}
+	c, err := parsePEM(certPEM)
+	if err != nil {
+		return nil, err
+	}
+	v.mu.Lock()
+	if v.certs == nil || len(v.certs) >= maxOpened {
+		v.certs = map[string]*x509.Certificate{}
+	}
+	v.certs[certPEM] = c
+	v.mu.Unlock()
+	return c, nil
 }

@@ -37,6 +37,7 @@ type Vault struct {
 	backend Backend
 	now     func() time.Time
 	roots   *x509.CertPool
+	certs   map[string]*x509.Certificate // parsed certificates by PEM (under mu)
 }
 
 // New returns a vault with the master key.

@@ -222,11 +222,16 @@ func (a *Authority) Timestamp(digest []byte, now time.Time) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	ts, err := timestamp.ParseResponse(resp)
-	if err != nil {
-		return nil, fmt.Errorf("trust: timestamp: %w", err)
+	// The token is the response's second element: taken as is, without
+	// parsing and verifying what was just signed here.
+	var r struct {
+		Status asn1.RawValue
+		Token  asn1.RawValue `asn1:"optional"`
 	}
-	return ts.RawToken, nil
+	if _, err := asn1.Unmarshal(resp, &r); err != nil || len(r.Token.FullBytes) == 0 {
+		return nil, fmt.Errorf("trust: timestamp: no token in the response (%v)", err)
+	}
+	return r.Token.FullBytes, nil
 }
 
 func (a *Authority) timestampResponse(req *timestamp.Request, now time.Time) ([]byte, error) {
