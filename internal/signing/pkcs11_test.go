@@ -3,6 +3,11 @@
 package signing_test
 
 import (
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"fiscald/internal/cades"
+	"fiscald/internal/csc"
 	"fiscald/internal/signing"
 	"fiscald/internal/trust"
 )
@@ -121,5 +128,55 @@ func TestPKCS11KeysNeverLeaveTheToken(t *testing.T) {
 	// A key that is not on the token signs nothing.
 	if _, _, err := v2.SignCAdES([]byte("no-such-key-id!!"), keys[0].cert, []byte("x")); err == nil {
 		t.Fatal("signed with a key that is not on the token")
+	}
+}
+
+// TestPKCS11BehindCSC: the CSC stand-in serves a key generated on the
+// SoftHSM2 token; a client signs through the API only the hash it
+// authorized.
+func TestPKCS11BehindCSC(t *testing.T) {
+	softToken(t)
+	b, err := signing.PKCS11FromEnv()
+	if err != nil || b == nil {
+		t.Fatalf("backend: %v", err)
+	}
+	defer b.(*signing.PKCS11).Close()
+	ca, err := trust.Ensure(t.TempDir(), "Municipiul Test", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, key, err := b.Generate("Ana Popescu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := ca.Issue(trust.Person, pkix.Name{CommonName: "Ana Popescu"}, key.Public(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(&csc.StandIn{Token: "tok", Now: time.Now, Credentials: map[string]*csc.Credential{
+		"ana": {Key: key, Chain: append([]*x509.Certificate{cert}, ca.Chain()...), PIN: "4321"}}})
+	defer srv.Close()
+	c := &csc.Client{BaseURL: srv.URL, Token: "tok"}
+	signer, chain, err := c.Signer(context.Background(), "ana", "4321")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := sha256.Sum256([]byte(`{"seq":3}`))
+	p7s, err := cades.Sign(d[:], chain[0], chain[1:], signer, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.Root)
+	if _, err := cades.Verify(p7s, d[:], roots, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	other := sha256.Sum256([]byte("other"))
+	sad, err := c.Authorize(context.Background(), "ana", "4321", [][]byte{d[:]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SignHash(context.Background(), "ana", sad, [][]byte{other[:]}); err == nil {
+		t.Fatal("the stand-in signed a hash it did not authorize")
 	}
 }
