@@ -155,9 +155,9 @@ func (db *DB) CAChain() []byte {
 }
 
 // RevokeSigningCertificate revokes a member of staff's signing key and
-// certificate (admin; the hook for disabling staff): OCSP and the CRL
-// report it revoked from now, the user signs no further steps, and the
-// steps signed before still verify.
+// certificate (admin): OCSP and the CRL report it revoked from now, the
+// user signs no further steps, and the steps signed before still verify.
+// ENOTFOUND when the user has no active key.
 func (db *DB) RevokeSigningCertificate(ctx context.Context, userID int64) error {
 	return db.InTx(ctx, func(tx *Tx) error {
 		a, err := fiscal.RequireActor(ctx)
@@ -167,23 +167,31 @@ func (db *DB) RevokeSigningCertificate(ctx context.Context, userID int64) error 
 		if a.Role != fiscal.RoleAdmin && !a.System {
 			return fiscal.Errorf(fiscal.EFORBIDDEN, "only an administrator revokes signing certificates")
 		}
-		var ids []int64
-		if err := tx.Select(ctx, &ids, `SELECT id FROM signing_keys WHERE municipality_id = ? AND user_id = ? AND revoked_at IS NULL`, a.MunicipalityID, userID); err != nil {
-			return translate(err, "signing key")
+		n, err := tx.RevokeSigningKeys(ctx, a.MunicipalityID, userID)
+		if err == nil && n == 0 {
+			err = fiscal.Errorf(fiscal.ENOTFOUND, "the user has no active signing key")
 		}
-		if len(ids) == 0 {
-			return fiscal.Errorf(fiscal.ENOTFOUND, "the user has no active signing key")
-		}
-		for _, id := range ids {
-			if _, err := tx.Exec(ctx, `UPDATE signing_keys SET revoked_at = ?, revocation_reason = 'revoked' WHERE id = ?`, tx.Now, id); err != nil {
-				return translate(err, "signing key")
-			}
-			if err := tx.Audit(ctx, a.MunicipalityID, "signing_key.revoke", "signing_key", id, nil, map[string]any{"user_id": userID}); err != nil {
-				return err
-			}
-		}
-		return nil
+		return err
 	})
+}
+
+// RevokeSigningKeys revokes the user's active signing keys in tx, with an
+// audit entry each, and returns how many: the hook for disabling a member
+// of staff (call it in that use case's transaction).
+func (tx *Tx) RevokeSigningKeys(ctx context.Context, municipalityID, userID int64) (int, error) {
+	var ids []int64
+	if err := tx.Select(ctx, &ids, `SELECT id FROM signing_keys WHERE municipality_id = ? AND user_id = ? AND revoked_at IS NULL`, municipalityID, userID); err != nil {
+		return 0, translate(err, "signing key")
+	}
+	for _, id := range ids {
+		if _, err := tx.Exec(ctx, `UPDATE signing_keys SET revoked_at = ?, revocation_reason = 'revoked' WHERE id = ?`, tx.Now, id); err != nil {
+			return 0, translate(err, "signing key")
+		}
+		if err := tx.Audit(ctx, municipalityID, "signing_key.revoke", "signing_key", id, nil, map[string]any{"user_id": userID}); err != nil {
+			return 0, err
+		}
+	}
+	return len(ids), nil
 }
 
 // RevocationStatus is the store as the CA's revocation source (OCSP, CRL).
