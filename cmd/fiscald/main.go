@@ -125,6 +125,9 @@ func (c config) print(w io.Writer) {
 		"FISCAL_MAX_IN_FLIGHT": orDefault(c.MaxInFlight, "16 per processor"),
 		"FISCAL_FAULT_POINT":   orOff(c.FaultPoint),
 		"FISCAL_SIGN_CERT":     orDemo(c.SignCert), "FISCAL_SIGN_KEY": orDemo(c.SignKey),
+		"FISCAL_TRUST_ADDR":    orDefault(c.TrustAddr, "off: the demo TSA, OCSP and CRL are used in process only"),
+		"FISCAL_PKCS11_MODULE": orDefault(os.Getenv("FISCAL_PKCS11_MODULE"), "not set: keys in the file backend under the master key"),
+		"FISCAL_PKCS11_TOKEN":  os.Getenv("FISCAL_PKCS11_TOKEN"), "FISCAL_PKCS11_PIN": mask(os.Getenv("FISCAL_PKCS11_PIN")),
 		"STRIPE_SECRET_KEY": mask(c.StripeKey), "STRIPE_WEBHOOK_SECRET": mask(c.StripeHook), "STRIPE_API_BASE": c.StripeBase,
 		"STRIPE_PUBLISHABLE_KEY": c.StripePublishable,
 	}
@@ -255,7 +258,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 func orDemo(path string) string {
 	if path == "" {
-		return "(not set: the demo CA under FISCAL_DATA_DIR/pki)"
+		return "(not set: documents sealed by the demo CA under FISCAL_DATA_DIR/pki/trust)"
 	}
 	return path
 }

@@ -235,9 +235,9 @@ func useCaseDeps(db *store.DB, cfg config) (*caseDeps, error) {
 	if err != nil {
 		return nil, err
 	}
-	org := "Municipiul " + cfg.Municipality
+	org := store.OrganisationName(cfg.Municipality)
 	if m, err := db.MunicipalityBySlug(context.Background(), cfg.Municipality); err == nil {
-		org = "Municipiul " + m.Name
+		org = store.OrganisationName(m.Name)
 	}
 	ca, err := trust.Ensure(filepath.Join(cfg.DataDir, "pki", "trust"), org, db.Clock().Now())
 	if err != nil {

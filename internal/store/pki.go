@@ -63,7 +63,7 @@ func (tx *Tx) keySubject(ctx context.Context, municipalityID int64, userID *int6
 	if err := tx.Get(ctx, &muni, `SELECT name FROM municipalities WHERE id = ?`, municipalityID); err != nil {
 		return "", translate(err, "municipality")
 	}
-	muni = "Municipiul " + muni
+	muni = OrganisationName(muni)
 	if userID == nil {
 		return muni, nil
 	}
@@ -267,4 +267,16 @@ func pemDecode(s string) ([]byte, error) {
 		return nil, fiscal.Errorf(fiscal.EINTERNAL, "not PEM")
 	}
 	return b.Bytes, nil
+}
+
+// OrganisationName is a municipality's name as its certificates carry it:
+// "Municipiul Timișoara" for "Timișoara", unchanged when it already names
+// the unit (Municipiul, Orașul, Comuna).
+func OrganisationName(name string) string {
+	for _, p := range []string{"Municipiul ", "Orașul ", "Oraşul ", "Comuna "} {
+		if strings.HasPrefix(name, p) {
+			return name
+		}
+	}
+	return "Municipiul " + name
 }
