@@ -1,12 +1,19 @@
 package store_test
 
 import (
+	"context"
+	"crypto/x509"
 	"testing"
 	"time"
 
+	"fiscald/documents"
 	"fiscald/fiscal"
+	"fiscald/internal/blob"
+	"fiscald/internal/pdf"
 	"fiscald/internal/signing"
+	"fiscald/internal/store"
 	"fiscald/internal/store/storetest"
+	"fiscald/internal/trust"
 )
 
 // BenchmarkStepSigning is an officer's review (one signed step) on SQLite,
@@ -49,4 +56,26 @@ func BenchmarkStepSigning(b *testing.B) {
 			}
 		})
 	}
+}
+
+// usePAdES makes db seal its documents PAdES B-LT with a fresh demo CA.
+func usePAdES(b *testing.B, db *store.DB, clock fiscal.Clock) {
+	b.Helper()
+	dir := b.TempDir()
+	ca, err := trust.Ensure(dir, "Municipiul Timișoara", clock.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	vault := signing.NewRandom()
+	vault.UsePKI(ca, nil, clock.Now)
+	cert, key, err := vault.EnsureSeal(dir, "Municipiul Timișoara", clock.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	blobs, err := blob.NewLocal(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	db.UseDocuments(&documents.Producer{Blobs: blobs, PublicURL: storetest.PublicURL, PAdES: &pdf.PAdES{Cert: cert, Key: key, Chain: ca.Chain(),
+		TSA: trust.Clocked{A: ca, Now: clock.Now}, Validation: ca.Validation(context.Background(), clock.Now), Extra: []*x509.Certificate{ca.TSA}}})
 }
