@@ -31,12 +31,15 @@ type PAdES struct {
 	Validation func(certs []*x509.Certificate) (ocsps, crls [][]byte, err error)
 	// Extra certificates for the DSS (the TSA's).
 	Extra []*x509.Certificate
+	// LTA adds a document timestamp after the DSS (B-LTA).
+	LTA bool
 }
 
 // contentsSize is the room reserved for the CMS (bytes; twice as many hex digits).
 const contentsSize = 16 << 10
 
-// Sign returns pdf signed B-T, and B-LT when p.Validation is set.
+// Sign returns pdf signed B-T, B-LT when p.Validation is set, B-LTA when
+// p.LTA is set too.
 func (p *PAdES) Sign(pdf []byte, info SignInfo) ([]byte, error) {
 	if p.Cert == nil || p.Key == nil || p.TSA == nil {
 		return nil, errors.New("pades: certificate, key and TSA are required")
@@ -60,7 +63,10 @@ func (p *PAdES) Sign(pdf []byte, info SignInfo) ([]byte, error) {
 	for i, c := range certs {
 		ders[i] = c.Raw
 	}
-	return AddDSS(out, ders, ocsps, crls)
+	if out, err = AddDSS(out, ders, ocsps, crls); err != nil || !p.LTA {
+		return out, err
+	}
+	return AddDocTimestamp(out, p.TSA)
 }
 
 func (p *PAdES) signBT(pdf []byte, info SignInfo) ([]byte, error) {

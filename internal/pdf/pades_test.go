@@ -55,6 +55,7 @@ func (f *padesFixture) sign(t testing.TB, level PAdESLevel) []byte {
 	if level == PAdESBT {
 		p.Validation = nil
 	}
+	p.LTA = level == PAdESBLTA
 	out, err := p.Sign(raw, SignInfo{Name: "Direcția Fiscală", Reason: "Certificat de atestare fiscală nr. 1", Location: "Timișoara", Time: time.Now()})
 	if err != nil {
 		t.Fatal(err)
@@ -189,5 +190,30 @@ func TestPAdESTimestampVerifiedByOpenSSL(t *testing.T) {
 	cmd.Dir = dir
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("openssl ts -verify: %v\n%s", err, out)
+	}
+}
+
+// TestPAdESLTA: a document timestamp over the B-LT document makes it
+// B-LTA; a flipped byte anywhere in the DSS or the signed part, or an
+// update after it, fails; pdfsig still validates the signature.
+func TestPAdESLTA(t *testing.T) {
+	f := newPAdESFixture(t, time.Now())
+	lta := f.sign(t, PAdESBLTA)
+	rep, err := CheckPAdES(lta, f.roots)
+	if err != nil || rep.Level != PAdESBLTA || rep.ArchiveTimestamp.IsZero() {
+		t.Fatalf("B-LTA: %+v %v", rep, err)
+	}
+	dss := bytes.Index(lta, []byte("/Type /DSS"))
+	inDSS := bytes.Clone(lta)
+	inDSS[bytes.LastIndex(lta[:dss], []byte("stream\n"))+20] ^= 1 // inside a DSS stream
+	for name, doc := range map[string][]byte{"flipped signed part": flipSigned(lta), "flipped DSS": inDSS, "update after": appendUpdate(t, lta)} {
+		if rep, err := CheckPAdES(doc, f.roots); !errors.Is(err, ErrPAdES) {
+			t.Errorf("%s: accepted: %+v %v", name, rep, err)
+		}
+	}
+	nss := f.nssTrusting(t)
+	out, _ := poppler(t, "pdfsig", lta, "-nssdir", nss, "{}")
+	if !strings.Contains(out, "Signature #1") || !strings.Contains(out, sigValid) || !strings.Contains(out, "ETSI.CAdES.detached") {
+		t.Errorf("pdfsig:\n%s", out)
 	}
 }

@@ -25,10 +25,11 @@ const (
 	PAdESBB
 	PAdESBT
 	PAdESBLT
+	PAdESBLTA
 )
 
 func (l PAdESLevel) String() string {
-	return [...]string{"none", "B-B", "B-T", "B-LT"}[l]
+	return [...]string{"none", "B-B", "B-T", "B-LT", "B-LTA"}[l]
 }
 
 // PAdESReport is what CheckPAdES found.
@@ -36,6 +37,8 @@ type PAdESReport struct {
 	Level     PAdESLevel
 	Signer    *x509.Certificate
 	Timestamp time.Time
+	// ArchiveTimestamp is the B-LTA document timestamp's time.
+	ArchiveTimestamp time.Time
 }
 
 // ErrPAdES is wrapped by every failure of CheckPAdES.
@@ -104,10 +107,40 @@ func CheckPAdES(pdf []byte, roots *x509.CertPool) (*PAdESReport, error) {
 	if rep.Level < PAdESBT {
 		return bad("a B-B signature followed by updates")
 	}
-	if err := checkDSSUpdate(pdf, end, info, roots); err != nil {
+	dssEnd := len(pdf)
+	if i := reDocTS.FindIndex(pdf); i != nil && i[0] > end {
+		// B-LTA: the DSS update ends where the document timestamp's begins.
+		k := bytes.LastIndex(pdf[:i[0]], []byte("%%EOF"))
+		if k < end {
+			return bad("a document timestamp without a DSS before it")
+		}
+		dssEnd = k + len("%%EOF")
+		for dssEnd < len(pdf) && (pdf[dssEnd] == '\r' || pdf[dssEnd] == '\n') {
+			dssEnd++
+		}
+	}
+	if err := checkDSSUpdate(pdf[:dssEnd], end, info, roots); err != nil {
 		return bad("%v", err)
 	}
 	rep.Level = PAdESBLT
+	if dssEnd == len(pdf) {
+		return rep, nil
+	}
+	err = checkDocTimestamp(pdf, dssEnd, func(token, digest []byte) error {
+		ts, err := cades.VerifyToken(token, roots)
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(ts.HashedMessage, digest) {
+			return errors.New("the token does not cover the document")
+		}
+		rep.ArchiveTimestamp = ts.Time
+		return nil
+	})
+	if err != nil {
+		return bad("%v", err)
+	}
+	rep.Level = PAdESBLTA
 	return rep, nil
 }
 
