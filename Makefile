@@ -63,7 +63,7 @@ test: deps
 ## test-pkcs11: the PKCS #11 backend (build tag pkcs11, cgo) on a fresh SoftHSM2 token: keys
 ## generated on the token, never extractable (pkcs11-tool), steps signed through it; about 10 s
 test-pkcs11: deps-system
-	CGO_ENABLED=1 $(GO) test -count=1 -tags pkcs11 -run 'TestPKCS11' ./internal/signing/
+	CGO_ENABLED=1 $(GO) test -count=1 -tags pkcs11 -run 'TestPKCS11' ./internal/signing/ ./internal/store/
 
 ## test-faults: the crash tests (SIGKILL during signing and settlement, restart; kills at chosen
 ## points inside transactions; the database disk full) and the
