@@ -214,7 +214,11 @@ type parsed struct {
 	un   map[string][]byte // unsigned attribute OID → first value (DER)
 }
 
-func parse(p7s []byte) (*parsed, error) {
+func parse(p7s []byte) (*parsed, error) { return parseSignedData(p7s, false) }
+
+// parseSignedData takes a one-signer SignedData apart; attached allows
+// encapsulated content (a timestamp token's TSTInfo).
+func parseSignedData(p7s []byte, attached bool) (*parsed, error) {
 	var ci contentInfo
 	if rest, err := asn1.Unmarshal(p7s, &ci); err != nil || len(rest) != 0 {
 		return nil, errors.New("cades: not a DER ContentInfo")
@@ -226,7 +230,7 @@ func parse(p7s []byte) (*parsed, error) {
 	if rest, err := asn1.Unmarshal(ci.Content.Bytes, &p.sd); err != nil || len(rest) != 0 {
 		return nil, fmt.Errorf("cades: SignedData: %v", err)
 	}
-	if p.sd.EncapContentInfo.EContent.FullBytes != nil {
+	if p.sd.EncapContentInfo.EContent.FullBytes != nil && !attached {
 		return nil, errors.New("cades: the signature is not detached")
 	}
 	var sis []signerInfo
@@ -443,18 +447,27 @@ func VerifyToken(token []byte, roots *x509.CertPool) (*timestamp.Timestamp, erro
 	for _, c := range ts.Certificates[1:] {
 		inter.AddCert(c)
 	}
-	// The TSA's certificate is the one whose key signed: timestamp.Parse
-	// has checked the signature with the signer's certificate it found.
+	// The TSA's certificate is the token's signer (timestamp.Parse has
+	// checked the signature with it), and it must be for time-stamping.
+	p, err := parseSignedData(token, true)
+	if err != nil {
+		return nil, err
+	}
 	var tsa *x509.Certificate
 	for _, c := range ts.Certificates {
-		for _, u := range c.ExtKeyUsage {
-			if u == x509.ExtKeyUsageTimeStamping {
-				tsa = c
-			}
+		if bytes.Equal(c.RawIssuer, p.si.SID.Issuer.FullBytes) && c.SerialNumber.Cmp(p.si.SID.Serial) == 0 {
+			tsa = c
 		}
 	}
 	if tsa == nil {
-		return nil, errors.New("no certificate with the timeStamping purpose")
+		return nil, errors.New("the token does not embed its signer's certificate")
+	}
+	timeStamping := false
+	for _, u := range tsa.ExtKeyUsage {
+		timeStamping = timeStamping || u == x509.ExtKeyUsageTimeStamping
+	}
+	if !timeStamping {
+		return nil, errors.New("the token's signer is not a time-stamping authority")
 	}
 	for _, c := range ts.Certificates {
 		inter.AddCert(c)
