@@ -13,10 +13,11 @@ VULNDB := $(HOME)/.cache/fiscald/vulndb-$(VULNDB_VERSION)
 GOBIN := $(shell $(GO) env GOPATH)/bin
 # Debian packages the tests use: poppler-utils (pdftotext, pdfsig, pdfimages
 # check the PDFs), libnss3-tools (certutil trusts the demo CA), chromium (the
-# portal's browser tests), npm (installs axe-core into tools/ for them).
-APT_PACKAGES := poppler-utils libnss3-tools chromium npm
+# portal's browser tests), npm (installs axe-core into tools/ for them),
+# softhsm2 and opensc (a PKCS #11 token and pkcs11-tool for test-pkcs11).
+APT_PACKAGES := poppler-utils libnss3-tools chromium npm softhsm2 opensc
 
-.PHONY: run build test test-faults test-sqlite lint vulncheck depcheck deps deps-system deps-go deps-js deps-bench bench bench-quote bench-assess bench-pinned loadtest clean
+.PHONY: run build test test-pkcs11 test-faults test-sqlite lint vulncheck depcheck deps deps-system deps-go deps-js deps-bench bench bench-quote bench-assess bench-pinned loadtest clean
 
 ## run: build and start the server on the embedded SQLite database with the demo municipality
 run: build
@@ -34,6 +35,8 @@ deps-system:
 	command -v certutil >/dev/null || missing="$$missing libnss3-tools"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
+	command -v softhsm2-util >/dev/null || missing="$$missing softhsm2"; \
+	command -v pkcs11-tool >/dev/null || missing="$$missing opensc"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
@@ -53,8 +56,14 @@ test: deps
 	@if [ -n "$$FISCAL_TEST_POSTGRES" ]; then echo "== tests on SQLite and PostgreSQL ($$FISCAL_TEST_POSTGRES)"; \
 	 else echo "== tests on SQLite only: FISCAL_TEST_POSTGRES is not set"; fi
 	PATH="$(GOBIN):$$PATH" $(GO) test -race -count=1 -timeout 30m ./...
+	@$(MAKE) --no-print-directory test-pkcs11
 	@if [ -z "$$FISCAL_TEST_POSTGRES" ]; then echo; \
 	  echo "NOTE: the PostgreSQL suite did NOT run. Set FISCAL_TEST_POSTGRES=postgres://USER@HOST:5432/DB?sslmode=disable to run it."; fi
+
+## test-pkcs11: the PKCS #11 backend (build tag pkcs11, cgo) on a fresh SoftHSM2 token: keys
+## generated on the token, never extractable (pkcs11-tool), steps signed through it; about 10 s
+test-pkcs11: deps-system
+	CGO_ENABLED=1 $(GO) test -count=1 -tags pkcs11 -run 'TestPKCS11' ./internal/signing/ ./internal/store/
 
 ## test-faults: the crash tests (SIGKILL during signing and settlement, restart; kills at chosen
 ## points inside transactions; the database disk full) and the

@@ -31,6 +31,9 @@ type Producer struct {
 	// Signer is the municipality's document certificate (pdf.LoadSigner in
 	// production, pdf.EnsureDemoPKI for the demo).
 	Signer *pdf.Signer
+	// PAdES, when set, signs instead of Signer: PAdES B-LT with the
+	// municipality's seal, a signature timestamp and the DSS.
+	PAdES *pdf.PAdES
 	// Blobs stores the signed PDFs.
 	Blobs fiscal.BlobStore
 	// PublicURL is the service's public base URL (FISCAL_PUBLIC_URL): the QR
@@ -54,7 +57,7 @@ func (p *Producer) Produce(ctx context.Context, c *fiscal.DocumentContent) (stri
 
 // Signed returns the signed PDF of c without storing it.
 func (p *Producer) Signed(c *fiscal.DocumentContent) ([]byte, error) {
-	if p.Signer == nil || p.Blobs == nil {
+	if (p.Signer == nil && p.PAdES == nil) || p.Blobs == nil {
 		return nil, errors.New("documents: signer and blob store are required")
 	}
 	doc, err := Compose(c, p.VerifyURL(c.VerificationCode))
@@ -65,12 +68,18 @@ func (p *Producer) Signed(c *fiscal.DocumentContent) ([]byte, error) {
 	if err != nil {
 		return nil, fiscal.Internal(err, "render document")
 	}
-	signed, err := p.Signer.Sign(raw, pdf.SignInfo{
+	info := pdf.SignInfo{
 		Name:     c.Municipality.Name + " - " + c.Municipality.Department,
 		Reason:   doc.Title + " nr. " + c.Number,
 		Location: c.Municipality.Name,
 		Time:     c.IssuedAt,
-	})
+	}
+	var signed []byte
+	if p.PAdES != nil {
+		signed, err = p.PAdES.Sign(raw, info)
+	} else {
+		signed, err = p.Signer.Sign(raw, info)
+	}
 	if err != nil {
 		return nil, fiscal.Internal(err, "sign document")
 	}

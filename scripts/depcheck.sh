@@ -18,7 +18,11 @@ only() {
 }
 only 'fiscald/payments/stripe' 'github.com/stripe/stripe-go'
 only 'fiscald/internal/pdf' 'github.com/go-pdf/fpdf'
-only 'fiscald/internal/pdf' 'github.com/digitorus/'
+only 'fiscald/internal/pdf' 'github.com/digitorus/pdf'  # digitorus/pdf and digitorus/pdfsign
+only 'fiscald/internal/pdf' 'github.com/digitorus/pkcs7'
+only 'fiscald/internal/cades|fiscald/internal/trust' 'github.com/digitorus/timestamp'  # RFC 3161: the demo TSA issues, cades verifies
+only 'fiscald/internal/trust|fiscald/internal/pdf' 'golang.org/x/crypto/ocsp'  # the demo responder builds responses; the PAdES checker reads them
+only 'fiscald/internal/signing' 'github.com/ThalesGroup/crypto11'
 only 'fiscald/internal/pdf' 'github.com/skip2/go-qrcode'
 only 'fiscald/internal/store' 'github.com/jackc/pgx'
 only 'fiscald/internal/store' 'modernc.org/sqlite'

@@ -17,6 +17,10 @@ import (
 
 // config is the whole configuration, read once from the environment.
 type config struct {
+	// TrustAddr is the loopback address where serve publishes the demo
+	// CA's TSA, OCSP responder and CRL (internal/trust); empty = not served
+	// over HTTP (they are still used in-process).
+	TrustAddr    string
 	Addr         string
 	DB           string
 	Municipality string
@@ -95,6 +99,7 @@ func loadConfig() config {
 		OIDCScopes:        get("FISCAL_OIDC_SCOPES", "openid profile"),
 		OIDCCNPClaim:      get("FISCAL_OIDC_CNP_CLAIM", "cnp"),
 		OIDCRedirectURL:   os.Getenv("FISCAL_OIDC_REDIRECT_URL"),
+		TrustAddr:         os.Getenv("FISCAL_TRUST_ADDR"),
 	}
 	c.DB = get("FISCAL_DB", "sqlite:"+strings.TrimSuffix(c.DataDir, "/")+"/fiscald.db")
 	c.PublicURL = get("FISCAL_PUBLIC_URL", "http://"+c.Addr)
@@ -130,6 +135,9 @@ func (c config) print(w io.Writer) {
 		"FISCAL_MAX_IN_FLIGHT": orDefault(c.MaxInFlight, "16 per processor"),
 		"FISCAL_FAULT_POINT":   orOff(c.FaultPoint),
 		"FISCAL_SIGN_CERT":     orDemo(c.SignCert), "FISCAL_SIGN_KEY": orDemo(c.SignKey),
+		"FISCAL_TRUST_ADDR":    orDefault(c.TrustAddr, "off: the demo TSA, OCSP and CRL are used in process only"),
+		"FISCAL_PKCS11_MODULE": orDefault(os.Getenv("FISCAL_PKCS11_MODULE"), "not set: keys in the file backend under the master key"),
+		"FISCAL_PKCS11_TOKEN":  os.Getenv("FISCAL_PKCS11_TOKEN"), "FISCAL_PKCS11_PIN": mask(os.Getenv("FISCAL_PKCS11_PIN")),
 		"STRIPE_SECRET_KEY": mask(c.StripeKey), "STRIPE_WEBHOOK_SECRET": mask(c.StripeHook), "STRIPE_API_BASE": c.StripeBase,
 		"STRIPE_PUBLISHABLE_KEY": c.StripePublishable,
 		"FISCAL_OIDC_ISSUER":     orText(c.OIDCIssuer, "(not set: no sign-in with ROeID; serve --demo starts a test ROeID)"),
@@ -271,7 +279,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 func orDemo(path string) string {
 	if path == "" {
-		return "(not set: the demo CA under FISCAL_DATA_DIR/pki)"
+		return "(not set: documents sealed by the demo CA under FISCAL_DATA_DIR/pki/trust)"
 	}
 	return path
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fiscald/assess"
 	"flag"
@@ -27,6 +28,7 @@ import (
 	"fiscald/internal/portal"
 	"fiscald/internal/signing"
 	"fiscald/internal/store"
+	"fiscald/internal/trust"
 	"fiscald/internal/web"
 	"fiscald/payments"
 	"fiscald/payments/stripe"
@@ -106,11 +108,12 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 			return err
 		}
 	}
-	blobs, err := useCaseDeps(db, cfg)
+	cd, err := useCaseDeps(db, cfg)
 	if err != nil {
 		return err
 	}
-	if err := useDocuments(ctx, db, cfg, blobs, stdout); err != nil {
+	ca := cd.ca
+	if err := useDocuments(ctx, db, cfg, cd, stdout); err != nil {
 		return err
 	}
 	interval, err := time.ParseDuration(cfg.SLAInterval)
@@ -175,6 +178,14 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 		defer stop()
 		fmt.Fprintf(stdout, "profiling (net/http/pprof) on http://%s/debug/pprof/\n", cfg.PProf)
 	}
+	if cfg.TrustAddr != "" {
+		addr, stop, err := serveLoopback("FISCAL_TRUST_ADDR", cfg.TrustAddr, ca.Handler(db.Clock().Now), log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		fmt.Fprintf(stdout, "demo trust services (TSA /tsa, OCSP /ocsp, CRL /crl) on http://%s\n", addr)
+	}
 	if cfg.MetricsAddr != "" {
 		addr, stop, err := serveLoopback("FISCAL_METRICS_ADDR", cfg.MetricsAddr, srv.MetricsHandler(), log)
 		if err != nil {
@@ -221,48 +232,77 @@ func cmdMigrate(ctx context.Context, cfg config, args []string, stdout io.Writer
 }
 
 // useCaseDeps gives the store the signing vault (master key in
-// FISCAL_DATA_DIR/keys) and the attachment folder (FISCAL_DATA_DIR/attachments).
-func useCaseDeps(db *store.DB, cfg config) (*blob.Local, error) {
+// FISCAL_DATA_DIR/keys) with the demo CA (FISCAL_DATA_DIR/pki/trust) that
+// certifies staff's and the seal's keys, held by the file backend or, with
+// FISCAL_PKCS11_MODULE, on a PKCS #11 token; and the attachment folder
+// (FISCAL_DATA_DIR/attachments).
+func useCaseDeps(db *store.DB, cfg config) (*caseDeps, error) {
 	vault, err := signing.Open(filepath.Join(cfg.DataDir, "keys"))
 	if err != nil {
 		return nil, err
 	}
+	org := store.OrganisationName(cfg.Municipality)
+	if m, err := db.MunicipalityBySlug(context.Background(), cfg.Municipality); err == nil {
+		org = store.OrganisationName(m.Name)
+	}
+	ca, err := trust.Ensure(filepath.Join(cfg.DataDir, "pki", "trust"), org, db.Clock().Now())
+	if err != nil {
+		return nil, err
+	}
+	if cfg.TrustAddr != "" {
+		ca.BaseURL = "http://" + cfg.TrustAddr
+	}
+	ca.UseStatus(db.RevocationStatus())
+	backend, err := signing.PKCS11FromEnv()
+	if err != nil {
+		return nil, err
+	}
+	vault.UsePKI(ca, backend, db.Clock().Now)
 	blobs, err := blob.NewLocal(filepath.Join(cfg.DataDir, "attachments"))
 	if err != nil {
 		return nil, err
 	}
 	db.UseCaseDeps(vault, blobs)
-	return blobs, nil
+	return &caseDeps{blobs: blobs, vault: vault, ca: ca, org: org}, nil
+}
+
+// caseDeps is what useCaseDeps made.
+type caseDeps struct {
+	blobs *blob.Local
+	vault *signing.Vault
+	ca    *trust.Authority
+	org   string
 }
 
 // useDocuments gives the store the documents pipeline: the municipality's
-// signing certificate from FISCAL_SIGN_CERT and FISCAL_SIGN_KEY, or else the
-// demo CA and signing certificate made at first start and kept under
-// FISCAL_DATA_DIR/pki; signed PDFs go to the blob store.
-func useDocuments(ctx context.Context, db *store.DB, cfg config, blobs *blob.Local, stdout io.Writer) error {
-	var signer *pdf.Signer
+// signing certificate from FISCAL_SIGN_CERT and FISCAL_SIGN_KEY (signed
+// adbe.pkcs7.detached, as before), or else the municipality's seal made by
+// the vault's backend and certified by the demo CA (FISCAL_DATA_DIR/pki/
+// trust), signing PAdES B-LT with the demo TSA and the DSS; signed PDFs go
+// to the blob store.
+func useDocuments(ctx context.Context, db *store.DB, cfg config, deps *caseDeps, stdout io.Writer) error {
+	p := &documents.Producer{Blobs: deps.blobs, PublicURL: cfg.PublicURL}
 	var err error
 	switch {
 	case cfg.SignCert != "" && cfg.SignKey != "":
-		signer, err = pdf.LoadSigner(cfg.SignCert, cfg.SignKey)
+		p.Signer, err = pdf.LoadSigner(cfg.SignCert, cfg.SignKey)
 	case cfg.SignCert != "" || cfg.SignKey != "":
 		return fmt.Errorf("FISCAL_SIGN_CERT and FISCAL_SIGN_KEY go together: set both or neither")
 	default:
-		m, merr := db.MunicipalityBySlug(ctx, cfg.Municipality)
-		if merr != nil {
-			return merr
-		}
-		dir := filepath.Join(cfg.DataDir, "pki")
-		signer, err = pdf.EnsureDemoPKI(dir, "Municipiul "+m.Name, db.Clock().Now())
-		if err == nil {
-			fmt.Fprintf(stdout, "documents are signed with the DEMO certificate in %s (set FISCAL_SIGN_CERT and FISCAL_SIGN_KEY in production; import %s as a trusted root to verify)\n",
-				dir, filepath.Join(dir, pdf.DemoCACertFile))
+		dir := filepath.Join(cfg.DataDir, "pki", "trust")
+		cert, key, serr := deps.vault.EnsureSeal(dir, deps.org, db.Clock().Now())
+		if err = serr; err == nil {
+			now := db.Clock().Now
+			p.PAdES = &pdf.PAdES{Cert: cert, Key: key, Chain: deps.ca.Chain(), TSA: trust.Clocked{A: deps.ca, Now: now},
+				Validation: deps.ca.Validation(context.WithoutCancel(ctx), now), Extra: []*x509.Certificate{deps.ca.TSA}}
+			fmt.Fprintf(stdout, "documents are sealed PAdES B-LT with the DEMO CA in %s (set FISCAL_SIGN_CERT and FISCAL_SIGN_KEY in production; import %s as a trusted root to verify)\n",
+				dir, filepath.Join(dir, trust.RootCertFile))
 		}
 	}
 	if err != nil {
 		return fmt.Errorf("document signing certificate: %w", err)
 	}
-	db.UseDocuments(&documents.Producer{Signer: signer, Blobs: blobs, PublicURL: cfg.PublicURL})
+	db.UseDocuments(p)
 	return nil
 }
 

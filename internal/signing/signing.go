@@ -12,13 +12,16 @@ import (
 	"crypto/cipher"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"fiscald/fiscal"
+	"fiscald/internal/trust"
 )
 
 // Vault seals and uses Ed25519 keys under a 32-byte master key.
@@ -29,6 +32,12 @@ type Vault struct {
 	// signature's CPU, in the intake's locked part. At most maxOpened.
 	mu     sync.Mutex
 	opened map[string]ed25519.PrivateKey
+	// With UsePKI (cades.go): the CA, the key backend and the clock.
+	ca      *trust.Authority
+	backend Backend
+	now     func() time.Time
+	roots   *x509.CertPool
+	certs   map[string]*x509.Certificate // parsed certificates by PEM (under mu)
 }
 
 // New returns a vault with the master key.

@@ -29,38 +29,65 @@ type signingKey struct {
 	Algorithm     string `db:"algorithm"`
 	PublicKey     string `db:"public_key"`
 	SealedPrivate string `db:"sealed_private"`
+	Certificate   string `db:"certificate"`
+	// Read by VerifyCase only.
+	RevokedAt        *time.Time `db:"revoked_at"`
+	RevocationReason string     `db:"revocation_reason"`
 }
 
-const keyQuery = `SELECT id, user_id, algorithm, public_key, sealed_private FROM signing_keys WHERE municipality_id = ? AND COALESCE(user_id, 0) = ? AND revoked_at IS NULL`
+const keyQuery = `SELECT id, user_id, algorithm, public_key, sealed_private, certificate FROM signing_keys WHERE municipality_id = ? AND COALESCE(user_id, 0) = ? AND revoked_at IS NULL`
 
 // keyFor returns the active signing key of a staff user, or the service's
-// own key (userID nil), creating it on first use inside tx.
+// own key (userID nil), creating it on first use inside tx. With a vault
+// that certifies (fiscal.CertVault), an Ed25519 key is superseded by a
+// certified one; a user whose certificate was revoked gets no new key.
 func (tx *Tx) keyFor(ctx context.Context, municipalityID int64, userID *int64) (*signingKey, error) {
 	if tx.db.keys == nil {
 		return nil, fiscal.Errorf(fiscal.EUNAVAILABLE, "the signing key vault is not configured")
 	}
+	cv := tx.db.certVault()
 	uid := int64(0)
 	if userID != nil {
 		uid = *userID
 	}
-	if k, ok := tx.keyCache[uid]; ok {
+	if k, ok := tx.keyCache[uid]; ok && k.fits(cv) {
 		return k, nil
 	}
 	var k signingKey
 	err := tx.Get(ctx, &k, keyQuery, municipalityID, uid)
-	if err == nil {
+	if err == nil && k.fits(cv) {
 		return &k, nil
 	}
-	if fiscal.ErrorCode(translate(err, "")) != fiscal.ENOTFOUND {
+	if err == nil {
+		if err := tx.supersedeKey(ctx, municipalityID, &k); err != nil {
+			return nil, err
+		}
+	} else if fiscal.ErrorCode(translate(err, "")) != fiscal.ENOTFOUND {
 		return nil, translate(err, "signing key")
 	}
-	alg, pub, cert, sealed, err := tx.db.keys.NewKey()
-	if err != nil {
+	if err := tx.refuseRevoked(ctx, municipalityID, userID); err != nil {
+		return nil, err
+	}
+	var (
+		alg, cert, serial string
+		pub, sealed       []byte
+	)
+	if cv != nil {
+		subject, err := tx.keySubject(ctx, municipalityID, userID)
+		if err != nil {
+			return nil, err
+		}
+		alg = fiscal.AlgCAdES
+		pub, cert, serial, sealed, err = cv.NewCertifiedKey(subject, userID == nil, tx.Now)
+		if err != nil {
+			return nil, fiscal.Internal(err, "signing key")
+		}
+	} else if alg, pub, cert, sealed, err = tx.db.keys.NewKey(); err != nil {
 		return nil, fiscal.Internal(err, "signing key")
 	}
 	// Two first uses at once: one insert wins, the other reads it.
-	if _, err := tx.Exec(ctx, `INSERT INTO signing_keys (municipality_id, user_id, algorithm, public_key, certificate, sealed_private, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, municipalityID, userID, alg, base64.StdEncoding.EncodeToString(pub), cert,
+	if _, err := tx.Exec(ctx, `INSERT INTO signing_keys (municipality_id, user_id, algorithm, public_key, certificate, cert_serial, sealed_private, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, municipalityID, userID, alg, base64.StdEncoding.EncodeToString(pub), cert, serial,
 		base64.StdEncoding.EncodeToString(sealed), tx.Now); err != nil {
 		return nil, translate(err, "signing key")
 	}
@@ -68,7 +95,7 @@ func (tx *Tx) keyFor(ctx context.Context, municipalityID int64, userID *int64) (
 		return nil, translate(err, "signing key")
 	}
 	return &k, tx.Audit(ctx, municipalityID, "signing_key.create", "signing_key", k.ID, nil,
-		map[string]any{"user_id": userID, "algorithm": k.Algorithm, "public_key": k.PublicKey})
+		map[string]any{"user_id": userID, "algorithm": k.Algorithm, "public_key": k.PublicKey, "cert_serial": serial})
 }
 
 // step records a signed step: the state the case is in (c.Status is the
@@ -137,16 +164,32 @@ func (tx *Tx) signStep(c *caseRow, atts []*fiscal.Attachment, st *fiscal.CaseSte
 	}
 	st.State = state
 	st.Digest = fiscal.StepDigest(st.PrevDigest, state, st)
-	d, _ := hex.DecodeString(st.Digest)
-	sig, err := tx.db.keys.Sign(k.Algorithm, sealed, d)
-	if err != nil {
-		return stmt{}, fiscal.Internal(err, "signature")
+	var sig []byte
+	cms := ""
+	if k.Algorithm == fiscal.AlgCAdES {
+		// CAdES-B-B here; the timestamp (B-T) after the commit, so that the
+		// TSA's round trip never holds the write turn (timestampStep).
+		cv := tx.db.certVault()
+		if cv == nil {
+			return stmt{}, fiscal.Errorf(fiscal.EUNAVAILABLE, "the certified key vault is not configured")
+		}
+		var p7s []byte
+		if p7s, sig, err = cv.SignCAdES(sealed, k.Certificate, fiscal.StepContent(st.PrevDigest, state, st)); err != nil {
+			return stmt{}, fiscal.Internal(err, "signature")
+		}
+		cms = base64.StdEncoding.EncodeToString(p7s)
+		tx.afterCommit(func(ctx context.Context) { tx.db.timestampStep(ctx, c.ID, st.Seq, cms) })
+	} else {
+		d, _ := hex.DecodeString(st.Digest)
+		if sig, err = tx.db.keys.Sign(k.Algorithm, sealed, d); err != nil {
+			return stmt{}, fiscal.Internal(err, "signature")
+		}
 	}
 	st.KeyID, st.Signature = k.ID, base64.StdEncoding.EncodeToString(sig)
 	return stmt{`INSERT INTO case_steps (municipality_id, case_id, seq, action, decision, from_status, to_status, actor_id, actor, actor_role, at, comment,
-		state_json, prev_digest, digest, key_id, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		state_json, prev_digest, digest, key_id, signature, cms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		[]any{c.MunicipalityID, c.ID, st.Seq, st.Action, st.Decision, st.From, st.To, st.ActorID, st.Actor, st.ActorRole, st.At, st.Comment,
-			st.State, st.PrevDigest, st.Digest, st.KeyID, st.Signature}}, nil
+			st.State, st.PrevDigest, st.Digest, st.KeyID, st.Signature, cms}}, nil
 }
 
 // VerifyCase re-checks the whole chain of a case's steps: numbering, links,
@@ -168,13 +211,20 @@ func (db *DB) VerifyCase(ctx context.Context, id int64) (*fiscal.Verification, e
 		for _, k := range fiscal.AttachmentKeys(atts) {
 			have[k] = true
 		}
-		var steps []*fiscal.CaseStep
-		if err := tx.Select(ctx, &steps, `SELECT seq, action, decision, from_status, to_status, actor_id, actor, actor_role, at, comment, state_json, prev_digest, digest, key_id, signature
+		var rows []struct {
+			fiscal.CaseStep
+			CMS string `db:"cms"`
+		}
+		if err := tx.Select(ctx, &rows, `SELECT seq, action, decision, from_status, to_status, actor_id, actor, actor_role, at, comment, state_json, prev_digest, digest, key_id, signature, cms
 			FROM case_steps WHERE case_id = ? ORDER BY seq`, c.ID); err != nil {
 			return translate(err, "case steps")
 		}
+		steps := make([]*fiscal.CaseStep, len(rows))
+		for i := range rows {
+			steps[i] = &rows[i].CaseStep
+		}
 		var keys []signingKey
-		if err := tx.Select(ctx, &keys, `SELECT id, user_id, algorithm, public_key, '' AS sealed_private FROM signing_keys WHERE municipality_id = ?`, c.MunicipalityID); err != nil {
+		if err := tx.Select(ctx, &keys, `SELECT id, user_id, algorithm, public_key, '' AS sealed_private, certificate, revoked_at, revocation_reason FROM signing_keys WHERE municipality_id = ?`, c.MunicipalityID); err != nil {
 			return translate(err, "signing keys")
 		}
 		byID := map[int64]signingKey{}
@@ -215,6 +265,8 @@ func (db *DB) VerifyCase(ctx context.Context, id int64) (*fiscal.Verification, e
 					reason = "it is not signed with the key of its actor"
 				case !staff && k.UserID != nil:
 					reason = "it is not countersigned with the service's key"
+				case k.Algorithm == fiscal.AlgCAdES:
+					reason = db.verifyCAdESStep(st, rows[i].CMS, &k)
 				case !fiscal.VerifyStepSignature(k.Algorithm, k.PublicKey, st.Digest, st.Signature):
 					reason = "its signature does not verify"
 				}

@@ -16,8 +16,19 @@ import (
 // payments check, then one transaction that reads the account (debts, late
 // fees), allocates the number, renders the PDF, signs it, stores it in the
 // blob folder (fsync) and records the document with its audit entry.
-func BenchmarkIssueCertificate(b *testing.B) {
-	db := storetest.MustOpen(b, "sqlite", fiscal.NewTestClock(storetest.Epoch))
+func BenchmarkIssueCertificate(b *testing.B) { benchIssueCertificate(b, false) }
+
+// BenchmarkIssueCertificatePAdES is BenchmarkIssueCertificate with the
+// document sealed PAdES B-LT (pki_bench_test.go): the timestamp from the
+// in-process TSA and the DSS with OCSP responses and CRLs.
+func BenchmarkIssueCertificatePAdES(b *testing.B) { benchIssueCertificate(b, true) }
+
+func benchIssueCertificate(b *testing.B, pades bool) {
+	clock := fiscal.NewTestClock(storetest.Epoch)
+	db := storetest.MustOpen(b, "sqlite", clock)
+	if pades {
+		usePAdES(b, db, clock)
+	}
 	m := storetest.Municipality(b, db, "timisoara")
 	ctx, _ := storetest.Staff(b, db, m, "ioana", fiscal.RoleOfficer)
 	tp, err := db.CreateTaxpayer(ctx, &fiscal.TaxpayerInput{Kind: fiscal.Individual, CNP: "2850615350041", Name: "Ștefănescu Țărână Ioana", Address: "Str. Mărășești 1, Timișoara"})

@@ -47,12 +47,13 @@ func (db *DB) intakeContext(ctx context.Context, a *fiscal.Actor, taxpayerID int
 		Algorithm sql.NullString `db:"algorithm"`
 		PublicKey sql.NullString `db:"public_key"`
 		Sealed    sql.NullString `db:"sealed_private"`
+		Cert      sql.NullString `db:"certificate"`
 	}
 	err := db.get(ctx, &r, `SELECT t.id, COALESCE(NULLIF(t.email, ''), (SELECT u.email FROM users u WHERE u.taxpayer_id = t.id ORDER BY u.id LIMIT 1), '') AS email,
 		(SELECT u.id FROM users u WHERE u.taxpayer_id = t.id ORDER BY u.id LIMIT 1) AS user_id,
 		m.slug, m.county, m.settings,
 		`+db.jsonIDs(`FROM users o WHERE o.municipality_id = t.municipality_id AND o.role = 'officer' AND o.disabled = ?`)+` AS officers,
-		k.id AS key_id, k.user_id AS key_user_id, k.algorithm, k.public_key, k.sealed_private
+		k.id AS key_id, k.user_id AS key_user_id, k.algorithm, k.public_key, k.sealed_private, k.certificate
 		FROM taxpayers t JOIN municipalities m ON m.id = t.municipality_id
 		LEFT JOIN signing_keys k ON k.municipality_id = t.municipality_id AND COALESCE(k.user_id, 0) = ? AND k.revoked_at IS NULL
 		WHERE t.id = ? AND t.municipality_id = ?`, false, ic.keyUID, taxpayerID, a.MunicipalityID)
@@ -67,7 +68,7 @@ func (db *DB) intakeContext(ctx context.Context, a *fiscal.Actor, taxpayerID int
 	slices.Sort(ic.officers) // the round-robin goes by id
 	if r.KeyID.Valid {
 		ic.key = &signingKey{ID: r.KeyID.Int64, UserID: r.KeyUserID, Algorithm: r.Algorithm.String,
-			PublicKey: r.PublicKey.String, SealedPrivate: r.Sealed.String}
+			PublicKey: r.PublicKey.String, SealedPrivate: r.Sealed.String, Certificate: r.Cert.String}
 	}
 	return ic, nil
 }

@@ -34,7 +34,10 @@ type DB struct {
 	// retried counts transactions run again after the database undid
 	// them (InTx).
 	retried atomic.Int64
-	engines engineCache
+	// timestampFailed counts step signatures left B-B after the commit
+	// (the TSA failed); their first read adds the timestamp.
+	timestampFailed atomic.Int64
+	engines         engineCache
 	// stmts caches prepared statements on SQLite, whose driver parses every
 	// statement again otherwise (pgx caches them itself).
 	stmtMu sync.Mutex
@@ -207,6 +210,9 @@ type Tx struct {
 	missing  []string
 	// audits are the entries Audit buffered, chained at commit.
 	audits []*fiscal.AuditEntry
+	// after are run once the transaction committed, outside the write
+	// turn (afterCommit, pki.go).
+	after []func(context.Context)
 }
 
 // InTx runs fn in a transaction and commits when it returns nil. The actor
@@ -216,10 +222,22 @@ type Tx struct {
 // EUNAVAILABLE (503 with Retry-After). fn must therefore set what it
 // returns afresh on each run.
 func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
-	err := db.inTx(ctx, fn)
+	var after []func(context.Context)
+	run := func(tx *Tx) error {
+		tx.after = nil
+		err := fn(tx)
+		after = tx.after
+		return err
+	}
+	err := db.inTx(ctx, run)
 	if err != nil && isRetryable(err) && ctx.Err() == nil {
 		db.retried.Add(1)
-		err = db.inTx(ctx, fn)
+		err = db.inTx(ctx, run)
+	}
+	if err == nil {
+		for _, f := range after {
+			f(context.WithoutCancel(ctx))
+		}
 	}
 	if err != nil && isRetryable(err) {
 		return translate(err, "transaction") // EUNAVAILABLE

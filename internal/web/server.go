@@ -50,6 +50,8 @@ type Deps struct {
 	Reconciliation fiscal.ReconciliationService
 	// Documents issues, serves and verifies signed documents; nil answers 503.
 	Documents fiscal.DocumentService
+	// PKI serves steps' signatures and the CA (handlers_pki.go).
+	PKI fiscal.PKIService
 	// Reports writes the accountants' exports; nil answers 503.
 	Reports fiscal.ReportService
 	// Writes reports the database's write transactions for /metrics
@@ -76,6 +78,7 @@ type Store interface {
 	fiscal.TaxRules
 	fiscal.CreditService
 	fiscal.DocumentService
+	fiscal.PKIService
 	Ping(ctx context.Context) error
 	WriteStats() fiscal.WriteStats
 	Clock() fiscal.Clock
@@ -86,7 +89,7 @@ type Store interface {
 // reports) and may replace the clock (tests).
 func StoreDeps(db Store) Deps {
 	return Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Privacy: db, Audit: db, SignIns: db,
-		Idempotency: db, Tax: db, Credit: db, Documents: db, Ready: db.Ping, Writes: db.WriteStats, Clock: db.Clock()}
+		Idempotency: db, Tax: db, Credit: db, Documents: db, PKI: db, Ready: db.Ping, Writes: db.WriteStats, Clock: db.Clock()}
 }
 
 // Config is the server's configuration, parsed in cmd.
