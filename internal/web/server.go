@@ -52,6 +52,9 @@ type Deps struct {
 	Documents fiscal.DocumentService
 	// Reports writes the accountants' exports; nil answers 503.
 	Reports fiscal.ReportService
+	// Identity is enrollment with codes and the life of staff accounts;
+	// nil answers 503.
+	Identity fiscal.IdentityService
 	// Writes reports the database's write transactions for /metrics
 	// (store.DB.WriteStats); nil leaves them out.
 	Writes func() fiscal.WriteStats
@@ -76,6 +79,7 @@ type Store interface {
 	fiscal.TaxRules
 	fiscal.CreditService
 	fiscal.DocumentService
+	fiscal.IdentityService
 	Ping(ctx context.Context) error
 	WriteStats() fiscal.WriteStats
 	Clock() fiscal.Clock
@@ -86,7 +90,7 @@ type Store interface {
 // reports) and may replace the clock (tests).
 func StoreDeps(db Store) Deps {
 	return Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Privacy: db, Audit: db, SignIns: db,
-		Idempotency: db, Tax: db, Credit: db, Documents: db, Ready: db.Ping, Writes: db.WriteStats, Clock: db.Clock()}
+		Idempotency: db, Tax: db, Credit: db, Documents: db, Identity: db, Ready: db.Ping, Writes: db.WriteStats, Clock: db.Clock()}
 }
 
 // Config is the server's configuration, parsed in cmd.
