@@ -30,7 +30,7 @@ type sessionCache struct {
 type cachedSession struct {
 	session int64 // sessions.id, for the revalidation
 	actor   fiscal.Actor
-	until time.Time // min(read + TTL, the session's expiry)
+	until   time.Time // min(read + TTL, the session's expiry)
 }
 
 func (c *sessionCache) get(hash string, now time.Time) (*fiscal.Actor, int64, bool) {
