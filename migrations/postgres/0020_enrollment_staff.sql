@@ -2,11 +2,13 @@
 -- shared by instances, and the indexes the staff account changes need.
 -- PostgreSQL: DATE dates, TIMESTAMPTZ instants, BIGSERIAL identities.
 
--- How the account's holder was identified: 'password' (self-registered,
--- nothing checked) or 'verified' (enrolled with a code the department
--- issued for the taxpayer on file, or signed in through the national
--- identity provider).
-ALTER TABLE users ADD COLUMN assurance TEXT NOT NULL DEFAULT 'password' CHECK (assurance IN ('password', 'verified'));
+-- How sure the department is that an account is the person of its record:
+-- 'verified' for accounts enrolled with a code the department issued for the
+-- taxpayer on file (or vouched for by the national identity provider).
+-- The OpenID Connect half of issue 19 (migration 0019 on its branch) adds
+-- the same column with the same values: when both are merged, this ALTER
+-- goes and 0019's stays.
+ALTER TABLE users ADD COLUMN assurance TEXT NOT NULL DEFAULT 'password' CHECK (assurance IN ('password', 'self', 'verified'));
 
 -- One-time codes that let a taxpayer already in the registry open an
 -- online account. Only the SHA-256 of the normalised code is stored. At most

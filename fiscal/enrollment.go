@@ -9,19 +9,6 @@ import (
 	"fiscald/internal/civil"
 )
 
-// Assurance is how the holder of an account was identified.
-type Assurance string
-
-// The assurance levels of an account.
-const (
-	// AssurancePassword: self-registered; nothing tied the person to the
-	// taxpayer record they typed.
-	AssurancePassword Assurance = "password"
-	// AssuranceVerified: enrolled with a code the department issued for the
-	// taxpayer on file (or signed in through the national identity provider).
-	AssuranceVerified Assurance = "verified"
-)
-
 // EnrollmentCodeAlphabet is Crockford's base 32: no I, L, O or U, so a
 // printed code cannot be misread; NormalizeEnrollmentCode maps the look-alikes.
 const EnrollmentCodeAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
