@@ -82,6 +82,7 @@ func (p *Portal) allPages() []page {
 		ps = append(ps, p.reportPages()...)
 	}
 	ps = append(ps, p.adminPages()...)
+	ps = append(ps, p.identityPages()...)
 	return ps
 }
 
