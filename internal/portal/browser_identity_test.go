@@ -64,4 +64,16 @@ func TestBrowserIdentityPages(t *testing.T) {
 	adm.check("identity-user-disabled-ro")
 	off.open("/staff/queue", 200) // redirected to the sign-in page: the session ended
 	off.do("signed out", chromedp.WaitVisible(chromedp.CSS("#f-username")))
+
+	// The taxpayer's side: a wrong code next to its field, in both languages.
+	anon := newTab(t, s)
+	anon.open("/enroll", 200)
+	anon.check("identity-selfenroll-ro")
+	anon.do("wrong code", chromedp.SendKeys(chromedp.CSS("#f-code"), "AAAA-BBBB-CCCC-DDDD"), chromedp.SendKeys(chromedp.CSS("#f-cnp"), "1900101350014"),
+		chromedp.SendKeys(chromedp.CSS("#f-email"), "v@example.ro"), chromedp.SendKeys(chromedp.CSS("#f-username"), "vasile"),
+		chromedp.SendKeys(chromedp.CSS("#f-password"), "parola-lunga-1"))
+	anon.do("submit", chromedp.Click(chromedp.CSS("#selfenroll-form button")), chromedp.WaitVisible(chromedp.CSS("#f-code-error")))
+	anon.check("identity-selfenroll-errors-ro")
+	anon.open("/enroll?lang=en", 200)
+	anon.check("identity-selfenroll-en")
 }

@@ -151,3 +151,44 @@ func TestAdminUserPage(t *testing.T) {
 		}
 	})
 }
+
+// TestSelfEnrollPage: a taxpayer on file opens their account with the
+// department's code through the portal's form (signed in, on /account); a
+// wrong code is a field error in RO and EN and consumes nothing; the
+// registration form's 409 for a CNP on file points to the enrollment.
+func TestSelfEnrollPage(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, s *site) {
+		sys := fiscal.WithActor(context.Background(), &fiscal.Actor{System: true, Username: "test", MunicipalityID: s.muni.ID})
+		tp, err := s.db.CreateTaxpayer(sys, &fiscal.TaxpayerInput{Kind: fiscal.Individual, CNP: "1900101350014", Name: "Vasile Pop", Address: "Str. Eroilor 3, Timișoara"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, err := s.db.IssueEnrollmentCode(sys, tp.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := s.client()
+		if p := c.register("squatter", "1900101350014", "Vasile Pop"); p.Status != 409 || !strings.Contains(p.Body, "Am un cod de înrolare") || !strings.Contains(p.Body, `href="/enroll"`) {
+			t.Fatalf("registering a CNP on file: %d", p.Status)
+		}
+		form := url.Values{"_csrf": {c.csrf("/enroll")}, "code": {"AAAA-BBBB-CCCC-DDDD"}, "cnp": {"1900101350014"}, "email": {"v@example.ro"},
+			"username": {"vasile"}, "password": {"parola-lunga-1"}}
+		p := c.post("/enroll", form)
+		if p.Status != 422 {
+			t.Fatalf("wrong code: %d", p.Status)
+		}
+		checkFieldErrors(t, p.Body, map[string]string{"f-code": "Codul nu este valabil pentru acest CNP/CUI"})
+		p = c.post("/enroll?lang=en", form)
+		checkFieldErrors(t, p.Body, map[string]string{"f-code": "The code is not valid for this CNP/CUI"})
+		form.Set("code", strings.ToLower(code.Code))
+		if p = c.post("/enroll", form); p.Status != 303 || p.Location != "/account" {
+			t.Fatalf("enroll: %d %s", p.Status, p.Body)
+		}
+		if p = c.get("/account"); p.Status != 200 || !strings.Contains(p.Body, "Vasile Pop") {
+			t.Fatalf("the enrolled taxpayer's account: %d", p.Status)
+		}
+		if p = c.get("/enroll"); p.Status != 303 {
+			t.Fatalf("a signed-in user on /enroll: %d", p.Status)
+		}
+	})
+}

@@ -21,6 +21,8 @@ func (p *Portal) identityPages() []page {
 		return nil
 	}
 	ps := []page{
+		{Method: "GET", Path: "/enroll", Access: anonymousOnly, Handler: p.selfEnrollForm},
+		{Method: "POST", Path: "/enroll", Access: anonymousOnly, Handler: p.selfEnroll},
 		{Method: "GET", Path: "/staff/enroll", Access: enrollAccess, Nav: "nav.enroll", NavOrder: 23, Handler: p.enrollPage},
 		{Method: "POST", Path: "/staff/enroll", Access: enrollAccess, Handler: p.issueCode},
 	}
@@ -170,4 +172,46 @@ func (p *Portal) userAction(change fiscal.AccountChange) func(c *fiber.Ctx, v *v
 		p.setFlash(c, "user.saved")
 		return c.Redirect("/admin/users/"+strconv.FormatInt(id, 10), fiber.StatusSeeOther)
 	}
+}
+
+// selfEnrollForm is the taxpayer's side: an account for a record on file,
+// opened with the code the department issued (POST /api/v1/auth/enroll).
+func (p *Portal) selfEnrollForm(c *fiber.Ctx, v *view) error {
+	return p.render(c, v, "selfenroll", nil)
+}
+
+func (p *Portal) selfEnroll(c *fiber.Ctx, v *view) error {
+	v.Form = formValues(c, "code", "cnp", "cui", "email", "username")
+	e := fiscal.Enrollment{Code: v.Form["code"], CNP: v.Form["cnp"], CUI: v.Form["cui"], Email: v.Form["email"],
+		Username: v.Form["username"], Password: strings.Clone(c.FormValue("password"))}
+	if e.CNP != "" {
+		e.CUI = "" // both typed: the CNP counts
+	}
+	err := web.Validate(&e)
+	if err == nil {
+		// The use case counts the attempt (per address and taxpayer, in the
+		// database) before it looks at the code, as the API does.
+		_, _, err = p.deps.Identity.Enroll(c.UserContext(), v.Muni.ID, &e, c.IP())
+	}
+	if err != nil {
+		fields, ok := formErrors(v.Lang, err)
+		if fiscal.ErrorCode(err) == fiscal.ECONFLICT {
+			fields, ok = map[string]string{"code": v.T("selfenroll.hasaccount")}, true
+			if de, isDomain := err.(*fiscal.Error); isDomain && len(de.Fields) == 1 && de.Fields[0].Field == "username" {
+				fields = map[string]string{"username": v.T("err.taken")}
+			}
+		}
+		if !ok {
+			return err
+		}
+		v.Errors = fields
+		return p.render(c.Status(web.HTTPStatus(err)), v, "selfenroll", nil)
+	}
+	sess, err := p.deps.Users.Login(c.UserContext(), v.Muni.ID, e.Username, e.Password)
+	if err != nil {
+		return err
+	}
+	p.startSession(c, sess)
+	p.setFlash(c, "account.created")
+	return c.Redirect("/account", fiber.StatusSeeOther)
 }

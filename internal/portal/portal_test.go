@@ -280,7 +280,7 @@ func TestPageWeight(t *testing.T) {
 			{tp, "/declare/vehicle"}, {tp, "/declare/deregistration"}, {tp, "/cases/1"}, {tp, "/account/pay"},
 			{off, "/staff/queue?status=all"}, {off, "/cases/1"}, {off, "/staff/cash?q=Popescu"}, {signer, "/staff/sign"},
 			{staff, "/admin/users"}, {staff, "/admin/parameters"}, {staff, "/admin/calendar"}, {staff, "/staff/reports"},
-			{anon, "/verify"}, {anon, "/verify/AAAA-BBBB"}, {off, "/staff/enroll?q=Popescu"}, {staff, "/admin/users/1"},
+			{anon, "/verify"}, {anon, "/verify/AAAA-BBBB"}, {off, "/staff/enroll?q=Popescu"}, {staff, "/admin/users/1"}, {anon, "/enroll"},
 		}
 		for _, pg := range pages {
 			p := pg.c.get(pg.path)
