@@ -26,7 +26,7 @@ CREATE TABLE enrollment_codes (
 	revoked_at TIMESTAMP
 );
 CREATE UNIQUE INDEX enrollment_codes_active ON enrollment_codes (taxpayer_id) WHERE used_at IS NULL AND revoked_at IS NULL;
-CREATE INDEX enrollment_codes_municipality ON enrollment_codes (municipality_id);
+CREATE INDEX enrollment_codes_taxpayer ON enrollment_codes (municipality_id, taxpayer_id);
 
 -- Attempts counted per key (an address, a taxpayer) in fixed windows, in the
 -- database so that every instance counts into the same row.
