@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 
 	"fiscald/fiscal"
 	"fiscald/internal/auth"
@@ -32,6 +33,11 @@ func (db *DB) accountChange(ctx context.Context, id int64, change fiscal.Account
 		if err := tx.Select(ctx, &admins, `SELECT id FROM users WHERE municipality_id = ? AND role = ? AND disabled = ? ORDER BY id`+lock,
 			a.MunicipalityID, fiscal.RoleAdmin, false); err != nil {
 			return translate(err, "users")
+		}
+		if !a.System && !slices.Contains(admins, a.UserID) {
+			// Disabled or demoted since this request was authenticated (by
+			// a change that committed meanwhile, on any instance).
+			return fiscal.Errorf(fiscal.EFORBIDDEN, "only an enabled admin changes accounts")
 		}
 		var u fiscal.User
 		if err := tx.Get(ctx, &u, `SELECT `+userColumns+` FROM users WHERE id = ? AND municipality_id = ?`+lock, id, a.MunicipalityID); err != nil {

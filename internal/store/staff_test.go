@@ -228,3 +228,57 @@ func second[T any](_ T, err error) error { return err }
 func system(municipalityID int64) context.Context {
 	return fiscal.WithActor(context.Background(), &fiscal.Actor{Username: "system", MunicipalityID: municipalityID, System: true})
 }
+
+// TestConcurrentAccountChanges: on two instances at once, two admins
+// disabling each other leave exactly one enabled admin (the other change is
+// refused), and one code used by two enrollments at once opens one account.
+func TestConcurrentAccountChanges(t *testing.T) {
+	for _, engine := range storetest.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			clock := fiscal.NewTestClock(storetest.Epoch)
+			db1, db2 := storetest.OpenPair(t, engine, clock)
+			m := storetest.Municipality(t, db1, "timisoara")
+			for round := 0; round < 5; round++ {
+				a1, u1 := storetest.Staff(t, db1, m, "adminA"+itoa(int64(round)), fiscal.RoleAdmin)
+				a2, u2 := storetest.Staff(t, db1, m, "adminB"+itoa(int64(round)), fiscal.RoleAdmin)
+				// Only these two are enabled admins this round.
+				if _, err := db1.SQL().Exec(db1.SQL().Rebind(`UPDATE users SET disabled = ? WHERE role = 'admin' AND id NOT IN (?, ?)`), true, u1.ID, u2.ID); err != nil {
+					t.Fatal(err)
+				}
+				errs := make(chan error, 2)
+				go func() { _, err := db1.DisableUser(a1, u2.ID); errs <- err }()
+				go func() { _, err := db2.DisableUser(a2, u1.ID); errs <- err }()
+				e1, e2 := <-errs, <-errs
+				if (e1 == nil) == (e2 == nil) {
+					t.Fatalf("round %d: both or neither succeeded: %v / %v", round, e1, e2)
+				}
+				var enabled int
+				if err := db1.SQL().Get(&enabled, `SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = FALSE`); err != nil || enabled != 1 {
+					t.Fatalf("round %d: %d enabled admins (%v)", round, enabled, err)
+				}
+			}
+
+			officer, _ := storetest.Staff(t, db1, m, "officer1", fiscal.RoleOfficer)
+			ana := onFile(t, db1, officer, "2850615350041", "Ana Popescu")
+			code, err := db1.IssueEnrollmentCode(officer, ana.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			errs := make(chan error, 2)
+			for i, db := range []*store.DB{db1, db2} {
+				go func() {
+					_, _, err := db.Enroll(context.Background(), m.ID, enrollment(code.Code, "2850615350041", "ana"+itoa(int64(i))), "192.0.2."+itoa(int64(i)))
+					errs <- err
+				}()
+			}
+			e1, e2 := <-errs, <-errs
+			if (e1 == nil) == (e2 == nil) {
+				t.Fatalf("one code, two enrollments: %v / %v", e1, e2)
+			}
+			var accounts int
+			if err := db1.SQL().Get(&accounts, db1.SQL().Rebind(`SELECT COUNT(*) FROM users WHERE taxpayer_id = ?`), ana.ID); err != nil || accounts != 1 {
+				t.Fatalf("%d accounts for the taxpayer (%v)", accounts, err)
+			}
+		})
+	}
+}
