@@ -51,14 +51,18 @@ type MunicipalityService interface {
 
 // User is an account: a taxpayer or a member of staff.
 type User struct {
-	ID             int64     `json:"id" db:"id"`
-	MunicipalityID int64     `json:"-" db:"municipality_id"`
-	Username       string    `json:"username" db:"username"`
-	Role           Role      `json:"role" db:"role"`
-	TaxpayerID     *int64    `json:"taxpayer_id" db:"taxpayer_id"`
-	Email          string    `json:"email,omitempty" db:"email"`
-	FullName       string    `json:"full_name,omitempty" db:"full_name"`
-	CreatedAt      time.Time `json:"created_at" db:"created_at"`
+	ID             int64  `json:"id" db:"id"`
+	MunicipalityID int64  `json:"-" db:"municipality_id"`
+	Username       string `json:"username" db:"username"`
+	Role           Role   `json:"role" db:"role"`
+	TaxpayerID     *int64 `json:"taxpayer_id" db:"taxpayer_id"`
+	Email          string `json:"email,omitempty" db:"email"`
+	FullName       string `json:"full_name,omitempty" db:"full_name"`
+	// Assurance is how the holder was identified ("password" or "verified").
+	Assurance Assurance `json:"assurance" db:"assurance"`
+	// Disabled accounts cannot sign in and their sessions are ended.
+	Disabled  bool      `json:"disabled" db:"disabled"`
+	CreatedAt time.Time `json:"created_at" db:"created_at"`
 }
 
 // Registration is a taxpayer's self-registration.

@@ -202,6 +202,7 @@ Usage:
   fiscald report NAME --out FILE [--from D --to D | --as-of D] [--group G] [--format F]
                                           an accountants' report (collections, journal,
                                           arrears, bonuses) as CSV, XLSX or PDF
+  fiscald enroll-codes --out FILE         enrollment codes for every individual without an account (CSV for the printer)
 
 Every command takes --help. Configuration (environment):
   FISCAL_ADDR          listen address (default 127.0.0.1:8080; port 0 picks one)
@@ -263,6 +264,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdReport(ctx, cfg, args[1:], stdout, stderr)
 	case "params":
 		err = cmdParams(ctx, cfg, args[1:], stdout)
+	case "enroll-codes":
+		err = cmdEnrollCodes(ctx, cfg, args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "fiscald: unknown command %q\n\n%s", args[0], usage)
 		return 2

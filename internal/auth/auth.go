@@ -94,3 +94,28 @@ func HashToken(token string) string {
 	h := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(h[:])
 }
+
+// enrollAlphabet is Crockford's base 32 (fiscal.EnrollmentCodeAlphabet).
+const enrollAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// NewEnrollmentCode returns a random one-time enrollment code: 16
+// characters of Crockford's base 32 (80 bits from crypto/rand, five bits a
+// character, so every character is uniform), without separators.
+func NewEnrollmentCode() (string, error) {
+	b := make([]byte, 10)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	var acc uint64
+	out := make([]byte, 0, 16)
+	bits := 0
+	for _, x := range b {
+		acc = acc<<8 | uint64(x)
+		bits += 8
+		for bits >= 5 {
+			bits -= 5
+			out = append(out, enrollAlphabet[(acc>>bits)&31])
+		}
+	}
+	return string(out), nil
+}

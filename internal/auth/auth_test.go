@@ -29,3 +29,30 @@ func TestToken(t *testing.T) {
 		t.Fatal(a, b)
 	}
 }
+
+// TestNewEnrollmentCode: 16 characters of Crockford's base 32, every
+// character of the alphabet used, no repeats in 2,000 codes.
+func TestNewEnrollmentCode(t *testing.T) {
+	seen, chars := map[string]bool{}, map[rune]bool{}
+	for range 2000 {
+		c, err := NewEnrollmentCode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c) != 16 || seen[c] {
+			t.Fatalf("code %q (len %d, seen %v)", c, len(c), seen[c])
+		}
+		seen[c] = true
+		for _, r := range c {
+			chars[r] = true
+		}
+	}
+	for _, r := range enrollAlphabet {
+		if !chars[r] {
+			t.Errorf("%c never drawn", r)
+		}
+	}
+	if len(chars) != 32 {
+		t.Errorf("%d distinct characters, want 32", len(chars))
+	}
+}

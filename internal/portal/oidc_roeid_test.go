@@ -63,7 +63,7 @@ func roeidSite(t *testing.T, db *store.DB, clock *fiscal.TestClock) (*site, *tes
 		if err != nil {
 			t.Fatal(err)
 		}
-		d.OIDC, d.Identity = rp, db
+		d.OIDC, d.SignIns = rp, db
 	})
 	rp.SetRedirectURL(s.URL + "/auth/oidc/callback")
 	op.AllowRedirect(s.URL + "/auth/oidc/callback")

@@ -148,7 +148,7 @@ func oidcSite(t *testing.T, db *store.DB, clock *fiscal.TestClock, issuer string
 		if err != nil {
 			t.Fatal(err)
 		}
-		d.OIDC, d.Identity = rp, db
+		d.OIDC, d.SignIns = rp, db
 	})
 	rp.SetRedirectURL(s.URL + "/auth/oidc/callback")
 	if redirect != nil {

@@ -84,6 +84,7 @@ func (p *Portal) allPages() []page {
 	}
 	ps = append(ps, p.adminPages()...)
 	ps = append(ps, p.paramPages()...)
+	ps = append(ps, p.identityPages()...)
 	return ps
 }
 

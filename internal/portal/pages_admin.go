@@ -46,6 +46,8 @@ type staffInput struct {
 
 type usersData struct {
 	Users []*fiscal.User
+	// Manage links each account to its page (disable, role, password).
+	Manage bool
 }
 
 func (p *Portal) users(c *fiber.Ctx, v *view) error {
@@ -60,7 +62,7 @@ func (p *Portal) renderUsers(c *fiber.Ctx, v *view, status int) error {
 	if v.Form == nil {
 		v.Form = map[string]string{"role": "officer"}
 	}
-	return p.render(c.Status(status), v, "users", usersData{Users: us})
+	return p.render(c.Status(status), v, "users", usersData{Users: us, Manage: p.deps.Identity != nil})
 }
 
 func (p *Portal) createUser(c *fiber.Ctx, v *view) error {

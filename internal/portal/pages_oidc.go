@@ -33,7 +33,7 @@ const oidcCookie = "fiscald_oidc"
 const oidcLoginTTL = 10 * time.Minute
 
 func (p *Portal) oidcPages() []page {
-	if p.deps.OIDC == nil || p.deps.Identity == nil {
+	if p.deps.OIDC == nil || p.deps.SignIns == nil {
 		return nil
 	}
 	return []page{
@@ -43,7 +43,7 @@ func (p *Portal) oidcPages() []page {
 }
 
 // oidcEnabled says whether the sign-in pages offer the provider's button.
-func (p *Portal) oidcEnabled() bool { return p.deps.OIDC != nil && p.deps.Identity != nil }
+func (p *Portal) oidcEnabled() bool { return p.deps.OIDC != nil && p.deps.SignIns != nil }
 
 func randomString() string {
 	b := make([]byte, 32)
@@ -73,7 +73,7 @@ func (p *Portal) oidcLogin(c *fiber.Ctx, v *view) error {
 	if err != nil {
 		return p.oidcFailed(c, v, "oidc.err.unavailable", err)
 	}
-	if err := p.deps.Identity.BeginOIDCLogin(ctx, v.Muni.ID, l, oidcLoginTTL); err != nil {
+	if err := p.deps.SignIns.BeginOIDCLogin(ctx, v.Muni.ID, l, oidcLoginTTL); err != nil {
 		return err
 	}
 	// No Expires: the database row carries the sign-in's expiry.
@@ -95,7 +95,7 @@ func (p *Portal) oidcCallback(c *fiber.Ctx, v *view) error {
 	var login *fiscal.OIDCLogin
 	var claimErr error
 	if state != "" && v.Muni.ID != 0 {
-		login, claimErr = p.deps.Identity.ClaimOIDCLogin(ctx, v.Muni.ID, stateHash(state))
+		login, claimErr = p.deps.SignIns.ClaimOIDCLogin(ctx, v.Muni.ID, stateHash(state))
 	}
 	if e := c.Query("error"); e != "" {
 		if !providerError.MatchString(e) {
@@ -117,7 +117,7 @@ func (p *Portal) oidcCallback(c *fiber.Ctx, v *view) error {
 	id, err := p.deps.OIDC.Identify(ctx, strings.Clone(c.Query("code")), login.Verifier, login.Nonce)
 	if err == nil {
 		var s *fiscal.Session
-		if s, err = p.deps.Identity.SignInVerified(ctx, v.Muni.ID, id); err == nil {
+		if s, err = p.deps.SignIns.SignInVerified(ctx, v.Muni.ID, id); err == nil {
 			// A session the browser had (another account, or one planted)
 			// ends: the sign-in always starts a new one.
 			if v.sessionToken != "" {

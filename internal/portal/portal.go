@@ -48,13 +48,16 @@ type Deps struct {
 	// Staff lists staff accounts (the admin's users page, the queue's
 	// assignee filter).
 	Staff fiscal.StaffDirectory
+	// Identity issues enrollment codes and changes staff accounts (the
+	// desk's enrollment page, the admin's account page); nil leaves them out.
+	Identity fiscal.IdentityService
 	// Idempotency remembers which declaration forms were filed, so that a
 	// form sent twice files one case (formonce.go); nil: no such check.
 	Idempotency fiscal.IdempotencyStore
-	// OIDC and Identity are the sign-in with the national identity
+	// OIDC and SignIns are the sign-in with the national identity
 	// provider (pages_oidc.go); either nil leaves it out.
-	OIDC     fiscal.IdentityProvider
-	Identity fiscal.IdentityStore
+	OIDC    fiscal.IdentityProvider
+	SignIns fiscal.IdentityStore
 }
 
 // Config is the portal's configuration, parsed in cmd.

@@ -281,7 +281,7 @@ func TestPageWeight(t *testing.T) {
 			{off, "/staff/queue?status=all"}, {off, "/cases/1"}, {off, "/staff/cash?q=Popescu"}, {signer, "/staff/sign"},
 			{staff, "/admin/users"}, {staff, "/admin/parameters"}, {staff, "/admin/calendar"}, {staff, "/staff/reports"},
 			{staff, "/admin/parameters/coverage?year=2026"}, {staff, "/admin/council-decisions"}, {staff, "/admin/parameter-drafts"},
-			{anon, "/verify"}, {anon, "/verify/AAAA-BBBB"},
+			{anon, "/verify"}, {anon, "/verify/AAAA-BBBB"}, {off, "/staff/enroll?q=Popescu"}, {staff, "/admin/users/1"}, {anon, "/enroll"},
 		}
 		for _, pg := range pages {
 			p := pg.c.get(pg.path)

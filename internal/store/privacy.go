@@ -76,10 +76,11 @@ var personalData = []struct{ table, column string }{
 	{"credit_refunds", "taxpayer_id"},
 	{"cases", "taxpayer_id"},
 	{"documents", "taxpayer_id"},
+	{"enrollment_codes", "taxpayer_id"},
 }
 
 // secretColumns never leave the database, not even in an export.
-var secretColumns = map[string]bool{"password_hash": true, "token_hash": true, "private_key": true}
+var secretColumns = map[string]bool{"password_hash": true, "token_hash": true, "private_key": true, "code_hash": true}
 
 // ExportTaxpayer returns everything held about one taxpayer, table by
 // table, for a GDPR access request: for the taxpayer themself and admins.

@@ -7,10 +7,12 @@ import (
 	"fiscald/fiscal"
 )
 
-// sessionCacheTTL is how long Authenticate trusts a session it has already
-// read. A token revoked by Logout in this process is dropped at once; one
-// revoked by another process (or a user disabled directly in the database)
-// is honoured within this time.
+// sessionCacheTTL is how long Authenticate keeps the actor of a session it
+// has already read. It never trusts it blindly: every hit is revalidated
+// against the database (the session not revoked, the user enabled and of the
+// same role, by primary key), so a revocation by any process, or a change
+// made directly in the database, is honoured on the next request. What the
+// cache saves is the token-hash look-up and building the actor.
 const sessionCacheTTL = 30 * time.Second
 
 // sessionCacheMax bounds the cache; when full it is emptied (the next
@@ -26,18 +28,19 @@ type sessionCache struct {
 }
 
 type cachedSession struct {
-	actor fiscal.Actor
-	until time.Time // min(read + TTL, the session's expiry)
+	session int64 // sessions.id, for the revalidation
+	actor   fiscal.Actor
+	until   time.Time // min(read + TTL, the session's expiry)
 }
 
-func (c *sessionCache) get(hash string, now time.Time) (*fiscal.Actor, bool) {
+func (c *sessionCache) get(hash string, now time.Time) (*fiscal.Actor, int64, bool) {
 	c.mu.RLock()
 	e, ok := c.m[hash]
 	c.mu.RUnlock()
 	if !ok || !now.Before(e.until) {
-		return nil, false
+		return nil, 0, false
 	}
-	return copyActor(&e.actor), true
+	return copyActor(&e.actor), e.session, true
 }
 
 // copyActor copies an actor and what it points to: callers may change theirs
@@ -51,7 +54,7 @@ func copyActor(a *fiscal.Actor) *fiscal.Actor {
 	return &c
 }
 
-func (c *sessionCache) put(hash string, a *fiscal.Actor, now, expires time.Time) {
+func (c *sessionCache) put(hash string, session int64, a *fiscal.Actor, now, expires time.Time) {
 	until := now.Add(sessionCacheTTL)
 	if expires.Before(until) {
 		until = expires
@@ -60,7 +63,7 @@ func (c *sessionCache) put(hash string, a *fiscal.Actor, now, expires time.Time)
 	if c.m == nil || len(c.m) >= sessionCacheMax {
 		c.m = make(map[string]cachedSession)
 	}
-	c.m[hash] = cachedSession{actor: *copyActor(a), until: until}
+	c.m[hash] = cachedSession{session: session, actor: *copyActor(a), until: until}
 	c.mu.Unlock()
 }
 

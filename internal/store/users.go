@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -12,7 +13,7 @@ import (
 // SessionTTL is how long a bearer token lives.
 const SessionTTL = 12 * time.Hour
 
-const userColumns = `id, municipality_id, username, role, taxpayer_id, email, full_name, created_at`
+const userColumns = `id, municipality_id, username, role, taxpayer_id, email, full_name, assurance, disabled, created_at`
 
 // Register creates a taxpayer and its user in one transaction.
 func (db *DB) Register(ctx context.Context, municipalityID int64, r *fiscal.Registration) (*fiscal.User, *fiscal.Taxpayer, error) {
@@ -37,6 +38,10 @@ func (db *DB) Register(ctx context.Context, municipalityID int64, r *fiscal.Regi
 			r.Taxpayer.Email = r.Email
 		}
 		tp, err = insertTaxpayer(ctx, tx, municipalityID, &r.Taxpayer, "taxpayer.")
+		if e := (*fiscal.Error)(nil); errors.As(err, &e) && e.Code == fiscal.ECONFLICT && len(e.Fields) == 1 {
+			// The CNP or CUI is on file: say how its holder opens an account.
+			return fiscal.AlreadyRegistered(e.Fields[0].Field, e)
+		}
 		if err != nil {
 			return err
 		}
@@ -78,7 +83,7 @@ func (db *DB) CreateStaff(ctx context.Context, municipalityID int64, username, p
 	if err != nil {
 		return nil, fiscal.Internal(err, "hash password")
 	}
-	u := &fiscal.User{MunicipalityID: municipalityID, Username: username, Role: role, FullName: fullName}
+	u := &fiscal.User{MunicipalityID: municipalityID, Username: username, Role: role, FullName: fullName, Assurance: fiscal.AssurancePassword}
 	err = db.InTx(ctx, func(tx *Tx) error {
 		u.CreatedAt = tx.Now
 		u.ID, err = tx.Insert(ctx, `INSERT INTO users (municipality_id, username, password_hash, role, full_name, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
@@ -107,10 +112,9 @@ func (db *DB) Login(ctx context.Context, municipalityID int64, username, passwor
 	var row struct {
 		fiscal.User
 		PasswordHash string  `db:"password_hash"`
-		Disabled     bool    `db:"disabled"`
 		OIDCSubject  *string `db:"oidc_subject"`
 	}
-	err := db.db.GetContext(ctx, &row, db.db.Rebind(`SELECT `+userColumns+`, password_hash, disabled, oidc_subject FROM users WHERE municipality_id = ? AND lower(username) = ?`), municipalityID, foldUsername(username))
+	err := db.db.GetContext(ctx, &row, db.db.Rebind(`SELECT `+userColumns+`, password_hash, oidc_subject FROM users WHERE municipality_id = ? AND lower(username) = ?`), municipalityID, foldUsername(username))
 	bad := fiscal.Errorf(fiscal.EUNAUTHORIZED, "wrong username or password")
 	if err != nil {
 		if e := translate(err, "user"); fiscal.ErrorCode(e) != fiscal.ENOTFOUND {
@@ -156,15 +160,25 @@ func (db *DB) SignInThrottled(ctx context.Context, municipalityID int64, t fisca
 }
 
 // Authenticate returns the actor of a bearer token. A token read in the last
-// 30 seconds is answered from memory (sessionCache): Logout drops it there
-// at once.
+// 30 seconds is answered from memory (sessionCache) after one look at its
+// session and user by primary key (revalidate): a session revoked, a user
+// disabled or given another role by any instance is refused (or re-read) on
+// the very next request, here as everywhere.
 func (db *DB) Authenticate(ctx context.Context, token string) (*fiscal.Actor, error) {
 	hash := auth.HashToken(token)
 	now := db.clock.Now()
-	if a, ok := db.sessions.get(hash, now); ok {
-		return a, nil
+	if a, sid, ok := db.sessions.get(hash, now); ok {
+		var live int
+		if err := db.get(ctx, &live, revalidateQuery, sid, false, a.Role, a.Assurance); err != nil {
+			return nil, translate(err, "session")
+		}
+		if live == 1 {
+			return a, nil
+		}
+		db.sessions.drop(hash) // read again below: refused, or the new role
 	}
 	var row struct {
+		SessionID      int64      `db:"id"`
 		UserID         int64      `db:"user_id"`
 		Username       string     `db:"username"`
 		MunicipalityID int64      `db:"municipality_id"`
@@ -175,7 +189,7 @@ func (db *DB) Authenticate(ctx context.Context, token string) (*fiscal.Actor, er
 		Disabled       bool       `db:"disabled"`
 		Assurance      string     `db:"assurance"`
 	}
-	err := db.db.GetContext(ctx, &row, db.db.Rebind(`SELECT s.user_id, u.username, s.municipality_id, u.role, u.taxpayer_id, s.expires_at, s.revoked_at, u.disabled, u.assurance
+	err := db.db.GetContext(ctx, &row, db.db.Rebind(`SELECT s.id, s.user_id, u.username, s.municipality_id, u.role, u.taxpayer_id, s.expires_at, s.revoked_at, u.disabled, u.assurance
 		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`), hash)
 	if err != nil {
 		if e := translate(err, "session"); fiscal.ErrorCode(e) != fiscal.ENOTFOUND {
@@ -188,9 +202,15 @@ func (db *DB) Authenticate(ctx context.Context, token string) (*fiscal.Actor, er
 	}
 	a := &fiscal.Actor{UserID: row.UserID, Username: row.Username, MunicipalityID: row.MunicipalityID, Role: fiscal.Role(row.Role), TaxpayerID: row.TaxpayerID,
 		Assurance: fiscal.Assurance(row.Assurance)}
-	db.sessions.put(hash, a, now, row.ExpiresAt)
+	db.sessions.put(hash, row.SessionID, a, now, row.ExpiresAt)
 	return a, nil
 }
+
+// revalidateQuery is 1 while a cached session is still good: not revoked,
+// its user enabled and still of the cached role and assurance (two
+// primary-key look-ups).
+const revalidateQuery = `SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id
+	WHERE s.id = ? AND s.revoked_at IS NULL AND u.disabled = ? AND u.role = ? AND u.assurance = ?`
 
 // Logout revokes the token; revoking an unknown token is not an error.
 func (db *DB) Logout(ctx context.Context, token string) error {

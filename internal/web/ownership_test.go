@@ -30,6 +30,7 @@ type ownershipFixture struct {
 // ownedObjects are taxpayer A's objects, made through the services.
 type ownedObjects struct {
 	anaID, caseID, attachmentID, paymentID, documentID, recomputeID, draftID int64
+	officerID                                                                int64 // a staff account of A's municipality
 }
 
 // ownershipFixtures maps each path-parameter shape of the route table to
@@ -42,6 +43,7 @@ var ownershipFixtures = map[string]ownershipFixture{
 	"documents/:id":        {build: func(f *ownedObjects) string { return fmt.Sprint(f.documentID) }},
 	"recompute/:id":        {build: func(f *ownedObjects) string { return fmt.Sprint(f.recomputeID) }},
 	"parameter-drafts/:id": {build: func(f *ownedObjects) string { return fmt.Sprint(f.draftID) }},
+	"users/:id":            {build: func(f *ownedObjects) string { return fmt.Sprint(f.officerID) }},
 	"lines/:key":           {build: func(*ownedObjects) string { return "vehicle.engine.row1.euro6" }, shared: true},
 	"days/:date":           {build: func(*ownedObjects) string { return "2026-12-24" }, shared: true},
 	"case-types/:type":     {build: func(*ownedObjects) string { return "petition" }, shared: true},
@@ -60,6 +62,8 @@ var ownershipBodies = map[string]any{
 	"POST /api/v1/taxpayers/:id/credit/refund":            map[string]any{"amount": "1.00", "reason": "restituire", "iban": "RO49AAAA1B31007593840000"},
 	"PUT /api/v1/case-types/:type/straight-through":       map[string]any{"enabled": true},
 	"PATCH /api/v1/admin/parameter-drafts/:id/lines/:key": map[string]any{"to_value": "20"},
+	"PUT /api/v1/users/:id/role":                          map[string]any{"role": "signer"},
+	"POST /api/v1/users/:id/password":                     map[string]any{"password": "un pinguin pe bicicletă"},
 }
 
 // TestOwnershipMatrix walks the route table: every non-public route with a
@@ -76,6 +80,7 @@ func TestOwnershipMatrix(t *testing.T) {
 		var ana string
 		f.anaID, ana = e.taxpayer("ana", "2850615350041")
 		_, mihai := e.taxpayer("mihai", "1850315350012")
+		f.officerID = num(e.do("GET", "/api/v1/me", e.tokens["officer"], nil).Body["id"])
 		f.caseID = e.fullCase(f.anaID, ana, "WVWZZZAUZHW123456", "2026-03-10")
 		f.attachmentID = count(t, db, `SELECT MIN(id) FROM case_attachments WHERE case_id = ?`, f.caseID)
 		if r := e.do("POST", "/api/v1/certificates", ana, map[string]any{"type": "fiscal_clearance", "taxpayer_id": f.anaID}); r.Status != 201 {
@@ -129,6 +134,9 @@ func TestOwnershipMatrix(t *testing.T) {
 				`SELECT COUNT(*) FROM credit_entries WHERE municipality_id = ?`,
 				`SELECT COUNT(*) FROM tax_parameters WHERE municipality_id = ?`,
 				`SELECT COUNT(*) FROM parameter_drafts WHERE municipality_id = ? AND status = 'draft'`,
+				`SELECT COALESCE(SUM(version), 0) FROM users WHERE municipality_id = ?`,
+				`SELECT COUNT(*) FROM sessions WHERE municipality_id = ? AND revoked_at IS NOT NULL`,
+				`SELECT COUNT(*) FROM enrollment_codes WHERE municipality_id = ?`,
 			} {
 				fmt.Fprintf(&b, "%d/", count(t, db, q, e.muni.ID))
 			}

@@ -71,6 +71,7 @@ func (s *Server) allRoutes() []route {
 	var rs []route
 	rs = append(rs, s.healthRoutes()...)
 	rs = append(rs, s.accountRoutes()...)
+	rs = append(rs, s.identityRoutes()...)
 	rs = append(rs, s.taxpayerRoutes()...)
 	rs = append(rs, s.caseRoutes()...)
 	rs = append(rs, s.pkiRoutes()...)

@@ -54,6 +54,9 @@ type Deps struct {
 	PKI fiscal.PKIService
 	// Reports writes the accountants' exports; nil answers 503.
 	Reports fiscal.ReportService
+	// Identity is enrollment with codes and the life of staff accounts;
+	// nil answers 503.
+	Identity fiscal.IdentityService
 	// Writes reports the database's write transactions for /metrics
 	// (store.DB.WriteStats); nil leaves them out.
 	Writes func() fiscal.WriteStats
@@ -79,6 +82,7 @@ type Store interface {
 	fiscal.CreditService
 	fiscal.DocumentService
 	fiscal.PKIService
+	fiscal.IdentityService
 	Ping(ctx context.Context) error
 	WriteStats() fiscal.WriteStats
 	Clock() fiscal.Clock
@@ -89,7 +93,7 @@ type Store interface {
 // reports) and may replace the clock (tests).
 func StoreDeps(db Store) Deps {
 	return Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Privacy: db, Audit: db, SignIns: db,
-		Idempotency: db, Tax: db, Credit: db, Documents: db, PKI: db, Ready: db.Ping, Writes: db.WriteStats, Clock: db.Clock()}
+		Idempotency: db, Tax: db, Credit: db, Documents: db, PKI: db, Identity: db, Ready: db.Ping, Writes: db.WriteStats, Clock: db.Clock()}
 }
 
 // Config is the server's configuration, parsed in cmd.
