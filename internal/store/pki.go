@@ -46,8 +46,8 @@ func (tx *Tx) refuseRevoked(ctx context.Context, municipalityID int64, userID *i
 		return nil
 	}
 	var n int
-	if err := tx.Get(ctx, &n, `SELECT COUNT(*) FROM signing_keys WHERE municipality_id = ? AND user_id = ? AND revocation_reason = 'revoked'`,
-		municipalityID, *userID); err != nil {
+	if err := tx.Get(ctx, &n, `SELECT COUNT(*) FROM signing_keys WHERE municipality_id = ? AND user_id = ? AND revocation_reason = ?`,
+		municipalityID, *userID, keyRevoked); err != nil {
 		return translate(err, "signing key")
 	}
 	if n > 0 {
@@ -167,7 +167,7 @@ func (db *DB) RevokeSigningCertificate(ctx context.Context, userID int64) error 
 		if a.Role != fiscal.RoleAdmin && !a.System {
 			return fiscal.Errorf(fiscal.EFORBIDDEN, "only an administrator revokes signing certificates")
 		}
-		n, err := tx.RevokeSigningKeys(ctx, a.MunicipalityID, userID)
+		n, err := tx.RevokeSigningKeys(ctx, a.MunicipalityID, userID, keyRevoked)
 		if err == nil && n == 0 {
 			err = fiscal.Errorf(fiscal.ENOTFOUND, "the user has no active signing key")
 		}
@@ -175,19 +175,30 @@ func (db *DB) RevokeSigningCertificate(ctx context.Context, userID int64) error 
 	})
 }
 
-// RevokeSigningKeys revokes the user's active signing keys in tx, with an
-// audit entry each, and returns how many: the hook for disabling a member
-// of staff (call it in that use case's transaction).
-func (tx *Tx) RevokeSigningKeys(ctx context.Context, municipalityID, userID int64) (int, error) {
+// Why a certificate was revoked (signing_keys.revocation_reason); OCSP and
+// the CRL report both as revoked from revoked_at.
+const (
+	// keyRevoked: the holder may no longer sign (the administrator's
+	// revocation); no new key is made for them.
+	keyRevoked = "revoked"
+	// keyHolderDisabled: the account was disabled; enabled again, the
+	// holder gets a new key and certificate at their next step.
+	keyHolderDisabled = "holder_disabled"
+)
+
+// RevokeSigningKeys revokes the user's active signing keys in tx for reason
+// (keyRevoked, keyHolderDisabled), with an audit entry each, and returns
+// how many.
+func (tx *Tx) RevokeSigningKeys(ctx context.Context, municipalityID, userID int64, reason string) (int, error) {
 	var ids []int64
 	if err := tx.Select(ctx, &ids, `SELECT id FROM signing_keys WHERE municipality_id = ? AND user_id = ? AND revoked_at IS NULL`, municipalityID, userID); err != nil {
 		return 0, translate(err, "signing key")
 	}
 	for _, id := range ids {
-		if _, err := tx.Exec(ctx, `UPDATE signing_keys SET revoked_at = ?, revocation_reason = 'revoked' WHERE id = ?`, tx.Now, id); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE signing_keys SET revoked_at = ?, revocation_reason = ? WHERE id = ?`, tx.Now, reason, id); err != nil {
 			return 0, translate(err, "signing key")
 		}
-		if err := tx.Audit(ctx, municipalityID, "signing_key.revoke", "signing_key", id, nil, map[string]any{"user_id": userID}); err != nil {
+		if err := tx.Audit(ctx, municipalityID, "signing_key.revoke", "signing_key", id, nil, map[string]any{"user_id": userID, "reason": reason}); err != nil {
 			return 0, err
 		}
 	}
@@ -201,7 +212,7 @@ type revocations struct{ db *DB }
 
 func (r revocations) RevokedAt(ctx context.Context, serial *big.Int) (*time.Time, error) {
 	var at []time.Time
-	err := r.db.db.SelectContext(ctx, &at, r.db.db.Rebind(`SELECT revoked_at FROM signing_keys WHERE cert_serial = ? AND revocation_reason = 'revoked'`), serial.Text(16))
+	err := r.db.db.SelectContext(ctx, &at, r.db.db.Rebind(`SELECT revoked_at FROM signing_keys WHERE cert_serial = ? AND revocation_reason IN (?, ?)`), serial.Text(16), keyRevoked, keyHolderDisabled)
 	if err != nil || len(at) == 0 {
 		return nil, translate(err, "signing key")
 	}
@@ -213,7 +224,7 @@ func (r revocations) Revoked(ctx context.Context) ([]trust.Revocation, error) {
 		Serial string    `db:"cert_serial"`
 		At     time.Time `db:"revoked_at"`
 	}
-	if err := r.db.db.SelectContext(ctx, &rows, `SELECT cert_serial, revoked_at FROM signing_keys WHERE cert_serial <> '' AND revocation_reason = 'revoked' ORDER BY id`); err != nil {
+	if err := r.db.db.SelectContext(ctx, &rows, r.db.db.Rebind(`SELECT cert_serial, revoked_at FROM signing_keys WHERE cert_serial <> '' AND revocation_reason IN (?, ?) ORDER BY id`), keyRevoked, keyHolderDisabled); err != nil {
 		return nil, translate(err, "signing keys")
 	}
 	out := make([]trust.Revocation, 0, len(rows))

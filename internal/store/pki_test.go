@@ -237,3 +237,72 @@ func TestEd25519StepsStillVerify(t *testing.T) {
 		}
 	})
 }
+
+// TestDisabledOfficerCertificate: disabling a member of staff revokes their
+// certificate for relying parties (OCSP, the CRL) while their earlier steps
+// still verify; enabled again, they sign with a new certificate (unlike an
+// administrator's revocation, which ends their signing).
+func TestDisabledOfficerCertificate(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		ca := withPKI(t, db, clock, signing.NewRandom())
+		m := storetest.Municipality(t, db, "timisoara")
+		officer, off := storetest.Staff(t, db, m, "officer1", fiscal.RoleOfficer)
+		admin, _ := storetest.Staff(t, db, m, "admin1", fiscal.RoleAdmin)
+		ana, tp := signedInTaxpayer(t, db, m)
+		var ids []int64
+		for i := 1; i <= 2; i++ {
+			c, err := db.CreateCase(ana, &fiscal.NewCase{Type: fiscal.CaseVehicleRegistration, TaxpayerID: tp.ID, Data: registrationData(i)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, c.ID)
+		}
+		if _, err := db.Review(officer, ids[0], &fiscal.Decision{Decision: fiscal.DecisionReject, Comment: "incomplet"}); err != nil {
+			t.Fatal(err)
+		}
+		ev, err := db.StepEvidence(officer, ids[0], 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := signerOf(t, ev.Signature)
+		clock.Advance(60e9)
+		if _, err := db.DisableUser(admin, off.ID); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(60e9)
+		resp, err := ca.OCSP(context.Background(), first, clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ocspRevoked(t, resp, ca) {
+			t.Fatal("OCSP does not report a disabled officer's certificate revoked")
+		}
+		if _, err := db.EnableUser(admin, off.ID); err != nil {
+			t.Fatal(err)
+		}
+		sess, err := db.Login(context.Background(), m.ID, "officer1", storetest.StaffPassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := db.Authenticate(context.Background(), sess.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		officer = fiscal.WithActor(context.Background(), a)
+		if _, err := db.Review(officer, ids[1], &fiscal.Decision{Decision: fiscal.DecisionReject, Comment: "incomplet"}); err != nil {
+			t.Fatalf("an officer enabled again cannot sign: %v", err)
+		}
+		ev, err = db.StepEvidence(officer, ids[1], 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if second := signerOf(t, ev.Signature); second.SerialNumber.Cmp(first.SerialNumber) == 0 {
+			t.Fatal("the officer enabled again signs with the revoked certificate")
+		}
+		for _, id := range ids {
+			if v, err := db.VerifyCase(admin, id); err != nil || !v.Valid {
+				t.Fatalf("case %d: %+v %v", id, v, err)
+			}
+		}
+	})
+}

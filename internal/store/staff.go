@@ -102,8 +102,8 @@ func (db *DB) DisableUser(ctx context.Context, id int64) (*fiscal.User, error) {
 		if err := tx.endSessions(ctx, u.ID); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE signing_keys SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`, tx.Now, u.ID); err != nil {
-			return translate(err, "signing key")
+		if _, err := tx.RevokeSigningKeys(ctx, u.MunicipalityID, u.ID, keyHolderDisabled); err != nil {
+			return err
 		}
 		return tx.requeue(ctx, u)
 	})

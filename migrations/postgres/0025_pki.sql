@@ -1,8 +1,9 @@
 -- Signatures others can verify (issue 22). A signing key may carry an X.509
 -- certificate from the municipality's CA (signing_keys.certificate, already
 -- there); cert_serial (hex) finds it for OCSP and the CRL; a key revoked
--- because its holder may no longer sign has revocation_reason 'revoked'
--- (one replaced by a newer kind of key: 'superseded').
+-- because its holder may no longer sign has revocation_reason 'revoked', one
+-- of an account that was disabled 'holder_disabled' (both revoked for OCSP
+-- and the CRL), one replaced by a newer kind of key 'superseded'.
 ALTER TABLE signing_keys ADD COLUMN cert_serial TEXT NOT NULL DEFAULT '';
 ALTER TABLE signing_keys ADD COLUMN revocation_reason TEXT NOT NULL DEFAULT '';
 CREATE INDEX signing_keys_serial ON signing_keys (cert_serial) WHERE cert_serial <> '';
