@@ -223,7 +223,6 @@ func TestAccountChanges(t *testing.T) {
 	}
 }
 
-
 func system(municipalityID int64) context.Context {
 	return fiscal.WithActor(context.Background(), &fiscal.Actor{Username: "system", MunicipalityID: municipalityID, System: true})
 }
