@@ -72,6 +72,7 @@ func (s *Server) allRoutes() []route {
 	rs = append(rs, s.healthRoutes()...)
 	rs = append(rs, s.accountRoutes()...)
 	rs = append(rs, s.taxpayerRoutes()...)
+	rs = append(rs, s.propertyRoutes()...)
 	rs = append(rs, s.caseRoutes()...)
 	rs = append(rs, s.taxRoutes()...)
 	rs = append(rs, s.adminTaxRoutes()...)
