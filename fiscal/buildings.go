@@ -2,6 +2,8 @@ package fiscal
 
 import (
 	"context"
+	"encoding/json"
+	"reflect"
 	"fmt"
 	"strings"
 
@@ -30,13 +32,16 @@ func (s Share) String() string { return decimal.New(int64(s), -4).StringFixed(4)
 // MarshalJSON writes the share as a string.
 func (s Share) MarshalJSON() ([]byte, error) { return []byte(`"` + s.String() + `"`), nil }
 
-// UnmarshalJSON reads "0.6" or 0.6 (at most four decimals, above 0, at most 1).
+// UnmarshalJSON reads "0.6" or 0.6 with at most four decimals; a value
+// that is not one is a type error naming the field. The range (above 0, at
+// most 1) is the form's check, so that it names the field precisely.
 func (s *Share) UnmarshalJSON(b []byte) error {
-	v, err := ParseShare(strings.Trim(string(b), `"`))
-	if err != nil {
-		return err
+	d, err := decimal.NewFromString(strings.Trim(string(b), `"`))
+	p := d.Shift(4)
+	if err != nil || !p.Equal(p.Truncate(0)) || p.Abs().GreaterThan(decimal.New(1_000_000, 0)) {
+		return &json.UnmarshalTypeError{Value: "share " + string(b), Type: reflect.TypeOf(Share(0))}
 	}
-	*s = v
+	*s = Share(p.IntPart())
 	return nil
 }
 

@@ -57,7 +57,7 @@ func (db *DB) holdings(ctx context.Context, kind string, taxpayerID int64) ([]ho
 			continue
 		}
 		if err := db.db.SelectContext(ctx, &h.CoOwners, db.db.Rebind(`SELECT o.taxpayer_id, t.name, o.share_parts FROM `+table+` o JOIN taxpayers t ON t.id = o.taxpayer_id
-			WHERE o.municipality_id = ? AND o.cadastral_number = ? AND o.disposed_on IS NULL AND o.id <> ? ORDER BY o.share_parts DESC, o.id`),
+			WHERE o.municipality_id = ? AND o.cadastral_number = ? AND o.cadastral_number <> '' AND o.disposed_on IS NULL AND o.id <> ? ORDER BY o.share_parts DESC, o.id`),
 			a.MunicipalityID, h.CadastralNumber, h.ID); err != nil {
 			return nil, translate(err, table)
 		}
@@ -126,7 +126,7 @@ func (tx *Tx) InsertHolding(ctx context.Context, municipalityID int64, kind stri
 func (tx *Tx) SharesHeld(ctx context.Context, municipalityID int64, kind, cadastral string) (int64, error) {
 	var n int64
 	err := tx.Get(ctx, &n, `SELECT CAST(COALESCE(SUM(share_parts), 0) AS BIGINT) FROM `+propertyTable(kind)+`
-		WHERE municipality_id = ? AND cadastral_number = ? AND disposed_on IS NULL`, municipalityID, cadastral)
+		WHERE municipality_id = ? AND cadastral_number = ? AND cadastral_number <> '' AND disposed_on IS NULL`, municipalityID, cadastral)
 	return n, translate(err, kind)
 }
 
