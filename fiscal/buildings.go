@@ -3,8 +3,8 @@ package fiscal
 import (
 	"context"
 	"encoding/json"
-	"reflect"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/shopspring/decimal"

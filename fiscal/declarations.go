@@ -223,7 +223,7 @@ func checkAcquisition(a acquisition, document string, today civil.Date) []FieldE
 	case a.share != nil && (*a.share <= 0 || *a.share > WholeShare):
 		add("share", "must be above 0 and at most 1")
 	case a.share != nil && *a.share+others > WholeShare:
-		add("share", fmt.Sprintf("the shares add up to %s%%, more than 100%%", (*a.share + others).Percent()))
+		add("share", fmt.Sprintf("the shares add up to %s%%, more than 100%%", (*a.share+others).Percent()))
 	}
 	return errs
 }

@@ -33,9 +33,9 @@ type Deps struct {
 	Vehicles       fiscal.VehicleService
 	// Properties reads buildings and land; nil answers 503.
 	Properties fiscal.PropertyService
-	Cases          fiscal.CaseService
-	Privacy        fiscal.PrivacyService
-	Audit          fiscal.AuditService
+	Cases      fiscal.CaseService
+	Privacy    fiscal.PrivacyService
+	Audit      fiscal.AuditService
 	// SignIns records throttled sign-ins in the audit log; nil leaves them
 	// to the metrics and the log.
 	SignIns     fiscal.SignInAudit
