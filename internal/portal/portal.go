@@ -32,6 +32,9 @@ type Deps struct {
 	Users     fiscal.UserService
 	Taxpayers fiscal.TaxpayerService
 	Vehicles  fiscal.VehicleService
+	// Properties lists buildings and land on the account page; nil: no
+	// section.
+	Properties fiscal.PropertyService
 	Tax       fiscal.TaxRules
 	Clock     fiscal.Clock
 	// Cases is the workflow (declarations, the case pages, the queues).

@@ -1,0 +1,85 @@
+package portal_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/shopspring/decimal"
+
+	"fiscald/assess"
+	"fiscald/calc"
+	"fiscald/fiscal"
+	"fiscald/internal/civil"
+	"fiscald/internal/store"
+)
+
+// TestAccountProperties: "Clădirile și terenurile mele" lists the
+// taxpayer's buildings and land with their share, co-owners and this year's
+// tax on their share, in Romanian and English; another taxpayer's objects
+// are not on the page.
+func TestAccountProperties(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, s *site) {
+		c := s.client()
+		if p := c.register("ana", "2850615350041", "Ana Popescu"); p.Status != 303 {
+			t.Fatalf("register: %d", p.Status)
+		}
+		if acc := c.get("/account"); !strings.Contains(acc.Body, "Nu aveți clădiri sau terenuri") {
+			t.Fatalf("empty section missing: %s", acc.Body)
+		}
+		o := s.client()
+		if p := o.register("mihai", "1850315350012", "Mihai Ionescu"); p.Status != 303 {
+			t.Fatalf("register: %d", p.Status)
+		}
+		ctx := fiscal.WithActor(context.Background(), &fiscal.Actor{System: true, Username: "test", MunicipalityID: s.muni.ID})
+		var ids []int64
+		if err := s.db.SQL().Select(&ids, `SELECT id FROM taxpayers ORDER BY id`); err != nil || len(ids) != 2 {
+			t.Fatalf("taxpayers: %v %v", ids, err)
+		}
+		yes := true
+		area := decimal.RequireFromString("55")
+		plot := decimal.RequireFromString("5000")
+		flat := calc.Object{Kind: "building", Use: "residential", ConstructionType: "A", Utilities: &yes, UsableAreaM2: &area, Zone: "A", YearBuilt: 2010}
+		err := s.db.InTx(ctx, func(tx *store.Tx) error {
+			for _, h := range []struct {
+				kind  string
+				owner int64
+				share fiscal.Share
+				obj   calc.Object
+				cad   string
+			}{
+				{"building", ids[0], 6000, flat, "CAD-400100"}, {"building", ids[1], 4000, flat, "CAD-400100"},
+				{"land", ids[1], 10000, calc.Object{Kind: "land", Location: "intravilan", Zone: "B", UseCategory: "vineyard", AreaM2: &plot}, "CAD-77"},
+			} {
+				hd := fiscal.Holding{TaxpayerID: h.owner, Address: "Str. Eroilor 5", CadastralNumber: h.cad, Share: h.share,
+					AcquiredOn: civil.New(2025, 6, 10), TaxedFromYear: 2026, Object: h.obj}
+				if err := tx.InsertHolding(ctx, s.muni.ID, h.kind, &hd, 0); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := assess.Run(ctx, s.db, assess.Options{MunicipalityID: s.muni.ID, Municipality: "timisoara", Year: 2026}); err != nil {
+			t.Fatal(err)
+		}
+		acc := c.get("/account")
+		for _, want := range []string{"Clădirile și terenurile mele", "Clădire rezidențială, 55 m²", "CAD-400100", "60.00%", "Mihai Ionescu (40.00%)",
+			"Impozit 2026 (cota dvs.)", "309,00", "Impozitat din 2026"} {
+			if !strings.Contains(acc.Body, want) {
+				t.Errorf("ana's account lacks %q", want)
+			}
+		}
+		if strings.Contains(acc.Body, "CAD-77") {
+			t.Error("ana's account shows mihai's land")
+		}
+		en := o.get("/account?lang=en")
+		for _, want := range []string{"My buildings and land", "Land, intravilan, vineyard, 5000 m²", "Ana Popescu (60.00%)", "40.00%", "2026 tax (your share)", "206.00", "235.00"} {
+			if !strings.Contains(en.Body, want) {
+				t.Errorf("mihai's English account lacks %q", want)
+			}
+		}
+	})
+}
