@@ -1,0 +1,66 @@
+package portal_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/shopspring/decimal"
+
+	"fiscald/assess"
+	"fiscald/calc"
+	"fiscald/fiscal"
+	"fiscald/internal/civil"
+	"fiscald/internal/store"
+	"fiscald/internal/store/storetest"
+)
+
+// TestBrowserAccountProperties: the account page with buildings and land
+// (co-owned) passes axe-core and fits 360 px, in Romanian and English.
+func TestBrowserAccountProperties(t *testing.T) {
+	clock := fiscal.NewTestClock(storetest.Epoch)
+	s := startSite(t, storetest.MustOpen(t, "sqlite", clock), clock)
+	c := s.client()
+	if p := c.register("ana", "2850615350041", "Ana Popescu"); p.Status != 303 {
+		t.Fatalf("register: %d", p.Status)
+	}
+	if p := s.client().register("mihai", "1850315350012", "Mihai Ionescu"); p.Status != 303 {
+		t.Fatalf("register: %d", p.Status)
+	}
+	ctx := fiscal.WithActor(context.Background(), &fiscal.Actor{System: true, Username: "test", MunicipalityID: s.muni.ID})
+	var ids []int64
+	if err := s.db.SQL().Select(&ids, `SELECT id FROM taxpayers ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	yes := true
+	area, plot := decimal.RequireFromString("55"), decimal.RequireFromString("1000")
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		for i, o := range []calc.Object{
+			{Kind: "building", Use: "residential", ConstructionType: "A", Utilities: &yes, UsableAreaM2: &area, Zone: "A", YearBuilt: 2010},
+			{Kind: "land", Location: "intravilan", Zone: "C", UseCategory: "arable", AreaM2: &plot},
+		} {
+			for k, owner := range ids {
+				hd := fiscal.Holding{TaxpayerID: owner, Address: "Str. Eroilor 5, ap. 3, Timișoara", CadastralNumber: []string{"CAD-400100", "CAD-77"}[i],
+					Share: fiscal.Share(6000 - 2000*k), AcquiredOn: civil.New(2025, 6, 10), TaxedFromYear: 2026, Object: o}
+				if err := tx.InsertHolding(ctx, s.muni.ID, o.Kind, &hd, 0); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := assess.Run(ctx, s.db, assess.Options{MunicipalityID: s.muni.ID, Municipality: "timisoara", Year: 2026}); err != nil {
+		t.Fatal(err)
+	}
+	tp := newTab(t, s)
+	tp.open("/login?lang=ro", 200)
+	tp.do("sign in", chromedp.SendKeys(chromedp.CSS("#f-username"), "ana"), chromedp.SendKeys(chromedp.CSS("#f-password"), "parola-lunga-1"))
+	tp.submit("#h-statement")
+	tp.open("/account?lang=ro", 200)
+	tp.check("properties-account-ro")
+	tp.open("/account?lang=en", 200)
+	tp.check("properties-account-en")
+}
