@@ -35,8 +35,8 @@ type Deps struct {
 	// Properties lists buildings and land on the account page; nil: no
 	// section.
 	Properties fiscal.PropertyService
-	Tax       fiscal.TaxRules
-	Clock     fiscal.Clock
+	Tax        fiscal.TaxRules
+	Clock      fiscal.Clock
 	// Cases is the workflow (declarations, the case pages, the queues).
 	Cases fiscal.CaseService
 	// Payments is the statement, card and cash payments and receipts.
