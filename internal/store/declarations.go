@@ -161,9 +161,16 @@ func (db *DB) writeProperty(ctx context.Context, tx *Tx, c *caseRow, p *fiscal.A
 	result := map[string]any{}
 	var docIDs []int64
 	if len(pp.Enter) > 0 {
-		// Decided again here on the rows as they are now: two approvals of
-		// one cadastral number cannot both pass (the shares are summed in
-		// the same transaction that enters them).
+		// Decided again here on the rows as they are now, under a lock of
+		// the cadastral number (SQLite: the immediate transaction; PostgreSQL:
+		// a transaction advisory lock on its key), so two approvals of one
+		// cadastral number on two instances cannot both pass.
+		if tx.db.dialect == "postgres" {
+			key := fmt.Sprintf("fiscald/%d/%s/%s", c.MunicipalityID, pp.Kind, pp.Enter[0].Holding.CadastralNumber)
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`, key); err != nil {
+				return translate(err, pp.Kind)
+			}
+		}
 		var total int64
 		for _, e := range pp.Enter {
 			total += int64(e.Holding.Share)

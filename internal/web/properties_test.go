@@ -1,8 +1,10 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"fiscald/fiscal"
@@ -276,3 +278,52 @@ func TestLandDeclarationEachCategory(t *testing.T) {
 // cnps are valid CNPs for the land owners.
 var cnps = []string{"1800101350018", "1800102350010", "1800103350013", "1800104350016", "1800105350019", "1800106350011",
 	"1800107350014", "1800108350017", "1800109350011", "1800110350010", "1800111350013", "1800112350016"}
+
+// TestPropertySharesRace: two declarations of 60% of one cadastral number,
+// each accepted at filing (nothing is held yet), are signed at the same
+// time by two signers: one passes, the other is 409 and enters nothing.
+func TestPropertySharesRace(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		e := newEnv(t, db, clock)
+		if _, err := db.CreateStaff(context.Background(), e.muni.ID, "signer2", "password-signer", fiscal.RoleSigner, "Signer Two"); err != nil {
+			t.Fatal(err)
+		}
+		signers := []string{e.tokens["signer"], e.login("signer2", "password-signer")}
+		var ids []int64
+		for i, cnp := range []string{"2850615350041", "1850315350012"} {
+			tpID, tok := e.taxpayer(fmt.Sprint("owner", i), cnp)
+			data := flatData("2025-06-10", "CAD-RACE")
+			data["share"] = "0.6"
+			r := e.do("POST", "/api/v1/cases", tok, map[string]any{"type": "building_acquisition", "taxpayer_id": tpID, "data": data})
+			if r.Status != 201 {
+				t.Fatalf("intake %d: %d %s", i, r.Status, r.Raw)
+			}
+			id := num(r.Body["id"])
+			for _, k := range []string{"acquisition_document", "owner_id", "cadastral_extract"} {
+				if r := e.upload(id, tok, k, k+".pdf", append(append([]byte{}, pdfDoc...), fmt.Sprint(k, id)...)); r.Status != 201 {
+					t.Fatalf("upload: %d %s", r.Status, r.Raw)
+				}
+			}
+			if r := e.do("POST", casePath(id, "/review"), e.tokens["officer"], map[string]any{"decision": "approve"}); r.Status != 200 {
+				t.Fatalf("review: %d %s", r.Status, r.Raw)
+			}
+			ids = append(ids, id)
+		}
+		statuses := make([]int, 2)
+		var wg sync.WaitGroup
+		for i := range ids {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				statuses[i] = e.do("POST", casePath(ids[i], "/sign"), signers[i], map[string]any{"decision": "approve"}).Status
+			}(i)
+		}
+		wg.Wait()
+		if statuses[0]+statuses[1] != 200+409 {
+			t.Fatalf("concurrent approvals: %v", statuses)
+		}
+		if n := count(t, db, `SELECT COALESCE(SUM(share_parts), 0) FROM buildings WHERE cadastral_number = 'CAD-RACE'`); n != 6000 {
+			t.Fatalf("shares held: %d parts", n)
+		}
+	})
+}
