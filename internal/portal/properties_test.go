@@ -2,6 +2,7 @@ package portal_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -74,6 +75,26 @@ func TestAccountProperties(t *testing.T) {
 		}
 		if strings.Contains(acc.Body, "CAD-77") {
 			t.Error("ana's account shows mihai's land")
+		}
+		// A building declaration's case page, for the taxpayer and the officer.
+		var anaUser int64
+		if err := s.db.SQL().Get(&anaUser, `SELECT id FROM users WHERE username = 'ana'`); err != nil {
+			t.Fatal(err)
+		}
+		tctx := fiscal.WithActor(context.Background(), &fiscal.Actor{UserID: anaUser, Username: "ana", MunicipalityID: s.muni.ID, Role: fiscal.RoleTaxpayer, TaxpayerID: &ids[0]})
+		cs, err := s.db.CreateCase(tctx, &fiscal.NewCase{Type: "building_acquisition", TaxpayerID: ids[0], Data: []byte(`{"address": "Str. Florilor 2",
+			"cadastral_number": "CAD-9", "use": "residential", "construction_type": "B", "utilities": false, "built_area_m2": "80", "zone": "C",
+			"acquired_on": "2026-01-15", "acquisition_document": "donation", "co_owners": [{"cnp": "1850315350012", "name": "Mihai Ionescu", "share": "0.5"}]}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := c.get(fmt.Sprintf("/cases/%d", cs.ID)); p.Status != 200 || !strings.Contains(p.Body, "Extrasul de carte funciară") {
+			t.Fatalf("taxpayer's case page: %d", p.Status)
+		}
+		off := s.client()
+		off.login("ioana", staffPassword("ioana"))
+		if p := off.get(fmt.Sprintf("/cases/%d?lang=en", cs.ID)); p.Status != 200 || !strings.Contains(p.Body, "CAD-9") {
+			t.Fatalf("officer's case page: %d", p.Status)
 		}
 		en := o.get("/account?lang=en")
 		for _, want := range []string{"My buildings and land", "Land, intravilan, vineyard, 5000 m²", "Ana Popescu (60.00%)", "40.00%", "2026 tax (your share)", "206.00", "235.00"} {
