@@ -63,4 +63,16 @@ func TestBrowserAccountProperties(t *testing.T) {
 	tp.check("properties-account-ro")
 	tp.open("/account?lang=en", 200)
 	tp.check("properties-account-en")
+	for _, kind := range []string{"building", "land"} {
+		tp.open("/declare/"+kind+"?lang=ro", 200)
+		tp.check("declare-" + kind + "-ro")
+		tp.open("/declare/"+kind+"?lang=en", 200)
+		tp.check("declare-" + kind + "-en")
+	}
+	// The building form refused (a future date, no documents): errors shown.
+	tp.do("fill the land form",
+		chromedp.SetValue(chromedp.CSS("#f-data-address"), "Str. Eroilor 5"),
+		chromedp.SetValue(chromedp.CSS("#f-data-acquired-on"), "2030-01-01"))
+	tp.submit(".error-summary")
+	tp.check("declare-land-errors-en")
 }

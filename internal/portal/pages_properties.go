@@ -2,11 +2,16 @@ package portal
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
+
+	"github.com/gofiber/fiber/v2"
 
 	"fiscald/fiscal"
 	"fiscald/internal/money"
+	"fiscald/internal/web"
 )
 
 // "Clădirile și terenurile mele" on the account page: each building and
@@ -88,4 +93,93 @@ func (p *Portal) properties(ctx context.Context, v *view, tpID int64, st *fiscal
 			v.T("account.property.cat."+l.UseCategory), area)))
 	}
 	return out, nil
+}
+
+// The declaration forms of an acquired building or plot (one co-owner on
+// the form; the API takes more).
+
+var propertyFields = map[string][]string{
+	"building": {"data.address", "data.cadastral_number", "data.use", "data.construction_type", "data.basement_or_attic", "data.utilities",
+		"data.usable_area_m2", "data.built_area_m2", "data.zone", "data.year_built", "data.acquired_on", "data.acquisition_document",
+		"data.co_owners[0].cnp", "data.co_owners[0].name", "data.co_owners[0].share"},
+	"land": {"data.address", "data.cadastral_number", "data.location", "data.zone", "data.use_category", "data.area_m2", "data.acquired_on",
+		"data.acquisition_document", "data.co_owners[0].cnp", "data.co_owners[0].name", "data.co_owners[0].share"},
+}
+
+var propertyCaseTypes = map[string]string{"building": fiscal.CaseBuildingAcquisition, "land": fiscal.CaseLandAcquisition}
+
+type declarePropertyData struct {
+	declareData
+	Kind string
+}
+
+func (p *Portal) propertyPages() []page {
+	var ps []page
+	for _, kind := range []string{"building", "land"} {
+		ps = append(ps,
+			page{Method: "GET", Path: "/declare/" + kind, Access: taxpayerOnly, Handler: p.propertyForm(kind)},
+			page{Method: "POST", Path: "/declare/" + kind, Access: taxpayerOnly, Handler: p.declareProperty(kind)})
+	}
+	return ps
+}
+
+func (p *Portal) propertyForm(kind string) func(c *fiber.Ctx, v *view) error {
+	return func(c *fiber.Ctx, v *view) error {
+		v.Form = map[string]string{}
+		return p.render(c, v, "declare_property", declarePropertyData{Kind: kind,
+			declareData: declareData{FormID: formID(c), Docs: docInputs(v, propertyCaseTypes[kind], nil), MaxMiB: fiscal.MaxAttachmentSize >> 20}})
+	}
+}
+
+// propertyData builds the declaration's JSON from the form; numbers that
+// are not numbers are field errors.
+func propertyData(f map[string]string) (json.RawMessage, []fiscal.FieldError) {
+	var bad []fiscal.FieldError
+	m := map[string]any{}
+	for _, n := range []string{"address", "cadastral_number", "use", "construction_type", "basement_or_attic", "zone", "location", "use_category",
+		"usable_area_m2", "built_area_m2", "area_m2", "acquisition_document", "acquired_on"} {
+		if s := f["data."+n]; s != "" {
+			m[n] = s
+		}
+	}
+	if _, ok := f["data.utilities"]; ok && f["data.use"] != "" {
+		m["utilities"] = f["data.utilities"] == "true"
+	}
+	if s := f["data.year_built"]; s != "" {
+		if y, err := strconv.Atoi(s); err != nil {
+			bad = append(bad, fiscal.FieldError{Field: "data.year_built", Message: "must be a number"})
+		} else {
+			m["year_built"] = y
+		}
+	}
+	if cnp, name, share := f["data.co_owners[0].cnp"], f["data.co_owners[0].name"], f["data.co_owners[0].share"]; cnp+name+share != "" {
+		co := map[string]any{"cnp": cnp, "name": name}
+		if share != "" {
+			co["share"] = strings.ReplaceAll(share, ",", ".")
+		}
+		m["co_owners"] = []any{co}
+	}
+	b, _ := json.Marshal(m)
+	return b, bad
+}
+
+func (p *Portal) declareProperty(kind string) func(c *fiber.Ctx, v *view) error {
+	return func(c *fiber.Ctx, v *view) error {
+		if v.Actor.TaxpayerID == nil {
+			return fiscal.Errorf(fiscal.ENOTFOUND, "no taxpayer record")
+		}
+		v.Form = formValues(c, propertyFields[kind]...)
+		data, bad := propertyData(v.Form)
+		cs, err := p.submitCase(c, v, propertyCaseTypes[kind], data, bad)
+		if err != nil {
+			fe, ok := formErrors(v.Lang, err)
+			if !ok {
+				return err
+			}
+			v.Errors = fe
+			return p.render(c.Status(web.HTTPStatus(err)), v, "declare_property", declarePropertyData{Kind: kind,
+				declareData: declareData{FormID: formID(c), Docs: docInputs(v, propertyCaseTypes[kind], nil), MaxMiB: fiscal.MaxAttachmentSize >> 20}})
+		}
+		return c.Redirect("/cases/"+strconv.FormatInt(cs.ID, 10), fiber.StatusSeeOther)
+	}
 }

@@ -3,6 +3,7 @@ package portal_test
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -103,4 +104,75 @@ func TestAccountProperties(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestDeclarePropertyForms: the building and land declaration forms file
+// a case with its documents; field errors land next to their inputs; a
+// staff member or an anonymous visitor may not use them.
+func TestDeclarePropertyForms(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, s *site) {
+		ana := s.client()
+		ana.register("ana", "2850615350041", "Ana Popescu")
+		s.client().register("mihai", "1850315350012", "Mihai Ionescu")
+		for _, lang := range []string{"ro", "en"} {
+			for _, kind := range []string{"building", "land"} {
+				if p := ana.get("/declare/" + kind + "?lang=" + lang); p.Status != 200 || !strings.Contains(p.Body, `name="data.cadastral_number"`) {
+					t.Fatalf("%s form (%s): %d", kind, lang, p.Status)
+				}
+			}
+		}
+		ana.get("/account?lang=ro")
+		flat := func(tok string) url.Values {
+			return url.Values{"_csrf": {tok}, "data.address": {"Str. Eroilor 5, ap. 3"}, "data.cadastral_number": {"CAD-400100"}, "data.use": {"residential"},
+				"data.construction_type": {"A"}, "data.utilities": {"true"}, "data.usable_area_m2": {"55"}, "data.zone": {"A"}, "data.year_built": {"2010"},
+				"data.acquired_on": {"2025-06-10"}, "data.acquisition_document": {"sale_contract"},
+				"data.co_owners[0].cnp": {"1850315350012"}, "data.co_owners[0].name": {"Mihai Ionescu"}, "data.co_owners[0].share": {"0,4"}}
+		}
+		// A future date and a missing extract: 422, each next to its input, no case.
+		f := flat(ana.csrf("/declare/building"))
+		f.Set("data.acquired_on", "2027-01-01")
+		p := ana.postMultipart("/declare/building", f, map[string][]byte{"doc.acquisition_document": pdfDoc, "doc.owner_id": pdfDoc})
+		if p.Status != 422 {
+			t.Fatalf("invalid declaration: %d", p.Status)
+		}
+		checkFieldErrors(t, p.Body, map[string]string{"f-data-acquired-on": "", "f-doc-cadastral-extract": "Atașați acest document."})
+		if n := count(t, s.db, `SELECT COUNT(*) FROM cases`); n != 0 {
+			t.Fatalf("a refused form filed %d cases", n)
+		}
+		// Valid, with its three documents: the case, and its preview of Ana's 60%.
+		p = ana.postMultipart("/declare/building", flat(ana.csrf("/declare/building")),
+			map[string][]byte{"doc.acquisition_document": pdfDoc, "doc.owner_id": pngDoc, "doc.cadastral_extract": append(append([]byte{}, pdfDoc...), 'x')})
+		if p.Status != 303 || caseURL.FindStringSubmatch(p.Location) == nil {
+			t.Fatalf("declaration: %d %q %s", p.Status, p.Location, p.Body)
+		}
+		if page := ana.get(p.Location); !strings.Contains(page.Body, "309,00") {
+			t.Errorf("the case page does not preview Ana's 60%% (309 lei)")
+		}
+		// Land, with no co-owner.
+		land := url.Values{"_csrf": {ana.csrf("/declare/land")}, "data.address": {"Calea Aradului km 3"}, "data.cadastral_number": {"CAD-T1"},
+			"data.location": {"intravilan"}, "data.zone": {"C"}, "data.use_category": {"arable"}, "data.area_m2": {"1000"},
+			"data.acquired_on": {"2025-03-01"}, "data.acquisition_document": {"donation"}}
+		p = ana.postMultipart("/declare/land", land, map[string][]byte{"doc.acquisition_document": pdfDoc, "doc.owner_id": append(append([]byte{}, pngDoc...), 'y')})
+		if p.Status != 303 || caseURL.FindStringSubmatch(p.Location) == nil {
+			t.Fatalf("land declaration: %d %q %s", p.Status, p.Location, p.Body)
+		}
+		// Who may not.
+		if p := s.client().get("/declare/building"); p.Status != 303 || !strings.HasPrefix(p.Location, "/login") {
+			t.Fatalf("anonymous: %d %s", p.Status, p.Location)
+		}
+		o := s.client()
+		o.login("ioana", staffPassword("ioana"))
+		if p := o.get("/declare/land"); p.Status != 403 {
+			t.Fatalf("officer: %d", p.Status)
+		}
+	})
+}
+
+func count(t *testing.T, db *store.DB, q string) int64 {
+	t.Helper()
+	var n int64
+	if err := db.SQL().Get(&n, q); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
