@@ -210,6 +210,17 @@ func TestBuildingCoOwnershipEndToEnd(t *testing.T) {
 		if r := e.do("POST", "/api/v1/payments/cash", officer, map[string]any{"taxpayer_id": mihaiID, "amount": "300.00"}); r.Status != 201 {
 			t.Fatalf("cash: %d %s", r.Status, r.Raw)
 		}
+		// The accountants' reports split them by budget code: Ana's unpaid
+		// share is in the arrears under 07.02.01.01, Mihai's payment in the
+		// collections under the same code.
+		arrears := e.do("GET", "/api/v1/reports/arrears?as_of=2026-10-15&format=csv", e.tokens["accountant"], nil)
+		if arrears.Status != 200 || !strings.Contains(string(arrears.Raw), "07.02.01.01") || !strings.Contains(string(arrears.Raw), "309") {
+			t.Fatalf("arrears: %d %.600s", arrears.Status, arrears.Raw)
+		}
+		coll := e.do("GET", "/api/v1/reports/collections?from=2026-01-01&to=2026-12-31&group=budget_code&format=csv", e.tokens["accountant"], nil)
+		if coll.Status != 200 || !strings.Contains(string(coll.Raw), "07.02.01.01") {
+			t.Fatalf("collections: %d %.600s", coll.Status, coll.Raw)
+		}
 		r = e.declare(mihaiID, mihai, "building_disposal", dispose, "disposal_document")
 		if r.Status != 200 || r.Body["status"] != "approved" {
 			t.Fatalf("disposal: %d %s", r.Status, r.Raw)
