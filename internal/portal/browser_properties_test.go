@@ -2,6 +2,7 @@ package portal_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -75,4 +76,26 @@ func TestBrowserAccountProperties(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#f-data-acquired-on"), "2030-01-01"))
 	tp.submit(".error-summary")
 	tp.check("declare-land-errors-en")
+
+	// The officer's case page of a building declaration lists the
+	// taxpayer's buildings and land.
+	var anaUser int64
+	if err := s.db.SQL().Get(&anaUser, `SELECT id FROM users WHERE username = 'ana'`); err != nil {
+		t.Fatal(err)
+	}
+	tctx := fiscal.WithActor(context.Background(), &fiscal.Actor{UserID: anaUser, Username: "ana", MunicipalityID: s.muni.ID, Role: fiscal.RoleTaxpayer, TaxpayerID: &ids[0]})
+	cs, err := s.db.CreateCase(tctx, &fiscal.NewCase{Type: "building_acquisition", TaxpayerID: ids[0], Data: []byte(`{"address": "Str. Florilor 2",
+		"cadastral_number": "CAD-9", "use": "residential", "construction_type": "B", "utilities": false, "built_area_m2": "80", "zone": "C",
+		"acquired_on": "2026-01-15", "acquisition_document": "donation"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := newTab(t, s)
+	off.open("/login", 200)
+	off.do("sign in", chromedp.SendKeys(chromedp.CSS("#f-username"), "ioana"), chromedp.SendKeys(chromedp.CSS("#f-password"), staffPassword("ioana")))
+	off.submit("#h-links")
+	off.open(fmt.Sprintf("/cases/%d?lang=ro", cs.ID), 200)
+	off.check("properties-staffcase-ro")
+	off.open(fmt.Sprintf("/cases/%d?lang=en", cs.ID), 200)
+	off.check("properties-staffcase-en")
 }

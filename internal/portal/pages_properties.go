@@ -19,8 +19,11 @@ import (
 // their share (from the statement's debts of that object).
 
 type propertiesData struct {
-	Year int
-	Rows []propertyRow
+	// Heading is the section's message key ("my" on the account page, the
+	// taxpayer's on a staff case page).
+	Heading string
+	Year    int
+	Rows    []propertyRow
 }
 
 type propertyRow struct {
@@ -53,7 +56,7 @@ func (p *Portal) properties(ctx context.Context, v *view, tpID int64, st *fiscal
 			}
 		}
 	}
-	out := &propertiesData{Year: year}
+	out := &propertiesData{Heading: "account.properties", Year: year}
 	row := func(kind string, h *fiscal.Holding, object string) propertyRow {
 		r := propertyRow{Object: object, Address: h.Address, Cadastral: h.CadastralNumber, Share: h.Share.Percent() + "%",
 			CoOwners: coOwnersText(h.CoOwners), Tax: "—"}

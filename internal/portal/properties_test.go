@@ -69,7 +69,7 @@ func TestAccountProperties(t *testing.T) {
 		}
 		acc := c.get("/account")
 		for _, want := range []string{"Clădirile și terenurile mele", "Clădire rezidențială, 55 m²", "CAD-400100", "60.00%", "Mihai Ionescu (40.00%)",
-			"Impozit 2026 (cota dvs.)", "309,00", "Impozitat din 2026"} {
+			"Impozit 2026 pe cotă", "309,00", "Impozitat din 2026"} {
 			if !strings.Contains(acc.Body, want) {
 				t.Errorf("ana's account lacks %q", want)
 			}
@@ -94,11 +94,12 @@ func TestAccountProperties(t *testing.T) {
 		}
 		off := s.client()
 		off.login("ioana", staffPassword("ioana"))
-		if p := off.get(fmt.Sprintf("/cases/%d?lang=en", cs.ID)); p.Status != 200 || !strings.Contains(p.Body, "CAD-9") {
+		if p := off.get(fmt.Sprintf("/cases/%d?lang=en", cs.ID)); p.Status != 200 || !strings.Contains(p.Body, "CAD-9") ||
+			!strings.Contains(p.Body, "The taxpayer&#39;s buildings and land") || !strings.Contains(p.Body, "Mihai Ionescu (40.00%)") {
 			t.Fatalf("officer's case page: %d", p.Status)
 		}
 		en := o.get("/account?lang=en")
-		for _, want := range []string{"My buildings and land", "Land, intravilan, vineyard, 5000 m²", "Ana Popescu (60.00%)", "40.00%", "2026 tax (your share)", "206.00", "235.00"} {
+		for _, want := range []string{"My buildings and land", "Land, intravilan, vineyard, 5000 m²", "Ana Popescu (60.00%)", "40.00%", "2026 tax on the share", "206.00", "235.00"} {
 			if !strings.Contains(en.Body, want) {
 				t.Errorf("mihai's English account lacks %q", want)
 			}
