@@ -148,4 +148,58 @@ type PropertyService interface {
 	TaxpayerBuildings(ctx context.Context, taxpayerID int64) ([]*Building, error)
 	// TaxpayerLands lists a taxpayer's land, as TaxpayerBuildings.
 	TaxpayerLands(ctx context.Context, taxpayerID int64) ([]*Land, error)
+	PropertyCorrections
+}
+
+// BuildingCorrection is the staff's correction of a building's data (not of
+// its owners or shares, which declarations change): the object's fields as
+// in the record, the version read and the reason, kept in the audit log.
+type BuildingCorrection struct {
+	Version          int64               `json:"version" validate:"required,gt=0"`
+	Reason           string              `json:"reason" validate:"required,max=500,nobidi"`
+	Address          string              `json:"address" validate:"required,max=300"`
+	Use              string              `json:"use" validate:"required,oneof=residential non_residential mixed"`
+	ConstructionType string              `json:"construction_type,omitempty" validate:"omitempty,oneof=A B C D"`
+	BasementOrAttic  string              `json:"basement_or_attic,omitempty" validate:"omitempty,oneof=dwelling other"`
+	Utilities        *bool               `json:"utilities,omitempty"`
+	BuiltAreaM2      *decimal.Decimal    `json:"built_area_m2,omitempty"`
+	UsableAreaM2     *decimal.Decimal    `json:"usable_area_m2,omitempty"`
+	Zone             string              `json:"zone,omitempty" validate:"omitempty,oneof=A B C D"`
+	YearBuilt        int                 `json:"year_built,omitempty" validate:"gte=0,lte=2100"`
+	TaxableValue     *decimal.Decimal    `json:"taxable_value,omitempty"`
+	ValuationDate    *civil.Date         `json:"valuation_date,omitempty"`
+	Parts            []calc.BuildingPart `json:"parts,omitempty" validate:"max=20,dive"`
+}
+
+// Object is the engine's object the correction describes.
+func (b *BuildingCorrection) Object() calc.Object {
+	return calc.Object{Kind: calc.TaxBuilding, Use: b.Use, ConstructionType: b.ConstructionType, BasementOrAttic: b.BasementOrAttic,
+		Utilities: b.Utilities, BuiltAreaM2: b.BuiltAreaM2, UsableAreaM2: b.UsableAreaM2, Zone: b.Zone, YearBuilt: b.YearBuilt,
+		TaxableValue: b.TaxableValue, Parts: b.Parts}
+}
+
+// LandCorrection is the staff's correction of a plot's data.
+type LandCorrection struct {
+	Version     int64            `json:"version" validate:"required,gt=0"`
+	Reason      string           `json:"reason" validate:"required,max=500,nobidi"`
+	Address     string           `json:"address" validate:"required,max=300"`
+	Location    string           `json:"location" validate:"required,oneof=intravilan extravilan"`
+	Zone        string           `json:"zone" validate:"required,oneof=A B C D"`
+	UseCategory string           `json:"use_category" validate:"required"`
+	AreaM2      *decimal.Decimal `json:"area_m2" validate:"required"`
+}
+
+// Object is the engine's object the correction describes.
+func (l *LandCorrection) Object() calc.Object {
+	return calc.Object{Kind: calc.TaxLand, Location: l.Location, Zone: l.Zone, UseCategory: l.UseCategory, AreaM2: l.AreaM2}
+}
+
+// PropertyCorrections are the staff's corrections of the record (officer,
+// admin): the object's data of every current holding of its cadastral
+// number (the co-owners' rows alike), each row's version + 1, one audit
+// entry with the data before and after. The change is taxed from the next
+// assessment or recomputation. ECONFLICT when the version moved on.
+type PropertyCorrections interface {
+	CorrectBuilding(ctx context.Context, id int64, c *BuildingCorrection) (*Building, error)
+	CorrectLand(ctx context.Context, id int64, c *LandCorrection) (*Land, error)
 }

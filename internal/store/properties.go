@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
+	"fiscald/calc"
 	"fiscald/fiscal"
 	"fiscald/internal/civil"
 )
@@ -131,3 +133,109 @@ func (tx *Tx) SharesHeld(ctx context.Context, municipalityID int64, kind, cadast
 }
 
 var _ fiscal.PropertyService = (*DB)(nil)
+
+// CorrectBuilding is the staff's correction of a building's data.
+func (db *DB) CorrectBuilding(ctx context.Context, id int64, c *fiscal.BuildingCorrection) (*fiscal.Building, error) {
+	h, err := db.correct(ctx, "building", id, c.Version, c.Reason, c.Address, c.Object(), c.ValuationDate)
+	if err != nil {
+		return nil, err
+	}
+	b := &fiscal.Building{Holding: *h, ValuationDate: c.ValuationDate}
+	b.FillFromObject()
+	return b, nil
+}
+
+// CorrectLand is the staff's correction of a plot's data.
+func (db *DB) CorrectLand(ctx context.Context, id int64, c *fiscal.LandCorrection) (*fiscal.Land, error) {
+	h, err := db.correct(ctx, "land", id, c.Version, c.Reason, c.Address, c.Object(), nil)
+	if err != nil {
+		return nil, err
+	}
+	l := &fiscal.Land{Holding: *h}
+	l.FillFromObject()
+	return l, nil
+}
+
+// correct writes a correction of an object's data on every current holding
+// of its cadastral number (or the one holding without one) in one
+// transaction with one audit entry (before and after).
+func (db *DB) correct(ctx context.Context, kind string, id, version int64, reason, address string, obj calc.Object, valuation *civil.Date) (*fiscal.Holding, error) {
+	a, err := fiscal.RequireRole(ctx, fiscal.RoleOfficer, fiscal.RoleAdmin)
+	if err != nil {
+		return nil, err
+	}
+	table := propertyTable(kind)
+	var out fiscal.Holding
+	err = db.InTx(ctx, func(tx *Tx) error {
+		var rows []holdingRow
+		extra := "NULL AS valuation_date"
+		if table == "buildings" {
+			extra = "h.valuation_date"
+		}
+		if err := tx.Select(ctx, &rows, `SELECT `+holdingColumns+`, h.attributes, `+extra+` FROM `+table+` h WHERE h.id = ? AND h.municipality_id = ?`,
+			id, a.MunicipalityID); err != nil {
+			return translate(err, kind)
+		}
+		if len(rows) == 0 {
+			return fiscal.Errorf(fiscal.ENOTFOUND, "%s not found", kind)
+		}
+		h := rows[0].Holding
+		if h.Version != version {
+			return fiscal.Errorf(fiscal.ECONFLICT, "the %s changed since you read it (version %d, now %d): read it again", kind, version, h.Version)
+		}
+		if h.DisposedOn != nil {
+			return fiscal.Errorf(fiscal.ECONFLICT, "the %s was disposed of on %s: correct a current record", kind, h.DisposedOn)
+		}
+		var owner string
+		if err := tx.Get(ctx, &owner, `SELECT kind FROM taxpayers WHERE id = ?`, h.TaxpayerID); err != nil {
+			return translate(err, "taxpayer")
+		}
+		check := obj
+		check.OwnerKind = owner
+		if fe := calc.ValidateObject(fiscal.LocalDate(tx.Now).Year, check); len(fe) > 0 {
+			fields := make([]fiscal.FieldError, len(fe))
+			for i, f := range fe {
+				fields[i] = fiscal.FieldError{Field: strings.TrimPrefix(f.Field, "object."), Message: f.Message}
+			}
+			return fiscal.Invalid(fields...)
+		}
+		attrs, err := json.Marshal(obj)
+		if err != nil {
+			return fiscal.Internal(err, kind+" attributes")
+		}
+		set, args := `address = ?, attributes = ?, updated_at = ?, version = version + 1`, []any{address, string(attrs), tx.Now}
+		if table == "buildings" {
+			set += `, valuation_date = ?`
+			args = append(args, valuation)
+		}
+		where := ` WHERE municipality_id = ? AND id = ?`
+		args = append(args, a.MunicipalityID, id)
+		if h.CadastralNumber != "" {
+			where = ` WHERE municipality_id = ? AND cadastral_number = ? AND cadastral_number <> '' AND disposed_on IS NULL`
+			args = append(args[:len(args)-2], a.MunicipalityID, h.CadastralNumber)
+		}
+		var ids []int64
+		if err := tx.Select(ctx, &ids, `SELECT id FROM `+table+where+` ORDER BY id`, args[len(args)-2:]...); err != nil {
+			return translate(err, kind)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE `+table+` SET `+set+where, args...); err != nil {
+			return translate(err, kind)
+		}
+		before := map[string]any{"address": h.Address, "attributes": json.RawMessage(rows[0].Attributes), "version": h.Version}
+		after := map[string]any{"address": address, "attributes": json.RawMessage(attrs), "reason": reason, "holdings": ids}
+		if table == "buildings" {
+			before["valuation_date"], after["valuation_date"] = rows[0].ValuationDate, valuation
+		}
+		out = h
+		out.Address, out.Object, out.Version = address, obj, h.Version+1
+		out.TaxedFromYear = out.FirstTaxedYear()
+		out.CoOwners = []fiscal.CoOwner{}
+		return tx.Audit(ctx, a.MunicipalityID, kind+".correct", kind, id, before, after)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+var _ fiscal.PropertyCorrections = (*DB)(nil)

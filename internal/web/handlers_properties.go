@@ -24,7 +24,51 @@ func (s *Server) propertyRoutes() []route {
 			Access: AnyUser, Response: buildingList{}, Handler: s.taxpayerBuildings},
 		{Method: "GET", Path: "/api/v1/taxpayers/:id/lands", Summary: "A taxpayer's land with their share and co-owners (staff, or the taxpayer themself)", Tag: "taxpayers",
 			Access: AnyUser, Response: landList{}, Handler: s.taxpayerLands},
+		{Method: "PUT", Path: "/api/v1/buildings/:id", Summary: "Correct a building's data (every current co-owner's record; audited, versioned)", Tag: "taxpayers",
+			Access: Roles(fiscal.RoleOfficer, fiscal.RoleAdmin), Body: fiscal.BuildingCorrection{}, Response: fiscal.Building{}, Handler: s.correctBuilding},
+		{Method: "PUT", Path: "/api/v1/lands/:id", Summary: "Correct a plot's data (every current co-owner's record; audited, versioned)", Tag: "taxpayers",
+			Access: Roles(fiscal.RoleOfficer, fiscal.RoleAdmin), Body: fiscal.LandCorrection{}, Response: fiscal.Land{}, Handler: s.correctLand},
 	}
+}
+
+func (s *Server) correctBuilding(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var in fiscal.BuildingCorrection
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	ps, err := s.properties()
+	if err != nil {
+		return err
+	}
+	b, err := ps.CorrectBuilding(c.UserContext(), id, &in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(b)
+}
+
+func (s *Server) correctLand(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var in fiscal.LandCorrection
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	ps, err := s.properties()
+	if err != nil {
+		return err
+	}
+	l, err := ps.CorrectLand(c.UserContext(), id, &in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(l)
 }
 
 func (s *Server) properties() (fiscal.PropertyService, error) {

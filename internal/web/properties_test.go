@@ -7,7 +7,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/shopspring/decimal"
+
+	"fiscald/calc"
 	"fiscald/fiscal"
+	"fiscald/internal/civil"
 	"fiscald/internal/store"
 	"fiscald/internal/store/storetest"
 )
@@ -335,6 +339,87 @@ func TestPropertySharesRace(t *testing.T) {
 		}
 		if n := count(t, db, `SELECT COALESCE(SUM(share_parts), 0) FROM buildings WHERE cadastral_number = 'CAD-RACE'`); n != 6000 {
 			t.Fatalf("shares held: %d parts", n)
+		}
+	})
+}
+
+// holdings enters a building and a plot for the taxpayer (sole owner) and
+// returns their ids.
+func (e *env) holdings(tpID int64) (building, land int64) {
+	e.t.Helper()
+	ctx := fiscal.WithActor(context.Background(), &fiscal.Actor{System: true, Username: "test", MunicipalityID: e.muni.ID})
+	yes := true
+	area, plot := decimal.RequireFromString("55"), decimal.RequireFromString("1000")
+	err := e.db.InTx(ctx, func(tx *store.Tx) error {
+		b := fiscal.Holding{TaxpayerID: tpID, Address: "Str. Eroilor 5", CadastralNumber: fmt.Sprint("CAD-B", tpID), Share: fiscal.WholeShare,
+			AcquiredOn: civil.New(2025, 6, 10), TaxedFromYear: 2026,
+			Object: calc.Object{Kind: "building", Use: "residential", ConstructionType: "A", Utilities: &yes, UsableAreaM2: &area, Zone: "A"}}
+		if err := tx.InsertHolding(ctx, e.muni.ID, "building", &b, 0); err != nil {
+			return err
+		}
+		l := fiscal.Holding{TaxpayerID: tpID, Address: "Calea Aradului", Share: fiscal.WholeShare, AcquiredOn: civil.New(2025, 6, 10), TaxedFromYear: 2026,
+			Object: calc.Object{Kind: "land", Location: "intravilan", Zone: "B", UseCategory: "arable", AreaM2: &plot}}
+		if err := tx.InsertHolding(ctx, e.muni.ID, "land", &l, 0); err != nil {
+			return err
+		}
+		building, land = b.ID, l.ID
+		return nil
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return building, land
+}
+
+// TestPropertyCorrections: an officer corrects a co-owned building's data:
+// both co-owners' records change, versions move on, the audit log keeps
+// before and after; a stale version is 409, invalid data 422 naming the
+// field, a taxpayer 403; nothing changes on a refusal.
+func TestPropertyCorrections(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		e := newEnv(t, db, clock)
+		anaID, ana := e.taxpayer("ana", "2850615350041")
+		mihaiID, mihai := e.taxpayer("mihai", "1850315350012")
+		r := e.declare(anaID, ana, "building_acquisition", flatData("2025-06-10", "CAD-400100",
+			map[string]any{"cnp": "1850315350012", "name": "Mihai Ionescu", "share": "0.4"}), "acquisition_document", "owner_id", "cadastral_extract")
+		if r.Status != 200 {
+			t.Fatalf("declaration: %d %s", r.Status, r.Raw)
+		}
+		ab := e.do("GET", fmt.Sprintf("/api/v1/taxpayers/%d/buildings", anaID), ana, nil).Body["items"].([]any)[0].(map[string]any)
+		path := fmt.Sprintf("/api/v1/buildings/%d", num(ab["id"]))
+		fix := map[string]any{"version": 1, "reason": "Suprafața din extrasul CF este 62 m².", "address": "Str. Eroilor 5, ap. 3, Timișoara",
+			"use": "residential", "construction_type": "A", "utilities": true, "usable_area_m2": "62", "zone": "A", "year_built": 2010}
+		audits := func() int64 { return count(t, db, `SELECT COUNT(*) FROM audit_log WHERE action = 'building.correct'`) }
+		if r := e.do("PUT", path, ana, fix); r.Status != 403 {
+			t.Fatalf("taxpayer corrects: %d %s", r.Status, r.Raw)
+		}
+		bad := map[string]any{}
+		for k, v := range fix {
+			bad[k] = v
+		}
+		bad["construction_type"] = ""
+		if r := e.do("PUT", path, e.tokens["officer"], bad); r.Status != 422 || !strings.Contains(strings.Join(fieldNames(r), ","), "construction_type") {
+			t.Fatalf("invalid correction: %d %s", r.Status, r.Raw)
+		}
+		if r := e.do("PUT", "/api/v1/buildings/999999", e.tokens["officer"], fix); r.Status != 404 {
+			t.Fatalf("unknown building: %d", r.Status)
+		}
+		if audits() != 0 {
+			t.Fatal("a refused correction was audited")
+		}
+		r = e.do("PUT", path, e.tokens["officer"], fix)
+		if r.Status != 200 || r.Body["usable_area_m2"] != "62" || r.Body["share"] != "0.6000" {
+			t.Fatalf("correction: %d %s", r.Status, r.Raw)
+		}
+		if r := e.do("PUT", path, e.tokens["admin"], fix); r.Status != 409 {
+			t.Fatalf("stale version: %d %s", r.Status, r.Raw)
+		}
+		mb := e.do("GET", fmt.Sprintf("/api/v1/taxpayers/%d/buildings", mihaiID), mihai, nil).Body["items"].([]any)[0].(map[string]any)
+		if mb["usable_area_m2"] != "62" || mb["address"] != "Str. Eroilor 5, ap. 3, Timișoara" {
+			t.Fatalf("the co-owner's record: %v", mb)
+		}
+		if audits() != 1 || count(t, db, `SELECT COUNT(*) FROM buildings WHERE version = 2`) != 2 {
+			t.Fatalf("audit %d, versions moved on %d", audits(), count(t, db, `SELECT COUNT(*) FROM buildings WHERE version = 2`))
 		}
 	})
 }
