@@ -64,7 +64,7 @@ func TestBrowserAccountProperties(t *testing.T) {
 	tp.check("properties-account-ro")
 	tp.open("/account?lang=en", 200)
 	tp.check("properties-account-en")
-	for _, kind := range []string{"building", "land"} {
+	for _, kind := range []string{"building-disposal", "land-disposal", "building", "land"} {
 		tp.open("/declare/"+kind+"?lang=ro", 200)
 		tp.check("declare-" + kind + "-ro")
 		tp.open("/declare/"+kind+"?lang=en", 200)

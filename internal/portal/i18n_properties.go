@@ -5,6 +5,13 @@ package portal
 var propertiesMessages = map[string]map[string]string{
 	RO: {
 		"account.properties":                   "Clădirile și terenurile mele",
+		"declare_building_disposal.title":      "Scoaterea din evidență a unei clădiri",
+		"declare_land_disposal.title":          "Scoaterea din evidență a unui teren",
+		"declare.noproperties":                 "Nu aveți bunuri de acest fel în evidența fiscală.",
+		"opt.inheritance":                      "moștenire",
+		"opt.demolition":                       "demolare",
+		"account.declare.building_disposal":    "Am înstrăinat o clădire",
+		"account.declare.land_disposal":        "Am înstrăinat un teren",
 		"case.tp.properties":                   "Clădirile și terenurile contribuabilului",
 		"case.tp.properties.none":              "Contribuabilul nu are clădiri sau terenuri în evidența fiscală.",
 		"account.properties.none":              "Nu aveți clădiri sau terenuri în evidența fiscală.",
@@ -46,6 +53,13 @@ var propertiesMessages = map[string]map[string]string{
 	},
 	EN: {
 		"account.properties":                   "My buildings and land",
+		"declare_building_disposal.title":      "A building leaves your record",
+		"declare_land_disposal.title":          "Land leaves your record",
+		"declare.noproperties":                 "You have no such property in the fiscal record.",
+		"opt.inheritance":                      "inheritance",
+		"opt.demolition":                       "demolition",
+		"account.declare.building_disposal":    "I disposed of a building",
+		"account.declare.land_disposal":        "I disposed of land",
 		"case.tp.properties":                   "The taxpayer's buildings and land",
 		"case.tp.properties.none":              "The taxpayer has no buildings or land in the fiscal record.",
 		"account.properties.none":              "You have no buildings or land in the fiscal record.",

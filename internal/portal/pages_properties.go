@@ -123,6 +123,9 @@ func (p *Portal) propertyPages() []page {
 			page{Method: "GET", Path: "/declare/" + kind, Access: taxpayerOnly, Handler: p.propertyForm(kind)},
 			page{Method: "POST", Path: "/declare/" + kind, Access: taxpayerOnly, Handler: p.declareProperty(kind)})
 	}
+	if p.deps.Properties != nil {
+		ps = append(ps, p.disposalPages()...)
+	}
 	return ps
 }
 
@@ -182,6 +185,118 @@ func (p *Portal) declareProperty(kind string) func(c *fiber.Ctx, v *view) error 
 			v.Errors = fe
 			return p.render(c.Status(web.HTTPStatus(err)), v, "declare_property", declarePropertyData{Kind: kind,
 				declareData: declareData{FormID: formID(c), Docs: docInputs(v, propertyCaseTypes[kind], nil), MaxMiB: fiscal.MaxAttachmentSize >> 20}})
+		}
+		return c.Redirect("/cases/"+strconv.FormatInt(cs.ID, 10), fiber.StatusSeeOther)
+	}
+}
+
+// The disposal forms: the taxpayer's current building or plot, the date and
+// the reason, with the disposal document.
+
+type holdingOption struct {
+	ID    int64
+	Label string
+}
+
+type disposePropertyData struct {
+	declareData
+	Kind     string
+	Holdings []holdingOption
+}
+
+var disposalCaseTypes = map[string]string{"building": fiscal.CaseBuildingDisposal, "land": fiscal.CaseLandDisposal}
+
+func (p *Portal) disposalPages() []page {
+	var ps []page
+	for _, kind := range []string{"building", "land"} {
+		ps = append(ps,
+			page{Method: "GET", Path: "/declare/" + kind + "-disposal", Access: taxpayerOnly, Handler: p.disposalForm(kind)},
+			page{Method: "POST", Path: "/declare/" + kind + "-disposal", Access: taxpayerOnly, Handler: p.declareDisposal(kind)})
+	}
+	return ps
+}
+
+// currentHoldings lists the taxpayer's current holdings of a kind.
+func (p *Portal) currentHoldings(ctx context.Context, v *view, kind string, tpID int64) ([]holdingOption, error) {
+	var out []holdingOption
+	label := func(h *fiscal.Holding) string {
+		return fmt.Sprintf("%s — %s (%s%%)", h.Address, h.CadastralNumber, h.Share.Percent())
+	}
+	if kind == "building" {
+		bs, err := p.deps.Properties.TaxpayerBuildings(ctx, tpID)
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range bs {
+			if b.DisposedOn == nil {
+				out = append(out, holdingOption{b.ID, label(&b.Holding)})
+			}
+		}
+		return out, nil
+	}
+	ls, err := p.deps.Properties.TaxpayerLands(ctx, tpID)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range ls {
+		if l.DisposedOn == nil {
+			out = append(out, holdingOption{l.ID, label(&l.Holding)})
+		}
+	}
+	return out, nil
+}
+
+func (p *Portal) renderDisposal(c *fiber.Ctx, v *view, kind string) error {
+	hs, err := p.currentHoldings(c.UserContext(), v, kind, *v.Actor.TaxpayerID)
+	if err != nil {
+		return err
+	}
+	return p.render(c, v, "declare_property_disposal", disposePropertyData{Kind: kind, Holdings: hs,
+		declareData: declareData{FormID: formID(c), Docs: docInputs(v, disposalCaseTypes[kind], nil), MaxMiB: fiscal.MaxAttachmentSize >> 20}})
+}
+
+func (p *Portal) disposalForm(kind string) func(c *fiber.Ctx, v *view) error {
+	return func(c *fiber.Ctx, v *view) error {
+		if v.Actor.TaxpayerID == nil {
+			return fiscal.Errorf(fiscal.ENOTFOUND, "no taxpayer record")
+		}
+		v.Form = map[string]string{"data.reason": "sale"}
+		return p.renderDisposal(c, v, kind)
+	}
+}
+
+func (p *Portal) declareDisposal(kind string) func(c *fiber.Ctx, v *view) error {
+	return func(c *fiber.Ctx, v *view) error {
+		if v.Actor.TaxpayerID == nil {
+			return fiscal.Errorf(fiscal.ENOTFOUND, "no taxpayer record")
+		}
+		idField := "data." + kind + "_id"
+		v.Form = formValues(c, idField, "data.disposed_on", "data.reason")
+		m := map[string]any{}
+		var bad []fiscal.FieldError
+		if s := v.Form[idField]; s != "" {
+			id, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				bad = append(bad, fiscal.FieldError{Field: idField, Message: "is required"})
+			}
+			m[kind+"_id"] = id
+		}
+		if s := v.Form["data.disposed_on"]; s != "" {
+			m["disposed_on"] = s
+		}
+		if s := v.Form["data.reason"]; s != "" {
+			m["reason"] = s
+		}
+		data, _ := json.Marshal(m)
+		cs, err := p.submitCase(c, v, disposalCaseTypes[kind], data, bad)
+		if err != nil {
+			fe, ok := formErrors(v.Lang, err)
+			if !ok {
+				return err
+			}
+			v.Errors = fe
+			c.Status(web.HTTPStatus(err))
+			return p.renderDisposal(c, v, kind)
 		}
 		return c.Redirect("/cases/"+strconv.FormatInt(cs.ID, 10), fiber.StatusSeeOther)
 	}

@@ -177,3 +177,51 @@ func count(t *testing.T, db *store.DB, q string) int64 {
 	}
 	return n
 }
+
+// TestDeclarePropertyDisposal: the disposal forms list the taxpayer's
+// current buildings and land; a future date is refused next to its input;
+// a valid disposal files a case.
+func TestDeclarePropertyDisposal(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, s *site) {
+		ana := s.client()
+		ana.register("ana", "2850615350041", "Ana Popescu")
+		if p := ana.get("/declare/land-disposal"); p.Status != 200 || !strings.Contains(p.Body, "Nu aveți bunuri de acest fel") {
+			t.Fatalf("no land: %d", p.Status)
+		}
+		var tpID int64
+		if err := s.db.SQL().Get(&tpID, `SELECT id FROM taxpayers`); err != nil {
+			t.Fatal(err)
+		}
+		ctx := fiscal.WithActor(context.Background(), &fiscal.Actor{System: true, Username: "test", MunicipalityID: s.muni.ID})
+		plot := decimal.RequireFromString("1000")
+		var landID int64
+		if err := s.db.InTx(ctx, func(tx *store.Tx) error {
+			h := fiscal.Holding{TaxpayerID: tpID, Address: "Calea Aradului km 3", CadastralNumber: "CAD-T9", Share: fiscal.WholeShare,
+				AcquiredOn: civil.New(2024, 3, 1), TaxedFromYear: 2025, Object: calc.Object{Kind: "land", Location: "intravilan", Zone: "C", UseCategory: "arable", AreaM2: &plot}}
+			err := tx.InsertHolding(ctx, s.muni.ID, "land", &h, 0)
+			landID = h.ID
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		p := ana.get("/declare/land-disposal?lang=en")
+		if p.Status != 200 || !strings.Contains(p.Body, "Calea Aradului km 3 — CAD-T9 (100.00%)") {
+			t.Fatalf("land disposal form: %d", p.Status)
+		}
+		f := url.Values{"_csrf": {ana.csrf("/declare/land-disposal")}, "data.land_id": {fmt.Sprint(landID)}, "data.disposed_on": {"2030-01-01"}, "data.reason": {"sale"}}
+		p = ana.postMultipart("/declare/land-disposal", f, map[string][]byte{"doc.disposal_document": pdfDoc})
+		if p.Status != 422 {
+			t.Fatalf("future disposal: %d", p.Status)
+		}
+		checkFieldErrors(t, p.Body, map[string]string{"f-data-disposed-on": "future"})
+		f.Set("data.disposed_on", "2026-04-01")
+		f.Set("_csrf", ana.csrf("/declare/land-disposal"))
+		p = ana.postMultipart("/declare/land-disposal", f, map[string][]byte{"doc.disposal_document": pdfDoc})
+		if p.Status != 303 || caseURL.FindStringSubmatch(p.Location) == nil {
+			t.Fatalf("disposal: %d %q %s", p.Status, p.Location, p.Body)
+		}
+		if n := count(t, s.db, `SELECT COUNT(*) FROM cases WHERE type = 'land_disposal'`); n != 1 {
+			t.Fatalf("%d disposal cases", n)
+		}
+	})
+}
