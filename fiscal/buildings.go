@@ -45,23 +45,6 @@ func (s *Share) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// ParseShare reads a decimal fraction above 0 and at most 1 with at most four
-// decimals.
-func ParseShare(t string) (Share, error) {
-	d, err := decimal.NewFromString(strings.TrimSpace(t))
-	if err != nil {
-		return 0, fmt.Errorf("share must be a decimal fraction such as 0.5")
-	}
-	p := d.Shift(4)
-	if !p.Equal(p.Truncate(0)) {
-		return 0, fmt.Errorf("share has at most four decimals")
-	}
-	if !p.IsPositive() || p.GreaterThan(decimal.New(calc.SharePartsWhole, 0)) {
-		return 0, fmt.Errorf("share must be above 0 and at most 1")
-	}
-	return Share(p.IntPart()), nil
-}
-
 // Percent is the share as a percentage with two decimals ("60.00").
 func (s Share) Percent() string { return decimal.New(int64(s), -2).StringFixed(2) }
 

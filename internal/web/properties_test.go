@@ -182,9 +182,27 @@ func TestBuildingCoOwnershipEndToEnd(t *testing.T) {
 		if sum, codes := e.debtsOf(mihaiID, mihai, "building", 2026); sum != "206.00" || fmt.Sprint(codes) != "[07.02.01.01]" {
 			t.Fatalf("mihai owes %s %v", sum, codes)
 		}
-		for _, id := range []int64{anaID, mihaiID} {
-			if n := count(t, db, `SELECT COUNT(*) FROM documents WHERE type = 'tax_decision' AND taxpayer_id = ?`, id); n != 1 {
-				t.Fatalf("taxpayer %d has %d tax decisions", id, n)
+		for _, o := range []struct {
+			id           int64
+			token, other string
+			share, tax   string
+		}{{anaID, ana, mihai, "60.00%", "309.00"}, {mihaiID, mihai, ana, "40.00%", "206.00"}} {
+			if n := count(t, db, `SELECT COUNT(*) FROM documents WHERE type = 'tax_decision' AND taxpayer_id = ?`, o.id); n != 1 {
+				t.Fatalf("taxpayer %d has %d tax decisions", o.id, n)
+			}
+			doc := count(t, db, `SELECT id FROM documents WHERE type = 'tax_decision' AND taxpayer_id = ?`, o.id)
+			pdf := e.do("GET", fmt.Sprintf("/api/v1/documents/%d.pdf", doc), o.token, nil)
+			if pdf.Status != 200 {
+				t.Fatalf("decision of %d: %d", o.id, pdf.Status)
+			}
+			text := flatText(t, pdf.Raw)
+			for _, want := range []string{"CAD-400100", "cota-parte " + o.share, "Cota-parte a proprietarului: " + o.share, "în sumă de " + o.tax + " lei", "07.02.01.01"} {
+				if !strings.Contains(text, want) {
+					t.Errorf("decision of %d lacks %q: %s", o.id, want, text)
+				}
+			}
+			if r := e.do("GET", fmt.Sprintf("/api/v1/documents/%d.pdf", doc), o.other, nil); r.Status != 404 && r.Status != 403 {
+				t.Fatalf("the co-owner reads the other's decision: %d", r.Status)
 			}
 		}
 
