@@ -3,7 +3,6 @@ package fiscal
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"reflect"
 	"strings"
 
