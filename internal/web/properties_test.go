@@ -165,6 +165,10 @@ func TestBuildingCoOwnershipEndToEnd(t *testing.T) {
 		if got := list(mihaiID, officer, "buildings"); len(got) != 1 {
 			t.Fatalf("officer's view: %v", got)
 		}
+		if oa := e.do("GET", "/api/v1/openapi.json", "", nil); oa.Status != 200 || !strings.Contains(string(oa.Raw), "/api/v1/taxpayers/{id}/buildings") ||
+			!strings.Contains(string(oa.Raw), "an owner's part of a building or plot") {
+			t.Fatalf("openapi: %d", oa.Status)
+		}
 		for _, kind := range []string{"buildings", "lands"} {
 			if r := e.do("GET", fmt.Sprintf("/api/v1/taxpayers/%d/%s", anaID, kind), ioana, nil); r.Status != 404 {
 				t.Fatalf("another taxpayer reads ana's %s: %d %s", kind, r.Status, r.Raw)
