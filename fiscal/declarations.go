@@ -320,6 +320,10 @@ type PropertyFacts struct {
 	// what remains unpaid of its debts up to DebtsUpToYear.
 	HoldingID     int64
 	DebtsUpToYear int
+	// OwnersFrom asks, for the declarer and each co-owner found, the sum of
+	// their current assessments of Kind for each year from OwnersFrom (the
+	// ≤ 50 lei rule looks at an owner's sum per tax type).
+	OwnersFrom int
 }
 
 // RegistryEntry is a taxpayer found in the registry by CNP or CUI.
@@ -340,6 +344,9 @@ type PropertyState struct {
 	// Outstanding is what remains unpaid of the holding's debts up to
 	// DebtsUpToYear.
 	Outstanding money.Bani
+	// Assessed is, per owner (taxpayer id) and year, the sum of their
+	// current assessments of Kind (Facts.OwnersFrom).
+	Assessed map[int64]map[int]money.Bani
 }
 
 func propertyFacts(caseType string, data json.RawMessage) (CheckFacts, error) {
@@ -349,7 +356,7 @@ func propertyFacts(caseType string, data json.RawMessage) (CheckFacts, error) {
 		if err != nil {
 			return CheckFacts{}, err
 		}
-		pf := &PropertyFacts{Kind: a.kind, Cadastral: a.cadastral}
+		pf := &PropertyFacts{Kind: a.kind, Cadastral: a.cadastral, OwnersFrom: a.acquiredOn.Year + 1}
 		for _, c := range a.coOwners {
 			pf.Identities = append(pf.Identities, c.Identity())
 		}
@@ -436,7 +443,7 @@ func PropertyPreview(caseType string, data json.RawMessage, tax TaxFacts, today 
 	obj.OwnerKind = tax.OwnerKind
 	p := &AssessmentPreview{FirstTaxedYear: a.acquiredOn.Year + 1, Years: []PreviewYear{}}
 	for y := p.FirstTaxedYear; y <= today.Year; y++ {
-		as, inst, _, err := shareTax(tax.Engine, tax.Municipality, y, obj, int64(a.declaredShare()))
+		as, inst, _, err := shareTax(tax.Engine, tax.Municipality, y, obj, int64(a.declaredShare()), 0)
 		if err != nil {
 			p.Error = err.Error()
 			return p, nil
@@ -449,7 +456,10 @@ func PropertyPreview(caseType string, data json.RawMessage, tax TaxFacts, today 
 // shareTax is yearTax on an owner's share: the object's tax, the owner's
 // part rounded to whole lei (calc.ShareOf), its instalments (the ≤ 50 lei
 // rule on the owner's amount) and bonus.
-func shareTax(e *calc.Engine, slug string, year int, obj calc.Object, parts int64) (calc.Assessment, []calc.Installment, money.Bani, error) {
+//
+// others is what the owner owes already for that tax type and year: the
+// schedule is decided on the owner's sum, as the annual run does.
+func shareTax(e *calc.Engine, slug string, year int, obj calc.Object, parts int64, others money.Bani) (calc.Assessment, []calc.Installment, money.Bani, error) {
 	a, err := e.Annual(slug, year, obj)
 	if err != nil {
 		return a, nil, 0, err
@@ -457,10 +467,11 @@ func shareTax(e *calc.Engine, slug string, year int, obj calc.Object, parts int6
 	if a, err = calc.ShareOf(a, parts); err != nil {
 		return a, nil, 0, err
 	}
-	inst, err := e.Installments(slug, year, a.Annual)
+	sched, err := e.TaxpayerInstallments(slug, year, []money.Bani{others, a.Annual})
 	if err != nil {
 		return a, nil, 0, err
 	}
+	inst := sched[1]
 	bonus, err := e.Bonus(slug, year, a.TaxType, a.Annual)
 	return a, inst, bonus, err
 }
@@ -546,7 +557,7 @@ func EnterProperty(in ApprovalInput) (*ApprovalPlan, error) {
 		e := PropertyEntry{Holding: Holding{TaxpayerID: o.id, Address: a.address, CadastralNumber: a.cadastral, Share: o.share,
 			AcquiredOn: a.acquiredOn, TaxedFromYear: first, Object: obj}}
 		for y := first; y <= in.Today.Year; y++ {
-			as, inst, bonus, err := shareTax(in.Tax.Engine, in.Tax.Municipality, y, obj, int64(o.share))
+			as, inst, bonus, err := shareTax(in.Tax.Engine, in.Tax.Municipality, y, obj, int64(o.share), ps.Assessed[o.id][y])
 			if err != nil {
 				return nil, Errorf(ECONFLICT, "the tax cannot be computed, so the case cannot be approved yet: %s", err)
 			}

@@ -80,6 +80,31 @@ func (tx *Tx) propertyState(ctx context.Context, c *caseRow, f *fiscal.PropertyF
 			ps.Registry[id] = *r
 		}
 	}
+	if f.OwnersFrom != 0 {
+		owners := []int64{c.TaxpayerID}
+		for _, r := range ps.Registry {
+			owners = append(owners, r.TaxpayerID)
+		}
+		ps.Assessed = map[int64]map[int]money.Bani{}
+		for _, id := range owners {
+			var rows []struct {
+				Year int        `db:"year"`
+				Sum  money.Bani `db:"total"`
+			}
+			// Current revisions only (a recomputation supersedes a revision).
+			if err := tx.Select(ctx, &rows, `SELECT a.year, CAST(SUM(a.annual_bani) AS BIGINT) AS total FROM assessments a
+				WHERE a.municipality_id = ? AND a.taxpayer_id = ? AND a.year >= ? AND a.tax_type = ?
+				AND NOT EXISTS (SELECT 1 FROM assessments n WHERE n.municipality_id = a.municipality_id AND n.tax_type = a.tax_type
+					AND n.object_kind = a.object_kind AND n.object_id = a.object_id AND n.year = a.year AND n.revision > a.revision)
+				GROUP BY a.year`, c.MunicipalityID, id, f.OwnersFrom, f.Kind); err != nil {
+				return nil, translate(err, "assessments")
+			}
+			ps.Assessed[id] = map[int]money.Bani{}
+			for _, r := range rows {
+				ps.Assessed[id][r.Year] = r.Sum
+			}
+		}
+	}
 	if f.HoldingID != 0 {
 		if ps.Holding, err = tx.holdingOf(ctx, c.MunicipalityID, c.TaxpayerID, f.Kind, f.HoldingID); err != nil {
 			return nil, err
