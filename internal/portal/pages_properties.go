@@ -57,7 +57,13 @@ func (p *Portal) properties(ctx context.Context, v *view, tpID int64, st *fiscal
 		}
 	}
 	out := &propertiesData{Heading: "account.properties", Year: year}
+	if v.Properties == nil {
+		v.Properties = map[string]string{}
+	}
 	row := func(kind string, h *fiscal.Holding, object string) propertyRow {
+		if h.CadastralNumber != "" {
+			v.Properties[fmt.Sprint(kind, "/", h.ID)] = h.CadastralNumber
+		}
 		r := propertyRow{Object: object, Address: h.Address, Cadastral: h.CadastralNumber, Share: h.Share.Percent() + "%",
 			CoOwners: coOwnersText(h.CoOwners), Tax: "—"}
 		if b, ok := tax[fmt.Sprint(kind, "/", h.ID)]; ok {

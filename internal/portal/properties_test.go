@@ -74,6 +74,9 @@ func TestAccountProperties(t *testing.T) {
 				t.Errorf("ana's account lacks %q", want)
 			}
 		}
+		if i := strings.Index(acc.Body, `class="debts"`); i < 0 || !strings.Contains(acc.Body[i:i+strings.Index(acc.Body[i:], "</table>")], "CAD-400100") {
+			t.Error("the statement does not name the building of its debts by its cadastral number")
+		}
 		if strings.Contains(acc.Body, "CAD-77") {
 			t.Error("ana's account shows mihai's land")
 		}
