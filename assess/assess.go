@@ -34,7 +34,7 @@ type Options struct {
 	// Municipality is the slug the engine's parameters are keyed by.
 	Municipality string
 	Year         int
-	// Phases to run, in order (default vehicles then buildings).
+	// Phases to run, in order (default vehicles, buildings, land).
 	Phases []string
 	// BatchObjects is about how many objects one transaction writes
 	// (default 4000; a batch ends at a taxpayer boundary).
@@ -101,7 +101,7 @@ func Run(ctx context.Context, st fiscal.AnnualStore, o Options) (*Report, error)
 		o.Workers = runtime.GOMAXPROCS(0)
 	}
 	if len(o.Phases) == 0 {
-		o.Phases = []string{fiscal.PhaseVehicles, fiscal.PhaseBuildings}
+		o.Phases = []string{fiscal.PhaseVehicles, fiscal.PhaseBuildings, fiscal.PhaseLands}
 	}
 	start := time.Now()
 	engine, err := st.TaxEngine(ctx, o.MunicipalityID)
@@ -316,6 +316,10 @@ func computeTaxpayer(engine *calc.Engine, o Options, phase string, objs []fiscal
 			continue
 		}
 		a, err := engine.Annual(o.Municipality, o.Year, ob.Object)
+		if err == nil && ob.Share > 0 {
+			// A co-owner owes the tax on their share, rounded per owner.
+			a, err = calc.ShareOf(a, ob.Share)
+		}
 		if err != nil {
 			var mp *calc.MissingParamError
 			var ie calc.InputErrors

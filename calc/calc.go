@@ -231,7 +231,7 @@ func finish(lines []Line, total decimal.Decimal) (money.Bani, []Line) {
 func finishBani(lines []Line, total int64) (money.Bani, []Line) {
 	rounded := roundLeiBani(total)
 	if diff := rounded - total; diff != 0 {
-		lines = append(lines, Line{"Rotunjire la leu", "HG 1/2016, norme, pct. 11", money.Bani(diff)})
+		lines = append(lines, Line{roundingLabel, "HG 1/2016, norme, pct. 11", money.Bani(diff)})
 	}
 	return money.Bani(rounded), lines
 }

@@ -324,6 +324,8 @@ func decision(c *fiscal.DocumentContent) pdf.Document {
 		if d.Vehicle.Plate != "" {
 			intro += " (" + d.Vehicle.Plate + ")"
 		}
+	} else if d.Object != "" {
+		intro += ", pentru " + d.Object
 	}
 	intro += fmt.Sprintf(", în sumă de %s lei, cod bugetar %s.", d.Annual, d.BudgetCode)
 	calcTable := pdf.Table{Columns: []pdf.Column{{Header: "Explicație", Width: 4}, {Header: "Temei legal", Width: 2.6}, {Header: "Valoare", Width: 1.4, Align: pdf.AlignRight}}}

@@ -14,6 +14,7 @@ import (
 const (
 	PhaseVehicles  = "vehicle"
 	PhaseBuildings = "building"
+	PhaseLands     = "land"
 )
 
 // AnnualRun is the progress of one phase of the annual assessment of a
@@ -43,6 +44,10 @@ type AnnualObject struct {
 	AcquiredOn civil.Date
 	// EndedOn is the deregistration (vehicles) or disposal (buildings) date.
 	EndedOn *civil.Date
+	// Share is the owner's part of a building or land in parts per 10,000
+	// (calc.SharePartsWhole; vehicles: whole): the owner owes the tax on it
+	// (calc.ShareOf).
+	Share int64
 }
 
 // AnnualAssessment is one assessment the run writes, with its lines already

@@ -99,6 +99,8 @@ type ApprovalInput struct {
 	// Outstanding is what remains unpaid of the vehicle's debts up to
 	// Facts.DebtsUpToYear.
 	Outstanding money.Bani
+	// Property is what the store found for Facts.Property.
+	Property *PropertyState
 }
 
 // ApprovalPlan is what an approval does, in this order: enter Register or
@@ -113,6 +115,9 @@ type ApprovalPlan struct {
 	Assessments []NewAssessment
 	// Documents are issued once the rest is written.
 	Documents ApprovalDocuments
+	// Property enters or ends buildings or land (declarations.go); the
+	// vehicle fields are then unused.
+	Property *PropertyPlan
 }
 
 // Deregistration ends a vehicle's registration on a date: the tax stops

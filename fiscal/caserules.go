@@ -27,8 +27,12 @@ type CheckFacts struct {
 	// DebtsUpToYear, when set, asks what remains unpaid of VehicleID's
 	// debts up to this year.
 	DebtsUpToYear int
-	// Preview asks for the assessment preview of a vehicle registration.
+	// Preview asks for the assessment preview of a vehicle registration
+	// (or of a building or land acquisition, CasePreview).
 	Preview bool
+	// Property asks for the register's facts of a building or land
+	// declaration (declarations.go).
+	Property *PropertyFacts
 }
 
 // CheckInput is what the automatic checks of a case decide on: the case's
@@ -50,6 +54,8 @@ type CheckInput struct {
 	Outstanding money.Bani
 	// Preview is the assessment preview (when Facts.Preview).
 	Preview *AssessmentPreview
+	// Property is what the store found for Facts.Property.
+	Property *PropertyState
 }
 
 // CheckFacts returns the facts the automatic checks (and the approval) of a

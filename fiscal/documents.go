@@ -221,6 +221,9 @@ type DecisionContent struct {
 	Lines        []calc.Line
 	Installments []calc.Installment
 	Vehicle      *Vehicle
+	// Object describes a building or land (with the owner's share) when
+	// the decision is not a vehicle's.
+	Object string
 }
 
 // DocumentProducer renders an issued document, signs it and stores the PDF

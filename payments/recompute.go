@@ -19,6 +19,9 @@ type RecomputeObject struct {
 	TaxType string
 	// Object is what the engine taxes.
 	Object calc.Object
+	// Share is the owner's part of a building or land in parts per 10,000
+	// (0 or calc.SharePartsWhole: the whole object).
+	Share int64
 	// Annual is the current revision's annual tax.
 	Annual money.Bani
 	// Bonus is the current revision's early-payment bonus (0: none was
@@ -68,6 +71,9 @@ type RecomputeDecision struct {
 // failed.
 func DecideRecompute(e *calc.Engine, municipality string, year int, o RecomputeObject) (RecomputeDecision, error) {
 	na, err := e.Annual(municipality, year, o.Object)
+	if err == nil && o.Share > 0 {
+		na, err = calc.ShareOf(na, o.Share)
+	}
 	if err != nil {
 		return RecomputeDecision{}, err
 	}

@@ -129,7 +129,7 @@ func cmdAssess(ctx context.Context, cfg config, args []string, stdout, stderr io
 	workers := fs.Int("workers", 0, "compute workers (default: the number of CPUs)")
 	pause := fs.Duration("pause", 0, "wait this long after each committed batch, so a running server's SQLite writers get the write lock between batches (e.g. 20ms)")
 	share := fs.Float64("share", 1, "the largest share of the time the run may spend writing, 0-1: beside a busy server on SQLite, e.g. 0.25 leaves the single write lock to the server 3/4 of the time")
-	phases := fs.String("phases", "vehicle,building", "object kinds to assess, in order")
+	phases := fs.String("phases", "vehicle,building,land", "object kinds to assess, in order")
 	muni := fs.String("municipality", cfg.Municipality, "the municipality's slug")
 	progress := fs.String("progress", "auto", "auto (a bar on a terminal, log lines otherwise), bar, log or none")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")

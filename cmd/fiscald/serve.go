@@ -154,7 +154,7 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	rep := &reports.Exporter{Source: db, Reconciliation: pay, Clock: db.Clock()}
 	site := portal.New(portal.Config{SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), Logger: log,
 		CardPayments: sc.Configured(), StripePublishableKey: cfg.StripePublishable}, portal.Deps{
-		Users: db, Taxpayers: db, Vehicles: db, Tax: db, Clock: db.Clock(),
+		Users: db, Taxpayers: db, Vehicles: db, Properties: db, Tax: db, Clock: db.Clock(),
 		Cases: db, Payments: pay, PaymentList: db, Staff: db, Documents: db, Reports: rep, Idempotency: db,
 		OIDC: idp, SignIns: db, Identity: db,
 	})

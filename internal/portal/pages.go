@@ -70,6 +70,7 @@ func (p *Portal) allPages() []page {
 	}
 	if p.deps.Cases != nil {
 		ps = append(ps, p.casePages()...)
+		ps = append(ps, p.propertyPages()...)
 		ps = append(ps, p.staffPages()...)
 	}
 	if p.deps.Payments != nil {

@@ -173,6 +173,8 @@ type accountData struct {
 	// Restricted: a password-only account linked to a record that existed
 	// before it sees its requests, not the record (fiscal.Assurance).
 	Restricted bool
+	// Properties are the taxpayer's buildings and land (nil: no section).
+	Properties *propertiesData
 }
 
 func (p *Portal) account(c *fiber.Ctx, v *view) error {
@@ -207,6 +209,9 @@ func (p *Portal) account(c *fiber.Ctx, v *view) error {
 		if d.Statement, err = p.deps.Payments.Statement(ctx, tp.ID, fiscal.LocalDate(p.deps.Clock.Now())); err != nil {
 			return err
 		}
+	}
+	if d.Properties, err = p.properties(ctx, v, tp.ID, d.Statement); err != nil {
+		return err
 	}
 	if p.deps.PaymentList != nil {
 		if d.Payments, err = p.deps.PaymentList.TaxpayerPayments(ctx, tp.ID); err != nil {

@@ -392,6 +392,8 @@ type caseView struct {
 	Taxpayer  *fiscal.Taxpayer
 	Vehicles  []*fiscal.Vehicle
 	Statement *fiscal.Statement
+	// Properties are the taxpayer's buildings and land (staff case page).
+	Properties *propertiesData
 	// Actions the signed-in staff member may take now.
 	CanReview, CanSign, CanComment bool
 	// Issued are the documents the case produced (the decision, the

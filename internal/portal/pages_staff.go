@@ -180,6 +180,12 @@ func (p *Portal) renderStaffCase(c *fiber.Ctx, v *view, id int64) error {
 			return err
 		}
 	}
+	if d.Properties, err = p.properties(ctx, v, cd.TaxpayerID, d.Statement); err != nil {
+		return err
+	}
+	if d.Properties != nil {
+		d.Properties.Heading = "case.tp.properties"
+	}
 	v.Title = v.T("case.title", cd.Number)
 	return p.render(c, v, "staffcase", d)
 }

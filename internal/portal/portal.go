@@ -32,8 +32,11 @@ type Deps struct {
 	Users     fiscal.UserService
 	Taxpayers fiscal.TaxpayerService
 	Vehicles  fiscal.VehicleService
-	Tax       fiscal.TaxRules
-	Clock     fiscal.Clock
+	// Properties lists buildings and land on the account page; nil: no
+	// section.
+	Properties fiscal.PropertyService
+	Tax        fiscal.TaxRules
+	Clock      fiscal.Clock
 	// Cases is the workflow (declarations, the case pages, the queues).
 	Cases fiscal.CaseService
 	// Payments is the statement, card and cash payments and receipts.

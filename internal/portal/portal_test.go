@@ -277,7 +277,7 @@ func TestPageWeight(t *testing.T) {
 			{anon, "/calculator?object.kind=vehicle&year=2026&object.category=car&object.propulsion=combustion&object.engine_cc=1598&object.emission_class=euro6"},
 			{anon, "/calculator?object.kind=building&year=2026&object.use=residential&object.construction_type=A&object.utilities=true&object.usable_area_m2=55&object.zone=A"},
 			{anon, "/nowhere"}, {tp, "/account"}, {tp, "/account?lang=en"}, {staff, "/staff"},
-			{tp, "/declare/vehicle"}, {tp, "/declare/deregistration"}, {tp, "/cases/1"}, {tp, "/account/pay"},
+			{tp, "/declare/vehicle"}, {tp, "/declare/deregistration"}, {tp, "/declare/building"}, {tp, "/declare/land"}, {tp, "/declare/building-disposal"}, {tp, "/cases/1"}, {tp, "/account/pay"},
 			{off, "/staff/queue?status=all"}, {off, "/cases/1"}, {off, "/staff/cash?q=Popescu"}, {signer, "/staff/sign"},
 			{staff, "/admin/users"}, {staff, "/admin/parameters"}, {staff, "/admin/calendar"}, {staff, "/staff/reports"},
 			{staff, "/admin/parameters/coverage?year=2026"}, {staff, "/admin/council-decisions"}, {staff, "/admin/parameter-drafts"},

@@ -63,6 +63,9 @@ type view struct {
 	CSS, JS string
 	// Objects name taxed objects by id (a vehicle's plate) in debt tables.
 	Objects map[int64]string
+	// Properties name buildings and land by "building/<id>", "land/<id>"
+	// (their cadastral number) in debt tables.
+	Properties map[string]string
 	// Scripts are a page's own extra scripts (the card page's Stripe.js).
 	Scripts []string
 	// Decisions date the council decisions the page's explanation lines
@@ -129,6 +132,15 @@ func (v *view) EventBody(kind, body string) string {
 // Object names a taxed object (its plate), or "#id".
 func (v *view) Object(id int64) string {
 	if s, ok := v.Objects[id]; ok {
+		return s
+	}
+	return "#" + strconv.FormatInt(id, 10)
+}
+
+// Property names a building or plot of a debt (its cadastral number), or
+// "#id".
+func (v *view) Property(taxType string, id int64) string {
+	if s, ok := v.Properties[taxType+"/"+strconv.FormatInt(id, 10)]; ok {
 		return s
 	}
 	return "#" + strconv.FormatInt(id, 10)

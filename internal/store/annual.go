@@ -15,9 +15,20 @@ import (
 // cursor and one summary audit entry.
 
 // phaseTable names each phase's register and the column ending ownership.
+// A row of buildings or lands is one owner's holding with its share
+// (migration 0023).
 var phaseTable = map[string]struct{ table, ended string }{
 	fiscal.PhaseVehicles:  {"vehicles", "deregistered_on"},
 	fiscal.PhaseBuildings: {"buildings", "disposed_on"},
+	fiscal.PhaseLands:     {"lands", "disposed_on"},
+}
+
+// phaseShare is the column of the owner's share (parts per 10,000).
+func phaseShare(phase string) string {
+	if phase == fiscal.PhaseVehicles {
+		return "10000"
+	}
+	return "o.share_parts"
 }
 
 func phaseOf(phase string) (string, string, error) {
@@ -104,7 +115,7 @@ func (db *DB) AnnualObjects(ctx context.Context, municipalityID int64, phase str
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.db.QueryContext(ctx, db.db.Rebind(`SELECT o.id, o.taxpayer_id, t.kind, o.attributes, o.acquired_on, o.`+ended+`
+	rows, err := db.db.QueryContext(ctx, db.db.Rebind(`SELECT o.id, o.taxpayer_id, t.kind, o.attributes, o.acquired_on, o.`+ended+`, `+phaseShare(phase)+`
 		FROM `+table+` o JOIN taxpayers t ON t.id = o.taxpayer_id
 		WHERE o.municipality_id = ? AND o.taxpayer_id > ? AND o.taxpayer_id <= ? ORDER BY o.taxpayer_id, o.id`), municipalityID, after, upTo)
 	if err != nil {
@@ -116,7 +127,7 @@ func (db *DB) AnnualObjects(ctx context.Context, municipalityID int64, phase str
 	var kind string
 	for rows.Next() {
 		var o fiscal.AnnualObject
-		if err := rows.Scan(&o.ID, &o.TaxpayerID, &kind, &attrs, &o.AcquiredOn, &o.EndedOn); err != nil {
+		if err := rows.Scan(&o.ID, &o.TaxpayerID, &kind, &attrs, &o.AcquiredOn, &o.EndedOn, &o.Share); err != nil {
 			return nil, translate(err, table)
 		}
 		if err := json.Unmarshal(attrs, &o.Object); err != nil {

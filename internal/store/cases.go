@@ -411,6 +411,9 @@ func provisionalNumber() string {
 
 // intakeChecks are the checks of a type that need the database.
 func (db *DB) intakeChecks(ctx context.Context, municipalityID, taxpayerID int64, caseType string, data json.RawMessage) error {
+	if done, err := db.propertyIntakeChecks(ctx, municipalityID, taxpayerID, caseType, data); done {
+		return err
+	}
 	if caseType != fiscal.CaseVehicleDeregistration {
 		return nil
 	}

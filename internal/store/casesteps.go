@@ -365,7 +365,12 @@ func (db *DB) checks(ctx context.Context, tx *Tx, c *caseRow, atts []*fiscal.Att
 		if err != nil {
 			return nil, nil, err
 		}
-		if in.Preview, err = fiscal.RegistrationPreview(in.Data, tf, fiscal.LocalDate(tx.Now)); err != nil {
+		if in.Preview, err = fiscal.CasePreview(t, in.Data, tf, fiscal.LocalDate(tx.Now)); err != nil {
+			return nil, nil, err
+		}
+	}
+	if f.Property != nil {
+		if in.Property, err = tx.propertyState(ctx, c, f.Property); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -440,6 +445,11 @@ func (db *DB) apply(ctx context.Context, tx *Tx, c *caseRow, today civil.Date) e
 			return err
 		}
 	}
+	if f.Property != nil {
+		if in.Property, err = tx.propertyState(ctx, c, f.Property); err != nil {
+			return err
+		}
+	}
 	if f.VehicleID != 0 {
 		var row struct {
 			fiscal.Vehicle
@@ -475,6 +485,9 @@ func (db *DB) apply(ctx context.Context, tx *Tx, c *caseRow, today civil.Date) e
 // writeApproval writes an approval's plan in the signer's transaction and
 // keeps what it wrote as the case's result.
 func (db *DB) writeApproval(ctx context.Context, tx *Tx, c *caseRow, p *fiscal.ApprovalPlan) error {
+	if p.Property != nil {
+		return db.writeProperty(ctx, tx, c, p)
+	}
 	var (
 		vehicleID int64
 		cancelled int64

@@ -66,6 +66,7 @@ var personalData = []struct{ table, column string }{
 	{"users", "taxpayer_id"},
 	{"vehicles", "taxpayer_id"},
 	{"buildings", "taxpayer_id"},
+	{"lands", "taxpayer_id"},
 	{"assessments", "taxpayer_id"},
 	{"debts", "taxpayer_id"},
 	{"taxpayer_access_log", "taxpayer_id"},

@@ -139,6 +139,7 @@ type recAssessment struct {
 	BudgetCode string     `db:"budget_code"`
 	OwnerKind  string     `db:"owner_kind"`
 	Attributes string     `db:"attributes"`
+	Share      int64      `db:"share_parts"`
 }
 
 type recDebt struct {
@@ -214,10 +215,12 @@ func (db *DB) RecomputeBatch(ctx context.Context, municipalityID, runID int64, n
 		}
 		var cur []recAssessment
 		if err := tx.Select(ctx, &cur, `SELECT a.id, a.taxpayer_id, a.tax_type, a.object_kind, a.object_id, a.revision, a.annual_bani, a.bonus_bani, a.budget_code,
-			t.kind AS owner_kind, COALESCE(v.attributes, b.attributes, '{}') AS attributes
+			t.kind AS owner_kind, COALESCE(v.attributes, b.attributes, l.attributes, '{}') AS attributes,
+			COALESCE(b.share_parts, l.share_parts, 10000) AS share_parts
 			FROM assessments a JOIN taxpayers t ON t.id = a.taxpayer_id
 			LEFT JOIN vehicles v ON a.object_kind = 'vehicle' AND v.id = a.object_id
 			LEFT JOIN buildings b ON a.object_kind = 'building' AND b.id = a.object_id
+			LEFT JOIN lands l ON a.object_kind = 'land' AND l.id = a.object_id
 			WHERE `+recomputeCurrent+` AND NOT EXISTS (SELECT 1 FROM assessments n WHERE n.municipality_id = a.municipality_id AND n.tax_type = a.tax_type
 				AND n.object_kind = a.object_kind AND n.object_id = a.object_id AND n.year = a.year AND n.revision > a.revision)
 			ORDER BY a.taxpayer_id, a.id`, municipalityID, run.Year, after, upTo); err != nil {
@@ -267,7 +270,7 @@ func (db *DB) RecomputeBatch(ctx context.Context, municipalityID, runID int64, n
 			}
 			obj.OwnerKind = a.OwnerKind
 			ds := debtsOf[objKey{a.TaxType, a.ObjectKind, a.ObjectID}]
-			o := payments.RecomputeObject{TaxType: a.TaxType, Object: obj, Annual: a.Annual, Bonus: a.Bonus, Debts: make([]payments.ReduceDebt, len(ds))}
+			o := payments.RecomputeObject{TaxType: a.TaxType, Object: obj, Share: a.Share, Annual: a.Annual, Bonus: a.Bonus, Debts: make([]payments.ReduceDebt, len(ds))}
 			byID := map[int64]*recDebt{}
 			for k, d := range ds {
 				o.Debts[k] = payments.ReduceDebt{ID: d.ID, DueDate: d.DueDate.String(), Amount: d.Amount, Paid: paidOf[d.ID]}

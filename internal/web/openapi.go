@@ -107,6 +107,8 @@ func schemaOf(t reflect.Type, depth int) map[string]any {
 		return map[string]any{"type": "string", "format": "date"}
 	case "Decimal":
 		return map[string]any{"type": "string", "description": "a decimal number"}
+	case "Share":
+		return map[string]any{"type": "string", "pattern": `^[01]\.\d{4}$`, "description": "an owner's part of a building or plot (\"0.6000\")"}
 	}
 	switch t.Kind() {
 	case reflect.String:

@@ -31,6 +31,7 @@ type ownershipFixture struct {
 type ownedObjects struct {
 	anaID, caseID, attachmentID, paymentID, documentID, recomputeID, draftID int64
 	officerID                                                                int64 // a staff account of A's municipality
+	buildingID, landID                                                       int64
 }
 
 // ownershipFixtures maps each path-parameter shape of the route table to
@@ -44,6 +45,8 @@ var ownershipFixtures = map[string]ownershipFixture{
 	"recompute/:id":        {build: func(f *ownedObjects) string { return fmt.Sprint(f.recomputeID) }},
 	"parameter-drafts/:id": {build: func(f *ownedObjects) string { return fmt.Sprint(f.draftID) }},
 	"users/:id":            {build: func(f *ownedObjects) string { return fmt.Sprint(f.officerID) }},
+	"buildings/:id":        {build: func(f *ownedObjects) string { return fmt.Sprint(f.buildingID) }},
+	"lands/:id":            {build: func(f *ownedObjects) string { return fmt.Sprint(f.landID) }},
 	"lines/:key":           {build: func(*ownedObjects) string { return "vehicle.engine.row1.euro6" }, shared: true},
 	"days/:date":           {build: func(*ownedObjects) string { return "2026-12-24" }, shared: true},
 	"case-types/:type":     {build: func(*ownedObjects) string { return "petition" }, shared: true},
@@ -64,6 +67,10 @@ var ownershipBodies = map[string]any{
 	"PATCH /api/v1/admin/parameter-drafts/:id/lines/:key": map[string]any{"to_value": "20"},
 	"PUT /api/v1/users/:id/role":                          map[string]any{"role": "signer"},
 	"POST /api/v1/users/:id/password":                     map[string]any{"password": "un pinguin pe bicicletă"},
+	"PUT /api/v1/buildings/:id": map[string]any{"version": 1, "reason": "corectare", "address": "Str. Eroilor 5", "use": "residential",
+		"construction_type": "A", "utilities": true, "usable_area_m2": "60", "zone": "A"},
+	"PUT /api/v1/lands/:id": map[string]any{"version": 1, "reason": "corectare", "address": "Calea Aradului", "location": "intravilan",
+		"zone": "B", "use_category": "arable", "area_m2": "900"},
 }
 
 // TestOwnershipMatrix walks the route table: every non-public route with a
@@ -99,6 +106,7 @@ func TestOwnershipMatrix(t *testing.T) {
 			f.recomputeID = num(r.Body["id"])
 		}
 		e.recompute.Wait()
+		f.buildingID, f.landID = e.holdings(f.anaID)
 		if r := e.do("POST", "/api/v1/admin/parameter-drafts", e.tokens["admin"], map[string]any{"from_year": 2026, "to_year": 2027, "inflation_pct": "5.6",
 			"eur_ron": "5.0900", "decision": map[string]any{"number": "200/2026", "date": "2026-12-15"}}); r.Status != 201 {
 			t.Fatalf("parameter draft: %d %s", r.Status, r.Raw)

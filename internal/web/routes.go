@@ -73,6 +73,7 @@ func (s *Server) allRoutes() []route {
 	rs = append(rs, s.accountRoutes()...)
 	rs = append(rs, s.identityRoutes()...)
 	rs = append(rs, s.taxpayerRoutes()...)
+	rs = append(rs, s.propertyRoutes()...)
 	rs = append(rs, s.caseRoutes()...)
 	rs = append(rs, s.pkiRoutes()...)
 	rs = append(rs, s.taxRoutes()...)

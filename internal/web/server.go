@@ -31,9 +31,11 @@ type Deps struct {
 	Users          fiscal.UserService
 	Taxpayers      fiscal.TaxpayerService
 	Vehicles       fiscal.VehicleService
-	Cases          fiscal.CaseService
-	Privacy        fiscal.PrivacyService
-	Audit          fiscal.AuditService
+	// Properties reads buildings and land; nil answers 503.
+	Properties fiscal.PropertyService
+	Cases      fiscal.CaseService
+	Privacy    fiscal.PrivacyService
+	Audit      fiscal.AuditService
 	// SignIns records throttled sign-ins in the audit log; nil leaves them
 	// to the metrics and the log.
 	SignIns     fiscal.SignInAudit
@@ -73,6 +75,7 @@ type Store interface {
 	fiscal.UserService
 	fiscal.TaxpayerService
 	fiscal.VehicleService
+	fiscal.PropertyService
 	fiscal.CaseService
 	fiscal.PrivacyService
 	fiscal.AuditService
@@ -92,7 +95,7 @@ type Store interface {
 // services built on top of it (payments, recomputation, reconciliation,
 // reports) and may replace the clock (tests).
 func StoreDeps(db Store) Deps {
-	return Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Privacy: db, Audit: db, SignIns: db,
+	return Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Properties: db, Cases: db, Privacy: db, Audit: db, SignIns: db,
 		Idempotency: db, Tax: db, Credit: db, Documents: db, PKI: db, Identity: db, Ready: db.Ping, Writes: db.WriteStats, Clock: db.Clock()}
 }
 
