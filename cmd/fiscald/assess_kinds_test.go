@@ -137,7 +137,7 @@ func TestAssessEveryBuildingTypeAndLandCategory(t *testing.T) {
 			}
 		}
 
-		// Independently: every owned object of the buildings table computed by the engine.
+		// Independently: every owned building and plot computed by the engine.
 		engine, err := db.TaxEngine(ctx, m.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -152,14 +152,18 @@ func TestAssessEveryBuildingTypeAndLandCategory(t *testing.T) {
 			Annual   *int64      `db:"annual_bani"`
 			Debts    int64       `db:"debts"`
 		}
-		if err := db.SQL().Select(&rows, db.SQL().Rebind(`SELECT b.id, t.kind, b.attributes, b.acquired_on, b.disposed_on,
-			(SELECT a.annual_bani FROM assessments a WHERE a.object_kind = 'building' AND a.object_id = b.id AND a.year = 2026) AS annual_bani,
-			(SELECT COUNT(*) FROM debts d WHERE d.object_id = b.id AND d.year = 2026 AND d.tax_type IN ('building', 'land') AND d.kind = 'principal') AS debts
-			FROM buildings b JOIN taxpayers t ON t.id = b.taxpayer_id WHERE b.municipality_id = ? ORDER BY b.id`), m.ID); err != nil {
-			t.Fatal(err)
+		all := rows
+		for _, table := range []struct{ name, kind string }{{"buildings", "building"}, {"lands", "land"}} {
+			if err := db.SQL().Select(&rows, db.SQL().Rebind(`SELECT b.id, t.kind, b.attributes, b.acquired_on, b.disposed_on,
+				(SELECT a.annual_bani FROM assessments a WHERE a.object_kind = ? AND a.object_id = b.id AND a.year = 2026) AS annual_bani,
+				(SELECT COUNT(*) FROM debts d JOIN assessments a ON a.id = d.assessment_id WHERE a.object_kind = ? AND d.object_id = b.id AND d.year = 2026 AND d.kind = 'principal') AS debts
+				FROM `+table.name+` b JOIN taxpayers t ON t.id = b.taxpayer_id WHERE b.municipality_id = ? ORDER BY b.id`), table.kind, table.kind, m.ID); err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, rows...)
 		}
 		kinds := map[string]int{}
-		for _, r := range rows {
+		for _, r := range all {
 			var o calc.Object
 			if err := json.Unmarshal([]byte(r.Attrs), &o); err != nil {
 				t.Fatal(err)

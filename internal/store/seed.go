@@ -24,12 +24,8 @@ type SeedTaxpayer struct {
 	Taxpayer  fiscal.Taxpayer
 	Vehicles  []fiscal.Vehicle
 	Buildings []SeedBuilding
-	// Lands are plots of land (Object.Kind "land"). Until the schema has a
-	// land register they are written to the buildings table, whose
-	// attributes carry the whole engine object: the annual run's building
-	// phase reads them from there and the engine taxes them as land
-	// (assessments with tax_type land, object_kind building). Retargeting
-	// them to a land table changes only this file.
+	// Lands are plots of land (Object.Kind "land"), written to the lands
+	// table (whole, share 1) and taxed by the annual run's land phase.
 	Lands []SeedBuilding
 }
 
@@ -59,10 +55,10 @@ func (db *DB) BulkLoad(ctx context.Context, municipalityID int64, action string,
 	err := db.inConnTx(ctx, func(tx *Tx) error {
 		c = SeedCounts{}
 		now := tx.Now
-		var tps, vs, bs [][]any
+		var tps, vs, bs, ls [][]any
 		// Owners are written before what they own (foreign keys).
 		flush := func(force bool) error {
-			if !force && len(tps) < bulkFlush && len(vs) < bulkFlush && len(bs) < bulkFlush {
+			if !force && len(tps) < bulkFlush && len(vs) < bulkFlush && len(bs) < bulkFlush && len(ls) < bulkFlush {
 				return nil
 			}
 			if err := tx.bulkInsert(ctx, "taxpayers", taxpayerCols, tps); err != nil {
@@ -74,7 +70,10 @@ func (db *DB) BulkLoad(ctx context.Context, municipalityID int64, action string,
 			if err := tx.bulkInsert(ctx, "buildings", buildingCols, bs); err != nil {
 				return err
 			}
-			tps, vs, bs = tps[:0], vs[:0], bs[:0]
+			if err := tx.bulkInsert(ctx, "lands", buildingCols, ls); err != nil {
+				return err
+			}
+			tps, vs, bs, ls = tps[:0], vs[:0], bs[:0], ls[:0]
 			return nil
 		}
 		// Ids: on PostgreSQL blocks of the tables' sequences; on SQLite the
@@ -133,25 +132,22 @@ func (db *DB) BulkLoad(ctx context.Context, municipalityID int64, action string,
 			}
 			for i := range len(s.Buildings) + len(s.Lands) {
 				var b *SeedBuilding
+				table, rows, n := "buildings", &bs, &c.Buildings
 				if i < len(s.Buildings) {
 					b = &s.Buildings[i]
 				} else {
-					b = &s.Lands[i-len(s.Buildings)]
+					b, table, rows, n = &s.Lands[i-len(s.Buildings)], "lands", &ls, &c.Lands
 				}
-				bid, err := nextID("buildings")
+				id, err := nextID(table)
 				if err != nil {
 					return err
 				}
 				attrs, err := json.Marshal(b.Object)
 				if err != nil {
-					return fiscal.Internal(err, "building attributes")
+					return fiscal.Internal(err, table+" attributes")
 				}
-				bs = append(bs, []any{bid, municipalityID, t.ID, b.Address, string(attrs), tx.dateArg(b.AcquiredOn), tx.dateArgPtr(b.DisposedOn), now, now, int64(1)})
-				if i < len(s.Buildings) {
-					c.Buildings++
-				} else {
-					c.Lands++
-				}
+				*rows = append(*rows, []any{id, municipalityID, t.ID, b.Address, string(attrs), tx.dateArg(b.AcquiredOn), tx.dateArgPtr(b.DisposedOn), now, now, int64(1)})
+				(*n)++
 			}
 			if err := flush(false); err != nil {
 				return err
