@@ -3,6 +3,8 @@ package fiscal
 import (
 	"slices"
 	"strings"
+
+	"fiscald/internal/civil"
 )
 
 // RouteAct is one act taken on a case of a published type: the step by its
@@ -20,6 +22,8 @@ type OpenStep struct {
 	Roles          []Role `json:"roles"`
 	OpenedAfter    int    `json:"-"`
 	SLAWorkingDays int    `json:"-"`
+	// DueOn is set by the store from the working-day calendar.
+	DueOn *civil.Date `json:"due_on,omitempty"`
 }
 
 // Route is where a case of a published type stands: an outcome

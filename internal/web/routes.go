@@ -73,6 +73,7 @@ func (s *Server) allRoutes() []route {
 	rs = append(rs, s.accountRoutes()...)
 	rs = append(rs, s.taxpayerRoutes()...)
 	rs = append(rs, s.caseRoutes()...)
+	rs = append(rs, s.caseTypeRoutes()...)
 	rs = append(rs, s.taxRoutes()...)
 	rs = append(rs, s.adminTaxRoutes()...)
 	rs = append(rs, s.paymentRoutes()...)
