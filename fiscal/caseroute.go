@@ -2,6 +2,8 @@ package fiscal
 
 import (
 	"slices"
+	"sort"
+	"strconv"
 	"strings"
 
 	"fiscald/internal/civil"
@@ -44,7 +46,22 @@ func (d *CaseDefinition) NewRoute() *Route {
 
 // Replay rebuilds the route from the acts taken so far (in order).
 func (d *CaseDefinition) Replay(acts []RouteAct) (*Route, error) {
+	return d.ReplayFrom("", nil, acts)
+}
+
+// ReplayFrom rebuilds the route of a case moved to this version at the
+// top-level step start (empty: the first step): the acts before the move
+// (prior) count only for distinct_from, the acts since move the route.
+func (d *CaseDefinition) ReplayFrom(start string, prior, acts []RouteAct) (*Route, error) {
 	r := d.NewRoute()
+	if start != "" {
+		if r.Current = d.stepIndex(start); r.Current < 0 {
+			return nil, Errorf(EINTERNAL, "the case was moved to an unknown step %s", start)
+		}
+	}
+	for _, a := range prior {
+		r.taken[a.Step] = append(r.taken[a.Step], a.ActorID)
+	}
 	for _, a := range acts {
 		if err := d.apply(r, a); err != nil {
 			return nil, Internal(err, "the case's steps do not follow its definition")
@@ -240,4 +257,36 @@ func (d *CaseDefinition) DryRun() RoutePlan {
 	}
 	plan.Outcome = r.Outcome
 	return plan
+}
+
+// CheckStepMap checks the step map of a move from version from to version
+// to: every top-level step of from is mapped, to a top-level step of to.
+// The error names step_map.<step>.
+func CheckStepMap(from, to *CaseDefinition, m map[string]string) error {
+	var errs []FieldError
+	for k, v := range m {
+		if from.stepIndex(k) < 0 {
+			errs = append(errs, FieldError{"step_map." + k, "is not a step of the version the cases leave (a parallel step is mapped by its name, not its branches)"})
+		} else if to.stepIndex(v) < 0 {
+			errs = append(errs, FieldError{"step_map." + k, "names " + strconv.Quote(v) + ", not a step of the new version"})
+		}
+	}
+	for _, s := range from.Steps {
+		if _, ok := m[s.Name]; !ok {
+			errs = append(errs, FieldError{"step_map." + s.Name, "is not mapped: every step of the version the cases leave needs a step of the new one"})
+		}
+	}
+	if len(errs) > 0 {
+		sort.Slice(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })
+		return Invalid(errs...)
+	}
+	return nil
+}
+
+// CurrentStep is the top-level step a route waits at ("" once decided).
+func (d *CaseDefinition) CurrentStep(r *Route) string {
+	if r.Outcome != "" || r.Current < 0 || r.Current >= len(d.Steps) {
+		return ""
+	}
+	return d.Steps[r.Current].Name
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -179,6 +178,7 @@ func (db *DB) PublishedCaseTypes(ctx context.Context, municipalityID int64) ([]*
 // stepRow is an act recorded on a case (a signed step of action "act").
 type stepRow struct {
 	Seq        int       `db:"seq"`
+	Action     string    `db:"action"`
 	Step       string    `db:"step"`
 	Decision   string    `db:"decision"`
 	ActorID    *int64    `db:"actor_id"`
@@ -186,32 +186,57 @@ type stepRow struct {
 	At         time.Time `db:"at"`
 }
 
-// routeActs reads the acts taken on a case, in order.
-func (tx *Tx) routeActs(ctx context.Context, caseID int64) ([]fiscal.RouteAct, []stepRow, error) {
+// routeHistory is what moved a case's route: the acts since its last move
+// to another version (rows, acts) from the step it moved to (start), and
+// the acts before (prior, which count for distinct_from only).
+type routeHistory struct {
+	start   string
+	movedAt *time.Time
+	prior   []fiscal.RouteAct
+	acts    []fiscal.RouteAct
+	rows    []stepRow
+}
+
+// actionMigrate is the signed step that moved a case to another version.
+const actionMigrate = "migrate"
+
+// routeHistory reads the acts taken on a case, in order.
+func (tx *Tx) routeHistory(ctx context.Context, caseID int64) (*routeHistory, error) {
 	var rows []stepRow
-	if err := tx.Select(ctx, &rows, `SELECT seq, step, decision, actor_id, on_behalf_of_id, at FROM case_steps WHERE case_id = ? AND action = ? ORDER BY seq`,
-		caseID, fiscal.ActionAct); err != nil {
-		return nil, nil, translate(err, "case steps")
+	if err := tx.Select(ctx, &rows, `SELECT seq, action, step, decision, actor_id, on_behalf_of_id, at FROM case_steps WHERE case_id = ? AND action IN (?, ?) ORDER BY seq`,
+		caseID, fiscal.ActionAct, actionMigrate); err != nil {
+		return nil, translate(err, "case steps")
 	}
-	acts := make([]fiscal.RouteAct, len(rows))
-	for i, r := range rows {
-		acts[i] = fiscal.RouteAct{Step: r.Step, Decision: r.Decision}
-		if r.ActorID != nil {
-			acts[i].ActorID = *r.ActorID
+	h := &routeHistory{}
+	for _, r := range rows {
+		if r.Action == actionMigrate {
+			at := r.At
+			h.prior = append(h.prior, h.acts...)
+			h.start, h.movedAt, h.acts, h.rows = r.Step, &at, nil, nil
+			continue
 		}
+		a := fiscal.RouteAct{Step: r.Step, Decision: r.Decision}
+		if r.ActorID != nil {
+			a.ActorID = *r.ActorID
+		}
+		h.acts, h.rows = append(h.acts, a), append(h.rows, r)
 	}
-	return acts, rows, nil
+	return h, nil
+}
+
+func (h *routeHistory) replay(d *fiscal.CaseDefinition) (*fiscal.Route, error) {
+	return d.ReplayFrom(h.start, h.prior, h.acts)
 }
 
 // openSteps lists the steps a case of a published type waits for, with
 // their due dates: a step with its own SLA is due that many working days
 // after it opened; any other is due when the case is.
 func (tx *Tx) openSteps(ctx context.Context, c *caseRow, cal *calendar.Calendar) ([]fiscal.OpenStep, error) {
-	acts, rows, err := tx.routeActs(ctx, c.ID)
+	h, err := tx.routeHistory(ctx, c.ID)
 	if err != nil {
 		return nil, err
 	}
-	r, err := c.def.def.Replay(acts)
+	r, err := h.replay(c.def.def)
 	if err != nil {
 		return nil, err
 	}
@@ -224,8 +249,10 @@ func (tx *Tx) openSteps(ctx context.Context, c *caseRow, cal *calendar.Calendar)
 		due := caseDue.DueOn
 		if open[i].SLAWorkingDays > 0 {
 			from := c.SubmittedOn
-			if k := open[i].OpenedAfter; k >= 0 && k < len(rows) {
-				from = fiscal.LocalDate(rows[k].At)
+			if k := open[i].OpenedAfter; k >= 0 && k < len(h.rows) {
+				from = fiscal.LocalDate(h.rows[k].At)
+			} else if h.movedAt != nil {
+				from = fiscal.LocalDate(*h.movedAt)
 			}
 			due, _ = cal.AddWorkingDays(from, open[i].SLAWorkingDays)
 		}
@@ -281,11 +308,11 @@ func (db *DB) Act(ctx context.Context, id int64, in *fiscal.ActInput) (*fiscal.C
 			return fiscal.Errorf(fiscal.ECONFLICT, "the case is at version %d, not %d; reload it", c.Version, in.Version)
 		}
 		d := c.def.def
-		acts, _, err := tx.routeActs(ctx, c.ID)
+		h, err := tx.routeHistory(ctx, c.ID)
 		if err != nil {
 			return err
 		}
-		r, err := d.Replay(acts)
+		r, err := h.replay(d)
 		if err != nil {
 			return err
 		}
@@ -312,7 +339,6 @@ func (db *DB) Act(ctx context.Context, id int64, in *fiscal.ActInput) (*fiscal.C
 				if !st.IsSubstitutable() {
 					return fiscal.Errorf(fiscal.EFORBIDDEN, "the step %s cannot be taken by a substitute", in.Step)
 				}
-				r, _ = d.Replay(acts) // Take left r as it was on refusal; start clean
 				if err = d.Take(r, act, fiscal.Role(s.Role)); err == nil {
 					role = fiscal.Role(s.Role)
 					if s.Mode == "on_behalf" {
@@ -418,7 +444,87 @@ func roleIn(list []fiscal.Role, r fiscal.Role) bool {
 // after the move, which is recorded as a signed step). One transaction,
 // one audit entry per case.
 func (db *DB) MigrateCases(ctx context.Context, typ string, in *fiscal.CaseMigration) (*fiscal.MigrationResult, error) {
-	return nil, fiscal.Errorf(fiscal.EUNAVAILABLE, "not implemented")
+	a, err := fiscal.RequireRole(ctx, fiscal.RoleAdmin)
+	if err != nil {
+		return nil, err
+	}
+	if in.FromVersion == in.ToVersion {
+		return nil, fiscal.InvalidField("to_version", "is the version the cases run on")
+	}
+	out := &fiscal.MigrationResult{Type: typ, FromVersion: in.FromVersion, ToVersion: in.ToVersion}
+	err = db.InTx(ctx, func(tx *Tx) error {
+		out.Moved = []int64{}
+		from, err := tx.definition(ctx, a.MunicipalityID, typ, in.FromVersion)
+		if fiscal.ErrorCode(err) == fiscal.ENOTFOUND {
+			return fiscal.InvalidField("from_version", "is not a published version of "+typ)
+		} else if err != nil {
+			return err
+		}
+		to, err := tx.definition(ctx, a.MunicipalityID, typ, in.ToVersion)
+		if fiscal.ErrorCode(err) == fiscal.ENOTFOUND {
+			return fiscal.InvalidField("to_version", "is not a published version of "+typ)
+		} else if err != nil {
+			return err
+		}
+		if err := fiscal.CheckStepMap(from.def, to.def, in.StepMap); err != nil {
+			return err
+		}
+		var ids []int64
+		if err := tx.Select(ctx, &ids, `SELECT id FROM cases WHERE municipality_id = ? AND type = ? AND definition_version = ? AND status IN ('submitted', 'awaiting_taxpayer') ORDER BY id`,
+			a.MunicipalityID, typ, in.FromVersion); err != nil {
+			return translate(err, "cases")
+		}
+		for _, id := range ids {
+			c, err := tx.loadCase(ctx, id)
+			if err != nil {
+				return err
+			}
+			h, err := tx.routeHistory(ctx, c.ID)
+			if err != nil {
+				return err
+			}
+			r, err := h.replay(from.def)
+			if err != nil {
+				return err
+			}
+			at := from.def.CurrentStep(r)
+			if at == "" {
+				continue // decided meanwhile
+			}
+			target := in.StepMap[at]
+			before := map[string]any{"definition_version": in.FromVersion, "step": at, "version": c.Version}
+			res, err := tx.Exec(ctx, `UPDATE cases SET definition_version = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?`,
+				in.ToVersion, tx.Now, c.ID, c.Version)
+			if err != nil {
+				return translate(err, "case")
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return fiscal.Errorf(fiscal.ECONFLICT, "the case %s was changed by someone else at the same time; try again", c.Number)
+			}
+			c.Version++
+			atts, err := tx.attachments(ctx, c.ID)
+			if err != nil {
+				return err
+			}
+			comment := fmt.Sprintf("version %d → %d: %s → %s", in.FromVersion, in.ToVersion, at, target)
+			if err := tx.step(ctx, c, atts, &fiscal.CaseStep{Action: actionMigrate, Step: target, To: fiscal.CaseStatus(c.Status), Comment: comment}); err != nil {
+				return err
+			}
+			if err := tx.event(ctx, c, "migrated", comment, false); err != nil {
+				return err
+			}
+			if err := tx.Audit(ctx, c.MunicipalityID, "case.migrate", "case", c.ID, before,
+				map[string]any{"definition_version": in.ToVersion, "step": target, "version": c.Version}); err != nil {
+				return err
+			}
+			out.Moved = append(out.Moved, c.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // AddSubstitution records a substitution (admin): both people are active
@@ -467,8 +573,6 @@ func (db *DB) AddSubstitution(ctx context.Context, in *fiscal.NewSubstitution) (
 	}
 	return out, nil
 }
-
-var _ = sort.Strings
 
 // actInstead takes review or sign as the act of the step of that name when
 // the case runs on a published type (the contract keeps review and sign

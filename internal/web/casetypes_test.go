@@ -276,3 +276,86 @@ func TestPublishedCaseTypeFourEyesAndBuiltInEndpoints(t *testing.T) {
 		}
 	})
 }
+
+// TestPublishedCaseTypeVersions: a case runs on the version it was filed
+// under; a new version changes nothing for it; an admin moves open cases
+// with an explicit step map, checked, audited per case.
+func TestPublishedCaseTypeVersions(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		e := newEnv(t, db, clock)
+		admin, officer1, signer := e.tokens["admin"], e.tokens["officer"], e.tokens["signer"]
+		_, officer2 := e.staffUser("officer2", fiscal.RoleOfficer)
+		anaID, ana := e.taxpayer("ana", "2850615350041")
+		file := func() int64 {
+			r := e.do("POST", "/api/v1/cases", ana, map[string]any{"type": "street_event", "taxpayer_id": anaID, "data": map[string]any{"place": "Piața Unirii"}})
+			if r.Status != 201 {
+				t.Fatalf("intake: %d %s", r.Status, r.Raw)
+			}
+			return num(r.Body["id"])
+		}
+		step := func(id int64, tok, step, want string) {
+			t.Helper()
+			r := e.do("POST", casePath(id, "/act"), tok, act(step, "approve"))
+			if r.Status != 200 || !strings.HasPrefix(openSteps(r)+string(r.Body["status"].(string)), want) {
+				t.Fatalf("%s on %d: %d %s / %s", step, id, r.Status, openSteps(r), r.Raw)
+			}
+		}
+		if r := e.do("POST", "/api/v1/admin/case-types", admin, rawJSON(streetEvent)); r.Status != 201 {
+			t.Fatalf("publish v1: %d %s", r.Status, r.Raw)
+		}
+		a, c := file(), file()
+		step(a, officer1, "review", "check")
+		step(c, officer1, "review", "check")
+		v2 := strings.Replace(streetEvent, `{"name": "sign"`, `{"name": "inspection", "roles": ["officer"]}, {"name": "sign"`, 1)
+		if r := e.do("POST", "/api/v1/admin/case-types", admin, rawJSON(v2)); r.Status != 201 || num(r.Body["version"]) != 2 {
+			t.Fatalf("publish v2: %d %s", r.Status, r.Raw)
+		}
+		b := file()
+		// a completes on version 1, without the new step.
+		step(a, officer2, "check", "sign")
+		step(a, signer, "sign", "approved")
+		// b runs on version 2.
+		step(b, officer1, "review", "check")
+		step(b, officer2, "check", "inspection")
+		if r := e.do("GET", casePath(b, ""), officer1, nil); num(r.Body["definition_version"]) != 2 {
+			t.Fatalf("b's version: %s", r.Raw)
+		}
+
+		// Moving c: only an admin, with a complete and valid map.
+		path := "/api/v1/admin/case-types/street_event/migrate"
+		good := map[string]any{"from_version": 1, "to_version": 2, "step_map": map[string]any{"review": "review", "check": "inspection", "sign": "sign"}}
+		if r := e.do("POST", path, officer1, good); r.Status != 403 {
+			t.Fatalf("officer migrates: %d %s", r.Status, r.Raw)
+		}
+		if r := e.do("POST", path, admin, map[string]any{"from_version": 1, "to_version": 2, "step_map": map[string]any{"review": "review", "check": "nowhere"}}); r.Status != 422 ||
+			fmt.Sprint(fieldNames(r)) != "[step_map.check step_map.sign]" {
+			t.Fatalf("bad map: %d %s", r.Status, r.Raw)
+		}
+		if r := e.do("POST", path, admin, map[string]any{"from_version": 1, "to_version": 9, "step_map": good["step_map"]}); r.Status != 422 {
+			t.Fatalf("unknown version: %d %s", r.Status, r.Raw)
+		}
+		audits := count(t, db, `SELECT COUNT(*) FROM audit_log WHERE action = 'case.migrate'`)
+		r := e.do("POST", path, admin, good)
+		if r.Status != 200 || fmt.Sprint(r.Body["moved"]) != fmt.Sprintf("[%d]", c) {
+			t.Fatalf("migrate: %d %s", r.Status, r.Raw)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM audit_log WHERE action = 'case.migrate' AND entity_id = ?`, fmt.Sprint(c)); n != 1 || audits != 0 {
+			t.Fatalf("audit entries of the move: %d (before %d)", n, audits)
+		}
+		r = e.do("GET", casePath(c, ""), officer1, nil)
+		if num(r.Body["definition_version"]) != 2 || openSteps(r) != "inspection[officer]@2026-05-22" {
+			t.Fatalf("moved case: %s / %s", openSteps(r), r.Raw)
+		}
+		// officer1 reviewed c on version 1: still not the inspector? The
+		// inspection step has no distinct_from; the check does not run again.
+		step(c, officer2, "inspection", "sign")
+		step(c, signer, "sign", "approved")
+		if r := e.do("GET", casePath(c, "/verify"), ana, nil); r.Body["valid"] != true || num(r.Body["steps"]) != 5 {
+			t.Fatalf("verify the moved case: %s", r.Raw)
+		}
+		// Nothing left to move.
+		if r := e.do("POST", path, admin, good); r.Status != 200 || fmt.Sprint(r.Body["moved"]) != "[]" {
+			t.Fatalf("second move: %d %s", r.Status, r.Raw)
+		}
+	})
+}
