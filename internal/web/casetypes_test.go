@@ -359,3 +359,106 @@ func TestPublishedCaseTypeVersions(t *testing.T) {
 		}
 	})
 }
+
+// TestSubstitutions: an on-behalf substitute's act records both people
+// ("X for Y" in the timeline), a delegate acts in their own name, a
+// non-substitutable step refuses the substitute, and a substitution acts
+// only in its date range.
+func TestSubstitutions(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		e := newEnv(t, db, clock)
+		admin, officer1 := e.tokens["admin"], e.tokens["officer"]
+		signerID := count(t, db, `SELECT id FROM users WHERE username = 'signer1'`)
+		_, officer2 := e.staffUser("officer2", fiscal.RoleOfficer)
+		o4, officer4 := e.staffUser("officer4", fiscal.RoleOfficer)
+		o5, officer5 := e.staffUser("officer5", fiscal.RoleOfficer)
+		o6, officer6 := e.staffUser("officer6", fiscal.RoleOfficer)
+		anaID, ana := e.taxpayer("ana", "2850615350041")
+		if signerID == 0 {
+			t.Fatal("no id for the signer")
+		}
+		for _, d := range []string{marketStallPermit, streetEvent} {
+			if r := e.do("POST", "/api/v1/admin/case-types", admin, rawJSON(d)); r.Status != 201 {
+				t.Fatalf("publish: %d %s", r.Status, r.Raw)
+			}
+		}
+		sub := func(tok string, user, substitute int64, from, to, mode, typ string) resp {
+			return e.do("POST", "/api/v1/admin/substitutions", tok, map[string]any{"user_id": user, "substitute_id": substitute,
+				"from": from, "to": to, "mode": mode, "case_type": typ})
+		}
+		if r := sub(officer1, signerID, o4, "2026-05-01", "2026-05-31", "on_behalf", ""); r.Status != 403 {
+			t.Fatalf("officer adds a substitution: %d %s", r.Status, r.Raw)
+		}
+		if r := sub(admin, signerID, signerID, "2026-05-01", "2026-05-31", "on_behalf", ""); r.Status != 422 || fieldNames(r)[0] != "substitute_id" {
+			t.Fatalf("self substitution: %d %s", r.Status, r.Raw)
+		}
+		if r := sub(admin, signerID, o4, "2026-05-31", "2026-05-01", "on_behalf", ""); r.Status != 422 || fieldNames(r)[0] != "to" {
+			t.Fatalf("range backwards: %d %s", r.Status, r.Raw)
+		}
+		if r := sub(admin, signerID, o4, "2026-05-01", "2026-05-31", "sometimes", ""); r.Status != 422 || fieldNames(r)[0] != "mode" {
+			t.Fatalf("bad mode: %d %s", r.Status, r.Raw)
+		}
+		if r := sub(admin, signerID, 99999, "2026-05-01", "2026-05-31", "delegate", ""); r.Status != 422 || fieldNames(r)[0] != "substitute_id" {
+			t.Fatalf("unknown substitute: %d %s", r.Status, r.Raw)
+		}
+		for _, r := range []resp{
+			sub(admin, signerID, o4, "2026-05-01", "2026-05-31", "on_behalf", "market_stall_permit"),
+			sub(admin, signerID, o5, "2026-05-01", "2026-05-31", "delegate", ""),
+			sub(admin, signerID, o6, "2026-06-01", "2026-06-30", "delegate", ""),
+		} {
+			if r.Status != 201 || num(r.Body["id"]) == 0 {
+				t.Fatalf("substitution: %d %s", r.Status, r.Raw)
+			}
+		}
+		stall := func() int64 {
+			r := e.do("POST", "/api/v1/cases", ana, map[string]any{"type": "market_stall_permit", "taxpayer_id": anaID,
+				"data": map[string]any{"location": "Piața 700", "from": "2026-06-01", "stalls": 1}})
+			id := num(r.Body["id"])
+			e.upload(id, ana, "owner_id", "ci.pdf", pdfDoc)
+			for _, s := range []struct{ tok, step string }{{officer1, "review"}, {officer2, "opinions.urbanism"}, {officer1, "opinions.police"}} {
+				if r := e.do("POST", casePath(id, "/act"), s.tok, act(s.step, "approve")); r.Status != 200 {
+					t.Fatalf("%s: %d %s", s.step, r.Status, r.Raw)
+				}
+			}
+			return id
+		}
+		// On behalf: officer4 signs for the signer.
+		id := stall()
+		if r := e.do("POST", casePath(id, "/act"), officer6, act("sign", "approve")); r.Status != 403 {
+			t.Fatalf("substitution not yet in force: %d %s", r.Status, r.Raw)
+		}
+		r := e.do("POST", casePath(id, "/act"), officer4, act("sign", "approve"))
+		if r.Status != 200 || r.Body["status"] != "approved" {
+			t.Fatalf("on behalf: %d %s", r.Status, r.Raw)
+		}
+		steps := r.Body["steps"].([]any)
+		last := steps[len(steps)-1].(map[string]any)
+		if last["actor"] != "officer4" || last["actor_role"] != "signer" || last["on_behalf_of"] != "signer1" || num(last["on_behalf_of_id"]) != signerID {
+			t.Fatalf("the act records both people: %v", last)
+		}
+		if tl := e.do("GET", casePath(id, ""), ana, nil); !strings.Contains(string(tl.Raw), "(officer4 for signer1)") {
+			t.Fatalf("timeline: %s", tl.Raw)
+		}
+		if v := e.do("GET", casePath(id, "/verify"), ana, nil); v.Body["valid"] != true {
+			t.Fatalf("verify: %s", v.Raw)
+		}
+		// Delegate: officer5 signs in their own name.
+		id = stall()
+		r = e.do("POST", casePath(id, "/act"), officer5, act("sign", "approve"))
+		if r.Status != 200 || r.Body["status"] != "approved" {
+			t.Fatalf("delegate: %d %s", r.Status, r.Raw)
+		}
+		steps = r.Body["steps"].([]any)
+		if last := steps[len(steps)-1].(map[string]any); last["actor"] != "officer5" || last["on_behalf_of"] != nil {
+			t.Fatalf("delegate's act: %v", last)
+		}
+		// A non-substitutable sign step refuses the substitute.
+		r = e.do("POST", "/api/v1/cases", ana, map[string]any{"type": "street_event", "taxpayer_id": anaID, "data": map[string]any{"place": "Piața Unirii"}})
+		ev := num(r.Body["id"])
+		e.do("POST", casePath(ev, "/act"), officer1, act("review", "approve"))
+		e.do("POST", casePath(ev, "/act"), officer2, act("check", "approve"))
+		if r := e.do("POST", casePath(ev, "/act"), officer5, act("sign", "approve")); r.Status != 403 || !strings.Contains(string(r.Raw), "substitute") {
+			t.Fatalf("non-substitutable: %d %s", r.Status, r.Raw)
+		}
+	})
+}
