@@ -283,6 +283,10 @@ func CheckStepMap(from, to *CaseDefinition, m map[string]string) error {
 	return nil
 }
 
+// Moves counts how often the route entered a step (for the store to notice
+// that an act moved the case on).
+func (r *Route) Moves() int { return r.openedAfter }
+
 // CurrentStep is the top-level step a route waits at ("" once decided).
 func (d *CaseDefinition) CurrentStep(r *Route) string {
 	if r.Outcome != "" || r.Current < 0 || r.Current >= len(d.Steps) {

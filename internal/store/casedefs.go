@@ -319,9 +319,10 @@ func (db *DB) Act(ctx context.Context, id int64, in *fiscal.ActInput) (*fiscal.C
 		act := fiscal.RouteAct{Step: in.Step, Decision: in.Decision, ActorID: a.UserID}
 		from := fiscal.CaseStatus(c.Status)
 		role := a.Role
-		if a.System {
-			role = fiscal.RoleOfficer
+		if st, ok := d.Step(in.Step); ok && a.System && len(st.Roles) > 0 {
+			role = st.Roles[0] // the system holds every role (a deemed decision)
 		}
+		wasAt, wasMoves := d.CurrentStep(r), r.Moves()
 		var onBehalf *activeSubstitution
 		err = d.Take(r, act, role)
 		if fiscal.ErrorCode(err) == fiscal.EFORBIDDEN && !a.System {
@@ -381,6 +382,11 @@ func (db *DB) Act(ctx context.Context, id int64, in *fiscal.ActInput) (*fiscal.C
 		c.Status = string(to)
 		if err := tx.updateCase(ctx, c); err != nil {
 			return err
+		}
+		if at := d.CurrentStep(r); at != "" && (at != wasAt || r.Moves() != wasMoves) {
+			if err := tx.routeMoved(ctx, c, at, today); err != nil {
+				return err
+			}
 		}
 		c.Status = string(from)
 		st := &fiscal.CaseStep{Action: fiscal.ActionAct, Step: in.Step, Decision: in.Decision, To: to, Comment: comment}
@@ -502,6 +508,9 @@ func (db *DB) MigrateCases(ctx context.Context, typ string, in *fiscal.CaseMigra
 				return fiscal.Errorf(fiscal.ECONFLICT, "the case %s was changed by someone else at the same time; try again", c.Number)
 			}
 			c.Version++
+			if err := tx.routeMoved(ctx, c, target, fiscal.LocalDate(tx.Now)); err != nil {
+				return err
+			}
 			atts, err := tx.attachments(ctx, c.ID)
 			if err != nil {
 				return err

@@ -17,6 +17,12 @@ CREATE TABLE case_definitions (
 );
 
 ALTER TABLE cases ADD COLUMN definition_version BIGINT;
+-- The top-level step a published type's case waits at and the day it
+-- opened (NULL: the first step, opened on submitted_on), kept by each act,
+-- so the escalation sweep selects the cases due in SQL.
+ALTER TABLE cases ADD COLUMN route_step TEXT;
+ALTER TABLE cases ADD COLUMN route_step_since DATE;
+CREATE INDEX cases_route ON cases (municipality_id, type, definition_version, status) WHERE definition_version IS NOT NULL;
 ALTER TABLE case_steps ADD COLUMN step TEXT NOT NULL DEFAULT '';
 ALTER TABLE case_steps ADD COLUMN on_behalf_of_id BIGINT REFERENCES users(id);
 ALTER TABLE case_steps ADD COLUMN on_behalf_of TEXT NOT NULL DEFAULT '';
@@ -37,3 +43,21 @@ CREATE TABLE substitutions (
 	created_by BIGINT REFERENCES users(id)
 );
 CREATE INDEX substitutions_substitute ON substitutions (municipality_id, substitute_id, to_on);
+
+-- The escalations done: one row per case, step, day the step opened and
+-- escalation of the definition (warnings before a deemed decision are
+-- escalation + 1000). The sweep claims them with INSERT ... ON CONFLICT DO
+-- NOTHING, so each runs once whatever the number of instances sweeping;
+-- run names the sweep that claimed it.
+CREATE TABLE case_escalations (
+	municipality_id BIGINT NOT NULL REFERENCES municipalities(id),
+	case_id BIGINT NOT NULL REFERENCES cases(id),
+	step TEXT NOT NULL,
+	since DATE NOT NULL,
+	escalation INTEGER NOT NULL,
+	action TEXT NOT NULL,
+	run TEXT NOT NULL,
+	at TIMESTAMPTZ NOT NULL,
+	PRIMARY KEY (case_id, step, since, escalation)
+);
+CREATE INDEX case_escalations_run ON case_escalations (run);
