@@ -14,8 +14,8 @@ import (
 // statement, the open cases waiting at the rule's step since its cutoff or
 // before (case_escalations; ON CONFLICT DO NOTHING makes each escalation
 // happen once across instances), and acts on the claimed rows in a few
-// set-based statements: a timeline line each, a notice to the assignee
-// (notify, warn), the step given to the first active user of to_role
+// set-based statements: a timeline line each, one notice to each assignee
+// naming how many of their cases (notify, warn), the step given to the first active user of to_role
 // (reassign), and one audit entry for the rule's batch. A deemed decision
 // (deem, types flagged authorization) is then taken on each claimed case
 // as a decision of the system (Act with the system actor), never a person's.
@@ -27,9 +27,25 @@ func (db *DB) SweepEscalations(ctx context.Context, now time.Time) (*fiscal.Esca
 	if err := db.selectx(ctx, &defs, `SELECT municipality_id, type, version, body, published_at FROM case_definitions ORDER BY municipality_id, type, version`); err != nil {
 		return nil, translate(err, "case definitions")
 	}
+	// Only the versions some open case runs on (read from the cases_route index).
+	var live []struct {
+		MunicipalityID int64  `db:"municipality_id"`
+		Type           string `db:"type"`
+		Version        int64  `db:"definition_version"`
+	}
+	if err := db.selectx(ctx, &live, `SELECT DISTINCT municipality_id, type, definition_version FROM cases WHERE definition_version IS NOT NULL AND status = 'submitted'`); err != nil {
+		return nil, translate(err, "cases")
+	}
+	open := make(map[string]bool, len(live))
+	for _, l := range live {
+		open[defKey(l.MunicipalityID, l.Type, l.Version)] = true
+	}
 	rep := &fiscal.EscalationReport{}
 	today := fiscal.LocalDate(now)
 	for i := range defs {
+		if !open[defKey(defs[i].MunicipalityID, defs[i].Type, defs[i].Version)] {
+			continue
+		}
 		p, err := db.parseDef(defs[i].MunicipalityID, &defs[i].defRow)
 		if err != nil {
 			return nil, err
@@ -41,22 +57,44 @@ func (db *DB) SweepEscalations(ctx context.Context, now time.Time) (*fiscal.Esca
 		if err != nil {
 			return nil, err
 		}
-		for _, rule := range p.def.EscalationRules(cal, today) {
-			if err := db.sweepRule(ctx, defs[i].MunicipalityID, p, rule, rep); err != nil {
-				return rep, err
-			}
+		if err := db.sweepDef(ctx, defs[i].MunicipalityID, p, p.def.EscalationRules(cal, today), rep); err != nil {
+			return rep, err
 		}
 	}
 	return rep, nil
 }
 
-func (db *DB) sweepRule(ctx context.Context, municipalityID int64, p *publishedDef, rule fiscal.EscalationRule, rep *fiscal.EscalationReport) error {
+// sweepDef runs a definition's due rules in one transaction (the deemed
+// decisions after it, each in its own).
+func (db *DB) sweepDef(ctx context.Context, municipalityID int64, p *publishedDef, rules []fiscal.EscalationRule, rep *fiscal.EscalationReport) error {
 	sys := fiscal.WithActor(ctx, &fiscal.Actor{System: true, Username: "system", MunicipalityID: municipalityID})
+	claims := make([][]int64, len(rules))
+	err := db.InTx(sys, func(tx *Tx) error {
+		for i, rule := range rules {
+			var err error
+			if claims[i], err = tx.escalate(sys, municipalityID, p, rule); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i, rule := range rules {
+		if err := db.escalated(sys, rule, claims[i], rep); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// escalate claims the cases a rule is due for and does its set-based part.
+func (tx *Tx) escalate(sys context.Context, municipalityID int64, p *publishedDef, rule fiscal.EscalationRule) ([]int64, error) {
 	run := provisionalNumber()[1:]
 	first := p.def.Steps[0].Name
 	var claimed []int64
-	err := db.InTx(sys, func(tx *Tx) error {
-		claimed = nil
+	err := func() error {
 		if err := tx.Select(sys, &claimed, `INSERT INTO case_escalations (municipality_id, case_id, step, since, escalation, action, run, at)
 			SELECT c.municipality_id, c.id, ?, COALESCE(c.route_step_since, c.submitted_on), ?, ?, ?, ?
 			FROM cases c WHERE c.municipality_id = ? AND c.type = ? AND c.definition_version = ? AND c.status = 'submitted'
@@ -79,10 +117,15 @@ func (db *DB) sweepRule(ctx context.Context, municipalityID int64, p *publishedD
 		}
 		switch rule.Action {
 		case "notify", "warn":
+			// One notice per officer and rule, not one per case: a sweep
+			// over thousands of cases sends each person one message.
 			subject := "Termen depășit: " + p.def.Title
+			if rule.Action == "warn" {
+				subject = "Aprobare tacită iminentă: " + p.def.Title
+			}
 			if _, err := tx.Exec(sys, `INSERT INTO notifications (municipality_id, case_id, user_id, recipient, subject, body, created_at)
-				SELECT c.municipality_id, c.id, u.id, u.email, ?, ?, ? FROM case_escalations e JOIN cases c ON c.id = e.case_id
-				JOIN users u ON u.id = c.assignee_id WHERE e.run = ?`, subject, "Cererea "+body, tx.Now, run); err != nil {
+				SELECT MIN(c.municipality_id), MIN(c.id), u.id, MIN(u.email), ?, ? || ' (' || CAST(COUNT(*) AS TEXT) || ')', ? FROM case_escalations e JOIN cases c ON c.id = e.case_id
+				JOIN users u ON u.id = c.assignee_id WHERE e.run = ? GROUP BY u.id`, subject, "Cererile tale: "+body, tx.Now, run); err != nil {
 				return translate(err, "notifications")
 			}
 		case "reassign":
@@ -94,10 +137,12 @@ func (db *DB) sweepRule(ctx context.Context, municipalityID int64, p *publishedD
 		}
 		return tx.Audit(sys, municipalityID, "case.escalate", "case_definition", p.def.Type, nil, map[string]any{"type": p.def.Type,
 			"version": p.version, "step": rule.Step, "action": rule.Action, "escalation": rule.Index, "cases": len(claimed), "run": run})
-	})
-	if err != nil {
-		return err
-	}
+	}()
+	return claimed, err
+}
+
+// escalated counts a rule's claimed cases and takes its deemed decisions.
+func (db *DB) escalated(sys context.Context, rule fiscal.EscalationRule, claimed []int64, rep *fiscal.EscalationReport) error {
 	switch rule.Action {
 	case "notify":
 		rep.Notified += len(claimed)
