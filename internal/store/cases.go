@@ -640,6 +640,16 @@ func (db *DB) detail(ctx context.Context, tx *Tx, c *caseRow, cal *calendar.Cale
 	if c.def != nil {
 		v := c.def.version
 		d.DefinitionVersion = &v
+		if a.IsStaff() {
+			esc, err := tx.escalationEvents(ctx, c.ID)
+			if err != nil {
+				return nil, err
+			}
+			if len(esc) > 0 {
+				d.Timeline = append(d.Timeline, esc...)
+				sort.SliceStable(d.Timeline, func(i, j int) bool { return d.Timeline[i].At.Before(d.Timeline[j].At) })
+			}
+		}
 		if d.OpenSteps, err = tx.openSteps(ctx, c, cal); err != nil {
 			return nil, err
 		}
