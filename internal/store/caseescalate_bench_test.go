@@ -89,3 +89,61 @@ func seedOpenCases(db *store.DB, municipalityID, taxpayerID, officerID int64, ty
 		officerID, storetest.Epoch)
 	return err
 }
+
+// BenchmarkPublishedTypeIntakeAndAct times the intake of a case of a
+// published type and an act on it, with T published types of C open cases
+// each in the database (FISCAL_BENCH_ESC_TYPES, FISCAL_BENCH_ESC_CASES; the
+// issue's figure is 300 × 1,000). One request at a time: latency, not
+// throughput.
+func BenchmarkPublishedTypeIntakeAndAct(b *testing.B) {
+	types, perType := benchEnv("FISCAL_BENCH_ESC_TYPES", 10), benchEnv("FISCAL_BENCH_ESC_CASES", 100)
+	for _, engine := range storetest.Engines() {
+		b.Run(engine, func(b *testing.B) {
+			ctx := context.Background()
+			clock := fiscal.NewTestClock(storetest.Epoch)
+			db := storetest.MustOpen(b, engine, clock)
+			m := storetest.Municipality(b, db, "timisoara")
+			admin, _ := storetest.Staff(b, db, m, "admin1", fiscal.RoleAdmin)
+			officer, off := storetest.Staff(b, db, m, "officer1", fiscal.RoleOfficer)
+			_, tp, err := db.Register(ctx, m.ID, registration("ana", "2850615350041"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i := 0; i < types; i++ {
+				typ := fmt.Sprintf("bench_type_%03d", i)
+				if _, err := db.PublishCaseType(admin, json.RawMessage(strings.Replace(treeCutting, `"tree_cutting"`, `"`+typ+`"`, 1)), false); err != nil {
+					b.Fatal(err)
+				}
+				if err := seedOpenCases(db, m.ID, tp.ID, off.ID, typ, i, perType); err != nil {
+					b.Fatal(err)
+				}
+			}
+			file := func(i int) int64 {
+				c, err := db.CreateCase(officer, &fiscal.NewCase{Type: fmt.Sprintf("bench_type_%03d", i%types), TaxpayerID: tp.ID,
+					Data: json.RawMessage(`{"place":"Piața Unirii"}`)})
+				if err != nil {
+					b.Fatal(err)
+				}
+				return c.ID
+			}
+			b.Run("intake", func(b *testing.B) {
+				for n := 0; n < b.N; n++ {
+					file(n)
+				}
+			})
+			b.Run("act", func(b *testing.B) {
+				b.StopTimer()
+				ids := make([]int64, b.N)
+				for n := range ids {
+					ids[n] = file(n)
+				}
+				b.StartTimer()
+				for n := 0; n < b.N; n++ {
+					if _, err := db.Act(officer, ids[n], &fiscal.ActInput{Step: "review", Decision: "approve"}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
+}
