@@ -81,7 +81,7 @@ func startSiteStripe(t testing.TB, db *store.DB, clock *fiscal.TestClock, apiBas
 		pcfg.StripePublishableKey = "pk_test_portal"
 	}
 	p := portal.New(pcfg, portal.Deps{Users: db, Taxpayers: db, Vehicles: db, Tax: db, Clock: clock,
-		Cases: db, Payments: pay, PaymentList: db, Staff: db, Documents: db, Reports: rep, Idempotency: db})
+		Cases: db, Payments: pay, PaymentList: db, Staff: db, Documents: db, Reports: rep, Idempotency: db, RequestTypes: db})
 	srv := web.New(web.Config{DefaultMunicipality: "timisoara", Logger: log, Mount: p.Mount},
 		withClock(web.StoreDeps(db), clock, pay, rep))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -1,0 +1,181 @@
+package portal
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"context"
+
+	"fiscald/fiscal"
+	"fiscald/internal/web"
+)
+
+// The taxpayer's form of a request type the municipality published
+// (fiscal.CaseDefinition): its fields and documents rendered from the
+// definition, checked by the same pure rule as the API (ParseForm), each
+// message in the page's language.
+
+func (p *Portal) requestPages() []page {
+	return []page{
+		{Method: "GET", Path: "/requests/:type", Access: taxpayerOnly, Handler: p.requestForm},
+		{Method: "POST", Path: "/requests/:type", Access: taxpayerOnly, Handler: p.fileRequest},
+	}
+}
+
+// requestField is one input of a published form.
+type requestField struct {
+	Field    field
+	Textarea bool
+}
+
+type requestData struct {
+	FormID string
+	Type   string
+	Fields []requestField
+	Docs   []docInput
+	MaxMiB int
+}
+
+// publishedType finds the current version of a published type.
+func (p *Portal) publishedType(c *fiber.Ctx, v *view) (*fiscal.CaseDefinition, error) {
+	list, err := p.deps.RequestTypes.PublishedCaseTypes(c.UserContext(), v.Actor.MunicipalityID)
+	if err != nil {
+		return nil, err
+	}
+	name := c.Params("type")
+	for _, t := range list {
+		if t.Type == name {
+			return &fiscal.CaseDefinition{Type: t.Type, Title: t.Title, TitleEN: t.TitleEN, SLAWorkingDays: t.SLAWorkingDays,
+				Form: t.Form, Documents: t.Documents, Steps: t.Steps}, nil
+		}
+	}
+	return nil, fiscal.Errorf(fiscal.ENOTFOUND, "no such request type")
+}
+
+func (p *Portal) requestView(v *view, d *fiscal.CaseDefinition) requestData {
+	v.Title = d.Title
+	if v.Lang == EN {
+		v.Title = d.TitleEN
+	}
+	out := requestData{Type: d.Type, MaxMiB: fiscal.MaxAttachmentSize >> 20}
+	for _, f := range d.Form.Fields {
+		name := "data." + f.Name
+		label := f.Label
+		if v.Lang == EN && f.LabelEN != "" {
+			label = f.LabelEN
+		}
+		if label == "" {
+			label = strings.ReplaceAll(f.Name, "_", " ")
+		}
+		rf := requestField{Field: field{V: v, Name: name, ID: fieldID(name), Label: label, Type: "text", Value: v.Form[name],
+			Error: v.Errors[name], Required: f.Required}}
+		switch f.Kind {
+		case fiscal.KindText:
+			rf.Textarea = true
+		case fiscal.KindDate:
+			rf.Field.Type = "date"
+		case fiscal.KindInt:
+			rf.Field.Inputmode = "numeric"
+		case fiscal.KindDecimal:
+			rf.Field.Inputmode = "decimal"
+		case fiscal.KindEnum:
+			rf.Field.Options = append(rf.Field.Options, option{Value: "", Label: v.T("opt.choose")})
+			for _, o := range f.Options {
+				rf.Field.Options = append(rf.Field.Options, option{Value: o, Label: o, Selected: o == rf.Field.Value})
+			}
+		}
+		out.Fields = append(out.Fields, rf)
+	}
+	for _, doc := range d.Documents {
+		out.Docs = append(out.Docs, docInput{Kind: doc.Kind, Title: doc.Title, Required: doc.Required, Error: v.Errors["doc."+doc.Kind]})
+	}
+	return out
+}
+
+func (p *Portal) requestForm(c *fiber.Ctx, v *view) error {
+	d, err := p.publishedType(c, v)
+	if err != nil {
+		return err
+	}
+	data := p.requestView(v, d)
+	data.FormID = formID(c)
+	return p.render(c, v, "request", data)
+}
+
+// fileRequest checks the form and the files, files the case and attaches
+// the files.
+func (p *Portal) fileRequest(c *fiber.Ctx, v *view) error {
+	if v.Actor.TaxpayerID == nil {
+		return fiscal.Errorf(fiscal.ENOTFOUND, "no taxpayer record")
+	}
+	d, err := p.publishedType(c, v)
+	if err != nil {
+		return err
+	}
+	names := make([]string, 0, len(d.Form.Fields))
+	for _, f := range d.Form.Fields {
+		names = append(names, "data."+f.Name)
+	}
+	v.Form = formValues(c, names...)
+	raw := map[string]any{}
+	for _, f := range d.Form.Fields {
+		s := v.Form["data."+f.Name]
+		if s == "" {
+			continue
+		}
+		if f.Kind == fiscal.KindInt {
+			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+				raw[f.Name] = n
+				continue
+			}
+		}
+		raw[f.Name] = s
+	}
+	body, _ := json.Marshal(raw)
+	norm, ferrs := d.ParseForm(body)
+	v.Errors = map[string]string{}
+	for _, e := range ferrs {
+		if v.Lang == EN {
+			v.Errors[e.Field] = e.EN
+		} else {
+			v.Errors[e.Field] = e.RO
+		}
+	}
+	var required []string
+	for _, doc := range d.Documents {
+		if doc.Required {
+			required = append(required, doc.Kind)
+		}
+	}
+	ups, fileErrs := formUploads(c, d.CaseType(), required)
+	for _, e := range fileErrs {
+		v.Errors[e.Field] = fieldMessage(v.Lang, e)
+	}
+	if len(v.Errors) == 0 {
+		cs, again, err := p.filedOnce(c, v, func(ctx context.Context) (*fiscal.Case, error) {
+			return p.deps.Cases.CreateCase(ctx, &fiscal.NewCase{Type: d.Type, TaxpayerID: *v.Actor.TaxpayerID, Data: norm})
+		})
+		if err == nil {
+			switch {
+			case again:
+				p.setFlash(c, "case.already_filed")
+			case p.attach(c, cs.ID, ups) != nil:
+				p.setFlash(c, "case.docs.failed")
+			default:
+				p.setFlash(c, "case.created")
+			}
+			return c.Redirect("/cases/"+strconv.FormatInt(cs.ID, 10), fiber.StatusSeeOther)
+		}
+		fe, ok := formErrors(v.Lang, err)
+		if !ok {
+			return err
+		}
+		v.Errors = fe
+	}
+	data := p.requestView(v, d)
+	data.FormID = formID(c)
+	return p.render(c.Status(web.HTTPStatus(fiscal.Invalid())), v, "request", data)
+}
