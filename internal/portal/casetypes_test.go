@@ -55,7 +55,10 @@ func TestPublishedTypeCasePages(t *testing.T) {
 		if r := ana.get(path); r.Status != 200 || !strings.Contains(r.Body, c.Number) {
 			t.Fatalf("taxpayer's case page: %d", r.Status)
 		}
-		// The form, rendered from the definition.
+		// The list links to the form, rendered from the definition.
+		if r := ana.get("/requests"); r.Status != 200 || !strings.Contains(r.Body, `<a href="/requests/kiosk_permit">Autorizație chioșc</a>`) {
+			t.Fatalf("list: %d", r.Status)
+		}
 		form := ana.get("/requests/kiosk_permit")
 		for _, want := range []string{"<h1>Autorizație chioșc</h1>", `for="f-data-place"`, "Locul", `inputmode="decimal"`, `<option value="ziare">`, "<textarea", `name="doc.owner_id"`} {
 			if form.Status != 200 || !strings.Contains(form.Body, want) {
@@ -126,6 +129,8 @@ func TestBrowserPublishedForm(t *testing.T) {
 	b.open("/login", 200)
 	b.do("sign in", chromedp.SendKeys(chromedp.CSS("#f-username"), "ana"), chromedp.SendKeys(chromedp.CSS("#f-password"), "parola-lunga-1"))
 	b.submit("#h-vehicles")
+	b.open("/requests", 200)
+	b.check("requests-ro")
 	b.open("/requests/kiosk_permit", 200)
 	b.check("request-ro")
 	b.submit("#f-data-place-error")

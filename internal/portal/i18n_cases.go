@@ -13,6 +13,10 @@ var casesMessages = map[string]map[string]string{
 		"nav.parameters": "Parametri fiscali",
 		"nav.calendar":   "Calendar",
 
+		"requests.title": "Alte cereri",
+		"requests.intro": "Cererile pe care primăria le primește online, pe lângă declararea vehiculelor.",
+		"requests.none":  "Primăria nu a publicat încă alte cereri.",
+
 		"doc.acquisition_document":        "Actul de dobândire",
 		"doc.acquisition_document.hint":   "Contractul de vânzare-cumpărare (ITL-054), factura, certificatul de moștenitor, hotărârea sau procesul-verbal de licitație.",
 		"doc.vehicle_identity_card":       "Cartea de identitate a vehiculului (CIV)",
@@ -404,6 +408,10 @@ var casesMessages = map[string]map[string]string{
 		"nav.users":      "Users",
 		"nav.parameters": "Tax parameters",
 		"nav.calendar":   "Calendar",
+
+		"requests.title": "Other requests",
+		"requests.intro": "The requests the city hall takes online, besides declaring vehicles.",
+		"requests.none":  "The city hall has not published other requests yet.",
 
 		"doc.acquisition_document":        "Acquisition document",
 		"doc.acquisition_document.hint":   "The sale contract (ITL-054), invoice, inheritance certificate, court decision or auction record.",

@@ -20,6 +20,7 @@ import (
 
 func (p *Portal) requestPages() []page {
 	return []page{
+		{Method: "GET", Path: "/requests", Access: taxpayerOnly, Handler: p.requestList},
 		{Method: "GET", Path: "/requests/:type", Access: taxpayerOnly, Handler: p.requestForm},
 		{Method: "POST", Path: "/requests/:type", Access: taxpayerOnly, Handler: p.fileRequest},
 	}
@@ -178,4 +179,27 @@ func (p *Portal) fileRequest(c *fiber.Ctx, v *view) error {
 	data := p.requestView(v, d)
 	data.FormID = formID(c)
 	return p.render(c.Status(web.HTTPStatus(fiscal.Invalid())), v, "request", data)
+}
+
+// requestItem is a published type in the list.
+type requestItem struct {
+	Type, Title string
+	SLA         int
+}
+
+// requestList lists the published types, each linking to its form.
+func (p *Portal) requestList(c *fiber.Ctx, v *view) error {
+	list, err := p.deps.RequestTypes.PublishedCaseTypes(c.UserContext(), v.Actor.MunicipalityID)
+	if err != nil {
+		return err
+	}
+	items := make([]requestItem, 0, len(list))
+	for _, t := range list {
+		title := t.Title
+		if v.Lang == EN {
+			title = t.TitleEN
+		}
+		items = append(items, requestItem{Type: t.Type, Title: title, SLA: t.SLAWorkingDays})
+	}
+	return p.render(c, v, "requests", items)
 }
