@@ -20,10 +20,11 @@ type RouteAct struct {
 // OpenStep is a step a case waits for: its full name, the roles that may
 // take it and the index of the act after which it opened (-1: at filing).
 type OpenStep struct {
-	Step           string `json:"step"`
-	Roles          []Role `json:"roles"`
-	OpenedAfter    int    `json:"-"`
-	SLAWorkingDays int    `json:"-"`
+	Step           string   `json:"step"`
+	Roles          []Role   `json:"roles"`
+	Decisions      []string `json:"decisions"`
+	OpenedAfter    int      `json:"-"`
+	SLAWorkingDays int      `json:"-"`
 	// DueOn is set by the store from the working-day calendar.
 	DueOn *civil.Date `json:"due_on,omitempty"`
 }
@@ -78,7 +79,7 @@ func (d *CaseDefinition) Open(r *Route) []OpenStep {
 	s := &d.Steps[r.Current]
 	sla := s.SLAWorkingDays
 	if len(s.Parallel) == 0 {
-		return []OpenStep{{Step: s.Name, Roles: s.Roles, OpenedAfter: r.openedAfter, SLAWorkingDays: sla}}
+		return []OpenStep{{Step: s.Name, Roles: s.Roles, Decisions: s.decisions(), OpenedAfter: r.openedAfter, SLAWorkingDays: sla}}
 	}
 	out := []OpenStep{}
 	for j := range s.Parallel {
@@ -88,7 +89,7 @@ func (d *CaseDefinition) Open(r *Route) []OpenStep {
 			if bs == 0 {
 				bs = sla
 			}
-			out = append(out, OpenStep{Step: s.Name + "." + b.Name, Roles: b.Roles, OpenedAfter: r.openedAfter, SLAWorkingDays: bs})
+			out = append(out, OpenStep{Step: s.Name + "." + b.Name, Roles: b.Roles, Decisions: b.decisions(), OpenedAfter: r.openedAfter, SLAWorkingDays: bs})
 		}
 	}
 	return out

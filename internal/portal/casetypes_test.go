@@ -107,6 +107,37 @@ func TestPublishedTypeCasePages(t *testing.T) {
 		if r := ioana.get(path); r.Status != 200 || !strings.Contains(r.Body, c.Number) {
 			t.Fatalf("officer's case page: %d", r.Status)
 		}
+		// Staff take the open steps from the case page: the officer the
+		// review, the signer (not the officer: distinct_from) the signature.
+		filedPath := ok.Location
+		page := ioana.get(filedPath)
+		if !strings.Contains(page.Body, "Pasul: review") || strings.Contains(page.Body, `action="`+filedPath+`/review"`) {
+			t.Fatalf("officer's step form: %d", page.Status)
+		}
+		tok = ioana.csrf(filedPath)
+		if r := ioana.post(filedPath+"/act", url.Values{"_csrf": {tok}, "step": {"review"}, "decision": {"approve"}}); r.Status != 303 {
+			t.Fatalf("officer acts: %d %s", r.Status, r.Body)
+		}
+		if r := ioana.get(filedPath); strings.Contains(r.Body, "Pasul: sign") {
+			t.Fatalf("an officer is offered the signer's step")
+		}
+		dan := s.client()
+		dan.login("dan", staffPassword("dan"))
+		if r := dan.get(filedPath); !strings.Contains(r.Body, "Pasul: sign") {
+			t.Fatalf("signer's step form missing")
+		}
+		tok = dan.csrf(filedPath)
+		if r := dan.post(filedPath+"/act", url.Values{"_csrf": {tok}, "step": {"sign"}, "decision": {"reject"}}); r.Status != 422 {
+			t.Fatalf("a rejection without a reason: %d", r.Status)
+		}
+		tok = dan.csrf(filedPath)
+		if r := dan.post(filedPath+"/act", url.Values{"_csrf": {tok}, "step": {"sign"}, "decision": {"approve"}}); r.Status != 303 {
+			t.Fatalf("signer acts: %d %s", r.Status, r.Body)
+		}
+		var status string
+		if err := s.db.SQL().Get(&status, s.db.SQL().Rebind(`SELECT status FROM cases WHERE id = ?`), strings.TrimPrefix(filedPath, "/cases/")); err != nil || status != "approved" {
+			t.Fatalf("status %q %v", status, err)
+		}
 	})
 }
 
@@ -137,4 +168,24 @@ func TestBrowserPublishedForm(t *testing.T) {
 	b.check("request-errors-ro")
 	b.open("/requests/kiosk_permit?lang=en", 200)
 	b.check("request-en")
+
+	// The officer's page of such a case, with its step form.
+	var ioana, tp int64
+	if err := s.db.SQL().Get(&ioana, `SELECT id FROM users WHERE username = 'ioana'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.SQL().Get(&tp, `SELECT id FROM taxpayers`); err != nil {
+		t.Fatal(err)
+	}
+	octx := fiscal.WithActor(context.Background(), &fiscal.Actor{UserID: ioana, Username: "ioana", MunicipalityID: s.muni.ID, Role: fiscal.RoleOfficer})
+	cs, err := s.db.CreateCase(octx, &fiscal.NewCase{Type: "kiosk_permit", TaxpayerID: tp, Data: json.RawMessage(`{"place":"Piața Unirii","goods":"flori"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.do("sign out", chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.CSS("main")))
+	b.open("/login?lang=ro", 200)
+	b.do("sign in", chromedp.SendKeys(chromedp.CSS("#f-username"), "ioana"), chromedp.SendKeys(chromedp.CSS("#f-password"), staffPassword("ioana")))
+	b.submit("#h-links")
+	b.open(fmt.Sprintf("/cases/%d", cs.ID), 200)
+	b.check("staffcase-act-ro")
 }

@@ -394,6 +394,9 @@ type caseView struct {
 	Statement *fiscal.Statement
 	// Actions the signed-in staff member may take now.
 	CanReview, CanSign, CanComment bool
+	// Acts are the open steps of a published type's route the staff
+	// member's role may take (pages_requests.go).
+	Acts []fiscal.OpenStep
 	// Issued are the documents the case produced (the decision, the
 	// certificate).
 	Issued []*fiscal.Document

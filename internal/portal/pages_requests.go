@@ -23,6 +23,7 @@ func (p *Portal) requestPages() []page {
 		{Method: "GET", Path: "/requests", Access: taxpayerOnly, Handler: p.requestList},
 		{Method: "GET", Path: "/requests/:type", Access: taxpayerOnly, Handler: p.requestForm},
 		{Method: "POST", Path: "/requests/:type", Access: taxpayerOnly, Handler: p.fileRequest},
+		{Method: "POST", Path: "/cases/:id/act", Access: access{roles: []fiscal.Role{fiscal.RoleOfficer, fiscal.RoleSigner, fiscal.RoleAccountant, fiscal.RoleAdmin}}, Handler: p.actStep},
 	}
 }
 
@@ -202,4 +203,30 @@ func (p *Portal) requestList(c *fiber.Ctx, v *view) error {
 		items = append(items, requestItem{Type: t.Type, Title: title, SLA: t.SLAWorkingDays})
 	}
 	return p.render(c, v, "requests", items)
+}
+
+// actsFor are the open steps of a case the actor's role may take (a
+// substitute's borrowed role is the engine's to grant: its steps are not
+// offered here).
+func actsFor(a *fiscal.Actor, cd *fiscal.CaseDetail) []fiscal.OpenStep {
+	if cd.Status != fiscal.StatusSubmitted {
+		return nil
+	}
+	var out []fiscal.OpenStep
+	for _, o := range cd.OpenSteps {
+		if a.Has(o.Roles...) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// actStep takes a step of a published type's route from the staff case
+// page; errors show on the page as a review's do.
+func (p *Portal) actStep(c *fiber.Ctx, v *view) error {
+	step := strings.Clone(c.FormValue("step"))
+	return p.decide(c, v, func(id int64, d *fiscal.Decision) error {
+		_, err := p.deps.RequestTypes.Act(c.UserContext(), id, &fiscal.ActInput{Step: step, Decision: d.Decision, Comment: d.Comment, Version: d.Version})
+		return err
+	}, fiscal.DecisionApprove, fiscal.DecisionReject, fiscal.DecisionRequestInfo)
 }

@@ -157,6 +157,9 @@ func (p *Portal) renderStaffCase(c *fiber.Ctx, v *view, id int64) error {
 	d := caseView{Case: cd, Lines: caseDataLines(v, cd.Data), Missing: missingDocs(v, cd), DocKinds: docKinds(v, cd), CanComment: true}
 	d.CanReview = v.Actor.Has(fiscal.RoleOfficer) && cd.Status == fiscal.StatusSubmitted
 	d.CanSign = v.Actor.Has(fiscal.RoleSigner) && cd.Status == fiscal.StatusReviewed
+	if cd.DefinitionVersion != nil { // a published type: its open steps, not review and sign
+		d.CanReview, d.CanSign, d.Acts = false, false, actsFor(v.Actor, cd)
+	}
 	if d.Issued, err = p.caseIssued(c, cd); err != nil {
 		return err
 	}
