@@ -111,6 +111,14 @@ func TestPublishedTypeCasePages(t *testing.T) {
 		// review, the signer (not the officer: distinct_from) the signature.
 		filedPath := ok.Location
 		page := ioana.get(filedPath)
+		for _, want := range []string{"Autorizație chioșc", "<dt>Locul</dt>", "Piața Victoriei"} {
+			if !strings.Contains(page.Body, want) {
+				t.Errorf("staff case page: %q missing", want)
+			}
+		}
+		if acc := ana.get("/account"); !strings.Contains(acc.Body, "Autorizație chioșc") {
+			t.Errorf("account: the type's title missing")
+		}
 		if !strings.Contains(page.Body, "Pasul: review") || strings.Contains(page.Body, `action="`+filedPath+`/review"`) {
 			t.Fatalf("officer's step form: %d", page.Status)
 		}
@@ -182,7 +190,7 @@ func TestBrowserPublishedForm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.do("sign out", chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.CSS("main")))
+	b.do("sign out", chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitNotPresent(chromedp.CSS(`form[action="/logout"]`)))
 	b.open("/login?lang=ro", 200)
 	b.do("sign in", chromedp.SendKeys(chromedp.CSS("#f-username"), "ioana"), chromedp.SendKeys(chromedp.CSS("#f-password"), staffPassword("ioana")))
 	b.submit("#h-links")

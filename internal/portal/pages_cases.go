@@ -444,6 +444,9 @@ func (p *Portal) taxpayerCasePage(c *fiber.Ctx, v *view, id int64, status int) e
 	if err != nil {
 		return err
 	}
+	if cd.DefinitionVersion != nil {
+		p.publishedLabels(c, v)
+	}
 	d := caseView{Case: cd, Lines: caseDataLines(v, cd.Data)}
 	d.Missing = missingDocs(v, cd)
 	d.DocKinds = docKinds(v, cd)
@@ -467,7 +470,7 @@ func missingDocs(v *view, cd *fiscal.CaseDetail) []docInput {
 func docKinds(v *view, cd *fiscal.CaseDetail) []option {
 	t, ok := fiscal.CaseTypeByName(cd.Type)
 	if !ok {
-		return nil
+		t = &fiscal.CaseType{} // a published type: its missing documents
 	}
 	var out []option
 	seen := map[string]bool{}

@@ -230,3 +230,44 @@ func (p *Portal) actStep(c *fiber.Ctx, v *view) error {
 		return err
 	}, fiscal.DecisionApprove, fiscal.DecisionReject, fiscal.DecisionRequestInfo)
 }
+
+// publishedLabels gives the view the titles of the published types and the
+// labels of their fields (by the field's data path), so the case pages,
+// the account and the queues name them as their definitions do. A failure
+// leaves the catalog's keys.
+func (p *Portal) publishedLabels(c *fiber.Ctx, v *view) {
+	if p.deps.RequestTypes == nil || v.Actor == nil {
+		return
+	}
+	list, err := p.deps.RequestTypes.PublishedCaseTypes(c.UserContext(), v.Actor.MunicipalityID)
+	if err != nil {
+		p.log.Warn("portal: published request types", "err", err.Error())
+		return
+	}
+	if v.labels == nil {
+		v.labels = map[string]string{}
+	}
+	for _, t := range list {
+		title := t.Title
+		if v.Lang == EN {
+			title = t.TitleEN
+		}
+		v.labels["casetype."+t.Type] = title
+		for _, f := range t.Form.Fields {
+			label := f.Label
+			if v.Lang == EN && f.LabelEN != "" {
+				label = f.LabelEN
+			}
+			if label != "" {
+				if _, builtin := v.labels["data."+f.Name]; !builtin && translate(v.Lang, "data."+f.Name) == "data."+f.Name {
+					v.labels["data."+f.Name] = label
+				}
+			}
+		}
+		for _, d := range t.Documents {
+			if translate(v.Lang, "doc."+d.Kind) == "doc."+d.Kind {
+				v.labels["doc."+d.Kind] = d.Title
+			}
+		}
+	}
+}

@@ -139,6 +139,7 @@ func (p *Portal) renderQueue(c *fiber.Ctx, v *view, signer bool) error {
 	if signer {
 		name = "signqueue"
 	}
+	p.publishedLabels(c, v)
 	return p.render(c, v, name, d)
 }
 
@@ -153,6 +154,9 @@ func (p *Portal) renderStaffCase(c *fiber.Ctx, v *view, id int64) error {
 	cd, err := p.deps.Cases.Case(ctx, id)
 	if err != nil {
 		return err
+	}
+	if cd.DefinitionVersion != nil {
+		p.publishedLabels(c, v)
 	}
 	d := caseView{Case: cd, Lines: caseDataLines(v, cd.Data), Missing: missingDocs(v, cd), DocKinds: docKinds(v, cd), CanComment: true}
 	d.CanReview = v.Actor.Has(fiscal.RoleOfficer) && cd.Status == fiscal.StatusSubmitted
