@@ -8,8 +8,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/shopspring/decimal"
-
 	"fiscald/internal/civil"
 )
 
@@ -65,8 +63,8 @@ type DefField struct {
 	MaxLen   int      `json:"max_len,omitempty"`
 	Options  []string `json:"options,omitempty"`
 	// Min and Max bound an int or a decimal.
-	Min *decimal.Decimal `json:"min,omitempty"`
-	Max *decimal.Decimal `json:"max,omitempty"`
+	Min *Dec `json:"min,omitempty"`
+	Max *Dec `json:"max,omitempty"`
 	// RequiredIf makes the field required when another field has a value.
 	RequiredIf *FieldCondition `json:"required_if,omitempty"`
 }
@@ -228,7 +226,7 @@ func checkForm(d *CaseDefinition, bad func(string, string, ...any)) {
 				bad(p+".max", "must be a whole number")
 			}
 		}
-		if f.Min != nil && f.Max != nil && f.Min.GreaterThan(*f.Max) {
+		if f.Min != nil && f.Max != nil && f.Min.Cmp(*f.Max) > 0 {
 			bad(p+".max", "is below min")
 		}
 		if f.Kind == KindEnum {
@@ -670,22 +668,22 @@ func (d *CaseDefinition) ParseForm(raw json.RawMessage) (json.RawMessage, []Form
 			out[f.Name] = s
 		case KindInt, KindDecimal:
 			var (
-				x   decimal.Decimal
+				x   Dec
 				err error
 			)
 			switch n := v.(type) {
 			case json.Number:
-				x, err = decimal.NewFromString(n.String())
+				x, err = ParseDec(n.String())
 			case string:
 				if f.Kind == KindDecimal {
-					x, err = decimal.NewFromString(strings.TrimSpace(n))
+					x, err = ParseDec(n)
 				} else {
-					err = fmt.Errorf("not a number")
+					err = errDec
 				}
 			default:
-				err = fmt.Errorf("not a number")
+				err = errDec
 			}
-			if err != nil || (f.Kind == KindInt && !x.IsInteger()) || x.Exponent() < -8 || x.Abs().GreaterThan(decimal.New(1, 15)) {
+			if err != nil || (f.Kind == KindInt && !x.IsInteger()) {
 				if f.Kind == KindInt {
 					fail(f.Name, "trebuie să fie un număr întreg", "must be a whole number")
 				} else {
@@ -693,16 +691,16 @@ func (d *CaseDefinition) ParseForm(raw json.RawMessage) (json.RawMessage, []Form
 				}
 				continue
 			}
-			if f.Min != nil && x.LessThan(*f.Min) {
+			if f.Min != nil && x.Cmp(*f.Min) < 0 {
 				fail(f.Name, "trebuie să fie cel puțin "+f.Min.String(), "must be at least "+f.Min.String())
 				continue
 			}
-			if f.Max != nil && x.GreaterThan(*f.Max) {
+			if f.Max != nil && x.Cmp(*f.Max) > 0 {
 				fail(f.Name, "trebuie să fie cel mult "+f.Max.String(), "must be at most "+f.Max.String())
 				continue
 			}
 			if f.Kind == KindInt {
-				out[f.Name] = x.IntPart()
+				out[f.Name] = x.Int64()
 			} else {
 				out[f.Name] = x.String()
 			}

@@ -265,3 +265,17 @@ func TestRouteQuorumAndLoops(t *testing.T) {
 		t.Fatalf("sign reject → review: %+v", o)
 	}
 }
+
+func TestParseDec(t *testing.T) {
+	for in, want := range map[string]string{"12.50": "12.5", "-0.0": "0", "007": "7", "0.5": "0.5", "-3.140": "-3.14", "10": "10", ".5": "", "1e3": "", "0.123456789": "", "1234567890123456": "", "": "", "1.": ""} {
+		d, err := ParseDec(in)
+		if (err != nil) != (want == "") || (err == nil && d.String() != want) {
+			t.Errorf("%q: %q %v, want %q", in, d.String(), err, want)
+		}
+	}
+	a, _ := ParseDec("2.5")
+	b, _ := ParseDec("10")
+	if a.Cmp(b) >= 0 || !b.IsInteger() || a.IsInteger() || b.Int64() != 10 {
+		t.Fatal("compare")
+	}
+}
