@@ -33,6 +33,8 @@ const (
 	ActionReview  = "review"
 	ActionRespond = "respond"
 	ActionSign    = "sign"
+	// ActionAct is an act on a step of a published type's route.
+	ActionAct = "act"
 
 	DecisionApprove     = "approve"
 	DecisionReject      = "reject"
@@ -119,6 +121,10 @@ type CaseDetail struct {
 	Preview     *AssessmentPreview `json:"assessment_preview,omitempty"`
 	DueDate     *SLAExplanation    `json:"due_date_computation,omitempty"`
 	Result      json.RawMessage    `json:"result,omitempty"`
+	// DefinitionVersion and OpenSteps are set for a case of a published
+	// type: the version it runs on and the steps it waits for.
+	DefinitionVersion *int64     `json:"definition_version,omitempty"`
+	OpenSteps         []OpenStep `json:"open_steps,omitempty"`
 }
 
 // Attachment is a document linked to a case; its content is kept by SHA-256.
@@ -150,6 +156,12 @@ type CaseStep struct {
 	Digest     string     `json:"digest" db:"digest"`
 	KeyID      int64      `json:"key_id" db:"key_id"`
 	Signature  string     `json:"signature" db:"signature"`
+	// Step is the step of a published type's route the act took
+	// ("opinions.urbanism"); empty for the built-in workflow.
+	Step string `json:"step,omitempty" db:"step"`
+	// OnBehalfOf names the absent person a substitute acted for.
+	OnBehalfOfID *int64 `json:"on_behalf_of_id,omitempty" db:"on_behalf_of_id"`
+	OnBehalfOf   string `json:"on_behalf_of,omitempty" db:"on_behalf_of"`
 }
 
 // CaseEvent is a line of a case's timeline.

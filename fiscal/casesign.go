@@ -100,8 +100,15 @@ func StepContent(prev, state string, st *CaseStep) []byte {
 		Role     string          `json:"role"`
 		At       string          `json:"at"`
 		Comment  string          `json:"comment"`
+		// A published type's step and the person a substitute acted for
+		// (absent from the built-in workflow's digests).
+		Step       string `json:"step,omitempty"`
+		OnBehalfOf int64  `json:"on_behalf_of,omitempty"`
 	}{prev, json.RawMessage(state), st.Seq, st.Action, st.Decision, st.From, st.To, actor, st.Actor, st.ActorRole,
-		st.At.UTC().Format(time.RFC3339Nano), st.Comment}
+		st.At.UTC().Format(time.RFC3339Nano), st.Comment, st.Step, 0}
+	if st.OnBehalfOfID != nil {
+		doc.OnBehalfOf = *st.OnBehalfOfID
+	}
 	b, _ := json.Marshal(doc)
 	return b
 }

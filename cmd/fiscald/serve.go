@@ -155,7 +155,7 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	site := portal.New(portal.Config{SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), Logger: log,
 		CardPayments: sc.Configured(), StripePublishableKey: cfg.StripePublishable}, portal.Deps{
 		Users: db, Taxpayers: db, Vehicles: db, Properties: db, Tax: db, Clock: db.Clock(),
-		Cases: db, Payments: pay, PaymentList: db, Staff: db, Documents: db, Reports: rep, Idempotency: db,
+		Cases: db, Payments: pay, PaymentList: db, Staff: db, Documents: db, Reports: rep, Idempotency: db, RequestTypes: db,
 		OIDC: idp, SignIns: db, Identity: db,
 	})
 	maxInFlight := 0
@@ -335,6 +335,13 @@ func runSLAMonitor(ctx context.Context, db *store.DB, log *slog.Logger, interval
 		case err == nil && (rep.Escalated > 0 || rep.Breached > 0):
 			log.Info("sla monitor", "checked", rep.Checked, "escalated", rep.Escalated, "breached", rep.Breached)
 		}
+		// The published request types' escalations (each claimed in the
+		// database, so several instances sweeping do each once).
+		if er, err := db.SweepEscalations(ctx, db.Clock().Now()); err != nil && ctx.Err() == nil {
+			log.Warn("escalations", "err", err)
+		} else if err == nil && *er != (fiscal.EscalationReport{}) {
+			log.Info("escalations", "notified", er.Notified, "reassigned", er.Reassigned, "warned", er.Warned, "deemed", er.Deemed)
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -369,6 +376,11 @@ func cmdSLA(ctx context.Context, cfg config, args []string, stdout io.Writer) er
 		return err
 	}
 	fmt.Fprintf(stdout, "checked %d open case(s): %d escalated, %d breached\n", rep.Checked, rep.Escalated, rep.Breached)
+	er, err := db.SweepEscalations(ctx, db.Clock().Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "published types: %d notified, %d reassigned, %d warned, %d deemed\n", er.Notified, er.Reassigned, er.Warned, er.Deemed)
 	if *send {
 		log := newLogger(cfg.LogFormat)
 		sender, err := newSender(cfg, log)

@@ -13,6 +13,17 @@ var casesMessages = map[string]map[string]string{
 		"nav.parameters": "Parametri fiscali",
 		"nav.calendar":   "Calendar",
 
+		"requests.title": "Alte cereri",
+		"requests.intro": "Cererile pe care primăria le primește online, pe lângă declararea vehiculelor.",
+		"requests.none":  "Primăria nu a publicat încă alte cereri.",
+
+		"case.act":                  "Pasul",
+		"case.act.due":              "termen",
+		"case.act.submit":           "Trimite decizia",
+		"decision.act.approve":      "Aprob",
+		"decision.act.reject":       "Resping",
+		"decision.act.request_info": "Cer informații solicitantului",
+
 		"doc.acquisition_document":        "Actul de dobândire",
 		"doc.acquisition_document.hint":   "Contractul de vânzare-cumpărare (ITL-054), factura, certificatul de moștenitor, hotărârea sau procesul-verbal de licitație.",
 		"doc.vehicle_identity_card":       "Cartea de identitate a vehiculului (CIV)",
@@ -404,6 +415,17 @@ var casesMessages = map[string]map[string]string{
 		"nav.users":      "Users",
 		"nav.parameters": "Tax parameters",
 		"nav.calendar":   "Calendar",
+
+		"requests.title": "Other requests",
+		"requests.intro": "The requests the city hall takes online, besides declaring vehicles.",
+		"requests.none":  "The city hall has not published other requests yet.",
+
+		"case.act":                  "Step",
+		"case.act.due":              "due",
+		"case.act.submit":           "Send the decision",
+		"decision.act.approve":      "Approve",
+		"decision.act.reject":       "Reject",
+		"decision.act.request_info": "Ask the applicant for information",
 
 		"doc.acquisition_document":        "Acquisition document",
 		"doc.acquisition_document.hint":   "The sale contract (ITL-054), invoice, inheritance certificate, court decision or auction record.",

@@ -72,6 +72,9 @@ func (p *Portal) allPages() []page {
 		ps = append(ps, p.casePages()...)
 		ps = append(ps, p.propertyPages()...)
 		ps = append(ps, p.staffPages()...)
+		if p.deps.RequestTypes != nil {
+			ps = append(ps, p.requestPages()...)
+		}
 	}
 	if p.deps.Payments != nil {
 		ps = append(ps, p.payPages()...)

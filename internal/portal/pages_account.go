@@ -230,6 +230,7 @@ func (p *Portal) account(c *fiber.Ctx, v *view) error {
 		}
 	}
 	v.Objects = d.Objects
+	p.publishedLabels(c, v)
 	return p.render(c, v, "account", d)
 }
 

@@ -396,6 +396,9 @@ type caseView struct {
 	Properties *propertiesData
 	// Actions the signed-in staff member may take now.
 	CanReview, CanSign, CanComment bool
+	// Acts are the open steps of a published type's route the staff
+	// member's role may take (pages_requests.go).
+	Acts []fiscal.OpenStep
 	// Issued are the documents the case produced (the decision, the
 	// certificate).
 	Issued []*fiscal.Document
@@ -443,6 +446,9 @@ func (p *Portal) taxpayerCasePage(c *fiber.Ctx, v *view, id int64, status int) e
 	if err != nil {
 		return err
 	}
+	if cd.DefinitionVersion != nil {
+		p.publishedLabels(c, v)
+	}
 	d := caseView{Case: cd, Lines: caseDataLines(v, cd.Data)}
 	if err := p.loadDecisions(c, v, previewYears(cd)...); err != nil {
 		return err
@@ -469,7 +475,7 @@ func missingDocs(v *view, cd *fiscal.CaseDetail) []docInput {
 func docKinds(v *view, cd *fiscal.CaseDetail) []option {
 	t, ok := fiscal.CaseTypeByName(cd.Type)
 	if !ok {
-		return nil
+		t = &fiscal.CaseType{} // a published type: its missing documents
 	}
 	var out []option
 	seen := map[string]bool{}

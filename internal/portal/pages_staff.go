@@ -139,6 +139,7 @@ func (p *Portal) renderQueue(c *fiber.Ctx, v *view, signer bool) error {
 	if signer {
 		name = "signqueue"
 	}
+	p.publishedLabels(c, v)
 	return p.render(c, v, name, d)
 }
 
@@ -154,11 +155,17 @@ func (p *Portal) renderStaffCase(c *fiber.Ctx, v *view, id int64) error {
 	if err != nil {
 		return err
 	}
+	if cd.DefinitionVersion != nil {
+		p.publishedLabels(c, v)
+	}
 	d := caseView{Case: cd, Lines: caseDataLines(v, cd.Data), Missing: missingDocs(v, cd), DocKinds: docKinds(v, cd), CanComment: true}
 	d.CanReview = v.Actor.Has(fiscal.RoleOfficer) && cd.Status == fiscal.StatusSubmitted
 	d.CanSign = v.Actor.Has(fiscal.RoleSigner) && cd.Status == fiscal.StatusReviewed
 	if err := p.loadDecisions(c, v, previewYears(cd)...); err != nil {
 		return err
+	}
+	if cd.DefinitionVersion != nil { // a published type: its open steps, not review and sign
+		d.CanReview, d.CanSign, d.Acts = false, false, actsFor(v.Actor, cd)
 	}
 	if d.Issued, err = p.caseIssued(c, cd); err != nil {
 		return err

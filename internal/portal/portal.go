@@ -39,6 +39,9 @@ type Deps struct {
 	Clock      fiscal.Clock
 	// Cases is the workflow (declarations, the case pages, the queues).
 	Cases fiscal.CaseService
+	// RequestTypes gives the published request types' forms (pages_requests.go);
+	// nil leaves those pages out.
+	RequestTypes fiscal.RequestTypeService
 	// Payments is the statement, card and cash payments and receipts.
 	Payments fiscal.PaymentService
 	// PaymentList lists a taxpayer's payments on the account page.

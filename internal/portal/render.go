@@ -73,10 +73,21 @@ type view struct {
 	Decisions map[string]civil.Date
 
 	sessionToken string
+	// labels are the published request types' titles and field labels in
+	// the page's language ("casetype.<type>", "data.<field>"), for the pages
+	// that show cases.
+	labels map[string]string
 }
 
-// T translates a catalog key into the page's language.
-func (v *view) T(key string, args ...any) string { return translate(v.Lang, key, args...) }
+// T translates a catalog key into the page's language; the titles and
+// labels of the municipality's published request types come first
+// (v.labels, pages_requests.go).
+func (v *view) T(key string, args ...any) string {
+	if l, ok := v.labels[key]; ok {
+		return l
+	}
+	return translate(v.Lang, key, args...)
+}
 
 // Date formats a civil date in the page's language.
 func (v *view) Date(d civil.Date) string { return formatDate(v.Lang, d) }

@@ -47,10 +47,15 @@ type caseRow struct {
 	Result          string     `db:"result"`
 	UpdatedAt       time.Time  `db:"updated_at"`
 	Version         int64      `db:"version"`
+	// DefinitionVersion is the version of the published type the case runs
+	// on (nil for the built-in types); def is that definition, set by
+	// loadCase (casedefs.go).
+	DefinitionVersion *int64 `db:"definition_version"`
+	def               *publishedDef
 }
 
 const caseCols = `id, municipality_id, number, type, taxpayer_id, data, status, submitted_at, submitted_on, sla_working_days, due_on, pauses,
-	assignee_id, created_by, decided_at, decision_reason, escalated_at, breached_at, straight_through, result, updated_at, version`
+	assignee_id, created_by, decided_at, decision_reason, escalated_at, breached_at, straight_through, result, updated_at, version, definition_version`
 
 func (c *caseRow) pauses() []fiscal.Pause { return append([]fiscal.Pause(nil), c.Pauses...) }
 
@@ -101,6 +106,9 @@ func (c *caseRow) sla(cal *calendar.Calendar, today civil.Date) (fiscal.SLA, fis
 }
 
 func (c *caseRow) caseType() *fiscal.CaseType {
+	if c.def != nil {
+		return c.def.ct
+	}
 	t, _ := fiscal.CaseTypeByName(c.Type)
 	return t
 }
@@ -161,6 +169,11 @@ func (tx *Tx) loadCase(ctx context.Context, id int64) (*caseRow, error) {
 	}
 	if !a.CanSeeTaxpayer(c.MunicipalityID, c.TaxpayerID) {
 		return nil, fiscal.Errorf(fiscal.ENOTFOUND, "case not found")
+	}
+	if c.DefinitionVersion != nil {
+		if c.def, err = tx.definition(ctx, c.MunicipalityID, c.Type, *c.DefinitionVersion); err != nil {
+			return nil, err
+		}
 	}
 	return &c, nil
 }
@@ -352,12 +365,21 @@ func (db *DB) CreateCase(ctx context.Context, in *fiscal.NewCase) (*fiscal.Case,
 		return nil, fiscal.Errorf(fiscal.ENOTFOUND, "taxpayer not found")
 	}
 	t, ok := fiscal.CaseTypeByName(in.Type)
+	var defVersion *int64
 	if !ok {
-		names := []string{}
-		for _, t := range fiscal.CaseTypes() {
-			names = append(names, t.Name)
+		// A type the municipality published: the version current now.
+		p, err := db.currentDefinition(ctx, a.MunicipalityID, in.Type)
+		if err != nil {
+			return nil, err
 		}
-		return nil, fiscal.InvalidField("type", "must be one of: "+strings.Join(names, ", "))
+		if p == nil {
+			names := []string{}
+			for _, t := range fiscal.CaseTypes() {
+				names = append(names, t.Name)
+			}
+			return nil, fiscal.InvalidField("type", "must be one of: "+strings.Join(names, ", ")+" or a type the municipality published")
+		}
+		t, defVersion = p.ct, &p.version
 	}
 	data, err := t.ParseData(in.Data, fiscal.LocalDate(db.clock.Now()))
 	if err != nil {
@@ -391,7 +413,7 @@ func (db *DB) CreateCase(ctx context.Context, in *fiscal.NewCase) (*fiscal.Case,
 		}
 		atts = append(atts, att)
 	}
-	j := &intakeJob{ctx: ctx, actor: a, caseType: t.Name, slaDays: t.SLAWorkingDays, taxpayerID: in.TaxpayerID, data: data, atts: atts,
+	j := &intakeJob{ctx: ctx, actor: a, caseType: t.Name, defVersion: defVersion, slaDays: t.SLAWorkingDays, taxpayerID: in.TaxpayerID, data: data, atts: atts,
 		cal: cal, muni: m, officers: officers, tpEmail: tp.Email, tpUser: tpUser, keyUID: ic.keyUID, key: ic.key}
 	if m.straightThrough(t.Name) {
 		// Decided in the intake's own transaction: alone.
@@ -604,8 +626,7 @@ func (db *DB) detail(ctx context.Context, tx *Tx, c *caseRow, cal *calendar.Cale
 	}
 	today := fiscal.LocalDate(tx.Now)
 	d := &fiscal.CaseDetail{Case: *c.toCase(cal, today, atts), Attachments: atts, Steps: []*fiscal.CaseStep{}, Timeline: []*fiscal.CaseEvent{}}
-	if err := tx.Select(ctx, &d.Steps, `SELECT seq, action, decision, from_status, to_status, actor_id, actor, actor_role, at, comment, state_json, prev_digest, digest, key_id, signature
-		FROM case_steps WHERE case_id = ? ORDER BY seq`, c.ID); err != nil {
+	if err := tx.Select(ctx, &d.Steps, `SELECT `+stepCols+` FROM case_steps WHERE case_id = ? ORDER BY seq`, c.ID); err != nil {
 		return nil, translate(err, "case steps")
 	}
 	q, args := `SELECT at, actor, kind, body, public FROM case_events WHERE case_id = ?`, []any{c.ID}
@@ -618,6 +639,23 @@ func (db *DB) detail(ctx context.Context, tx *Tx, c *caseRow, cal *calendar.Cale
 	}
 	if c.Result != "" && c.Result != "{}" {
 		d.Result = json.RawMessage(c.Result)
+	}
+	if c.def != nil {
+		v := c.def.version
+		d.DefinitionVersion = &v
+		if a.IsStaff() {
+			esc, err := tx.escalationEvents(ctx, c.ID)
+			if err != nil {
+				return nil, err
+			}
+			if len(esc) > 0 {
+				d.Timeline = append(d.Timeline, esc...)
+				sort.SliceStable(d.Timeline, func(i, j int) bool { return d.Timeline[i].At.Before(d.Timeline[j].At) })
+			}
+		}
+		if d.OpenSteps, err = tx.openSteps(ctx, c, cal); err != nil {
+			return nil, err
+		}
 	}
 	if a.IsStaff() {
 		_, expl := c.sla(cal, today)
@@ -833,6 +871,9 @@ func (db *DB) Review(ctx context.Context, id int64, d *fiscal.Decision) (*fiscal
 	if err := fiscal.CheckDecision(fiscal.ActionReview, d); err != nil {
 		return nil, err
 	}
+	if out, err, routed := db.actInstead(ctx, id, fiscal.ActionReview, d); routed {
+		return out, err
+	}
 	return db.transition(ctx, id, fiscal.ActionReview, d.Decision, strings.TrimSpace(d.Comment), d.Version,
 		func(tx *Tx, c *caseRow, atts []*fiscal.Attachment, today civil.Date, cal *calendar.Calendar) error {
 			switch d.Decision {
@@ -864,6 +905,9 @@ func (db *DB) Respond(ctx context.Context, id int64, r *fiscal.Response) (*fisca
 func (db *DB) Sign(ctx context.Context, id int64, d *fiscal.Decision) (*fiscal.CaseDetail, error) {
 	if err := fiscal.CheckDecision(fiscal.ActionSign, d); err != nil {
 		return nil, err
+	}
+	if out, err, routed := db.actInstead(ctx, id, fiscal.ActionSign, d); routed {
+		return out, err
 	}
 	return db.transition(ctx, id, fiscal.ActionSign, d.Decision, strings.TrimSpace(d.Comment), d.Version,
 		func(tx *Tx, c *caseRow, atts []*fiscal.Attachment, today civil.Date, cal *calendar.Calendar) error {

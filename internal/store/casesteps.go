@@ -35,6 +35,10 @@ type signingKey struct {
 	RevocationReason string     `db:"revocation_reason"`
 }
 
+// stepCols are the columns of a case step as fiscal.CaseStep reads them.
+const stepCols = `seq, action, decision, from_status, to_status, actor_id, actor, actor_role, at, comment, state_json, prev_digest, digest, key_id, signature,
+	step, on_behalf_of_id, on_behalf_of`
+
 const keyQuery = `SELECT id, user_id, algorithm, public_key, sealed_private, certificate FROM signing_keys WHERE municipality_id = ? AND COALESCE(user_id, 0) = ? AND revoked_at IS NULL`
 
 // keyFor returns the active signing key of a staff user, or the service's
@@ -187,9 +191,9 @@ func (tx *Tx) signStep(c *caseRow, atts []*fiscal.Attachment, st *fiscal.CaseSte
 	}
 	st.KeyID, st.Signature = k.ID, base64.StdEncoding.EncodeToString(sig)
 	return stmt{`INSERT INTO case_steps (municipality_id, case_id, seq, action, decision, from_status, to_status, actor_id, actor, actor_role, at, comment,
-		state_json, prev_digest, digest, key_id, signature, cms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		state_json, prev_digest, digest, key_id, signature, cms, step, on_behalf_of_id, on_behalf_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		[]any{c.MunicipalityID, c.ID, st.Seq, st.Action, st.Decision, st.From, st.To, st.ActorID, st.Actor, st.ActorRole, st.At, st.Comment,
-			st.State, st.PrevDigest, st.Digest, st.KeyID, st.Signature, cms}}, nil
+			st.State, st.PrevDigest, st.Digest, st.KeyID, st.Signature, cms, st.Step, st.OnBehalfOfID, st.OnBehalfOf}}, nil
 }
 
 // VerifyCase re-checks the whole chain of a case's steps: numbering, links,
@@ -215,8 +219,7 @@ func (db *DB) VerifyCase(ctx context.Context, id int64) (*fiscal.Verification, e
 			fiscal.CaseStep
 			CMS string `db:"cms"`
 		}
-		if err := tx.Select(ctx, &rows, `SELECT seq, action, decision, from_status, to_status, actor_id, actor, actor_role, at, comment, state_json, prev_digest, digest, key_id, signature, cms
-			FROM case_steps WHERE case_id = ? ORDER BY seq`, c.ID); err != nil {
+		if err := tx.Select(ctx, &rows, `SELECT `+stepCols+`, cms FROM case_steps WHERE case_id = ? ORDER BY seq`, c.ID); err != nil {
 			return translate(err, "case steps")
 		}
 		steps := make([]*fiscal.CaseStep, len(rows))

@@ -86,18 +86,18 @@ func (db *DB) jsonIDs(from string) string {
 // insertArgs are the arguments of the case's INSERT (number: a provisional one).
 func (c *caseRow) insertArgs() []any {
 	return []any{c.MunicipalityID, provisionalNumber(), c.Type, c.TaxpayerID, c.Data, c.Status, c.SubmittedAt, c.SubmittedOn, c.SLAWorkingDays,
-		c.DueOn, c.Pauses, c.CreatedBy, c.Result, c.UpdatedAt}
+		c.DueOn, c.Pauses, c.CreatedBy, c.Result, c.UpdatedAt, c.DefinitionVersion}
 }
 
 // The columns of the intake's inserts (insertCase and the SQLite path).
 const (
 	caseInsertCols = `municipality_id, number, type, taxpayer_id, data, status, submitted_at, submitted_on, sla_working_days,
-	due_on, pauses, created_by, result, updated_at, version`
+	due_on, pauses, created_by, result, updated_at, definition_version, version`
 	attachmentInsertCols = `municipality_id, case_id, kind, sha256, size, content_type, filename, uploaded_by, created_at`
 	eventInsertCols      = `municipality_id, case_id, at, actor_id, actor, kind, body, public`
 )
 
-const insertCaseValues = `INSERT INTO cases (` + caseInsertCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`
+const insertCaseValues = `INSERT INTO cases (` + caseInsertCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`
 
 const insertAttachmentSQL = `INSERT INTO case_attachments (` + attachmentInsertCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 

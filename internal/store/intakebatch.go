@@ -43,6 +43,7 @@ type intakeJob struct {
 	ctx        context.Context // the request's: actor and Idempotency-Key claim
 	actor      *fiscal.Actor
 	caseType   string
+	defVersion *int64 // the published type's version (casedefs.go)
 	slaDays    int
 	taxpayerID int64
 	data       json.RawMessage
@@ -70,7 +71,7 @@ func (j *intakeJob) write(ctx context.Context, tx *Tx) error {
 	today := fiscal.LocalDate(tx.Now)
 	c := &caseRow{MunicipalityID: j.actor.MunicipalityID, Type: j.caseType,
 		TaxpayerID: j.taxpayerID, Data: string(j.data), Status: string(fiscal.StatusSubmitted), SubmittedAt: tx.Now, SubmittedOn: today,
-		SLAWorkingDays: j.slaDays, Pauses: pauseList{}, Result: "{}", UpdatedAt: tx.Now, Version: 1}
+		SLAWorkingDays: j.slaDays, Pauses: pauseList{}, Result: "{}", UpdatedAt: tx.Now, Version: 1, DefinitionVersion: j.defVersion}
 	c.DueOn, _ = j.cal.AddWorkingDays(today, j.slaDays)
 	if !j.actor.System {
 		uid := j.actor.UserID

@@ -65,6 +65,9 @@ type DB struct {
 	serial serialQueues
 	// intakes are the intakes waiting to be filed together (intakebatch.go).
 	intakes intakeQueues
+	// defs keeps the published versions of request types read so far
+	// (immutable once published; casedefs.go).
+	defs sync.Map
 }
 
 // Open connects to dsn: "sqlite:PATH" (the folder is created) or a

@@ -15,8 +15,10 @@ type caseList struct {
 	Total int            `json:"total"`
 }
 
+// caseTypeList lists the built-in types (fiscal.CaseType) and then the
+// municipality's published ones (fiscal.CaseTypeVersion, with "version").
 type caseTypeList struct {
-	Items []*fiscal.CaseType `json:"items"`
+	Items []any `json:"items"`
 }
 
 type assignRequest struct {
@@ -71,7 +73,18 @@ func (s *Server) caseRoutes() []route {
 }
 
 func (s *Server) caseTypes(c *fiber.Ctx) error {
-	return c.JSON(caseTypeList{Items: fiscal.CaseTypes()})
+	out := caseTypeList{Items: []any{}}
+	for _, t := range fiscal.CaseTypes() {
+		out.Items = append(out.Items, t)
+	}
+	published, err := s.publishedCaseTypes(c)
+	if err != nil {
+		return err
+	}
+	for _, t := range published {
+		out.Items = append(out.Items, t)
+	}
+	return c.JSON(out)
 }
 
 func (s *Server) setStraightThrough(c *fiber.Ctx) error {

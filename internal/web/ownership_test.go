@@ -58,6 +58,7 @@ var ownershipFixtures = map[string]ownershipFixture{
 var ownershipBodies = map[string]any{
 	"POST /api/v1/cases/:id/review":                       map[string]any{"decision": "approve"},
 	"POST /api/v1/cases/:id/sign":                         map[string]any{"decision": "approve"},
+	"POST /api/v1/cases/:id/act":                          map[string]any{"step": "review", "decision": "approve"},
 	"POST /api/v1/cases/:id/respond":                      map[string]any{"comment": "iată documentul"},
 	"POST /api/v1/cases/:id/assign":                       map[string]any{"officer_id": 1},
 	"POST /api/v1/cases/:id/comments":                     map[string]any{"body": "un comentariu"},

@@ -76,6 +76,7 @@ func (s *Server) allRoutes() []route {
 	rs = append(rs, s.propertyRoutes()...)
 	rs = append(rs, s.caseRoutes()...)
 	rs = append(rs, s.pkiRoutes()...)
+	rs = append(rs, s.caseTypeRoutes()...)
 	rs = append(rs, s.taxRoutes()...)
 	rs = append(rs, s.adminTaxRoutes()...)
 	rs = append(rs, s.paymentRoutes()...)

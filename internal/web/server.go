@@ -34,8 +34,11 @@ type Deps struct {
 	// Properties reads buildings and land; nil answers 503.
 	Properties fiscal.PropertyService
 	Cases      fiscal.CaseService
-	Privacy    fiscal.PrivacyService
-	Audit      fiscal.AuditService
+	// RequestTypes runs the municipality's published request types; nil
+	// answers 503 (and lists none).
+	RequestTypes fiscal.RequestTypeService
+	Privacy      fiscal.PrivacyService
+	Audit        fiscal.AuditService
 	// SignIns records throttled sign-ins in the audit log; nil leaves them
 	// to the metrics and the log.
 	SignIns     fiscal.SignInAudit
@@ -77,6 +80,7 @@ type Store interface {
 	fiscal.VehicleService
 	fiscal.PropertyService
 	fiscal.CaseService
+	fiscal.RequestTypeService
 	fiscal.PrivacyService
 	fiscal.AuditService
 	fiscal.SignInAudit
@@ -95,7 +99,7 @@ type Store interface {
 // services built on top of it (payments, recomputation, reconciliation,
 // reports) and may replace the clock (tests).
 func StoreDeps(db Store) Deps {
-	return Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Properties: db, Cases: db, Privacy: db, Audit: db, SignIns: db,
+	return Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Properties: db, Cases: db, RequestTypes: db, Privacy: db, Audit: db, SignIns: db,
 		Idempotency: db, Tax: db, Credit: db, Documents: db, PKI: db, Identity: db, Ready: db.Ping, Writes: db.WriteStats, Clock: db.Clock()}
 }
 

@@ -1,0 +1,93 @@
+package fiscal
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"fiscald/internal/civil"
+)
+
+// ActInput is an act on a step of a published type's route (contract:
+// POST /api/v1/cases/{id}/act).
+type ActInput struct {
+	Step     string `json:"step" validate:"required,max=130"`
+	Decision string `json:"decision" validate:"required,oneof=approve reject request_info"`
+	Comment  string `json:"comment" validate:"max=4000"`
+	// Version, when given, must be the case's current version (else 409).
+	Version int64 `json:"version,omitempty" validate:"gte=0"`
+}
+
+// PublishedType answers a publication: the type and its new version, and
+// for a dry run the route a sample case would take (nothing is written).
+type PublishedType struct {
+	Type    string     `json:"type"`
+	Version int64      `json:"version"`
+	DryRun  bool       `json:"dry_run,omitempty"`
+	Route   *RoutePlan `json:"route,omitempty"`
+}
+
+// CaseTypeVersion is a published type's current version as listed.
+type CaseTypeVersion struct {
+	Type           string         `json:"type"`
+	Title          string         `json:"title"`
+	TitleEN        string         `json:"title_en"`
+	Version        int64          `json:"version"`
+	SLAWorkingDays int            `json:"sla_working_days"`
+	Form           DefForm        `json:"form"`
+	Documents      []DocumentKind `json:"documents"`
+	Steps          []DefStep      `json:"steps"`
+	PublishedAt    time.Time      `json:"published_at"`
+}
+
+// CaseMigration moves the open cases of a type from one version to another
+// (contract: POST /api/v1/admin/case-types/{type}/migrate): StepMap maps
+// every step that may be open on the old version to a step of the new.
+type CaseMigration struct {
+	FromVersion int64             `json:"from_version" validate:"required,gt=0"`
+	ToVersion   int64             `json:"to_version" validate:"required,gt=0"`
+	StepMap     map[string]string `json:"step_map" validate:"required,max=100"`
+}
+
+// MigrationResult lists the cases moved.
+type MigrationResult struct {
+	Type        string  `json:"type"`
+	FromVersion int64   `json:"from_version"`
+	ToVersion   int64   `json:"to_version"`
+	Moved       []int64 `json:"moved"`
+}
+
+// NewSubstitution is an absence covered by a substitute (contract:
+// POST /api/v1/admin/substitutions).
+type NewSubstitution struct {
+	UserID       int64      `json:"user_id" validate:"required,gt=0"`
+	SubstituteID int64      `json:"substitute_id" validate:"required,gt=0"`
+	From         civil.Date `json:"from" validate:"required"`
+	To           civil.Date `json:"to" validate:"required"`
+	Mode         string     `json:"mode" validate:"required,oneof=delegate on_behalf"`
+	// CaseType limits it to one type; empty: every type.
+	CaseType string `json:"case_type,omitempty" validate:"max=64"`
+}
+
+// Substitution is a recorded substitution.
+type Substitution struct {
+	ID int64 `json:"id" db:"id"`
+	NewSubstitution
+}
+
+// RequestTypeService is the general workflow of published request types.
+type RequestTypeService interface {
+	// PublishCaseType checks a definition and publishes it as the type's
+	// next version (admin); dryRun only checks it and plans the route.
+	PublishCaseType(ctx context.Context, body json.RawMessage, dryRun bool) (*PublishedType, error)
+	// PublishedCaseTypes lists the current version of each published type
+	// of the municipality.
+	PublishedCaseTypes(ctx context.Context, municipalityID int64) ([]*CaseTypeVersion, error)
+	// Act takes an open step of a case of a published type.
+	Act(ctx context.Context, caseID int64, in *ActInput) (*CaseDetail, error)
+	// MigrateCases moves the open cases of a type to another version
+	// (admin), in one transaction, one audit entry per case.
+	MigrateCases(ctx context.Context, caseType string, in *CaseMigration) (*MigrationResult, error)
+	// AddSubstitution records a substitution (admin).
+	AddSubstitution(ctx context.Context, in *NewSubstitution) (*Substitution, error)
+}
