@@ -119,8 +119,7 @@ func (db *DB) StepEvidence(ctx context.Context, caseID int64, seq int) (*fiscal.
 			fiscal.CaseStep
 			CMS string `db:"cms"`
 		}
-		if err := tx.Get(ctx, &row, `SELECT seq, action, decision, from_status, to_status, actor_id, actor, actor_role, at, comment, state_json, prev_digest, digest, key_id, signature, cms
-			FROM case_steps WHERE case_id = ? AND seq = ?`, caseID, seq); err != nil {
+		if err := tx.Get(ctx, &row, `SELECT `+stepCols+`, cms FROM case_steps WHERE case_id = ? AND seq = ?`, caseID, seq); err != nil {
 			return translate(err, "case step")
 		}
 		st, cms = row.CaseStep, row.CMS

@@ -366,6 +366,7 @@ func TestPublishedCaseTypeVersions(t *testing.T) {
 // only in its date range.
 func TestSubstitutions(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		withStepPKI(t, db, clock)
 		e := newEnv(t, db, clock)
 		admin, officer1 := e.tokens["admin"], e.tokens["officer"]
 		signerID := count(t, db, `SELECT id FROM users WHERE username = 'signer1'`)
@@ -441,6 +442,11 @@ func TestSubstitutions(t *testing.T) {
 		}
 		if v := e.do("GET", casePath(id, "/verify"), ana, nil); v.Body["valid"] != true {
 			t.Fatalf("verify: %s", v.Raw)
+		}
+		// The signed content names the person acted for; anyone checks it
+		// with openssl and the published CA.
+		if c := stepVerifiedByOpenSSL(t, e, id, len(steps), ana); !strings.Contains(c, fmt.Sprintf(`"step":"sign","on_behalf_of":%d`, signerID)) {
+			t.Fatalf("the signed content of the substitute's step: %s", c)
 		}
 		// Delegate: officer5 signs in their own name.
 		id = stall()

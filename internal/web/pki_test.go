@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -87,4 +88,45 @@ func TestStepSignaturesVerifyWithOpenSSL(t *testing.T) {
 			}
 		}
 	})
+}
+
+// withStepPKI makes db sign steps as CAdES under a demo CA of the test's own.
+func withStepPKI(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+	t.Helper()
+	ca, err := trust.Ensure(t.TempDir(), "Municipiul Timișoara", clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	blobs, err := blob.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	vault := signing.NewRandom()
+	vault.UsePKI(ca, nil, clock.Now)
+	db.UseCaseDeps(vault, blobs)
+}
+
+// stepVerifiedByOpenSSL fetches step seq of a case as tok sees it and checks
+// its CAdES signature with openssl and the published CA; it returns the
+// signed content.
+func stepVerifiedByOpenSSL(t *testing.T, e *env, id int64, seq int, tok string) string {
+	t.Helper()
+	pemResp := e.do("GET", "/api/v1/pki/ca.pem", "", nil)
+	content := e.do("GET", casePath(id, fmt.Sprintf("/steps/%d/content", seq)), tok, nil)
+	sig := e.do("GET", casePath(id, fmt.Sprintf("/steps/%d/signature.p7s", seq)), tok, nil)
+	if pemResp.Status != 200 || content.Status != 200 || sig.Status != 200 {
+		t.Fatalf("ca.pem %d, content %d, signature %d", pemResp.Status, content.Status, sig.Status)
+	}
+	dir := t.TempDir()
+	for name, b := range map[string][]byte{"ca.pem": pemResp.Raw, "content": content.Raw, "signature.p7s": sig.Raw} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command("openssl", "cms", "-verify", "-binary", "-inform", "DER", "-content", "content", "-in", "signature.p7s", "-CAfile", "ca.pem", "-out", os.DevNull)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("openssl cms -verify of step %d: %v\n%s", seq, err, out)
+	}
+	return string(content.Raw)
 }
