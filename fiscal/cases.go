@@ -107,7 +107,9 @@ type Case struct {
 	StraightThrough bool            `json:"straight_through,omitempty"`
 	// MissingDocuments lists the kinds of required documents not yet attached.
 	MissingDocuments []string `json:"missing_documents"`
-	Version          int64    `json:"version"`
+	// Revision counts the case's changes; a decision may name it (409 when
+	// the case changed meanwhile).
+	Version int64 `json:"revision"`
 }
 
 // CaseDetail is a case with its documents, signed steps, timeline, automatic
@@ -122,8 +124,9 @@ type CaseDetail struct {
 	DueDate     *SLAExplanation    `json:"due_date_computation,omitempty"`
 	Result      json.RawMessage    `json:"result,omitempty"`
 	// DefinitionVersion and OpenSteps are set for a case of a published
-	// type: the version it runs on and the steps it waits for.
-	DefinitionVersion *int64     `json:"definition_version,omitempty"`
+	// type: the version of its definition it runs on (the contract's
+	// "version") and the steps it waits for.
+	DefinitionVersion *int64     `json:"version,omitempty"`
 	OpenSteps         []OpenStep `json:"open_steps,omitempty"`
 }
 
@@ -228,14 +231,14 @@ type AttachmentRef struct {
 type Decision struct {
 	Decision string `json:"decision" validate:"required,oneof=approve reject request_info"`
 	Comment  string `json:"comment" validate:"max=4000"`
-	// Version, when given, must be the case's current version (else 409).
-	Version int64 `json:"version,omitempty" validate:"gte=0"`
+	// Version, when given, must be the case's current revision (else 409).
+	Version int64 `json:"revision,omitempty" validate:"gte=0"`
 }
 
 // Response is the taxpayer's answer to a request for information.
 type Response struct {
 	Comment string `json:"comment" validate:"required,max=4000"`
-	Version int64  `json:"version,omitempty" validate:"gte=0"`
+	Version int64  `json:"revision,omitempty" validate:"gte=0"`
 }
 
 // CaseFilter narrows the staff queue.

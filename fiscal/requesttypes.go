@@ -14,8 +14,8 @@ type ActInput struct {
 	Step     string `json:"step" validate:"required,max=130"`
 	Decision string `json:"decision" validate:"required,oneof=approve reject request_info"`
 	Comment  string `json:"comment" validate:"max=4000"`
-	// Version, when given, must be the case's current version (else 409).
-	Version int64 `json:"version,omitempty" validate:"gte=0"`
+	// Version, when given, must be the case's current revision (else 409).
+	Version int64 `json:"revision,omitempty" validate:"gte=0"`
 }
 
 // PublishedType answers a publication: the type and its new version, and

@@ -127,7 +127,7 @@ func TestPublishedCaseTypeEndToEnd(t *testing.T) {
 			t.Fatalf("upload: %d %s", up.Status, up.Raw)
 		}
 		r = e.do("GET", casePath(id, ""), officer1, nil)
-		if num(r.Body["definition_version"]) != 1 || openSteps(r) != "review[officer]@2026-05-15" {
+		if num(r.Body["version"]) != 1 || openSteps(r) != "review[officer]@2026-05-15" {
 			t.Fatalf("case: %s / %s", openSteps(r), r.Raw)
 		}
 
@@ -218,7 +218,7 @@ func TestPublishedCaseTypeFourEyesAndBuiltInEndpoints(t *testing.T) {
 		id := num(r.Body["id"])
 		// request_info through the review endpoint pauses the case.
 		r = e.do("POST", casePath(id, "/review"), officer1, map[string]any{"decision": "request_info", "comment": "which day?"})
-		if r.Status != 200 || r.Body["status"] != "awaiting_taxpayer" || num(r.Body["definition_version"]) != 2 {
+		if r.Status != 200 || r.Body["status"] != "awaiting_taxpayer" || num(r.Body["version"]) != 2 {
 			t.Fatalf("request_info: %d %s", r.Status, r.Raw)
 		}
 		if r := e.do("POST", casePath(id, "/act"), officer1, act("review", "approve")); r.Status != 409 {
@@ -317,7 +317,7 @@ func TestPublishedCaseTypeVersions(t *testing.T) {
 		// b runs on version 2.
 		step(b, officer1, "review", "check")
 		step(b, officer2, "check", "inspection")
-		if r := e.do("GET", casePath(b, ""), officer1, nil); num(r.Body["definition_version"]) != 2 {
+		if r := e.do("GET", casePath(b, ""), officer1, nil); num(r.Body["version"]) != 2 {
 			t.Fatalf("b's version: %s", r.Raw)
 		}
 
@@ -343,7 +343,7 @@ func TestPublishedCaseTypeVersions(t *testing.T) {
 			t.Fatalf("audit entries of the move: %d (before %d)", n, audits)
 		}
 		r = e.do("GET", casePath(c, ""), officer1, nil)
-		if num(r.Body["definition_version"]) != 2 || openSteps(r) != "inspection[officer]@2026-05-22" {
+		if num(r.Body["version"]) != 2 || openSteps(r) != "inspection[officer]@2026-05-22" {
 			t.Fatalf("moved case: %s / %s", openSteps(r), r.Raw)
 		}
 		// officer1 reviewed c on version 1: still not the inspector? The
