@@ -6,7 +6,7 @@
 #
 #   intake  POST /api/v1/cases as the demo officer: a petition for a synthetic
 #           taxpayer, a unique Idempotency-Key per request;
-#   review  POST /api/v1/cases/{id}/review {"decision":"approve","version":1}
+#   review  POST /api/v1/cases/{id}/review {"decision":"approve","revision":1}
 #           over distinct submitted cases, each reviewed once (filed beforehand
 #           by an unmeasured intake pass of the same length).
 #
@@ -148,7 +148,7 @@ function request()
   local i = (n - 1) * nthreads + tid
   if i > #cases then exhausted = 1; i = (i - 1) % #cases + 1 end
   local id, version = string.match(cases[i], "(%d+) (%d+)")
-  local body = string.format('{"decision":"approve","comment":"Conform","version":%s}', version)
+  local body = string.format('{"decision":"approve","comment":"Conform","revision":%s}', version)
   return wrk.format("POST", "/api/v1/cases/" .. id .. "/review", headers, body)
 end
 EOF
