@@ -51,6 +51,7 @@ var ownershipFixtures = map[string]ownershipFixture{
 	"days/:date":           {build: func(*ownedObjects) string { return "2026-12-24" }, shared: true},
 	"case-types/:type":     {build: func(*ownedObjects) string { return "petition" }, shared: true},
 	"verify/:code":         {build: func(*ownedObjects) string { return "x" }, shared: true}, // public
+	"steps/:n":             {build: func(*ownedObjects) string { return "1" }, shared: true}, // the case's own step; the case is what is owned
 }
 
 // ownershipBodies are valid bodies, so a refusal comes from ownership and
