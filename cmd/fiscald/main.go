@@ -55,6 +55,9 @@ type config struct {
 	// FaultPoint arms a store fault point (a crash-test hook: the process
 	// SIGKILLs itself there); empty = off. Never set in service.
 	FaultPoint string
+	// ImportMaxBytes is the largest file `fiscald import` and the admin
+	// import API accept (FISCAL_IMPORT_MAX_BYTES, bytes; default 1 GiB).
+	ImportMaxBytes string
 }
 
 func loadConfig() config {
@@ -85,6 +88,7 @@ func loadConfig() config {
 		SignCert:          os.Getenv("FISCAL_SIGN_CERT"),
 		SignKey:           os.Getenv("FISCAL_SIGN_KEY"),
 		FaultPoint:        os.Getenv("FISCAL_FAULT_POINT"),
+		ImportMaxBytes:    os.Getenv("FISCAL_IMPORT_MAX_BYTES"),
 	}
 	c.DB = get("FISCAL_DB", "sqlite:"+strings.TrimSuffix(c.DataDir, "/")+"/fiscald.db")
 	c.PublicURL = get("FISCAL_PUBLIC_URL", "http://"+c.Addr)
@@ -119,6 +123,7 @@ func (c config) print(w io.Writer) {
 		"FISCAL_PPROF": orOff(c.PProf), "FISCAL_METRICS_ADDR": orDefault(c.MetricsAddr, "off: /metrics for admins only"),
 		"FISCAL_MAX_IN_FLIGHT": orDefault(c.MaxInFlight, "16 per processor"),
 		"FISCAL_FAULT_POINT":   orOff(c.FaultPoint),
+		"FISCAL_IMPORT_MAX_BYTES": orDefault(c.ImportMaxBytes, "1073741824"),
 		"FISCAL_SIGN_CERT":     orDemo(c.SignCert), "FISCAL_SIGN_KEY": orDemo(c.SignKey),
 		"STRIPE_SECRET_KEY": mask(c.StripeKey), "STRIPE_WEBHOOK_SECRET": mask(c.StripeHook), "STRIPE_API_BASE": c.StripeBase,
 		"STRIPE_PUBLISHABLE_KEY": c.StripePublishable,
@@ -170,6 +175,8 @@ Usage:
   fiscald sla check                       escalate cases at risk and record breaches (for cron)
   fiscald quote [--file F]                a tax quote: request JSON on stdin, result JSON out
   fiscald params draft|show|adopt         next year's tax parameters by art. 491 (draft, review, adopt)
+  fiscald import KIND --file F [--dry-run] take over existing data (taxpayers, vehicles, balances; CSV or XLSX)
+  fiscald import city --dir D [--dry-run] the three kinds from D/KIND.csv|xlsx, in order, with a summary by kind
   fiscald report NAME --out FILE [--from D --to D | --as-of D] [--group G] [--format F]
                                           an accountants' report (collections, journal,
                                           arrears, bonuses) as CSV, XLSX or PDF
@@ -187,6 +194,7 @@ Every command takes --help. Configuration (environment):
   FISCAL_PPROF         loopback host:port of a profiling listener for serve (net/http/pprof; default off)
   FISCAL_METRICS_ADDR  loopback host:port serving /metrics to a scraper without authentication
                        (default off: /metrics on FISCAL_ADDR answers admins only)
+  FISCAL_IMPORT_MAX_BYTES  the largest file fiscald import accepts (default 1073741824)
   FISCAL_FAULT_POINT   crash tests only: the process kills itself (SIGKILL) at this point of a
                        transaction (store.FaultPoints; RELIABILITY.md); default off
   STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, STRIPE_API_BASE  card payments
@@ -232,6 +240,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdQuote(ctx, cfg, args[1:], stdin, stdout)
 	case "report":
 		err = cmdReport(ctx, cfg, args[1:], stdout, stderr)
+	case "import":
+		err = cmdImport(ctx, cfg, args[1:], stdout, stderr)
 	case "params":
 		err = cmdParams(ctx, cfg, args[1:], stdout)
 	default:
