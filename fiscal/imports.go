@@ -59,6 +59,9 @@ type ImportService interface {
 	// large, a formula) is EINVALID or ETOOLARGE and writes nothing; a bad
 	// row is reported and skipped.
 	Import(ctx context.Context, kind string, f ImportFile, dryRun bool) (*ImportResult, error)
+	// ImportReport returns an import's report (its first
+	// MaxReportedErrors errors).
+	ImportReport(ctx context.Context, id int64) (*ImportResult, error)
 	// ImportErrors writes an import's rejected rows as CSV (line, field,
 	// message).
 	ImportErrors(ctx context.Context, id int64, w io.Writer) error

@@ -336,6 +336,14 @@ func (s *Service) Import(ctx context.Context, kind string, f fiscal.ImportFile, 
 	return Run(ctx, s.Store, kind, f, dryRun, Options{MunicipalityID: a.MunicipalityID, MaxBytes: s.MaxBytes})
 }
 
+// ImportReport returns an import's report.
+func (s *Service) ImportReport(ctx context.Context, id int64) (*fiscal.ImportResult, error) {
+	if _, err := fiscal.RequireRole(ctx, fiscal.RoleAdmin); err != nil {
+		return nil, err
+	}
+	return s.Store.ImportReport(ctx, id, fiscal.MaxReportedErrors)
+}
+
 // ImportErrors writes an import's rejected rows as CSV.
 func (s *Service) ImportErrors(ctx context.Context, id int64, w io.Writer) error {
 	if _, err := fiscal.RequireRole(ctx, fiscal.RoleAdmin); err != nil {

@@ -52,6 +52,8 @@ type Deps struct {
 	Documents fiscal.DocumentService
 	// Reports writes the accountants' exports; nil answers 503.
 	Reports fiscal.ReportService
+	// Imports takes over a municipality's existing data; nil answers 503.
+	Imports fiscal.ImportService
 	// Writes reports the database's write transactions for /metrics
 	// (store.DB.WriteStats); nil leaves them out.
 	Writes func() fiscal.WriteStats
