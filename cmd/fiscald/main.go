@@ -121,10 +121,10 @@ func (c config) print(w io.Writer) {
 		"FISCAL_SMTP_ADDR": orLog(c.SMTPAddr), "FISCAL_SMTP_FROM": c.SMTPFrom, "FISCAL_SMTP_USER": c.SMTPUser,
 		"FISCAL_SMTP_PASSWORD": mask(c.SMTPPassword), "FISCAL_SMTP_TIMEOUT": c.SMTPTimeout, "FISCAL_SLA_INTERVAL": c.SLAInterval,
 		"FISCAL_PPROF": orOff(c.PProf), "FISCAL_METRICS_ADDR": orDefault(c.MetricsAddr, "off: /metrics for admins only"),
-		"FISCAL_MAX_IN_FLIGHT": orDefault(c.MaxInFlight, "16 per processor"),
-		"FISCAL_FAULT_POINT":   orOff(c.FaultPoint),
+		"FISCAL_MAX_IN_FLIGHT":    orDefault(c.MaxInFlight, "16 per processor"),
+		"FISCAL_FAULT_POINT":      orOff(c.FaultPoint),
 		"FISCAL_IMPORT_MAX_BYTES": orDefault(c.ImportMaxBytes, "1073741824"),
-		"FISCAL_SIGN_CERT":     orDemo(c.SignCert), "FISCAL_SIGN_KEY": orDemo(c.SignKey),
+		"FISCAL_SIGN_CERT":        orDemo(c.SignCert), "FISCAL_SIGN_KEY": orDemo(c.SignKey),
 		"STRIPE_SECRET_KEY": mask(c.StripeKey), "STRIPE_WEBHOOK_SECRET": mask(c.StripeHook), "STRIPE_API_BASE": c.StripeBase,
 		"STRIPE_PUBLISHABLE_KEY": c.StripePublishable,
 	}

@@ -21,8 +21,8 @@ import (
 
 	"fiscald/documents"
 	"fiscald/fiscal"
-	"fiscald/internal/importer"
 	"fiscald/internal/blob"
+	"fiscald/internal/importer"
 	"fiscald/internal/notify"
 	"fiscald/internal/pdf"
 	"fiscald/internal/portal"

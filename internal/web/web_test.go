@@ -14,10 +14,10 @@ import (
 
 	"fiscald/assess"
 	"fiscald/fiscal"
+	"fiscald/internal/importer"
 	"fiscald/internal/store"
 	"fiscald/internal/store/storetest"
 	"fiscald/internal/web"
-	"fiscald/internal/importer"
 	"fiscald/payments"
 	"fiscald/payments/stripe"
 	"fiscald/reports"
