@@ -15,6 +15,7 @@ import (
 
 	"fiscald/fiscal"
 	"fiscald/internal/importer"
+	"fiscald/internal/synth"
 )
 
 // importMaxBytes parses FISCAL_IMPORT_MAX_BYTES (0: the default).
@@ -209,4 +210,44 @@ func importBar(p importer.Progress) string {
 	rate, eta := importRate(p)
 	return fmt.Sprintf("%-9s [%s%s] %5.1f%% %d/%d rows, %.0f rows/s, ETA %s, %d rejected   ", p.Kind,
 		strings.Repeat("=", fill), strings.Repeat(" ", width-fill), frac*100, p.Lines, p.Total, rate, eta.Round(time.Second), p.Rejected)
+}
+
+// cmdImportFiles writes a synthetic city's import files:
+// `fiscald bench import-files --dir D --owners N --vehicles M`.
+func cmdImportFiles(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("bench import-files", flag.ContinueOnError)
+	dir := fs.String("dir", "", "the folder to write taxpayers.csv and vehicles.csv into (required)")
+	owners := fs.Int("owners", 400000, "taxpayers")
+	vehicles := fs.Int("vehicles", 1000000, "vehicles, spread over the taxpayers")
+	seed := fs.Uint64("seed", 1, "the generator's seed")
+	if err := parse(fs, args, stdout, "fiscald bench import-files --dir D: a synthetic city as import files (make bench-import)"); err != nil {
+		return err
+	}
+	if *dir == "" {
+		return fmt.Errorf("--dir D is required")
+	}
+	if err := os.MkdirAll(*dir, 0o755); err != nil {
+		return err
+	}
+	tf, err := os.Create(filepath.Join(*dir, "taxpayers.csv"))
+	if err != nil {
+		return err
+	}
+	defer tf.Close()
+	vf, err := os.Create(filepath.Join(*dir, "vehicles.csv"))
+	if err != nil {
+		return err
+	}
+	defer vf.Close()
+	if err := synth.ImportFiles(synth.ImportOptions{Seed: *seed, Owners: *owners, Vehicles: *vehicles}, tf, vf); err != nil {
+		return err
+	}
+	if err := tf.Close(); err != nil {
+		return err
+	}
+	if err := vf.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %d taxpayers and %d vehicles to %s\n", *owners, *vehicles, *dir)
+	return nil
 }

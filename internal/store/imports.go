@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -88,17 +89,21 @@ type importOwner struct {
 }
 
 // selectIn runs query (with one %s for the IN list) over values in chunks,
-// appending to dest (a pointer to a slice). It does not use the prepared
-// statement cache: the lists vary.
+// appending to dest (a pointer to a slice: sqlx's Select replaces a
+// slice's contents, so each chunk is read into a fresh one). It does not
+// use the prepared statement cache: the lists vary.
 func (tx *Tx) selectIn(ctx context.Context, dest any, query string, values []string, args ...any) error {
 	const chunk = 500
+	out := reflect.ValueOf(dest).Elem()
 	for start := 0; start < len(values); start += chunk {
 		part := values[start:min(start+chunk, len(values))]
 		a := append(append([]any{}, args...), toAny(part)...)
 		q := fmt.Sprintf(query, strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", "))
-		if err := tx.SelectContext(ctx, dest, tx.Rebind(q), a...); err != nil {
+		got := reflect.New(out.Type())
+		if err := tx.SelectContext(ctx, got.Interface(), tx.Rebind(q), a...); err != nil {
 			return translate(err, "import lookup")
 		}
+		out.Set(reflect.AppendSlice(out, got.Elem()))
 	}
 	return nil
 }
