@@ -196,3 +196,17 @@ func mustStripe(t *testing.T) *stripe.Client {
 	}
 	return c
 }
+
+// TestImportDocsExamples: the example files of docs/import.md import whole.
+func TestImportDocsExamples(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		m := storetest.Municipality(t, db, "timisoara")
+		admin, _ := storetest.Staff(t, db, m, "admin", fiscal.RoleAdmin)
+		for _, kind := range importer.Kinds() {
+			r, err := importer.Run(admin, db, kind, openFile(t, "../../docs/import/"+kind+".csv"), false, importer.Options{MunicipalityID: m.ID})
+			if err != nil || r.Rejected != 0 || r.Imported == 0 || r.Imported != r.Rows {
+				t.Fatalf("docs/import/%s.csv: %+v %v", kind, r, err)
+			}
+		}
+	})
+}
