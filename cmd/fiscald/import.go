@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -57,8 +59,20 @@ that order, with a summary by kind.`
 	errOut := fs.String("errors", "", "write the rejected rows as CSV to this file (KIND; city: FILE.KIND.csv)")
 	muni := fs.String("municipality", cfg.Municipality, "the municipality's slug")
 	progress := fs.String("progress", "auto", "auto (a bar on a terminal, log lines otherwise), bar, log or none")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := parse(fs, args[1:], stdout, help); err != nil {
 		return err
+	}
+	if *cpuprofile != "" {
+		pf, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	max, err := importMaxBytes(cfg)
 	if err != nil {
@@ -177,6 +191,9 @@ that order, with a summary by kind.`
 	for _, r := range results {
 		fmt.Fprintf(stdout, "%-10s %8d %10d %10d %10d %10d %8d\n", r.Kind, r.ID, r.Rows, r.Imported, r.Updated, r.Unchanged, r.Rejected)
 	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fmt.Fprintf(stdout, "Go memory: %d MB obtained from the OS (heap %d MB in use at the end)\n", ms.Sys>>20, ms.HeapInuse>>20)
 	return nil
 }
 

@@ -299,10 +299,10 @@ func checkRecord(k *kind, cols map[string]int, line int, rec []string, xlsx bool
 // a million VINs in a few tens of MB).
 type dedupe struct {
 	seed maphash.Seed
-	seen map[uint64]int
+	seen map[uint64]int32
 }
 
-func newDedupe() *dedupe { return &dedupe{seed: maphash.MakeSeed(), seen: map[uint64]int{}} }
+func newDedupe() *dedupe { return &dedupe{seed: maphash.MakeSeed(), seen: map[uint64]int32{}} }
 
 // claim records the row's unique values, or names the first one an earlier
 // row of the file holds.
@@ -312,11 +312,11 @@ func (d *dedupe) claim(k *kind, ir *fiscal.ImportRow) *fiscal.ImportError {
 	for i, kv := range keys {
 		hs[i] = maphash.String(d.seed, kv[0]+"\x00"+kv[1])
 		if first, ok := d.seen[hs[i]]; ok {
-			return &fiscal.ImportError{Line: ir.Line, Field: kv[0], Message: "the same " + kv[0] + " as line " + strconv.Itoa(first)}
+			return &fiscal.ImportError{Line: ir.Line, Field: kv[0], Message: "the same " + kv[0] + " as line " + strconv.Itoa(int(first))}
 		}
 	}
 	for _, h := range hs {
-		d.seen[h] = ir.Line
+		d.seen[h] = int32(ir.Line)
 	}
 	return nil
 }
