@@ -137,6 +137,17 @@ func TestImportSmallCity(t *testing.T) {
 		if len(cst.Debts) != 1 || cst.Debts[0].BudgetCode != "07.02.01.02" || cst.Debts[0].Outstanding != L(1200) {
 			t.Fatalf("statement of TP003: %+v", cst)
 		}
+		// In the arrears report with the same late fees.
+		var arrears []fiscal.ArrearsDebt
+		if err := db.EachArrears(admin, civil.MustParse("2026-12-07"), func(d *fiscal.ArrearsDebt) error {
+			arrears = append(arrears, *d)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(arrears) != 4 || arrears[0].TaxpayerID != owner || arrears[0].LateFees != L(63) || arrears[1].LateFees != L(30) {
+			t.Fatalf("arrears: %+v", arrears)
+		}
 		// Paid like any debt: principal oldest first, then the late fees.
 		p, err := pay.RecordCashPayment(officer, &fiscal.CashPaymentInput{TaxpayerID: owner, Amount: L(400)})
 		if err != nil {
