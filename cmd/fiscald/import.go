@@ -103,6 +103,8 @@ that order, with a summary by kind.`
 			return fmt.Errorf("--file F is required")
 		}
 		jobs = []job{{kind, *file}}
+	case kind == "buildings" || kind == "lands":
+		return fmt.Errorf("%s are not importable yet (the buildings and lands record comes first); import %s", kind, strings.Join(importer.Kinds(), ", "))
 	default:
 		return fmt.Errorf("unknown kind %q: one of %s, or city", kind, strings.Join(importer.Kinds(), ", "))
 	}
