@@ -8,6 +8,7 @@
 # (taxpayers and vehicles) written in one bulk transaction with no checks.
 #
 #   scripts/bench-import.sh [N] [OWNERS]     (default 1000000 400000)
+#   ENGINES="sqlite postgres" (default) picks the engines.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-1000000}
@@ -31,12 +32,14 @@ bench() { # engine dsn seed-dsn
     echo "== $engine: fiscald import $kind"
     out=$(/usr/bin/time -v "$BIN" import "$kind" --file "$tmp/files/$kind.csv" --progress none 2>&1)
     echo "$out" | grep -E "^$kind |^(taxpayers|vehicles) +[0-9]" | head -3
-    local wall rss secs
+    local wall rss secs cpu
     wall=$(echo "$out" | sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p')
+    cpu=$(echo "$out" | awk -F': ' '/User time \(seconds\)|System time \(seconds\)/ {s += $2} END {print s}')
     rss=$(echo "$out" | sed -n 's/.*Maximum resident set size (kbytes): //p')
     secs=$(echo "$wall" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
     total=$(awk "BEGIN{print $total+$secs}")
-    echo "$engine import $kind: wall $wall, peak RSS $((rss / 1024)) MB"
+    echo "$out" | grep "^Go memory" || true
+    echo "$engine import $kind: wall $wall, CPU (user+sys) ${cpu} s, peak RSS $((rss / 1024)) MB"
   done
   echo "$engine: taxpayers + vehicles imported in $total s ($(awk "BEGIN{printf \"%.0f\", ($N+$OWNERS)/$total}") rows/s)"
   echo "== $engine: the same again (every row unchanged)"
@@ -44,12 +47,17 @@ bench() { # engine dsn seed-dsn
   echo "== $engine: raw write ceiling: fiscald seed --synthetic $N into an empty database"
   export FISCAL_DB=$seeddsn
   "$BIN" migrate >/dev/null
-  "$BIN" seed --synthetic "$N" --buildings=false | grep seeded
+  /usr/bin/time -f "seed: %e s wall, %U s user + %S s sys" "$BIN" seed --synthetic "$N" --buildings=false 2>&1 | grep -E "seeded|^seed:"
 }
 
-bench sqlite "sqlite:$tmp/bench.db" "sqlite:$tmp/seed.db"
+ENGINES=${ENGINES:-sqlite postgres}
+if [[ " $ENGINES " == *" sqlite "* ]]; then
+  bench sqlite "sqlite:$tmp/bench.db" "sqlite:$tmp/seed.db"
+fi
 
-if [[ -n "${FISCAL_TEST_POSTGRES:-}" ]]; then
+if [[ " $ENGINES " != *" postgres "* ]]; then
+  :
+elif [[ -n "${FISCAL_TEST_POSTGRES:-}" ]]; then
   db=fiscal_bench_imp_$$
   psql -q "$FISCAL_TEST_POSTGRES" -c "CREATE DATABASE $db"
   psql -q "$FISCAL_TEST_POSTGRES" -c "CREATE DATABASE ${db}_seed"

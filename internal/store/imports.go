@@ -242,7 +242,29 @@ func (db *DB) WriteImportBatch(ctx context.Context, run *fiscal.ImportRun, b *fi
 		lines[e.Line] = true
 	}
 	run.Rejected += int64(len(lines))
+	if run.Batches&(run.Batches-1) == 0 { // batches 1, 2, 4, 8, ...
+		db.analyzeImport(ctx, run.Kind)
+	}
 	return out, nil
+}
+
+// importTables are the tables a kind's batches grow.
+var importTables = map[string]string{fiscal.ImportTaxpayers: "taxpayers", fiscal.ImportVehicles: "vehicles", fiscal.ImportBalances: "debts"}
+
+// analyzeImport refreshes PostgreSQL's statistics of the tables an import
+// grows, after batches 1, 2, 4, 8... and at the end: planned on an empty
+// table's statistics, the look-ups by external id (IN lists of hundreds of
+// values) read the whole kind's index range and filter, and a large import
+// slows down with every batch (seen: 270 rows/s after 80,000 taxpayers).
+// SQLite's planner needs no statistics for these. A failure only costs
+// speed: it is not an error of the import.
+func (db *DB) analyzeImport(ctx context.Context, kind string) {
+	if db.dialect != "postgres" {
+		return
+	}
+	if t, ok := importTables[kind]; ok {
+		_, _ = db.db.ExecContext(ctx, `ANALYZE `+t+`, import_keys`)
+	}
 }
 
 var importKeyCols = []string{"municipality_id", "kind", "external_id", "entity_id", "row_hash", "import_id"}
@@ -687,6 +709,9 @@ func (w *batchWriter) balances(ctx context.Context, rows []fiscal.ImportRow) err
 
 // FinishImport marks a run finished.
 func (db *DB) FinishImport(ctx context.Context, run *fiscal.ImportRun) (*fiscal.ImportRun, error) {
+	if !run.DryRun {
+		db.analyzeImport(ctx, run.Kind)
+	}
 	err := db.InTx(ctx, func(tx *Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE imports SET finished_at = ?, updated_at = ? WHERE id = ? AND finished_at IS NULL`, tx.Now, tx.Now, run.ID); err != nil {
 			return translate(err, "import")
