@@ -17,7 +17,7 @@ GOBIN := $(shell $(GO) env GOPATH)/bin
 # softhsm2 and opensc (a PKCS #11 token and pkcs11-tool for test-pkcs11).
 APT_PACKAGES := poppler-utils libnss3-tools chromium npm softhsm2 opensc
 
-.PHONY: run build test test-pkcs11 test-faults test-sqlite lint vulncheck depcheck deps deps-system deps-go deps-js deps-bench bench bench-quote bench-assess bench-pinned loadtest clean
+.PHONY: run build test test-pkcs11 test-faults test-sqlite lint vulncheck depcheck deps deps-system deps-go deps-js deps-bench bench bench-quote bench-assess bench-import bench-pinned loadtest clean
 
 ## run: build and start the server on the embedded SQLite database with the demo municipality
 run: build
@@ -70,8 +70,8 @@ test-pkcs11: deps-system
 ## bounded soak test (FISCAL_SOAK_SECONDS per engine, default 35), on SQLite and PostgreSQL
 ## when FISCAL_TEST_POSTGRES is set; about 3 minutes. See RELIABILITY.md.
 test-faults: deps
-	FISCAL_TEST_FAULTS=1 PATH="$(GOBIN):$$PATH" $(GO) test -count=1 -timeout 10m -v -run 'TestCrashDuringSigningAndSettlement|TestKillAtFaultPoint|TestDatabaseDiskFull|TestSoak|TestReadinessFollowsDatabase|TestRepliesSurviveKill' ./cmd/fiscald/ ./internal/web/ \
-	  | grep -E '^(---|ok|FAIL|PASS)|faults_test.go|faultpoint_test.go|diskfull_test.go|readiness_test.go|replay_test.go|SKIP'; exit $${PIPESTATUS[0]}
+	FISCAL_TEST_FAULTS=1 PATH="$(GOBIN):$$PATH" $(GO) test -count=1 -timeout 10m -v -run 'TestCrashDuringSigningAndSettlement|TestKillAtFaultPoint|TestDatabaseDiskFull|TestSoak|TestReadinessFollowsDatabase|TestRepliesSurviveKill|TestImportKillAndResume' ./cmd/fiscald/ ./internal/web/ \
+	  | grep -E '^(---|ok|FAIL|PASS)|faults_test.go|faultpoint_test.go|diskfull_test.go|readiness_test.go|replay_test.go|import_test.go|SKIP'; exit $${PIPESTATUS[0]}
 
 ## lint: go vet, gofmt, the import rules and govulncheck
 lint: depcheck vulncheck
@@ -108,6 +108,11 @@ bench-quote:
 ## and the raw write ceiling, on SQLite and (FISCAL_TEST_POSTGRES) PostgreSQL; N=... to resize
 bench-assess: deps-bench
 	scripts/bench-assess.sh $(or $(N),1000000)
+
+## bench-import: a million vehicles with 400,000 owners as CSV, time `fiscald import` (peak RSS with
+## /usr/bin/time -v) beside the raw write ceiling (`fiscald seed`); N=… OWNERS=… for other sizes
+bench-import: deps-bench
+	scripts/bench-import.sh $(or $(N),1000000) $(or $(OWNERS),400000)
 
 ## bench-pinned: issue 15's layout: fiscald and PostgreSQL pinned to CPU 0, wrk on CPU 1 (32 connections,
 ## 10 s); intakes and officer reviews on a fresh PostgreSQL database: req/s, p99, CPU per request of both,

@@ -44,11 +44,3 @@ func ShareOf(a Assessment, parts int64) (Assessment, error) {
 	out.Annual, out.Lines = finishBani(lines, int64(part))
 	return out, nil
 }
-
-// ValidateObject checks an object's fields as a quote does, each invalid
-// field named by its JSON path ("object.zone"); nil when valid.
-func ValidateObject(year int, o Object) InputErrors {
-	var errs InputErrors
-	validateObject(&errs, year, o)
-	return errs
-}

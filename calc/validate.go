@@ -207,3 +207,12 @@ func itoa(i int) string {
 	}
 	return itoa(i/10) + string(rune('0'+i%10))
 }
+
+// ValidateObject checks an object's fields as a quote or an assessment
+// would (without computing), naming each bad field by its JSON path
+// ("object.engine_cc"); nil when valid. The importer checks rows with it.
+func ValidateObject(year int, o Object) InputErrors {
+	var errs InputErrors
+	validateObject(&errs, year, o)
+	return errs
+}

@@ -27,7 +27,7 @@ only 'fiscald/internal/pdf' 'github.com/skip2/go-qrcode'
 only 'fiscald/internal/store' 'github.com/jackc/pgx'
 only 'fiscald/internal/store' 'modernc.org/sqlite'
 only 'fiscald/internal/web|fiscald/internal/portal|fiscald/cmd/quotebench' 'github.com/gofiber/'  # quotebench: the bare fiber baseline of the load benchmark
-only 'fiscald/reports' 'github.com/xuri/excelize'
+only 'fiscald/reports|fiscald/internal/importer' 'github.com/xuri/excelize'  # reports write workbooks, the importer reads them
 only 'fiscald/internal/oidc' 'github.com/coreos/go-oidc'
 only 'fiscald/internal/oidc' 'golang.org/x/oauth2'
 only 'fiscald/internal/testroeid' 'github.com/zitadel/'
@@ -54,6 +54,8 @@ forbid '^fiscald/internal/store$' '^fiscald/(documents|internal/pdf)$' 'storage 
 forbid '^fiscald/documents$' '^fiscald/internal/(store|web|portal)$' 'documents lays out and signs; it does not store rows or speak HTTP'
 forbid '^fiscald/assess$' '^fiscald/(internal/(store|web|pdf)|payments|reports|cmd)' 'the annual run drives storage through fiscal.AnnualStore'
 forbid '^fiscald/assess$' '^(database/sql|github.com/jmoiron|github.com/jackc|modernc.org)' 'the annual run does no SQL itself'
+forbid '^fiscald/internal/importer$' '^fiscald/(internal/(store|web|portal)|payments|reports|cmd)' 'the importer drives storage through fiscal.ImportStore'
+forbid '^fiscald/internal/importer$' '^(database/sql|github.com/jmoiron|github.com/jackc|modernc.org)' 'the importer does no SQL itself'
 forbid '^fiscald/internal/synth$' '^fiscald/(internal/(store|web|pdf)|payments|reports|cmd)' 'the synthetic city is pure data generation'
 forbid '^fiscald/internal/(oidc|testroeid)$' '^fiscald/(internal/(store|web|portal)|payments|reports|cmd)' 'the identity integration talks to the domain through fiscal.IdentityProvider'
 forbid '^fiscald/(internal/money|internal/civil)$' '^fiscald/' 'value packages import nothing of the module'

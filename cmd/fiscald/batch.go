@@ -248,6 +248,9 @@ func isTerminal(f *os.File) bool {
 // cmdBench runs measurements that are not Go benchmarks:
 // `fiscald bench raw-writes --year Y` (the raw write ceiling of assess).
 func cmdBench(ctx context.Context, cfg config, args []string, stdout io.Writer) error {
+	if len(args) > 0 && args[0] == "import-files" {
+		return cmdImportFiles(args[1:], stdout)
+	}
 	if len(args) == 0 || args[0] != "raw-writes" {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
 			fmt.Fprintln(stdout, "fiscald bench raw-writes --year Y: after `fiscald assess --year Y`, write the same assessment and debt rows again\ninto empty copies of the tables by the fastest path (one transaction; multi-row INSERT on SQLite, COPY on PostgreSQL)\nand print the rows per second: the ceiling the annual run is measured against.")

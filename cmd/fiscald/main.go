@@ -63,6 +63,9 @@ type config struct {
 	// (internal/oidc); no issuer = off (serve --demo then starts the test
 	// ROeID).
 	OIDCIssuer, OIDCClientID, OIDCClientSecret, OIDCScopes, OIDCCNPClaim, OIDCRedirectURL string
+	// ImportMaxBytes is the largest file `fiscald import` and the admin
+	// import API accept (FISCAL_IMPORT_MAX_BYTES, bytes; default 1 GiB).
+	ImportMaxBytes string
 }
 
 func loadConfig() config {
@@ -100,6 +103,7 @@ func loadConfig() config {
 		OIDCCNPClaim:      get("FISCAL_OIDC_CNP_CLAIM", "cnp"),
 		OIDCRedirectURL:   os.Getenv("FISCAL_OIDC_REDIRECT_URL"),
 		TrustAddr:         os.Getenv("FISCAL_TRUST_ADDR"),
+		ImportMaxBytes:    os.Getenv("FISCAL_IMPORT_MAX_BYTES"),
 	}
 	c.DB = get("FISCAL_DB", "sqlite:"+strings.TrimSuffix(c.DataDir, "/")+"/fiscald.db")
 	c.PublicURL = get("FISCAL_PUBLIC_URL", "http://"+c.Addr)
@@ -138,7 +142,8 @@ func (c config) print(w io.Writer) {
 		"FISCAL_TRUST_ADDR":    orDefault(c.TrustAddr, "off: the demo TSA, OCSP and CRL are used in process only"),
 		"FISCAL_PKCS11_MODULE": orDefault(os.Getenv("FISCAL_PKCS11_MODULE"), "not set: keys in the file backend under the master key"),
 		"FISCAL_PKCS11_TOKEN":  os.Getenv("FISCAL_PKCS11_TOKEN"), "FISCAL_PKCS11_PIN": mask(os.Getenv("FISCAL_PKCS11_PIN")),
-		"STRIPE_SECRET_KEY": mask(c.StripeKey), "STRIPE_WEBHOOK_SECRET": mask(c.StripeHook), "STRIPE_API_BASE": c.StripeBase,
+		"FISCAL_IMPORT_MAX_BYTES": orDefault(c.ImportMaxBytes, "1073741824"),
+		"STRIPE_SECRET_KEY":       mask(c.StripeKey), "STRIPE_WEBHOOK_SECRET": mask(c.StripeHook), "STRIPE_API_BASE": c.StripeBase,
 		"STRIPE_PUBLISHABLE_KEY": c.StripePublishable,
 		"FISCAL_OIDC_ISSUER":     orText(c.OIDCIssuer, "(not set: no sign-in with ROeID; serve --demo starts a test ROeID)"),
 		"FISCAL_OIDC_CLIENT_ID":  c.OIDCClientID, "FISCAL_OIDC_CLIENT_SECRET": mask(c.OIDCClientSecret),
@@ -199,6 +204,8 @@ Usage:
   fiscald sla check                       escalate cases at risk and record breaches (for cron)
   fiscald quote [--file F]                a tax quote: request JSON on stdin, result JSON out
   fiscald params draft|show|adopt         next year's tax parameters by art. 491 (draft, review, adopt)
+  fiscald import KIND --file F [--dry-run] take over existing data (taxpayers, vehicles, balances; CSV or XLSX)
+  fiscald import city --dir D [--dry-run] the three kinds from D/KIND.csv|xlsx, in order, with a summary by kind
   fiscald report NAME --out FILE [--from D --to D | --as-of D] [--group G] [--format F]
                                           an accountants' report (collections, journal,
                                           arrears, bonuses) as CSV, XLSX or PDF
@@ -217,6 +224,7 @@ Every command takes --help. Configuration (environment):
   FISCAL_PPROF         loopback host:port of a profiling listener for serve (net/http/pprof; default off)
   FISCAL_METRICS_ADDR  loopback host:port serving /metrics to a scraper without authentication
                        (default off: /metrics on FISCAL_ADDR answers admins only)
+  FISCAL_IMPORT_MAX_BYTES  the largest file fiscald import accepts (default 1073741824)
   FISCAL_FAULT_POINT   crash tests only: the process kills itself (SIGKILL) at this point of a
                        transaction (store.FaultPoints; RELIABILITY.md); default off
   STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, STRIPE_API_BASE  card payments
@@ -262,6 +270,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdQuote(ctx, cfg, args[1:], stdin, stdout)
 	case "report":
 		err = cmdReport(ctx, cfg, args[1:], stdout, stderr)
+	case "import":
+		err = cmdImport(ctx, cfg, args[1:], stdout, stderr)
 	case "params":
 		err = cmdParams(ctx, cfg, args[1:], stdout)
 	case "enroll-codes":

@@ -186,7 +186,7 @@ func TestBinaryEndToEnd(t *testing.T) {
 
 func TestHelp(t *testing.T) {
 	bin := buildBinary(t)
-	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"migrate", "--help"}, {"user", "add", "--help"}, {"audit", "verify", "--help"}, {"quote", "--help"}} {
+	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"migrate", "--help"}, {"user", "add", "--help"}, {"audit", "verify", "--help"}, {"quote", "--help"}, {"import", "--help"}, {"bench", "import-files", "--help"}} {
 		out, err := exec.Command(bin, args...).CombinedOutput()
 		if err != nil || len(out) < 20 {
 			t.Errorf("%v: %v\n%s", args, err, out)

@@ -23,6 +23,7 @@ import (
 	"fiscald/documents"
 	"fiscald/fiscal"
 	"fiscald/internal/blob"
+	"fiscald/internal/importer"
 	"fiscald/internal/notify"
 	"fiscald/internal/pdf"
 	"fiscald/internal/portal"
@@ -166,6 +167,11 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	}
 	deps := web.StoreDeps(db)
 	deps.Payments, deps.Reconciliation, deps.Reports = pay, pay, rep
+	importMax, err := importMaxBytes(cfg)
+	if err != nil {
+		return err
+	}
+	deps.Imports = &importer.Service{Store: db, MaxBytes: importMax}
 	// Recomputations run in this process's background; a run cut short by a
 	// shutdown stays open and resumes on the next POST or `fiscald recompute`.
 	deps.Recompute = &assess.RecomputeService{Store: db, Logger: log}

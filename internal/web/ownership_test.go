@@ -29,9 +29,9 @@ type ownershipFixture struct {
 
 // ownedObjects are taxpayer A's objects, made through the services.
 type ownedObjects struct {
-	anaID, caseID, attachmentID, paymentID, documentID, recomputeID, draftID int64
-	officerID                                                                int64 // a staff account of A's municipality
-	buildingID, landID                                                       int64
+	anaID, caseID, attachmentID, paymentID, documentID, recomputeID, draftID, importID int64
+	officerID                                                                          int64 // a staff account of A's municipality
+	buildingID, landID                                                                 int64
 }
 
 // ownershipFixtures maps each path-parameter shape of the route table to
@@ -47,6 +47,7 @@ var ownershipFixtures = map[string]ownershipFixture{
 	"users/:id":            {build: func(f *ownedObjects) string { return fmt.Sprint(f.officerID) }},
 	"buildings/:id":        {build: func(f *ownedObjects) string { return fmt.Sprint(f.buildingID) }},
 	"lands/:id":            {build: func(f *ownedObjects) string { return fmt.Sprint(f.landID) }},
+	"imports/:id":          {build: func(f *ownedObjects) string { return fmt.Sprint(f.importID) }},
 	"lines/:key":           {build: func(*ownedObjects) string { return "vehicle.engine.row1.euro6" }, shared: true},
 	"days/:date":           {build: func(*ownedObjects) string { return "2026-12-24" }, shared: true},
 	"case-types/:type":     {build: func(*ownedObjects) string { return "petition" }, shared: true},
@@ -114,6 +115,11 @@ func TestOwnershipMatrix(t *testing.T) {
 			t.Fatalf("parameter draft: %d %s", r.Status, r.Raw)
 		} else {
 			f.draftID = num(r.Body["id"])
+		}
+		if r := e.importFile(e.tokens["admin"], "taxpayers", "true", "t.csv", []byte("external_id,kind,cnp,cui,name,address,email,phone\nX,company,,1,Firma,Str. 1,,\n")); r.Status != 201 {
+			t.Fatalf("import: %d %s", r.Status, r.Raw)
+		} else {
+			f.importID = num(r.Body["id"])
 		}
 
 		other := storetest.Municipality(t, db, "arad")

@@ -83,6 +83,7 @@ func (s *Server) allRoutes() []route {
 	rs = append(rs, s.reconRoutes()...)
 	rs = append(rs, s.documentRoutes()...)
 	rs = append(rs, s.reportRoutes()...)
+	rs = append(rs, s.importRoutes()...)
 	return rs
 }
 

@@ -62,6 +62,8 @@ type Deps struct {
 	// Identity is enrollment with codes and the life of staff accounts;
 	// nil answers 503.
 	Identity fiscal.IdentityService
+	// Imports takes over a municipality's existing data; nil answers 503.
+	Imports fiscal.ImportService
 	// Writes reports the database's write transactions for /metrics
 	// (store.DB.WriteStats); nil leaves them out.
 	Writes func() fiscal.WriteStats

@@ -14,6 +14,7 @@ import (
 
 	"fiscald/assess"
 	"fiscald/fiscal"
+	"fiscald/internal/importer"
 	"fiscald/internal/store"
 	"fiscald/internal/store/storetest"
 	"fiscald/internal/web"
@@ -59,6 +60,7 @@ func newEnvStripe(t testing.TB, db *store.DB, clock fiscal.Clock, apiBase string
 	deps := web.StoreDeps(db)
 	deps.Clock, deps.Payments, deps.Reconciliation, deps.Recompute = clock, pay, pay, recompute
 	deps.Reports = &reports.Exporter{Source: db, Reconciliation: pay, Clock: clock}
+	deps.Imports = &importer.Service{Store: db}
 	srv := web.New(web.Config{DefaultMunicipality: "timisoara", Logger: slog.New(slog.NewTextHandler(testLog, nil))}, deps)
 	e := &env{t: t, recompute: recompute, srv: srv, db: db, muni: m, tokens: map[string]string{}}
 	for _, r := range []fiscal.Role{fiscal.RoleOfficer, fiscal.RoleSigner, fiscal.RoleAccountant, fiscal.RoleAdmin} {
