@@ -52,6 +52,14 @@ type config struct {
 	// FISCAL_DATA_DIR/pki.
 	SignCert string
 	SignKey  string
+	// TrustedProxies are the reverse proxies (CIDRs) whose X-Forwarded-For
+	// and X-Forwarded-Proto are believed; empty = none.
+	TrustedProxies string
+	// PublicRateLimit is the public calculators' requests a minute per
+	// client address; Instances how many instances share it (each counts
+	// its share in memory).
+	PublicRateLimit string
+	Instances       string
 	// FaultPoint arms a store fault point (a crash-test hook: the process
 	// SIGKILLs itself there); empty = off. Never set in service.
 	FaultPoint string
@@ -85,6 +93,9 @@ func loadConfig() config {
 		SignCert:          os.Getenv("FISCAL_SIGN_CERT"),
 		SignKey:           os.Getenv("FISCAL_SIGN_KEY"),
 		FaultPoint:        os.Getenv("FISCAL_FAULT_POINT"),
+		TrustedProxies:    os.Getenv("FISCAL_TRUSTED_PROXIES"),
+		PublicRateLimit:   get("FISCAL_PUBLIC_RATE_LIMIT", "600"),
+		Instances:         get("FISCAL_INSTANCES", "1"),
 	}
 	c.DB = get("FISCAL_DB", "sqlite:"+strings.TrimSuffix(c.DataDir, "/")+"/fiscald.db")
 	c.PublicURL = get("FISCAL_PUBLIC_URL", "http://"+c.Addr)
@@ -117,9 +128,11 @@ func (c config) print(w io.Writer) {
 		"FISCAL_SMTP_ADDR": orLog(c.SMTPAddr), "FISCAL_SMTP_FROM": c.SMTPFrom, "FISCAL_SMTP_USER": c.SMTPUser,
 		"FISCAL_SMTP_PASSWORD": mask(c.SMTPPassword), "FISCAL_SMTP_TIMEOUT": c.SMTPTimeout, "FISCAL_SLA_INTERVAL": c.SLAInterval,
 		"FISCAL_PPROF": orOff(c.PProf), "FISCAL_METRICS_ADDR": orDefault(c.MetricsAddr, "off: /metrics for admins only"),
-		"FISCAL_MAX_IN_FLIGHT": orDefault(c.MaxInFlight, "16 per processor"),
-		"FISCAL_FAULT_POINT":   orOff(c.FaultPoint),
-		"FISCAL_SIGN_CERT":     orDemo(c.SignCert), "FISCAL_SIGN_KEY": orDemo(c.SignKey),
+		"FISCAL_MAX_IN_FLIGHT":     orDefault(c.MaxInFlight, "16 per processor"),
+		"FISCAL_FAULT_POINT":       orOff(c.FaultPoint),
+		"FISCAL_TRUSTED_PROXIES":   orDefault(c.TrustedProxies, "none: the peer is the client"),
+		"FISCAL_PUBLIC_RATE_LIMIT": c.PublicRateLimit, "FISCAL_INSTANCES": c.Instances,
+		"FISCAL_SIGN_CERT": orDemo(c.SignCert), "FISCAL_SIGN_KEY": orDemo(c.SignKey),
 		"STRIPE_SECRET_KEY": mask(c.StripeKey), "STRIPE_WEBHOOK_SECRET": mask(c.StripeHook), "STRIPE_API_BASE": c.StripeBase,
 		"STRIPE_PUBLISHABLE_KEY": c.StripePublishable,
 	}
@@ -130,7 +143,7 @@ func (c config) print(w io.Writer) {
 	sort.Strings(keys)
 	fmt.Fprintln(w, "fiscald configuration:")
 	for _, k := range keys {
-		fmt.Fprintf(w, "  %-22s %s\n", k, rows[k])
+		fmt.Fprintf(w, "  %-24s %s\n", k, rows[k])
 	}
 }
 
@@ -187,6 +200,10 @@ Every command takes --help. Configuration (environment):
   FISCAL_PPROF         loopback host:port of a profiling listener for serve (net/http/pprof; default off)
   FISCAL_METRICS_ADDR  loopback host:port serving /metrics to a scraper without authentication
                        (default off: /metrics on FISCAL_ADDR answers admins only)
+  FISCAL_TRUSTED_PROXIES  comma-separated CIDRs of the reverse proxies whose X-Forwarded-For and
+                       X-Forwarded-Proto are believed (default none: the peer is the client)
+  FISCAL_PUBLIC_RATE_LIMIT  requests a minute per client address on the public calculators (default 600)
+  FISCAL_INSTANCES     instances behind one load balancer sharing FISCAL_PUBLIC_RATE_LIMIT (default 1)
   FISCAL_FAULT_POINT   crash tests only: the process kills itself (SIGKILL) at this point of a
                        transaction (store.FaultPoints; RELIABILITY.md); default off
   STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, STRIPE_API_BASE  card payments

@@ -155,12 +155,25 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 			return fmt.Errorf("FISCAL_MAX_IN_FLIGHT: %q is not a positive number", cfg.MaxInFlight)
 		}
 	}
+	trusted, err := web.ParseTrustedProxies(cfg.TrustedProxies)
+	if err != nil {
+		return fmt.Errorf("FISCAL_TRUSTED_PROXIES: %w", err)
+	}
+	publicLimit, err := strconv.Atoi(cfg.PublicRateLimit)
+	if err != nil || publicLimit < 1 {
+		return fmt.Errorf("FISCAL_PUBLIC_RATE_LIMIT: %q is not a positive number", cfg.PublicRateLimit)
+	}
+	instances, err := strconv.Atoi(cfg.Instances)
+	if err != nil || instances < 1 {
+		return fmt.Errorf("FISCAL_INSTANCES: %q is not a positive number", cfg.Instances)
+	}
 	deps := web.StoreDeps(db)
 	deps.Payments, deps.Reconciliation, deps.Reports = pay, pay, rep
 	// Recomputations run in this process's background; a run cut short by a
 	// shutdown stays open and resumes on the next POST or `fiscald recompute`.
 	deps.Recompute = &assess.RecomputeService{Store: db, Logger: log}
-	srv := web.New(web.Config{DefaultMunicipality: cfg.Municipality, Logger: log, Mount: site.Mount, MaxInFlight: maxInFlight}, deps)
+	srv := web.New(web.Config{DefaultMunicipality: cfg.Municipality, Logger: log, Mount: site.Mount, MaxInFlight: maxInFlight,
+		TrustedProxies: trusted, PublicRateLimit: publicLimit, Instances: instances}, deps)
 	if cfg.PProf != "" {
 		stop, err := startPProf(cfg.PProf, log)
 		if err != nil {

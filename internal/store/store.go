@@ -62,6 +62,9 @@ type DB struct {
 	serial serialQueues
 	// intakes are the intakes waiting to be filed together (intakebatch.go).
 	intakes intakeQueues
+	// ratePruned is the Unix second of the last prune of the rate limits'
+	// rows (ratelimits.go).
+	ratePruned atomic.Int64
 }
 
 // Open connects to dsn: "sqlite:PATH" (the folder is created) or a

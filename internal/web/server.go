@@ -11,6 +11,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"net/netip"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -55,6 +56,9 @@ type Deps struct {
 	// Writes reports the database's write transactions for /metrics
 	// (store.DB.WriteStats); nil leaves them out.
 	Writes func() fiscal.WriteStats
+	// Limits holds the shared per-address limits (the database); nil
+	// counts them in this process's memory.
+	Limits fiscal.RateLimits
 	// Ready reports whether the database answers.
 	Ready func(ctx context.Context) error
 	Clock fiscal.Clock
@@ -76,6 +80,7 @@ type Store interface {
 	fiscal.TaxRules
 	fiscal.CreditService
 	fiscal.DocumentService
+	fiscal.RateLimits
 	Ping(ctx context.Context) error
 	WriteStats() fiscal.WriteStats
 	Clock() fiscal.Clock
@@ -86,7 +91,7 @@ type Store interface {
 // reports) and may replace the clock (tests).
 func StoreDeps(db Store) Deps {
 	return Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Privacy: db, Audit: db, SignIns: db,
-		Idempotency: db, Tax: db, Credit: db, Documents: db, Ready: db.Ping, Writes: db.WriteStats, Clock: db.Clock()}
+		Idempotency: db, Tax: db, Credit: db, Documents: db, Limits: db, Ready: db.Ping, Writes: db.WriteStats, Clock: db.Clock()}
 }
 
 // Config is the server's configuration, parsed in cmd.
@@ -103,6 +108,13 @@ type Config struct {
 	// PublicRateLimit is how many requests per minute one address may make
 	// to the public tax quote and deadline endpoints (default 600).
 	PublicRateLimit int
+	// Instances is how many instances share PublicRateLimit behind one
+	// load balancer: each counts 1/Instances of it in memory (default 1).
+	Instances int
+	// TrustedProxies are the addresses (CIDR prefixes) of the reverse
+	// proxies whose X-Forwarded-For and X-Forwarded-Proto are believed;
+	// empty: none, the peer is the client (ClientIP).
+	TrustedProxies []netip.Prefix
 	// MaxInFlight bounds the reading requests worked on at once (default 16
 	// per processor; writing requests: four times as many); more wait in
 	// arrival order up to AdmitWait (default 10 s), then answer 503 with
@@ -123,7 +135,8 @@ type Server struct {
 	log     *slog.Logger
 	routes  []route
 	metrics *metrics
-	limits  *limiter
+	limits  *limiter          // the public calculators' per-instance share
+	shared  fiscal.RateLimits // the limits shared by the instances
 	slots   chan struct{} // requests that only read
 	wslots  chan struct{} // requests that write
 
@@ -159,7 +172,19 @@ func New(cfg Config, deps Deps) *Server {
 	}
 	s := &Server{deps: deps, cfg: cfg, log: cfg.Logger, metrics: newMetrics(), limits: newLimiter(deps.Clock), slots: make(chan struct{}, cfg.MaxInFlight), wslots: make(chan struct{}, 4*cfg.MaxInFlight), munis: map[string]*fiscal.Municipality{}}
 	s.metrics.writes = deps.Writes
+	s.shared = deps.Limits
+	if s.shared == nil {
+		s.shared = s.limits
+	}
+	// fiber believes X-Forwarded-Proto (Protocol: HSTS, Secure cookies) only
+	// from the trusted proxies; the client's address is ClientIP's.
+	trusted := make([]string, len(cfg.TrustedProxies))
+	for i, p := range cfg.TrustedProxies {
+		trusted[i] = p.String()
+	}
 	s.app = fiber.New(fiber.Config{
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          trusted,
 		ErrorHandler:          s.errorHandler,
 		BodyLimit:             cfg.BodyLimit,
 		ReadTimeout:           30 * time.Second,
