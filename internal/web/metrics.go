@@ -36,7 +36,7 @@ type metrics struct {
 	loginThrottled atomic.Uint64
 	// rateLimited counts requests refused by a per-address limit.
 	rateLimited atomic.Uint64
-	writes         func() fiscal.WriteStats
+	writes      func() fiscal.WriteStats
 }
 
 // routeLabel is a route's method and route label.

@@ -137,8 +137,8 @@ type Server struct {
 	metrics *metrics
 	limits  *limiter          // the public calculators' per-instance share
 	shared  fiscal.RateLimits // the limits shared by the instances
-	slots   chan struct{} // requests that only read
-	wslots  chan struct{} // requests that write
+	slots   chan struct{}     // requests that only read
+	wslots  chan struct{}     // requests that write
 
 	muniMu sync.RWMutex
 	munis  map[string]*fiscal.Municipality
@@ -185,13 +185,13 @@ func New(cfg Config, deps Deps) *Server {
 	s.app = fiber.New(fiber.Config{
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          trusted,
-		ErrorHandler:          s.errorHandler,
-		BodyLimit:             cfg.BodyLimit,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          60 * time.Second,
-		IdleTimeout:           120 * time.Second,
-		DisableStartupMessage: true,
-		AppName:               "fiscald",
+		ErrorHandler:            s.errorHandler,
+		BodyLimit:               cfg.BodyLimit,
+		ReadTimeout:             30 * time.Second,
+		WriteTimeout:            60 * time.Second,
+		IdleTimeout:             120 * time.Second,
+		DisableStartupMessage:   true,
+		AppName:                 "fiscald",
 	})
 	// Exports stream for longer than WriteTimeout allows other responses.
 	s.app.Server().HeaderReceived = func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
