@@ -176,6 +176,9 @@ Usage:
   fiscald user add --username U --role R --password-stdin [--full-name N]
                                           create a staff account
   fiscald audit verify                    verify the audit log's hash chain
+  fiscald backup --out FILE               a consistent copy of the database, attachments and keys
+                                          while the server runs (docs/operations.md)
+  fiscald restore --in FILE               restore a backup into an empty database and FISCAL_DATA_DIR
   fiscald seed --synthetic N [--seed S]   generate a synthetic city (benchmarks, demos)
   fiscald assess --year Y                 the annual assessment (idempotent, resumable)
   fiscald recompute --year Y              recompute a year after a retroactive law (differences as debt or credit)
@@ -251,6 +254,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdReport(ctx, cfg, args[1:], stdout, stderr)
 	case "params":
 		err = cmdParams(ctx, cfg, args[1:], stdout)
+	case "backup":
+		err = cmdBackup(ctx, cfg, args[1:], stdout)
+	case "restore":
+		err = cmdRestore(ctx, cfg, args[1:], stdout)
 	default:
 		fmt.Fprintf(stderr, "fiscald: unknown command %q\n\n%s", args[0], usage)
 		return 2
