@@ -13,10 +13,14 @@ VULNDB := $(HOME)/.cache/fiscald/vulndb-$(VULNDB_VERSION)
 GOBIN := $(shell $(GO) env GOPATH)/bin
 # Debian packages the tests use: poppler-utils (pdftotext, pdfsig, pdfimages
 # check the PDFs), libnss3-tools (certutil trusts the demo CA), chromium (the
-# portal's browser tests), npm (installs axe-core into tools/ for them).
-APT_PACKAGES := poppler-utils libnss3-tools chromium npm
+# portal's browser tests), npm (installs axe-core into tools/ for them),
+# haproxy (the reference deployment, make run-cluster, and its tests),
+# postgresql-client (pg_dump/pg_restore for fiscald backup on PostgreSQL,
+# psql for make run-cluster), postgresql (initdb/pg_ctl: the fault test
+# runs a PostgreSQL of its own to restart and stop).
+APT_PACKAGES := poppler-utils libnss3-tools chromium npm haproxy postgresql-client postgresql
 
-.PHONY: run build test test-faults test-sqlite lint vulncheck depcheck deps deps-system deps-go deps-js deps-bench bench bench-quote bench-assess bench-pinned loadtest clean
+.PHONY: run run-cluster loadtest-cluster build test test-faults test-sqlite lint vulncheck depcheck deps deps-system deps-go deps-js deps-bench bench bench-quote bench-assess bench-pinned loadtest clean
 
 ## run: build and start the server on the embedded SQLite database with the demo municipality
 run: build
@@ -24,6 +28,11 @@ run: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/fiscald
+
+## run-cluster: the reference deployment on loopback: HAProxy (deploy/haproxy.cfg) on :8080 in front of
+## two `fiscald serve` (:8081, :8082) on one PostgreSQL database (CLUSTER_DB, created if missing)
+run-cluster: build deps-system
+	scripts/run-cluster.sh
 
 ## deps: everything the tests need besides Go modules (Debian packages, stripe-mock, axe-core)
 deps: deps-system deps-go deps-js
@@ -34,6 +43,9 @@ deps-system:
 	command -v certutil >/dev/null || missing="$$missing libnss3-tools"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
+	command -v haproxy >/dev/null || missing="$$missing haproxy"; \
+	command -v pg_dump >/dev/null && command -v pg_restore >/dev/null && command -v psql >/dev/null || missing="$$missing postgresql-client"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
@@ -112,6 +124,15 @@ bench-pinned: deps-bench build
 loadtest: build deps-go
 	$(GO) build -o bin/loadtest ./cmd/loadtest
 	PATH="$(GOBIN):$$PATH" ./bin/loadtest -bin $(BIN) $(LOADTEST_ARGS)
+
+## loadtest-cluster: the January mix through HAProxy against two instances on a fresh PostgreSQL
+## database (CLUSTER_LOADTEST_DB, dropped and created); LOADTEST_ARGS as for loadtest
+CLUSTER_PG ?= postgres://postgres@127.0.0.1:5432
+CLUSTER_LOADTEST_DB ?= fiscald_loadtest
+loadtest-cluster: build deps-go deps-system
+	$(GO) build -o bin/loadtest ./cmd/loadtest
+	psql "$(CLUSTER_PG)/postgres" -qc 'DROP DATABASE IF EXISTS $(CLUSTER_LOADTEST_DB) WITH (FORCE)' -c 'CREATE DATABASE $(CLUSTER_LOADTEST_DB)'
+	PATH="$(GOBIN):$$PATH" ./bin/loadtest -bin $(BIN) -cluster -db "$(CLUSTER_PG)/$(CLUSTER_LOADTEST_DB)?sslmode=disable" $(LOADTEST_ARGS)
 
 # /usr/bin/time (Debian package time) measures peak memory; wrk loads the
 # server (bench-quote, bench-pinned).

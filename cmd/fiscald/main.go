@@ -60,6 +60,10 @@ type config struct {
 	// its share in memory).
 	PublicRateLimit string
 	Instances       string
+	// ShutdownDrain is how long serve answers /readyz 503 on SIGTERM
+	// before it stops listening (a duration; the load balancer's health
+	// check interval × fall, plus a margin).
+	ShutdownDrain string
 	// FaultPoint arms a store fault point (a crash-test hook: the process
 	// SIGKILLs itself there); empty = off. Never set in service.
 	FaultPoint string
@@ -96,6 +100,7 @@ func loadConfig() config {
 		TrustedProxies:    os.Getenv("FISCAL_TRUSTED_PROXIES"),
 		PublicRateLimit:   get("FISCAL_PUBLIC_RATE_LIMIT", "600"),
 		Instances:         get("FISCAL_INSTANCES", "1"),
+		ShutdownDrain:     get("FISCAL_SHUTDOWN_DRAIN", "0s"),
 	}
 	c.DB = get("FISCAL_DB", "sqlite:"+strings.TrimSuffix(c.DataDir, "/")+"/fiscald.db")
 	c.PublicURL = get("FISCAL_PUBLIC_URL", "http://"+c.Addr)
@@ -131,7 +136,7 @@ func (c config) print(w io.Writer) {
 		"FISCAL_MAX_IN_FLIGHT":     orDefault(c.MaxInFlight, "16 per processor"),
 		"FISCAL_FAULT_POINT":       orOff(c.FaultPoint),
 		"FISCAL_TRUSTED_PROXIES":   orDefault(c.TrustedProxies, "none: the peer is the client"),
-		"FISCAL_PUBLIC_RATE_LIMIT": c.PublicRateLimit, "FISCAL_INSTANCES": c.Instances,
+		"FISCAL_PUBLIC_RATE_LIMIT": c.PublicRateLimit, "FISCAL_INSTANCES": c.Instances, "FISCAL_SHUTDOWN_DRAIN": c.ShutdownDrain,
 		"FISCAL_SIGN_CERT": orDemo(c.SignCert), "FISCAL_SIGN_KEY": orDemo(c.SignKey),
 		"STRIPE_SECRET_KEY": mask(c.StripeKey), "STRIPE_WEBHOOK_SECRET": mask(c.StripeHook), "STRIPE_API_BASE": c.StripeBase,
 		"STRIPE_PUBLISHABLE_KEY": c.StripePublishable,
@@ -207,6 +212,8 @@ Every command takes --help. Configuration (environment):
                        X-Forwarded-Proto are believed (default none: the peer is the client)
   FISCAL_PUBLIC_RATE_LIMIT  requests a minute per client address on the public calculators (default 600)
   FISCAL_INSTANCES     instances behind one load balancer sharing FISCAL_PUBLIC_RATE_LIMIT (default 1)
+  FISCAL_SHUTDOWN_DRAIN  on SIGTERM, how long /readyz answers 503 before serve stops listening (default 0s;
+                       behind a load balancer: its health-check interval × fall, e.g. 3s)
   FISCAL_FAULT_POINT   crash tests only: the process kills itself (SIGKILL) at this point of a
                        transaction (store.FaultPoints; RELIABILITY.md); default off
   STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, STRIPE_API_BASE  card payments

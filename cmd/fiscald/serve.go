@@ -163,6 +163,10 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	if err != nil || publicLimit < 1 {
 		return fmt.Errorf("FISCAL_PUBLIC_RATE_LIMIT: %q is not a positive number", cfg.PublicRateLimit)
 	}
+	drain, err := time.ParseDuration(cfg.ShutdownDrain)
+	if err != nil || drain < 0 {
+		return fmt.Errorf("FISCAL_SHUTDOWN_DRAIN: %q is not a duration such as 3s", cfg.ShutdownDrain)
+	}
 	instances, err := strconv.Atoi(cfg.Instances)
 	if err != nil || instances < 1 {
 		return fmt.Errorf("FISCAL_INSTANCES: %q is not a positive number", cfg.Instances)
@@ -201,6 +205,15 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
+	}
+	if drain > 0 {
+		log.Info("draining: /readyz answers 503 so the load balancer moves on", "for", drain)
+		srv.Drain()
+		select {
+		case <-time.After(drain):
+		case err := <-errc:
+			return err
+		}
 	}
 	log.Info("shutting down: finishing requests in flight")
 	if err := srv.Shutdown(30 * time.Second); err != nil {

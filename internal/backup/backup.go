@@ -193,7 +193,9 @@ type Archive struct {
 }
 
 // DatabasePath is the unpacked database copy.
-func (a *Archive) DatabasePath() string { return filepath.Join(a.dir, filepath.FromSlash(a.Database.Name)) }
+func (a *Archive) DatabasePath() string {
+	return filepath.Join(a.dir, filepath.FromSlash(a.Database.Name))
+}
 
 // Close removes the staging folder.
 func (a *Archive) Close() error { return os.RemoveAll(a.dir) }

@@ -17,6 +17,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -138,7 +139,11 @@ type Server struct {
 	limits  *limiter          // the public calculators' per-instance share
 	shared  fiscal.RateLimits // the limits shared by the instances
 	slots   chan struct{}     // requests that only read
-	wslots  chan struct{}     // requests that write
+	// draining is set by Drain: /readyz answers 503 and every response
+	// closes its connection, so a load balancer moves to the other
+	// instances before Shutdown stops listening.
+	draining atomic.Bool
+	wslots   chan struct{} // requests that write
 
 	muniMu sync.RWMutex
 	munis  map[string]*fiscal.Municipality
@@ -219,6 +224,12 @@ func (s *Server) App() *fiber.App { return s.app }
 
 // Listen serves on addr until Shutdown.
 func (s *Server) Listen(addr string) error { return s.app.Listen(addr) }
+
+// Drain starts the shutdown as a load balancer needs it: /readyz answers
+// 503 ("shutting down") and responses close their connections, while the
+// server still takes requests; after the balancer's health checks have
+// seen it (FISCAL_SHUTDOWN_DRAIN), Shutdown stops listening.
+func (s *Server) Drain() { s.draining.Store(true) }
 
 // Shutdown stops accepting connections and waits for requests in flight.
 func (s *Server) Shutdown(timeout time.Duration) error { return s.app.ShutdownWithTimeout(timeout) }
@@ -301,6 +312,9 @@ func (s *Server) observe(c *fiber.Ctx) error {
 	ctx := newRequestContext(start.Add(s.cfg.RequestTimeout))
 	defer ctx.end()
 	c.SetUserContext(ctx)
+	if s.draining.Load() {
+		c.Context().SetConnectionClose()
+	}
 	err := c.Next()
 	if err != nil {
 		if herr := s.errorHandler(c, err); herr != nil {
