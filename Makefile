@@ -73,7 +73,7 @@ test: deps
 ## bounded soak test (FISCAL_SOAK_SECONDS per engine, default 35), on SQLite and PostgreSQL
 ## when FISCAL_TEST_POSTGRES is set; about 3 minutes. See RELIABILITY.md.
 test-faults: deps
-	FISCAL_TEST_FAULTS=1 PATH="$(GOBIN):$$PATH" $(GO) test -count=1 -timeout 10m -v -run 'TestCrashDuringSigningAndSettlement|TestKillAtFaultPoint|TestDatabaseDiskFull|TestSoak|TestReadinessFollowsDatabase|TestRepliesSurviveKill|TestBackupRestore|TestClusterBehindHAProxy|TestPostgresRestart' ./cmd/fiscald/ ./internal/web/ \
+	FISCAL_TEST_FAULTS=1 PATH="$(GOBIN):$$PATH" $(GO) test -count=1 -timeout 25m -v -run 'TestCrashDuringSigningAndSettlement|TestKillAtFaultPoint|TestDatabaseDiskFull|TestSoak|TestReadinessFollowsDatabase|TestRepliesSurviveKill|TestBackupRestore|TestClusterBehindHAProxy|TestPostgresRestart' ./cmd/fiscald/ ./internal/web/ \
 	  | grep -E '^(---|ok|FAIL|PASS)|faults_test.go|faultpoint_test.go|diskfull_test.go|readiness_test.go|replay_test.go|backup_test.go|cluster_test.go|pgrestart_test.go|SKIP'; exit $${PIPESTATUS[0]}
 
 ## lint: go vet, gofmt, the import rules and govulncheck
