@@ -223,3 +223,38 @@ func TestParseTrustedProxies(t *testing.T) {
 		}
 	}
 }
+
+// TestDrainTakesTheInstanceOut: after Drain (SIGTERM with
+// FISCAL_SHUTDOWN_DRAIN), /readyz answers 503 with Retry-After, so a load
+// balancer's health check takes the instance out, while other requests are
+// still served, each closing its connection.
+func TestDrainTakesTheInstanceOut(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		storetest.Municipality(t, db, "timisoara")
+		deps := web.StoreDeps(db)
+		deps.Clock = clock
+		srv := web.New(web.Config{DefaultMunicipality: "timisoara", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, deps)
+		get := func(path string) *http.Response {
+			res, err := srv.App().Test(httptestRequest("GET", path), -1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res
+		}
+		if r := get("/readyz"); r.StatusCode != 200 || r.Close {
+			t.Fatalf("before the drain: %d close=%v", r.StatusCode, r.Close)
+		}
+		srv.Drain()
+		if r := get("/readyz"); r.StatusCode != 503 || r.Header.Get("Retry-After") == "" {
+			t.Fatalf("draining /readyz: %d Retry-After %q", r.StatusCode, r.Header.Get("Retry-After"))
+		}
+		if r := get("/healthz"); r.StatusCode != 200 || !r.Close {
+			t.Fatalf("draining, other requests: %d close=%v (want 200, connection closed)", r.StatusCode, r.Close)
+		}
+	})
+}
+
+func httptestRequest(method, path string) *http.Request {
+	req, _ := http.NewRequest(method, "http://fiscald.test"+path, nil)
+	return req
+}
