@@ -148,7 +148,7 @@ func (c config) print(w io.Writer) {
 	sort.Strings(keys)
 	fmt.Fprintln(w, "fiscald configuration:")
 	for _, k := range keys {
-		fmt.Fprintf(w, "  %-24s %s\n", k, rows[k])
+		fmt.Fprintf(w, "  %-22s %s\n", k, rows[k])
 	}
 }
 
