@@ -178,6 +178,9 @@ func (m *metrics) render() string {
 	}
 	if m.writes != nil {
 		w := m.writes()
+		fmt.Fprintf(&b, "# HELP fiscald_db_pool_connections Database connections of this process's pool, by state.\n# TYPE fiscald_db_pool_connections gauge\nfiscald_db_pool_connections{state=\"in_use\"} %d\nfiscald_db_pool_connections{state=\"idle\"} %d\n", w.PoolInUse, w.PoolOpen-w.PoolInUse)
+		fmt.Fprintf(&b, "# HELP fiscald_db_pool_waits_total Times a request waited for a free database connection.\n# TYPE fiscald_db_pool_waits_total counter\nfiscald_db_pool_waits_total %d\n", w.PoolWaits)
+		fmt.Fprintf(&b, "# HELP fiscald_db_pool_wait_seconds_total Time spent waiting for a free database connection.\n# TYPE fiscald_db_pool_wait_seconds_total counter\nfiscald_db_pool_wait_seconds_total %g\n", w.PoolWaited.Seconds())
 		fmt.Fprintf(&b, "# HELP fiscald_db_write_transactions_total Write transactions run by this process (SQLite's single writer).\n# TYPE fiscald_db_write_transactions_total counter\nfiscald_db_write_transactions_total %d\n", w.Count)
 		fmt.Fprintf(&b, "# HELP fiscald_db_write_wait_seconds_total Time write transactions waited for the writer.\n# TYPE fiscald_db_write_wait_seconds_total counter\nfiscald_db_write_wait_seconds_total %g\n", w.Waited.Seconds())
 		fmt.Fprintf(&b, "# HELP fiscald_db_write_held_seconds_total Time write transactions held the writer.\n# TYPE fiscald_db_write_held_seconds_total counter\nfiscald_db_write_held_seconds_total %g\n", w.Held.Seconds())

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"testing"
@@ -250,6 +251,16 @@ func TestDrainTakesTheInstanceOut(t *testing.T) {
 		}
 		if r := get("/healthz"); r.StatusCode != 200 || !r.Close {
 			t.Fatalf("draining, other requests: %d close=%v (want 200, connection closed)", r.StatusCode, r.Close)
+		}
+		// The scraper's /metrics shows the database pool and the refusals
+		// of the rate limits.
+		rec := httptest.NewRecorder()
+		srv.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		for _, want := range []string{`fiscald_db_pool_connections{state="in_use"} `, "fiscald_db_pool_waits_total ", "fiscald_rate_limited_total 0\n",
+			`fiscald_http_request_duration_seconds_bucket{method="GET",route="/readyz",le="0.1"} `} {
+			if !strings.Contains(rec.Body.String(), want) {
+				t.Errorf("/metrics lacks %q", want)
+			}
 		}
 	})
 }
