@@ -52,3 +52,14 @@ func (db *DB) DropEmptySchema(ctx context.Context, name string) error {
 	}
 	return nil
 }
+
+// OutboxPending is the number of notifications not sent yet, of every
+// municipality (the outbox's backlog, for /metrics; the partial index
+// notifications_pending answers it).
+func (db *DB) OutboxPending(ctx context.Context) (int64, error) {
+	var n int64
+	if err := db.get(ctx, &n, `SELECT COUNT(*) FROM notifications WHERE sent_at IS NULL`); err != nil {
+		return 0, fmt.Errorf("store: outbox backlog: %w", err)
+	}
+	return n, nil
+}

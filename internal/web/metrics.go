@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -36,7 +37,9 @@ type metrics struct {
 	loginThrottled atomic.Uint64
 	// rateLimited counts requests refused by a per-address limit.
 	rateLimited atomic.Uint64
-	writes      func() fiscal.WriteStats
+	// outbox counts the notifications not sent yet (Deps.OutboxPending).
+	outbox func(ctx context.Context) (int64, error)
+	writes func() fiscal.WriteStats
 }
 
 // routeLabel is a route's method and route label.
@@ -190,6 +193,14 @@ func (m *metrics) render() string {
 	fmt.Fprintf(&b, "# HELP fiscald_http_requests_shed_total Requests answered 503 because the server was at its in-flight limit too long.\n# TYPE fiscald_http_requests_shed_total counter\nfiscald_http_requests_shed_total %d\n", m.shed.Load())
 	fmt.Fprintf(&b, "# HELP fiscald_login_failures_total Sign-ins refused for a wrong password or an unknown username.\n# TYPE fiscald_login_failures_total counter\nfiscald_login_failures_total %d\n", m.loginFailed.Load())
 	fmt.Fprintf(&b, "# HELP fiscald_login_throttled_total Sign-ins refused unchecked because their username and address pair failed too often (backoff).\n# TYPE fiscald_login_throttled_total counter\nfiscald_login_throttled_total %d\n", m.loginThrottled.Load())
+	if m.outbox != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		n, err := m.outbox(ctx)
+		cancel()
+		if err == nil { // a database that does not answer leaves the gauge out (readyz says why)
+			fmt.Fprintf(&b, "# HELP fiscald_outbox_pending Notifications queued and not sent yet (all instances: the database's count).\n# TYPE fiscald_outbox_pending gauge\nfiscald_outbox_pending %d\n", n)
+		}
+	}
 	fmt.Fprintf(&b, "# HELP fiscald_rate_limited_total Requests refused by a per-address rate limit (429).\n# TYPE fiscald_rate_limited_total counter\nfiscald_rate_limited_total %d\n", m.rateLimited.Load())
 	fmt.Fprintf(&b, "# HELP fiscald_uptime_seconds Seconds since the server started.\n# TYPE fiscald_uptime_seconds gauge\nfiscald_uptime_seconds %g\n", time.Since(m.started).Seconds())
 	return b.String()

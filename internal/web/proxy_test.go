@@ -256,7 +256,7 @@ func TestDrainTakesTheInstanceOut(t *testing.T) {
 		// of the rate limits.
 		rec := httptest.NewRecorder()
 		srv.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-		for _, want := range []string{`fiscald_db_pool_connections{state="in_use"} `, "fiscald_db_pool_waits_total ", "fiscald_rate_limited_total 0\n",
+		for _, want := range []string{`fiscald_db_pool_connections{state="in_use"} `, "fiscald_db_pool_waits_total ", "fiscald_rate_limited_total 0\n", "fiscald_outbox_pending 0\n",
 			`fiscald_http_request_duration_seconds_bucket{method="GET",route="/readyz",le="0.1"} `} {
 			if !strings.Contains(rec.Body.String(), want) {
 				t.Errorf("/metrics lacks %q", want)

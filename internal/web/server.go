@@ -57,6 +57,9 @@ type Deps struct {
 	// Writes reports the database's write transactions for /metrics
 	// (store.DB.WriteStats); nil leaves them out.
 	Writes func() fiscal.WriteStats
+	// OutboxPending counts the notifications not sent yet, for /metrics;
+	// nil leaves the backlog out.
+	OutboxPending func(ctx context.Context) (int64, error)
 	// Limits holds the shared per-address limits (the database); nil
 	// counts them in this process's memory.
 	Limits fiscal.RateLimits
@@ -82,6 +85,7 @@ type Store interface {
 	fiscal.CreditService
 	fiscal.DocumentService
 	fiscal.RateLimits
+	OutboxPending(ctx context.Context) (int64, error)
 	Ping(ctx context.Context) error
 	WriteStats() fiscal.WriteStats
 	Clock() fiscal.Clock
@@ -92,7 +96,7 @@ type Store interface {
 // reports) and may replace the clock (tests).
 func StoreDeps(db Store) Deps {
 	return Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Cases: db, Privacy: db, Audit: db, SignIns: db,
-		Idempotency: db, Tax: db, Credit: db, Documents: db, Limits: db, Ready: db.Ping, Writes: db.WriteStats, Clock: db.Clock()}
+		Idempotency: db, Tax: db, Credit: db, Documents: db, Limits: db, OutboxPending: db.OutboxPending, Ready: db.Ping, Writes: db.WriteStats, Clock: db.Clock()}
 }
 
 // Config is the server's configuration, parsed in cmd.
@@ -177,6 +181,7 @@ func New(cfg Config, deps Deps) *Server {
 	}
 	s := &Server{deps: deps, cfg: cfg, log: cfg.Logger, metrics: newMetrics(), limits: newLimiter(deps.Clock), slots: make(chan struct{}, cfg.MaxInFlight), wslots: make(chan struct{}, 4*cfg.MaxInFlight), munis: map[string]*fiscal.Municipality{}}
 	s.metrics.writes = deps.Writes
+	s.metrics.outbox = deps.OutboxPending
 	s.shared = deps.Limits
 	if s.shared == nil {
 		s.shared = s.limits
