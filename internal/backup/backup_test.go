@@ -42,7 +42,9 @@ func TestArchiveRoundTripAndDamage(t *testing.T) {
 	}
 	out := filepath.Join(dir, "b.tar")
 	m, err := Write(context.Background(), out, Source{Engine: "sqlite", DataDir: data, Now: time.Unix(1800000000, 0),
-		SnapshotSQLite: func(_ context.Context, p string) error { return os.WriteFile(p, []byte("SQLite format 3\x00…"), 0o600) }})
+		SnapshotSQLite: func(_ context.Context, p string) error {
+			return os.WriteFile(p, []byte("SQLite format 3\x00…"), 0o600)
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
