@@ -15,8 +15,9 @@ DB=${CLUSTER_DB:-postgres://postgres@127.0.0.1:5432/fiscald_cluster?sslmode=disa
 DIR=${CLUSTER_DIR:-./data-cluster}
 PORT=${CLUSTER_PORT:-8080}
 LB=127.0.0.1:$PORT A=127.0.0.1:$((PORT + 1)) B=127.0.0.1:$((PORT + 2))
-command -v haproxy >/dev/null || { echo "haproxy is not installed: make deps-cluster"; exit 1; }
-command -v psql >/dev/null || { echo "psql is not installed: make deps-cluster"; exit 1; }
+command -v haproxy >/dev/null || { echo "haproxy is not installed: make deps"; exit 1; }
+command -v psql >/dev/null || { echo "psql is not installed: make deps"; exit 1; }
+command -v curl >/dev/null || { echo "curl is not installed: apt-get install curl"; exit 1; }
 
 # The database: created on the server of CLUSTER_DB if it does not exist.
 name=$(sed -E 's#^[a-z]+://[^/]*/([^?]*).*#\1#' <<<"$DB")
@@ -40,13 +41,14 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-FISCAL_LB_ADDR=$LB FISCAL_A_ADDR=$A FISCAL_B_ADDR=$B haproxy -db -f deploy/haproxy.cfg &
+# setsid: Ctrl-C reaches this script only, which stops the processes in order.
+FISCAL_LB_ADDR=$LB FISCAL_A_ADDR=$A FISCAL_B_ADDR=$B setsid haproxy -db -f deploy/haproxy.cfg &
 pids+=($!)
-FISCAL_ADDR=$A "$BIN" serve --demo > "$DIR/serve-a.log" 2>&1 &
+FISCAL_ADDR=$A setsid "$BIN" serve --demo > "$DIR/serve-a.log" 2>&1 &
 pids+=($!)
 # The first instance creates the demo accounts; the second starts after it.
 for i in $(seq 1 100); do curl -fs "http://$A/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
-FISCAL_ADDR=$B "$BIN" serve > "$DIR/serve-b.log" 2>&1 &
+FISCAL_ADDR=$B setsid "$BIN" serve > "$DIR/serve-b.log" 2>&1 &
 pids+=($!)
 for i in $(seq 1 100); do curl -fs "http://$LB/readyz" >/dev/null 2>&1 && curl -fs "http://$B/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
 echo "fiscald cluster: http://$LB (HAProxy) → http://$A, http://$B on $(sed -E 's#//[^@]*@#//#' <<<"$DB"); logs in $DIR/serve-{a,b}.log"
