@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"time"
 
@@ -27,6 +29,19 @@ const (
 const countAttemptSQL = `INSERT INTO rate_counters (limit_key, window_start, n) VALUES (?, ?, 1)
 ON CONFLICT (limit_key, window_start) DO UPDATE SET n = rate_counters.n + 1 RETURNING n`
 
+// maxRateKey is the longest key stored as it is; a longer one (a username
+// pasted whole into a form) is stored as its SHA-256, so that no key
+// exceeds what an index entry may hold.
+const maxRateKey = 200
+
+func rateKey(key string) string {
+	if len(key) <= maxRateKey {
+		return key
+	}
+	sum := sha256.Sum256([]byte(key))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
 // windowStart is the start (Unix seconds) of the fixed window of period
 // holding now.
 func windowStart(now time.Time, period time.Duration) int64 {
@@ -40,6 +55,7 @@ func windowStart(now time.Time, period time.Duration) int64 {
 
 // CountAttempt implements fiscal.RateLimits.
 func (db *DB) CountAttempt(ctx context.Context, key string, period time.Duration) (int, error) {
+	key = rateKey(key)
 	ctx = fiscal.WithIdempotencyClaim(ctx, nil) // never the request's claim
 	now := db.clock.Now()
 	db.pruneRates(ctx, now)
@@ -57,6 +73,7 @@ func (db *DB) CountAttempt(ctx context.Context, key string, period time.Duration
 
 // Attempts implements fiscal.RateLimits.
 func (db *DB) Attempts(ctx context.Context, key string, period time.Duration) (int, error) {
+	key = rateKey(key)
 	var n int
 	err := db.get(ctx, &n, `SELECT n FROM rate_counters WHERE limit_key = ? AND window_start = ?`, key, windowStart(db.clock.Now(), period))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -67,6 +84,7 @@ func (db *DB) Attempts(ctx context.Context, key string, period time.Duration) (i
 
 // FailureWait implements fiscal.RateLimits.
 func (db *DB) FailureWait(ctx context.Context, key string) (time.Duration, bool, error) {
+	key = rateKey(key)
 	var until int64
 	err := db.get(ctx, &until, `SELECT until_at FROM rate_failures WHERE limit_key = ?`, key)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -84,6 +102,7 @@ func (db *DB) FailureWait(ctx context.Context, key string) (time.Duration, bool,
 
 // CountFailure implements fiscal.RateLimits.
 func (db *DB) CountFailure(ctx context.Context, key string, b fiscal.Backoff) (int, time.Duration, error) {
+	key = rateKey(key)
 	ctx = fiscal.WithIdempotencyClaim(ctx, nil)
 	now := db.clock.Now()
 	nowMS := now.UnixMilli()
@@ -112,6 +131,7 @@ RETURNING n`, key, nowMS, forgotten); err != nil {
 
 // ForgetFailures implements fiscal.RateLimits.
 func (db *DB) ForgetFailures(ctx context.Context, key string) error {
+	key = rateKey(key)
 	ctx = fiscal.WithIdempotencyClaim(ctx, nil)
 	err := db.InTx(ctx, func(tx *Tx) error {
 		_, err := tx.Exec(ctx, `DELETE FROM rate_failures WHERE limit_key = ?`, key)

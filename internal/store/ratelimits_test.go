@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -93,6 +94,24 @@ func TestRateLimitsShared(t *testing.T) {
 			}
 			if _, failed, err := a.FailureWait(ctx, key); err != nil || failed {
 				t.Fatalf("after a success: failed=%v %v", failed, err)
+			}
+			// A key too long for an index entry (a pasted username) counts
+			// under its hash.
+			long := "login-fail:t:" + strings.Repeat("x", 1<<20) + "|192.0.2.9"
+			for i := 1; i <= 2; i++ {
+				if n, _, err := b.CountFailure(ctx, long, bo); err != nil || n != i {
+					t.Fatalf("long key, failure %d: n=%d %v", i, n, err)
+				}
+			}
+			if n, err := a.CountAttempt(ctx, long, time.Minute); err != nil || n != 1 {
+				t.Fatalf("long key attempt: %d %v", n, err)
+			}
+			if err := a.ForgetFailures(ctx, long); err != nil {
+				t.Fatal(err)
+			}
+			clock.Advance(25 * time.Hour)
+			if _, _, err := a.CountFailure(ctx, key, bo); err != nil {
+				t.Fatal(err)
 			}
 			// Old windows are pruned (the first count after the prune interval).
 			var rows int
