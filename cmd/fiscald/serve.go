@@ -124,7 +124,8 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	bg, stopBG := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); runSLAMonitor(bg, db, log, interval) }()
+	sla := &slaTotals{}
+	go func() { defer wg.Done(); runSLAMonitor(bg, db, log, interval, sla) }()
 	go func() {
 		defer wg.Done()
 		(&notify.Dispatcher{Outbox: db, Sender: sender, Log: log}).Run(bg, min(interval, 30*time.Second))
@@ -172,6 +173,7 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 		return fmt.Errorf("FISCAL_INSTANCES: %q is not a positive number", cfg.Instances)
 	}
 	deps := web.StoreDeps(db)
+	deps.SLA = sla.get
 	deps.Payments, deps.Reconciliation, deps.Reports = pay, pay, rep
 	// Recomputations run in this process's background; a run cut short by a
 	// shutdown stays open and resumes on the next POST or `fiscald recompute`.
@@ -303,12 +305,36 @@ func newSender(cfg config, log *slog.Logger) (notify.Sender, error) {
 	return s, nil
 }
 
-// runSLAMonitor runs the SLA check every interval until ctx ends.
-func runSLAMonitor(ctx context.Context, db *store.DB, log *slog.Logger, interval time.Duration) {
+// slaTotals sums what this process's SLA monitor did, for /metrics.
+type slaTotals struct {
+	mu  sync.Mutex
+	sum fiscal.SLAReport
+}
+
+func (s *slaTotals) add(r fiscal.SLAReport) {
+	s.mu.Lock()
+	s.sum.Checked += r.Checked
+	s.sum.Escalated += r.Escalated
+	s.sum.Breached += r.Breached
+	s.mu.Unlock()
+}
+
+func (s *slaTotals) get() fiscal.SLAReport {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sum
+}
+
+// runSLAMonitor runs the SLA check every interval until ctx ends, adding
+// what it did to totals.
+func runSLAMonitor(ctx context.Context, db *store.DB, log *slog.Logger, interval time.Duration, totals *slaTotals) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		rep, err := db.CheckSLA(ctx, db.Clock().Now())
+		if err == nil {
+			totals.add(*rep)
+		}
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.Warn("sla monitor", "err", err)

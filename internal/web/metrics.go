@@ -39,6 +39,8 @@ type metrics struct {
 	rateLimited atomic.Uint64
 	// outbox counts the notifications not sent yet (Deps.OutboxPending).
 	outbox func(ctx context.Context) (int64, error)
+	// sla is the SLA monitor's totals (Deps.SLA).
+	sla    func() fiscal.SLAReport
 	writes func() fiscal.WriteStats
 }
 
@@ -200,6 +202,11 @@ func (m *metrics) render() string {
 		if err == nil { // a database that does not answer leaves the gauge out (readyz says why)
 			fmt.Fprintf(&b, "# HELP fiscald_outbox_pending Notifications queued and not sent yet (all instances: the database's count).\n# TYPE fiscald_outbox_pending gauge\nfiscald_outbox_pending %d\n", n)
 		}
+	}
+	if m.sla != nil {
+		r := m.sla()
+		fmt.Fprintf(&b, "# HELP fiscald_sla_escalations_total Cases at risk escalated to the signers by this instance's SLA monitor.\n# TYPE fiscald_sla_escalations_total counter\nfiscald_sla_escalations_total %d\n", r.Escalated)
+		fmt.Fprintf(&b, "# HELP fiscald_sla_breaches_total SLA breaches recorded by this instance's SLA monitor (each case once, by whichever instance saw it first).\n# TYPE fiscald_sla_breaches_total counter\nfiscald_sla_breaches_total %d\n", r.Breached)
 	}
 	fmt.Fprintf(&b, "# HELP fiscald_rate_limited_total Requests refused by a per-address rate limit (429).\n# TYPE fiscald_rate_limited_total counter\nfiscald_rate_limited_total %d\n", m.rateLimited.Load())
 	fmt.Fprintf(&b, "# HELP fiscald_uptime_seconds Seconds since the server started.\n# TYPE fiscald_uptime_seconds gauge\nfiscald_uptime_seconds %g\n", time.Since(m.started).Seconds())

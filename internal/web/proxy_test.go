@@ -234,6 +234,7 @@ func TestDrainTakesTheInstanceOut(t *testing.T) {
 		storetest.Municipality(t, db, "timisoara")
 		deps := web.StoreDeps(db)
 		deps.Clock = clock
+		deps.SLA = func() fiscal.SLAReport { return fiscal.SLAReport{Checked: 9, Escalated: 2, Breached: 1} }
 		srv := web.New(web.Config{DefaultMunicipality: "timisoara", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, deps)
 		get := func(path string) *http.Response {
 			res, err := srv.App().Test(httptestRequest("GET", path), -1)
@@ -256,7 +257,7 @@ func TestDrainTakesTheInstanceOut(t *testing.T) {
 		// of the rate limits.
 		rec := httptest.NewRecorder()
 		srv.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-		for _, want := range []string{`fiscald_db_pool_connections{state="in_use"} `, "fiscald_db_pool_waits_total ", "fiscald_rate_limited_total 0\n", "fiscald_outbox_pending 0\n",
+		for _, want := range []string{`fiscald_db_pool_connections{state="in_use"} `, "fiscald_db_pool_waits_total ", "fiscald_rate_limited_total 0\n", "fiscald_outbox_pending 0\n", "fiscald_sla_escalations_total 2\n", "fiscald_sla_breaches_total 1\n",
 			`fiscald_http_request_duration_seconds_bucket{method="GET",route="/readyz",le="0.1"} `} {
 			if !strings.Contains(rec.Body.String(), want) {
 				t.Errorf("/metrics lacks %q", want)

@@ -57,6 +57,9 @@ type Deps struct {
 	// Writes reports the database's write transactions for /metrics
 	// (store.DB.WriteStats); nil leaves them out.
 	Writes func() fiscal.WriteStats
+	// SLA is what this process's SLA monitor did so far (cases checked,
+	// escalated, breaches recorded), for /metrics; nil leaves it out.
+	SLA func() fiscal.SLAReport
 	// OutboxPending counts the notifications not sent yet, for /metrics;
 	// nil leaves the backlog out.
 	OutboxPending func(ctx context.Context) (int64, error)
@@ -182,6 +185,7 @@ func New(cfg Config, deps Deps) *Server {
 	s := &Server{deps: deps, cfg: cfg, log: cfg.Logger, metrics: newMetrics(), limits: newLimiter(deps.Clock), slots: make(chan struct{}, cfg.MaxInFlight), wslots: make(chan struct{}, 4*cfg.MaxInFlight), munis: map[string]*fiscal.Municipality{}}
 	s.metrics.writes = deps.Writes
 	s.metrics.outbox = deps.OutboxPending
+	s.metrics.sla = deps.SLA
 	s.shared = deps.Limits
 	if s.shared == nil {
 		s.shared = s.limits
