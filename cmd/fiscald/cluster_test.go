@@ -193,7 +193,7 @@ func TestClusterBehindHAProxy(t *testing.T) {
 					return false
 				}
 			}
-			for w := 0; w < 12; w++ {
+			for w := 0; w < 24; w++ {
 				wg.Add(1)
 				go func(w int) {
 					defer wg.Done()
