@@ -271,9 +271,10 @@ func TestClusterBehindHAProxy(t *testing.T) {
 			}
 			db.Close()
 			// The payment killed at the fault point was in flight: either its
-			// client saw 502 and retried it (cut > 0), or HAProxy resent it
-			// to the other instance itself (seen on PostgreSQL); with its
-			// Idempotency-Key both give one payment, checked below.
+			// client got 502 and retried it with its key (cut > 0), or HAProxy
+			// resent it to the other instance by itself (seen in some runs,
+			// RELIABILITY.md); with its Idempotency-Key both give one payment,
+			// checked below.
 			if nCash != len(a.cash) || nCases != len(a.cases) || int64(len(a.cash)+len(a.cases)) != keys.Load() {
 				t.Fatalf("keys %d: acknowledged %d payments and %d cases; in the database %d cash payments and %d cases (lost or doubled)",
 					keys.Load(), len(a.cash), len(a.cases), nCash, nCases)
