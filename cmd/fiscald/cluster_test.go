@@ -235,6 +235,11 @@ func TestClusterBehindHAProxy(t *testing.T) {
 					}
 				}(w)
 			}
+			// A Fatal below must not end the test while the workers run (they
+			// report through t): they are stopped and awaited first.
+			var halted sync.Once
+			halt := func() { halted.Do(func() { close(stop) }) }
+			defer func() { halt(); wg.Wait() }()
 			select {
 			case <-killed.srv.done:
 			case <-time.After(60 * time.Second):
@@ -256,7 +261,7 @@ func TestClusterBehindHAProxy(t *testing.T) {
 				t.Errorf("stopping instance b (drain) cost %d failed requests (retried)", drainRetries)
 			}
 			time.Sleep(time.Second)
-			close(stop)
+			halt()
 			wg.Wait()
 			if t.Failed() {
 				return
