@@ -14,10 +14,14 @@ GOBIN := $(shell $(GO) env GOPATH)/bin
 # Debian packages the tests use: poppler-utils (pdftotext, pdfsig, pdfimages
 # check the PDFs), libnss3-tools (certutil trusts the demo CA), chromium (the
 # portal's browser tests), npm (installs axe-core into tools/ for them),
-# softhsm2 and opensc (a PKCS #11 token and pkcs11-tool for test-pkcs11).
-APT_PACKAGES := poppler-utils libnss3-tools chromium npm softhsm2 opensc
+# softhsm2 and opensc (a PKCS #11 token and pkcs11-tool for test-pkcs11);
+# haproxy (the reference deployment, make run-cluster, and its tests),
+# postgresql-client (pg_dump/pg_restore for fiscald backup on PostgreSQL,
+# psql for make run-cluster), postgresql (initdb/pg_ctl: the fault test
+# runs a PostgreSQL of its own to restart and stop).
+APT_PACKAGES := poppler-utils libnss3-tools chromium npm softhsm2 opensc haproxy postgresql-client postgresql
 
-.PHONY: run build test test-pkcs11 test-faults test-sqlite lint vulncheck depcheck deps deps-system deps-go deps-js deps-bench bench bench-quote bench-assess bench-import bench-pinned loadtest clean
+.PHONY: run run-cluster loadtest-cluster build test test-pkcs11 test-faults test-sqlite lint vulncheck depcheck deps deps-system deps-go deps-js deps-bench bench bench-quote bench-assess bench-import bench-pinned loadtest clean
 
 ## run: build and start the server on the embedded SQLite database with the demo municipality
 run: build
@@ -25,6 +29,11 @@ run: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/fiscald
+
+## run-cluster: the reference deployment on loopback: HAProxy (deploy/haproxy.cfg) on :8080 in front of
+## two `fiscald serve` (:8081, :8082) on one PostgreSQL database (CLUSTER_DB, created if missing)
+run-cluster: build deps-system
+	scripts/run-cluster.sh
 
 ## deps: everything the tests need besides Go modules (Debian packages, stripe-mock, axe-core)
 deps: deps-system deps-go deps-js
@@ -37,6 +46,9 @@ deps-system:
 	command -v npm >/dev/null || missing="$$missing npm"; \
 	command -v softhsm2-util >/dev/null || missing="$$missing softhsm2"; \
 	command -v pkcs11-tool >/dev/null || missing="$$missing opensc"; \
+	command -v haproxy >/dev/null || missing="$$missing haproxy"; \
+	command -v pg_dump >/dev/null && command -v pg_restore >/dev/null && command -v psql >/dev/null || missing="$$missing postgresql-client"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
@@ -70,8 +82,8 @@ test-pkcs11: deps-system
 ## bounded soak test (FISCAL_SOAK_SECONDS per engine, default 35), on SQLite and PostgreSQL
 ## when FISCAL_TEST_POSTGRES is set; about 3 minutes. See RELIABILITY.md.
 test-faults: deps
-	FISCAL_TEST_FAULTS=1 PATH="$(GOBIN):$$PATH" $(GO) test -count=1 -timeout 10m -v -run 'TestCrashDuringSigningAndSettlement|TestKillAtFaultPoint|TestDatabaseDiskFull|TestSoak|TestReadinessFollowsDatabase|TestRepliesSurviveKill|TestImportKillAndResume' ./cmd/fiscald/ ./internal/web/ \
-	  | grep -E '^(---|ok|FAIL|PASS)|faults_test.go|faultpoint_test.go|diskfull_test.go|readiness_test.go|replay_test.go|import_test.go|SKIP'; exit $${PIPESTATUS[0]}
+	FISCAL_TEST_FAULTS=1 PATH="$(GOBIN):$$PATH" $(GO) test -count=1 -timeout 25m -v -run 'TestCrashDuringSigningAndSettlement|TestKillAtFaultPoint|TestDatabaseDiskFull|TestSoak|TestReadinessFollowsDatabase|TestRepliesSurviveKill|TestBackupRestore|TestClusterBehindHAProxy|TestPostgresRestart|TestImportKillAndResume' ./cmd/fiscald/ ./internal/web/ \
+	  | grep -E '^(---|ok|FAIL|PASS)|faults_test.go|faultpoint_test.go|diskfull_test.go|readiness_test.go|replay_test.go|backup_test.go|cluster_test.go|pgrestart_test.go|import_test.go|SKIP'; exit $${PIPESTATUS[0]}
 
 ## lint: go vet, gofmt, the import rules and govulncheck
 lint: depcheck vulncheck
@@ -126,6 +138,15 @@ bench-pinned: deps-bench build
 loadtest: build deps-go
 	$(GO) build -o bin/loadtest ./cmd/loadtest
 	PATH="$(GOBIN):$$PATH" ./bin/loadtest -bin $(BIN) $(LOADTEST_ARGS)
+
+## loadtest-cluster: the January mix through HAProxy against two instances on a fresh PostgreSQL
+## database (CLUSTER_LOADTEST_DB, dropped and created); LOADTEST_ARGS as for loadtest
+CLUSTER_PG ?= postgres://postgres@127.0.0.1:5432
+CLUSTER_LOADTEST_DB ?= fiscald_loadtest
+loadtest-cluster: build deps-go deps-system
+	$(GO) build -o bin/loadtest ./cmd/loadtest
+	psql "$(CLUSTER_PG)/postgres" -qc 'DROP DATABASE IF EXISTS $(CLUSTER_LOADTEST_DB) WITH (FORCE)' -c 'CREATE DATABASE $(CLUSTER_LOADTEST_DB)'
+	PATH="$(GOBIN):$$PATH" ./bin/loadtest -bin $(BIN) -cluster -db "$(CLUSTER_PG)/$(CLUSTER_LOADTEST_DB)?sslmode=disable" $(LOADTEST_ARGS)
 
 # /usr/bin/time (Debian package time) measures peak memory; wrk loads the
 # server (bench-quote, bench-pinned).

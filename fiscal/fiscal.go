@@ -349,4 +349,9 @@ type WriteStats struct {
 	// undid them to resolve a conflict (a deadlock, a serialization
 	// failure, SQLite busy).
 	Retried int64
+	// The connection pool: connections open and in use, and the waits
+	// for a free connection (count and total time).
+	PoolOpen, PoolInUse int
+	PoolWaits           int64
+	PoolWaited          time.Duration
 }

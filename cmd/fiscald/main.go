@@ -56,6 +56,18 @@ type config struct {
 	// FISCAL_DATA_DIR/pki.
 	SignCert string
 	SignKey  string
+	// TrustedProxies are the reverse proxies (CIDRs) whose X-Forwarded-For
+	// and X-Forwarded-Proto are believed; empty = none.
+	TrustedProxies string
+	// PublicRateLimit is the public calculators' requests a minute per
+	// client address; Instances how many instances share it (each counts
+	// its share in memory).
+	PublicRateLimit string
+	Instances       string
+	// ShutdownDrain is how long serve answers /readyz 503 on SIGTERM
+	// before it stops listening (a duration; the load balancer's health
+	// check interval × fall, plus a margin).
+	ShutdownDrain string
 	// FaultPoint arms a store fault point (a crash-test hook: the process
 	// SIGKILLs itself there); empty = off. Never set in service.
 	FaultPoint string
@@ -104,6 +116,10 @@ func loadConfig() config {
 		OIDCRedirectURL:   os.Getenv("FISCAL_OIDC_REDIRECT_URL"),
 		TrustAddr:         os.Getenv("FISCAL_TRUST_ADDR"),
 		ImportMaxBytes:    os.Getenv("FISCAL_IMPORT_MAX_BYTES"),
+		TrustedProxies:    os.Getenv("FISCAL_TRUSTED_PROXIES"),
+		PublicRateLimit:   get("FISCAL_PUBLIC_RATE_LIMIT", "600"),
+		Instances:         get("FISCAL_INSTANCES", "1"),
+		ShutdownDrain:     get("FISCAL_SHUTDOWN_DRAIN", "0s"),
 	}
 	c.DB = get("FISCAL_DB", "sqlite:"+strings.TrimSuffix(c.DataDir, "/")+"/fiscald.db")
 	c.PublicURL = get("FISCAL_PUBLIC_URL", "http://"+c.Addr)
@@ -139,6 +155,8 @@ func (c config) print(w io.Writer) {
 		"FISCAL_MAX_IN_FLIGHT": orDefault(c.MaxInFlight, "16 per processor"),
 		"FISCAL_FAULT_POINT":   orOff(c.FaultPoint),
 		"FISCAL_SIGN_CERT":     orDemo(c.SignCert), "FISCAL_SIGN_KEY": orDemo(c.SignKey),
+		"FISCAL_TRUSTED_PROXIES":   orDefault(c.TrustedProxies, "none: the peer is the client"),
+		"FISCAL_PUBLIC_RATE_LIMIT": c.PublicRateLimit, "FISCAL_INSTANCES": c.Instances, "FISCAL_SHUTDOWN_DRAIN": c.ShutdownDrain,
 		"FISCAL_TRUST_ADDR":    orDefault(c.TrustAddr, "off: the demo TSA, OCSP and CRL are used in process only"),
 		"FISCAL_PKCS11_MODULE": orDefault(os.Getenv("FISCAL_PKCS11_MODULE"), "not set: keys in the file backend under the master key"),
 		"FISCAL_PKCS11_TOKEN":  os.Getenv("FISCAL_PKCS11_TOKEN"), "FISCAL_PKCS11_PIN": mask(os.Getenv("FISCAL_PKCS11_PIN")),
@@ -197,6 +215,9 @@ Usage:
   fiscald user add --username U --role R --password-stdin [--full-name N]
                                           create a staff account
   fiscald audit verify                    verify the audit log's hash chain
+  fiscald backup --out FILE               a consistent copy of the database, attachments and keys
+                                          while the server runs (docs/operations.md)
+  fiscald restore --in FILE               restore a backup into an empty database and FISCAL_DATA_DIR
   fiscald seed --synthetic N [--seed S]   generate a synthetic city (benchmarks, demos)
   fiscald assess --year Y                 the annual assessment (idempotent, resumable)
   fiscald recompute --year Y              recompute a year after a retroactive law (differences as debt or credit)
@@ -225,6 +246,12 @@ Every command takes --help. Configuration (environment):
   FISCAL_METRICS_ADDR  loopback host:port serving /metrics to a scraper without authentication
                        (default off: /metrics on FISCAL_ADDR answers admins only)
   FISCAL_IMPORT_MAX_BYTES  the largest file fiscald import accepts (default 1073741824)
+  FISCAL_TRUSTED_PROXIES  comma-separated CIDRs of the reverse proxies whose X-Forwarded-For and
+                       X-Forwarded-Proto are believed (default none: the peer is the client)
+  FISCAL_PUBLIC_RATE_LIMIT  requests a minute per client address on the public calculators (default 600)
+  FISCAL_INSTANCES     instances behind one load balancer sharing FISCAL_PUBLIC_RATE_LIMIT (default 1)
+  FISCAL_SHUTDOWN_DRAIN  on SIGTERM, how long /readyz answers 503 before serve stops listening (default 0s;
+                       behind a load balancer: its health-check interval × fall, e.g. 3s)
   FISCAL_FAULT_POINT   crash tests only: the process kills itself (SIGKILL) at this point of a
                        transaction (store.FaultPoints; RELIABILITY.md); default off
   STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, STRIPE_API_BASE  card payments
@@ -276,6 +303,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdParams(ctx, cfg, args[1:], stdout)
 	case "enroll-codes":
 		err = cmdEnrollCodes(ctx, cfg, args[1:], stdout, stderr)
+	case "backup":
+		err = cmdBackup(ctx, cfg, args[1:], stdout)
+	case "restore":
+		err = cmdRestore(ctx, cfg, args[1:], stdout)
 	default:
 		fmt.Fprintf(stderr, "fiscald: unknown command %q\n\n%s", args[0], usage)
 		return 2

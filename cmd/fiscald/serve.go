@@ -128,7 +128,8 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	bg, stopBG := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); runSLAMonitor(bg, db, log, interval) }()
+	sla := &slaTotals{}
+	go func() { defer wg.Done(); runSLAMonitor(bg, db, log, interval, sla) }()
 	go func() {
 		defer wg.Done()
 		(&notify.Dispatcher{Outbox: db, Sender: sender, Log: log}).Run(bg, min(interval, 30*time.Second))
@@ -165,7 +166,24 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 			return fmt.Errorf("FISCAL_MAX_IN_FLIGHT: %q is not a positive number", cfg.MaxInFlight)
 		}
 	}
+	trusted, err := web.ParseTrustedProxies(cfg.TrustedProxies)
+	if err != nil {
+		return fmt.Errorf("FISCAL_TRUSTED_PROXIES: %w", err)
+	}
+	publicLimit, err := strconv.Atoi(cfg.PublicRateLimit)
+	if err != nil || publicLimit < 1 {
+		return fmt.Errorf("FISCAL_PUBLIC_RATE_LIMIT: %q is not a positive number", cfg.PublicRateLimit)
+	}
+	drain, err := time.ParseDuration(cfg.ShutdownDrain)
+	if err != nil || drain < 0 {
+		return fmt.Errorf("FISCAL_SHUTDOWN_DRAIN: %q is not a duration such as 3s", cfg.ShutdownDrain)
+	}
+	instances, err := strconv.Atoi(cfg.Instances)
+	if err != nil || instances < 1 {
+		return fmt.Errorf("FISCAL_INSTANCES: %q is not a positive number", cfg.Instances)
+	}
 	deps := web.StoreDeps(db)
+	deps.SLA = sla.get
 	deps.Payments, deps.Reconciliation, deps.Reports = pay, pay, rep
 	importMax, err := importMaxBytes(cfg)
 	if err != nil {
@@ -175,7 +193,8 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	// Recomputations run in this process's background; a run cut short by a
 	// shutdown stays open and resumes on the next POST or `fiscald recompute`.
 	deps.Recompute = &assess.RecomputeService{Store: db, Logger: log}
-	srv := web.New(web.Config{DefaultMunicipality: cfg.Municipality, Logger: log, Mount: site.Mount, MaxInFlight: maxInFlight}, deps)
+	srv := web.New(web.Config{DefaultMunicipality: cfg.Municipality, Logger: log, Mount: site.Mount, MaxInFlight: maxInFlight,
+		TrustedProxies: trusted, PublicRateLimit: publicLimit, Instances: instances}, deps)
 	if cfg.PProf != "" {
 		stop, err := startPProf(cfg.PProf, log)
 		if err != nil {
@@ -211,6 +230,15 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
+	}
+	if drain > 0 {
+		log.Info("draining: /readyz answers 503 so the load balancer moves on", "for", drain)
+		srv.Drain()
+		select {
+		case <-time.After(drain):
+		case err := <-errc:
+			return err
+		}
 	}
 	log.Info("shutting down: finishing requests in flight")
 	if err := srv.Shutdown(30 * time.Second); err != nil {
@@ -329,12 +357,36 @@ func newSender(cfg config, log *slog.Logger) (notify.Sender, error) {
 	return s, nil
 }
 
-// runSLAMonitor runs the SLA check every interval until ctx ends.
-func runSLAMonitor(ctx context.Context, db *store.DB, log *slog.Logger, interval time.Duration) {
+// slaTotals sums what this process's SLA monitor did, for /metrics.
+type slaTotals struct {
+	mu  sync.Mutex
+	sum fiscal.SLAReport
+}
+
+func (s *slaTotals) add(r fiscal.SLAReport) {
+	s.mu.Lock()
+	s.sum.Checked += r.Checked
+	s.sum.Escalated += r.Escalated
+	s.sum.Breached += r.Breached
+	s.mu.Unlock()
+}
+
+func (s *slaTotals) get() fiscal.SLAReport {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sum
+}
+
+// runSLAMonitor runs the SLA check every interval until ctx ends, adding
+// what it did to totals.
+func runSLAMonitor(ctx context.Context, db *store.DB, log *slog.Logger, interval time.Duration, totals *slaTotals) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		rep, err := db.CheckSLA(ctx, db.Clock().Now())
+		if err == nil {
+			totals.add(*rep)
+		}
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.Warn("sla monitor", "err", err)

@@ -51,6 +51,11 @@ type options struct {
 	maxP99               time.Duration
 	profile              string
 	failPct              int
+	// cluster: two `fiscald serve` behind HAProxy (deploy/haproxy.cfg) on
+	// the database db (a fresh PostgreSQL database), as make
+	// loadtest-cluster runs it.
+	cluster          bool
+	db, haproxy, cfg string
 }
 
 func main() {
@@ -74,6 +79,10 @@ func main() {
 	flag.DurationVar(&o.maxP99, "max-p99", 100*time.Millisecond, "target: p99 latency of the whole mix (with -check)")
 	flag.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of the server during the window to this file (FISCAL_PPROF)")
 	flag.IntVar(&o.failPct, "fail-pct", 10, "percent of webhooks reporting a declined card")
+	flag.BoolVar(&o.cluster, "cluster", false, "two fiscald serve behind HAProxy (deploy/haproxy.cfg) instead of one")
+	flag.StringVar(&o.db, "db", "", "FISCAL_DB of the run (default: SQLite in the data directory); a fresh, empty database")
+	flag.StringVar(&o.haproxy, "haproxy", "haproxy", "the haproxy binary (-cluster)")
+	flag.StringVar(&o.cfg, "haproxy-cfg", "deploy/haproxy.cfg", "HAProxy's configuration (-cluster)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -381,7 +390,11 @@ func run(ctx context.Context, o options, out io.Writer) (met bool, err error) {
 	logf := func(format string, a ...any) {
 		fmt.Fprintf(out, "[%s] "+format+"\n", append([]any{time.Now().Format("15:04:05")}, a...)...)
 	}
-	env := append(os.Environ(), "FISCAL_DATA_DIR="+o.dir, "FISCAL_DB=sqlite:"+filepath.Join(o.dir, "fiscald.db"), "FISCAL_MUNICIPALITY=timisoara")
+	dbURL, engine := "sqlite:"+filepath.Join(o.dir, "fiscald.db"), "SQLite"
+	if o.db != "" {
+		dbURL, engine = o.db, "PostgreSQL"
+	}
+	env := append(os.Environ(), "FISCAL_DATA_DIR="+o.dir, "FISCAL_DB="+dbURL, "FISCAL_MUNICIPALITY=timisoara")
 	logf("data directory %s; load average %s", o.dir, loadavg())
 
 	t0 := time.Now()
@@ -429,27 +442,83 @@ func run(ctx context.Context, o options, out io.Writer) (met bool, err error) {
 		}
 		senv = append(senv, "FISCAL_PPROF="+pprofAddr)
 	}
-	scmd := exec.Command(o.bin, "serve")
-	scmd.Env = senv
-	srv, err := start("fiscald serve", scmd, filepath.Join(o.dir, "serve.log"))
+	if o.cluster {
+		senv = append(senv, "FISCAL_TRUSTED_PROXIES=127.0.0.1/32", "FISCAL_INSTANCES=2", "FISCAL_SHUTDOWN_DRAIN=2s")
+	}
+	serve := func(name, addr string, env []string) (*proc, error) {
+		scmd := exec.Command(o.bin, "serve")
+		scmd.Env = env
+		srv, err := start(name, scmd, filepath.Join(o.dir, strings.ReplaceAll(name, " ", "-")+".log"))
+		if err != nil {
+			return nil, err
+		}
+		if err := waitFor(ctx, 30*time.Second, func() bool {
+			if !srv.running() {
+				return true
+			}
+			res, err := http.Get("http://" + addr + "/readyz")
+			if err != nil {
+				return false
+			}
+			res.Body.Close()
+			return res.StatusCode == 200
+		}); err != nil || !srv.running() {
+			srv.stop(5 * time.Second)
+			b, _ := os.ReadFile(filepath.Join(o.dir, strings.ReplaceAll(name, " ", "-")+".log"))
+			return nil, fmt.Errorf("%s did not become ready (%v):\n%s", name, err, tail(string(b), 2000))
+		}
+		return srv, nil
+	}
+	srv, err := serve("serve", addr, senv)
 	if err != nil {
 		return false, err
 	}
 	defer srv.stop(30 * time.Second)
 	base := "http://" + addr
-	if err := waitFor(ctx, 30*time.Second, func() bool {
-		if !srv.running() {
-			return true
-		}
-		res, err := http.Get(base + "/readyz")
+	procs := []cpuProc{{"server", srv.cmd.Process.Pid}}
+	if o.cluster {
+		addrB, err := freePort()
 		if err != nil {
-			return false
+			return false, err
 		}
-		res.Body.Close()
-		return res.StatusCode == 200
-	}); err != nil || !srv.running() {
-		b, _ := os.ReadFile(filepath.Join(o.dir, "serve.log"))
-		return false, fmt.Errorf("fiscald serve did not become ready (%v):\n%s", err, tail(string(b), 2000))
+		metricsB, err := freePort()
+		if err != nil {
+			return false, err
+		}
+		srvB, err := serve("serve b", addrB, append(append([]string(nil), senv...), "FISCAL_ADDR="+addrB, "FISCAL_METRICS_ADDR="+metricsB))
+		if err != nil {
+			return false, err
+		}
+		defer srvB.stop(30 * time.Second)
+		lb, err := freePort()
+		if err != nil {
+			return false, err
+		}
+		hcmd := exec.Command(o.haproxy, "-db", "-f", o.cfg)
+		hcmd.Env = append(os.Environ(), "FISCAL_LB_ADDR="+lb, "FISCAL_A_ADDR="+addr, "FISCAL_B_ADDR="+addrB)
+		hp, err := start("haproxy", hcmd, filepath.Join(o.dir, "haproxy.log"))
+		if err != nil {
+			return false, err
+		}
+		defer hp.stop(5 * time.Second)
+		base = "http://" + lb
+		ok := 0
+		if err := waitFor(ctx, 20*time.Second, func() bool {
+			if res, err := http.Get(base + "/readyz"); err == nil {
+				res.Body.Close()
+				if res.StatusCode == 200 {
+					ok++
+					return ok >= 4
+				}
+			}
+			ok = 0
+			return !hp.running()
+		}); err != nil || !hp.running() {
+			b, _ := os.ReadFile(filepath.Join(o.dir, "haproxy.log"))
+			return false, fmt.Errorf("haproxy did not become ready (%v):\n%s", err, tail(string(b), 2000))
+		}
+		procs = []cpuProc{{"server a", srv.cmd.Process.Pid}, {"server b", srvB.cmd.Process.Pid}, {"haproxy", hp.cmd.Process.Pid}}
+		logf("HAProxy on %s in front of fiscald serve on %s and %s (%s)", base, addr, addrB, engine)
 	}
 	logf("fiscald serve on %s, stripe-mock on %s", base, stripeBase)
 
@@ -513,7 +582,7 @@ func run(ctx context.Context, o options, out io.Writer) (met bool, err error) {
 	w.rec = newRecorder(from, to)
 	var atFrom, atTo int64
 	var loadFrom, loadTo string
-	procs := []cpuProc{{"server", srv.cmd.Process.Pid}, {"annual run", as.cmd.Process.Pid}, {"stripe-mock", smp.cmd.Process.Pid}, {"generator", os.Getpid()}}
+	procs = append(procs, cpuProc{"annual run", as.cmd.Process.Pid}, cpuProc{"stripe-mock", smp.cmd.Process.Pid}, cpuProc{"generator", os.Getpid()})
 	var cpuFrom, cpuTo []time.Duration
 	var wFrom, wTo [4]float64
 	marked := make(chan struct{})
@@ -580,8 +649,12 @@ func run(ctx context.Context, o options, out io.Writer) (met bool, err error) {
 	}
 
 	rows, all := w.rec.report(endpoints, o.duration)
-	fmt.Fprintf(out, "\nfiscald load test: January mix, open loop at %.0f req/s, %v measured after %v warm-up, %d sources on 127.77.0.0/16, SQLite\n",
-		o.rate, o.duration, o.warmup, o.sources)
+	setup := engine
+	if o.cluster {
+		setup = "two instances behind HAProxy on " + engine
+	}
+	fmt.Fprintf(out, "\nfiscald load test: January mix, open loop at %.0f req/s, %v measured after %v warm-up, %d sources on 127.77.0.0/16, %s\n",
+		o.rate, o.duration, o.warmup, o.sources, setup)
 	fmt.Fprintf(out, "machine: %d CPUs, load average %s at the window's start, %s at its end\n", runtime.NumCPU(), loadFrom, loadTo)
 	printTable(out, rows, all)
 	if n := wTo[0] - wFrom[0]; n > 0 {

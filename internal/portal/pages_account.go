@@ -126,7 +126,7 @@ func (p *Portal) register(c *fiber.Ctx, v *view) error {
 	case fiscal.Company:
 		r.Taxpayer.CUI = v.Form["taxpayer.cui"]
 	}
-	if err := p.api.Limit("register:"+c.IP(), 20, time.Hour); err != nil {
+	if err := p.api.Limit(c.UserContext(), "register:"+p.api.ClientIP(c), 20, time.Hour); err != nil {
 		return err
 	}
 	err := web.Validate(&r)

@@ -3,7 +3,6 @@ package portal
 import (
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/shopspring/decimal"
@@ -47,7 +46,7 @@ func (p *Portal) calculator(c *fiber.Ctx, v *view) error {
 		v.Form["object.propulsion"] = "combustion"
 		return p.render(c, v, "calculator", d)
 	}
-	if err := p.api.Limit("portal-calc:"+c.IP(), 600, time.Minute); err != nil {
+	if err := p.api.PublicLimit(c, "portal-calc"); err != nil {
 		return err
 	}
 	in, fields := quoteInput(v.Muni.Slug, v.Form)

@@ -92,7 +92,7 @@ func (p *Portal) verifyForm(c *fiber.Ctx, v *view) error {
 func (p *Portal) verify(c *fiber.Ctx, v *view) error {
 	code := strings.Clone(c.Params("code"))
 	d := verifyData{Code: code}
-	res, err := p.api.VerifyDocument(c.UserContext(), c.IP(), code)
+	res, err := p.api.VerifyDocument(c.UserContext(), p.api.ClientIP(c), code)
 	switch fiscal.ErrorCode(err) {
 	case "":
 		d.Result = res

@@ -191,7 +191,7 @@ func (p *Portal) selfEnroll(c *fiber.Ctx, v *view) error {
 	if err == nil {
 		// The use case counts the attempt (per address and taxpayer, in the
 		// database) before it looks at the code, as the API does.
-		_, _, err = p.deps.Identity.Enroll(c.UserContext(), v.Muni.ID, &e, c.IP())
+		_, _, err = p.deps.Identity.Enroll(c.UserContext(), v.Muni.ID, &e, p.api.ClientIP(c))
 	}
 	if err != nil {
 		fields, ok := formErrors(v.Lang, err)

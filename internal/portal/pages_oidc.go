@@ -63,7 +63,7 @@ func (p *Portal) oidcLogin(c *fiber.Ctx, v *view) error {
 		return fiscal.Errorf(fiscal.ENOTFOUND, "no municipality")
 	}
 	// Each start writes a row: bounded per address like registration.
-	if err := p.api.Limit("oidc-login:"+c.IP(), 30, time.Minute); err != nil {
+	if err := p.api.Limit(c.UserContext(), "oidc-login:"+p.api.ClientIP(c), 30, time.Minute); err != nil {
 		return err
 	}
 	state, nonce, verifier := randomString(), randomString(), randomString()

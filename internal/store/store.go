@@ -68,6 +68,9 @@ type DB struct {
 	// defs keeps the published versions of request types read so far
 	// (immutable once published; casedefs.go).
 	defs sync.Map
+	// ratePruned is the Unix second of the last prune of the rate limits'
+	// rows (ratelimits.go).
+	ratePruned atomic.Int64
 }
 
 // Open connects to dsn: "sqlite:PATH" (the folder is created) or a

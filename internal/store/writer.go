@@ -99,7 +99,8 @@ func (w *writeStats) add(waited, held time.Duration) {
 // more after the database undid them (InTx). Held time over wall time is the writer's
 // utilisation: near 1, writes queue.
 func (db *DB) WriteStats() fiscal.WriteStats {
+	pool := db.db.Stats()
 	return fiscal.WriteStats{Count: db.writes.count.Load(), Waited: time.Duration(db.writes.waitedNS.Load()),
 		Held: time.Duration(db.writes.heldNS.Load()), OtherProcess: time.Duration(db.writes.lockedNS.Load()),
-		Retried: db.retried.Load()}
+		Retried: db.retried.Load(), PoolOpen: pool.OpenConnections, PoolInUse: pool.InUse, PoolWaits: pool.WaitCount, PoolWaited: pool.WaitDuration}
 }

@@ -42,7 +42,7 @@ func (s *Server) accountRoutes() []route {
 }
 
 func (s *Server) register(c *fiber.Ctx) error {
-	if err := s.limit("register:"+c.IP(), 20, time.Hour); err != nil {
+	if err := s.limit(c.UserContext(), "register:"+s.ClientIP(c), 20, time.Hour); err != nil {
 		return err
 	}
 	var r fiscal.Registration

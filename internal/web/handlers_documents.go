@@ -124,7 +124,7 @@ func (s *Server) taxpayerDocuments(c *fiber.Ctx) error {
 }
 
 func (s *Server) verifyDocument(c *fiber.Ctx) error {
-	v, err := s.VerifyDocument(c.UserContext(), c.IP(), c.Params("code"))
+	v, err := s.VerifyDocument(c.UserContext(), s.ClientIP(c), c.Params("code"))
 	if err != nil {
 		return err
 	}
@@ -140,15 +140,20 @@ func (s *Server) VerifyDocument(ctx context.Context, ip, code string) (*fiscal.D
 	if err != nil {
 		return nil, err
 	}
-	if err := s.limit("verify:"+ip, verifyPerMinute, time.Minute); err != nil {
+	if err := s.limit(ctx, "verify:"+ip, verifyPerMinute, time.Minute); err != nil {
 		return nil, err
 	}
-	if s.limits.over("verify-miss:"+ip, verifyMissesPerHour, time.Hour) {
+	if over, err := s.over(ctx, "verify-miss:"+ip, verifyMissesPerHour, time.Hour); err != nil {
+		return nil, err
+	} else if over {
+		s.metrics.rateLimited.Add(1)
 		return nil, fiscal.Errorf(fiscal.ERATELIMIT, "too many unknown codes from this address; try again later")
 	}
 	v, err := ds.VerifyDocument(ctx, code)
 	if fiscal.ErrorCode(err) == fiscal.ENOTFOUND {
-		s.limits.allow("verify-miss:"+ip, verifyMissesPerHour, time.Hour)
+		if _, cerr := s.shared.CountAttempt(ctx, "verify-miss:"+ip, time.Hour); cerr != nil {
+			return nil, cerr
+		}
 	}
 	return v, err
 }

@@ -24,6 +24,10 @@ func (s *Server) healthRoutes() []route {
 }
 
 func (s *Server) readyz(c *fiber.Ctx) error {
+	if s.draining.Load() {
+		c.Set(fiber.HeaderRetryAfter, "1")
+		return fiscal.Errorf(fiscal.EUNAVAILABLE, "shutting down")
+	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
 	defer cancel()
 	if s.deps.Ready != nil {

@@ -71,7 +71,7 @@ func (s *Server) enroll(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	u, tp, err := svc.Enroll(c.UserContext(), m.ID, &e, c.IP())
+	u, tp, err := svc.Enroll(c.UserContext(), m.ID, &e, s.ClientIP(c))
 	if err != nil {
 		return err
 	}

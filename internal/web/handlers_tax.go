@@ -2,7 +2,6 @@ package web
 
 import (
 	"strconv"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -32,7 +31,7 @@ func (s *Server) taxRoutes() []route {
 // quote answers the contract's tax quote. The body's municipality slug
 // chooses the municipality and its engine (with the administrators' overrides).
 func (s *Server) quote(c *fiber.Ctx) error {
-	if err := s.limit("quote:"+c.IP(), s.cfg.PublicRateLimit, time.Minute); err != nil {
+	if err := s.publicLimit(c, "quote"); err != nil {
 		return err
 	}
 	var in calc.QuoteInput
@@ -67,7 +66,7 @@ func unknownMunicipality(err error, field string) error {
 const maxDeadlineDays = 365
 
 func (s *Server) deadline(c *fiber.Ctx) error {
-	if err := s.limit("quote:"+c.IP(), s.cfg.PublicRateLimit, time.Minute); err != nil {
+	if err := s.publicLimit(c, "quote"); err != nil {
 		return err
 	}
 	var fields []fiscal.FieldError

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -34,7 +35,13 @@ type metrics struct {
 	// loginThrottled the sign-ins refused by the backoff (SignIn).
 	loginFailed    atomic.Uint64
 	loginThrottled atomic.Uint64
-	writes         func() fiscal.WriteStats
+	// rateLimited counts requests refused by a per-address limit.
+	rateLimited atomic.Uint64
+	// outbox counts the notifications not sent yet (Deps.OutboxPending).
+	outbox func(ctx context.Context) (int64, error)
+	// sla is the SLA monitor's totals (Deps.SLA).
+	sla    func() fiscal.SLAReport
+	writes func() fiscal.WriteStats
 }
 
 // routeLabel is a route's method and route label.
@@ -176,6 +183,9 @@ func (m *metrics) render() string {
 	}
 	if m.writes != nil {
 		w := m.writes()
+		fmt.Fprintf(&b, "# HELP fiscald_db_pool_connections Database connections of this process's pool, by state.\n# TYPE fiscald_db_pool_connections gauge\nfiscald_db_pool_connections{state=\"in_use\"} %d\nfiscald_db_pool_connections{state=\"idle\"} %d\n", w.PoolInUse, w.PoolOpen-w.PoolInUse)
+		fmt.Fprintf(&b, "# HELP fiscald_db_pool_waits_total Times a request waited for a free database connection.\n# TYPE fiscald_db_pool_waits_total counter\nfiscald_db_pool_waits_total %d\n", w.PoolWaits)
+		fmt.Fprintf(&b, "# HELP fiscald_db_pool_wait_seconds_total Time spent waiting for a free database connection.\n# TYPE fiscald_db_pool_wait_seconds_total counter\nfiscald_db_pool_wait_seconds_total %g\n", w.PoolWaited.Seconds())
 		fmt.Fprintf(&b, "# HELP fiscald_db_write_transactions_total Write transactions run by this process (SQLite's single writer).\n# TYPE fiscald_db_write_transactions_total counter\nfiscald_db_write_transactions_total %d\n", w.Count)
 		fmt.Fprintf(&b, "# HELP fiscald_db_write_wait_seconds_total Time write transactions waited for the writer.\n# TYPE fiscald_db_write_wait_seconds_total counter\nfiscald_db_write_wait_seconds_total %g\n", w.Waited.Seconds())
 		fmt.Fprintf(&b, "# HELP fiscald_db_write_held_seconds_total Time write transactions held the writer.\n# TYPE fiscald_db_write_held_seconds_total counter\nfiscald_db_write_held_seconds_total %g\n", w.Held.Seconds())
@@ -185,6 +195,20 @@ func (m *metrics) render() string {
 	fmt.Fprintf(&b, "# HELP fiscald_http_requests_shed_total Requests answered 503 because the server was at its in-flight limit too long.\n# TYPE fiscald_http_requests_shed_total counter\nfiscald_http_requests_shed_total %d\n", m.shed.Load())
 	fmt.Fprintf(&b, "# HELP fiscald_login_failures_total Sign-ins refused for a wrong password or an unknown username.\n# TYPE fiscald_login_failures_total counter\nfiscald_login_failures_total %d\n", m.loginFailed.Load())
 	fmt.Fprintf(&b, "# HELP fiscald_login_throttled_total Sign-ins refused unchecked because their username and address pair failed too often (backoff).\n# TYPE fiscald_login_throttled_total counter\nfiscald_login_throttled_total %d\n", m.loginThrottled.Load())
+	if m.outbox != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		n, err := m.outbox(ctx)
+		cancel()
+		if err == nil { // a database that does not answer leaves the gauge out (readyz says why)
+			fmt.Fprintf(&b, "# HELP fiscald_outbox_pending Notifications queued and not sent yet (all instances: the database's count).\n# TYPE fiscald_outbox_pending gauge\nfiscald_outbox_pending %d\n", n)
+		}
+	}
+	if m.sla != nil {
+		r := m.sla()
+		fmt.Fprintf(&b, "# HELP fiscald_sla_escalations_total Cases at risk escalated to the signers by this instance's SLA monitor.\n# TYPE fiscald_sla_escalations_total counter\nfiscald_sla_escalations_total %d\n", r.Escalated)
+		fmt.Fprintf(&b, "# HELP fiscald_sla_breaches_total SLA breaches recorded by this instance's SLA monitor (each case once, by whichever instance saw it first).\n# TYPE fiscald_sla_breaches_total counter\nfiscald_sla_breaches_total %d\n", r.Breached)
+	}
+	fmt.Fprintf(&b, "# HELP fiscald_rate_limited_total Requests refused by a per-address rate limit (429).\n# TYPE fiscald_rate_limited_total counter\nfiscald_rate_limited_total %d\n", m.rateLimited.Load())
 	fmt.Fprintf(&b, "# HELP fiscald_uptime_seconds Seconds since the server started.\n# TYPE fiscald_uptime_seconds gauge\nfiscald_uptime_seconds %g\n", time.Since(m.started).Seconds())
 	return b.String()
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"math"
 	"strconv"
@@ -38,13 +39,19 @@ func HTTPStatus(err error) int {
 	return fiber.StatusInternalServerError
 }
 
-// Limit counts one attempt for key in the server's rate limiter and returns
-// ERATELIMIT when key is over max attempts in period. The portal shares the
-// API's counters (same keys, e.g. "register:<address>"), so neither door
-// allows more attempts than the other.
-func (s *Server) Limit(key string, max int, period time.Duration) error {
-	return s.limit(key, max, period)
+// Limit counts one attempt for key in the server's shared rate limits (the
+// database: every instance counts in one budget) and returns ERATELIMIT
+// when key is over max attempts in period. The portal shares the API's
+// counters (same keys, e.g. "register:<address>" with ClientIP's address),
+// so neither door allows more attempts than the other.
+func (s *Server) Limit(ctx context.Context, key string, max int, period time.Duration) error {
+	return s.limit(ctx, key, max, period)
 }
+
+// PublicLimit counts one request of c's client to the public calculator
+// name against this instance's share of Config.PublicRateLimit a minute
+// (the portal's tax calculator).
+func (s *Server) PublicLimit(c *fiber.Ctx, name string) error { return s.publicLimit(c, name) }
 
 // The sign-in throttle: each username and client address pair may fail
 // loginFreeFailures times, then waits loginBackoffBase, doubled with each
@@ -61,6 +68,8 @@ const (
 	loginPerAddress   = 30
 )
 
+var loginBackoff = fiscal.Backoff{Free: loginFreeFailures, Base: loginBackoffBase, Ceiling: loginBackoffMax, Memory: failureMemory}
+
 // SignIn checks a username and password as both doors (the API's
 // POST /api/v1/auth/login and the portal's form) do, with the same limits:
 // loginPerAddress attempts a minute per client address, and the backoff of
@@ -72,25 +81,37 @@ const (
 // or its failures are forgotten, so the log stays bounded by the
 // per-address limit).
 func (s *Server) SignIn(c *fiber.Ctx, m *fiscal.Municipality, username, password string) (*fiscal.Session, error) {
-	ip := strings.Clone(c.IP())
-	if err := s.limit("login-ip:"+ip, loginPerAddress, time.Minute); err != nil {
+	ctx := c.UserContext()
+	ip := strings.Clone(s.ClientIP(c))
+	if err := s.limit(ctx, "login-ip:"+ip, loginPerAddress, time.Minute); err != nil {
 		return nil, err
 	}
 	folded := strings.ToLower(username)
-	pair := "login-fail:" + m.Slug + ":" + folded + "\x00" + ip
-	if wait := s.limits.backoff(pair); wait > 0 {
+	pair := "login-fail:" + m.Slug + ":" + folded + "|" + ip
+	wait, failed, err := s.shared.FailureWait(ctx, pair)
+	if err != nil {
+		return nil, err
+	}
+	if wait > 0 {
 		s.metrics.loginThrottled.Add(1)
 		secs := int(math.Ceil(wait.Seconds()))
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
 		return nil, fiscal.Errorf(fiscal.ERATELIMIT, "too many wrong passwords for this username from this address: try again in %d s", secs)
 	}
-	sess, err := s.deps.Users.Login(c.UserContext(), m.ID, username, password)
+	sess, err := s.deps.Users.Login(ctx, m.ID, username, password)
 	switch fiscal.ErrorCode(err) {
 	case "":
-		s.limits.forget(pair)
+		if failed {
+			if ferr := s.shared.ForgetFailures(ctx, pair); ferr != nil {
+				s.log.Warn("forgetting sign-in failures", "request_id", requestID(c), "err", ferr)
+			}
+		}
 	case fiscal.EUNAUTHORIZED:
 		s.metrics.loginFailed.Add(1)
-		n, wait := s.limits.fail(pair, loginFreeFailures, loginBackoffBase, loginBackoffMax)
+		n, wait, ferr := s.shared.CountFailure(ctx, pair, loginBackoff)
+		if ferr != nil {
+			return nil, ferr
+		}
 		if n == loginFreeFailures+1 {
 			t := fiscal.SignInThrottle{Username: folded, Address: ip, Failures: n, Until: s.deps.Clock.Now().Add(wait).UTC()}
 			s.log.Warn("sign-in throttled", "request_id", requestID(c), "municipality", m.Slug, "username", folded, "address", ip, "failures", n)

@@ -1,17 +1,33 @@
 package web
 
 import (
+	"context"
 	"sync"
 	"time"
+
+	"github.com/gofiber/fiber/v2"
 
 	"fiscald/fiscal"
 )
 
-// limiter counts attempts per key in fixed windows (per address), and
-// failures per key with an exponential backoff (a username and address
-// pair signing in). It lives in memory: each fiscald process limits on its
-// own; a limiter shared by instances replaces this type, behind the same
-// methods.
+// Two kinds of per-address limits, both keyed by the client's address
+// (ClientIP: the peer, or behind a trusted proxy the address it forwards):
+//
+//   - the shared limits (sign-in per address and the failures of a
+//     username and address pair, registration, document verification) count
+//     in Deps.Limits, the database in service, so that every instance on one
+//     database sees one budget per address;
+//   - the public calculators (the tax quote, the deadline, the portal's
+//     calculator) count in this process's memory against its share of
+//     Config.PublicRateLimit: the limit divided by Config.Instances. A
+//     database write per quote would cost more than the quote itself
+//     (BenchmarkRateCount in internal/store; ARCHITECTURE.md "Behind a
+//     proxy"); behind a load balancer that spreads a client's requests over
+//     the instances, the shares add up to the limit.
+
+// limiter counts attempts per key in fixed windows in memory (the public
+// calculators' per-instance share), and implements fiscal.RateLimits for a
+// server without a database (Deps.Limits nil: tests, benchmarks).
 type limiter struct {
 	clock fiscal.Clock
 	mu    sync.Mutex
@@ -40,9 +56,12 @@ func newLimiter(clock fiscal.Clock) *limiter {
 	return &limiter{clock: clock, win: map[string]*window{}, fails: map[string]*failures{}}
 }
 
-// allow counts one attempt for key and reports whether it is within max per period.
-func (l *limiter) allow(key string, max int, period time.Duration) bool {
+// count counts one attempt for key in its window of period (windows start
+// at multiples of period, as the database's) and returns the window's
+// attempts so far.
+func (l *limiter) count(key string, period time.Duration, add int) int {
 	now := l.clock.Now()
+	start := now.Truncate(period)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if now.Sub(l.sweep) > 10*time.Minute {
@@ -59,71 +78,113 @@ func (l *limiter) allow(key string, max int, period time.Duration) bool {
 		l.sweep = now
 	}
 	w := l.win[key]
-	if w == nil || now.Sub(w.start) >= period {
-		w = &window{start: now}
+	if w == nil || !w.start.Equal(start) {
+		if add == 0 {
+			return 0
+		}
+		w = &window{start: start}
 		l.win[key] = w
 	}
-	w.n++
-	return w.n <= max
+	w.n += add
+	return w.n
 }
 
-// limit returns ERATELIMIT when key is over max attempts in period.
-func (s *Server) limit(key string, max int, period time.Duration) error {
-	if !s.limits.allow(key, max, period) {
-		return fiscal.Errorf(fiscal.ERATELIMIT, "too many attempts; try again later")
-	}
-	return nil
+// allow counts one attempt for key and reports whether it is within max per period.
+func (l *limiter) allow(key string, max int, period time.Duration) bool {
+	return l.count(key, period, 1) <= max
 }
 
-// over reports whether key has already used max attempts in the current
-// window of period, without counting one.
-func (l *limiter) over(key string, max int, period time.Duration) bool {
-	now := l.clock.Now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	w := l.win[key]
-	return w != nil && now.Sub(w.start) < period && w.n >= max
+// CountAttempt implements fiscal.RateLimits in memory.
+func (l *limiter) CountAttempt(_ context.Context, key string, period time.Duration) (int, error) {
+	return l.count(key, period, 1), nil
 }
 
-// backoff returns how long key must still wait before its next attempt
-// (0: it may try now).
-func (l *limiter) backoff(key string) time.Duration {
-	now := l.clock.Now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if f := l.fails[key]; f != nil && now.Before(f.until) {
-		return f.until.Sub(now)
-	}
-	return 0
+// Attempts implements fiscal.RateLimits in memory.
+func (l *limiter) Attempts(_ context.Context, key string, period time.Duration) (int, error) {
+	return l.count(key, period, 0), nil
 }
 
-// fail counts one failure for key and returns its failures so far and the
-// wait before its next attempt: none for the first free failures, then
-// base, doubling with each further failure, at most ceiling.
-func (l *limiter) fail(key string, free int, base, ceiling time.Duration) (n int, wait time.Duration) {
+// FailureWait implements fiscal.RateLimits in memory.
+func (l *limiter) FailureWait(_ context.Context, key string) (time.Duration, bool, error) {
 	now := l.clock.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	f := l.fails[key]
-	if f == nil || now.Sub(f.last) > failureMemory {
+	if f == nil {
+		return 0, false, nil
+	}
+	if now.Before(f.until) {
+		return f.until.Sub(now), true, nil
+	}
+	return 0, true, nil
+}
+
+// CountFailure implements fiscal.RateLimits in memory.
+func (l *limiter) CountFailure(_ context.Context, key string, b fiscal.Backoff) (int, time.Duration, error) {
+	now := l.clock.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f := l.fails[key]
+	if f == nil || now.Sub(f.last) > b.Memory {
 		f = &failures{}
 		l.fails[key] = f
 	}
 	f.n++
 	f.last = now
-	if f.n > free {
-		wait = ceiling
-		if shift := f.n - free - 1; shift < 32 && base<<shift < ceiling {
-			wait = base << shift
-		}
+	wait := b.Wait(f.n)
+	if wait > 0 {
 		f.until = now.Add(wait)
 	}
-	return f.n, wait
+	return f.n, wait, nil
 }
 
-// forget drops key's failures (a success).
-func (l *limiter) forget(key string) {
+// ForgetFailures implements fiscal.RateLimits in memory.
+func (l *limiter) ForgetFailures(_ context.Context, key string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.fails, key)
+	return nil
+}
+
+// errTooMany is the answer of a limit that is used up.
+func errTooMany() error {
+	return fiscal.Errorf(fiscal.ERATELIMIT, "too many attempts; try again later")
+}
+
+// limit counts one attempt for key in the shared limits and returns
+// ERATELIMIT when key is over max attempts in period (EUNAVAILABLE when the
+// database cannot count: a limit that cannot be checked is not skipped).
+func (s *Server) limit(ctx context.Context, key string, max int, period time.Duration) error {
+	n, err := s.shared.CountAttempt(ctx, key, period)
+	if err != nil {
+		return err
+	}
+	if n > max {
+		s.metrics.rateLimited.Add(1)
+		return errTooMany()
+	}
+	return nil
+}
+
+// over reports whether key has already used max attempts in the current
+// window of period of the shared limits, without counting one.
+func (s *Server) over(ctx context.Context, key string, max int, period time.Duration) (bool, error) {
+	n, err := s.shared.Attempts(ctx, key, period)
+	return n >= max, err
+}
+
+// publicShare is this instance's share of Config.PublicRateLimit.
+func (s *Server) publicShare() int {
+	n := max(s.cfg.Instances, 1)
+	return (s.cfg.PublicRateLimit + n - 1) / n
+}
+
+// publicLimit counts one request of the client of c to the public
+// calculator name against this instance's share of PublicRateLimit a minute.
+func (s *Server) publicLimit(c *fiber.Ctx, name string) error {
+	if !s.limits.allow(name+":"+s.ClientIP(c), s.publicShare(), time.Minute) {
+		s.metrics.rateLimited.Add(1)
+		return errTooMany()
+	}
+	return nil
 }

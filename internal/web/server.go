@@ -11,11 +11,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"net/netip"
 	"os"
 	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -67,6 +69,15 @@ type Deps struct {
 	// Writes reports the database's write transactions for /metrics
 	// (store.DB.WriteStats); nil leaves them out.
 	Writes func() fiscal.WriteStats
+	// SLA is what this process's SLA monitor did so far (cases checked,
+	// escalated, breaches recorded), for /metrics; nil leaves it out.
+	SLA func() fiscal.SLAReport
+	// OutboxPending counts the notifications not sent yet, for /metrics;
+	// nil leaves the backlog out.
+	OutboxPending func(ctx context.Context) (int64, error)
+	// Limits holds the shared per-address limits (the database); nil
+	// counts them in this process's memory.
+	Limits fiscal.RateLimits
 	// Ready reports whether the database answers.
 	Ready func(ctx context.Context) error
 	Clock fiscal.Clock
@@ -92,6 +103,8 @@ type Store interface {
 	fiscal.DocumentService
 	fiscal.PKIService
 	fiscal.IdentityService
+	fiscal.RateLimits
+	OutboxPending(ctx context.Context) (int64, error)
 	Ping(ctx context.Context) error
 	WriteStats() fiscal.WriteStats
 	Clock() fiscal.Clock
@@ -102,7 +115,7 @@ type Store interface {
 // reports) and may replace the clock (tests).
 func StoreDeps(db Store) Deps {
 	return Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Properties: db, Cases: db, RequestTypes: db, Privacy: db, Audit: db, SignIns: db,
-		Idempotency: db, Tax: db, Credit: db, Documents: db, PKI: db, Identity: db, Ready: db.Ping, Writes: db.WriteStats, Clock: db.Clock()}
+		Idempotency: db, Tax: db, Credit: db, Documents: db, PKI: db, Identity: db, Limits: db, OutboxPending: db.OutboxPending, Ready: db.Ping, Writes: db.WriteStats, Clock: db.Clock()}
 }
 
 // Config is the server's configuration, parsed in cmd.
@@ -119,6 +132,13 @@ type Config struct {
 	// PublicRateLimit is how many requests per minute one address may make
 	// to the public tax quote and deadline endpoints (default 600).
 	PublicRateLimit int
+	// Instances is how many instances share PublicRateLimit behind one
+	// load balancer: each counts 1/Instances of it in memory (default 1).
+	Instances int
+	// TrustedProxies are the addresses (CIDR prefixes) of the reverse
+	// proxies whose X-Forwarded-For and X-Forwarded-Proto are believed;
+	// empty: none, the peer is the client (ClientIP).
+	TrustedProxies []netip.Prefix
 	// MaxInFlight bounds the reading requests worked on at once (default 16
 	// per processor; writing requests: four times as many); more wait in
 	// arrival order up to AdmitWait (default 10 s), then answer 503 with
@@ -139,9 +159,14 @@ type Server struct {
 	log     *slog.Logger
 	routes  []route
 	metrics *metrics
-	limits  *limiter
-	slots   chan struct{} // requests that only read
-	wslots  chan struct{} // requests that write
+	limits  *limiter          // the public calculators' per-instance share
+	shared  fiscal.RateLimits // the limits shared by the instances
+	slots   chan struct{}     // requests that only read
+	// draining is set by Drain: /readyz answers 503 and every response
+	// closes its connection, so a load balancer moves to the other
+	// instances before Shutdown stops listening.
+	draining atomic.Bool
+	wslots   chan struct{} // requests that write
 
 	muniMu sync.RWMutex
 	munis  map[string]*fiscal.Municipality
@@ -175,14 +200,28 @@ func New(cfg Config, deps Deps) *Server {
 	}
 	s := &Server{deps: deps, cfg: cfg, log: cfg.Logger, metrics: newMetrics(), limits: newLimiter(deps.Clock), slots: make(chan struct{}, cfg.MaxInFlight), wslots: make(chan struct{}, 4*cfg.MaxInFlight), munis: map[string]*fiscal.Municipality{}}
 	s.metrics.writes = deps.Writes
+	s.metrics.outbox = deps.OutboxPending
+	s.metrics.sla = deps.SLA
+	s.shared = deps.Limits
+	if s.shared == nil {
+		s.shared = s.limits
+	}
+	// fiber believes X-Forwarded-Proto (Protocol: HSTS, Secure cookies) only
+	// from the trusted proxies; the client's address is ClientIP's.
+	trusted := make([]string, len(cfg.TrustedProxies))
+	for i, p := range cfg.TrustedProxies {
+		trusted[i] = p.String()
+	}
 	s.app = fiber.New(fiber.Config{
-		ErrorHandler:          s.errorHandler,
-		BodyLimit:             cfg.BodyLimit,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          60 * time.Second,
-		IdleTimeout:           120 * time.Second,
-		DisableStartupMessage: true,
-		AppName:               "fiscald",
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          trusted,
+		ErrorHandler:            s.errorHandler,
+		BodyLimit:               cfg.BodyLimit,
+		ReadTimeout:             30 * time.Second,
+		WriteTimeout:            60 * time.Second,
+		IdleTimeout:             120 * time.Second,
+		DisableStartupMessage:   true,
+		AppName:                 "fiscald",
 	})
 	// Exports stream for longer than WriteTimeout allows other responses.
 	s.app.Server().HeaderReceived = func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
@@ -210,6 +249,12 @@ func (s *Server) App() *fiber.App { return s.app }
 
 // Listen serves on addr until Shutdown.
 func (s *Server) Listen(addr string) error { return s.app.Listen(addr) }
+
+// Drain starts the shutdown as a load balancer needs it: /readyz answers
+// 503 ("shutting down") and responses close their connections, while the
+// server still takes requests; after the balancer's health checks have
+// seen it (FISCAL_SHUTDOWN_DRAIN), Shutdown stops listening.
+func (s *Server) Drain() { s.draining.Store(true) }
 
 // Shutdown stops accepting connections and waits for requests in flight.
 func (s *Server) Shutdown(timeout time.Duration) error { return s.app.ShutdownWithTimeout(timeout) }
@@ -292,6 +337,9 @@ func (s *Server) observe(c *fiber.Ctx) error {
 	ctx := newRequestContext(start.Add(s.cfg.RequestTimeout))
 	defer ctx.end()
 	c.SetUserContext(ctx)
+	if s.draining.Load() {
+		c.Context().SetConnectionClose()
+	}
 	err := c.Next()
 	if err != nil {
 		if herr := s.errorHandler(c, err); herr != nil {
