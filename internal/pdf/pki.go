@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"fiscald/internal/trust"
 )
 
 // Files written by EnsureDemoPKI in its directory.
@@ -57,55 +58,31 @@ func EnsureDemoPKI(dir, municipalityName string, now time.Time) (*Signer, error)
 	}
 	path := func(name string) string { return filepath.Join(dir, name) }
 
-	caCert, caKey, err := loadPair(path(DemoCACertFile), path(DemoCAKeyFile))
+	caCert, caKey, err := trust.LoadPair(path(DemoCACertFile), path(DemoCAKeyFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		caCert, caKey, err = newDemoCA(municipalityName, now)
 		if err == nil {
-			err = writePair(path(DemoCACertFile), path(DemoCAKeyFile), caCert, caKey)
+			err = trust.WritePair(path(DemoCACertFile), path(DemoCAKeyFile), caCert, caKey)
 		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("demo PKI CA: %w", err)
 	}
 
-	leaf, key, err := loadPair(path(DemoSignerCertFile), path(DemoSignerKeyFile))
+	leaf, key, err := trust.LoadPair(path(DemoSignerCertFile), path(DemoSignerKeyFile))
 	if err == nil && (now.After(leaf.NotAfter) || now.Before(leaf.NotBefore) || leaf.CheckSignatureFrom(caCert) != nil) {
 		err = fs.ErrNotExist // reissue
 	}
 	if errors.Is(err, fs.ErrNotExist) {
 		leaf, key, err = newDemoSigner(municipalityName, now, caCert, caKey)
 		if err == nil {
-			err = writePair(path(DemoSignerCertFile), path(DemoSignerKeyFile), leaf, key)
+			err = trust.WritePair(path(DemoSignerCertFile), path(DemoSignerKeyFile), leaf, key)
 		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("demo PKI signer: %w", err)
 	}
 	return NewSigner(leaf, key, caCert)
-}
-
-// loadPair reads a certificate and its key. It returns an error wrapping
-// fs.ErrNotExist only if neither file exists; one file without the other is
-// an error of its own, so nothing is silently overwritten.
-func loadPair(certFile, keyFile string) (*x509.Certificate, crypto.Signer, error) {
-	_, certErr := os.Stat(certFile)
-	_, keyErr := os.Stat(keyFile)
-	certMissing, keyMissing := errors.Is(certErr, fs.ErrNotExist), errors.Is(keyErr, fs.ErrNotExist)
-	switch {
-	case certMissing && keyMissing:
-		return nil, nil, certErr
-	case certMissing || keyMissing:
-		return nil, nil, fmt.Errorf("only one of %s and %s exists; remove it or restore the other", certFile, keyFile)
-	}
-	certs, err := readCertificates(certFile)
-	if err != nil {
-		return nil, nil, err
-	}
-	key, err := readPrivateKey(keyFile)
-	if err != nil {
-		return nil, nil, err
-	}
-	return certs[0], key, nil
 }
 
 func newDemoCA(municipality string, now time.Time) (*x509.Certificate, crypto.Signer, error) {
@@ -175,41 +152,4 @@ func newDemoSigner(municipality string, now time.Time, ca *x509.Certificate, caK
 
 func randomSerial() (*big.Int, error) {
 	return rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-}
-
-// writePair writes the key (mode 0600) and then the certificate (0644),
-// each through a temporary file renamed into place.
-func writePair(certFile, keyFile string, cert *x509.Certificate, key crypto.Signer) error {
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return err
-	}
-	if err := writeFileAtomic(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
-		return err
-	}
-	return writeFileAtomic(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), 0o644)
-}
-
-func writeFileAtomic(name string, data []byte, perm os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name()) // fails harmlessly once renamed
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), name)
 }

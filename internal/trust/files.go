@@ -11,10 +11,10 @@ import (
 	"path/filepath"
 )
 
-// loadPair reads a PEM certificate and its PKCS #8 key. Only when neither
+// LoadPair reads a PEM certificate and its PKCS #8 key. Only when neither
 // file exists is the error fs.ErrNotExist; one without the other is an
 // error of its own, so nothing is silently overwritten.
-func loadPair(certFile, keyFile string) (*x509.Certificate, crypto.Signer, error) {
+func LoadPair(certFile, keyFile string) (*x509.Certificate, crypto.Signer, error) {
 	_, certErr := os.Stat(certFile)
 	_, keyErr := os.Stat(keyFile)
 	cm, km := errors.Is(certErr, fs.ErrNotExist), errors.Is(keyErr, fs.ErrNotExist)
@@ -52,7 +52,9 @@ func loadPair(certFile, keyFile string) (*x509.Certificate, crypto.Signer, error
 	return cert, s, nil
 }
 
-func writePair(certFile, keyFile string, cert *x509.Certificate, key crypto.Signer) error {
+// WritePair writes the key (mode 0600) and then the certificate (0644),
+// each through a temporary file synced and renamed into place.
+func WritePair(certFile, keyFile string, cert *x509.Certificate, key crypto.Signer) error {
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		return err

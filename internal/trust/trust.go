@@ -105,7 +105,7 @@ func Ensure(dir, org string, now time.Time) (*Authority, error) {
 		return nil, fmt.Errorf("trust: %w", err)
 	}
 	p := func(n string) string { return filepath.Join(dir, n) }
-	root, rootKey, err := loadPair(p(RootCertFile), p(RootKeyFile))
+	root, rootKey, err := LoadPair(p(RootCertFile), p(RootKeyFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		root, rootKey, err = newCert(&x509.Certificate{
 			Subject:               pkix.Name{Country: []string{"RO"}, Organization: []string{org}, CommonName: org + " - CA rădăcină demonstrativ"},
@@ -115,13 +115,13 @@ func Ensure(dir, org string, now time.Time) (*Authority, error) {
 			BasicConstraintsValid: true, IsCA: true, MaxPathLen: 1,
 		}, nil, nil)
 		if err == nil {
-			err = writePair(p(RootCertFile), p(RootKeyFile), root, rootKey)
+			err = WritePair(p(RootCertFile), p(RootKeyFile), root, rootKey)
 		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("trust: root CA: %w", err)
 	}
-	issuing, issuingKey, err := loadPair(p(IssuingCertFile), p(IssuingKeyFile))
+	issuing, issuingKey, err := LoadPair(p(IssuingCertFile), p(IssuingKeyFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		issuing, issuingKey, err = newCert(&x509.Certificate{
 			Subject:               pkix.Name{Country: []string{"RO"}, Organization: []string{org}, CommonName: org + " - CA emitent demonstrativ"},
@@ -131,13 +131,13 @@ func Ensure(dir, org string, now time.Time) (*Authority, error) {
 			BasicConstraintsValid: true, IsCA: true, MaxPathLenZero: true,
 		}, root, rootKey)
 		if err == nil {
-			err = writePair(p(IssuingCertFile), p(IssuingKeyFile), issuing, issuingKey)
+			err = WritePair(p(IssuingCertFile), p(IssuingKeyFile), issuing, issuingKey)
 		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("trust: issuing CA: %w", err)
 	}
-	tsa, tsaKey, err := loadPair(p(TSACertFile), p(TSAKeyFile))
+	tsa, tsaKey, err := LoadPair(p(TSACertFile), p(TSAKeyFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		// openssl ts -verify wants the timeStamping EKU critical; Go
 		// writes ExtKeyUsage non-critical, so it goes as an extra extension.
@@ -150,7 +150,7 @@ func Ensure(dir, org string, now time.Time) (*Authority, error) {
 			ExtraExtensions: []pkix.Extension{{Id: oidExtKeyUsage, Critical: true, Value: eku}},
 		}, issuing, issuingKey)
 		if err == nil {
-			err = writePair(p(TSACertFile), p(TSAKeyFile), tsa, tsaKey)
+			err = WritePair(p(TSACertFile), p(TSAKeyFile), tsa, tsaKey)
 		}
 	}
 	if err != nil {
