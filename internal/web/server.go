@@ -59,6 +59,9 @@ type Deps struct {
 	// Identity is enrollment with codes and the life of staff accounts;
 	// nil answers 503.
 	Identity fiscal.IdentityService
+	// Representations are the links of persons to the companies they
+	// represent and whom a session acts for; nil answers 503.
+	Representations fiscal.RepresentationService
 	// Writes reports the database's write transactions for /metrics
 	// (store.DB.WriteStats); nil leaves them out.
 	Writes func() fiscal.WriteStats
@@ -86,6 +89,7 @@ type Store interface {
 	fiscal.DocumentService
 	fiscal.PKIService
 	fiscal.IdentityService
+	fiscal.RepresentationService
 	Ping(ctx context.Context) error
 	WriteStats() fiscal.WriteStats
 	Clock() fiscal.Clock
@@ -96,7 +100,7 @@ type Store interface {
 // reports) and may replace the clock (tests).
 func StoreDeps(db Store) Deps {
 	return Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Properties: db, Cases: db, Privacy: db, Audit: db, SignIns: db,
-		Idempotency: db, Tax: db, Credit: db, Documents: db, PKI: db, Identity: db, Ready: db.Ping, Writes: db.WriteStats, Clock: db.Clock()}
+		Idempotency: db, Tax: db, Credit: db, Documents: db, PKI: db, Identity: db, Representations: db, Ready: db.Ping, Writes: db.WriteStats, Clock: db.Clock()}
 }
 
 // Config is the server's configuration, parsed in cmd.
