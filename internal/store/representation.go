@@ -266,6 +266,13 @@ func (db *DB) TaxpayerRepresentations(ctx context.Context, taxpayerID int64) ([]
 	if err != nil {
 		return nil, err
 	}
+	var n int
+	if err := db.get(ctx, &n, `SELECT COUNT(*) FROM taxpayers WHERE id = ? AND municipality_id = ?`, taxpayerID, a.MunicipalityID); err != nil {
+		return nil, translate(err, "taxpayer")
+	}
+	if n == 0 {
+		return nil, fiscal.Errorf(fiscal.ENOTFOUND, "taxpayer not found")
+	}
 	out := []*fiscal.Representation{}
 	if err := db.db.SelectContext(ctx, &out, db.db.Rebind(`SELECT `+representationCols+` FROM representations r JOIN users u ON u.id = r.user_id
 		WHERE r.municipality_id = ? AND r.taxpayer_id = ? ORDER BY r.id DESC`), a.MunicipalityID, taxpayerID); err != nil {
