@@ -71,6 +71,9 @@ func (p *Portal) sessionActor(c *fiber.Ctx) (*fiscal.Actor, string, error) {
 		}
 		return nil, "", err
 	}
+	if a, err = p.endedRepresentation(c, a, token); err != nil {
+		return nil, "", err
+	}
 	return a, token, nil
 }
 
