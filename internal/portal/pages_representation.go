@@ -62,9 +62,12 @@ func (p *Portal) endedRepresentation(c *fiber.Ctx, a *fiscal.Actor, token string
 	if _, err := p.deps.Representations.ActFor(ctx, token, *a.TaxpayerID); err != nil {
 		return nil, err
 	}
-	p.setFlash(c, "actfor.ended")
+	c.Locals(flashNow, "actfor.ended") // shown on this very page (takeFlash)
 	return p.deps.Users.Authenticate(c.UserContext(), token)
 }
+
+// flashNow is the fiber local of a notice for the page being rendered.
+const flashNow = "portal.flash"
 
 var representationMessages = map[string]map[string]string{
 	RO: {
