@@ -27,6 +27,32 @@ func (s *site) signedIn(username, password string) context.Context {
 	return fiscal.WithActor(context.Background(), a)
 }
 
+// approvedRepresentation files the account's representation request with
+// data and its documents, reviewed by the officer ioana and approved by the
+// signer dan.
+func (s *site) approvedRepresentation(username, password, data string) {
+	t := s.t
+	t.Helper()
+	ion := s.signedIn(username, password)
+	me := fiscal.ActorFrom(ion)
+	cs, err := s.db.CreateCase(ion, &fiscal.NewCase{Type: fiscal.CaseRepresentation, TaxpayerID: *me.TaxpayerID, Data: json.RawMessage(data)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"mandate", "registry_extract"} {
+		doc := []byte("%PDF-1.4\n" + k + "\n%%EOF\n")
+		if _, err := s.db.AddAttachment(ion, cs.ID, &fiscal.Upload{Kind: k, Filename: k + ".pdf", Size: int64(len(doc)), Content: bytes.NewReader(doc)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.db.Review(s.signedIn("ioana", staffPassword("ioana")), cs.ID, &fiscal.Decision{Decision: fiscal.DecisionApprove}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.Sign(s.signedIn("dan", staffPassword("dan")), cs.ID, &fiscal.Decision{Decision: fiscal.DecisionApprove}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestActingForPage: a verified person whose representation request was
 // approved sees "Acționez pentru" on /account (a labelled select, RO and
 // EN), chooses the company and sees the company's record; a choice of a
@@ -53,24 +79,7 @@ func TestActingForPage(t *testing.T) {
 			t.Fatalf("account without links: %d, selector shown: %v", p.Status, strings.Contains(p.Body, "actfor-select"))
 		}
 
-		ion := s.signedIn("ion", "parola-lunga-1")
-		me := fiscal.ActorFrom(ion)
-		cs, err := s.db.CreateCase(ion, &fiscal.NewCase{Type: fiscal.CaseRepresentation, TaxpayerID: *me.TaxpayerID, Data: json.RawMessage(`{"cui":"RO18547290","role":"administrator"}`)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, k := range []string{"mandate", "registry_extract"} {
-			doc := []byte("%PDF-1.4\n" + k + "\n%%EOF\n")
-			if _, err := s.db.AddAttachment(ion, cs.ID, &fiscal.Upload{Kind: k, Filename: k + ".pdf", Size: int64(len(doc)), Content: bytes.NewReader(doc)}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if _, err := s.db.Review(s.signedIn("ioana", staffPassword("ioana")), cs.ID, &fiscal.Decision{Decision: fiscal.DecisionApprove}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.db.Sign(s.signedIn("dan", staffPassword("dan")), cs.ID, &fiscal.Decision{Decision: fiscal.DecisionApprove}); err != nil {
-			t.Fatal(err)
-		}
+		s.approvedRepresentation("ion", "parola-lunga-1", `{"cui":"RO18547290","role":"administrator"}`)
 
 		p := c.get("/account")
 		if p.Status != 200 || !strings.Contains(p.Body, `<label for="actfor-select">Contribuabilul</label>`) || !strings.Contains(p.Body, "Acționez pentru") ||
