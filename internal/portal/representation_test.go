@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -30,7 +31,7 @@ func (s *site) signedIn(username, password string) context.Context {
 // approvedRepresentation files the account's representation request with
 // data and its documents, reviewed by the officer ioana and approved by the
 // signer dan.
-func (s *site) approvedRepresentation(username, password, data string) {
+func (s *site) approvedRepresentation(username, password, data string) int64 {
 	t := s.t
 	t.Helper()
 	ion := s.signedIn(username, password)
@@ -45,12 +46,19 @@ func (s *site) approvedRepresentation(username, password, data string) {
 			t.Fatal(err)
 		}
 	}
+	off := s.client()
+	off.login("ioana", staffPassword("ioana"))
+	if p := off.get(fmt.Sprintf("/cases/%d", cs.ID)); p.Status != 200 || !strings.Contains(p.Body, "Cerere de reprezentare a unei firme") ||
+		!strings.Contains(p.Body, "Firma este în evidența fiscală") || !strings.Contains(p.Body, "Împuternicirea sau actul de numire") {
+		t.Fatalf("staff case page: %d\n%s", p.Status, p.Body)
+	}
 	if _, err := s.db.Review(s.signedIn("ioana", staffPassword("ioana")), cs.ID, &fiscal.Decision{Decision: fiscal.DecisionApprove}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.db.Sign(s.signedIn("dan", staffPassword("dan")), cs.ID, &fiscal.Decision{Decision: fiscal.DecisionApprove}); err != nil {
 		t.Fatal(err)
 	}
+	return cs.ID
 }
 
 // TestActingForPage: a verified person whose representation request was
