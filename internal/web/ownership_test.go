@@ -115,7 +115,7 @@ func TestOwnershipMatrix(t *testing.T) {
 			"address": "Calea Aradului 10"}); r.Status != 201 {
 			t.Fatalf("company: %d %s", r.Status, r.Raw)
 		}
-		f.representationID = e.represent(f.anaID, e.verify("ana"), "18547290")
+		f.representationID = e.represent(f.anaID, e.verify("ana"), "18547290", "2027-12-31")
 		if r := e.do("POST", "/api/v1/admin/parameter-drafts", e.tokens["admin"], map[string]any{"from_year": 2026, "to_year": 2027, "inflation_pct": "5.6",
 			"eur_ron": "5.0900", "decision": map[string]any{"number": "200/2026", "date": "2026-12-15"}}); r.Status != 201 {
 			t.Fatalf("parameter draft: %d %s", r.Status, r.Raw)

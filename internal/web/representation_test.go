@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"testing"
+	"time"
 
 	"fiscald/fiscal"
 	"fiscald/internal/store/storetest"
@@ -46,10 +47,10 @@ func (e *env) company(cui, vin string) int64 {
 // represent files a representation request for the person with the mandate,
 // has the officer review it and the signer approve it, and returns the
 // link's id.
-func (e *env) represent(tpID int64, token, cui string) int64 {
+func (e *env) represent(tpID int64, token, cui, validUntil string) int64 {
 	e.t.Helper()
 	r := e.do("POST", "/api/v1/cases", token, map[string]any{"type": "representation", "taxpayer_id": tpID,
-		"data": map[string]any{"cui": cui, "role": "empowered", "valid_until": "2027-12-31"}})
+		"data": map[string]any{"cui": cui, "role": "empowered", "valid_until": validUntil}})
 	if r.Status != 201 {
 		e.t.Fatalf("representation intake: %d %s", r.Status, r.Raw)
 	}
@@ -138,7 +139,7 @@ func TestRepresentation(t *testing.T) {
 			if r := e.do("POST", "/api/v1/me/act-for", ion, map[string]any{"taxpayer_id": companyID}); r.Status != 403 {
 				t.Fatalf("act for before approval: %d %s", r.Status, r.Raw)
 			}
-			link := e.represent(ionID, ion, cui)
+			link := e.represent(ionID, ion, cui, "2027-12-31")
 			if r := e.do("POST", "/api/v1/cases", ion, req(ionID, map[string]any{"cui": cui, "role": "administrator"})); r.Status != 409 {
 				t.Fatalf("second request while linked: %d %s", r.Status, r.Raw)
 			}
@@ -240,8 +241,28 @@ func TestRepresentation(t *testing.T) {
 				t.Fatalf("audit entries: %d", n)
 			}
 			// A new request after the revocation is possible and links again.
-			if again := e.represent(ionID, ion, cui); again == link {
+			// A new request after the revocation links again, here until today
+			// (8 May 2026): at midnight Romanian time the link ends, and a
+			// session acting through it is refused on its next request.
+			if again := e.represent(ionID, ion, cui, "2026-05-08"); again == link {
 				t.Fatal("the revoked link was reused")
+			}
+			clock.Advance(10 * time.Hour) // 22:00 in Timișoara
+			ion = e.login("ion", "parola-lunga-1")
+			if r := e.do("POST", "/api/v1/me/act-for", ion, map[string]any{"taxpayer_id": companyID}); r.Status != 200 {
+				t.Fatalf("act for on the mandate's last day: %d %s", r.Status, r.Raw)
+			}
+			if r := e2.do("GET", stmt, ion, nil); r.Status != 200 {
+				t.Fatalf("statement on the mandate's last day: %d %s", r.Status, r.Raw)
+			}
+			clock.Advance(3 * time.Hour) // 01:00 the next day
+			for i, srv := range []*env{e, e2} {
+				if r := srv.do("GET", stmt, ion, nil); r.Status != 403 {
+					t.Fatalf("instance %d: statement after the mandate ended: %d %s", i+1, r.Status, r.Raw)
+				}
+			}
+			if r := e.do("POST", "/api/v1/me/act-for", ion, map[string]any{"taxpayer_id": companyID}); r.Status != 403 {
+				t.Fatalf("act for after the mandate ended: %d %s", r.Status, r.Raw)
 			}
 		})
 	}
