@@ -12,7 +12,8 @@ import (
 )
 
 // TestBrowserActingFor: the "Acționez pentru / Acting for" selector on
-// /account in chromium, before and after choosing the company, at 360 and
+// /account in chromium, before and after choosing the company, and the
+// representation request's form (empty and with its errors), at 360 and
 // 1280 px and by axe-core, in Romanian and English.
 func TestBrowserActingFor(t *testing.T) {
 	clock := fiscal.NewTestClock(inFebruary)
@@ -36,6 +37,13 @@ func TestBrowserActingFor(t *testing.T) {
 	b.do("sign in", chromedp.SendKeys(chromedp.CSS("#f-username"), "ion"), chromedp.SendKeys(chromedp.CSS("#f-password"), "parola-lunga-1"))
 	b.submit("#actfor-select")
 	b.check("actfor-ro")
+	b.open("/declare/representation", 200)
+	b.check("represent-form-ro")
+	b.do("empty form", chromedp.Click(chromedp.CSS("#represent-form button[type=submit]")), chromedp.WaitVisible(chromedp.CSS("#f-data-cui-error")))
+	b.check("represent-form-errors-ro")
+	b.open("/declare/representation?lang=en", 200)
+	b.check("represent-form-en")
+	b.open("/account?lang=ro", 200)
 	b.eval(fmt.Sprintf(`document.querySelector('#actfor-select').value = '%d'`, company.ID), nil)
 	b.do("act for", chromedp.Click(chromedp.CSS("#actfor-form button")), chromedp.WaitVisible(chromedp.CSS("main .notice")))
 	if got := b.text("main .notice"); got != "De acum acționați pentru contribuabilul ales." {

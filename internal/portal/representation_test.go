@@ -129,3 +129,78 @@ func TestActingForPage(t *testing.T) {
 		}
 	})
 }
+
+// TestRepresentationForm: /declare/representation files the request with
+// the mandate (a verified person); an unknown CUI and a missing mandate are
+// named next to their fields (RO and EN); a password-only account gets the
+// form's refusal (403), in both the GET and the POST, and files nothing.
+func TestRepresentationForm(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, s *site) {
+		sys := fiscal.WithActor(context.Background(), &fiscal.Actor{System: true, Username: "test", MunicipalityID: s.muni.ID})
+		if _, err := s.db.CreateTaxpayer(sys, &fiscal.TaxpayerInput{Kind: fiscal.Company, CUI: "18547290", Name: "Construct Vest SRL", Address: "Calea Aradului 10"}); err != nil {
+			t.Fatal(err)
+		}
+		c, pw := s.client(), s.client()
+		c.register("ion", "1780305460017", "Ion Stan")
+		pw.register("ana", "2850615350041", "Ana Popescu")
+		if _, err := s.db.SQL().Exec(`UPDATE users SET assurance = 'verified' WHERE username = 'ion'`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.db.SQL().Exec(`UPDATE users SET assurance = 'password' WHERE username = 'ana'`); err != nil {
+			t.Fatal(err)
+		}
+		if p := c.get("/account"); !strings.Contains(p.Body, `href="/declare/representation"`) {
+			t.Fatal("no link to the request on /account")
+		}
+		p := pw.get("/declare/representation")
+		if p.Status != 403 || !strings.Contains(p.Body, `id="represent-refused"`) || strings.Contains(p.Body, `id="represent-form"`) {
+			t.Fatalf("password-only account: %d", p.Status)
+		}
+		tokPW := pw.csrf("/account")
+		if p := pw.postMultipart("/declare/representation", url.Values{"_csrf": {tokPW}, "data.cui": {"18547290"}, "data.role": {"empowered"}},
+			map[string][]byte{"doc.mandate": pdfDoc}); p.Status != 403 {
+			t.Fatalf("password-only account filing: %d", p.Status)
+		}
+
+		p = c.get("/declare/representation")
+		if p.Status != 200 || !strings.Contains(p.Body, `<label for="f-data-cui">CUI-ul firmei`) || !strings.Contains(p.Body, `<option value="administrator">Administrator</option>`) {
+			t.Fatalf("form: %d\n%s", p.Status, p.Body)
+		}
+		tok := c.csrf("/declare/representation")
+		p = c.postMultipart("/declare/representation", url.Values{"_csrf": {tok}, "data.cui": {"RO14399840"}, "data.role": {"empowered"}}, nil)
+		if p.Status != 422 {
+			t.Fatalf("bad request: %d", p.Status)
+		}
+		checkFieldErrors(t, p.Body, map[string]string{"f-doc-mandate": ""})
+		p = c.postMultipart("/declare/representation", url.Values{"_csrf": {tok}, "data.cui": {"RO14399840"}, "data.role": {"empowered"}},
+			map[string][]byte{"doc.mandate": pdfDoc})
+		if p.Status != 422 {
+			t.Fatalf("company not on file: %d\n%s", p.Status, p.Body)
+		}
+		checkFieldErrors(t, p.Body, map[string]string{"f-data-cui": "Nicio firmă cu acest CUI nu este în evidența fiscală"})
+		p = c.postMultipart("/declare/representation?lang=en", url.Values{"_csrf": {tok}, "data.cui": {"18547290"}, "data.role": {"empowered"},
+			"data.valid_until": {"2020-01-01"}}, map[string][]byte{"doc.mandate": pdfDoc})
+		checkFieldErrors(t, p.Body, map[string]string{"f-data-valid-until": "The date must be today or later"})
+		c.get("/account?lang=ro")
+		if n := countRows(t, s, `SELECT COUNT(*) FROM cases`); n != 0 {
+			t.Fatalf("refused requests filed %d cases", n)
+		}
+		p = c.postMultipart("/declare/representation", url.Values{"_csrf": {tok}, "data.cui": {"RO18547290"}, "data.role": {"empowered"},
+			"data.valid_until": {"2027-06-30"}}, map[string][]byte{"doc.mandate": pdfDoc})
+		if p.Status != 303 || !strings.HasPrefix(p.Location, "/cases/") {
+			t.Fatalf("file: %d %s\n%s", p.Status, p.Location, p.Body)
+		}
+		if p := c.get(p.Location); p.Status != 200 || !strings.Contains(p.Body, "Cerere de reprezentare a unei firme") {
+			t.Fatalf("the case page: %d", p.Status)
+		}
+	})
+}
+
+func countRows(t *testing.T, s *site, q string) int64 {
+	t.Helper()
+	var n int64
+	if err := s.db.SQL().Get(&n, q); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
