@@ -13,6 +13,17 @@ type Actor struct {
 	// Assurance says whether a taxpayer's account may read its taxpayer's
 	// fiscal record (CanSeeRecord).
 	Assurance Assurance
+	// Self is the person's own taxpayer record and Representation the link
+	// (representations.id) while the session acts for a company the person
+	// represents (representation.go): TaxpayerID is then the company's, so
+	// every ownership check applies to it. Nil and 0 otherwise.
+	Self           *int64
+	Representation int64
+	// RepresentationEnded: the session acted for a company whose link ended
+	// (revoked, expired, the account no longer verified); TaxpayerID is the
+	// person's own and requests other than choosing again are refused (403,
+	// ErrRepresentationEnded).
+	RepresentationEnded bool
 	// System marks jobs run from the command line, which act with full rights
 	// inside their municipality.
 	System bool

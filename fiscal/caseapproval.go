@@ -101,6 +101,8 @@ type ApprovalInput struct {
 	Outstanding money.Bani
 	// Property is what the store found for Facts.Property.
 	Property *PropertyState
+	// Representation is what the store found for Facts.Representation.
+	Representation *RepresentationState
 }
 
 // ApprovalPlan is what an approval does, in this order: enter Register or
@@ -118,6 +120,8 @@ type ApprovalPlan struct {
 	// Property enters or ends buildings or land (declarations.go); the
 	// vehicle fields are then unused.
 	Property *PropertyPlan
+	// Representation links a person to a company (representation.go).
+	Representation *RepresentationGrant
 }
 
 // Deregistration ends a vehicle's registration on a date: the tax stops

@@ -33,6 +33,9 @@ type CheckFacts struct {
 	// Property asks for the register's facts of a building or land
 	// declaration (declarations.go).
 	Property *PropertyFacts
+	// Representation asks for the company of a representation request and
+	// the filer's links to it (representation.go).
+	Representation *RepresentationFacts
 }
 
 // CheckInput is what the automatic checks of a case decide on: the case's
@@ -56,6 +59,8 @@ type CheckInput struct {
 	Preview *AssessmentPreview
 	// Property is what the store found for Facts.Property.
 	Property *PropertyState
+	// Representation is what the store found for Facts.Representation.
+	Representation *RepresentationState
 }
 
 // CheckFacts returns the facts the automatic checks (and the approval) of a

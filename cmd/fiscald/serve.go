@@ -158,7 +158,7 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 		CardPayments: sc.Configured(), StripePublishableKey: cfg.StripePublishable}, portal.Deps{
 		Users: db, Taxpayers: db, Vehicles: db, Properties: db, Tax: db, Clock: db.Clock(),
 		Cases: db, Payments: pay, PaymentList: db, Staff: db, Documents: db, Reports: rep, Idempotency: db, RequestTypes: db,
-		OIDC: idp, SignIns: db, Identity: db,
+		OIDC: idp, SignIns: db, Identity: db, Representations: db,
 	})
 	maxInFlight := 0
 	if cfg.MaxInFlight != "" {

@@ -89,6 +89,7 @@ func (p *Portal) allPages() []page {
 	ps = append(ps, p.adminPages()...)
 	ps = append(ps, p.paramPages()...)
 	ps = append(ps, p.identityPages()...)
+	ps = append(ps, p.representationPages()...)
 	return ps
 }
 

@@ -175,6 +175,9 @@ type accountData struct {
 	Restricted bool
 	// Properties are the taxpayer's buildings and land (nil: no section).
 	Properties *propertiesData
+	// ActingFor are the taxpayers the person may act for (nil: no choice,
+	// no selector; pages_representation.go).
+	ActingFor []fiscal.ActingTaxpayer
 }
 
 func (p *Portal) account(c *fiber.Ctx, v *view) error {
@@ -197,6 +200,9 @@ func (p *Portal) account(c *fiber.Ctx, v *view) error {
 		return err
 	}
 	d := accountData{Taxpayer: tp, Objects: map[int64]string{}, CanDeclare: p.deps.Cases != nil, CanPay: p.deps.Payments != nil}
+	if d.ActingFor, err = p.actingFor(c, v); err != nil {
+		return err
+	}
 	if p.deps.Vehicles != nil {
 		if d.Vehicles, err = p.deps.Vehicles.TaxpayerVehicles(ctx, tp.ID); err != nil {
 			return err

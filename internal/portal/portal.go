@@ -57,6 +57,9 @@ type Deps struct {
 	// Identity issues enrollment codes and changes staff accounts (the
 	// desk's enrollment page, the admin's account page); nil leaves them out.
 	Identity fiscal.IdentityService
+	// Representations let a person act for a company they represent (the
+	// selector on /account); nil: no selector.
+	Representations fiscal.RepresentationService
 	// Idempotency remembers which declaration forms were filed, so that a
 	// form sent twice files one case (formonce.go); nil: no such check.
 	Idempotency fiscal.IdempotencyStore

@@ -71,6 +71,9 @@ func (p *Portal) sessionActor(c *fiber.Ctx) (*fiscal.Actor, string, error) {
 		}
 		return nil, "", err
 	}
+	if a, err = p.endedRepresentation(c, a, token); err != nil {
+		return nil, "", err
+	}
 	return a, token, nil
 }
 
@@ -124,6 +127,9 @@ func (p *Portal) setFlash(c *fiber.Ctx, key string) {
 // takeFlash returns the notice's key, if any, and forgets it. Only keys of
 // the catalog are shown, so the cookie cannot inject text.
 func (p *Portal) takeFlash(c *fiber.Ctx) string {
+	if k, ok := c.Locals(flashNow).(string); ok {
+		return k
+	}
 	key := strings.Clone(c.Cookies(flashCookie))
 	if key == "" {
 		return ""

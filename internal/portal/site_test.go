@@ -88,7 +88,7 @@ func startSiteWith(t testing.TB, db *store.DB, clock *fiscal.TestClock, apiBase 
 		pcfg.StripePublishableKey = "pk_test_portal"
 	}
 	deps := portal.Deps{Users: db, Taxpayers: db, Vehicles: db, Properties: db, Tax: db, Clock: clock,
-		Cases: db, Payments: pay, PaymentList: db, Staff: db, Documents: db, Reports: rep, Idempotency: db, Identity: db, RequestTypes: db}
+		Cases: db, Payments: pay, PaymentList: db, Staff: db, Documents: db, Reports: rep, Idempotency: db, Identity: db, RequestTypes: db, Representations: db}
 	if more != nil {
 		more(&deps)
 	}

@@ -405,6 +405,9 @@ func (db *DB) CreateCase(ctx context.Context, in *fiscal.NewCase) (*fiscal.Case,
 	if err := db.intakeChecks(ctx, a.MunicipalityID, in.TaxpayerID, t.Name, data); err != nil {
 		return nil, err
 	}
+	if err := db.representationIntake(ctx, a, in.TaxpayerID, t.Name, data); err != nil {
+		return nil, err
+	}
 	atts := make([]*fiscal.Attachment, 0, len(in.Attachments))
 	for i, r := range in.Attachments {
 		att, err := db.knownDocument(ctx, a.MunicipalityID, in.TaxpayerID, r, i)

@@ -377,6 +377,11 @@ func (db *DB) checks(ctx context.Context, tx *Tx, c *caseRow, atts []*fiscal.Att
 			return nil, nil, err
 		}
 	}
+	if f.Representation != nil {
+		if in.Representation, err = tx.representationState(ctx, c, f.Representation); err != nil {
+			return nil, nil, err
+		}
+	}
 	if f.VehicleID != 0 {
 		var active int
 		if err := tx.Get(ctx, &active, `SELECT COUNT(*) FROM vehicles WHERE id = ? AND municipality_id = ? AND taxpayer_id = ? AND deregistered_on IS NULL`,
@@ -453,6 +458,11 @@ func (db *DB) apply(ctx context.Context, tx *Tx, c *caseRow, today civil.Date) e
 			return err
 		}
 	}
+	if f.Representation != nil {
+		if in.Representation, err = tx.representationState(ctx, c, f.Representation); err != nil {
+			return err
+		}
+	}
 	if f.VehicleID != 0 {
 		var row struct {
 			fiscal.Vehicle
@@ -490,6 +500,9 @@ func (db *DB) apply(ctx context.Context, tx *Tx, c *caseRow, today civil.Date) e
 func (db *DB) writeApproval(ctx context.Context, tx *Tx, c *caseRow, p *fiscal.ApprovalPlan) error {
 	if p.Property != nil {
 		return db.writeProperty(ctx, tx, c, p)
+	}
+	if p.Representation != nil {
+		return db.writeRepresentation(ctx, tx, c, p.Representation)
 	}
 	var (
 		vehicleID int64

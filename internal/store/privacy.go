@@ -78,6 +78,7 @@ var personalData = []struct{ table, column string }{
 	{"cases", "taxpayer_id"},
 	{"documents", "taxpayer_id"},
 	{"enrollment_codes", "taxpayer_id"},
+	{"representations", "taxpayer_id"}, // the persons linked to a company
 }
 
 // secretColumns never leave the database, not even in an export.

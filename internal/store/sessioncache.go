@@ -51,6 +51,10 @@ func copyActor(a *fiscal.Actor) *fiscal.Actor {
 		id := *a.TaxpayerID
 		c.TaxpayerID = &id
 	}
+	if a.Self != nil {
+		id := *a.Self
+		c.Self = &id
+	}
 	return &c
 }
 

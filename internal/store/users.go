@@ -8,6 +8,7 @@ import (
 
 	"fiscald/fiscal"
 	"fiscald/internal/auth"
+	"fiscald/internal/civil"
 )
 
 // SessionTTL is how long a bearer token lives.
@@ -169,7 +170,13 @@ func (db *DB) Authenticate(ctx context.Context, token string) (*fiscal.Actor, er
 	now := db.clock.Now()
 	if a, sid, ok := db.sessions.get(hash, now); ok {
 		var live int
-		if err := db.get(ctx, &live, revalidateQuery, sid, false, a.Role, a.Assurance); err != nil {
+		var err error
+		if a.Representation == 0 {
+			err = db.get(ctx, &live, revalidateQuery, sid, false, a.Role, a.Assurance)
+		} else {
+			err = db.get(ctx, &live, revalidateActingQuery, sid, false, a.Role, a.Assurance, a.Representation, fiscal.LocalDate(now))
+		}
+		if err != nil {
 			return nil, translate(err, "session")
 		}
 		if live == 1 {
@@ -188,9 +195,16 @@ func (db *DB) Authenticate(ctx context.Context, token string) (*fiscal.Actor, er
 		RevokedAt      *time.Time `db:"revoked_at"`
 		Disabled       bool       `db:"disabled"`
 		Assurance      string     `db:"assurance"`
+		// The link the session acts through, if any (representation.go).
+		RepresentationID *int64      `db:"representation_id"`
+		RepUser          *int64      `db:"rep_user"`
+		RepTaxpayer      *int64      `db:"rep_taxpayer"`
+		RepRevoked       *time.Time  `db:"rep_revoked"`
+		RepValidUntil    *civil.Date `db:"rep_valid_until"`
 	}
-	err := db.db.GetContext(ctx, &row, db.db.Rebind(`SELECT s.id, s.user_id, u.username, s.municipality_id, u.role, u.taxpayer_id, s.expires_at, s.revoked_at, u.disabled, u.assurance
-		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`), hash)
+	err := db.db.GetContext(ctx, &row, db.db.Rebind(`SELECT s.id, s.user_id, u.username, s.municipality_id, u.role, u.taxpayer_id, s.expires_at, s.revoked_at, u.disabled, u.assurance,
+		s.representation_id, r.user_id AS rep_user, r.taxpayer_id AS rep_taxpayer, r.revoked_at AS rep_revoked, r.valid_until AS rep_valid_until
+		FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN representations r ON r.id = s.representation_id WHERE s.token_hash = ?`), hash)
 	if err != nil {
 		if e := translate(err, "session"); fiscal.ErrorCode(e) != fiscal.ENOTFOUND {
 			return nil, e
@@ -202,6 +216,17 @@ func (db *DB) Authenticate(ctx context.Context, token string) (*fiscal.Actor, er
 	}
 	a := &fiscal.Actor{UserID: row.UserID, Username: row.Username, MunicipalityID: row.MunicipalityID, Role: fiscal.Role(row.Role), TaxpayerID: row.TaxpayerID,
 		Assurance: fiscal.Assurance(row.Assurance)}
+	if row.RepresentationID != nil {
+		// Acting for a company: only through a link of this account in force
+		// today, and only while the account is a verified person's.
+		if row.RepUser == nil || *row.RepUser != row.UserID || a.Role != fiscal.RoleTaxpayer || a.Assurance != fiscal.AssuranceVerified ||
+			!fiscal.ActiveOn(row.RepRevoked != nil, row.RepValidUntil, fiscal.LocalDate(now)) {
+			// Not cached: read afresh until the person chooses again.
+			a.RepresentationEnded = true
+			return a, nil
+		}
+		a.Self, a.TaxpayerID, a.Representation = row.TaxpayerID, row.RepTaxpayer, *row.RepresentationID
+	}
 	db.sessions.put(hash, row.SessionID, a, now, row.ExpiresAt)
 	return a, nil
 }
@@ -210,7 +235,15 @@ func (db *DB) Authenticate(ctx context.Context, token string) (*fiscal.Actor, er
 // its user enabled and still of the cached role and assurance (two
 // primary-key look-ups).
 const revalidateQuery = `SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id
-	WHERE s.id = ? AND s.revoked_at IS NULL AND u.disabled = ? AND u.role = ? AND u.assurance = ?`
+	WHERE s.id = ? AND s.revoked_at IS NULL AND u.disabled = ? AND u.role = ? AND u.assurance = ? AND s.representation_id IS NULL`
+
+// revalidateActingQuery is revalidateQuery for a session acting for a
+// company: the session still acts through the same link, which is in force
+// today (not revoked, not expired), so a revocation by any instance is
+// honoured on the next request.
+const revalidateActingQuery = `SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id JOIN representations r ON r.id = s.representation_id
+	WHERE s.id = ? AND s.revoked_at IS NULL AND u.disabled = ? AND u.role = ? AND u.assurance = ? AND s.representation_id = ?
+	AND r.revoked_at IS NULL AND (r.valid_until IS NULL OR r.valid_until >= ?)`
 
 // Logout revokes the token; revoking an unknown token is not an error.
 func (db *DB) Logout(ctx context.Context, token string) error {

@@ -32,6 +32,7 @@ type ownedObjects struct {
 	anaID, caseID, attachmentID, paymentID, documentID, recomputeID, draftID, importID int64
 	officerID                                                                          int64 // a staff account of A's municipality
 	buildingID, landID                                                                 int64
+	representationID                                                                   int64 // A's link to a company
 }
 
 // ownershipFixtures maps each path-parameter shape of the route table to
@@ -48,6 +49,7 @@ var ownershipFixtures = map[string]ownershipFixture{
 	"buildings/:id":        {build: func(f *ownedObjects) string { return fmt.Sprint(f.buildingID) }},
 	"lands/:id":            {build: func(f *ownedObjects) string { return fmt.Sprint(f.landID) }},
 	"imports/:id":          {build: func(f *ownedObjects) string { return fmt.Sprint(f.importID) }},
+	"representations/:id":  {build: func(f *ownedObjects) string { return fmt.Sprint(f.representationID) }},
 	"lines/:key":           {build: func(*ownedObjects) string { return "vehicle.engine.row1.euro6" }, shared: true},
 	"days/:date":           {build: func(*ownedObjects) string { return "2026-12-24" }, shared: true},
 	"case-types/:type":     {build: func(*ownedObjects) string { return "petition" }, shared: true},
@@ -69,6 +71,7 @@ var ownershipBodies = map[string]any{
 	"PUT /api/v1/case-types/:type/straight-through":       map[string]any{"enabled": true},
 	"PATCH /api/v1/admin/parameter-drafts/:id/lines/:key": map[string]any{"to_value": "20"},
 	"PUT /api/v1/users/:id/role":                          map[string]any{"role": "signer"},
+	"POST /api/v1/representations/:id/revoke":             map[string]any{"reason": "mandat retras"},
 	"POST /api/v1/users/:id/password":                     map[string]any{"password": "un pinguin pe bicicletă"},
 	"PUT /api/v1/buildings/:id": map[string]any{"version": 1, "reason": "corectare", "address": "Str. Eroilor 5", "use": "residential",
 		"construction_type": "A", "utilities": true, "usable_area_m2": "60", "zone": "A"},
@@ -110,6 +113,11 @@ func TestOwnershipMatrix(t *testing.T) {
 		}
 		e.recompute.Wait()
 		f.buildingID, f.landID = e.holdings(f.anaID)
+		if r := e.do("POST", "/api/v1/taxpayers", e.tokens["officer"], map[string]any{"kind": "company", "cui": "18547290", "name": "Construct Vest SRL",
+			"address": "Calea Aradului 10"}); r.Status != 201 {
+			t.Fatalf("company: %d %s", r.Status, r.Raw)
+		}
+		f.representationID = e.represent(f.anaID, e.verify("ana"), "18547290", "2027-12-31")
 		if r := e.do("POST", "/api/v1/admin/parameter-drafts", e.tokens["admin"], map[string]any{"from_year": 2026, "to_year": 2027, "inflation_pct": "5.6",
 			"eur_ron": "5.0900", "decision": map[string]any{"number": "200/2026", "date": "2026-12-15"}}); r.Status != 201 {
 			t.Fatalf("parameter draft: %d %s", r.Status, r.Raw)
@@ -153,6 +161,7 @@ func TestOwnershipMatrix(t *testing.T) {
 				`SELECT COALESCE(SUM(version), 0) FROM users WHERE municipality_id = ?`,
 				`SELECT COUNT(*) FROM sessions WHERE municipality_id = ? AND revoked_at IS NOT NULL`,
 				`SELECT COUNT(*) FROM enrollment_codes WHERE municipality_id = ?`,
+				`SELECT COUNT(*) FROM representations WHERE municipality_id = ? AND revoked_at IS NULL`,
 			} {
 				fmt.Fprintf(&b, "%d/", count(t, db, q, e.muni.ID))
 			}

@@ -72,6 +72,7 @@ func (s *Server) allRoutes() []route {
 	rs = append(rs, s.healthRoutes()...)
 	rs = append(rs, s.accountRoutes()...)
 	rs = append(rs, s.identityRoutes()...)
+	rs = append(rs, s.representationRoutes()...)
 	rs = append(rs, s.taxpayerRoutes()...)
 	rs = append(rs, s.propertyRoutes()...)
 	rs = append(rs, s.caseRoutes()...)
@@ -128,6 +129,9 @@ func (s *Server) authenticate(acc Access) fiber.Handler {
 		}
 		if len(acc.Roles) > 0 && !actor.Has(acc.Roles...) {
 			return fiscal.Errorf(fiscal.EFORBIDDEN, "your role (%s) may not do this", actor.Role)
+		}
+		if actor.RepresentationEnded && !keepsEndedRepresentation[c.Route().Path] {
+			return fiscal.ErrRepresentationEnded()
 		}
 		c.SetUserContext(fiscal.WithActor(c.UserContext(), actor))
 		return c.Next()

@@ -66,6 +66,9 @@ type Deps struct {
 	Identity fiscal.IdentityService
 	// Imports takes over a municipality's existing data; nil answers 503.
 	Imports fiscal.ImportService
+	// Representations are the links of persons to the companies they
+	// represent and whom a session acts for; nil answers 503.
+	Representations fiscal.RepresentationService
 	// Writes reports the database's write transactions for /metrics
 	// (store.DB.WriteStats); nil leaves them out.
 	Writes func() fiscal.WriteStats
@@ -105,6 +108,7 @@ type Store interface {
 	fiscal.IdentityService
 	fiscal.RateLimits
 	OutboxPending(ctx context.Context) (int64, error)
+	fiscal.RepresentationService
 	Ping(ctx context.Context) error
 	WriteStats() fiscal.WriteStats
 	Clock() fiscal.Clock
@@ -115,7 +119,7 @@ type Store interface {
 // reports) and may replace the clock (tests).
 func StoreDeps(db Store) Deps {
 	return Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Properties: db, Cases: db, RequestTypes: db, Privacy: db, Audit: db, SignIns: db,
-		Idempotency: db, Tax: db, Credit: db, Documents: db, PKI: db, Identity: db, Limits: db, OutboxPending: db.OutboxPending, Ready: db.Ping, Writes: db.WriteStats, Clock: db.Clock()}
+		Idempotency: db, Tax: db, Credit: db, Documents: db, PKI: db, Identity: db, Representations: db, Limits: db, OutboxPending: db.OutboxPending, Ready: db.Ping, Writes: db.WriteStats, Clock: db.Clock()}
 }
 
 // Config is the server's configuration, parsed in cmd.
