@@ -1,0 +1,210 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+
+	"fiscald/fiscal"
+	"fiscald/internal/store"
+	"fiscald/internal/store/storetest"
+)
+
+// TestBuildingChangeEndToEnd: a flat held 60% / 40% is extended (55 → 80
+// m² usable, acceptance report of 20 November 2025); the change is taxed
+// from 1 January 2026, so both owners' 2026 tax is recomputed on their
+// share: 80 × 1.4 × 2,677 × 2.50 × 0.1% = 749.56 lei, 60% = 449.74 → 450
+// (309 already owed: an adjustment of 141), 40% = 299.82 → 300 (206 owed:
+// 94 more), each with a tax decision, the before and after in the audit.
+// A change of this year (to mixed use) changes the record now but is taxed
+// from 2027: 2026 keeps the data it had. Refusals change nothing.
+func TestBuildingChangeEndToEnd(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		e := newEnv(t, db, clock)
+		anaID, ana := e.taxpayer("ana", "2850615350041")
+		mihaiID, mihai := e.taxpayer("mihai", "1850315350012")
+		ioanaID, ioana := e.taxpayer("ioana", "2900101350016")
+		mihai40 := map[string]any{"cnp": "1850315350012", "name": "Mihai Ionescu", "share": "0.4"}
+		r := e.declare(anaID, ana, "building_acquisition", flatData("2025-06-10", "CAD-500100", mihai40), "acquisition_document", "owner_id", "cadastral_extract")
+		if r.Status != 200 || r.Body["status"] != "approved" {
+			t.Fatalf("acquisition: %d %s", r.Status, r.Raw)
+		}
+		anaB, mihaiB := count(t, db, `SELECT id FROM buildings WHERE taxpayer_id = ?`, anaID), count(t, db, `SELECT id FROM buildings WHERE taxpayer_id = ?`, mihaiID)
+		if sum, _ := e.debtsOf(anaID, ana, "building", 2026); sum != "309.00" {
+			t.Fatalf("ana owes %s before the change", sum)
+		}
+		state := func() string {
+			return fmt.Sprint(count(t, db, `SELECT COUNT(*) FROM building_history`), "/", count(t, db, `SELECT COUNT(*) FROM assessments`), "/",
+				count(t, db, `SELECT COUNT(*) FROM debts`), "/", count(t, db, `SELECT SUM(version) FROM buildings`))
+		}
+		before := state()
+		extension := map[string]any{"building_id": mihaiB, "change": "extension", "usable_area_m2": "80", "effective_on": "2025-11-20",
+			"change_document": "proces_verbal_receptie"}
+
+		// Refused at filing, 422 naming the field.
+		for _, c := range []struct {
+			token string
+			tp    int64
+			data  map[string]any
+			field string
+		}{
+			{mihai, mihaiID, map[string]any{"building_id": mihaiB, "change": "extension", "usable_area_m2": "80", "effective_on": "2027-01-05", "change_document": "building_permit"}, "data.effective_on"},
+			{mihai, mihaiID, map[string]any{"building_id": mihaiB, "change": "extension", "effective_on": "2025-11-20", "change_document": "building_permit"}, "data.built_area_m2"},
+			{mihai, mihaiID, map[string]any{"building_id": mihaiB, "change": "change_of_use", "use": "mixed", "effective_on": "2025-11-20", "change_document": "building_permit"}, "data.parts"},
+			{mihai, mihaiID, map[string]any{"building_id": mihaiB, "change": "extension", "usable_area_m2": "80", "effective_on": "2025-11-20", "change_document": "invoice"}, "data.change_document"},
+			{mihai, mihaiID, map[string]any{"building_id": mihaiB, "change": "extension", "usable_area_m2": "80", "effective_on": "2024-11-20", "change_document": "building_permit"}, "data.effective_on"},
+			{ioana, ioanaID, map[string]any{"building_id": anaB, "change": "extension", "usable_area_m2": "80", "effective_on": "2025-11-20", "change_document": "building_permit"}, "data.building_id"},
+		} {
+			r := e.do("POST", "/api/v1/cases", c.token, map[string]any{"type": "building_change", "taxpayer_id": c.tp, "data": c.data})
+			if r.Status != 422 || !strings.Contains(strings.Join(fieldNames(r), ","), c.field) {
+				t.Fatalf("want 422 on %s: %d %s", c.field, r.Status, r.Raw)
+			}
+		}
+		// Another taxpayer may not declare for Mihai; anonymous may not either.
+		if r := e.do("POST", "/api/v1/cases", ioana, map[string]any{"type": "building_change", "taxpayer_id": mihaiID, "data": extension}); r.Status != 403 && r.Status != 404 {
+			t.Fatalf("ioana files for mihai: %d %s", r.Status, r.Raw)
+		}
+		if r := e.do("POST", "/api/v1/cases", "", map[string]any{"type": "building_change", "taxpayer_id": mihaiID, "data": extension}); r.Status != 401 {
+			t.Fatalf("anonymous: %d", r.Status)
+		}
+		// A missing document: the permit or the acceptance report (the one
+		// named) and the cadastral extract; the officer cannot approve.
+		r = e.do("POST", "/api/v1/cases", mihai, map[string]any{"type": "building_change", "taxpayer_id": mihaiID, "data": extension})
+		if r.Status != 201 || fmt.Sprint(r.Body["missing_documents"]) != "[proces_verbal_receptie cadastral_extract]" {
+			t.Fatalf("intake: %d %s", r.Status, r.Raw)
+		}
+		incomplete := num(r.Body["id"])
+		e.upload(incomplete, mihai, "cadastral_extract", "c.pdf", pdfDoc)
+		if r := e.do("POST", casePath(incomplete, "/review"), e.tokens["officer"], map[string]any{"decision": "approve"}); r.Status != 409 {
+			t.Fatalf("approve without the acceptance report: %d %s", r.Status, r.Raw)
+		}
+		if r := e.do("POST", casePath(incomplete, "/review"), e.tokens["officer"], map[string]any{"decision": "reject", "comment": "Lipsește procesul-verbal."}); r.Status != 200 {
+			t.Fatalf("reject: %d %s", r.Status, r.Raw)
+		}
+		if after := state(); after != before {
+			t.Fatalf("refusals changed the record: %s → %s", before, after)
+		}
+
+		// The extension, declared by the co-owner Mihai, checked and approved.
+		r = e.declare(mihaiID, mihai, "building_change", extension, "proces_verbal_receptie", "cadastral_extract")
+		if r.Status != 200 || r.Body["status"] != "approved" {
+			t.Fatalf("change: %d %s", r.Status, r.Raw)
+		}
+		for _, o := range []struct {
+			id    int64
+			token string
+			sum   string
+		}{{anaID, ana, "450.00"}, {mihaiID, mihai, "300.00"}} {
+			if sum, codes := e.debtsOf(o.id, o.token, "building", 2026); sum != o.sum || fmt.Sprint(codes) != "[07.02.01.01]" {
+				t.Fatalf("taxpayer %d owes %s %v after the extension, want %s", o.id, sum, codes, o.sum)
+			}
+			if n := count(t, db, `SELECT COUNT(*) FROM documents WHERE type = 'tax_decision' AND taxpayer_id = ?`, o.id); n != 2 {
+				t.Fatalf("taxpayer %d has %d tax decisions, want the acquisition's and the change's", o.id, n)
+			}
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM debts WHERE kind = 'adjustment' AND year = 2026 AND amount_bani = 14100 AND taxpayer_id = ?`, anaID); n != 1 {
+			t.Fatalf("ana's adjustment: %d", n)
+		}
+		for _, kw := range []string{`"usable_area_m2":"55"`, `"usable_area_m2":"80"`, `"effective_on":"2025-11-20"`} {
+			if n := count(t, db, `SELECT COUNT(*) FROM audit_log WHERE action = 'building.change' AND (before_json LIKE ? OR after_json LIKE ?)`, "%"+kw+"%", "%"+kw+"%"); n != 1 {
+				t.Fatalf("audit of the change lacks %s (%d)", kw, n)
+			}
+		}
+		ab := e.do("GET", fmt.Sprintf("/api/v1/taxpayers/%d/buildings", anaID), ana, nil)
+		if ab.Status != 200 || ab.Body["items"].([]any)[0].(map[string]any)["usable_area_m2"] != "80" {
+			t.Fatalf("ana's building after the extension: %d %s", ab.Status, ab.Raw)
+		}
+
+		// A change of use this year: the record changes now, taxed from 2027.
+		today := fiscal.LocalDate(clock.Now())
+		mixed := map[string]any{"building_id": anaB, "change": "change_of_use", "use": "mixed", "effective_on": today.String(), "change_document": "building_permit",
+			"parts": []any{map[string]any{"use": "residential", "usable_area_m2": "50"}, map[string]any{"use": "non_residential", "usable_area_m2": "30"}}}
+		r = e.declare(anaID, ana, "building_change", mixed, "building_permit", "cadastral_extract")
+		if r.Status != 200 || r.Body["status"] != "approved" {
+			t.Fatalf("change of use: %d %s", r.Status, r.Raw)
+		}
+		if sum, _ := e.debtsOf(anaID, ana, "building", 2026); sum != "450.00" {
+			t.Fatalf("a change of %d changed its own year's tax: %s", today.Year, sum)
+		}
+		objs, err := db.AnnualObjects(context.Background(), e.muni.ID, "building", today.Year, 0, math.MaxInt64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		next, err := db.AnnualObjects(context.Background(), e.muni.ID, "building", today.Year+1, 0, math.MaxInt64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(objs) != 2 || objs[0].Object.Use != "residential" || objs[1].Object.Use != "residential" || next[0].Object.Use != "mixed" || next[1].Object.Use != "mixed" ||
+			objs[0].Object.UsableAreaM2.String() != "80" {
+			t.Fatalf("the annual run's data: %d %+v / %+v", len(objs), objs[0].Object, next[0].Object)
+		}
+		// Mihai's building is Ana's too: the change went to both holdings.
+		if n := count(t, db, `SELECT COUNT(*) FROM building_history WHERE until_year = ?`, today.Year); n != 2 {
+			t.Fatalf("history rows of %d: %d", today.Year, n)
+		}
+	})
+}
+
+// TestCoOwnerRegisteredLater: an acquisition names a co-owner who is not in
+// the registry; once approved their share stays reserved (another
+// declaration cannot take it), and when they register, their holding is
+// entered with the share the declaration gave, taxed from the same year,
+// with their 2026 debt and tax decision, audited — in the registration's
+// transaction.
+func TestCoOwnerRegisteredLater(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		e := newEnv(t, db, clock)
+		anaID, ana := e.taxpayer("ana", "2850615350041")
+		ioanaID, ioana := e.taxpayer("ioana", "2900101350016")
+		radu := map[string]any{"cnp": "1800101350018", "name": "Radu Stan", "share": "0.4"}
+		r := e.declare(anaID, ana, "building_acquisition", flatData("2025-06-10", "CAD-600100", radu), "acquisition_document", "owner_id", "cadastral_extract")
+		if r.Status != 200 || r.Body["status"] != "approved" || !strings.Contains(string(r.Raw), "Radu Stan") {
+			t.Fatalf("acquisition: %d %s", r.Status, r.Raw)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM buildings`); n != 1 {
+			t.Fatalf("buildings before Radu registers: %d", n)
+		}
+		// Radu's 40% is reserved: Ioana cannot declare half of it.
+		r = e.do("POST", "/api/v1/cases", ioana, map[string]any{"type": "building_acquisition", "taxpayer_id": ioanaID,
+			"data": map[string]any{"address": "Str. Eroilor 5", "cadastral_number": "CAD-600100", "use": "residential", "construction_type": "A",
+				"utilities": true, "usable_area_m2": "55", "zone": "A", "share": "0.5", "acquired_on": "2026-02-01", "acquisition_document": "sale_contract"}})
+		if r.Status != 422 || !strings.Contains(string(r.Raw), "cannot exceed 100%") {
+			t.Fatalf("the reserved share was taken: %d %s", r.Status, r.Raw)
+		}
+
+		// Radu registers himself: his 40% is in his record with his debt.
+		raduID, raduTok := e.taxpayer("radu", "1800101350018")
+		bs := e.do("GET", fmt.Sprintf("/api/v1/taxpayers/%d/buildings", raduID), raduTok, nil)
+		if bs.Status != 200 || len(bs.Body["items"].([]any)) != 1 {
+			t.Fatalf("radu's buildings: %d %s", bs.Status, bs.Raw)
+		}
+		b := bs.Body["items"].([]any)[0].(map[string]any)
+		co := b["co_owners"].([]any)
+		if b["share"] != "0.4000" || num(b["taxed_from_year"]) != 2026 || b["cadastral_number"] != "CAD-600100" || len(co) != 1 ||
+			num(co[0].(map[string]any)["taxpayer_id"]) != anaID {
+			t.Fatalf("radu's building: %v", b)
+		}
+		if sum, codes := e.debtsOf(raduID, raduTok, "building", 2026); sum != "206.00" || fmt.Sprint(codes) != "[07.02.01.01]" {
+			t.Fatalf("radu owes %s %v", sum, codes)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM documents WHERE type = 'tax_decision' AND taxpayer_id = ?`, raduID); n != 1 {
+			t.Fatalf("radu's tax decisions: %d", n)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM audit_log WHERE action = 'building.enter_pending'`); n != 1 {
+			t.Fatalf("audit of the late entry: %d", n)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM pending_holdings WHERE entered_at IS NULL`); n != 0 {
+			t.Fatalf("pending after the registration: %d", n)
+		}
+		// Ana now sees Radu as her co-owner; Ioana still sees neither.
+		ab := e.do("GET", fmt.Sprintf("/api/v1/taxpayers/%d/buildings", anaID), ana, nil)
+		if co := ab.Body["items"].([]any)[0].(map[string]any)["co_owners"].([]any); len(co) != 1 || num(co[0].(map[string]any)["taxpayer_id"]) != raduID {
+			t.Fatalf("ana's co-owners: %v", co)
+		}
+		if r := e.do("GET", fmt.Sprintf("/api/v1/taxpayers/%d/buildings", raduID), ioana, nil); r.Status != 404 {
+			t.Fatalf("ioana reads radu's buildings: %d", r.Status)
+		}
+	})
+}
