@@ -140,6 +140,16 @@ func TestBuildingChangeEndToEnd(t *testing.T) {
 			objs[0].Object.UsableAreaM2.String() != "80" {
 			t.Fatalf("the annual run's data: %d %+v / %+v", len(objs), objs[0].Object, next[0].Object)
 		}
+		// A recomputation of this year taxes the data it had (residential,
+		// 80 m²): nothing moves. Taxed as mixed, it would.
+		run, err := db.StartRecomputeRun(context.Background(), e.muni.ID, today.Year)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := db.RecomputeBatch(context.Background(), e.muni.ID, run.ID, 500)
+		if err != nil || res.Objects != 2 || res.Up+res.Down+res.Failed != 0 {
+			t.Fatalf("recompute of %d after a change taxed from %d: %+v %v", today.Year, today.Year+1, res, err)
+		}
 		// Mihai's building is Ana's too: the change went to both holdings.
 		if n := count(t, db, `SELECT COUNT(*) FROM building_history WHERE until_year = ?`, today.Year); n != 2 {
 			t.Fatalf("history rows of %d: %d", today.Year, n)
