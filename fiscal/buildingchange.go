@@ -117,7 +117,7 @@ func parseBuildingChange(raw json.RawMessage, today civil.Date) (json.RawMessage
 				}
 				switch {
 				case p.BuiltAreaM2 == nil && p.UsableAreaM2 == nil:
-					add(f+"built_area_m2", "each part needs its built area (or usable area)")
+					add(f+"usable_area_m2", "each part needs its usable area (or built area)")
 				case p.BuiltAreaM2 != nil && !positiveArea(p.BuiltAreaM2):
 					add(f+"built_area_m2", "must be above 0 (m², at most 2 decimals)")
 				case p.UsableAreaM2 != nil && !positiveArea(p.UsableAreaM2):
