@@ -81,7 +81,7 @@ func TestChangeBuilding(t *testing.T) {
 		`{"change":"change_of_use","use":"residential","effective_on":"2025-11-20","change_document":"building_permit"}`:                                            "data.building_id",
 	} {
 		_, err := ty.ParseData(json.RawMessage(raw), today)
-		if ErrorCode(err) != EINVALID || !hasField(err, field) {
+		if ErrorCode(err) != EINVALID || !changeHasField(err, field) {
 			t.Errorf("%s: want %s, got %v", raw, field, err)
 		}
 	}
@@ -91,7 +91,7 @@ func TestChangeBuilding(t *testing.T) {
 	}
 }
 
-func hasField(err error, field string) bool {
+func changeHasField(err error, field string) bool {
 	e, ok := err.(*Error)
 	if !ok {
 		return false

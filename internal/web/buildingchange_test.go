@@ -184,7 +184,17 @@ func TestCoOwnerRegisteredLater(t *testing.T) {
 			t.Fatalf("the reserved share was taken: %d %s", r.Status, r.Raw)
 		}
 
-		// Radu registers himself: his 40% is in his record with his debt.
+		// Before Radu registers, Ana declares an extension (55 → 80 m², taxed
+		// from 2026): the reserved share follows the building as it is.
+		anaB := count(t, db, `SELECT id FROM buildings WHERE taxpayer_id = ?`, anaID)
+		r = e.declare(anaID, ana, "building_change", map[string]any{"building_id": anaB, "change": "extension", "usable_area_m2": "80",
+			"effective_on": "2025-11-20", "change_document": "building_permit"}, "building_permit", "cadastral_extract")
+		if r.Status != 200 || r.Body["status"] != "approved" {
+			t.Fatalf("extension: %d %s", r.Status, r.Raw)
+		}
+
+		// Radu registers himself: his 40% is in his record with his debt
+		// (80 × 1.4 × 2,677 × 2.50 × 0.1% = 749.56; 40% = 299.82 → 300).
 		raduID, raduTok := e.taxpayer("radu", "1800101350018")
 		bs := e.do("GET", fmt.Sprintf("/api/v1/taxpayers/%d/buildings", raduID), raduTok, nil)
 		if bs.Status != 200 || len(bs.Body["items"].([]any)) != 1 {
@@ -192,11 +202,11 @@ func TestCoOwnerRegisteredLater(t *testing.T) {
 		}
 		b := bs.Body["items"].([]any)[0].(map[string]any)
 		co := b["co_owners"].([]any)
-		if b["share"] != "0.4000" || num(b["taxed_from_year"]) != 2026 || b["cadastral_number"] != "CAD-600100" || len(co) != 1 ||
+		if b["share"] != "0.4000" || num(b["taxed_from_year"]) != 2026 || b["cadastral_number"] != "CAD-600100" || len(co) != 1 || b["usable_area_m2"] != "80" ||
 			num(co[0].(map[string]any)["taxpayer_id"]) != anaID {
 			t.Fatalf("radu's building: %v", b)
 		}
-		if sum, codes := e.debtsOf(raduID, raduTok, "building", 2026); sum != "206.00" || fmt.Sprint(codes) != "[07.02.01.01]" {
+		if sum, codes := e.debtsOf(raduID, raduTok, "building", 2026); sum != "300.00" || fmt.Sprint(codes) != "[07.02.01.01]" {
 			t.Fatalf("radu owes %s %v", sum, codes)
 		}
 		if n := count(t, db, `SELECT COUNT(*) FROM documents WHERE type = 'tax_decision' AND taxpayer_id = ?`, raduID); n != 1 {
@@ -215,6 +225,32 @@ func TestCoOwnerRegisteredLater(t *testing.T) {
 		}
 		if r := e.do("GET", fmt.Sprintf("/api/v1/taxpayers/%d/buildings", raduID), ioana, nil); r.Status != 404 {
 			t.Fatalf("ioana reads radu's buildings: %d", r.Status)
+		}
+
+		// A plot half-owned with a company not in the registry, which an
+		// officer enters later by its CUI: its half (5,000 m² of vineyard,
+		// zone B: 235 lei; half 117.50 → 118) is entered in that transaction.
+		officer := e.tokens["officer"]
+		plot := map[string]any{"address": "Calea Aradului km 3", "cadastral_number": "CAD-T600", "location": "intravilan", "zone": "B",
+			"use_category": "vineyard", "area_m2": "5000", "acquired_on": "2025-03-01", "acquisition_document": "sale_contract",
+			"co_owners": []any{map[string]any{"cui": "18547290", "name": "Vie SRL", "share": "0.5"}}}
+		if r := e.declare(anaID, ana, "land_acquisition", plot, "acquisition_document", "owner_id"); r.Status != 200 || r.Body["status"] != "approved" {
+			t.Fatalf("land: %d %s", r.Status, r.Raw)
+		}
+		co2 := e.do("POST", "/api/v1/taxpayers", officer, map[string]any{"kind": "company", "cui": "18547290", "name": "Vie SRL", "address": "Str. Viilor 1"})
+		if co2.Status != 201 {
+			t.Fatalf("company: %d %s", co2.Status, co2.Raw)
+		}
+		vieID := num(co2.Body["id"])
+		ls := e.do("GET", fmt.Sprintf("/api/v1/taxpayers/%d/lands", vieID), officer, nil)
+		if ls.Status != 200 || len(ls.Body["items"].([]any)) != 1 || ls.Body["items"].([]any)[0].(map[string]any)["share"] != "0.5000" {
+			t.Fatalf("the company's land: %d %s", ls.Status, ls.Raw)
+		}
+		if sum, _ := e.debtsOf(vieID, officer, "land", 2026); sum != "118.00" {
+			t.Fatalf("the company owes %s", sum)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM audit_log WHERE action = 'land.enter_pending'`); n != 1 {
+			t.Fatalf("audit of the company's late entry: %d", n)
 		}
 	})
 }
