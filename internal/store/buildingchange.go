@@ -259,4 +259,3 @@ func (w *recWriter) recomputeObject(ctx context.Context, engine *calc.Engine, sl
 	return dec.Outcome, revID, tx.Audit(ctx, w.muni, "assessment.recompute", "assessment", revID, map[string]any{"assessment_id": a.ID, "annual": a.Annual},
 		map[string]any{"annual": dec.Assessment.Annual, "delta": dec.Delta, "outcome": dec.Outcome})
 }
-
