@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 	"testing"
 
 	"fiscald/fiscal"
@@ -251,6 +252,90 @@ func TestCoOwnerRegisteredLater(t *testing.T) {
 		}
 		if n := count(t, db, `SELECT COUNT(*) FROM audit_log WHERE action = 'land.enter_pending'`); n != 1 {
 			t.Fatalf("audit of the company's late entry: %d", n)
+		}
+	})
+}
+
+// TestBuildingChangeRace: two co-owners' changes of one building (an
+// extension and a change of use) approved at once by two signers: none is
+// lost — each either applies on the data the other left, or is refused
+// (409) and applies when signed again; the building ends with both.
+func TestBuildingChangeRace(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		e := newEnv(t, db, clock)
+		if _, err := db.CreateStaff(context.Background(), e.muni.ID, "signer2", "password-signer", fiscal.RoleSigner, "Signer Two"); err != nil {
+			t.Fatal(err)
+		}
+		signers := []string{e.tokens["signer"], e.login("signer2", "password-signer")}
+		if r := e.do("POST", "/api/v1/admin/parameters", e.tokens["admin"], map[string]any{"key": "building.individual.non_residential.rate_pct",
+			"effective_from": "2026-01-01", "value": "0.5", "legal_basis": "Codul fiscal art. 458", "decision": map[string]any{"number": "100/2025", "date": "2025-12-10"}}); r.Status != 201 {
+			t.Fatalf("parameter: %d %s", r.Status, r.Raw)
+		}
+		anaID, ana := e.taxpayer("ana", "2850615350041")
+		mihaiID, mihai := e.taxpayer("mihai", "1850315350012")
+		mihai40 := map[string]any{"cnp": "1850315350012", "name": "Mihai Ionescu", "share": "0.4"}
+		if r := e.declare(anaID, ana, "building_acquisition", flatData("2025-06-10", "CAD-700100", mihai40), "acquisition_document", "owner_id", "cadastral_extract"); r.Status != 200 {
+			t.Fatalf("acquisition: %d %s", r.Status, r.Raw)
+		}
+		anaB, mihaiB := count(t, db, `SELECT id FROM buildings WHERE taxpayer_id = ?`, anaID), count(t, db, `SELECT id FROM buildings WHERE taxpayer_id = ?`, mihaiID)
+		changes := []struct {
+			tp    int64
+			token string
+			data  map[string]any
+		}{
+			{anaID, ana, map[string]any{"building_id": anaB, "change": "extension", "usable_area_m2": "80", "effective_on": "2025-11-20", "change_document": "building_permit"}},
+			{mihaiID, mihai, map[string]any{"building_id": mihaiB, "change": "change_of_use", "use": "mixed", "effective_on": "2025-12-01", "change_document": "building_permit",
+				"parts": []any{map[string]any{"use": "residential", "usable_area_m2": "50"}, map[string]any{"use": "non_residential", "usable_area_m2": "30"}}}},
+		}
+		var ids []int64
+		for _, c := range changes {
+			r := e.do("POST", "/api/v1/cases", c.token, map[string]any{"type": "building_change", "taxpayer_id": c.tp, "data": c.data})
+			if r.Status != 201 {
+				t.Fatalf("intake: %d %s", r.Status, r.Raw)
+			}
+			id := num(r.Body["id"])
+			for _, k := range []string{"building_permit", "cadastral_extract"} {
+				if r := e.upload(id, c.token, k, k+".pdf", append(append([]byte{}, pdfDoc...), fmt.Sprint(k, id)...)); r.Status != 201 {
+					t.Fatalf("upload: %d %s", r.Status, r.Raw)
+				}
+			}
+			if r := e.do("POST", casePath(id, "/review"), e.tokens["officer"], map[string]any{"decision": "approve"}); r.Status != 200 {
+				t.Fatalf("review: %d %s", r.Status, r.Raw)
+			}
+			ids = append(ids, id)
+		}
+		statuses := make([]int, 2)
+		var wg sync.WaitGroup
+		for i := range ids {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				statuses[i] = e.do("POST", casePath(ids[i], "/sign"), signers[i], map[string]any{"decision": "approve"}).Status
+			}(i)
+		}
+		wg.Wait()
+		for i, st := range statuses {
+			switch st {
+			case 200:
+			case 409:
+				if r := e.do("POST", casePath(ids[i], "/sign"), signers[i], map[string]any{"decision": "approve"}); r.Status != 200 {
+					t.Fatalf("signed again: %d %s", r.Status, r.Raw)
+				}
+			default:
+				t.Fatalf("concurrent approvals: %v", statuses)
+			}
+		}
+		var attrs []string
+		if err := db.SQL().Select(&attrs, `SELECT attributes FROM buildings WHERE cadastral_number = 'CAD-700100' ORDER BY id`); err != nil || len(attrs) != 2 {
+			t.Fatalf("buildings: %v %v", attrs, err)
+		}
+		for _, a := range attrs {
+			if !strings.Contains(a, `"usable_area_m2":"80"`) || !strings.Contains(a, `"use":"mixed"`) {
+				t.Fatalf("a change was lost (%v): %s", statuses, a)
+			}
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM building_history WHERE until_year = 2025 AND attributes LIKE '%"usable_area_m2":"55"%'`); n != 2 {
+			t.Fatalf("the data of 2025 kept: %d rows", n)
 		}
 	})
 }
