@@ -85,6 +85,14 @@ func TestDeclareBuildingChangeForm(t *testing.T) {
 		if p.Status != 303 || caseURL.FindStringSubmatch(p.Location) == nil {
 			t.Fatalf("extension: %d %q %s", p.Status, p.Location, p.Body)
 		}
+		if page := ana.get(p.Location + "?lang=ro"); page.Status != 200 || !strings.Contains(page.Body, "Modificarea unei clădiri") || !strings.Contains(page.Body, "Procesul-verbal de recepție") {
+			t.Fatalf("the case page: %d", page.Status)
+		}
+		off := s.client()
+		off.login("ioana", staffPassword("ioana"))
+		if page := off.get(p.Location + "?lang=en"); page.Status != 200 || !strings.Contains(page.Body, "Change of a building") || !strings.Contains(page.Body, "CAD-400100") {
+			t.Fatalf("the officer's case page: %d", page.Status)
+		}
 		mixed := form(hs[0])
 		mixed.Set("data.change", "change_of_use")
 		mixed.Set("data.use", "mixed")
