@@ -2,6 +2,7 @@ package fiscal
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 
 	"github.com/shopspring/decimal"
@@ -108,7 +109,7 @@ func parseBuildingChange(raw json.RawMessage, today civil.Date) (json.RawMessage
 				add("parts", "a mixed use needs each part (2 to 20) with its use and area")
 			}
 			for i, p := range b.Parts {
-				f := "parts[" + itoa(i) + "]."
+				f := "parts[" + strconv.Itoa(i) + "]."
 				if p.Use != "residential" && p.Use != "non_residential" {
 					add(f+"use", "must be residential or non_residential")
 				}
@@ -150,8 +151,6 @@ func parseBuildingChange(raw json.RawMessage, today civil.Date) (json.RawMessage
 	}
 	return out, nil
 }
-
-func itoa(i int) string { return decimal.NewFromInt(int64(i)).String() }
 
 // changeFacts: the declarer's holding, its co-owners' holdings and each
 // owner's assessed sums from the first changed year.
