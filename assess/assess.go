@@ -166,7 +166,7 @@ func runPhase(ctx context.Context, st fiscal.AnnualStore, engine *calc.Engine, o
 			upTo, last, err := st.NextTaxpayerBound(ctx, o.MunicipalityID, phase, after, o.BatchObjects)
 			var objs []fiscal.AnnualObject
 			if err == nil {
-				objs, err = st.AnnualObjects(ctx, o.MunicipalityID, phase, after, upTo)
+				objs, err = st.AnnualObjects(ctx, o.MunicipalityID, phase, run.Year, after, upTo)
 			}
 			if err != nil {
 				readErr <- err

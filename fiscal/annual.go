@@ -104,8 +104,9 @@ type AnnualStore interface {
 	// every remaining object.
 	NextTaxpayerBound(ctx context.Context, municipalityID int64, phase string, after int64, n int) (upTo int64, last bool, err error)
 	// AnnualObjects reads the objects of taxpayers in (after, upTo], ordered
-	// by taxpayer then object id.
-	AnnualObjects(ctx context.Context, municipalityID int64, phase string, after, upTo int64) ([]AnnualObject, error)
+	// by taxpayer then object id, with a building's data as they were in
+	// year.
+	AnnualObjects(ctx context.Context, municipalityID int64, phase string, year int, after, upTo int64) ([]AnnualObject, error)
 	// WriteAnnualBatch writes a batch in one transaction with the cursor move
 	// and one audit entry; ECONFLICT when the run's cursor is not the batch's
 	// start (another run is writing).

@@ -324,6 +324,9 @@ type PropertyFacts struct {
 	// their current assessments of Kind for each year from OwnersFrom (the
 	// ≤ 50 lei rule looks at an owner's sum per tax type).
 	OwnersFrom int
+	// CoHoldings asks for every current holding of HoldingID's cadastral
+	// number (a building's change), with their owners' kinds.
+	CoHoldings bool
 }
 
 // RegistryEntry is a taxpayer found in the registry by CNP or CUI.
@@ -347,6 +350,11 @@ type PropertyState struct {
 	// Assessed is, per owner (taxpayer id) and year, the sum of their
 	// current assessments of Kind (Facts.OwnersFrom).
 	Assessed map[int64]map[int]money.Bani
+	// CoHoldings are the current holdings of the holding's cadastral number
+	// (itself included; Facts.CoHoldings), with their objects.
+	CoHoldings []Holding
+	// OwnerKinds are the kinds of the CoHoldings' owners by taxpayer id.
+	OwnerKinds map[int64]string
 }
 
 func propertyFacts(caseType string, data json.RawMessage) (CheckFacts, error) {
@@ -485,6 +493,11 @@ type PropertyPlan struct {
 	Enter []PropertyEntry
 	// NotFound are the co-owners not in the registry (not entered).
 	NotFound []string
+	// Pending are those co-owners with their identity and share: kept, and
+	// entered when a taxpayer with that CNP/CUI is created.
+	Pending []PropertyCoOwner
+	// Change changes a building (buildingchange.go).
+	Change *BuildingChangePlan
 	// End ends a holding (a disposal).
 	End *PropertyEnd
 	// ValuationDate of a company's building.
@@ -544,6 +557,7 @@ func EnterProperty(in ApprovalInput) (*ApprovalPlan, error) {
 		r, ok := ps.Registry[c.Identity()]
 		if !ok {
 			pp.NotFound = append(pp.NotFound, c.Name)
+			pp.Pending = append(pp.Pending, c)
 			continue
 		}
 		if r.TaxpayerID == in.TaxpayerID {

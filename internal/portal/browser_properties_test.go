@@ -64,7 +64,7 @@ func TestBrowserAccountProperties(t *testing.T) {
 	tp.check("properties-account-ro")
 	tp.open("/account?lang=en", 200)
 	tp.check("properties-account-en")
-	for _, kind := range []string{"building-disposal", "land-disposal", "building", "land"} {
+	for _, kind := range []string{"building-change", "building-disposal", "land-disposal", "building", "land"} {
 		tp.open("/declare/"+kind+"?lang=ro", 200)
 		tp.check("declare-" + kind + "-ro")
 		tp.open("/declare/"+kind+"?lang=en", 200)
@@ -76,6 +76,11 @@ func TestBrowserAccountProperties(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#f-data-acquired-on"), "2030-01-01"))
 	tp.submit(".error-summary")
 	tp.check("declare-land-errors-en")
+	// The change form refused (no date, no documents): errors shown.
+	tp.open("/declare/building-change?lang=en", 200)
+	tp.do("fill the change form", chromedp.SetValue(chromedp.CSS("#f-data-change"), "extension"))
+	tp.submit(".error-summary")
+	tp.check("declare-building-change-errors-en")
 
 	// The officer's case page of a building declaration lists the
 	// taxpayer's buildings and land.

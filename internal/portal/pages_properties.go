@@ -28,6 +28,8 @@ type propertiesData struct {
 
 type propertyRow struct {
 	Object, Address, Cadastral, Share, CoOwners, Tax, Status string
+	// ChangeURL declares a change of the building (the owner's own view).
+	ChangeURL string
 }
 
 func coOwnersText(cs []fiscal.CoOwner) string {
@@ -87,7 +89,11 @@ func (p *Portal) properties(ctx context.Context, v *view, tpID int64, st *fiscal
 		} else if a := b.BuiltAreaM2; a != nil {
 			area = a.String()
 		}
-		out.Rows = append(out.Rows, row("building", &b.Holding, v.T("account.property.building", v.T("account.property.use."+b.Use), area)))
+		r := row("building", &b.Holding, v.T("account.property.building", v.T("account.property.use."+b.Use), area))
+		if b.DisposedOn == nil && v.Actor != nil && v.Actor.TaxpayerID != nil && *v.Actor.TaxpayerID == tpID {
+			r.ChangeURL = "/declare/building-change?building_id=" + strconv.FormatInt(b.ID, 10)
+		}
+		out.Rows = append(out.Rows, r)
 	}
 	ls, err := p.deps.Properties.TaxpayerLands(ctx, tpID)
 	if err != nil {
@@ -131,6 +137,7 @@ func (p *Portal) propertyPages() []page {
 	}
 	if p.deps.Properties != nil {
 		ps = append(ps, p.disposalPages()...)
+		ps = append(ps, p.buildingChangePages()...)
 	}
 	return ps
 }

@@ -109,15 +109,22 @@ func (db *DB) NextTaxpayerBound(ctx context.Context, municipalityID int64, phase
 }
 
 // AnnualObjects reads the objects of taxpayers in (after, upTo] with their
-// owner's kind, ordered by taxpayer and id.
-func (db *DB) AnnualObjects(ctx context.Context, municipalityID int64, phase string, after, upTo int64) ([]fiscal.AnnualObject, error) {
+// owner's kind (a building's data as they were in year), ordered by
+// taxpayer and id.
+func (db *DB) AnnualObjects(ctx context.Context, municipalityID int64, phase string, year int, after, upTo int64) ([]fiscal.AnnualObject, error) {
 	table, ended, err := phaseOf(phase)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.db.QueryContext(ctx, db.db.Rebind(`SELECT o.id, o.taxpayer_id, t.kind, o.attributes, o.acquired_on, o.`+ended+`, `+phaseShare(phase)+`
+	// A building's attributes of the run's year: those it had then when a
+	// change took effect later (building_history).
+	attrSQL, args := "o.attributes", []any{municipalityID, after, upTo}
+	if table == "buildings" {
+		attrSQL, args = historyAttributes, []any{year, municipalityID, after, upTo}
+	}
+	rows, err := db.db.QueryContext(ctx, db.db.Rebind(`SELECT o.id, o.taxpayer_id, t.kind, `+attrSQL+`, o.acquired_on, o.`+ended+`, `+phaseShare(phase)+`
 		FROM `+table+` o JOIN taxpayers t ON t.id = o.taxpayer_id
-		WHERE o.municipality_id = ? AND o.taxpayer_id > ? AND o.taxpayer_id <= ? ORDER BY o.taxpayer_id, o.id`), municipalityID, after, upTo)
+		WHERE o.municipality_id = ? AND o.taxpayer_id > ? AND o.taxpayer_id <= ? ORDER BY o.taxpayer_id, o.id`), args...)
 	if err != nil {
 		return nil, translate(err, table)
 	}

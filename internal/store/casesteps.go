@@ -448,7 +448,8 @@ func (db *DB) apply(ctx context.Context, tx *Tx, c *caseRow, today civil.Date) e
 		return err
 	}
 	in.Facts = f
-	if f.Preview || f.VehicleID != 0 {
+	// A building's change taxes its co-owners anew: the engine is needed.
+	if f.Preview || f.VehicleID != 0 || (f.Property != nil && f.Property.CoHoldings) {
 		if in.Tax, err = db.taxFacts(ctx, tx, c, f.Preview); err != nil {
 			return err
 		}

@@ -80,10 +80,28 @@ func (tx *Tx) propertyState(ctx context.Context, c *caseRow, f *fiscal.PropertyF
 			ps.Registry[id] = *r
 		}
 	}
+	if f.HoldingID != 0 {
+		if ps.Holding, err = tx.holdingOf(ctx, c.MunicipalityID, c.TaxpayerID, f.Kind, f.HoldingID); err != nil {
+			return nil, err
+		}
+		if ps.Holding != nil && f.DebtsUpToYear != 0 {
+			if ps.Outstanding, err = tx.holdingOutstanding(ctx, c.MunicipalityID, f.Kind, f.HoldingID, f.DebtsUpToYear); err != nil {
+				return nil, err
+			}
+		}
+		if ps.Holding != nil && f.CoHoldings {
+			if ps.CoHoldings, ps.OwnerKinds, err = tx.coHoldings(ctx, c.MunicipalityID, f.Kind, ps.Holding); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if f.OwnersFrom != 0 {
 		owners := []int64{c.TaxpayerID}
 		for _, r := range ps.Registry {
 			owners = append(owners, r.TaxpayerID)
+		}
+		for _, h := range ps.CoHoldings {
+			owners = append(owners, h.TaxpayerID)
 		}
 		ps.Assessed = map[int64]map[int]money.Bani{}
 		for _, id := range owners {
@@ -102,16 +120,6 @@ func (tx *Tx) propertyState(ctx context.Context, c *caseRow, f *fiscal.PropertyF
 			ps.Assessed[id] = map[int]money.Bani{}
 			for _, r := range rows {
 				ps.Assessed[id][r.Year] = r.Sum
-			}
-		}
-	}
-	if f.HoldingID != 0 {
-		if ps.Holding, err = tx.holdingOf(ctx, c.MunicipalityID, c.TaxpayerID, f.Kind, f.HoldingID); err != nil {
-			return nil, err
-		}
-		if ps.Holding != nil && f.DebtsUpToYear != 0 {
-			if ps.Outstanding, err = tx.holdingOutstanding(ctx, c.MunicipalityID, f.Kind, f.HoldingID, f.DebtsUpToYear); err != nil {
-				return nil, err
 			}
 		}
 	}
@@ -136,8 +144,9 @@ func (db *DB) propertyIntakeChecks(ctx context.Context, municipalityID, taxpayer
 			kind = calc.TaxLand
 		}
 		var held int64
-		err = db.db.GetContext(ctx, &held, db.db.Rebind(`SELECT CAST(COALESCE(SUM(share_parts), 0) AS BIGINT) FROM `+propertyTable(kind)+`
-			WHERE municipality_id = ? AND cadastral_number = ? AND cadastral_number <> '' AND disposed_on IS NULL`), municipalityID, cadastral)
+		err = db.db.GetContext(ctx, &held, db.db.Rebind(`SELECT CAST(COALESCE(SUM(share_parts), 0) AS BIGINT) + (SELECT CAST(COALESCE(SUM(share_parts), 0) AS BIGINT) FROM pending_holdings
+			WHERE municipality_id = ? AND kind = ? AND cadastral_number = ? AND entered_at IS NULL) FROM `+propertyTable(kind)+`
+			WHERE municipality_id = ? AND cadastral_number = ? AND cadastral_number <> '' AND disposed_on IS NULL`), municipalityID, kind, cadastral, municipalityID, cadastral)
 		if err != nil {
 			return true, translate(err, kind)
 		}
@@ -145,6 +154,8 @@ func (db *DB) propertyIntakeChecks(ctx context.Context, municipalityID, taxpayer
 			return true, fiscal.InvalidField("data.co_owners", r)
 		}
 		return true, nil
+	case fiscal.CaseBuildingChange:
+		return true, db.changeIntakeCheck(ctx, municipalityID, taxpayerID, data)
 	case fiscal.CaseBuildingDisposal, fiscal.CaseLandDisposal:
 		var d fiscal.PropertyDisposal
 		if err := json.Unmarshal(data, &d); err != nil {
@@ -182,6 +193,9 @@ func (db *DB) propertyIntakeChecks(ctx context.Context, municipalityID, taxpayer
 // ended (with its later years' debts withdrawn); the case's result says what.
 func (db *DB) writeProperty(ctx context.Context, tx *Tx, c *caseRow, p *fiscal.ApprovalPlan) error {
 	pp := p.Property
+	if pp.Change != nil {
+		return db.writeBuildingChange(ctx, tx, c, pp.Change, p.Documents.Decisions)
+	}
 	table := propertyTable(pp.Kind)
 	result := map[string]any{}
 	var docIDs []int64
@@ -242,6 +256,9 @@ func (db *DB) writeProperty(ctx context.Context, tx *Tx, c *caseRow, p *fiscal.A
 		if len(pp.NotFound) > 0 {
 			result["co_owners_not_in_registry"] = pp.NotFound
 		}
+		if err := tx.keepPending(ctx, c, pp); err != nil {
+			return err
+		}
 	}
 	if end := pp.End; end != nil {
 		r, err := tx.Exec(ctx, `UPDATE `+table+` SET disposed_on = ?, updated_at = ?, version = version + 1 WHERE id = ? AND municipality_id = ? AND disposed_on IS NULL`,
@@ -295,7 +312,7 @@ func (db *DB) issuePropertyDecision(ctx context.Context, tx *Tx, c *caseRow, ass
 	if err := json.Unmarshal([]byte(a.Lines), &dc.Lines); err != nil {
 		return nil, fiscal.Internal(err, "assessment lines")
 	}
-	if err := tx.Select(ctx, &dc.Installments, `SELECT due_date AS duedate, amount_bani AS amount FROM debts WHERE assessment_id = ? AND kind = 'principal' AND cancelled_at IS NULL ORDER BY installment`,
+	if err := tx.Select(ctx, &dc.Installments, `SELECT due_date AS duedate, amount_bani AS amount FROM debts WHERE assessment_id = ? AND kind IN ('principal', 'adjustment') AND cancelled_at IS NULL ORDER BY installment`,
 		assessmentID); err != nil {
 		return nil, translate(err, "debts")
 	}

@@ -124,11 +124,13 @@ func (tx *Tx) InsertHolding(ctx context.Context, municipalityID int64, kind stri
 }
 
 // SharesHeld sums the current shares of a cadastral number (parts per
-// 10,000), of buildings or land.
+// 10,000), of buildings or land, with the shares kept for co-owners not yet
+// in the registry (pending_holdings).
 func (tx *Tx) SharesHeld(ctx context.Context, municipalityID int64, kind, cadastral string) (int64, error) {
 	var n int64
-	err := tx.Get(ctx, &n, `SELECT CAST(COALESCE(SUM(share_parts), 0) AS BIGINT) FROM `+propertyTable(kind)+`
-		WHERE municipality_id = ? AND cadastral_number = ? AND cadastral_number <> '' AND disposed_on IS NULL`, municipalityID, cadastral)
+	err := tx.Get(ctx, &n, `SELECT CAST(COALESCE(SUM(share_parts), 0) AS BIGINT) + (SELECT CAST(COALESCE(SUM(share_parts), 0) AS BIGINT) FROM pending_holdings
+		WHERE municipality_id = ? AND kind = ? AND cadastral_number = ? AND entered_at IS NULL) FROM `+propertyTable(kind)+`
+		WHERE municipality_id = ? AND cadastral_number = ? AND cadastral_number <> '' AND disposed_on IS NULL`, municipalityID, kind, cadastral, municipalityID, cadastral)
 	return n, translate(err, kind)
 }
 

@@ -215,7 +215,8 @@ func (db *DB) RecomputeBatch(ctx context.Context, municipalityID, runID int64, n
 		}
 		var cur []recAssessment
 		if err := tx.Select(ctx, &cur, `SELECT a.id, a.taxpayer_id, a.tax_type, a.object_kind, a.object_id, a.revision, a.annual_bani, a.bonus_bani, a.budget_code,
-			t.kind AS owner_kind, COALESCE(v.attributes, b.attributes, l.attributes, '{}') AS attributes,
+			t.kind AS owner_kind, COALESCE(v.attributes, (SELECT bh.attributes FROM building_history bh WHERE bh.building_id = b.id AND bh.until_year >= ?
+				ORDER BY bh.until_year LIMIT 1), b.attributes, l.attributes, '{}') AS attributes,
 			COALESCE(b.share_parts, l.share_parts, 10000) AS share_parts
 			FROM assessments a JOIN taxpayers t ON t.id = a.taxpayer_id
 			LEFT JOIN vehicles v ON a.object_kind = 'vehicle' AND v.id = a.object_id
@@ -223,7 +224,7 @@ func (db *DB) RecomputeBatch(ctx context.Context, municipalityID, runID int64, n
 			LEFT JOIN lands l ON a.object_kind = 'land' AND l.id = a.object_id
 			WHERE `+recomputeCurrent+` AND NOT EXISTS (SELECT 1 FROM assessments n WHERE n.municipality_id = a.municipality_id AND n.tax_type = a.tax_type
 				AND n.object_kind = a.object_kind AND n.object_id = a.object_id AND n.year = a.year AND n.revision > a.revision)
-			ORDER BY a.taxpayer_id, a.id`, municipalityID, run.Year, after, upTo); err != nil {
+			ORDER BY a.taxpayer_id, a.id`, run.Year, municipalityID, run.Year, after, upTo); err != nil {
 			return translate(err, "assessments")
 		}
 		var debts []recDebt

@@ -47,7 +47,11 @@ func insertTaxpayer(ctx context.Context, tx *Tx, municipalityID int64, in *fisca
 		return nil, translate(err, "taxpayer")
 	}
 	tp.ID = id
-	return tp, tx.Audit(ctx, municipalityID, "taxpayer.create", "taxpayer", id, nil, tp)
+	if err := tx.Audit(ctx, municipalityID, "taxpayer.create", "taxpayer", id, nil, tp); err != nil {
+		return nil, err
+	}
+	// A co-owner declared before they were registered gets their holdings.
+	return tp, tx.enterPending(ctx, tp)
 }
 
 // Taxpayer returns a taxpayer visible to the actor. Another taxpayer's
