@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -125,6 +126,42 @@ func TestBinaryEndToEnd(t *testing.T) {
 			res.Body.Close()
 			if res.StatusCode != 200 || login.Token == "" || login.User.Role != "officer" {
 				t.Fatalf("demo login: %d %+v", res.StatusCode, login)
+			}
+
+			// The demo city came through the importer: ana (imported, enrolled)
+			// sees her debts carried over from 2025 with their late fees.
+			res, err = http.Post(base+"/api/v1/auth/login", "application/json", strings.NewReader(`{"username":"ana","password":"plata-demo-2026"}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ana struct {
+				Token string `json:"token"`
+				User  struct {
+					TaxpayerID int64 `json:"taxpayer_id"`
+				} `json:"user"`
+			}
+			json.NewDecoder(res.Body).Decode(&ana)
+			res.Body.Close()
+			if res.StatusCode != 200 || ana.User.TaxpayerID == 0 {
+				t.Fatalf("ana's login: %d %+v", res.StatusCode, ana)
+			}
+			req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/taxpayers/%d/statement", base, ana.User.TaxpayerID), nil)
+			req.Header.Set("Authorization", "Bearer "+ana.Token)
+			res, err = http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var st struct {
+				Debts []struct {
+					Year     int    `json:"year"`
+					LateFees string `json:"late_fees"`
+				} `json:"debts"`
+			}
+			json.NewDecoder(res.Body).Decode(&st)
+			res.Body.Close()
+			// (and, on a start in 2026, this year's tax: the demo's annual run)
+			if res.StatusCode != 200 || len(st.Debts) < 2 || st.Debts[0].Year != 2025 || st.Debts[1].Year != 2025 || st.Debts[0].LateFees == "0.00" {
+				t.Fatalf("ana's statement: %d %+v", res.StatusCode, st)
 			}
 
 			add := exec.Command(bin, "user", "add", "--username", "maria", "--role", "signer", "--password-stdin", "--full-name", "Maria Șerban")
