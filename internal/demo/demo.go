@@ -14,6 +14,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"time"
 
 	"fiscald/fiscal"
 	"fiscald/internal/importer"
@@ -80,35 +81,62 @@ func Seed(ctx context.Context, st Store, municipalityID int64) (*Result, error) 
 		if err != nil {
 			return nil, fmt.Errorf("demo data %s: %w", f.Kind, err)
 		}
-		done, err := st.ImportDone(ctx, municipalityID, f.Kind, sha)
-		if err != nil {
-			return nil, err
+		// Two instances started at once on one database: the second finds
+		// the first's run of the file (StartImport resumes it) and is refused
+		// (ECONFLICT) while the first writes; it waits until the file is
+		// imported, or resumes a run whose instance died.
+		for attempt := 0; ; attempt++ {
+			done, err := st.ImportDone(ctx, municipalityID, f.Kind, sha)
+			if err != nil {
+				return nil, err
+			}
+			if done {
+				break
+			}
+			r, err := importer.Run(ctx, st, f.Kind, fiscal.ImportFile{Name: "demo-" + f.Kind + ".csv", Data: bytes.NewReader(f.Data), Size: int64(len(f.Data))},
+				false, importer.Options{MunicipalityID: municipalityID})
+			if fiscal.ErrorCode(err) == fiscal.ECONFLICT && attempt < 100 {
+				select {
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				case <-time.After(200 * time.Millisecond):
+				}
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("demo import of %s: %w", f.Kind, err)
+			}
+			res.Imports = append(res.Imports, r)
+			break
 		}
-		if done {
-			continue
-		}
-		r, err := importer.Run(ctx, st, f.Kind, fiscal.ImportFile{Name: "demo-" + f.Kind + ".csv", Data: bytes.NewReader(f.Data), Size: int64(len(f.Data))},
-			false, importer.Options{MunicipalityID: municipalityID})
-		if err != nil {
-			return nil, fmt.Errorf("demo import of %s: %w", f.Kind, err)
-		}
-		res.Imports = append(res.Imports, r)
 	}
 	id, err := st.ImportedID(ctx, municipalityID, fiscal.ImportTaxpayers, Ana.ExternalID)
 	if err != nil || id == 0 {
 		return res, err // an older demo database: ana registered herself before the import
 	}
-	has, err := st.HasTaxpayerAccount(ctx, id)
-	if err != nil || has {
-		return res, err
-	}
-	code, err := st.IssueEnrollmentCode(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if _, _, err := st.Enroll(ctx, municipalityID, &fiscal.Enrollment{Code: code.Code, CNP: Ana.CNP, Username: Ana.Username, Password: Ana.Password,
-		Email: Ana.Email}, "demo-seed"); err != nil {
-		return nil, fmt.Errorf("demo account %s: %w", Ana.Username, err)
+	// Another instance enrolling her at the same moment replaces our code
+	// with its own: the loop ends when she has an account, ours or theirs.
+	for attempt := 0; ; attempt++ {
+		has, err := st.HasTaxpayerAccount(ctx, id)
+		if err != nil || has {
+			return res, err
+		}
+		code, err := st.IssueEnrollmentCode(ctx, id)
+		if err == nil {
+			_, _, err = st.Enroll(ctx, municipalityID, &fiscal.Enrollment{Code: code.Code, CNP: Ana.CNP, Username: Ana.Username, Password: Ana.Password,
+				Email: Ana.Email}, "demo-seed")
+		}
+		if err == nil {
+			break
+		}
+		if attempt == 3 {
+			return nil, fmt.Errorf("demo account %s: %w", Ana.Username, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Duration(100*(attempt+1)) * time.Millisecond):
+		}
 	}
 	res.AnaEnrolled = true
 	return res, nil

@@ -87,3 +87,31 @@ func TestDemoSeed(t *testing.T) {
 		}
 	})
 }
+
+// TestDemoSeedTwoInstances: two instances starting with --demo at once on
+// one database both start, and the demo city is there once.
+func TestDemoSeedTwoInstances(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		m := storetest.Municipality(t, db, "timisoara")
+		sys := fiscal.WithActor(t.Context(), &fiscal.Actor{System: true, Username: "fiscald serve --demo", MunicipalityID: m.ID})
+		errs := make(chan error, 2)
+		for range 2 {
+			go func() {
+				_, err := demo.Seed(sys, db, m.ID)
+				errs <- err
+			}()
+		}
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		var n, users, keys int
+		db.SQL().Get(&n, `SELECT COUNT(*) FROM taxpayers`)
+		db.SQL().Get(&users, `SELECT COUNT(*) FROM users WHERE username = 'ana'`)
+		db.SQL().Get(&keys, `SELECT COUNT(*) FROM import_keys`)
+		if n != 300 || users != 1 || keys != 300+225+198+80+106 {
+			t.Fatalf("taxpayers %d, ana accounts %d, import keys %d", n, users, keys)
+		}
+	})
+}
