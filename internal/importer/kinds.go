@@ -469,17 +469,27 @@ func (r *row) area(col string) *decimal.Decimal {
 }
 
 // share reads an owner's share: a decimal fraction above 0 and at most 1,
-// with a dot or a comma ("0.5", "0,3333"), exact to parts per 10,000.
+// with a dot or a comma ("0.5", "0,3333"), or a percentage ("50%"), exact
+// to parts per 10,000.
 func (r *row) share(col string) fiscal.Share {
 	v := r.get(col)
 	if v == "" {
 		r.fail(col, "is required: the owner's share, a decimal fraction above 0 and at most 1 (1 = sole owner)")
 		return 0
 	}
-	d, ok := decimalOf(v, 4)
+	// A workbook's percentage cell reads as "50%" (or "33.33%").
+	pct, isPct := strings.CutSuffix(v, "%")
+	places := int32(4)
+	if isPct {
+		v, places = strings.TrimSpace(pct), 2
+	}
+	d, ok := decimalOf(v, places)
 	if !ok {
-		r.fail(col, "must be a decimal fraction with at most four decimals, e.g. 0.5 or 0,3333")
+		r.fail(col, "must be a decimal fraction with at most four decimals, e.g. 0.5 or 0,3333 (or a percentage with at most two, 33.33%)")
 		return 0
+	}
+	if isPct {
+		d = d.Shift(-2)
 	}
 	p := d.Shift(4)
 	if !p.IsPositive() || p.GreaterThan(decimal.NewFromInt(int64(fiscal.WholeShare))) {
