@@ -217,6 +217,38 @@ func TestBinaryEndToEnd(t *testing.T) {
 			case <-time.After(45 * time.Second):
 				t.Fatalf("server did not stop within 45 s of SIGTERM; its log:\n%s", serverLog.String())
 			}
+			if !strings.Contains(strings.Join(seen, "\n"), "demo: imported balances: 106 rows (106 new, 0 rejected)") {
+				t.Errorf("the first start did not import the demo city:\n%s", strings.Join(seen, "\n"))
+			}
+
+			// A restart with --demo imports nothing again.
+			again := exec.Command(bin, "serve", "--demo")
+			again.Env = env
+			out2, _ := again.StdoutPipe()
+			again.Stderr = &syncBuffer{}
+			if err := again.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer again.Process.Kill()
+			var seen2 []string
+			sc2 := bufio.NewScanner(out2)
+			for sc2.Scan() {
+				seen2 = append(seen2, sc2.Text())
+				if strings.HasPrefix(sc2.Text(), "fiscald listening on ") {
+					break
+				}
+			}
+			go func() {
+				for sc2.Scan() {
+				}
+			}()
+			if log := strings.Join(seen2, "\n"); !strings.Contains(log, "fiscald listening on ") || strings.Contains(log, "demo: imported") || strings.Contains(log, "demo: created") {
+				t.Errorf("the restart:\n%s", log)
+			}
+			again.Process.Signal(syscall.SIGTERM)
+			if err := again.Wait(); err != nil {
+				t.Errorf("restarted server's exit: %v", err)
+			}
 		})
 	}
 }
