@@ -9,11 +9,11 @@ import (
 )
 
 // Import kinds (contract: "Taking over a municipality's existing data").
-// Buildings and lands are named by the contract; their adapters come with
-// their records.
 const (
 	ImportTaxpayers = "taxpayers"
 	ImportVehicles  = "vehicles"
+	ImportBuildings = "buildings"
+	ImportLands     = "lands"
 	ImportBalances  = "balances"
 )
 
@@ -99,6 +99,15 @@ type ImportVehicle struct {
 	Vehicle         Vehicle
 }
 
+// ImportHolding is a checked buildings or lands row: one owner's holding
+// of an object (Kind calc.TaxBuilding or calc.TaxLand) with its share;
+// OwnerExternalID names a taxpayer imported before.
+type ImportHolding struct {
+	OwnerExternalID string
+	Kind            string
+	Holding         Holding
+}
+
 // ImportBalance is a checked balances row: a debt carried over from the old
 // system. Outstanding (principal − paid) becomes the debt.
 type ImportBalance struct {
@@ -110,7 +119,7 @@ type ImportBalance struct {
 	Principal        money.Bani
 	Paid             money.Bani
 	ObjectExternalID string
-	ObjectKind       string // the import kind the object is looked up in ("vehicles")
+	ObjectKind       string // the import kind the object is looked up in ("vehicles", "buildings", "lands")
 	BudgetCode       string // "" = by the tax type and the owner's kind (§7)
 }
 
@@ -122,6 +131,7 @@ type ImportRow struct {
 	Hash       string
 	Taxpayer   *ImportTaxpayer
 	Vehicle    *ImportVehicle
+	Holding    *ImportHolding
 	Balance    *ImportBalance
 }
 

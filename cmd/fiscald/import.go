@@ -41,8 +41,8 @@ Every row is checked as the API would; a bad row is reported (line, column, reas
 Rows are keyed by external_id: importing the same file again changes nothing, a changed row is updated
 with an audit entry. Rows commit in batches with a checkpoint: a run killed halfway, run again with the
 same file, resumes where it stopped.
-fiscald import city --dir D [--dry-run]: taxpayers, vehicles and balances from D/KIND.csv (or .xlsx), in
-that order, with a summary by kind.`
+fiscald import city --dir D [--dry-run]: ` + strings.Join(importer.Kinds(), ", ") + ` from D/KIND.csv (or .xlsx),
+in that order (the files present), with a summary by kind.`
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		fmt.Fprintln(stdout, help)
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
@@ -53,7 +53,7 @@ that order, with a summary by kind.`
 	kind := args[0]
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	file := fs.String("file", "", "the CSV or XLSX file (KIND)")
-	dir := fs.String("dir", "", "the folder of taxpayers.csv, vehicles.csv, balances.csv (city)")
+	dir := fs.String("dir", "", "the folder of taxpayers.csv, vehicles.csv, buildings.csv, lands.csv, balances.csv (city)")
 	dry := fs.Bool("dry-run", false, "check and report without writing")
 	batch := fs.Int("batch", importer.DefaultBatchRows, "lines per transaction")
 	errOut := fs.String("errors", "", "write the rejected rows as CSV to this file (KIND; city: FILE.KIND.csv)")
@@ -103,8 +103,6 @@ that order, with a summary by kind.`
 			return fmt.Errorf("--file F is required")
 		}
 		jobs = []job{{kind, *file}}
-	case kind == "buildings" || kind == "lands":
-		return fmt.Errorf("%s are not importable yet (the buildings and lands record comes first); import %s", kind, strings.Join(importer.Kinds(), ", "))
 	default:
 		return fmt.Errorf("unknown kind %q: one of %s, or city", kind, strings.Join(importer.Kinds(), ", "))
 	}

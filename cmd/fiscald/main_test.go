@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -127,6 +128,42 @@ func TestBinaryEndToEnd(t *testing.T) {
 				t.Fatalf("demo login: %d %+v", res.StatusCode, login)
 			}
 
+			// The demo city came through the importer: ana (imported, enrolled)
+			// sees her debts carried over from 2025 with their late fees.
+			res, err = http.Post(base+"/api/v1/auth/login", "application/json", strings.NewReader(`{"username":"ana","password":"plata-demo-2026"}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ana struct {
+				Token string `json:"token"`
+				User  struct {
+					TaxpayerID int64 `json:"taxpayer_id"`
+				} `json:"user"`
+			}
+			json.NewDecoder(res.Body).Decode(&ana)
+			res.Body.Close()
+			if res.StatusCode != 200 || ana.User.TaxpayerID == 0 {
+				t.Fatalf("ana's login: %d %+v", res.StatusCode, ana)
+			}
+			req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/taxpayers/%d/statement", base, ana.User.TaxpayerID), nil)
+			req.Header.Set("Authorization", "Bearer "+ana.Token)
+			res, err = http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var st struct {
+				Debts []struct {
+					Year     int    `json:"year"`
+					LateFees string `json:"late_fees"`
+				} `json:"debts"`
+			}
+			json.NewDecoder(res.Body).Decode(&st)
+			res.Body.Close()
+			// (and, on a start in 2026, this year's tax: the demo's annual run)
+			if res.StatusCode != 200 || len(st.Debts) < 2 || st.Debts[0].Year != 2025 || st.Debts[1].Year != 2025 || st.Debts[0].LateFees == "0.00" {
+				t.Fatalf("ana's statement: %d %+v", res.StatusCode, st)
+			}
+
 			add := exec.Command(bin, "user", "add", "--username", "maria", "--role", "signer", "--password-stdin", "--full-name", "Maria Șerban")
 			add.Env = env
 			add.Stdin = strings.NewReader("o-parola-sigura-2026\n")
@@ -179,6 +216,38 @@ func TestBinaryEndToEnd(t *testing.T) {
 				t.Logf("stopped %v after SIGTERM", time.Since(stopping).Round(time.Millisecond))
 			case <-time.After(45 * time.Second):
 				t.Fatalf("server did not stop within 45 s of SIGTERM; its log:\n%s", serverLog.String())
+			}
+			if !strings.Contains(strings.Join(seen, "\n"), "demo: imported balances: 106 rows (106 new, 0 rejected)") {
+				t.Errorf("the first start did not import the demo city:\n%s", strings.Join(seen, "\n"))
+			}
+
+			// A restart with --demo imports nothing again.
+			again := exec.Command(bin, "serve", "--demo")
+			again.Env = env
+			out2, _ := again.StdoutPipe()
+			again.Stderr = &syncBuffer{}
+			if err := again.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer again.Process.Kill()
+			var seen2 []string
+			sc2 := bufio.NewScanner(out2)
+			for sc2.Scan() {
+				seen2 = append(seen2, sc2.Text())
+				if strings.HasPrefix(sc2.Text(), "fiscald listening on ") {
+					break
+				}
+			}
+			go func() {
+				for sc2.Scan() {
+				}
+			}()
+			if log := strings.Join(seen2, "\n"); !strings.Contains(log, "fiscald listening on ") || strings.Contains(log, "demo: imported") || strings.Contains(log, "demo: created") {
+				t.Errorf("the restart:\n%s", log)
+			}
+			again.Process.Signal(syscall.SIGTERM)
+			if err := again.Wait(); err != nil {
+				t.Errorf("restarted server's exit: %v", err)
 			}
 		})
 	}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"fiscald/fiscal"
+	"fiscald/internal/demo"
 	"fiscald/internal/store"
 )
 
@@ -40,7 +42,8 @@ var demoAccounts = []struct {
 	{"carmen", "bilant-demo-2026", fiscal.RoleAccountant, "Carmen Stan"},
 }
 
-// seedDemo creates the demo accounts and a demo taxpayer if they are missing.
+// seedDemo creates the demo accounts if they are missing and imports the
+// demo city (internal/demo) once.
 func seedDemo(ctx context.Context, db *store.DB, slug string, out io.Writer) error {
 	m, err := db.MunicipalityBySlug(ctx, slug)
 	if err != nil {
@@ -57,14 +60,24 @@ func seedDemo(ctx context.Context, db *store.DB, slug string, out io.Writer) err
 			return err
 		}
 	}
-	_, _, err = db.Register(ctx, m.ID, &fiscal.Registration{Username: "ana", Password: "plata-demo-2026", Email: "ana@example.ro",
-		Taxpayer: fiscal.TaxpayerInput{Kind: fiscal.Individual, CNP: "2850615350041", Name: "Ana Popescu", Address: "Str. Mărășești 4, Timișoara"}})
-	switch fiscal.ErrorCode(err) {
-	case "":
-		created++
-	case fiscal.ECONFLICT:
-	default:
+	// The demo city goes through the importer (internal/demo/data): on the
+	// first start it imports the files and opens ana's account with an
+	// enrollment code; on a restart every file is found imported and
+	// nothing is written.
+	start := time.Now()
+	sys := fiscal.WithActor(ctx, &fiscal.Actor{System: true, Username: "fiscald serve --demo", MunicipalityID: m.ID})
+	res, err := demo.Seed(sys, db, m.ID)
+	if err != nil {
 		return err
+	}
+	for _, r := range res.Imports {
+		fmt.Fprintf(out, "demo: imported %s: %d rows (%d new, %d rejected)\n", r.Kind, r.Rows, r.Imported, r.Rejected)
+	}
+	if len(res.Imports) > 0 {
+		fmt.Fprintf(out, "demo: the demo city imported in %s\n", time.Since(start).Round(time.Millisecond))
+	}
+	if res.AnaEnrolled {
+		created++
 	}
 	if created > 0 {
 		fmt.Fprintf(out, "demo: created %d demo account(s) in %s (see README)\n", created, m.Name)

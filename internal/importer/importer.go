@@ -1,6 +1,6 @@
 // Package importer takes over a municipality's existing data: it reads a
 // CSV or XLSX export of the old system (kind by kind: taxpayers, vehicles,
-// balances), checks every row as the API would, and hands batches of
+// buildings, lands, balances), checks every row as the API would, and hands batches of
 // checked rows to the store (fiscal.ImportStore), which upserts them by
 // external id with the checkpoint in the same transaction. It does no SQL.
 package importer
@@ -37,7 +37,8 @@ type Options struct {
 	// Pending holds, per kind, the external ids of good rows of earlier
 	// files of the same dry run: owners a dry run of the vehicles may name
 	// although the dry run of the taxpayers wrote nothing. A dry run adds
-	// its good rows' ids to it (with the owner's id for vehicles).
+	// its good rows' ids to it (with the taxpayer's kind for taxpayers, the
+	// owner's id for vehicles, buildings and lands).
 	Pending map[string]map[string]string
 }
 
@@ -58,9 +59,6 @@ type Progress struct {
 func Run(ctx context.Context, st fiscal.ImportStore, kindName string, f fiscal.ImportFile, dryRun bool, opts Options) (*fiscal.ImportResult, error) {
 	k, ok := kinds[kindName]
 	if !ok {
-		if kindName == "buildings" || kindName == "lands" {
-			return nil, fiscal.InvalidField("kind", kindName+" are not importable yet (the buildings and lands record comes first)")
-		}
 		return nil, fiscal.InvalidField("kind", "must be one of "+strings.Join(Kinds(), ", "))
 	}
 	if opts.BatchRows <= 0 {
@@ -120,8 +118,14 @@ func Run(ctx context.Context, st fiscal.ImportStore, kindName string, f fiscal.I
 			for _, r := range b.Rows {
 				if !bad[r.Line] {
 					good[r.ExternalID] = ""
+					if r.Taxpayer != nil {
+						good[r.ExternalID] = string(r.Taxpayer.Input.Kind)
+					}
 					if r.Vehicle != nil {
 						good[r.ExternalID] = r.Vehicle.OwnerExternalID
+					}
+					if r.Holding != nil {
+						good[r.ExternalID] = r.Holding.OwnerExternalID
 					}
 				}
 			}

@@ -3,6 +3,7 @@ package importer
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"net/mail"
 	"regexp"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/shopspring/decimal"
 	"github.com/xuri/excelize/v2"
 
 	"fiscald/calc"
@@ -21,8 +23,7 @@ import (
 
 // A kind is a small adapter: the contract's columns, and a parse that
 // turns one record into a checked fiscal.ImportRow (or field errors). The
-// store upserts the row by its external id. Buildings and lands are added
-// here as two more adapters and two more cases of the store's upsert.
+// store upserts the row by its external id.
 type kind struct {
 	name    string
 	columns []string
@@ -62,6 +63,20 @@ var kinds = map[string]*kind{
 			return k
 		},
 	},
+	fiscal.ImportBuildings: {
+		name: fiscal.ImportBuildings,
+		columns: []string{"external_id", "owner_external_id", "share", "address", "cadastral_number", "use", "construction_type",
+			"basement_or_attic", "utilities", "built_area_m2", "usable_area_m2", "zone", "year_built", "acquired_on", "disposed_on"},
+		parse:  parseBuilding,
+		unique: func(ir *fiscal.ImportRow) [][2]string { return [][2]string{{"external_id", ir.ExternalID}} },
+	},
+	fiscal.ImportLands: {
+		name: fiscal.ImportLands,
+		columns: []string{"external_id", "owner_external_id", "share", "address", "cadastral_number", "location", "zone",
+			"use_category", "area_m2", "acquired_on", "disposed_on"},
+		parse:  parseLand,
+		unique: func(ir *fiscal.ImportRow) [][2]string { return [][2]string{{"external_id", ir.ExternalID}} },
+	},
 	fiscal.ImportBalances: {
 		name:    fiscal.ImportBalances,
 		columns: []string{"owner_external_id", "tax_type", "year", "installment", "due_date", "principal", "paid", "object_external_id", "budget_code"},
@@ -73,7 +88,7 @@ var kinds = map[string]*kind{
 // Kinds lists the kinds this build imports, in the order a takeover
 // imports them (owners before what they own and owe).
 func Kinds() []string {
-	return []string{fiscal.ImportTaxpayers, fiscal.ImportVehicles, fiscal.ImportBalances}
+	return []string{fiscal.ImportTaxpayers, fiscal.ImportVehicles, fiscal.ImportBuildings, fiscal.ImportLands, fiscal.ImportBalances}
 }
 
 // Columns returns the contract's columns of a kind (nil when unknown).
@@ -371,7 +386,7 @@ var budgetCodeRe = regexp.MustCompile(`^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{2}$`
 
 // balanceObjectKinds maps a balance's tax type to the import kind its
 // object_external_id is looked up in.
-var balanceObjectKinds = map[string]string{calc.TaxVehicle: fiscal.ImportVehicles, calc.TaxBuilding: "buildings", calc.TaxLand: "lands"}
+var balanceObjectKinds = map[string]string{calc.TaxVehicle: fiscal.ImportVehicles, calc.TaxBuilding: fiscal.ImportBuildings, calc.TaxLand: fiscal.ImportLands}
 
 func parseBalance(r *row) *fiscal.ImportRow {
 	owner := r.externalID("owner_external_id", true)
@@ -417,4 +432,162 @@ func hasFailed(r *row, col string) bool {
 		}
 	}
 	return false
+}
+
+// decimalOf reads a decimal with a dot or a comma (no thousands
+// separators), at most places decimals.
+func decimalOf(v string, places int32) (decimal.Decimal, bool) {
+	if strings.Contains(v, ",") {
+		if strings.Contains(v, ".") || strings.Count(v, ",") > 1 {
+			return decimal.Decimal{}, false
+		}
+		v = strings.Replace(v, ",", ".", 1)
+	}
+	if strings.ContainsAny(v, "eE_ ") {
+		return decimal.Decimal{}, false
+	}
+	d, err := decimal.NewFromString(v)
+	if err != nil || !d.Equal(d.Round(places)) {
+		return decimal.Decimal{}, false
+	}
+	return d, true
+}
+
+// area reads an optional area in m² (dot or comma, at most two decimals);
+// its range is the engine's check.
+func (r *row) area(col string) *decimal.Decimal {
+	v := r.get(col)
+	if v == "" {
+		return nil
+	}
+	d, ok := decimalOf(v, 2)
+	if !ok {
+		r.fail(col, "must be an area in m², e.g. 55.5 or 55,5 (at most two decimals)")
+		return nil
+	}
+	return &d
+}
+
+// share reads an owner's share: a decimal fraction above 0 and at most 1,
+// with a dot or a comma ("0.5", "0,3333"), or a percentage ("50%"), exact
+// to parts per 10,000.
+func (r *row) share(col string) fiscal.Share {
+	v := r.get(col)
+	if v == "" {
+		r.fail(col, "is required: the owner's share, a decimal fraction above 0 and at most 1 (1 = sole owner)")
+		return 0
+	}
+	// A workbook's percentage cell reads as "50%" (or "33.33%").
+	pct, isPct := strings.CutSuffix(v, "%")
+	places := int32(4)
+	if isPct {
+		v, places = strings.TrimSpace(pct), 2
+	}
+	d, ok := decimalOf(v, places)
+	if !ok {
+		r.fail(col, "must be a decimal fraction with at most four decimals, e.g. 0.5 or 0,3333 (or a percentage with at most two, 33.33%)")
+		return 0
+	}
+	if isPct {
+		d = d.Shift(-2)
+	}
+	p := d.Shift(4)
+	if !p.IsPositive() || p.GreaterThan(decimal.NewFromInt(int64(fiscal.WholeShare))) {
+		r.fail(col, "must be above 0 and at most 1")
+		return 0
+	}
+	return fiscal.Share(p.IntPart())
+}
+
+// holding reads what buildings and lands rows share: the owner, the share,
+// the address, the cadastral number and the ownership period.
+func (r *row) holding() (owner string, h fiscal.Holding) {
+	owner = r.externalID("owner_external_id", true)
+	h.Share = r.share("share")
+	h.Address = r.text("address", 3, 300)
+	h.CadastralNumber = r.text("cadastral_number", 1, 40)
+	if strings.ContainsAny(h.CadastralNumber, " \t") {
+		r.fail("cadastral_number", "must not contain spaces (the land book's cadastral number)")
+	}
+	if a := r.date("acquired_on", true); a != nil {
+		h.AcquiredOn = *a
+		// Taxed from 1 January after the acquisition (art. 456, 466), as a
+		// declaration enters it.
+		h.TaxedFromYear = a.Year + 1
+	}
+	h.DisposedOn = r.date("disposed_on", false)
+	if h.DisposedOn != nil && h.AcquiredOn.IsValid() && h.DisposedOn.Before(h.AcquiredOn) {
+		r.fail("disposed_on", "must not be before acquired_on")
+	}
+	return owner, h
+}
+
+// objectErrors reports the engine's checks of an object on the file's
+// columns.
+func (r *row) objectErrors(year int, o calc.Object) {
+	for _, fe := range calc.ValidateObject(year, o) {
+		f := strings.TrimPrefix(fe.Field, "object.")
+		if f == "parts" || strings.HasPrefix(f, "parts[") {
+			continue // mixed use: refused on use below
+		}
+		r.fail(f, fe.Message)
+	}
+}
+
+func holdingHash(kind, owner string, h *fiscal.Holding, o calc.Object) string {
+	obj, _ := json.Marshal(o)
+	disposed := ""
+	if h.DisposedOn != nil {
+		disposed = h.DisposedOn.String()
+	}
+	return hashOf(kind, owner, strconv.FormatInt(int64(h.Share), 10), h.Address, h.CadastralNumber, string(obj), h.AcquiredOn.String(), disposed)
+}
+
+func parseBuilding(r *row) *fiscal.ImportRow {
+	ext := r.externalID("external_id", true)
+	owner, h := r.holding()
+	o := calc.Object{Kind: calc.TaxBuilding, Use: strings.ToLower(r.get("use")), ConstructionType: strings.ToUpper(r.get("construction_type")),
+		BasementOrAttic: strings.ToLower(r.get("basement_or_attic")), Zone: strings.ToUpper(r.get("zone"))}
+	if o.Use == "mixed" {
+		r.fail("use", "a mixed-use building is taxed by its parts, which this file does not carry: import it as residential or non_residential by its main use, or declare it")
+	}
+	u := r.boolean("utilities")
+	o.Utilities = &u
+	o.BuiltAreaM2, o.UsableAreaM2 = r.area("built_area_m2"), r.area("usable_area_m2")
+	o.YearBuilt, _ = r.integer("year_built", false, 1000, 2100)
+	year := 2100
+	if h.AcquiredOn.IsValid() {
+		year = h.TaxedFromYear // built at the latest in the first year taxed
+	}
+	if o.Use != "mixed" {
+		r.objectErrors(year, o)
+	}
+	if len(r.errors) > 0 {
+		return nil
+	}
+	h.Object = o
+	return &fiscal.ImportRow{Line: r.line, ExternalID: ext, Holding: &fiscal.ImportHolding{OwnerExternalID: owner, Kind: calc.TaxBuilding, Holding: h},
+		Hash: holdingHash(fiscal.ImportBuildings, owner, &h, o)}
+}
+
+func parseLand(r *row) *fiscal.ImportRow {
+	ext := r.externalID("external_id", true)
+	owner, h := r.holding()
+	o := calc.Object{Kind: calc.TaxLand, Location: strings.ToLower(r.get("location")), Zone: strings.ToUpper(r.get("zone")),
+		UseCategory: strings.ToLower(r.get("use_category")), AreaM2: r.area("area_m2")}
+	check := o
+	if r.get("area_m2") == "" {
+		r.fail("area_m2", "is required")
+	}
+	if check.AreaM2 == nil {
+		one := decimal.NewFromInt(1) // the area is reported already: check the other fields
+		check.AreaM2 = &one
+	}
+	r.objectErrors(2100, check)
+	if len(r.errors) > 0 {
+		return nil
+	}
+	h.Object = o
+	return &fiscal.ImportRow{Line: r.line, ExternalID: ext, Holding: &fiscal.ImportHolding{OwnerExternalID: owner, Kind: calc.TaxLand, Holding: h},
+		Hash: holdingHash(fiscal.ImportLands, owner, &h, o)}
 }

@@ -33,14 +33,14 @@ func TestImportFileErrors(t *testing.T) {
 		code  string
 		words string
 	}{
-		"windows-1250":   {win1250, "taxpayers", 0, fiscal.EINVALID, "line 2 is not UTF-8"},
-		"wrong header":   {[]byte("id,kind,cnp,cui,name,address,email\n"), "taxpayers", 0, fiscal.EINVALID, `missing external_id, phone; unknown "id"`},
-		"empty":          {nil, "taxpayers", 0, fiscal.EINVALID, "empty"},
-		"too large":      {[]byte(tpHeader + strings.Repeat("x", 100)), "taxpayers", 64, fiscal.ETOOLARGE, "the limit is 64"},
-		"unknown kind":   {[]byte(tpHeader), "houses", 0, fiscal.EINVALID, "must be one of taxpayers, vehicles, balances"},
-		"buildings":      {[]byte(tpHeader), "buildings", 0, fiscal.EINVALID, "not importable yet"},
-		"xlsx formula":   {xlsx(t, [][]any{{"external_id", "kind", "cnp", "cui", "name", "address", "email", "phone"}}, "E2", "=A1&B1"), "taxpayers", 0, fiscal.EINVALID, "cell E2 of sheet1.xml holds a formula"},
-		"not a workbook": {append([]byte("PK\x03\x04"), make([]byte, 50)...), "taxpayers", 0, fiscal.EINVALID, "not a readable XLSX workbook"},
+		"windows-1250":                   {win1250, "taxpayers", 0, fiscal.EINVALID, "line 2 is not UTF-8"},
+		"wrong header":                   {[]byte("id,kind,cnp,cui,name,address,email\n"), "taxpayers", 0, fiscal.EINVALID, `missing external_id, phone; unknown "id"`},
+		"empty":                          {nil, "taxpayers", 0, fiscal.EINVALID, "empty"},
+		"too large":                      {[]byte(tpHeader + strings.Repeat("x", 100)), "taxpayers", 64, fiscal.ETOOLARGE, "the limit is 64"},
+		"unknown kind":                   {[]byte(tpHeader), "houses", 0, fiscal.EINVALID, "must be one of taxpayers, vehicles, buildings, lands, balances"},
+		"buildings' header on taxpayers": {[]byte(tpHeader), "buildings", 0, fiscal.EINVALID, "wrong header for buildings (missing owner_external_id, share"},
+		"xlsx formula":                   {xlsx(t, [][]any{{"external_id", "kind", "cnp", "cui", "name", "address", "email", "phone"}}, "E2", "=A1&B1"), "taxpayers", 0, fiscal.EINVALID, "cell E2 of sheet1.xml holds a formula"},
+		"not a workbook":                 {append([]byte("PK\x03\x04"), make([]byte, 50)...), "taxpayers", 0, fiscal.EINVALID, "not a readable XLSX workbook"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := importer.Run(t.Context(), noStore{}, c.kind, memFile("f", c.file), false, importer.Options{MunicipalityID: 1, MaxBytes: c.max})

@@ -175,6 +175,8 @@ func (db *DB) WriteImportBatch(ctx context.Context, run *fiscal.ImportRun, b *fi
 			err = w.taxpayers(ctx, b.Rows)
 		case fiscal.ImportVehicles:
 			err = w.vehicles(ctx, b.Rows)
+		case fiscal.ImportBuildings, fiscal.ImportLands:
+			err = w.holdings(ctx, b.Rows)
 		case fiscal.ImportBalances:
 			err = w.balances(ctx, b.Rows)
 		default:
@@ -249,7 +251,8 @@ func (db *DB) WriteImportBatch(ctx context.Context, run *fiscal.ImportRun, b *fi
 }
 
 // importTables are the tables a kind's batches grow.
-var importTables = map[string]string{fiscal.ImportTaxpayers: "taxpayers", fiscal.ImportVehicles: "vehicles", fiscal.ImportBalances: "debts"}
+var importTables = map[string]string{fiscal.ImportTaxpayers: "taxpayers", fiscal.ImportVehicles: "vehicles", fiscal.ImportBuildings: "buildings",
+	fiscal.ImportLands: "lands", fiscal.ImportBalances: "debts"}
 
 // analyzeImport refreshes PostgreSQL's statistics of the tables an import
 // grows, after batches 1, 2, 4, 8... and at the end: planned on an empty
@@ -426,8 +429,11 @@ func (w *batchWriter) owner(r *fiscal.ImportRow, owners map[string]importOwner, 
 	if o, ok := owners[ext]; ok {
 		return o, true
 	}
-	if _, ok := w.pendingRow(fiscal.ImportTaxpayers, ext); ok {
-		return importOwner{ExternalID: ext, Kind: string(fiscal.Individual)}, true
+	if kind, ok := w.pendingRow(fiscal.ImportTaxpayers, ext); ok {
+		if kind == "" {
+			kind = string(fiscal.Individual)
+		}
+		return importOwner{ExternalID: ext, Kind: kind}, true
 	}
 	w.reject(r, "owner_external_id", "no imported taxpayer has this external_id (import the taxpayers first)")
 	return importOwner{}, false
@@ -574,29 +580,21 @@ type importedDebt struct {
 
 func (w *batchWriter) balances(ctx context.Context, rows []fiscal.ImportRow) error {
 	changed, fresh := w.classify(rows)
-	var exts, objs []string
+	var exts []string
+	objs := map[string][]string{}
 	for _, r := range append(append([]*fiscal.ImportRow{}, changed...), fresh...) {
 		exts = append(exts, r.Balance.OwnerExternalID)
-		if r.Balance.ObjectExternalID != "" && r.Balance.ObjectKind == fiscal.ImportVehicles {
-			objs = append(objs, r.Balance.ObjectExternalID)
+		if r.Balance.ObjectExternalID != "" {
+			objs[r.Balance.ObjectKind] = append(objs[r.Balance.ObjectKind], r.Balance.ObjectExternalID)
 		}
 	}
 	owners, err := w.owners(ctx, exts)
 	if err != nil {
 		return err
 	}
-	var vs []struct {
-		ExternalID string `db:"external_id"`
-		ID         int64  `db:"entity_id"`
-		Owner      int64  `db:"taxpayer_id"`
-	}
-	if err := w.tx.selectIn(ctx, &vs, `SELECT k.external_id, k.entity_id, v.taxpayer_id FROM import_keys k JOIN vehicles v ON v.id = k.entity_id
-		WHERE k.municipality_id = ? AND k.kind = 'vehicles' AND k.external_id IN (%s)`, uniq(objs), w.muni); err != nil {
+	objects, err := w.importedObjects(ctx, objs)
+	if err != nil {
 		return err
-	}
-	vehicles := make(map[string][2]int64, len(vs))
-	for _, v := range vs {
-		vehicles[v.ExternalID] = [2]int64{v.ID, v.Owner}
 	}
 	debtOf := func(r *fiscal.ImportRow) (*importedDebt, bool) {
 		b := r.Balance
@@ -607,28 +605,25 @@ func (w *batchWriter) balances(ctx context.Context, rows []fiscal.ImportRow) err
 		d := &importedDebt{TaxpayerID: o.ID, TaxType: b.TaxType, Year: b.Year, Installment: b.Installment, DueDate: b.DueDate,
 			Amount: b.Principal - b.Paid, BudgetCode: balanceCode(b, o.Kind)}
 		if b.ObjectExternalID != "" {
-			if b.ObjectKind != fiscal.ImportVehicles {
-				w.reject(r, "object_external_id", "buildings and lands are not importable yet: leave it empty")
-				return nil, false
-			}
-			v, ok := vehicles[b.ObjectExternalID]
+			what := map[string]string{fiscal.ImportVehicles: "vehicle", fiscal.ImportBuildings: "building", fiscal.ImportLands: "plot of land"}[b.ObjectKind]
+			v, ok := objects[b.ObjectKind][b.ObjectExternalID]
 			if !ok {
-				owner, checked := w.pendingRow(fiscal.ImportVehicles, b.ObjectExternalID)
+				owner, checked := w.pendingRow(b.ObjectKind, b.ObjectExternalID)
 				if !checked {
-					w.reject(r, "object_external_id", "no imported vehicle has this external_id")
+					w.reject(r, "object_external_id", "no imported "+what+" has this external_id")
 					return nil, false
 				}
 				if owner != b.OwnerExternalID {
-					w.reject(r, "object_external_id", "the vehicle belongs to another owner")
+					w.reject(r, "object_external_id", "the "+what+" belongs to another owner")
 					return nil, false
 				}
 			}
-			if ok && o.ID != 0 && v[1] != o.ID {
-				w.reject(r, "object_external_id", "the vehicle belongs to another owner")
+			if ok && o.ID != 0 && v.Owner != o.ID {
+				w.reject(r, "object_external_id", "the "+what+" belongs to another owner")
 				return nil, false
 			}
 			if ok {
-				d.ObjectID = &v[0]
+				d.ObjectID = &v.ID
 			}
 		}
 		return d, true

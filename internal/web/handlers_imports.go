@@ -12,9 +12,9 @@ import (
 
 // importForm documents the multipart body of POST /api/v1/admin/imports.
 type importForm struct {
-	File   string `json:"file" validate:"required"`                                   // the CSV or XLSX file (multipart file part)
-	Kind   string `json:"kind" validate:"required,oneof=taxpayers vehicles balances"` // buildings and lands: not yet
-	DryRun bool   `json:"dry_run"`                                                    // "true" checks and reports without writing
+	File   string `json:"file" validate:"required"` // the CSV or XLSX file (multipart file part)
+	Kind   string `json:"kind" validate:"required,oneof=taxpayers vehicles buildings lands balances"`
+	DryRun bool   `json:"dry_run"` // "true" checks and reports without writing
 }
 
 func (s *Server) importRoutes() []route {
