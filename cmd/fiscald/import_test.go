@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -68,7 +69,19 @@ func importDigest(t *testing.T, dsn string) map[string]string {
 // an uninterrupted import of the same files: equal, rejected rows included
 // (a duplicate after the kill point is still found: the resumed run re-reads
 // the committed lines to know the file's earlier ids and VINs).
+// FISCAL_IMPORT_KILL_VEHICLES sizes it (default 4,000 vehicles over 1,500
+// owners, batches of 500, killed in the third; 1000000 runs the issue's
+// million over 400,000 owners in batches of 5,000, killed in the 101st).
 func TestImportKillAndResume(t *testing.T) {
+	vehicles, owners, batch, killAt := 4000, 1500, 500, 3
+	if v := os.Getenv("FISCAL_IMPORT_KILL_VEHICLES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 3000 {
+			t.Fatalf("FISCAL_IMPORT_KILL_VEHICLES=%q: a number of vehicles, at least 3000", v)
+		}
+		vehicles, owners, batch = n, n*2/5, max(500, n/200)
+		killAt = vehicles/batch/2 + 1
+	}
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	run := func(env []string, args ...string) (string, error) {
@@ -77,7 +90,7 @@ func TestImportKillAndResume(t *testing.T) {
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
-	if out, err := run(nil, "bench", "import-files", "--dir", dir, "--owners", "1500", "--vehicles", "4000", "--seed", "7"); err != nil {
+	if out, err := run(nil, "bench", "import-files", "--dir", dir, "--owners", strconv.Itoa(owners), "--vehicles", strconv.Itoa(vehicles), "--seed", "7"); err != nil {
 		t.Fatalf("import files: %v\n%s", err, out)
 	}
 	vf := filepath.Join(dir, "vehicles.csv")
@@ -85,7 +98,7 @@ func TestImportKillAndResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Line 4002: an id of line 2; line 4003: a bad VIN.
+	// The line after the last vehicle: an id of line 2; the next: a bad VIN.
 	fmt.Fprint(f, "V00000001,T0000002,WVWZZZ1JZXW999999,TM01XXX,car,1598,euro6,combustion,,,,false,2019-05-10,\n"+
 		"V09999999,T0000002,WVWZZZ1JZXWO99999,TM01XXX,car,1598,euro6,combustion,,,,false,2019-05-10,\n")
 	f.Close()
@@ -98,7 +111,7 @@ func TestImportKillAndResume(t *testing.T) {
 				}
 			}
 			imp := func(d, kind string, extra ...string) (string, error) {
-				return run(append([]string{"FISCAL_DB=" + d}, extra...), "import", kind, "--file", filepath.Join(dir, kind+".csv"), "--batch", "500", "--progress", "log")
+				return run(append([]string{"FISCAL_DB=" + d}, extra...), "import", kind, "--file", filepath.Join(dir, kind+".csv"), "--batch", strconv.Itoa(batch), "--progress", "log")
 			}
 			for _, kind := range []string{"taxpayers", "vehicles"} {
 				if out, err := imp(ref, kind); err != nil {
@@ -108,7 +121,7 @@ func TestImportKillAndResume(t *testing.T) {
 			if out, err := imp(dsn, "taxpayers"); err != nil {
 				t.Fatalf("taxpayers: %v\n%s", err, out)
 			}
-			out, err := imp(dsn, "vehicles", "FISCAL_FAULT_POINT="+store.FaultImportCheckpoint+"#3")
+			out, err := imp(dsn, "vehicles", "FISCAL_FAULT_POINT="+store.FaultImportCheckpoint+"#"+strconv.Itoa(killAt))
 			if !killedBySIGKILL(err) {
 				t.Fatalf("import with %s#3: %v, not SIGKILL\n%s", store.FaultImportCheckpoint, err, out)
 			}
@@ -122,8 +135,9 @@ func TestImportKillAndResume(t *testing.T) {
 				t.Fatal(err)
 			}
 			db.Close()
-			if st.Checkpoint != 1001 || st.Batches != 2 || st.Vehicles != 1000 {
-				t.Fatalf("after the kill in the third batch: %+v, want the checkpoint at line 1001 after 2 batches and 1000 vehicles", st)
+			kept := int64((killAt - 1) * batch)
+			if st.Checkpoint != kept+1 || st.Batches != int64(killAt-1) || st.Vehicles != kept {
+				t.Fatalf("after the kill in batch %d: %+v, want the checkpoint at line %d after %d batches and %d vehicles", killAt, st, kept+1, killAt-1, kept)
 			}
 			out, err = imp(dsn, "vehicles")
 			if err != nil || !strings.Contains(out, "vehicles   ") {
@@ -133,13 +147,13 @@ func TestImportKillAndResume(t *testing.T) {
 			if d := diffSnapshots(want, got); len(d) > 0 {
 				t.Fatalf("resumed import differs from the uninterrupted one:\n%s\n%s", strings.Join(d, "\n"), out)
 			}
-			if !strings.Contains(want["import_errors"], "2 rows") || !strings.Contains(want["vehicles"], "4000 rows") {
+			if !strings.Contains(want["import_errors"], "2 rows") || !strings.Contains(want["vehicles"], fmt.Sprintf("%d rows", vehicles)) {
 				t.Fatalf("uninterrupted import: %v", want)
 			}
 			if out, err := run([]string{"FISCAL_DB=" + dsn}, "audit", "verify"); err != nil || !strings.Contains(out, "intact") {
 				t.Fatalf("audit chain after the kill: %v %s", err, out)
 			}
-			t.Logf("%s: killed in batch 3 (1000 vehicles kept, checkpoint line 1001); resumed: equal to the uninterrupted import (%v)", engine, got)
+			t.Logf("%s: killed in batch %d (%d vehicles kept, checkpoint line %d); resumed: equal to the uninterrupted import (%v)", engine, killAt, kept, kept+1, got)
 		})
 	}
 }
