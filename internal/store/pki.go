@@ -99,6 +99,12 @@ func (db *DB) timestampStep(ctx context.Context, caseID int64, seq int, cms stri
 		db.timestampFailed.Add(1)
 		return
 	}
+	db.saveTimestamp(ctx, caseID, seq, cms, bt)
+}
+
+// saveTimestamp replaces a step's signature cms by its timestamped form bt,
+// unless another process stamped it first.
+func (db *DB) saveTimestamp(ctx context.Context, caseID int64, seq int, cms string, bt []byte) {
 	if _, err := db.db.ExecContext(ctx, db.db.Rebind(`UPDATE case_steps SET cms = ? WHERE case_id = ? AND seq = ? AND cms = ?`),
 		base64.StdEncoding.EncodeToString(bt), caseID, seq, cms); err != nil {
 		db.timestampFailed.Add(1)
@@ -137,8 +143,16 @@ func (db *DB) StepEvidence(ctx context.Context, caseID int64, seq int) (*fiscal.
 	}
 	if cv := db.certVault(); cv != nil {
 		if bt, err := cv.TimestampCAdES(ev.Signature); err == nil && len(bt) != len(ev.Signature) {
-			db.timestampStep(ctx, caseID, seq, cms)
+			// One call to the TSA; what is served is what is stored (another
+			// reader may have stamped the step first).
+			db.saveTimestamp(ctx, caseID, seq, cms, bt)
 			ev.Signature = bt
+			var stored string
+			if err := db.get(ctx, &stored, `SELECT cms FROM case_steps WHERE case_id = ? AND seq = ?`, caseID, seq); err == nil {
+				if b, err := base64.StdEncoding.DecodeString(stored); err == nil && len(b) > 0 {
+					ev.Signature = b
+				}
+			}
 		}
 	}
 	return ev, nil
