@@ -70,27 +70,7 @@ func (p *PAdES) Sign(pdf []byte, info SignInfo) ([]byte, error) {
 }
 
 func (p *PAdES) signBT(pdf []byte, info SignInfo) ([]byte, error) {
-	f, err := parsePDF(pdf)
-	if err != nil {
-		return nil, err
-	}
-	page, err := f.firstPage()
-	if err != nil {
-		return nil, err
-	}
-	pageObj, err := f.object(page)
-	if err != nil {
-		return nil, err
-	}
-	pageBody, err := dictBody(pageObj)
-	if err != nil {
-		return nil, err
-	}
-	catObj, err := f.object(f.root)
-	if err != nil {
-		return nil, err
-	}
-	catBody, err := dictBody(catObj)
+	f, page, pageBody, catBody, err := openForUpdate(pdf)
 	if err != nil {
 		return nil, err
 	}

@@ -19,27 +19,7 @@ import (
 // evidence stays verifiable after the signer's and the TSA's certificates
 // expire (renewed by a further timestamp before this one's TSA expires).
 func AddDocTimestamp(pdf []byte, tsa cades.Timestamper) ([]byte, error) {
-	f, err := parsePDF(pdf)
-	if err != nil {
-		return nil, err
-	}
-	page, err := f.firstPage()
-	if err != nil {
-		return nil, err
-	}
-	pageObj, err := f.object(page)
-	if err != nil {
-		return nil, err
-	}
-	pageBody, err := dictBody(pageObj)
-	if err != nil {
-		return nil, err
-	}
-	catObj, err := f.object(f.root)
-	if err != nil {
-		return nil, err
-	}
-	catBody, err := dictBody(catObj)
+	f, page, pageBody, catBody, err := openForUpdate(pdf)
 	if err != nil {
 		return nil, err
 	}

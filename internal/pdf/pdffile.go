@@ -258,3 +258,30 @@ func streamObject(data []byte) []byte {
 	b.WriteString("\nendstream")
 	return b.Bytes()
 }
+
+// openForUpdate parses a PDF for an incremental update that changes its
+// first page and its catalog: the file, the page's object number and the
+// bodies of both dictionaries.
+func openForUpdate(pdf []byte) (f *pdfFile, page int, pageBody, catBody []byte, err error) {
+	if f, err = parsePDF(pdf); err != nil {
+		return nil, 0, nil, nil, err
+	}
+	if page, err = f.firstPage(); err != nil {
+		return nil, 0, nil, nil, err
+	}
+	pageObj, err := f.object(page)
+	if err != nil {
+		return nil, 0, nil, nil, err
+	}
+	if pageBody, err = dictBody(pageObj); err != nil {
+		return nil, 0, nil, nil, err
+	}
+	catObj, err := f.object(f.root)
+	if err != nil {
+		return nil, 0, nil, nil, err
+	}
+	if catBody, err = dictBody(catObj); err != nil {
+		return nil, 0, nil, nil, err
+	}
+	return f, page, pageBody, catBody, nil
+}
