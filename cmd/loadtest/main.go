@@ -485,7 +485,15 @@ func run(ctx context.Context, o options, out io.Writer) (met bool, err error) {
 		if err != nil {
 			return false, err
 		}
-		srvB, err := serve("serve b", addrB, append(append([]string(nil), senv...), "FISCAL_ADDR="+addrB, "FISCAL_METRICS_ADDR="+metricsB))
+		envB := append(append([]string(nil), senv...), "FISCAL_ADDR="+addrB, "FISCAL_METRICS_ADDR="+metricsB)
+		if pprofAddr != "" {
+			pprofB, err := freePort()
+			if err != nil {
+				return false, err
+			}
+			envB = append(envB, "FISCAL_PPROF="+pprofB) // server a's is profiled
+		}
+		srvB, err := serve("serve b", addrB, envB)
 		if err != nil {
 			return false, err
 		}
@@ -596,6 +604,11 @@ func run(ctx context.Context, o options, out io.Writer) (met bool, err error) {
 		wFrom = scrapeWrites("http://" + metricsAddr)
 		close(marked)
 		if pprofAddr != "" {
+			go func() {
+				// Where the requests wait, halfway through the window.
+				time.Sleep(o.duration / 2)
+				captureGoroutines(pprofAddr, o.profile+".goroutines", logf)
+			}()
 			captureProfile(pprofAddr, o.duration, o.profile, logf)
 		}
 	}()
@@ -694,6 +707,24 @@ func run(ctx context.Context, o options, out io.Writer) (met bool, err error) {
 		fmt.Fprintf(out, "kept %s (serve.log, assess-buildings.log, fiscald.db)\n", o.dir)
 	}
 	return met, nil
+}
+
+// captureGoroutines saves the server's goroutines, grouped by stack.
+func captureGoroutines(addr, path string, logf func(string, ...any)) {
+	c := &http.Client{Timeout: 30 * time.Second}
+	res, err := c.Get(fmt.Sprintf("http://%s/debug/pprof/goroutine?debug=1", addr))
+	if err != nil {
+		logf("goroutines: %v", err)
+		return
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err == nil {
+		err = os.WriteFile(path, b, 0o644)
+	}
+	if err != nil {
+		logf("goroutines: %v", err)
+	}
 }
 
 // captureProfile fetches a CPU profile of the server for d.
