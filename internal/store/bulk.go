@@ -55,6 +55,9 @@ func (db *DB) inConnTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := x.Commit(); err != nil {
 		return translate(err, "commit")
 	}
+	if tx.asyncCommit {
+		return db.durabilityBarrier(context.WithoutCancel(ctx))
+	}
 	return nil
 }
 

@@ -118,6 +118,14 @@ func (db *DB) PublishCaseType(ctx context.Context, body json.RawMessage, dryRun 
 	}
 	for attempt := 0; ; attempt++ {
 		err = db.InTx(ctx, func(tx *Tx) error {
+			if tx.db.dialect == "postgres" {
+				// Publications of one type queue here, on any instance, so
+				// the next version below is theirs (SQLite's writer already
+				// queues them); the unique key stays the guarantee.
+				if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(CAST(? AS INTEGER), hashtext(?))`, a.MunicipalityID, d.Type); err != nil {
+					return translate(err, "case definitions")
+				}
+			}
 			var v int64
 			if err := tx.Get(ctx, &v, `SELECT CAST(COALESCE(MAX(version), 0) + 1 AS BIGINT) FROM case_definitions WHERE municipality_id = ? AND type = ?`,
 				a.MunicipalityID, d.Type); err != nil {

@@ -237,51 +237,38 @@ func (tx *Tx) muni(ctx context.Context, id int64) (*muniInfo, error) {
 
 // nextCaseNumbers allocates the next n numbers of the gapless series of
 // the municipality and year, inside the intake transaction (one upsert: safe
-// on both engines and across instances under concurrency), and takes the
-// audit chain's head for n entries; both rows stay locked until commit, so a
-// rolled-back intake uses no number. It returns the first number and the
-// slot of the first entry. On PostgreSQL one statement takes both rows, the
-// counter first (every intake locks them in the same order), and turns
-// synchronous commit off for the transaction, so the two rows are free once
-// the commit is written (InTx waits for the WAL flush before it returns:
-// serial.go).
-func (tx *Tx) nextCaseNumbers(ctx context.Context, municipalityID int64, year, n int) (int64, *auditSlot, error) {
-	if tx.db.dialect != "postgres" {
-		var last int64
-		if err := tx.Get(ctx, &last, counterUpsert, municipalityID, year, n, n); err != nil {
-			return 0, nil, translate(err, "case number")
-		}
-		head, err := tx.auditHeadN(ctx, municipalityID, n)
-		return last - int64(n) + 1, head, err
-	}
+// on both engines and across instances under concurrency); the counter row
+// stays locked until commit, so a rolled-back intake uses no number. It
+// returns the first number. The audit chain's head is not taken here: the
+// intakes' entries are buffered (tx.Audit) and chained at commit like every
+// other use case's, after the submit steps are signed, so no other writer
+// of the municipality waits for an intake's signatures. On PostgreSQL the
+// statement also turns synchronous commit off for the transaction, so the
+// counter and the head are free once the commit is written (InTx waits for
+// the WAL flush before it returns: commit.go).
+func (tx *Tx) nextCaseNumbers(ctx context.Context, municipalityID int64, year, n int) (int64, error) {
 	var r struct {
-		N     int64   `db:"n"`
-		Seq   *int64  `db:"seq"`
-		Hash  *string `db:"hash"`
-		Async string  `db:"async"`
+		N     int64  `db:"n"`
+		Async string `db:"async"`
 	}
-	err := tx.Get(ctx, &r, `WITH n AS (`+counterUpsert+`), h AS (`+headAfterCounter+`)
-		SELECT n.last_number AS n, h.seq, h.hash, `+asyncCommitColumn+` AS async FROM n LEFT JOIN h ON TRUE`, municipalityID, year, n, n, n, municipalityID)
+	if tx.db.dialect != "postgres" {
+		if err := tx.Get(ctx, &r.N, counterUpsert, municipalityID, year, n, n); err != nil {
+			return 0, translate(err, "case number")
+		}
+		return r.N - int64(n) + 1, nil
+	}
+	err := tx.Get(ctx, &r, `WITH n AS (`+counterUpsert+`) SELECT n.last_number AS n, `+asyncCommitColumn+` AS async FROM n`, municipalityID, year, n, n)
 	if err != nil {
-		return 0, nil, translate(err, "case number")
+		return 0, translate(err, "case number")
 	}
 	tx.asyncCommit = true
-	first := r.N - int64(n) + 1
-	if r.Seq == nil || r.Hash == nil { // the municipality's first entry
-		head, err := tx.auditHeadN(ctx, municipalityID, n)
-		return first, head, err
-	}
-	return first, &auditSlot{MunicipalityID: municipalityID, Seq: *r.Seq - int64(n) + 1, Hash: *r.Hash}, nil
+	return r.N - int64(n) + 1, nil
 }
 
 // counterUpsert takes the next number of a municipality's series for a
 // year (arguments: municipality, year), locking the counter row until commit.
 const counterUpsert = `INSERT INTO case_counters (municipality_id, year, last_number) VALUES (?, ?, ?)
 	ON CONFLICT (municipality_id, year) DO UPDATE SET last_number = case_counters.last_number + ? RETURNING last_number`
-
-// headAfterCounter takes the audit chain's head (argument: municipality)
-// after the counter of the CTE n: waiting for n's value orders the two locks.
-const headAfterCounter = `UPDATE audit_heads SET seq = seq + ? WHERE municipality_id = ? AND (SELECT last_number FROM n) > 0 RETURNING seq, hash`
 
 // eventActor is who a timeline line names: the user, or "system".
 func (tx *Tx) eventActor() (*int64, string) {
@@ -603,12 +590,13 @@ func (db *DB) Case(ctx context.Context, id int64) (*fiscal.CaseDetail, error) {
 }
 
 // readTx runs a read-only use case in a read-only transaction: one
-// consistent snapshot that never takes SQLite's writer, PostgreSQL's
-// municipality write turn nor an Idempotency-Key claim. A write inside it
+// consistent snapshot that never takes SQLite's writer, a connection of
+// PostgreSQL's write pool (it runs on the read pool) nor an Idempotency-Key
+// claim. A write inside it
 // fails (PostgreSQL refuses it; on SQLite the transaction never holds the
 // write lock, so the write would wait for it and is refused the same way).
 func (db *DB) readTx(ctx context.Context, fn func(tx *Tx) error) error {
-	x, err := db.db.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
+	x, err := db.rd.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return translate(err, "begin read transaction")
 	}

@@ -12,20 +12,21 @@ import (
 	"fiscald/fiscal"
 )
 
-// Intakes of a municipality share two rows, the case counter and the audit
-// chain's head, held from the moment they are taken until commit: taken
-// one intake at a time, they bound the intakes a municipality can file per
-// second to one locked part (a statement, a batched write, a commit) each.
+// Intakes of a municipality share the case counter, held from the moment
+// it is taken until commit (and, at commit, the audit chain's head, which
+// every writer of the municipality shares: flushAudit): taken one intake at
+// a time, they bound the intakes a municipality can file per second to one
+// locked part (the signing of its step, a batched write, a commit) each.
 // So the intakes a process has waiting for one municipality are filed
 // together, in one transaction (a group commit): each writes its case rows
 // under a provisional number after a savepoint of its own (a failure rolls
 // back to it and answers that request alone: a document referenced twice,
-// a key claimed by another request), then one statement takes n numbers
-// and n audit slots, one batched statement writes every case's number,
-// signed step, notification, kept reply and audit entry, and one commit
-// makes them durable. Every intake's result and error are its own; the
-// numbers stay gapless and the chain linear across instances, since the two
-// rows are locked in the database as before. At most intakeRunners groups
+// a key claimed by another request), then one statement takes n numbers,
+// the steps are signed, one batched statement writes every case's number,
+// signed step, notification and kept reply, the audit entries are chained
+// at commit (flushAudit) and one commit makes them durable. Every intake's result and error are its own; the
+// numbers stay gapless and the chain linear across instances, since the
+// rows are locked in the database. At most intakeRunners groups
 // of a municipality are in flight in a process: the second writes its
 // cases while the first holds the rows. A group holds at most
 // maxIntakeGroup intakes.
@@ -119,7 +120,7 @@ func (j *intakeJob) write(ctx context.Context, tx *Tx) error {
 func (j *intakeJob) finish(ctx context.Context, tx *Tx, n int64, withReply bool) ([]stmt, *fiscal.AuditEntry, error) {
 	c, today := j.c, fiscal.LocalDate(tx.Now)
 	// A first use of the signing key creates it with its own audit entry
-	// (buffered: chained at commit, after the intakes').
+	// (buffered, as the intakes' are: chained at commit).
 	k, err := tx.keyFor(ctx, c.MunicipalityID, tx.stepKeyUser())
 	if err != nil {
 		return nil, nil, err
@@ -169,7 +170,7 @@ func (db *DB) intakeAlone(j *intakeJob) (*fiscal.Case, error) {
 		if err := j.write(j.ctx, tx); err != nil {
 			return err
 		}
-		n, head, err := tx.nextCaseNumbers(j.ctx, j.actor.MunicipalityID, fiscal.LocalDate(tx.Now).Year, 1)
+		n, err := tx.nextCaseNumbers(j.ctx, j.actor.MunicipalityID, fiscal.LocalDate(tx.Now).Year, 1)
 		if err != nil {
 			return err
 		}
@@ -177,7 +178,8 @@ func (db *DB) intakeAlone(j *intakeJob) (*fiscal.Case, error) {
 		if err != nil {
 			return err
 		}
-		if err := tx.execAll(j.ctx, "case", append(writes, head.append(e)...)...); err != nil {
+		tx.audits = append(tx.audits, e)
+		if err := tx.execAll(j.ctx, "case", writes...); err != nil {
 			return err
 		}
 		m := j.muni
@@ -329,12 +331,11 @@ func (db *DB) fileIntakes(group []*intakeJob) {
 		if len(filed) == 0 {
 			return nil
 		}
-		first, head, err := tx.nextCaseNumbers(ctx, muni, fiscal.LocalDate(tx.Now).Year, len(filed))
+		first, err := tx.nextCaseNumbers(ctx, muni, fiscal.LocalDate(tx.Now).Year, len(filed))
 		if err != nil {
 			return err
 		}
 		var writes []stmt
-		var moveHead stmt
 		for i, j := range filed {
 			tx.Actor, tx.claimRow, tx.kept = j.actor, j.claimRow, nil
 			w, e, err := j.finish(filedCtx[i], tx, first+int64(i), true)
@@ -342,13 +343,12 @@ func (db *DB) fileIntakes(group []*intakeJob) {
 				return err
 			}
 			j.kept = tx.kept
-			st := head.append(e)
-			writes = append(append(writes, w...), st[0])
-			moveHead = st[1]
-			head = &auditSlot{MunicipalityID: muni, Seq: head.Seq + 1, Hash: e.Hash}
+			writes = append(writes, w...)
+			// In number order: the chain lists the cases as numbered.
+			tx.audits = append(tx.audits, e)
 		}
 		tx.Actor, tx.claimRow, tx.kept = sys, 0, nil
-		return tx.execAll(ctx, "case", append(writes, moveHead)...)
+		return tx.execAll(ctx, "case", writes...)
 	})
 	for _, j := range group {
 		switch {

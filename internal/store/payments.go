@@ -538,7 +538,11 @@ func allocateMoney(ctx context.Context, tx *Tx, e *calc.Engine, slug string, mun
 	return s, nil
 }
 
-func settle(ctx context.Context, tx *Tx, e *calc.Engine, slug string, p *paymentRow, on civil.Date) error {
+// settle allocates the succeeded payment p and gives it its receipt
+// number: at once, or, with numberAtCommit, at commit (the series' counter,
+// which every settlement of the municipality takes, then held for the last
+// statements only); the settlement's audit entry follows the number.
+func settle(ctx context.Context, tx *Tx, e *calc.Engine, slug string, p *paymentRow, on civil.Date, numberAtCommit bool) error {
 	chosen, err := p.chosen()
 	if err != nil {
 		return err
@@ -554,6 +558,33 @@ func settle(ctx context.Context, tx *Tx, e *calc.Engine, slug string, p *payment
 			return translate(err, "credit")
 		}
 	}
+	if _, err := tx.Exec(ctx, `UPDATE payments SET status = 'succeeded', paid_on = ?, failure_code = '', failure_message = '', updated_at = ?, version = version + 1 WHERE id = ?`,
+		on, tx.Now, p.ID); err != nil {
+		return translate(err, "payment")
+	}
+	p.Status, p.PaidOn = fiscal.PaymentSucceeded, &on
+	numbered := func(ctx context.Context) error {
+		if err := numberReceipt(ctx, tx, p, on); err != nil {
+			return err
+		}
+		if err := tx.Audit(ctx, p.MunicipalityID, "payment.settle", "payment", p.ID, nil, map[string]any{
+			"taxpayer_id": p.TaxpayerID, "amount": p.Amount, "paid_on": on, "allocations": s.Allocations, "bonus": s.Bonus, "bonus_groups": s.Groups,
+			"credit": s.Credit, "receipt": p.receiptNumber()}); err != nil {
+			return err
+		}
+		tx.fault(FaultSettleCommit)
+		return nil
+	}
+	if numberAtCommit {
+		tx.atCommit = append(tx.atCommit, numbered)
+		return nil
+	}
+	return numbered(ctx)
+}
+
+// numberReceipt gives the settled payment p the next number of its series
+// (cash or card) for the year of on.
+func numberReceipt(ctx context.Context, tx *Tx, p *paymentRow, on civil.Date) error {
 	series := seriesCard
 	if p.Method == fiscal.MethodCash {
 		series = seriesCash
@@ -562,17 +593,10 @@ func settle(ctx context.Context, tx *Tx, e *calc.Engine, slug string, p *payment
 	if err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, `UPDATE payments SET status = 'succeeded', paid_on = ?, receipt_series = ?, receipt_year = ?, receipt_number = ?, failure_code = '', failure_message = '',
-		updated_at = ?, version = version + 1 WHERE id = ?`, on, series, on.Year, n, tx.Now, p.ID); err != nil {
+	if _, err := tx.Exec(ctx, `UPDATE payments SET receipt_series = ?, receipt_year = ?, receipt_number = ? WHERE id = ?`, series, on.Year, n, p.ID); err != nil {
 		return translate(err, "payment")
 	}
-	p.Status, p.PaidOn, p.ReceiptSeries, p.ReceiptYear, p.ReceiptNumber = fiscal.PaymentSucceeded, &on, &series, &on.Year, &n
-	if err := tx.Audit(ctx, p.MunicipalityID, "payment.settle", "payment", p.ID, nil, map[string]any{
-		"taxpayer_id": p.TaxpayerID, "amount": p.Amount, "paid_on": on, "allocations": s.Allocations, "bonus": s.Bonus, "bonus_groups": s.Groups,
-		"credit": s.Credit, "receipt": p.receiptNumber()}); err != nil {
-		return err
-	}
-	tx.fault(FaultSettleCommit)
+	p.ReceiptSeries, p.ReceiptYear, p.ReceiptNumber = &series, &on.Year, &n
 	return nil
 }
 
@@ -761,7 +785,7 @@ func (db *DB) RecordCashPayment(ctx context.Context, in *fiscal.CashPaymentInput
 		if err := tx.Audit(ctx, tp.MunicipalityID, "payment.create", "payment", id, nil, map[string]any{"taxpayer_id": tp.ID, "method": "cash", "amount": in.Amount}); err != nil {
 			return err
 		}
-		if err := settle(ctx, tx, e, slug, p, payments.LocalDate(tx.Now)); err != nil {
+		if err := settle(ctx, tx, e, slug, p, payments.LocalDate(tx.Now), false); err != nil {
 			return err
 		}
 		// The answer (with the receipt number) is read and kept with the
@@ -888,7 +912,8 @@ func (db *DB) ApplyProviderEvent(ctx context.Context, ev *fiscal.ProviderEvent) 
 		switch ev.Type {
 		case fiscal.EventPaymentSucceeded:
 			if p.Status == fiscal.PaymentPending || p.Status == fiscal.PaymentFailed {
-				return settle(ctx, tx, e, slug, p, on)
+				// Nothing follows in this transaction: numbered at commit.
+				return settle(ctx, tx, e, slug, p, on, true)
 			}
 		case fiscal.EventPaymentFailed:
 			if p.Status == fiscal.PaymentPending || p.Status == fiscal.PaymentFailed {
@@ -900,7 +925,7 @@ func (db *DB) ApplyProviderEvent(ctx context.Context, ev *fiscal.ProviderEvent) 
 			}
 		case fiscal.EventChargeRefunded:
 			if p.Status == fiscal.PaymentPending || p.Status == fiscal.PaymentFailed {
-				if err := settle(ctx, tx, e, slug, p, on); err != nil {
+				if err := settle(ctx, tx, e, slug, p, on, false); err != nil {
 					return err
 				}
 			}

@@ -100,6 +100,13 @@ func (w *writeStats) add(waited, held time.Duration) {
 // utilisation: near 1, writes queue.
 func (db *DB) WriteStats() fiscal.WriteStats {
 	pool := db.db.Stats()
+	if db.rd != db.db { // both pools (store.go)
+		r := db.rd.Stats()
+		pool.OpenConnections += r.OpenConnections
+		pool.InUse += r.InUse
+		pool.WaitCount += r.WaitCount
+		pool.WaitDuration += r.WaitDuration
+	}
 	return fiscal.WriteStats{Count: db.writes.count.Load(), Waited: time.Duration(db.writes.waitedNS.Load()),
 		Held: time.Duration(db.writes.heldNS.Load()), OtherProcess: time.Duration(db.writes.lockedNS.Load()),
 		Retried: db.retried.Load(), PoolOpen: pool.OpenConnections, PoolInUse: pool.InUse, PoolWaits: pool.WaitCount, PoolWaited: pool.WaitDuration}

@@ -1,0 +1,52 @@
+package store
+
+import "context"
+
+// On PostgreSQL every write transaction of a municipality ends by taking
+// the audit chain's head (flushAudit), and an intake also the case counter
+// (nextCaseNumbers), holding them until commit: those transactions pass
+// the rows one after another, across every instance. The holding is kept
+// short in three ways:
+//
+//   - the rows are taken last: the entries are chained at commit by one
+//     statement (audit_append, migration 0028) after every slow step of
+//     the use case (signing, rendering); a card receipt's counter is taken
+//     just before it (Tx.atCommit);
+//   - few writers wait for them at once: the write pool is small
+//     (pgWritePool, store.go), so the rest wait in Go, in order, without a
+//     backend competing for the processors with the holder;
+//   - asynchronous commit with a durability barrier: a transaction that
+//     takes the head commits with synchronous_commit off, so its locks are
+//     released when the commit record is written, not after the WAL flush;
+//     then, before the use case answers, a one-statement transaction that
+//     takes a transaction id commits synchronously, which flushes the WAL
+//     up to its own commit record and so past ours (the WAL is flushed in
+//     order; concurrent barriers share one flush). An answered request is
+//     durable as before. A PostgreSQL crash between the commit and the
+//     barrier loses that transaction and every later one (same WAL order):
+//     numbers stay gapless and the chain whole; the client got an error and
+//     retries (Idempotency-Key). What changes: for those milliseconds
+//     another reader may see a row that such a crash then loses.
+//
+// (Until issue 21 a per-process, per-municipality turn queued the write
+// transactions in Go before BEGIN. It bounded nothing across instances and
+// had to give up after 250 ms in case of a nested transaction; under
+// overload every waiter gave up and piled onto the row at once. Removed:
+// BENCHMARKS.md, "Two instances behind HAProxy".)
+
+// asyncCommitColumn is a select-list item that turns synchronous_commit off
+// for the rest of the transaction (set_config's third argument: local to
+// it) inside the statement that takes the shared rows, saving a round trip
+// of its own. The caller sets tx.asyncCommit so that InTx runs the barrier.
+const asyncCommitColumn = `set_config('synchronous_commit', 'off', true)`
+
+// durabilityBarrier returns once the WAL is flushed past every transaction
+// this process committed before the call (see above): a transaction that
+// takes a transaction id commits synchronously. Concurrent barriers share
+// PostgreSQL's flushes.
+// It runs on the read pool: it waits for no row, only for the flush, and
+// must not queue behind the writers for a connection.
+func (db *DB) durabilityBarrier(ctx context.Context) error {
+	_, err := db.rd.ExecContext(ctx, `SELECT txid_current()`)
+	return translate(err, "commit")
+}
