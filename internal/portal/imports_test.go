@@ -2,6 +2,7 @@ package portal_test
 
 import (
 	"bytes"
+	"encoding/csv"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -11,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 
 	"fiscald/fiscal"
 	"fiscald/internal/store"
@@ -388,4 +391,53 @@ func TestImportPageFirstErrors(t *testing.T) {
 			t.Fatalf("errors.csv has %d lines", strings.Count(csv.Body, "\n"))
 		}
 	})
+}
+
+// TestImportPageXLSX: a workbook is taken like its CSV (checked by its
+// content, whatever its name says); one with a formula is refused whole.
+func TestImportPageXLSX(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, s *site) {
+		adm := s.client()
+		adm.login("admin", staffPassword("admin"))
+		book := func(formula bool) []byte {
+			f := excelize.NewFile()
+			for i, line := range strings.Split(strings.TrimSpace(tpGood), "\n") {
+				r := csvRow(t, line)
+				ax, _ := excelize.CoordinatesToCellName(1, i+1)
+				if err := f.SetSheetRow("Sheet1", ax, &r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if formula {
+				f.SetCellFormula("Sheet1", "H2", "=1+1")
+			}
+			var b bytes.Buffer
+			if err := f.Write(&b); err != nil {
+				t.Fatal(err)
+			}
+			return b.Bytes()
+		}
+		p := adm.postFile("/admin/imports", adm.importForm("taxpayers", false), "export.xlsx", book(true))
+		if p.Status != 422 || !strings.Contains(errorText(p.Body), "conține o formulă") {
+			t.Fatalf("formula: %d %s", p.Status, errorText(p.Body))
+		}
+		id := importID(t, adm.postFile("/admin/imports", adm.importForm("taxpayers", false), "export.bin", book(false)))
+		if got := counts(t, adm.get("/admin/imports/"+strconv.FormatInt(id, 10)).Body); got["rows"] != 3 || got["imported"] != 3 {
+			t.Fatalf("xlsx: %v", got)
+		}
+	})
+}
+
+// csvRow splits one line of a test CSV.
+func csvRow(t *testing.T, line string) []any {
+	t.Helper()
+	rec, err := csv.NewReader(strings.NewReader(line)).Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]any, len(rec))
+	for i, v := range rec {
+		out[i] = v
+	}
+	return out
 }
