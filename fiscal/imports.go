@@ -3,6 +3,7 @@ package fiscal
 import (
 	"context"
 	"io"
+	"time"
 
 	"fiscald/internal/civil"
 	"fiscald/internal/money"
@@ -65,6 +66,31 @@ type ImportService interface {
 	// ImportErrors writes an import's rejected rows as CSV (line, field,
 	// message).
 	ImportErrors(ctx context.Context, id int64, w io.Writer) error
+	// Imports lists the municipality's imports, the most recent first (at
+	// most limit).
+	Imports(ctx context.Context, limit int) ([]ImportSummary, error)
+	// ImportSummary returns one import of the municipality (its file, when
+	// it ran, its counts).
+	ImportSummary(ctx context.Context, id int64) (*ImportSummary, error)
+}
+
+// ImportSummary is an import in the list of past imports: its file (the
+// name as uploaded, cleaned, and its SHA-256), when it started and
+// finished (nil: running, or cut short and not resumed yet), and its
+// counts.
+type ImportSummary struct {
+	ID         int64      `json:"id" db:"id"`
+	Kind       string     `json:"kind" db:"kind"`
+	FileName   string     `json:"file_name" db:"file_name"`
+	FileSHA256 string     `json:"file_sha256" db:"file_sha256"`
+	DryRun     bool       `json:"dry_run" db:"dry_run"`
+	Rows       int64      `json:"rows" db:"rows_total"`
+	Imported   int64      `json:"imported" db:"imported"`
+	Updated    int64      `json:"updated" db:"updated"`
+	Unchanged  int64      `json:"unchanged" db:"unchanged"`
+	Rejected   int64      `json:"rejected" db:"rejected"`
+	StartedAt  time.Time  `json:"started_at" db:"started_at"`
+	FinishedAt *time.Time `json:"finished_at" db:"finished_at"`
 }
 
 // ImportRun is an import's row in the database: what is committed so far.
@@ -168,4 +194,7 @@ type ImportStore interface {
 	ImportReport(ctx context.Context, id int64, limit int) (*ImportResult, error)
 	// EachImportError calls fn for every rejected row of an import in line order.
 	EachImportError(ctx context.Context, id int64, fn func(ImportError) error) error
+	// ImportSummaries lists the actor's municipality's imports, the most
+	// recent first: the one of id when id > 0, else at most limit.
+	ImportSummaries(ctx context.Context, id int64, limit int) ([]ImportSummary, error)
 }

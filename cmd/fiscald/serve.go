@@ -154,12 +154,6 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	defer stopIDP()
 	pay := payments.NewService(db, sc, db.Clock())
 	rep := &reports.Exporter{Source: db, Reconciliation: pay, Clock: db.Clock()}
-	site := portal.New(portal.Config{SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), Logger: log,
-		CardPayments: sc.Configured(), StripePublishableKey: cfg.StripePublishable}, portal.Deps{
-		Users: db, Taxpayers: db, Vehicles: db, Properties: db, Tax: db, Clock: db.Clock(),
-		Cases: db, Payments: pay, PaymentList: db, Staff: db, Documents: db, Reports: rep, Idempotency: db, RequestTypes: db,
-		OIDC: idp, SignIns: db, Identity: db, Representations: db,
-	})
 	maxInFlight := 0
 	if cfg.MaxInFlight != "" {
 		if maxInFlight, err = strconv.Atoi(cfg.MaxInFlight); err != nil || maxInFlight < 1 {
@@ -190,6 +184,15 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 		return err
 	}
 	deps.Imports = &importer.Service{Store: db, MaxBytes: importMax}
+	// The import page keeps a dry run's file for its real run in the data
+	// folder; its files are at most the API's upload size.
+	site := portal.New(portal.Config{SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), Logger: log,
+		CardPayments: sc.Configured(), StripePublishableKey: cfg.StripePublishable,
+		ImportDir: filepath.Join(cfg.DataDir, "imports"), ImportMaxBytes: min(importMax, portal.DefaultImportMaxBytes)}, portal.Deps{
+		Users: db, Taxpayers: db, Vehicles: db, Properties: db, Tax: db, Clock: db.Clock(),
+		Cases: db, Payments: pay, PaymentList: db, Staff: db, Documents: db, Reports: rep, Idempotency: db, RequestTypes: db,
+		OIDC: idp, SignIns: db, Identity: db, Representations: db, Imports: deps.Imports,
+	})
 	// Recomputations run in this process's background; a run cut short by a
 	// shutdown stays open and resumes on the next POST or `fiscald recompute`.
 	deps.Recompute = &assess.RecomputeService{Store: db, Logger: log}

@@ -370,6 +370,26 @@ func (s *Service) ImportErrors(ctx context.Context, id int64, w io.Writer) error
 	return cw.Error()
 }
 
+// Imports lists the municipality's imports, the most recent first.
+func (s *Service) Imports(ctx context.Context, limit int) ([]fiscal.ImportSummary, error) {
+	if _, err := fiscal.RequireRole(ctx, fiscal.RoleAdmin); err != nil {
+		return nil, err
+	}
+	return s.Store.ImportSummaries(ctx, 0, limit)
+}
+
+// ImportSummary returns one import of the municipality.
+func (s *Service) ImportSummary(ctx context.Context, id int64) (*fiscal.ImportSummary, error) {
+	if _, err := fiscal.RequireRole(ctx, fiscal.RoleAdmin); err != nil {
+		return nil, err
+	}
+	out, err := s.Store.ImportSummaries(ctx, id, 1)
+	if err != nil {
+		return nil, err
+	}
+	return &out[0], nil
+}
+
 // csvSafe keeps a spreadsheet from reading a cell as a formula.
 func csvSafe(s string) string {
 	if s != "" && strings.ContainsRune("=+-@", rune(s[0])) {

@@ -38,9 +38,44 @@ func formID(c *fiber.Ctx) string {
 	if id := c.FormValue("form_id"); validFormID(id) {
 		return strings.Clone(id)
 	}
+	return newFormID()
+}
+
+// newFormID is a new one-time form id.
+func newFormID() string {
 	var b [formIDLen / 2]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// formReplay waits for the result (an id, kept as the claim's reply) of
+// a sending of the form that claimed its id first: ok false when no sending
+// has claimed it; EUNAVAILABLE with busy when the first sending is still
+// running after formInFlightWait.
+func (p *Portal) formReplay(ctx context.Context, claim *fiscal.IdempotencyClaim, busy string) (int64, bool, error) {
+	deadline := time.Now().Add(formInFlightWait)
+	for {
+		replay, claimed, err := p.deps.Idempotency.LookupIdempotencyKey(ctx, claim.MunicipalityID, claim.UserID, claim.Key, claim.Route, claim.RequestHash)
+		switch {
+		case err != nil:
+			return 0, false, err
+		case replay != nil:
+			id, perr := strconv.ParseInt(string(replay.Body), 10, 64)
+			if perr != nil {
+				return 0, false, fiscal.Internal(perr, "form already sent")
+			}
+			return id, true, nil
+		case claimed == 0:
+			return 0, false, nil
+		case time.Now().After(deadline):
+			return 0, false, fiscal.Errorf(fiscal.EUNAVAILABLE, "%s", busy)
+		}
+		select { // the other sending is still running
+		case <-ctx.Done():
+			return 0, false, fiscal.Errorf(fiscal.EUNAVAILABLE, "the request was cancelled")
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // formInFlightWait is how long a second sending waits for the first one's
@@ -71,29 +106,11 @@ func (p *Portal) filedOnce(c *fiber.Ctx, v *view, file func(ctx context.Context)
 	// filed waits for the case of a sending that took the id first; ok
 	// false when no sending has taken it.
 	filed := func() (*fiscal.Case, bool, error) {
-		deadline := time.Now().Add(formInFlightWait)
-		for {
-			replay, claimed, err := p.deps.Idempotency.LookupIdempotencyKey(ctx, claim.MunicipalityID, claim.UserID, claim.Key, claim.Route, claim.RequestHash)
-			switch {
-			case err != nil:
-				return nil, false, err
-			case replay != nil:
-				caseID, perr := strconv.ParseInt(string(replay.Body), 10, 64)
-				if perr != nil {
-					return nil, false, fiscal.Internal(perr, "form already filed")
-				}
-				return &fiscal.Case{ID: caseID}, true, nil
-			case claimed == 0:
-				return nil, false, nil
-			case time.Now().After(deadline):
-				return nil, false, fiscal.Errorf(fiscal.EUNAVAILABLE, "the form is still being filed: open your cases in a moment")
-			}
-			select { // the other sending is still being filed
-			case <-ctx.Done():
-				return nil, false, fiscal.Errorf(fiscal.EUNAVAILABLE, "the request was cancelled")
-			case <-time.After(100 * time.Millisecond):
-			}
+		caseID, ok, err := p.formReplay(ctx, claim, "the form is still being filed: open your cases in a moment")
+		if !ok || err != nil {
+			return nil, ok, err
 		}
+		return &fiscal.Case{ID: caseID}, true, nil
 	}
 	if cs, ok, err := filed(); ok || err != nil {
 		return cs, ok, err

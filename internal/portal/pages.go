@@ -88,6 +88,7 @@ func (p *Portal) allPages() []page {
 	}
 	ps = append(ps, p.adminPages()...)
 	ps = append(ps, p.paramPages()...)
+	ps = append(ps, p.importPages()...)
 	ps = append(ps, p.identityPages()...)
 	ps = append(ps, p.representationPages()...)
 	return ps

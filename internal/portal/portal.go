@@ -67,6 +67,9 @@ type Deps struct {
 	// provider (pages_oidc.go); either nil leaves it out.
 	OIDC    fiscal.IdentityProvider
 	SignIns fiscal.IdentityStore
+	// Imports takes over the old system's data (the admin's import page,
+	// pages_imports.go); nil leaves it out.
+	Imports fiscal.ImportService
 }
 
 // Config is the portal's configuration, parsed in cmd.
@@ -83,7 +86,19 @@ type Config struct {
 	// Without either the page says card payments are not configured.
 	CardPayments         bool
 	StripePublishableKey string
+	// ImportDir keeps a dry run's file for its real run (pages_imports.go);
+	// empty: a folder made under the system's temporary folder.
+	ImportDir string
+	// ImportMaxBytes is the largest file the import page takes (default
+	// DefaultImportMaxBytes, the API's request body limit less its
+	// multipart envelope).
+	ImportMaxBytes int64
 }
+
+// DefaultImportMaxBytes is the import page's default file limit: 10 MiB,
+// as an upload to the API (web.Config.BodyLimit is 11 MiB with the
+// multipart envelope).
+const DefaultImportMaxBytes = 10 << 20
 
 // Portal is the web portal. Build it with New and mount it with Mount.
 type Portal struct {

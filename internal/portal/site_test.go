@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"fiscald/fiscal"
+	"fiscald/internal/importer"
 	"fiscald/internal/portal"
 	"fiscald/internal/store"
 	"fiscald/internal/store/storetest"
@@ -63,6 +64,22 @@ func startSiteStripe(t testing.TB, db *store.DB, clock *fiscal.TestClock, apiBas
 // (more, when not nil, sets them).
 func startSiteWith(t testing.TB, db *store.DB, clock *fiscal.TestClock, apiBase string, more func(*portal.Deps)) *site {
 	t.Helper()
+	return startSiteFull(t, db, clock, apiBase, more, nil)
+}
+
+// portalConfig is the portal's configuration a test changes.
+type portalConfig = portal.Config
+
+// startSiteWithConfig is startSite with a changed portal configuration.
+func startSiteWithConfig(t testing.TB, db *store.DB, clock *fiscal.TestClock, cfg func(*portalConfig)) *site {
+	t.Helper()
+	return startSiteFull(t, db, clock, "", nil, cfg)
+}
+
+// startSiteFull is startSiteWith whose portal configuration cfg, when not
+// nil, changes.
+func startSiteFull(t testing.TB, db *store.DB, clock *fiscal.TestClock, apiBase string, more func(*portal.Deps), cfg func(*portalConfig)) *site {
+	t.Helper()
 	m := &fiscal.Municipality{Slug: "timisoara", Name: "Municipiul Timișoara", Rank: "I", County: "Timiș"}
 	if err := db.CreateMunicipality(context.Background(), m); err != nil {
 		t.Fatal(err)
@@ -83,14 +100,18 @@ func startSiteWith(t testing.TB, db *store.DB, clock *fiscal.TestClock, apiBase 
 	}
 	pay := payments.NewService(db, sc, clock)
 	rep := &reports.Exporter{Source: db, Clock: clock}
-	pcfg := portal.Config{Logger: log, CardPayments: sc.Configured()}
+	pcfg := portal.Config{Logger: log, CardPayments: sc.Configured(), ImportDir: t.TempDir()}
 	if apiBase != "" {
 		pcfg.StripePublishableKey = "pk_test_portal"
 	}
 	deps := portal.Deps{Users: db, Taxpayers: db, Vehicles: db, Properties: db, Tax: db, Clock: clock,
-		Cases: db, Payments: pay, PaymentList: db, Staff: db, Documents: db, Reports: rep, Idempotency: db, Identity: db, RequestTypes: db, Representations: db}
+		Cases: db, Payments: pay, PaymentList: db, Staff: db, Documents: db, Reports: rep, Idempotency: db, Identity: db, RequestTypes: db, Representations: db,
+		Imports: &importer.Service{Store: db}}
 	if more != nil {
 		more(&deps)
+	}
+	if cfg != nil {
+		cfg(&pcfg)
 	}
 	p := portal.New(pcfg, deps)
 	srv := web.New(web.Config{DefaultMunicipality: "timisoara", Logger: log, Mount: p.Mount},

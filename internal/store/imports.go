@@ -765,3 +765,28 @@ func (db *DB) EachImportError(ctx context.Context, id int64, fn func(fiscal.Impo
 	}
 	return translate(rows.Err(), "import errors")
 }
+
+// ImportSummaries lists the actor's municipality's imports, the most recent
+// first: the one of id when id > 0 (ENOTFOUND when the municipality has
+// none such), else at most limit (1 to 1000).
+func (db *DB) ImportSummaries(ctx context.Context, id int64, limit int) ([]fiscal.ImportSummary, error) {
+	a, err := fiscal.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	const cols = `id, kind, file_name, file_sha256, dry_run, rows_total, imported, updated, unchanged, rejected, started_at, finished_at`
+	out := []fiscal.ImportSummary{}
+	if id > 0 {
+		err = db.db.SelectContext(ctx, &out, db.db.Rebind(`SELECT `+cols+` FROM imports WHERE id = ? AND municipality_id = ?`), id, a.MunicipalityID)
+		if err == nil && len(out) == 0 {
+			return nil, fiscal.Errorf(fiscal.ENOTFOUND, "import not found")
+		}
+		return out, translate(err, "import")
+	}
+	limit = min(max(limit, 1), 1000)
+	err = db.db.SelectContext(ctx, &out, db.db.Rebind(`SELECT `+cols+` FROM imports WHERE municipality_id = ? ORDER BY id DESC LIMIT `+strconv.Itoa(limit)), a.MunicipalityID)
+	if err != nil {
+		return nil, translate(err, "imports")
+	}
+	return out, nil
+}

@@ -20,4 +20,30 @@
     });
     update();
   }
+  // A file over its input's data-max-bytes is refused before it is sent:
+  // the server closes the connection on a body over its limit, which the
+  // browser would show as a network error. The server checks it anyway.
+  document.querySelectorAll("input[type=file][data-max-bytes]").forEach(function (input) {
+    if (!input.form) { return; }
+    input.form.addEventListener("submit", function (e) {
+      var f = input.files && input.files[0];
+      if (!f || f.size <= Number(input.getAttribute("data-max-bytes"))) { return; }
+      e.preventDefault();
+      var id = input.id + "-error";
+      var msg = document.getElementById(id);
+      if (!msg) {
+        msg = document.createElement("p");
+        msg.className = "error";
+        msg.id = id;
+        msg.setAttribute("role", "alert");
+        input.parentNode.insertBefore(msg, input);
+        var by = input.getAttribute("aria-describedby");
+        input.setAttribute("aria-describedby", by ? id + " " + by : id);
+      }
+      msg.textContent = input.getAttribute("data-too-large");
+      input.parentNode.classList.add("has-error");
+      input.setAttribute("aria-invalid", "true");
+      input.focus();
+    });
+  });
 })();
