@@ -230,7 +230,10 @@ func (h *routeHistory) replay(d *fiscal.CaseDefinition) (*fiscal.Route, error) {
 
 // openSteps lists the steps a case of a published type waits for, with
 // their due dates: a step with its own SLA is due that many working days
-// after it opened; any other is due when the case is.
+// after it opened, plus the working days the case waited for the taxpayer
+// since (fiscal.StepDue); any other is due when the case is. Parallel
+// branches opened with their group: each is due by its own SLA, else the
+// group's, else the case's.
 func (tx *Tx) openSteps(ctx context.Context, c *caseRow, cal *calendar.Calendar) ([]fiscal.OpenStep, error) {
 	h, err := tx.routeHistory(ctx, c.ID)
 	if err != nil {
@@ -254,7 +257,7 @@ func (tx *Tx) openSteps(ctx context.Context, c *caseRow, cal *calendar.Calendar)
 			} else if h.movedAt != nil {
 				from = fiscal.LocalDate(*h.movedAt)
 			}
-			due, _ = cal.AddWorkingDays(from, open[i].SLAWorkingDays)
+			due = fiscal.StepDue(cal, from, open[i].SLAWorkingDays, c.pauses(), fiscal.LocalDate(tx.Now))
 		}
 		open[i].DueOn = &due
 	}
