@@ -162,8 +162,14 @@ func TestAbsenceSweepTwoInstances(t *testing.T) {
 			if rep := sweep(); rep != (fiscal.AbsenceReport{}) || assignee(t, db1, bothOpinions) != sig.ID {
 				t.Fatalf("after the absence: %+v", rep)
 			}
-			// Recorded once started: the cases move in the same transaction.
+			// Recorded once started: the cases move in the same transaction;
+			// one limited to another type moves none of them.
 			late := file()
+			s, err = db2.AddSubstitution(admin, &fiscal.NewSubstitution{UserID: off.ID, SubstituteID: sig.ID,
+				From: civil.MustParse("2026-05-18"), To: civil.MustParse("2026-05-19"), Mode: "on_behalf", CaseType: "market_stall_permit"})
+			if err != nil || s.ReassignedAt == nil || len(s.Reassigned) != 0 || assignee(t, db1, late) != off.ID {
+				t.Fatalf("an absence for another type: %v %+v", err, s)
+			}
 			s, err = db2.AddSubstitution(admin, &fiscal.NewSubstitution{UserID: off.ID, SubstituteID: sig.ID,
 				From: civil.MustParse("2026-05-18"), To: civil.MustParse("2026-05-19"), Mode: "on_behalf"})
 			if err != nil || s.ReassignedAt == nil || fmt.Sprint(s.Reassigned) != fmt.Sprint([]int64{late}) || len(s.Queued) != 0 {
@@ -182,6 +188,23 @@ func TestAbsenceSweepTwoInstances(t *testing.T) {
 			}
 			if n := rows(t, db1, `SELECT COUNT(*) FROM substitutions WHERE reassigned_at IS NULL`); n != 0 {
 				t.Fatalf("unclaimed substitutions: %d", n)
+			}
+			// A substitute disabled before the absence starts gets nothing:
+			// the cases return to the queue.
+			_, gone := storetest.Staff(t, db1, m, "officer3", fiscal.RoleOfficer)
+			if _, err := db1.AddSubstitution(admin, &fiscal.NewSubstitution{UserID: off.ID, SubstituteID: gone.ID,
+				From: civil.MustParse("2026-05-20"), To: civil.MustParse("2026-05-22"), Mode: "delegate"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db1.DisableUser(admin, gone.ID); err != nil {
+				t.Fatal(err)
+			}
+			clock.Set(time.Date(2026, 5, 20, 6, 0, 0, 0, time.UTC))
+			if rep := sweep(); rep != (fiscal.AbsenceReport{Substitutions: 1, Queued: 1}) || assignee(t, db1, other) != 0 {
+				t.Fatalf("a disabled substitute: %+v", rep)
+			}
+			if d, err := db1.Case(admin, other); err != nil || timelineCount(d, "substitute_queue", "their substitute officer3 is disabled") != 1 {
+				t.Fatalf("timeline: %v %s", err, timelineText(d))
 			}
 		})
 	}
