@@ -73,6 +73,22 @@ type NewSubstitution struct {
 type Substitution struct {
 	ID int64 `json:"id" db:"id"`
 	NewSubstitution
+	// ReassignedAt is when the absent person's open cases were moved (at
+	// creation when the absence has already started; else by the sweep on
+	// its first day). Reassigned went to the substitute, Queued returned to
+	// the queue (a step the substitute may not take; see AbsenceReassignment).
+	ReassignedAt *time.Time `json:"reassigned_at,omitempty"`
+	Reassigned   []int64    `json:"reassigned,omitempty"`
+	Queued       []int64    `json:"queued,omitempty"`
+}
+
+// AbsenceReport is what one sweep of the substitutions did: the
+// substitutions claimed and the cases moved to substitutes or returned to
+// the queue.
+type AbsenceReport struct {
+	Substitutions int `json:"substitutions"`
+	Reassigned    int `json:"reassigned"`
+	Queued        int `json:"queued"`
 }
 
 // RequestTypeService is the general workflow of published request types.

@@ -137,3 +137,18 @@ func EndPauses(pauses []Pause, today civil.Date) []Pause {
 	}
 	return out
 }
+
+// StepDue is the due date of a step with its own term of days working days
+// that opened on opened: counted like a case's (ComputeSLA), moved by the
+// working days the case waited for the taxpayer since the step opened (a
+// request_info on the step itself), never by the pauses before it.
+func StepDue(cal *calendar.Calendar, opened civil.Date, days int, pauses []Pause, today civil.Date) civil.Date {
+	var since []Pause
+	for _, p := range pauses {
+		if !p.From.Before(opened) {
+			since = append(since, p)
+		}
+	}
+	s, _ := ComputeSLA(cal, opened, days, since, today, nil)
+	return s.DueOn
+}

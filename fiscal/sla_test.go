@@ -212,3 +212,33 @@ func TestEndPauses(t *testing.T) {
 		t.Fatalf("no pauses: %+v", got)
 	}
 }
+
+// TestStepDue: a step's own term counts from the day it opened and moves by
+// the taxpayer's waits since then, not by those before.
+func TestStepDue(t *testing.T) {
+	cal := calendar.MustNew(nil)
+	d := civil.MustParse
+	p := func(from, to string) Pause {
+		if to == "" {
+			return Pause{From: d(from)}
+		}
+		x := d(to)
+		return Pause{From: d(from), To: &x}
+	}
+	for _, tc := range []struct {
+		name   string
+		opened string
+		pauses []Pause
+		today  string
+		want   string
+	}{
+		{"no pause", "2026-05-08", nil, "2026-05-08", "2026-05-12"},
+		{"a pause on the step", "2026-05-08", []Pause{p("2026-05-08", "2026-05-13")}, "2026-05-13", "2026-05-15"},
+		{"still waiting", "2026-05-08", []Pause{p("2026-05-08", "")}, "2026-05-11", "2026-05-13"},
+		{"a pause before the step opened", "2026-05-13", []Pause{p("2026-05-08", "2026-05-12")}, "2026-05-13", "2026-05-15"},
+	} {
+		if got := StepDue(cal, d(tc.opened), 2, tc.pauses, d(tc.today)); got.String() != tc.want {
+			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}

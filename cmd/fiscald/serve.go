@@ -403,6 +403,14 @@ func runSLAMonitor(ctx context.Context, db *store.DB, log *slog.Logger, interval
 		} else if err == nil && *er != (fiscal.EscalationReport{}) {
 			log.Info("escalations", "notified", er.Notified, "reassigned", er.Reassigned, "warned", er.Warned, "deemed", er.Deemed)
 		}
+		// Absences that start today move the absent person's open cases to
+		// their substitute (each substitution claimed once in the database;
+		// one indexed query when none is due).
+		if ar, err := db.SweepAbsences(ctx, db.Clock().Now()); err != nil && ctx.Err() == nil {
+			log.Warn("absences", "err", err)
+		} else if err == nil && ar.Substitutions > 0 {
+			log.Info("absences", "substitutions", ar.Substitutions, "reassigned", ar.Reassigned, "queued", ar.Queued)
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -442,6 +450,11 @@ func cmdSLA(ctx context.Context, cfg config, args []string, stdout io.Writer) er
 		return err
 	}
 	fmt.Fprintf(stdout, "published types: %d notified, %d reassigned, %d warned, %d deemed\n", er.Notified, er.Reassigned, er.Warned, er.Deemed)
+	ar, err := db.SweepAbsences(ctx, db.Clock().Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "absences: %d started, %d case(s) to substitutes, %d returned to the queue\n", ar.Substitutions, ar.Reassigned, ar.Queued)
 	if *send {
 		log := newLogger(cfg.LogFormat)
 		sender, err := newSender(cfg, log)

@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/url"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -136,6 +137,30 @@ func (v *view) EventBody(kind, body string) string {
 			return label + " — " + comment
 		}
 		return label
+	case "substitute", "substitute_queue":
+		return v.absenceBody(body)
+	}
+	return body
+}
+
+// The timeline lines of an absence (internal/store/substitutions.go), in
+// English in the API, in the page's language here.
+var (
+	absenceMoved    = regexp.MustCompile(`^reassigned to (.+), substitute for (.+) \(absent (\d{4}-\d{2}-\d{2}) – (\d{4}-\d{2}-\d{2})\)$`)
+	absenceQueued   = regexp.MustCompile(`^returned to the queue: (.+) is absent \((\d{4}-\d{2}-\d{2}) – (\d{4}-\d{2}-\d{2})\) and their substitute (.+) may not take the step (.+)$`)
+	absenceDisabled = regexp.MustCompile(`^returned to the queue: (.+) is absent \((\d{4}-\d{2}-\d{2}) – (\d{4}-\d{2}-\d{2})\) and their substitute (.+) is disabled$`)
+)
+
+func (v *view) absenceBody(body string) string {
+	date := func(s string) string { d, _ := civil.Parse(s); return v.Date(d) }
+	if m := absenceMoved.FindStringSubmatch(body); m != nil {
+		return v.T("event.substitute.body", m[1], m[2], date(m[3]), date(m[4]))
+	}
+	if m := absenceQueued.FindStringSubmatch(body); m != nil {
+		return v.T("event.substitute_queue.step", m[1], date(m[2]), date(m[3]), m[4], m[5])
+	}
+	if m := absenceDisabled.FindStringSubmatch(body); m != nil {
+		return v.T("event.substitute_queue.disabled", m[1], date(m[2]), date(m[3]), m[4])
 	}
 	return body
 }

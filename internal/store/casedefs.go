@@ -238,7 +238,10 @@ func (h *routeHistory) replay(d *fiscal.CaseDefinition) (*fiscal.Route, error) {
 
 // openSteps lists the steps a case of a published type waits for, with
 // their due dates: a step with its own SLA is due that many working days
-// after it opened; any other is due when the case is.
+// after it opened, plus the working days the case waited for the taxpayer
+// since (fiscal.StepDue); any other is due when the case is. Parallel
+// branches opened with their group: each is due by its own SLA, else the
+// group's, else the case's.
 func (tx *Tx) openSteps(ctx context.Context, c *caseRow, cal *calendar.Calendar) ([]fiscal.OpenStep, error) {
 	h, err := tx.routeHistory(ctx, c.ID)
 	if err != nil {
@@ -262,7 +265,7 @@ func (tx *Tx) openSteps(ctx context.Context, c *caseRow, cal *calendar.Calendar)
 			} else if h.movedAt != nil {
 				from = fiscal.LocalDate(*h.movedAt)
 			}
-			due, _ = cal.AddWorkingDays(from, open[i].SLAWorkingDays)
+			due = fiscal.StepDue(cal, from, open[i].SLAWorkingDays, c.pauses(), fiscal.LocalDate(tx.Now))
 		}
 		open[i].DueOn = &due
 	}
@@ -345,7 +348,7 @@ func (db *DB) Act(ctx context.Context, id int64, in *fiscal.ActInput) (*fiscal.C
 				if !roleIn(st.Roles, fiscal.Role(s.Role)) {
 					continue
 				}
-				if !st.IsSubstitutable() {
+				if !d.StepSubstitutable(in.Step) {
 					return fiscal.Errorf(fiscal.EFORBIDDEN, "the step %s cannot be taken by a substitute", in.Step)
 				}
 				if err = d.Take(r, act, fiscal.Role(s.Role)); err == nil {
@@ -546,6 +549,8 @@ func (db *DB) MigrateCases(ctx context.Context, typ string, in *fiscal.CaseMigra
 
 // AddSubstitution records a substitution (admin): both people are active
 // staff of the municipality, not the same person, and the range is in order.
+// When the absence has already started, the absent person's open cases
+// move in the same transaction (the answer lists them).
 func (db *DB) AddSubstitution(ctx context.Context, in *fiscal.NewSubstitution) (*fiscal.Substitution, error) {
 	a, err := fiscal.RequireRole(ctx, fiscal.RoleAdmin)
 	if err != nil {
@@ -556,6 +561,10 @@ func (db *DB) AddSubstitution(ctx context.Context, in *fiscal.NewSubstitution) (
 	}
 	if in.To.Before(in.From) {
 		return nil, fiscal.InvalidField("to", "is before from")
+	}
+	cal, err := db.calendar(ctx, a.MunicipalityID)
+	if err != nil {
+		return nil, err
 	}
 	out := &fiscal.Substitution{NewSubstitution: *in}
 	err = db.InTx(ctx, func(tx *Tx) error {
@@ -583,7 +592,23 @@ func (db *DB) AddSubstitution(ctx context.Context, in *fiscal.NewSubstitution) (
 			return translate(err, "substitution")
 		}
 		out.ID = id
-		return tx.Audit(ctx, a.MunicipalityID, "substitution.create", "substitution", id, nil, in)
+		if err := tx.Audit(ctx, a.MunicipalityID, "substitution.create", "substitution", id, nil, in); err != nil {
+			return err
+		}
+		// An absence that has started moves the absent person's open cases
+		// in this transaction; a later one waits for the sweep on its first
+		// day (SweepAbsences).
+		today := fiscal.LocalDate(tx.Now)
+		if in.From.After(today) {
+			return nil
+		}
+		moves, err := tx.reassignAbsence(ctx, id, cal, today)
+		if err != nil || moves == nil {
+			return err
+		}
+		at := moves.at.UTC()
+		out.ReassignedAt, out.Reassigned, out.Queued = &at, moves.reassigned, moves.queued
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -390,6 +390,15 @@ func TestSubstitutions(t *testing.T) {
 		if r := sub(officer1, signerID, o4, "2026-05-01", "2026-05-31", "on_behalf", ""); r.Status != 403 {
 			t.Fatalf("officer adds a substitution: %d %s", r.Status, r.Raw)
 		}
+		if r := sub(ana, signerID, o4, "2026-05-01", "2026-05-31", "on_behalf", ""); r.Status != 403 {
+			t.Fatalf("taxpayer adds a substitution: %d %s", r.Status, r.Raw)
+		}
+		if r := sub("", signerID, o4, "2026-05-01", "2026-05-31", "on_behalf", ""); r.Status != 401 {
+			t.Fatalf("anonymous adds a substitution: %d %s", r.Status, r.Raw)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM substitutions`); n != 0 {
+			t.Fatalf("a refused substitution was recorded: %d", n)
+		}
 		if r := sub(admin, signerID, signerID, "2026-05-01", "2026-05-31", "on_behalf", ""); r.Status != 422 || fieldNames(r)[0] != "substitute_id" {
 			t.Fatalf("self substitution: %d %s", r.Status, r.Raw)
 		}
@@ -409,6 +418,10 @@ func TestSubstitutions(t *testing.T) {
 		} {
 			if r.Status != 201 || num(r.Body["id"]) == 0 {
 				t.Fatalf("substitution: %d %s", r.Status, r.Raw)
+			}
+			// Started (May) at once, the June one on its first day.
+			if started := r.Body["from"] == "2026-05-01"; (r.Body["reassigned_at"] != nil) != started {
+				t.Fatalf("reassigned_at: %s", r.Raw)
 			}
 		}
 		stall := func() int64 {
