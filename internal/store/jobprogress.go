@@ -16,9 +16,12 @@ import (
 //
 // One statement per scrape, reading only these two tables, which hold a
 // row per phase and year and a row per imported file: read whole, they stay
-// small (no debts, assessments or register tables are read). It is not one
-// of the prepared statements (storetest's check for table scans looks at
-// those): reading every row is its purpose.
+// small (no debts, assessments or register tables are read):
+// BenchmarkJobProgress, 90 phase rows and 2,000 imported files (more than a
+// department's takeover and years of dry runs), reads them in about 2 ms on
+// PostgreSQL and 5 ms on SQLite on a loaded 2-core machine, every scrape.
+// It is not one of the prepared statements (storetest's check for table
+// scans looks at those): reading every row is its purpose.
 func (db *DB) JobProgress(ctx context.Context) (*fiscal.JobProgress, error) {
 	epoch := func(col string) string {
 		if db.dialect == "postgres" {
@@ -26,18 +29,22 @@ func (db *DB) JobProgress(ctx context.Context) (*fiscal.JobProgress, error) {
 		}
 		return `CAST(strftime('%s', ` + col + `) AS INTEGER)`
 	}
-	state := func(t string) string {
-		return `CASE WHEN ` + t + `.finished_at IS NOT NULL THEN '` + fiscal.JobFinished + `' WHEN ` + t + `.failed_at IS NOT NULL THEN '` +
-			fiscal.JobFailed + `' ELSE '` + fiscal.JobRunning + `' END`
+	state := func(finished, failed string) string {
+		return `CASE WHEN ` + finished + ` THEN '` + fiscal.JobFinished + `' WHEN ` + failed + ` THEN '` + fiscal.JobFailed + `' ELSE '` + fiscal.JobRunning + `' END`
 	}
-	q := `SELECT 'annual' AS job, m.slug AS municipality, r.year AS year, r.phase AS name, ` + state("r") + ` AS state, 0 AS dry, 1 AS runs,
+	// The imports are grouped on their columns as they are, and only each
+	// group's values are converted (a CASE or strftime per row costs SQLite
+	// several times the grouping).
+	q := `SELECT 'annual' AS job, m.slug AS municipality, r.year AS year, r.phase AS name,
+			` + state("r.finished_at IS NOT NULL", "r.failed_at IS NOT NULL") + ` AS state, 0 AS dry, 1 AS runs,
 			r.objects_done AS done, r.objects_total AS total, ` + epoch("r.updated_at") + ` AS at
 		FROM assessment_runs r JOIN municipalities m ON m.id = r.municipality_id
 		UNION ALL
-		SELECT 'import', '', 0, i.kind, i.state, i.dry, COUNT(*), CAST(SUM(i.rows_total) AS BIGINT), CAST(SUM(i.file_rows) AS BIGINT), MAX(i.at)
-		FROM (SELECT kind, ` + state("imports") + ` AS state, CASE WHEN dry_run THEN 1 ELSE 0 END AS dry, rows_total, file_rows,
-			` + epoch("updated_at") + ` AS at FROM imports) i
-		GROUP BY i.kind, i.state, i.dry
+		SELECT 'import', '', 0, g.kind, ` + state("g.fin", "g.fail") + `, CASE WHEN g.dry THEN 1 ELSE 0 END, g.runs,
+			CAST(g.done AS BIGINT), CAST(g.total AS BIGINT), ` + epoch("g.at") + `
+		FROM (SELECT kind, finished_at IS NOT NULL AS fin, failed_at IS NOT NULL AS fail, dry_run AS dry, COUNT(*) AS runs,
+			SUM(rows_total) AS done, SUM(file_rows) AS total, MAX(updated_at) AS at
+			FROM imports GROUP BY kind, finished_at IS NOT NULL, failed_at IS NOT NULL, dry_run) g
 		ORDER BY 1, 2, 3, 4, 5, 6`
 	var rows []struct {
 		Job          string `db:"job"`
