@@ -18,8 +18,9 @@ import (
 // row per phase and year and a row per imported file: read whole, they stay
 // small (no debts, assessments or register tables are read):
 // BenchmarkJobProgress, 90 phase rows and 2,000 imported files (more than a
-// department's takeover and years of dry runs), reads them in about 2 ms on
-// PostgreSQL and 5 ms on SQLite on a loaded 2-core machine, every scrape.
+// department's takeover and years of dry runs), reads them in 1.2-1.3 ms on
+// PostgreSQL and 2.1-2.7 ms on SQLite on the 2-core machine (load 3; up to
+// 6 and 9 ms beside other benchmarks), every scrape.
 // It is not one of the prepared statements (storetest's check for table
 // scans looks at those): reading every row is its purpose.
 func (db *DB) JobProgress(ctx context.Context) (*fiscal.JobProgress, error) {
