@@ -142,15 +142,17 @@ type refusal struct {
 	id     int64
 }
 
-func runPhase(ctx context.Context, st fiscal.AnnualStore, engine *calc.Engine, o Options, phase string, rep *Report, refused map[string]*Unassessed) error {
+func runPhase(ctx context.Context, st fiscal.AnnualStore, engine *calc.Engine, o Options, phase string, rep *Report, refused map[string]*Unassessed) (err error) {
 	run, err := st.StartAnnualRun(ctx, o.MunicipalityID, o.Year, phase)
 	if err != nil {
 		return err
 	}
-	total, done, err := st.CountAnnualObjects(ctx, o.MunicipalityID, phase, run.CursorTaxpayerID)
-	if err != nil {
-		return err
-	}
+	defer func() {
+		if err != nil {
+			failRun(ctx, st, o, phase, err)
+		}
+	}()
+	total, done := run.ObjectsTotal, run.ObjectsDone
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -218,6 +220,7 @@ func runPhase(ctx context.Context, st fiscal.AnnualStore, engine *calc.Engine, o
 			return j.err
 		}
 		wrote := time.Now()
+		j.batch.ObjectsDone = p.Objects + int64(len(j.objects))
 		res, err := st.WriteAnnualBatch(ctx, o.MunicipalityID, &j.batch)
 		if err != nil {
 			return err
@@ -257,6 +260,20 @@ func runPhase(ctx context.Context, st fiscal.AnnualStore, engine *calc.Engine, o
 		return err
 	}
 	return st.FinishAnnualRun(ctx, o.MunicipalityID, o.Year, phase)
+}
+
+// failRun records that the phase stopped on err, for /metrics (state
+// failed until a rerun resumes it), unless another run of the phase is
+// writing (ECONFLICT: that run is not failed). It runs even when ctx was
+// cancelled (SIGTERM), within a few seconds; a failure to record it is
+// left out (the run's own error is what the caller reports).
+func failRun(ctx context.Context, st fiscal.AnnualStore, o Options, phase string, err error) {
+	if fiscal.ErrorCode(err) == fiscal.ECONFLICT {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_ = st.FailAnnualRun(ctx, o.MunicipalityID, o.Year, phase, err.Error())
 }
 
 // pauseAfter is how long the writer waits after a batch whose write took

@@ -33,6 +33,15 @@ type AnnualRun struct {
 	StartedAt        time.Time  `db:"started_at"`
 	UpdatedAt        time.Time  `db:"updated_at"`
 	FinishedAt       *time.Time `db:"finished_at"`
+	// ObjectsTotal is the phase's objects in the register when the current
+	// pass started; ObjectsDone those of taxpayers up to the cursor (the
+	// progress shown in /metrics).
+	ObjectsTotal int64 `db:"objects_total"`
+	ObjectsDone  int64 `db:"objects_done"`
+	// FailedAt is set when the run stopped on an error (Failure says which)
+	// and cleared when it starts again or commits a batch.
+	FailedAt *time.Time `db:"failed_at"`
+	Failure  string     `db:"failure"`
 }
 
 // AnnualObject is a taxed object as the annual run reads it: the engine's
@@ -66,6 +75,10 @@ type AnnualBatch struct {
 	FromTaxpayer int64
 	ToTaxpayer   int64
 	Items        []AnnualAssessment
+	// ObjectsDone is the phase's objects read up to ToTaxpayer in this pass
+	// (those assessed, skipped, not taxed or refused), recorded with the
+	// cursor for the progress in /metrics.
+	ObjectsDone int64
 }
 
 // AnnualBatchResult counts what a batch added (objects already assessed are
@@ -94,7 +107,8 @@ type AnnualStore interface {
 	// TaxEngine is the engine with the municipality's parameters.
 	TaxEngine(ctx context.Context, municipalityID int64) (*calc.Engine, error)
 	// StartAnnualRun returns the run of a phase, creating it; a finished run
-	// starts a new pass from the first taxpayer.
+	// starts a new pass from the first taxpayer. It counts the phase's
+	// objects (ObjectsTotal, ObjectsDone) and clears a failure.
 	StartAnnualRun(ctx context.Context, municipalityID int64, year int, phase string) (*AnnualRun, error)
 	// CountAnnualObjects counts the objects of a phase, all and those of
 	// taxpayers up to the cursor (for the progress estimate).
@@ -113,6 +127,9 @@ type AnnualStore interface {
 	WriteAnnualBatch(ctx context.Context, municipalityID int64, b *AnnualBatch) (AnnualBatchResult, error)
 	// FinishAnnualRun marks the current pass done.
 	FinishAnnualRun(ctx context.Context, municipalityID int64, year int, phase string) error
+	// FailAnnualRun records that the run of a phase stopped on an error
+	// (reason), for /metrics; a rerun resumes it and clears the mark.
+	FailAnnualRun(ctx context.Context, municipalityID int64, year int, phase, reason string) error
 	// AnnualSummary totals the year's assessments and their principal debts by
 	// tax type and budget code.
 	AnnualSummary(ctx context.Context, municipalityID int64, year int) ([]AnnualSummaryRow, error)

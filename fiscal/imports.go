@@ -110,7 +110,10 @@ type ImportRun struct {
 	Updated        int64 `db:"updated"`
 	Unchanged      int64 `db:"unchanged"`
 	Rejected       int64 `db:"rejected"`
-	Resumed        bool  `db:"-"`
+	// FileRows is the file's data lines when known ahead (CSV), for the
+	// progress in /metrics; 0: not known (XLSX).
+	FileRows int64 `db:"file_rows"`
+	Resumed  bool  `db:"-"`
 }
 
 // ImportTaxpayer is a checked taxpayers row.
@@ -178,9 +181,10 @@ type ImportBatchResult struct {
 
 // ImportStore is what the importer needs of the database.
 type ImportStore interface {
-	// StartImport opens a run of kind for a file, or resumes the unfinished
-	// one of the same kind and file hash.
-	StartImport(ctx context.Context, municipalityID int64, kind, fileName, sha string, dryRun bool) (*ImportRun, error)
+	// StartImport opens a run of kind for a file of fileRows data lines (0:
+	// not known), or resumes the unfinished one of the same kind and file
+	// hash (clearing its failure).
+	StartImport(ctx context.Context, municipalityID int64, kind, fileName, sha string, dryRun bool, fileRows int64) (*ImportRun, error)
 	// WriteImportBatch upserts a batch by external id (a dry run only
 	// classifies), records its errors, moves the checkpoint and counts in
 	// one transaction. pending names rows checked earlier in the same dry
@@ -189,6 +193,9 @@ type ImportStore interface {
 	WriteImportBatch(ctx context.Context, run *ImportRun, b *ImportBatch, pending func(kind, externalID string) (owner string, ok bool)) (ImportBatchResult, error)
 	// FinishImport marks the run finished and returns its counts.
 	FinishImport(ctx context.Context, run *ImportRun) (*ImportRun, error)
+	// FailImport records that the run stopped on an error (reason), for
+	// /metrics; running the same file again resumes it and clears the mark.
+	FailImport(ctx context.Context, run *ImportRun, reason string) error
 	// ImportReport returns a finished or running import with its first
 	// errors (at most limit), for the actor's municipality.
 	ImportReport(ctx context.Context, id int64, limit int) (*ImportResult, error)

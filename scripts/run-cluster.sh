@@ -42,7 +42,7 @@ stop() {
 trap stop INT TERM EXIT
 
 # setsid: Ctrl-C reaches this script only, which stops the processes in order.
-FISCAL_LB_ADDR=$LB FISCAL_A_ADDR=$A FISCAL_B_ADDR=$B setsid haproxy -db -f deploy/haproxy.cfg &
+FISCAL_LB_ADDR=$LB FISCAL_A_ADDR=$A FISCAL_B_ADDR=$B setsid haproxy -db -f deploy/haproxy.cfg > "$DIR/haproxy.log" 2>&1 &
 pids+=($!)
 FISCAL_ADDR=$A setsid "$BIN" serve --demo > "$DIR/serve-a.log" 2>&1 &
 pids+=($!)
@@ -51,6 +51,6 @@ for i in $(seq 1 100); do curl -fs "http://$A/readyz" >/dev/null 2>&1 && break; 
 FISCAL_ADDR=$B setsid "$BIN" serve > "$DIR/serve-b.log" 2>&1 &
 pids+=($!)
 for i in $(seq 1 100); do curl -fs "http://$LB/readyz" >/dev/null 2>&1 && curl -fs "http://$B/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
-echo "fiscald cluster: http://$LB (HAProxy) → http://$A, http://$B on $(sed -E 's#//[^@]*@#//#' <<<"$DB"); logs in $DIR/serve-{a,b}.log"
+echo "fiscald cluster: http://$LB (HAProxy) → http://$A, http://$B on $(sed -E 's#//[^@]*@#//#' <<<"$DB"); logs in $DIR/serve-{a,b}.log and $DIR/haproxy.log (one request_id in both)"
 echo "demo accounts as in README.md (make run); Ctrl-C stops"
 wait -n "${pids[@]}" || true

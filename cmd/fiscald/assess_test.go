@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -64,11 +65,36 @@ func ledgerDigest(t *testing.T, dsn string) (digest string, assessments, debts i
 	return hex.EncodeToString(h.Sum(nil)), assessments, debts
 }
 
+// annualStates reads the annual run's phases of year as /metrics shows
+// them (store.JobProgress), by phase.
+func annualStates(t *testing.T, dsn string, year int) map[string]fiscal.AnnualRunProgress {
+	t.Helper()
+	db, err := store.Open(context.Background(), dsn, fiscal.SystemClock{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	p, err := db.JobProgress(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]fiscal.AnnualRunProgress{}
+	for _, r := range p.Annual {
+		if r.Year == year {
+			out[r.Phase] = r
+		}
+	}
+	return out
+}
+
 // TestAssessKilledAndResumed seeds the same synthetic city in two fresh
 // databases, assesses one without interruption and kills the other's run
 // with SIGKILL after random delays several times before letting it finish:
 // both ledgers must be identical, a further run must add nothing, and the
-// audit chain must verify.
+// audit chain must verify. The progress the CLI's process records is what
+// any server's /metrics reads: a phase killed outright stays running (its
+// last progress getting old), one stopped by SIGTERM is failed, and every
+// phase ends finished with all its objects done.
 func TestAssessKilledAndResumed(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns the binary on a 20k-vehicle city")
@@ -145,8 +171,19 @@ func TestAssessKilledAndResumed(t *testing.T) {
 				}
 				_, a, _ := ledgerDigest(t, dsn)
 				t.Logf("run %d: killed after %v: %d assessments committed", i, delay.Round(time.Millisecond), a)
+				for ph, st := range annualStates(t, dsn, 2026) {
+					if st.State == fiscal.JobFailed || st.ObjectsDone > st.ObjectsTotal || (st.State == fiscal.JobFinished && st.ObjectsDone != st.ObjectsTotal) {
+						t.Fatalf("run %d: phase %s after SIGKILL: %+v", i, ph, st)
+					}
+				}
 			}
 			run(dsn, assessArgs...)
+			for _, ph := range []string{fiscal.PhaseVehicles, fiscal.PhaseBuildings, fiscal.PhaseLands} {
+				st := annualStates(t, dsn, 2026)[ph]
+				if st.State != fiscal.JobFinished || st.ObjectsDone != st.ObjectsTotal || (ph == fiscal.PhaseVehicles && st.ObjectsTotal < 20000) {
+					t.Fatalf("phase %s after the last run: %+v", ph, st)
+				}
+			}
 			got, ga, gd := ledgerDigest(t, dsn)
 			if got != want || ga != na || gd != nd {
 				t.Fatalf("after %d kills: %d assessments, %d debts (digest %s); uninterrupted: %d, %d (%s)", kills, ga, gd, got[:12], na, nd, want[:12])
@@ -161,6 +198,37 @@ func TestAssessKilledAndResumed(t *testing.T) {
 			}
 			if out := run(dsn, "audit", "verify"); !strings.Contains(out, "intact") {
 				t.Fatalf("audit chain: %s", out)
+			}
+			// SIGTERM once the next year's run has committed a batch: it
+			// stops and records its phase failed; the next run resumes it.
+			next := append([]string{}, assessArgs...)
+			next[2] = "2027"
+			term := exec.Command(bin, next...)
+			term.Env = append(os.Environ(), "FISCAL_DB="+dsn)
+			termOut := &syncBuffer{}
+			term.Stdout, term.Stderr = termOut, termOut
+			if err := term.Start(); err != nil {
+				t.Fatal(err)
+			}
+			for end := time.Now().Add(time.Minute); !strings.Contains(termOut.String(), "assess progress"); time.Sleep(5 * time.Millisecond) {
+				if time.Now().After(end) {
+					term.Process.Kill()
+					t.Fatalf("no progress from the 2027 run:\n%s", termOut.String())
+				}
+			}
+			term.Process.Signal(syscall.SIGTERM)
+			if err := term.Wait(); err == nil {
+				t.Logf("the 2027 run finished before its SIGTERM:\n%s", termOut.String())
+			} else {
+				st := annualStates(t, dsn, 2027)[fiscal.PhaseVehicles]
+				if st.State != fiscal.JobFailed || st.ObjectsDone == 0 || st.ObjectsDone >= st.ObjectsTotal {
+					t.Fatalf("the vehicles of 2027 after SIGTERM (%v): %+v\n%s", err, st, termOut.String())
+				}
+				t.Logf("SIGTERM: the vehicles of 2027 failed at %d of %d objects", st.ObjectsDone, st.ObjectsTotal)
+			}
+			run(dsn, next...)
+			if st := annualStates(t, dsn, 2027)[fiscal.PhaseVehicles]; st.State != fiscal.JobFinished || st.ObjectsDone != st.ObjectsTotal {
+				t.Fatalf("the vehicles of 2027 after the rerun: %+v", st)
 			}
 			t.Logf("%d kills, %d assessments and %d debts identical to the uninterrupted run (%v)", kills, na, nd, full.Round(time.Millisecond))
 		})

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"fiscald/fiscal"
 	"fiscald/internal/store"
 	"fiscald/internal/store/storetest"
 )
@@ -59,6 +61,25 @@ func importDigest(t *testing.T, dsn string) map[string]string {
 		}
 		rows.Close()
 		out[name] = fmt.Sprintf("%d rows %s", n, hex.EncodeToString(h.Sum(nil))[:16])
+	}
+	return out
+}
+
+// importProgress is the imports of kind (not dry runs) by state, as
+// /metrics reads them.
+func importProgress(t *testing.T, db *store.DB, kind string) map[string]fiscal.ImportProgress {
+	t.Helper()
+	p, err := db.JobProgress(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]fiscal.ImportProgress{}
+	for _, r := range p.Imports {
+		if r.Kind == kind && !r.DryRun {
+			o := out[r.State]
+			o.Runs, o.RowsDone, o.FileRows = o.Runs+r.Runs, o.RowsDone+r.RowsDone, o.FileRows+r.FileRows
+			out[r.State] = o
+		}
 	}
 	return out
 }
@@ -134,15 +155,26 @@ func TestImportKillAndResume(t *testing.T) {
 			if err := db.SQL().Get(&st, `SELECT checkpoint_line, batches, (SELECT COUNT(*) FROM vehicles) AS n FROM imports WHERE kind = 'vehicles' AND finished_at IS NULL`); err != nil {
 				t.Fatal(err)
 			}
-			db.Close()
 			kept := int64((killAt - 1) * batch)
 			if st.Checkpoint != kept+1 || st.Batches != int64(killAt-1) || st.Vehicles != kept {
 				t.Fatalf("after the kill in batch %d: %+v, want the checkpoint at line %d after %d batches and %d vehicles", killAt, st, kept+1, killAt-1, kept)
 			}
+			// What /metrics reads of the killed process's import: running
+			// (a SIGKILL cannot say otherwise), at its last checkpoint, of
+			// the file's lines.
+			if p := importProgress(t, db, "vehicles"); p[fiscal.JobRunning].Runs != 1 || p[fiscal.JobRunning].RowsDone != kept || p[fiscal.JobRunning].FileRows != int64(vehicles+2) {
+				t.Fatalf("the killed import's progress: %+v, want running at %d of %d lines", p, kept, vehicles+2)
+			}
+			db.Close()
 			out, err = imp(dsn, "vehicles")
 			if err != nil || !strings.Contains(out, "vehicles   ") {
 				t.Fatalf("resumed import: %v\n%s", err, out)
 			}
+			db = openStore(t, dsn)
+			if p := importProgress(t, db, "vehicles"); p[fiscal.JobFinished].Runs != 1 || p[fiscal.JobRunning].Runs != 0 || p[fiscal.JobFailed].Runs != 0 {
+				t.Fatalf("the resumed import's progress: %+v, want one finished", p)
+			}
+			db.Close()
 			want, got := importDigest(t, ref), importDigest(t, dsn)
 			if d := diffSnapshots(want, got); len(d) > 0 {
 				t.Fatalf("resumed import differs from the uninterrupted one:\n%s\n%s", strings.Join(d, "\n"), out)

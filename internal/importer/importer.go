@@ -56,7 +56,7 @@ type Progress struct {
 }
 
 // Run imports one file of a kind for opts.MunicipalityID.
-func Run(ctx context.Context, st fiscal.ImportStore, kindName string, f fiscal.ImportFile, dryRun bool, opts Options) (*fiscal.ImportResult, error) {
+func Run(ctx context.Context, st fiscal.ImportStore, kindName string, f fiscal.ImportFile, dryRun bool, opts Options) (res *fiscal.ImportResult, err error) {
 	k, ok := kinds[kindName]
 	if !ok {
 		return nil, fiscal.InvalidField("kind", "must be one of "+strings.Join(Kinds(), ", "))
@@ -81,10 +81,15 @@ func Run(ctx context.Context, st fiscal.ImportStore, kindName string, f fiscal.I
 	if err != nil {
 		return nil, err
 	}
-	run, err := st.StartImport(ctx, opts.MunicipalityID, k.name, fiscal.CleanFilename(f.Name), sha, dryRun)
+	run, err := st.StartImport(ctx, opts.MunicipalityID, k.name, fiscal.CleanFilename(f.Name), sha, dryRun, total)
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil && run.ID != 0 {
+			failRun(ctx, st, run, err)
+		}
+	}()
 	var pending func(kind, ext string) (string, bool)
 	if dryRun {
 		if opts.Pending == nil {
@@ -203,6 +208,20 @@ func Run(ctx context.Context, st fiscal.ImportStore, kindName string, f fiscal.I
 		}
 	}
 	return st.ImportReport(ctx, run.ID, fiscal.MaxReportedErrors)
+}
+
+// failRun records that the run stopped on err, for /metrics (failed until
+// the same file runs again and resumes it), unless another run of the same
+// file is writing (ECONFLICT: that one is not failed). It runs even when
+// ctx was cancelled (SIGTERM, a client gone), within a few seconds; a
+// failure to record it is left out (the run's own error is what counts).
+func failRun(ctx context.Context, st fiscal.ImportStore, run *fiscal.ImportRun, err error) {
+	if fiscal.ErrorCode(err) == fiscal.ECONFLICT {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_ = st.FailImport(ctx, run, err.Error())
 }
 
 // inspect is Inspect with, for CSV, the number of data lines (for the

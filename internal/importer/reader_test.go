@@ -124,7 +124,7 @@ func TestImportForbidden(t *testing.T) {
 		if fiscal.ErrorCode(err) != fiscal.EFORBIDDEN {
 			t.Fatalf("officer import: %v", err)
 		}
-		if _, err := db.StartImport(officer, m.ID, "taxpayers", "t.csv", "x", false); fiscal.ErrorCode(err) != fiscal.EFORBIDDEN {
+		if _, err := db.StartImport(officer, m.ID, "taxpayers", "t.csv", "x", false, 0); fiscal.ErrorCode(err) != fiscal.EFORBIDDEN {
 			t.Fatalf("officer StartImport: %v", err)
 		}
 	})

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"unicode/utf8"
 
 	"fiscald/fiscal"
 	"fiscald/internal/money"
@@ -39,11 +40,14 @@ func phaseOf(phase string) (string, string, error) {
 	return p.table, p.ended, nil
 }
 
-const runColumns = `id, municipality_id, year, phase, cursor_taxpayer_id, batches, assessments, debts, started_at, updated_at, finished_at`
+const runColumns = `id, municipality_id, year, phase, cursor_taxpayer_id, batches, assessments, debts, started_at, updated_at, finished_at,
+	objects_total, objects_done, failed_at, failure`
 
 // StartAnnualRun returns the run of a phase, creating it. A run whose last
 // pass finished starts a new pass from the first taxpayer: objects assessed
-// already are skipped, objects entered since are assessed.
+// already are skipped, objects entered since are assessed. The phase's
+// objects are then counted, outside the transaction (an index range), and
+// recorded with the run for /metrics.
 func (db *DB) StartAnnualRun(ctx context.Context, municipalityID int64, year int, phase string) (*fiscal.AnnualRun, error) {
 	if _, _, err := phaseOf(phase); err != nil {
 		return nil, err
@@ -60,16 +64,57 @@ func (db *DB) StartAnnualRun(ctx context.Context, municipalityID int64, year int
 		}
 		return tx.Get(ctx, run, `SELECT `+runColumns+` FROM assessment_runs WHERE municipality_id = ? AND year = ? AND phase = ?`, municipalityID, year, phase)
 	})
+	if err != nil {
+		return nil, err
+	}
+	if run.ObjectsTotal, run.ObjectsDone, err = db.CountAnnualObjects(ctx, municipalityID, phase, run.CursorTaxpayerID); err != nil {
+		return nil, err
+	}
+	// The counts only if the cursor is where it was read (another run of
+	// the phase may have moved it since: its batches record their own).
+	err = db.InTx(ctx, func(tx *Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE assessment_runs SET objects_total = ?, objects_done = ?, failed_at = NULL, failure = '', updated_at = ?
+			WHERE id = ? AND cursor_taxpayer_id = ? AND finished_at IS NULL`, run.ObjectsTotal, run.ObjectsDone, tx.Now, run.ID, run.CursorTaxpayerID)
+		return translate(err, "assessment run")
+	})
+	run.FailedAt, run.Failure = nil, ""
 	return run, err
 }
 
-// FinishAnnualRun marks the current pass of a phase done.
+// FinishAnnualRun marks the current pass of a phase done (objects entered
+// during the pass and read by it may have made done pass total: total is
+// then done).
 func (db *DB) FinishAnnualRun(ctx context.Context, municipalityID int64, year int, phase string) error {
 	return db.InTx(ctx, func(tx *Tx) error {
-		_, err := tx.Exec(ctx, `UPDATE assessment_runs SET finished_at = ?, updated_at = ? WHERE municipality_id = ? AND year = ? AND phase = ?`,
+		_, err := tx.Exec(ctx, `UPDATE assessment_runs SET finished_at = ?, updated_at = ?, failed_at = NULL, failure = '',
+			objects_total = CASE WHEN objects_done > objects_total THEN objects_done ELSE objects_total END
+			WHERE municipality_id = ? AND year = ? AND phase = ?`,
 			tx.Now, tx.Now, municipalityID, year, phase)
 		return translate(err, "assessment run")
 	})
+}
+
+// FailAnnualRun records that the current pass of a phase stopped on an
+// error; the next batch committed or start clears it.
+func (db *DB) FailAnnualRun(ctx context.Context, municipalityID int64, year int, phase, reason string) error {
+	return db.InTx(ctx, func(tx *Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE assessment_runs SET failed_at = ?, failure = ?, updated_at = ? WHERE municipality_id = ? AND year = ? AND phase = ? AND finished_at IS NULL`,
+			tx.Now, failureText(reason), tx.Now, municipalityID, year, phase)
+		return translate(err, "assessment run")
+	})
+}
+
+// failureText bounds a job's recorded failure to 500 bytes (on a rune
+// boundary).
+func failureText(s string) string {
+	if len(s) <= 500 {
+		return s
+	}
+	s = s[:500]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s
 }
 
 // CountAnnualObjects counts a phase's objects: all, and those of taxpayers
@@ -236,8 +281,9 @@ func (db *DB) WriteAnnualBatch(ctx context.Context, municipalityID int64, b *fis
 		}
 		res.Assessments, res.Debts = len(items), len(drows)
 		tx.fault(FaultAnnualCursor)
-		if _, err := tx.Exec(ctx, `UPDATE assessment_runs SET cursor_taxpayer_id = ?, batches = batches + 1, assessments = assessments + ?, debts = debts + ?
-			WHERE municipality_id = ? AND year = ? AND phase = ?`, b.ToTaxpayer, res.Assessments, res.Debts, municipalityID, b.Year, b.Phase); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE assessment_runs SET cursor_taxpayer_id = ?, batches = batches + 1, assessments = assessments + ?, debts = debts + ?,
+			objects_done = ?, failed_at = NULL, failure = '' WHERE municipality_id = ? AND year = ? AND phase = ?`,
+			b.ToTaxpayer, res.Assessments, res.Debts, b.ObjectsDone, municipalityID, b.Year, b.Phase); err != nil {
 			return translate(err, "assessment run")
 		}
 		summary := map[string]any{"year": b.Year, "phase": b.Phase, "taxpayers_after": b.FromTaxpayer, "taxpayers_up_to": b.ToTaxpayer,

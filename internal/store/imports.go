@@ -31,11 +31,13 @@ const FaultImportCheckpoint = "import.batch.before-checkpoint"
 
 func init() { FaultPoints = append(FaultPoints, FaultImportCheckpoint) }
 
-const importRunColumns = `id, municipality_id, kind, file_name, file_sha256, dry_run, checkpoint_line, batches, rows_total, imported, updated, unchanged, rejected`
+const importRunColumns = `id, municipality_id, kind, file_name, file_sha256, dry_run, checkpoint_line, batches, rows_total, imported, updated, unchanged, rejected, file_rows`
 
 // StartImport opens a run, or resumes the unfinished run of the same kind
-// and file (same SHA-256) of the municipality. Dry runs never resume.
-func (db *DB) StartImport(ctx context.Context, municipalityID int64, kind, fileName, sha string, dryRun bool) (*fiscal.ImportRun, error) {
+// and file (same SHA-256) of the municipality, clearing its failure. Dry
+// runs never resume. fileRows (the file's data lines, 0: not known) is
+// recorded for the progress in /metrics.
+func (db *DB) StartImport(ctx context.Context, municipalityID int64, kind, fileName, sha string, dryRun bool, fileRows int64) (*fiscal.ImportRun, error) {
 	a, err := fiscal.RequireActor(ctx)
 	if err != nil {
 		return nil, err
@@ -49,8 +51,9 @@ func (db *DB) StartImport(ctx context.Context, municipalityID int64, kind, fileN
 			err := tx.Get(ctx, &run, `SELECT `+importRunColumns+` FROM imports WHERE municipality_id = ? AND kind = ? AND file_sha256 = ? AND dry_run = ? AND finished_at IS NULL
 				ORDER BY id DESC LIMIT 1`, municipalityID, kind, sha, false)
 			if err == nil {
-				run.Resumed = true
-				return nil
+				run.Resumed, run.FileRows = true, fileRows
+				_, err := tx.Exec(ctx, `UPDATE imports SET file_rows = ?, failed_at = NULL, failure = '', updated_at = ? WHERE id = ?`, fileRows, tx.Now, run.ID)
+				return translate(err, "import")
 			}
 			if fiscal.ErrorCode(translate(err, "import")) != fiscal.ENOTFOUND {
 				return translate(err, "import")
@@ -60,12 +63,12 @@ func (db *DB) StartImport(ctx context.Context, municipalityID int64, kind, fileN
 		if !a.System {
 			by = &a.UserID
 		}
-		id, err := tx.Insert(ctx, `INSERT INTO imports (municipality_id, kind, file_name, file_sha256, dry_run, started_by, started_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, municipalityID, kind, fileName, sha, dryRun, by, tx.Now, tx.Now)
+		id, err := tx.Insert(ctx, `INSERT INTO imports (municipality_id, kind, file_name, file_sha256, dry_run, started_by, started_at, updated_at, file_rows)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, municipalityID, kind, fileName, sha, dryRun, by, tx.Now, tx.Now, fileRows)
 		if err != nil {
 			return translate(err, "import")
 		}
-		run = fiscal.ImportRun{ID: id, MunicipalityID: municipalityID, Kind: kind, FileName: fileName, FileSHA256: sha, DryRun: dryRun, CheckpointLine: 1}
+		run = fiscal.ImportRun{ID: id, MunicipalityID: municipalityID, Kind: kind, FileName: fileName, FileSHA256: sha, DryRun: dryRun, CheckpointLine: 1, FileRows: fileRows}
 		return nil
 	})
 	if err != nil {
@@ -215,7 +218,7 @@ func (db *DB) WriteImportBatch(ctx context.Context, run *fiscal.ImportRun, b *fi
 		nRows := int64(len(b.Rows)) + int64(len(badLines))
 		tx.fault(FaultImportCheckpoint)
 		if _, err := tx.Exec(ctx, `UPDATE imports SET checkpoint_line = ?, batches = batches + 1, rows_total = rows_total + ?, imported = imported + ?,
-			updated = updated + ?, unchanged = unchanged + ?, rejected = rejected + ? WHERE id = ?`,
+			updated = updated + ?, unchanged = unchanged + ?, rejected = rejected + ?, failed_at = NULL, failure = '' WHERE id = ?`,
 			b.ToLine, nRows, w.res.Imported, w.res.Updated, w.res.Unchanged, int64(len(rejectedLines)), run.ID); err != nil {
 			return translate(err, "import")
 		}
@@ -718,6 +721,16 @@ func (db *DB) FinishImport(ctx context.Context, run *fiscal.ImportRun) (*fiscal.
 			"sha256": run.FileSHA256, "rows": run.Rows, "batches": run.Batches})
 	})
 	return run, err
+}
+
+// FailImport records that a run stopped on an error (reason); running the
+// same file again resumes it and clears the mark.
+func (db *DB) FailImport(ctx context.Context, run *fiscal.ImportRun, reason string) error {
+	return db.InTx(ctx, func(tx *Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE imports SET failed_at = ?, failure = ?, updated_at = ? WHERE id = ? AND municipality_id = ? AND finished_at IS NULL`,
+			tx.Now, failureText(reason), tx.Now, run.ID, run.MunicipalityID)
+		return translate(err, "import")
+	})
 }
 
 // ImportReport returns an import of the actor's municipality with its

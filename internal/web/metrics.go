@@ -39,6 +39,8 @@ type metrics struct {
 	rateLimited atomic.Uint64
 	// outbox counts the notifications not sent yet (Deps.OutboxPending).
 	outbox func(ctx context.Context) (int64, error)
+	// jobs reads the long jobs' progress (Deps.JobProgress).
+	jobs func(ctx context.Context) (*fiscal.JobProgress, error)
 	// sla is the SLA monitor's totals (Deps.SLA).
 	sla    func() fiscal.SLAReport
 	writes func() fiscal.WriteStats
@@ -201,6 +203,14 @@ func (m *metrics) render() string {
 		cancel()
 		if err == nil { // a database that does not answer leaves the gauge out (readyz says why)
 			fmt.Fprintf(&b, "# HELP fiscald_outbox_pending Notifications queued and not sent yet (all instances: the database's count).\n# TYPE fiscald_outbox_pending gauge\nfiscald_outbox_pending %d\n", n)
+		}
+	}
+	if m.jobs != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		p, err := m.jobs(ctx)
+		cancel()
+		if err == nil { // as the outbox: left out when the database does not answer
+			renderJobs(&b, p)
 		}
 	}
 	if m.sla != nil {

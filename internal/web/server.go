@@ -78,6 +78,10 @@ type Deps struct {
 	// OutboxPending counts the notifications not sent yet, for /metrics;
 	// nil leaves the backlog out.
 	OutboxPending func(ctx context.Context) (int64, error)
+	// JobProgress reads the annual run's and the imports' progress from the
+	// database, for /metrics (whichever process runs them); nil leaves it
+	// out.
+	JobProgress func(ctx context.Context) (*fiscal.JobProgress, error)
 	// Limits holds the shared per-address limits (the database); nil
 	// counts them in this process's memory.
 	Limits fiscal.RateLimits
@@ -108,6 +112,7 @@ type Store interface {
 	fiscal.IdentityService
 	fiscal.RateLimits
 	OutboxPending(ctx context.Context) (int64, error)
+	JobProgress(ctx context.Context) (*fiscal.JobProgress, error)
 	fiscal.RepresentationService
 	Ping(ctx context.Context) error
 	WriteStats() fiscal.WriteStats
@@ -119,7 +124,7 @@ type Store interface {
 // reports) and may replace the clock (tests).
 func StoreDeps(db Store) Deps {
 	return Deps{Municipalities: db, Users: db, Taxpayers: db, Vehicles: db, Properties: db, Cases: db, RequestTypes: db, Privacy: db, Audit: db, SignIns: db,
-		Idempotency: db, Tax: db, Credit: db, Documents: db, PKI: db, Identity: db, Representations: db, Limits: db, OutboxPending: db.OutboxPending, Ready: db.Ping, Writes: db.WriteStats, Clock: db.Clock()}
+		Idempotency: db, Tax: db, Credit: db, Documents: db, PKI: db, Identity: db, Representations: db, Limits: db, OutboxPending: db.OutboxPending, JobProgress: db.JobProgress, Ready: db.Ping, Writes: db.WriteStats, Clock: db.Clock()}
 }
 
 // Config is the server's configuration, parsed in cmd.
@@ -205,6 +210,7 @@ func New(cfg Config, deps Deps) *Server {
 	s := &Server{deps: deps, cfg: cfg, log: cfg.Logger, metrics: newMetrics(), limits: newLimiter(deps.Clock), slots: make(chan struct{}, cfg.MaxInFlight), wslots: make(chan struct{}, 4*cfg.MaxInFlight), munis: map[string]*fiscal.Municipality{}}
 	s.metrics.writes = deps.Writes
 	s.metrics.outbox = deps.OutboxPending
+	s.metrics.jobs = deps.JobProgress
 	s.metrics.sla = deps.SLA
 	s.shared = deps.Limits
 	if s.shared == nil {
