@@ -172,7 +172,7 @@ func (tx *Tx) signStep(c *caseRow, atts []*fiscal.Attachment, st *fiscal.CaseSte
 	cms := ""
 	if k.Algorithm == fiscal.AlgCAdES {
 		// CAdES-B-B here; the timestamp (B-T) after the commit, so that the
-		// TSA's round trip never holds the write turn (timestampStep).
+		// TSA's round trip never holds a shared row (timestampSteps).
 		cv := tx.db.certVault()
 		if cv == nil {
 			return stmt{}, fiscal.Errorf(fiscal.EUNAVAILABLE, "the certified key vault is not configured")
@@ -182,7 +182,7 @@ func (tx *Tx) signStep(c *caseRow, atts []*fiscal.Attachment, st *fiscal.CaseSte
 			return stmt{}, fiscal.Internal(err, "signature")
 		}
 		cms = base64.StdEncoding.EncodeToString(p7s)
-		tx.afterCommit(func(ctx context.Context) { tx.db.timestampStep(ctx, c.ID, st.Seq, cms) })
+		tx.stampAfterCommit(c.ID, st.Seq, cms)
 	} else {
 		d, _ := hex.DecodeString(st.Digest)
 		if sig, err = tx.db.keys.Sign(k.Algorithm, sealed, d); err != nil {

@@ -81,25 +81,59 @@ func (tx *Tx) keySubject(ctx context.Context, municipalityID int64, userID *int6
 	return name + ", " + muni, nil
 }
 
-// timestampStep makes a step's CAdES-B-B signature B-T. It runs after the
-// commit, so the TSA's round trip holds no lock; the update only replaces
-// the signature it timestamped. On failure the step stays B-B and the
-// first read of its signature (StepSignature) adds the timestamp.
-func (db *DB) timestampStep(ctx context.Context, caseID int64, seq int, cms string) {
+// stepStamp is a step signed in a transaction, to be timestamped after
+// its commit.
+type stepStamp struct {
+	caseID int64
+	seq    int
+	cms    string
+}
+
+// stampAfterCommit has the step's CAdES-B-B signature cms timestamped once
+// tx has committed, with the other steps tx signed (one statement for all:
+// an intake group signs up to maxIntakeGroup).
+func (tx *Tx) stampAfterCommit(caseID int64, seq int, cms string) {
+	if len(tx.stamps) == 0 {
+		tx.afterCommit(func(ctx context.Context) { tx.db.timestampSteps(ctx, tx.stamps) })
+	}
+	tx.stamps = append(tx.stamps, stepStamp{caseID, seq, cms})
+}
+
+// timestampSteps makes steps' CAdES-B-B signatures B-T. It runs after the
+// commit, so the TSA's round trips hold no lock; the update only replaces
+// the signatures it timestamped. A step that fails stays B-B and the first
+// read of its signature (StepSignature) adds the timestamp.
+func (db *DB) timestampSteps(ctx context.Context, steps []stepStamp) {
 	cv := db.certVault()
 	if cv == nil {
 		return
 	}
-	p7s, err := base64.StdEncoding.DecodeString(cms)
-	if err != nil {
+	var set, where []string
+	var setArgs, whereArgs []any
+	for _, st := range steps {
+		p7s, err := base64.StdEncoding.DecodeString(st.cms)
+		if err != nil {
+			continue
+		}
+		bt, err := cv.TimestampCAdES(p7s)
+		if err != nil {
+			db.timestampFailed.Add(1)
+			continue
+		}
+		set = append(set, "WHEN case_id = ? AND seq = ? THEN ?")
+		setArgs = append(setArgs, st.caseID, st.seq, base64.StdEncoding.EncodeToString(bt))
+		where = append(where, "(case_id = ? AND seq = ? AND cms = ?)")
+		whereArgs = append(whereArgs, st.caseID, st.seq, st.cms)
+	}
+	if len(set) == 0 {
 		return
 	}
-	bt, err := cv.TimestampCAdES(p7s)
-	if err != nil {
-		db.timestampFailed.Add(1)
-		return
+	// Only the signatures still as signed: another process may have
+	// stamped one first (a read of it).
+	q := `UPDATE case_steps SET cms = CASE ` + strings.Join(set, " ") + ` ELSE cms END WHERE ` + strings.Join(where, " OR ")
+	if _, err := db.db.ExecContext(ctx, db.db.Rebind(q), append(setArgs, whereArgs...)...); err != nil {
+		db.timestampFailed.Add(int64(len(set)))
 	}
-	db.saveTimestamp(ctx, caseID, seq, cms, bt)
 }
 
 // saveTimestamp replaces a step's signature cms by its timestamped form bt,

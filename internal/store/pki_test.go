@@ -3,10 +3,12 @@ package store_test
 import (
 	"context"
 	"crypto/x509"
+	"encoding/base64"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"fiscald/fiscal"
@@ -136,6 +138,46 @@ func TestStepsAreCAdESVerifiableWithOpenSSL(t *testing.T) {
 // TestRevokedOfficerSignsNoMore: after the officer's certificate is
 // revoked, OCSP and the CRL say so, the officer's next step is refused and
 // the steps signed before still verify.
+// The steps an intake signs are timestamped right after its commit (one
+// statement for a group's steps), not first at their first read.
+func TestStepsTimestampedAfterCommit(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		withPKI(t, db, clock, signing.NewRandom())
+		m := storetest.Municipality(t, db, "timisoara")
+		ana, tp := signedInTaxpayer(t, db, m)
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		for i := range 8 { // several at once: filed in groups
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := db.CreateCase(ana, &fiscal.NewCase{Type: fiscal.CaseVehicleRegistration, TaxpayerID: tp.ID, Data: registrationData(i + 1)})
+				errs <- err
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		var cms []string
+		if err := db.SQL().Select(&cms, `SELECT cms FROM case_steps ORDER BY id`); err != nil || len(cms) != 8 {
+			t.Fatalf("steps: %d %v", len(cms), err)
+		}
+		for i, c := range cms {
+			p7s, err := base64.StdEncoding.DecodeString(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tok, err := cades.TimestampToken(p7s); err != nil || tok == nil {
+				t.Fatalf("step %d is stored without its timestamp: %v", i, err)
+			}
+		}
+	})
+}
+
 func TestRevokedOfficerSignsNoMore(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
 		ca := withPKI(t, db, clock, signing.NewRandom())

@@ -249,6 +249,9 @@ type Tx struct {
 	// is taken: what takes another shared row (a receipt counter) is done
 	// there so that the row is held for the last statements only.
 	atCommit []func(context.Context) error
+	// stamps are the steps signed in the transaction, timestamped after
+	// it committed (stampAfterCommit, pki.go).
+	stamps []stepStamp
 	// after are run once the transaction committed, outside the write
 	// turn (afterCommit, pki.go).
 	after []func(context.Context)
