@@ -137,6 +137,9 @@ func (tx *Tx) auditEntry(municipalityID int64, action, entity string, entityID a
 	} else if tx.Actor != nil && tx.Actor.Username != "" {
 		e.Actor = tx.Actor.Username
 	}
+	// What is hashed is what is stored and read back on both engines
+	// (PostgreSQL's text holds only valid UTF-8; the JSON fields already are).
+	e.Actor, e.EntityID = strings.ToValidUTF8(e.Actor, "\uFFFD"), strings.ToValidUTF8(e.EntityID, "\uFFFD")
 	return e, nil
 }
 

@@ -48,6 +48,10 @@ func (db *DB) inConnTx(ctx context.Context, fn func(tx *Tx) error) error {
 		_ = x.Rollback()
 		return err
 	}
+	if err := tx.runAtCommit(ctx); err != nil {
+		_ = x.Rollback()
+		return err
+	}
 	if err := tx.flushAudit(ctx); err != nil {
 		_ = x.Rollback()
 		return err

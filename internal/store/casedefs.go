@@ -122,7 +122,7 @@ func (db *DB) PublishCaseType(ctx context.Context, body json.RawMessage, dryRun 
 				// Publications of one type queue here, on any instance, so
 				// the next version below is theirs (SQLite's writer already
 				// queues them); the unique key stays the guarantee.
-				if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(CAST(? AS INTEGER), hashtext(?))`, a.MunicipalityID, d.Type); err != nil {
+				if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`, fmt.Sprintf("case_type:%d:%s", a.MunicipalityID, d.Type)); err != nil {
 					return translate(err, "case definitions")
 				}
 			}

@@ -1,6 +1,9 @@
 package store
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // On PostgreSQL every write transaction of a municipality ends by taking
 // the audit chain's head (flushAudit), and an intake also the case counter
@@ -42,11 +45,22 @@ const asyncCommitColumn = `set_config('synchronous_commit', 'off', true)`
 
 // durabilityBarrier returns once the WAL is flushed past every transaction
 // this process committed before the call (see above): a transaction that
-// takes a transaction id commits synchronously. Concurrent barriers share
-// PostgreSQL's flushes.
-// It runs on the read pool: it waits for no row, only for the flush, and
-// must not queue behind the writers for a connection.
+// writes WAL (its backend's row of durability_marks, migration 0032) and
+// commits synchronously. Taking a transaction id alone is not enough:
+// PostgreSQL commits a transaction that wrote no WAL asynchronously.
+// Concurrent barriers share PostgreSQL's flushes. It runs on the read pool:
+// it waits for no other transaction's row, only for the flush, and must
+// not queue behind the writers for a connection; it is bounded by
+// barrierTimeout.
 func (db *DB) durabilityBarrier(ctx context.Context) error {
-	_, err := db.rd.ExecContext(ctx, `SELECT txid_current()`)
+	ctx, cancel := context.WithTimeout(ctx, barrierTimeout)
+	defer cancel()
+	_, err := db.rd.ExecContext(ctx, `INSERT INTO durability_marks (pid, n) VALUES (pg_backend_pid(), 1)
+		ON CONFLICT (pid) DO UPDATE SET n = durability_marks.n + 1`)
 	return translate(err, "commit")
 }
+
+// barrierTimeout bounds the wait for the WAL flush; past it the request
+// fails (503) although its transaction committed: the client retries with
+// its Idempotency-Key and gets the kept reply.
+const barrierTimeout = 10 * time.Second

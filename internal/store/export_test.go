@@ -7,3 +7,6 @@ func (tx *Tx) KeepReply(ctx context.Context, result any) error { return tx.keepR
 
 // PGWritePool is the size of the PostgreSQL write pool (store.go).
 const PGWritePool = pgWritePool
+
+// DurabilityBarrier exposes durabilityBarrier to the package's external tests.
+func (db *DB) DurabilityBarrier(ctx context.Context) error { return db.durabilityBarrier(ctx) }

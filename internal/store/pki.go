@@ -25,8 +25,8 @@ func (k *signingKey) fits(cv fiscal.CertVault) bool {
 	return cv == nil || (k.Algorithm == fiscal.AlgCAdES && k.Certificate != "")
 }
 
-// afterCommit runs f once tx committed, outside the write turn (the
-// municipality's serial turn on PostgreSQL, the write mutex on SQLite).
+// afterCommit runs f once tx committed, holding nothing (not the
+// municipality's shared rows on PostgreSQL, not the write mutex on SQLite).
 func (tx *Tx) afterCommit(f func(context.Context)) { tx.after = append(tx.after, f) }
 
 // supersedeKey retires an Ed25519 key for a certified one. Its steps keep
@@ -107,6 +107,12 @@ func (db *DB) timestampSteps(ctx context.Context, steps []stepStamp) {
 	cv := db.certVault()
 	if cv == nil {
 		return
+	}
+	// A migration of open cases signs a step per case: a statement per
+	// maxRowsPerStatement steps keeps each under the engines' limits.
+	for len(steps) > maxRowsPerStatement {
+		db.timestampSteps(ctx, steps[:maxRowsPerStatement])
+		steps = steps[maxRowsPerStatement:]
 	}
 	var set, where []string
 	var setArgs, whereArgs []any

@@ -135,9 +135,6 @@ func TestStepsAreCAdESVerifiableWithOpenSSL(t *testing.T) {
 	})
 }
 
-// TestRevokedOfficerSignsNoMore: after the officer's certificate is
-// revoked, OCSP and the CRL say so, the officer's next step is refused and
-// the steps signed before still verify.
 // The steps an intake signs are timestamped right after its commit (one
 // statement for a group's steps), not first at their first read.
 func TestStepsTimestampedAfterCommit(t *testing.T) {
@@ -178,6 +175,9 @@ func TestStepsTimestampedAfterCommit(t *testing.T) {
 	})
 }
 
+// TestRevokedOfficerSignsNoMore: after the officer's certificate is
+// revoked, OCSP and the CRL say so, the officer's next step is refused and
+// the steps signed before still verify.
 func TestRevokedOfficerSignsNoMore(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
 		ca := withPKI(t, db, clock, signing.NewRandom())

@@ -16,7 +16,7 @@ import (
 // upsert-increment, atomic on both engines (INSERT … ON CONFLICT DO UPDATE
 // … RETURNING), so two instances counting the same key at once get 1 and 2,
 // never 1 and 1. On PostgreSQL the count is one autocommit statement (one
-// round trip, no write turn: it belongs to no municipality); on SQLite it
+// round trip, on no shared row: it belongs to no municipality); on SQLite it
 // goes through the process's writer like every write. Rows older than
 // rateRetention (windows) or their failure memory are deleted at most every
 // ratePruneEvery per process, in the background.

@@ -23,13 +23,11 @@ DECLARE
 	v_prev TEXT;
 	v_e JSONB;
 BEGIN
-	UPDATE audit_heads SET seq = audit_heads.seq + v_n WHERE audit_heads.municipality_id = p_muni
+	-- The first entries of a municipality create its head; two first
+	-- writers at once queue on the key like any two.
+	INSERT INTO audit_heads (municipality_id, seq, hash) VALUES (p_muni, v_n, repeat('0', 64))
+		ON CONFLICT (municipality_id) DO UPDATE SET seq = audit_heads.seq + v_n
 		RETURNING audit_heads.seq, audit_heads.hash INTO v_seq, v_hash;
-	IF NOT FOUND THEN
-		INSERT INTO audit_heads (municipality_id, seq, hash) VALUES (p_muni, v_n, repeat('0', 64));
-		v_seq := v_n;
-		v_hash := repeat('0', 64);
-	END IF;
 	v_seq := v_seq - v_n;
 	FOR v_e IN SELECT value FROM jsonb_array_elements(p_entries) LOOP
 		v_seq := v_seq + 1;

@@ -14,7 +14,7 @@ import (
 
 // OpenPair opens one fresh, migrated database of the engine twice, as two
 // processes of the service would (two pools, two sets of in-process state:
-// on SQLite two writer queues, on PostgreSQL two municipality write turns),
+// on SQLite two writer queues, on PostgreSQL two pairs of pools),
 // both on the same clock. The two share the signing master key and the
 // attachment folder, as instances sharing FISCAL_DATA_DIR do.
 func OpenPair(tb testing.TB, engine string, clock fiscal.Clock) (*store.DB, *store.DB) {
