@@ -56,8 +56,8 @@ func parse(fs *flag.FlagSet, args []string, out io.Writer, summary string) error
 
 // openDB opens the configured database; with migrate it applies migrations,
 // otherwise it refuses a schema that is behind.
-func openDB(ctx context.Context, cfg config, migrate bool, out io.Writer) (*store.DB, error) {
-	db, err := store.Open(ctx, cfg.DB, fiscal.SystemClock{})
+func openDB(ctx context.Context, cfg config, migrate bool, out io.Writer, opts ...store.Option) (*store.DB, error) {
+	db, err := store.Open(ctx, cfg.DB, fiscal.SystemClock{}, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -512,8 +512,8 @@ func serveLoopback(name, addr string, h http.Handler, log *slog.Logger) (net.Add
 // openJob opens the database for a command-line job (refusing a schema that
 // is behind) and the municipality it acts in, and returns a context acting
 // as the system under the job's name.
-func openJob(ctx context.Context, cfg config, slug, job string, out io.Writer) (*store.DB, *fiscal.Municipality, context.Context, error) {
-	db, err := openDB(ctx, cfg, false, out)
+func openJob(ctx context.Context, cfg config, slug, job string, out io.Writer, opts ...store.Option) (*store.DB, *fiscal.Municipality, context.Context, error) {
+	db, err := openDB(ctx, cfg, false, out, opts...)
 	if err != nil {
 		return nil, nil, ctx, err
 	}
