@@ -126,6 +126,13 @@ func isOutOfSpace(err error) bool {
 func isConnectionLost(err error) bool {
 	var ce *pgconn.ConnectError
 	var ne *net.OpError
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		// connection_exception (08…), and the server ending the session or
+		// refusing it while it stops or starts: admin_shutdown (57P01, a
+		// fast restart), crash_shutdown (57P02), cannot_connect_now (57P03).
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	}
 	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) ||
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }

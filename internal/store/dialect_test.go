@@ -23,3 +23,15 @@ func TestOutOfSpaceIsUnavailable(t *testing.T) {
 		t.Errorf("another SQLSTATE: %v", err)
 	}
 }
+
+// PostgreSQL stopping or starting ends sessions with SQLSTATE 57P01
+// (a fast restart), 57P02, or refuses them with 57P03; a connection
+// exception is class 08. Each is 503 (TestPostgresRestart saw 500s).
+func TestServerShutdownIsUnavailable(t *testing.T) {
+	for _, code := range []string{"57P01", "57P02", "57P03", "08006", "08003"} {
+		err := translate(&pgconn.PgError{Code: code, Message: "terminating connection due to administrator command"}, "payment")
+		if fiscal.ErrorCode(err) != fiscal.EUNAVAILABLE {
+			t.Errorf("SQLSTATE %s: %v (%s)", code, err, fiscal.ErrorCode(err))
+		}
+	}
+}
