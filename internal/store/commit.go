@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -48,16 +49,72 @@ const asyncCommitColumn = `set_config('synchronous_commit', 'off', true)`
 // writes WAL (its backend's row of durability_marks, migration 0032) and
 // commits synchronously. Taking a transaction id alone is not enough:
 // PostgreSQL commits a transaction that wrote no WAL asynchronously.
-// Concurrent barriers share PostgreSQL's flushes. It runs on the read pool:
-// it waits for no other transaction's row, only for the flush, and must
-// not queue behind the writers for a connection; it is bounded by
-// barrierTimeout.
+// The requests waiting at once share one barrier (barrierGroup): a round
+// started after a caller's commit covers it, so a caller joins the next
+// round to start, and one transaction serves every caller that joined it.
+// It runs on the read pool: it waits for no other transaction's row, only
+// for the flush, and must not queue behind the writers for a connection;
+// it is bounded by barrierTimeout.
 func (db *DB) durabilityBarrier(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, barrierTimeout)
-	defer cancel()
-	_, err := db.rd.ExecContext(ctx, `INSERT INTO durability_marks (pid, n) VALUES (pg_backend_pid(), 1)
-		ON CONFLICT (pid) DO UPDATE SET n = durability_marks.n + 1`)
-	return translate(err, "commit")
+	return db.barrier.wait(ctx, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), barrierTimeout)
+		defer cancel()
+		_, err := db.rd.ExecContext(ctx, `INSERT INTO durability_marks (pid, n) VALUES (pg_backend_pid(), 1)
+			ON CONFLICT (pid) DO UPDATE SET n = durability_marks.n + 1`)
+		return translate(err, "commit")
+	})
+}
+
+// barrierGroup runs one barrier at a time for the callers gathered
+// meanwhile (a group commit of the durability waits).
+type barrierGroup struct {
+	mu      sync.Mutex
+	pending *barrierRound // gathering callers, not started
+	running bool
+}
+
+type barrierRound struct {
+	done chan struct{}
+	err  error
+}
+
+// wait joins the next round to start and returns its outcome.
+func (g *barrierGroup) wait(ctx context.Context, run func() error) error {
+	g.mu.Lock()
+	if g.pending == nil {
+		g.pending = &barrierRound{done: make(chan struct{})}
+	}
+	r := g.pending
+	if !g.running {
+		g.running, g.pending = true, nil
+		g.mu.Unlock()
+		g.lead(r, run)
+	} else {
+		g.mu.Unlock()
+	}
+	select {
+	case <-r.done:
+		return r.err
+	case <-ctx.Done():
+		return translate(ctx.Err(), "commit")
+	}
+}
+
+// lead runs round r, then hands the next gathered round to a goroutine of
+// its own (so that r's callers answer at once).
+func (g *barrierGroup) lead(r *barrierRound, run func() error) {
+	r.err = run()
+	close(r.done)
+	g.mu.Lock()
+	next := g.pending
+	g.pending = nil
+	if next == nil {
+		g.running = false
+	}
+	g.mu.Unlock()
+	if next != nil {
+		go g.lead(next, run)
+	}
 }
 
 // barrierTimeout bounds the wait for the WAL flush; past it the request

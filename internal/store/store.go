@@ -65,6 +65,9 @@ type DB struct {
 	sessions sessionCache
 	// fault is the armed test fault point, none in service (faultpoint.go).
 	fault faultState
+	// barrier gathers the durability waits of concurrent requests into
+	// one transaction (commit.go).
+	barrier barrierGroup
 	// intakes are the intakes waiting to be filed together (intakebatch.go).
 	intakes intakeQueues
 	// defs keeps the published versions of request types read so far
@@ -180,9 +183,9 @@ func WithMappedReads(bytes int64) Option { return func(o *options) { o.mmap = by
 // the holder then competes for the processors with every waiter. A write
 // waiting for a connection waits in Go, in order, without a backend. Reads
 // have a pool of their own, so they never wait behind writers; both bounds
-// hold per process, so N instances open at most N × 32 connections.
+// hold per process, so N instances open at most N × 24 connections.
 const (
-	pgWritePool = 16
+	pgWritePool = 8
 	pgReadPool  = 16
 )
 
