@@ -152,6 +152,13 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 		return err
 	}
 	defer stopIDP()
+	if *demo {
+		// After the test ROeID's person is on file and documents can be
+		// issued: the demo's cases in progress (internal/demo, CaseStories).
+		if err := seedDemoCases(ctx, db, cfg.Municipality, stdout); err != nil {
+			return err
+		}
+	}
 	pay := payments.NewService(db, sc, db.Clock())
 	rep := &reports.Exporter{Source: db, Reconciliation: pay, Clock: db.Clock()}
 	maxInFlight := 0
