@@ -89,6 +89,10 @@ func TestDemoCases(t *testing.T) {
 			t.Fatalf("Stan Gheorghe: %v %v", found, err)
 		}
 		stanID := found[0].ID
+		// The look-up of accounts by name is the staff's and the system's.
+		if _, err := db.UserByUsername(ana, demo.Officer); fiscal.ErrorCode(err) != fiscal.EFORBIDDEN {
+			t.Fatalf("a taxpayer looks up an account by name: %v", err)
+		}
 		// Stan signs in with ROeID: a verified account of his record.
 		stan := fiscal.WithActor(t.Context(), &fiscal.Actor{UserID: -1, Username: "roeid", MunicipalityID: m.ID, Role: fiscal.RoleTaxpayer,
 			TaxpayerID: &stanID, Assurance: fiscal.AssuranceVerified})
