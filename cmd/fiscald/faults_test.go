@@ -172,11 +172,12 @@ func (f *faultEnv) run(stdin io.Reader, args ...string) string {
 	return string(out)
 }
 
-// start runs `fiscald serve --migrate --demo`, with extra environment
-// variables, and waits for its listening line.
+// start runs `fiscald serve --migrate --demo --demo-cases=false` (the demo
+// staff, none of the demo's cases: the tests count the cases they file),
+// with extra environment variables, and waits for its listening line.
 func (f *faultEnv) start(extraEnv ...string) {
 	f.t.Helper()
-	cmd := exec.Command(f.bin, "serve", "--migrate", "--demo")
+	cmd := exec.Command(f.bin, "serve", "--migrate", "--demo", "--demo-cases=false")
 	cmd.Env = append(append([]string(nil), f.env...), extraEnv...)
 	out := &syncBuffer{}
 	pr, pw := io.Pipe()

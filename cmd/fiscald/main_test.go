@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -164,6 +165,44 @@ func TestBinaryEndToEnd(t *testing.T) {
 				t.Fatalf("ana's statement: %d %+v", res.StatusCode, st)
 			}
 
+			// Her cases in progress (internal/demo, CaseStories): one waiting
+			// for the officer, one for the signer, and an approved certificate
+			// whose sealed PDF downloads.
+			authGet := func(path string, v any) int {
+				req, _ := http.NewRequest("GET", base+path, nil)
+				req.Header.Set("Authorization", "Bearer "+ana.Token)
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer res.Body.Close()
+				if v != nil {
+					json.NewDecoder(res.Body).Decode(v)
+				} else if b, _ := io.ReadAll(res.Body); !bytes.HasPrefix(b, []byte("%PDF-")) {
+					return 0
+				}
+				return res.StatusCode
+			}
+			var cases struct {
+				Items []struct {
+					Status string `json:"status"`
+				} `json:"items"`
+			}
+			var docs struct {
+				Items []struct {
+					Type   string `json:"type"`
+					CaseID *int64 `json:"case_id"`
+					PDFURL string `json:"pdf_url"`
+				} `json:"items"`
+			}
+			if st := authGet("/api/v1/cases?status=all", &cases); st != 200 || len(cases.Items) != 3 {
+				t.Fatalf("ana's cases: %d %+v", st, cases)
+			}
+			if st := authGet(fmt.Sprintf("/api/v1/taxpayers/%d/documents", ana.User.TaxpayerID), &docs); st != 200 || len(docs.Items) != 1 ||
+				docs.Items[0].CaseID == nil || authGet(docs.Items[0].PDFURL, nil) != 200 {
+				t.Fatalf("ana's documents: %d %+v", st, docs)
+			}
+
 			add := exec.Command(bin, "user", "add", "--username", "maria", "--role", "signer", "--password-stdin", "--full-name", "Maria Șerban")
 			add.Env = env
 			add.Stdin = strings.NewReader("o-parola-sigura-2026\n")
@@ -217,6 +256,9 @@ func TestBinaryEndToEnd(t *testing.T) {
 			case <-time.After(45 * time.Second):
 				t.Fatalf("server did not stop within 45 s of SIGTERM; its log:\n%s", serverLog.String())
 			}
+			if !strings.Contains(strings.Join(seen, "\n"), "demo: filed 6 case(s) in progress") {
+				t.Errorf("the first start did not file the demo's cases:\n%s", strings.Join(seen, "\n"))
+			}
 			if !strings.Contains(strings.Join(seen, "\n"), "demo: imported balances: 106 rows (106 new, 0 rejected)") {
 				t.Errorf("the first start did not import the demo city:\n%s", strings.Join(seen, "\n"))
 			}
@@ -242,7 +284,8 @@ func TestBinaryEndToEnd(t *testing.T) {
 				for sc2.Scan() {
 				}
 			}()
-			if log := strings.Join(seen2, "\n"); !strings.Contains(log, "fiscald listening on ") || strings.Contains(log, "demo: imported") || strings.Contains(log, "demo: created") {
+			if log := strings.Join(seen2, "\n"); !strings.Contains(log, "fiscald listening on ") || strings.Contains(log, "demo: imported") || strings.Contains(log, "demo: created") ||
+				strings.Contains(log, "demo: filed") {
 				t.Errorf("the restart:\n%s", log)
 			}
 			again.Process.Signal(syscall.SIGTERM)

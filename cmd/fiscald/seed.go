@@ -84,3 +84,24 @@ func seedDemo(ctx context.Context, db *store.DB, slug string, out io.Writer) err
 	}
 	return nil
 }
+
+// seedDemoCases files the demo's cases in progress (demo.SeedCases) once:
+// a case waiting for the officer, one waiting for the signer and an
+// approved certificate to download, for ana and for the test ROeID's
+// person. It needs the case workflow's keys and blobs and the documents'
+// producer (useCaseDeps, useDocuments).
+func seedDemoCases(ctx context.Context, db *store.DB, slug string, out io.Writer) error {
+	m, err := db.MunicipalityBySlug(ctx, slug)
+	if err != nil {
+		return err
+	}
+	sys := fiscal.WithActor(ctx, &fiscal.Actor{System: true, Username: "fiscald serve --demo", MunicipalityID: m.ID})
+	filed, err := demo.SeedCases(sys, db, m.ID)
+	if err != nil {
+		return err
+	}
+	if len(filed) > 0 {
+		fmt.Fprintf(out, "demo: filed %d case(s) in progress (waiting for %s, for %s, and approved)\n", len(filed), demo.Officer, demo.Signer)
+	}
+	return nil
+}

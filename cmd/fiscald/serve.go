@@ -90,6 +90,7 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	migrate := fs.Bool("migrate", false, "apply pending migrations before starting")
 	demo := fs.Bool("demo", false, "create the demo municipality and demo accounts if missing")
+	demoCases := fs.Bool("demo-cases", true, "with --demo: file the demo's cases in progress once (internal/demo); false leaves the cases to the caller")
 	if err := parse(fs, args, stdout, "fiscald serve: start the HTTP server (configuration from FISCAL_* variables)"); err != nil {
 		return err
 	}
@@ -152,6 +153,13 @@ func cmdServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 		return err
 	}
 	defer stopIDP()
+	if *demo && *demoCases {
+		// After the test ROeID's person is on file and documents can be
+		// issued: the demo's cases in progress (internal/demo, CaseStories).
+		if err := seedDemoCases(ctx, db, cfg.Municipality, stdout); err != nil {
+			return err
+		}
+	}
 	pay := payments.NewService(db, sc, db.Clock())
 	rep := &reports.Exporter{Source: db, Reconciliation: pay, Clock: db.Clock()}
 	maxInFlight := 0

@@ -1,0 +1,28 @@
+package store
+
+import (
+	"context"
+
+	"fiscald/fiscal"
+)
+
+// UserByUsername returns the account of the actor's municipality with this
+// username (case-insensitive), for the system and staff: the demo's
+// seeding acts as its named accounts (internal/demo). ENOTFOUND when there
+// is none.
+func (db *DB) UserByUsername(ctx context.Context, username string) (*fiscal.User, error) {
+	a, err := fiscal.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !a.IsStaff() {
+		return nil, fiscal.Errorf(fiscal.EFORBIDDEN, "staff only")
+	}
+	var u fiscal.User
+	err = db.reads().GetContext(ctx, &u, db.db.Rebind(`SELECT `+userColumns+` FROM users WHERE municipality_id = ? AND lower(username) = ?`),
+		a.MunicipalityID, foldUsername(username))
+	if err != nil {
+		return nil, translate(err, "user")
+	}
+	return &u, nil
+}
