@@ -170,6 +170,19 @@ type ImportBatch struct {
 	ToLine int64 // the checkpoint after this batch
 	Rows   []ImportRow
 	Errors []ImportError
+	// Dry is a dry run's memory of the holdings its earlier batches
+	// accepted (nil otherwise): kept by the importer across the batches,
+	// read and extended by the store.
+	Dry *DryHoldings
+}
+
+// DryHoldings is what a dry run's earlier batches accepted of buildings or
+// lands, which it did not write: a later batch checks the shares of a
+// cadastral number against them as the real run, which wrote them, would.
+type DryHoldings struct {
+	Parts map[string]map[int64]int64 // cadastral number → holding → share parts (a new holding: a negative number)
+	Where map[int64]string           // holding → its cadastral number
+	Next  int64                      // the next negative number for a new holding (0: -1)
 }
 
 // ImportBatchResult is what a batch did; Errors are the rows the store

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -353,6 +354,35 @@ func TestImportHoldingsResume(t *testing.T) {
 		}
 		if err := db.SQL().Get(&n, `SELECT COUNT(*) FROM imports WHERE kind = 'buildings'`); err != nil || n != 1 {
 			t.Fatalf("%d runs of the buildings file, want the one resumed (%v)", n, err)
+		}
+	})
+}
+
+// TestImportHoldingsDryRunAcrossBatches: a dry run in batches of two rows
+// reports the same rows as the real run, including a share refused against
+// a holding accepted by an earlier batch that the dry run did not write
+// (line 4 against the flat held whole on line 2), and writes nothing.
+func TestImportHoldingsDryRunAcrossBatches(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		m := storetest.Municipality(t, db, "timisoara")
+		admin, _ := storetest.Staff(t, db, m, "admin", fiscal.RoleAdmin)
+		if _, err := importer.Run(admin, db, "taxpayers", openFile(t, "testdata/city/taxpayers.csv"), false, importer.Options{MunicipalityID: m.ID}); err != nil {
+			t.Fatal(err)
+		}
+		dry, err := importer.Run(admin, db, "buildings", openFile(t, "testdata/city/buildings.csv"), true, importer.Options{MunicipalityID: m.ID, BatchRows: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := db.SQL().Get(&n, `SELECT COUNT(*) FROM buildings`); err != nil || n != 0 {
+			t.Fatalf("the dry run wrote %d buildings (%v)", n, err)
+		}
+		real, err := importer.Run(admin, db, "buildings", openFile(t, "testdata/city/buildings.csv"), false, importer.Options{MunicipalityID: m.ID, BatchRows: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(errorsOf(dry), errorsOf(real)) || dry.Imported != real.Imported || !slices.Contains(errorsOf(dry), "4:share") {
+			t.Fatalf("dry run %v (%d imported), real run %v (%d imported)", errorsOf(dry), dry.Imported, errorsOf(real), real.Imported)
 		}
 	})
 }

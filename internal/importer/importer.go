@@ -103,6 +103,10 @@ func Run(ctx context.Context, st fiscal.ImportStore, kindName string, f fiscal.I
 	seen := newDedupe()
 	good := map[string]string{} // a dry run's good external ids (→ owner), for Pending
 	b := &fiscal.ImportBatch{}
+	var dry *fiscal.DryHoldings // the holdings a dry run's batches accepted
+	if dryRun {
+		dry = &fiscal.DryHoldings{}
+	}
 	var lines int64
 	prog := Progress{Kind: k.name, Total: total, StartedAt: started, Resumed: run.CheckpointLine > 1,
 		Imported: run.Imported, Updated: run.Updated, Unchanged: run.Unchanged, Rejected: run.Rejected}
@@ -111,6 +115,7 @@ func Run(ctx context.Context, st fiscal.ImportStore, kindName string, f fiscal.I
 			return nil
 		}
 		b.ToLine = to
+		b.Dry = dry
 		res, err := st.WriteImportBatch(ctx, run, b, pending)
 		if err != nil {
 			return err

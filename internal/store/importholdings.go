@@ -35,7 +35,7 @@ type importedHolding struct {
 	TaxedFromYear   int             `json:"taxed_from_year" db:"taxed_from_year"`
 }
 
-func (w *batchWriter) holdings(ctx context.Context, rows []fiscal.ImportRow) error {
+func (w *batchWriter) holdings(ctx context.Context, rows []fiscal.ImportRow, dry *fiscal.DryHoldings) error {
 	kind := "building"
 	if w.run.Kind == fiscal.ImportLands {
 		kind = "land"
@@ -82,6 +82,26 @@ func (w *batchWriter) holdings(ctx context.Context, rows []fiscal.ImportRow) err
 		shares[h.Cadastral][h.ID] = h.Share
 		where[h.ID] = h.Cadastral
 	}
+	if w.dry && dry != nil {
+		// What earlier batches of this dry run accepted and did not write.
+		if dry.Parts == nil {
+			dry.Parts, dry.Where, dry.Next = map[string]map[int64]int64{}, map[int64]string{}, -1
+		}
+		for id, c := range where {
+			if moved, ok := dry.Where[id]; ok && moved != c {
+				delete(shares[c], id)
+			}
+		}
+		for _, c := range cads {
+			for id, p := range dry.Parts[c] {
+				if shares[c] == nil {
+					shares[c] = map[int64]int64{}
+				}
+				shares[c][id] = p
+				where[id] = c
+			}
+		}
+	}
 	sum := func(cad string) (n int64) {
 		for _, p := range shares[cad] {
 			n += p
@@ -97,6 +117,9 @@ func (w *batchWriter) holdings(ctx context.Context, rows []fiscal.ImportRow) err
 	}
 	good := map[*fiscal.ImportRow]bool{}
 	pseudo := int64(-1) // new rows' places in shares until they have ids
+	if w.dry && dry != nil {
+		pseudo = dry.Next // unique across the dry run's batches
+	}
 	for _, r := range todo {
 		ih := r.Holding
 		o, ok := w.owner(r, owners, ih.OwnerExternalID)
@@ -137,6 +160,23 @@ func (w *batchWriter) holdings(ctx context.Context, rows []fiscal.ImportRow) err
 			where[id] = h.CadastralNumber
 		}
 		good[r] = true
+		if w.dry && dry != nil {
+			if c, ok := dry.Where[id]; ok {
+				delete(dry.Parts[c], id)
+				delete(dry.Where, id)
+			}
+			if c, ok := where[id]; ok && h.DisposedOn == nil {
+				if dry.Parts[c] == nil {
+					dry.Parts[c] = map[int64]int64{}
+				}
+				dry.Parts[c][id], dry.Where[id] = shares[c][id], c
+			} else if isChanged[r] {
+				dry.Where[id] = "" // disposed of in this run: no longer counts
+			}
+		}
+	}
+	if w.dry && dry != nil {
+		dry.Next = pseudo
 	}
 	for _, r := range changed {
 		if !good[r] {

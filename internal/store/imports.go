@@ -179,7 +179,7 @@ func (db *DB) WriteImportBatch(ctx context.Context, run *fiscal.ImportRun, b *fi
 		case fiscal.ImportVehicles:
 			err = w.vehicles(ctx, b.Rows)
 		case fiscal.ImportBuildings, fiscal.ImportLands:
-			err = w.holdings(ctx, b.Rows)
+			err = w.holdings(ctx, b.Rows, b.Dry)
 		case fiscal.ImportBalances:
 			err = w.balances(ctx, b.Rows)
 		default:
