@@ -151,15 +151,6 @@ type auditSlot struct {
 	Hash           string `db:"hash"`
 }
 
-// auditHead takes the municipality's chain head for one append. The UPDATE
-// locks the row on PostgreSQL until commit (SQLite's immediate transaction
-// already holds the write lock); RETURNING (PostgreSQL, SQLite ≥ 3.35) saves
-// a round trip while the chain is locked. The first entry of a municipality
-// creates the head.
-func (tx *Tx) auditHead(ctx context.Context, municipalityID int64) (*auditSlot, error) {
-	return tx.auditHeadN(ctx, municipalityID, 1)
-}
-
 // auditHeadN takes the head for n appends: the slot of the first (its
 // sequence number and the hash it links to).
 func (tx *Tx) auditHeadN(ctx context.Context, municipalityID int64, n int) (*auditSlot, error) {

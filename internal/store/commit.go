@@ -36,7 +36,7 @@ import (
 // transactions in Go before BEGIN. It bounded nothing across instances and
 // had to give up after 250 ms in case of a nested transaction; under
 // overload every waiter gave up and piled onto the row at once. Removed:
-// BENCHMARKS.md, "Two instances behind HAProxy".)
+// BENCHMARKS.md, "What limited the cluster, and the change".)
 
 // asyncCommitColumn is a select-list item that turns synchronous_commit off
 // for the rest of the transaction (set_config's third argument: local to
