@@ -270,7 +270,7 @@ func ChangeBuilding(in ApprovalInput) (*ApprovalPlan, error) {
 func init() {
 	PropertyEffects["change_building"] = ChangeBuilding
 	RegisterCaseType(&CaseType{
-		Name: CaseBuildingChange, Title: "Declarație de modificare a clădirii (extindere, schimbarea destinației)", SLAWorkingDays: 5,
+		Name: CaseBuildingChange, Title: "Declarație de modificare a clădirii (extindere, schimbarea destinației)", TitleEN: "Declaration of a change to a building (extension, change of use)", SLAWorkingDays: 5,
 		Documents: []DocumentKind{
 			{PermitDocument, "Autorizația de construire", false},
 			{ReceptionDocument, "Procesul-verbal de recepție a lucrărilor", false},

@@ -24,7 +24,14 @@ type CaseDefinition struct {
 	TitleEN string `json:"title_en"`
 	// Authorization marks a type whose silence is consent (OUG 27/2003):
 	// only such a type may carry a "deem" escalation.
-	Authorization  bool            `json:"authorization,omitempty"`
+	Authorization bool `json:"authorization,omitempty"`
+	// Effect names the behaviour the type runs (RegisterCaseType): its
+	// form, documents, automatic checks and what approval does, such as
+	// entering a vehicle. Empty: the definition's own form, no effect
+	// beyond the decision. The service ships a definition of each effect
+	// (ShippedDefinition); a municipality's later versions of a shipped
+	// type keep its effect.
+	Effect         string          `json:"effect,omitempty"`
 	SLAWorkingDays int             `json:"sla_working_days"`
 	Form           DefForm         `json:"form"`
 	Documents      []DocumentKind  `json:"documents"`
@@ -101,6 +108,10 @@ type DefStep struct {
 	Substitutable  *bool             `json:"substitutable,omitempty"`
 	Next           map[string]string `json:"next,omitempty"`
 	SLAWorkingDays int               `json:"sla_working_days,omitempty"`
+	// Status is the case's status while this (top-level) step is open:
+	// submitted (the default) or reviewed (a case prepared for signature,
+	// in the signers' queue).
+	Status CaseStatus `json:"status,omitempty"`
 }
 
 // DefEscalation is what happens when a step stays open too long.
@@ -155,8 +166,19 @@ func CheckDefinition(d *CaseDefinition) error {
 	}
 	if !defTypeRe.MatchString(d.Type) {
 		bad("type", "must be 3-64 lower-case letters, digits or _ starting with a letter")
-	} else if _, builtin := CaseTypeByName(d.Type); builtin {
-		bad("type", "is a built-in case type")
+	} else if t, shipped := CaseTypeByName(d.Type); shipped && d.Effect != t.Effect {
+		bad("effect", "a version of the shipped type %s keeps its effect: %q", d.Type, t.Effect)
+	}
+	if d.Effect != "" {
+		if _, ok := CaseTypeByName(d.Effect); !ok {
+			bad("effect", "is not an effect of the service (one of: %s)", strings.Join(effectNames(), ", "))
+		}
+		if len(d.Form.Fields) > 0 {
+			bad("form.fields", "a type with an effect takes the effect's form: leave the fields out")
+		}
+		if len(d.Documents) > 0 {
+			bad("documents", "a type with an effect takes the effect's documents: leave them out")
+		}
 	}
 	if strings.TrimSpace(d.Title) == "" || len(d.Title) > 200 {
 		bad("title", "is required (at most 200 characters)")
@@ -344,6 +366,9 @@ func checkSteps(d *CaseDefinition, bad func(string, string, ...any)) {
 			bad(p+".name", "is used by another step")
 		}
 		seen[s.Name] = true
+		if s.Status != "" && s.Status != StatusSubmitted && s.Status != StatusReviewed {
+			bad(p+".status", "must be submitted or reviewed (the case's status while the step is open)")
+		}
 		if len(s.Parallel) > 0 {
 			if len(s.Roles) > 0 || len(s.Decisions) > 0 {
 				bad(p+".parallel", "a step has either roles and decisions or parallel branches")
@@ -367,7 +392,7 @@ func checkSteps(d *CaseDefinition, bad func(string, string, ...any)) {
 						bad(fmt.Sprintf("%s.decisions[%d]", bp, k), "a branch decides approve or reject")
 					}
 				}
-				if len(b.Parallel) > 0 || len(b.Next) > 0 || b.Quorum != "" {
+				if len(b.Parallel) > 0 || len(b.Next) > 0 || b.Quorum != "" || b.Status != "" {
 					bad(bp, "a branch is a desk: roles, decisions, distinct_from, substitutable")
 				}
 			}
@@ -727,10 +752,17 @@ func FormInvalid(errs []FormError) *Error {
 	return Invalid(fields...)
 }
 
-// CaseType is the definition seen as a case type: its form checked by
-// ParseForm, its documents and its SLA, for the intake and the
-// attachments. It has no automatic checks and no effect on approval.
+// CaseType is the definition seen as a case type, for the intake, the
+// attachments, the checks and the approval: its effect's behaviour under
+// the definition's name, titles and SLA; without an effect, its form
+// checked by ParseForm and its documents, with no automatic checks and no
+// effect on approval.
 func (d *CaseDefinition) CaseType() *CaseType {
+	if e, ok := CaseTypeByName(d.Effect); ok && d.Effect != "" {
+		t := *e // the effect's form, documents, checks and approval
+		t.Name, t.Title, t.TitleEN, t.SLAWorkingDays = d.Type, d.Title, d.TitleEN, d.SLAWorkingDays
+		return &t
+	}
 	return &CaseType{Name: d.Type, Title: d.Title, SLAWorkingDays: d.SLAWorkingDays, Documents: d.Documents,
 		Parse: func(raw json.RawMessage, _ civil.Date) (json.RawMessage, []FieldError) {
 			out, errs := d.ParseForm(raw)

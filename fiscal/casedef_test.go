@@ -97,7 +97,14 @@ func TestCheckDefinition(t *testing.T) {
 		{"required_if unknown", "form.fields[0].required_if.field", "another field", func(m map[string]any) {
 			m["form"].(map[string]any)["fields"].([]any)[0].(map[string]any)["required_if"] = map[string]any{"field": "nope", "equals": "x"}
 		}},
-		{"builtin type", "type", "built-in", func(m map[string]any) { m["type"] = "petition" }},
+		{"shipped type without its effect", "effect", "keeps its effect", func(m map[string]any) { m["type"] = "petition" }},
+		{"shipped type with another effect", "effect", "keeps its effect", func(m map[string]any) {
+			m["type"], m["effect"] = "petition", "fiscal_certificate"
+		}},
+		{"unknown effect", "effect", "not an effect of the service", func(m map[string]any) { m["effect"] = "enter_castle" }},
+		{"effect with its own form", "form.fields", "effect's form", func(m map[string]any) { m["effect"] = "petition" }},
+		{"effect with its own documents", "documents", "effect's documents", func(m map[string]any) { m["effect"] = "petition" }},
+		{"step status", "steps[0].status", "submitted or reviewed", func(m map[string]any) { step(m, 0)["status"] = "approved" }},
 		{"duplicate step", "steps[2].name", "another step", func(m map[string]any) { step(m, 2)["name"] = "review" }},
 	}
 	for _, c := range cases {

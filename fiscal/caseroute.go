@@ -1,6 +1,7 @@
 package fiscal
 
 import (
+	"fmt"
 	"slices"
 	"sort"
 	"strconv"
@@ -169,8 +170,11 @@ func (d *CaseDefinition) Take(r *Route, a RouteAct, role Role) error {
 		return Errorf(ECONFLICT, "the step %s is not open now (open: %s)", a.Step, strings.Join(names, ", "))
 	}
 	for other, actors := range r.taken {
-		if slices.Contains(actors, a.ActorID) && d.Separated(a.Step, other) {
-			return Errorf(ECONFLICT, "you took the step %s of this case; %s must be taken by someone else (four eyes)", other, a.Step)
+		// The system (actor 0: a straight-through review, a deemed
+		// decision) is not a person: four eyes are about people.
+		if a.ActorID != 0 && slices.Contains(actors, a.ActorID) && d.Separated(a.Step, other) {
+			return &Error{Code: ECONFLICT, Err: ErrFourEyes,
+				Message: fmt.Sprintf("four eyes: you took the step %s of this case; %s must be taken by someone else", other, a.Step)}
 		}
 	}
 	return d.apply(r, a)
@@ -282,6 +286,28 @@ func CheckStepMap(from, to *CaseDefinition, m map[string]string) error {
 		return Invalid(errs...)
 	}
 	return nil
+}
+
+// StatusAt is the case's status on route r: its outcome when it ended,
+// else the status its open step names (submitted by default). A request
+// for information is the caller's (awaiting_taxpayer).
+func (d *CaseDefinition) StatusAt(r *Route) CaseStatus {
+	if r.Outcome != "" {
+		return r.Outcome
+	}
+	if r.Current >= 0 && r.Current < len(d.Steps) && d.Steps[r.Current].Status != "" {
+		return d.Steps[r.Current].Status
+	}
+	return StatusSubmitted
+}
+
+// FirstStep is the step a case starts at when it is a single desk (not
+// parallel branches): the one a straight-through decision takes.
+func (d *CaseDefinition) FirstStep() (*DefStep, bool) {
+	if len(d.Steps) == 0 || len(d.Steps[0].Parallel) > 0 {
+		return nil, false
+	}
+	return &d.Steps[0], true
 }
 
 // Moves counts how often the route entered a step (for the store to notice

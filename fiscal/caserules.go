@@ -232,12 +232,3 @@ func CheckDecision(action string, d *Decision) error {
 	}
 	return nil
 }
-
-// FourEyes refuses (ECONFLICT) a signer's decision on a case the same
-// person reviewed: another signer must sign it.
-func FourEyes(signerReviewed bool) error {
-	if signerReviewed {
-		return &Error{Code: ECONFLICT, Message: "four eyes: you reviewed this case, so another signer must sign it", Err: ErrFourEyes}
-	}
-	return nil
-}

@@ -193,7 +193,38 @@ func TestCheckDecision(t *testing.T) {
 			t.Errorf("%s %s %q: %#v, want EINVALID on %s", c.action, c.decision, c.comment, err, c.field)
 		}
 	}
-	if FourEyes(false) != nil || ErrorCode(FourEyes(true)) != ECONFLICT {
-		t.Error("four eyes")
+}
+
+// TestShippedDefinitionFourEyes: on a shipped definition the reviewer may
+// not sign (ECONFLICT, ErrFourEyes); another signer may, and the system's
+// straight-through review (actor 0) keeps nobody from signing.
+func TestShippedDefinitionFourEyes(t *testing.T) {
+	d, ok := ShippedDefinition(CaseVehicleRegistration)
+	if !ok || CheckDefinition(d) != nil {
+		t.Fatalf("shipped definition: %v %v", ok, CheckDefinition(d))
+	}
+	r := d.NewRoute()
+	if err := d.Take(r, RouteAct{Step: StepReview, Decision: DecisionApprove, ActorID: 7}, RoleOfficer); err != nil {
+		t.Fatal(err)
+	}
+	if d.StatusAt(r) != StatusReviewed {
+		t.Fatalf("status after review: %s", d.StatusAt(r))
+	}
+	err := d.Take(r, RouteAct{Step: StepSign, Decision: DecisionApprove, ActorID: 7}, RoleSigner)
+	if ErrorCode(err) != ECONFLICT || !errors.Is(err, ErrFourEyes) {
+		t.Fatalf("the reviewer signs: %v", err)
+	}
+	if err := d.Take(r, RouteAct{Step: StepSign, Decision: DecisionApprove, ActorID: 8}, RoleSigner); err != nil || d.StatusAt(r) != StatusApproved {
+		t.Fatalf("another signer: %v %s", err, d.StatusAt(r))
+	}
+	r = d.NewRoute()
+	if err := d.Take(r, RouteAct{Step: StepReview, Decision: DecisionApprove}, RoleOfficer); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Take(r, RouteAct{Step: StepSign, Decision: DecisionReject, ActorID: 8}, RoleSigner); err != nil || d.StatusAt(r) != StatusRejected {
+		t.Fatalf("sign after the system's review: %v %s", err, d.StatusAt(r))
+	}
+	if err := d.Take(d.NewRoute(), RouteAct{Step: StepReview, Decision: DecisionApprove, ActorID: 7}, RoleSigner); ErrorCode(err) != EFORBIDDEN {
+		t.Fatalf("a signer reviews: %v", err)
 	}
 }

@@ -16,8 +16,13 @@ import (
 // (RegisterCaseType), not a new workflow: every type runs through the same
 // state machine.
 type CaseType struct {
-	Name  string `json:"type"`
-	Title string `json:"title"`
+	Name    string `json:"type"`
+	Title   string `json:"title"`
+	TitleEN string `json:"title_en,omitempty"`
+	// Effect is the name the behaviour was registered under (a
+	// definition's "effect"): a shipped type's own name, kept when a
+	// municipality's type runs it under another name.
+	Effect string `json:"effect,omitempty"`
 	// SLAWorkingDays is the answer's target in working days.
 	SLAWorkingDays int `json:"sla_working_days"`
 	// Documents are the kinds of attachment the type knows, required or not.
@@ -72,7 +77,56 @@ func RegisterCaseType(t *CaseType) {
 	if t.SLAWorkingDays <= 0 {
 		t.SLAWorkingDays = 5
 	}
+	t.Effect = t.Name
 	caseTypes[t.Name] = t
+}
+
+func effectNames() []string {
+	out := make([]string, 0, len(caseTypes))
+	for n := range caseTypes {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ShippedVersion is the version of the definitions the service ships: a
+// municipality's own versions of a shipped type start at the next.
+const ShippedVersion = 1
+
+// ShippedDefinition is the definition the service ships for each effect,
+// under the effect's name: an officer's review (approve, reject or ask the
+// taxpayer), then a signer's decision, never by the reviewer; approval
+// runs the effect. A municipality may publish later versions (more desks,
+// parallel opinions, escalations), keeping the effect.
+func ShippedDefinition(typ string) (*CaseDefinition, bool) {
+	t, ok := caseTypes[typ]
+	if !ok {
+		return nil, false
+	}
+	return &CaseDefinition{Type: t.Name, Title: t.Title, TitleEN: t.TitleEN, Effect: t.Name, SLAWorkingDays: t.SLAWorkingDays,
+		Steps: []DefStep{
+			{Name: StepReview, Roles: []Role{RoleOfficer}, Decisions: []string{DecisionApprove, DecisionReject, DecisionRequestInfo}},
+			{Name: StepSign, Roles: []Role{RoleSigner}, Decisions: []string{DecisionApprove, DecisionReject},
+				DistinctFrom: []string{StepReview}, Status: StatusReviewed},
+		}}, true
+}
+
+// The steps of the shipped definitions, which the contract's review and
+// sign take, and whose acts are recorded under those actions.
+const (
+	StepReview = ActionReview
+	StepSign   = ActionSign
+)
+
+// StepAction is the action a step's act is recorded under: review and
+// sign under their own (as the contract's review and sign always were),
+// any other step as an act naming it.
+func StepAction(step string) string {
+	if step == StepReview || step == StepSign {
+		return step
+	}
+	return ActionAct
 }
 
 // CaseTypeByName returns a registered case type.
@@ -428,7 +482,7 @@ func parseVehicleDeregistration(raw json.RawMessage, today civil.Date) (json.Raw
 
 func init() {
 	RegisterCaseType(&CaseType{
-		Name: CaseVehicleRegistration, Title: "Declarație de dobândire a unui vehicul (ITL-005/006/007)", SLAWorkingDays: 5,
+		Name: CaseVehicleRegistration, Title: "Declarație de dobândire a unui vehicul (ITL-005/006/007)", TitleEN: "Declaration of an acquired vehicle (ITL-005/006/007)", SLAWorkingDays: 5,
 		Documents: []DocumentKind{
 			{"acquisition_document", "Actul de dobândire (contract ITL-054, factură, certificat de moștenitor, hotărâre, proces-verbal de licitație)", true},
 			{"vehicle_identity_card", "Cartea de identitate a vehiculului (CIV)", true},
@@ -452,7 +506,7 @@ func init() {
 		},
 	})
 	RegisterCaseType(&CaseType{
-		Name: CaseVehicleDeregistration, Title: "Scoaterea din evidență a unui vehicul (ITL-016)", SLAWorkingDays: 5,
+		Name: CaseVehicleDeregistration, Title: "Scoaterea din evidență a unui vehicul (ITL-016)", TitleEN: "Removal of a vehicle from the register (ITL-016)", SLAWorkingDays: 5,
 		Documents: []DocumentKind{
 			{"disposal_document", "Contractul de vânzare, factura, certificatul de distrugere sau de export", true},
 			{"other", "Alt document", false},
@@ -464,7 +518,7 @@ func init() {
 		Approve:         approveDeregistration,
 	})
 	RegisterCaseType(&CaseType{
-		Name: CaseFiscalCertificate, Title: "Certificat de atestare fiscală (ITL-010/012)", SLAWorkingDays: 5,
+		Name: CaseFiscalCertificate, Title: "Certificat de atestare fiscală (ITL-010/012)", TitleEN: "Fiscal clearance certificate (ITL-010/012)", SLAWorkingDays: 5,
 		Documents: []DocumentKind{
 			{"holder_id", "Actul de identitate al titularului sau mandatul reprezentantului", true},
 			{"other", "Alt document", false},
@@ -473,7 +527,7 @@ func init() {
 		Approve: approveCertificate,
 	})
 	RegisterCaseType(&CaseType{
-		Name: CasePetition, Title: "Petiție", SLAWorkingDays: 5,
+		Name: CasePetition, Title: "Petiție", TitleEN: "Petition", SLAWorkingDays: 5,
 		Documents: []DocumentKind{{"other", "Document", false}},
 		Fields: []FormField{
 			{Name: "subject", Kind: "string", Required: true, MaxLen: 200},

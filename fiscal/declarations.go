@@ -406,9 +406,9 @@ func propertyChecks(in CheckInput) []Check {
 	if ps == nil {
 		return []Check{{Name: "register_read", OK: false, Detail: "the register was not read"}}
 	}
-	switch in.Type.Name {
+	switch in.Type.Effect {
 	case CaseBuildingAcquisition, CaseLandAcquisition:
-		a, err := readAcquisition(in.Type.Name, in.Data)
+		a, err := readAcquisition(in.Type.Effect, in.Data)
 		if err != nil {
 			return []Check{{Name: "shares_within_whole", OK: false, Detail: err.Error()}}
 		}
@@ -534,7 +534,7 @@ var PropertyEffects = map[string]func(ApprovalInput) (*ApprovalPlan, error){
 // tax of each year owed up to today's on their share and a tax decision per
 // assessment. Shares of the cadastral number above 100% are ECONFLICT.
 func EnterProperty(in ApprovalInput) (*ApprovalPlan, error) {
-	a, err := readAcquisition(in.Type.Name, in.Data)
+	a, err := readAcquisition(in.Type.Effect, in.Data)
 	if err != nil {
 		return nil, Internal(err, "case data")
 	}
@@ -604,7 +604,7 @@ func EndProperty(in ApprovalInput) (*ApprovalPlan, error) {
 		return nil, Errorf(ECONFLICT, "the disposal (%s) is before the acquisition (%s)", d.DisposedOn, ps.Holding.AcquiredOn)
 	}
 	kind := calc.TaxBuilding
-	if in.Type.Name == CaseLandDisposal {
+	if in.Type.Effect == CaseLandDisposal {
 		kind = calc.TaxLand
 	}
 	return &ApprovalPlan{Property: &PropertyPlan{Kind: kind, End: &PropertyEnd{HoldingID: ps.Holding.ID, On: d.DisposedOn, LastTaxedYear: d.DisposedOn.Year}}}, nil
@@ -618,26 +618,26 @@ func init() {
 		return func(data json.RawMessage) (CheckFacts, error) { return propertyFacts(name, data) }
 	}
 	RegisterCaseType(&CaseType{
-		Name: CaseBuildingAcquisition, Title: "Declarație de impunere pentru clădiri (dobândire)", SLAWorkingDays: 5,
+		Name: CaseBuildingAcquisition, Title: "Declarație de impunere pentru clădiri (dobândire)", TitleEN: "Tax declaration for a building (acquisition)", SLAWorkingDays: 5,
 		Documents: []DocumentKind{acq, ownerID, {"cadastral_extract", "Extrasul de carte funciară / documentația cadastrală", true}, other},
 		Parse:     parseBuildingAcquisition, Facts: facts(CaseBuildingAcquisition), Checks: propertyChecks,
 		Approve: PropertyEffects["enter_building"],
 	})
 	RegisterCaseType(&CaseType{
-		Name: CaseLandAcquisition, Title: "Declarație de impunere pentru teren (dobândire)", SLAWorkingDays: 5,
+		Name: CaseLandAcquisition, Title: "Declarație de impunere pentru teren (dobândire)", TitleEN: "Tax declaration for land (acquisition)", SLAWorkingDays: 5,
 		Documents: []DocumentKind{acq, ownerID, {"cadastral_extract", "Extrasul de carte funciară (dacă există)", false}, other},
 		Parse:     parseLandAcquisition, Facts: facts(CaseLandAcquisition), Checks: propertyChecks,
 		Approve: PropertyEffects["enter_land"],
 	})
 	disposalDoc := DocumentKind{"disposal_document", "Actul de înstrăinare (contract, certificat de moștenitor, hotărâre, autorizație de demolare)", true}
 	RegisterCaseType(&CaseType{
-		Name: CaseBuildingDisposal, Title: "Scoaterea din evidență a unei clădiri", SLAWorkingDays: 5,
+		Name: CaseBuildingDisposal, Title: "Scoaterea din evidență a unei clădiri", TitleEN: "Removal of a building from the register", SLAWorkingDays: 5,
 		Documents: []DocumentKind{disposalDoc, other},
 		Parse:     parseDisposal("building_id"), Facts: facts(CaseBuildingDisposal), Checks: propertyChecks,
 		Approve: PropertyEffects["end_building"],
 	})
 	RegisterCaseType(&CaseType{
-		Name: CaseLandDisposal, Title: "Scoaterea din evidență a unui teren", SLAWorkingDays: 5,
+		Name: CaseLandDisposal, Title: "Scoaterea din evidență a unui teren", TitleEN: "Removal of land from the register", SLAWorkingDays: 5,
 		Documents: []DocumentKind{disposalDoc, other},
 		Parse:     parseDisposal("land_id"), Facts: facts(CaseLandDisposal), Checks: propertyChecks,
 		Approve: PropertyEffects["end_land"],
@@ -648,8 +648,8 @@ func init() {
 // (CheckFacts.Preview): a building or land acquisition's, or a vehicle
 // registration's.
 func CasePreview(t *CaseType, data json.RawMessage, tax TaxFacts, today civil.Date) (*AssessmentPreview, error) {
-	if t != nil && (t.Name == CaseBuildingAcquisition || t.Name == CaseLandAcquisition) {
-		return PropertyPreview(t.Name, data, tax, today)
+	if t != nil && (t.Effect == CaseBuildingAcquisition || t.Effect == CaseLandAcquisition) {
+		return PropertyPreview(t.Effect, data, tax, today)
 	}
 	return RegistrationPreview(data, tax, today)
 }

@@ -264,7 +264,7 @@ func MaskCNP(cnp string) string {
 
 func init() {
 	RegisterCaseType(&CaseType{
-		Name: CaseRepresentation, Title: "Cerere de reprezentare a unei persoane juridice", SLAWorkingDays: 5,
+		Name: CaseRepresentation, Title: "Cerere de reprezentare a unei persoane juridice", TitleEN: "Request to represent a company", SLAWorkingDays: 5,
 		Documents: []DocumentKind{
 			{"mandate", "Împuternicirea (mandatul) sau actul de numire ca administrator", true},
 			{"registry_extract", "Certificatul constatator de la Registrul Comerțului (pentru administratori)", false},

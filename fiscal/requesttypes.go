@@ -29,15 +29,24 @@ type PublishedType struct {
 
 // CaseTypeVersion is a published type's current version as listed.
 type CaseTypeVersion struct {
-	Type           string         `json:"type"`
-	Title          string         `json:"title"`
-	TitleEN        string         `json:"title_en"`
-	Version        int64          `json:"version"`
-	SLAWorkingDays int            `json:"sla_working_days"`
-	Form           DefForm        `json:"form"`
-	Documents      []DocumentKind `json:"documents"`
-	Steps          []DefStep      `json:"steps"`
-	PublishedAt    time.Time      `json:"published_at"`
+	Type    string `json:"type"`
+	Title   string `json:"title"`
+	TitleEN string `json:"title_en"`
+	// Effect is the behaviour the type runs (its form, checks and
+	// approval), for the types that have one: the shipped types and a
+	// municipality's versions of them. Their forms have their own pages.
+	Effect         string  `json:"effect,omitempty"`
+	Version        int64   `json:"version"`
+	SLAWorkingDays int     `json:"sla_working_days"`
+	Form           DefForm `json:"form"`
+	// Fields are a type with an effect's simple form (a petition's
+	// subject and body); the others' forms are in the contract.
+	Fields    []FormField    `json:"fields,omitempty"`
+	Documents []DocumentKind `json:"documents"`
+	Steps     []DefStep      `json:"steps"`
+	// PublishedAt is when the municipality published the version; absent
+	// for a shipped definition.
+	PublishedAt *time.Time `json:"published_at,omitempty"`
 }
 
 // CaseMigration moves the open cases of a type from one version to another

@@ -446,9 +446,7 @@ func (p *Portal) taxpayerCasePage(c *fiber.Ctx, v *view, id int64, status int) e
 	if err != nil {
 		return err
 	}
-	if cd.DefinitionVersion != nil {
-		p.publishedLabels(c, v)
-	}
+	p.publishedLabels(c, v)
 	d := caseView{Case: cd, Lines: caseDataLines(v, cd.Data)}
 	if err := p.loadDecisions(c, v, previewYears(cd)...); err != nil {
 		return err

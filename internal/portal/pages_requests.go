@@ -49,7 +49,7 @@ func (p *Portal) publishedType(c *fiber.Ctx, v *view) (*fiscal.CaseDefinition, e
 	}
 	name := c.Params("type")
 	for _, t := range list {
-		if t.Type == name {
+		if t.Type == name && t.Effect == "" { // a type with an effect has the effect's own form page
 			return &fiscal.CaseDefinition{Type: t.Type, Title: t.Title, TitleEN: t.TitleEN, SLAWorkingDays: t.SLAWorkingDays,
 				Form: t.Form, Documents: t.Documents, Steps: t.Steps}, nil
 		}
@@ -196,6 +196,9 @@ func (p *Portal) requestList(c *fiber.Ctx, v *view) error {
 	}
 	items := make([]requestItem, 0, len(list))
 	for _, t := range list {
+		if t.Effect != "" {
+			continue // the shipped types and their versions have their own pages (vehicles, properties, certificates, petitions)
+		}
 		title := t.Title
 		if v.Lang == EN {
 			title = t.TitleEN
@@ -209,7 +212,7 @@ func (p *Portal) requestList(c *fiber.Ctx, v *view) error {
 // substitute's borrowed role is the engine's to grant: its steps are not
 // offered here).
 func actsFor(a *fiscal.Actor, cd *fiscal.CaseDetail) []fiscal.OpenStep {
-	if cd.Status != fiscal.StatusSubmitted {
+	if !cd.Status.Open() || cd.Status == fiscal.StatusAwaitingTaxpayer {
 		return nil
 	}
 	var out []fiscal.OpenStep
@@ -248,6 +251,9 @@ func (p *Portal) publishedLabels(c *fiber.Ctx, v *view) {
 		v.labels = map[string]string{}
 	}
 	for _, t := range list {
+		if t.Type == t.Effect {
+			continue // a shipped type: the catalog names it and its fields
+		}
 		title := t.Title
 		if v.Lang == EN {
 			title = t.TitleEN

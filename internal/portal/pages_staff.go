@@ -155,17 +155,24 @@ func (p *Portal) renderStaffCase(c *fiber.Ctx, v *view, id int64) error {
 	if err != nil {
 		return err
 	}
-	if cd.DefinitionVersion != nil {
-		p.publishedLabels(c, v)
-	}
+	p.publishedLabels(c, v)
 	d := caseView{Case: cd, Lines: caseDataLines(v, cd.Data), Missing: missingDocs(v, cd), DocKinds: docKinds(v, cd), CanComment: true}
-	d.CanReview = v.Actor.Has(fiscal.RoleOfficer) && cd.Status == fiscal.StatusSubmitted
-	d.CanSign = v.Actor.Has(fiscal.RoleSigner) && cd.Status == fiscal.StatusReviewed
 	if err := p.loadDecisions(c, v, previewYears(cd)...); err != nil {
 		return err
 	}
-	if cd.DefinitionVersion != nil { // a published type: its open steps, not review and sign
-		d.CanReview, d.CanSign, d.Acts = false, false, actsFor(v.Actor, cd)
+	// The open steps the staff member may take: a shipped type's review and
+	// sign with their own forms (as ever), any other step with the form of
+	// its decisions.
+	_, shipped := fiscal.CaseTypeByName(cd.Type)
+	for _, o := range actsFor(v.Actor, cd) {
+		switch {
+		case shipped && o.Step == fiscal.StepReview:
+			d.CanReview = true
+		case shipped && o.Step == fiscal.StepSign:
+			d.CanSign = true
+		default:
+			d.Acts = append(d.Acts, o)
+		}
 	}
 	if d.Issued, err = p.caseIssued(c, cd); err != nil {
 		return err

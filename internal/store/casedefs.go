@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"fiscald/calc/calendar"
@@ -54,8 +56,31 @@ func (db *DB) parseDef(municipalityID int64, r *defRow) (*publishedDef, error) {
 	return p, nil
 }
 
-// definition returns a version of a published type.
+// shippedDefs are the definitions the service ships (one per effect, the
+// same in every municipality), as version fiscal.ShippedVersion.
+var shippedDefs sync.Map // type → *publishedDef
+
+// shippedDef returns the shipped definition of a type, or nil.
+func shippedDef(typ string) *publishedDef {
+	if p, ok := shippedDefs.Load(typ); ok {
+		return p.(*publishedDef)
+	}
+	d, ok := fiscal.ShippedDefinition(typ)
+	if !ok {
+		return nil
+	}
+	p, _ := shippedDefs.LoadOrStore(typ, &publishedDef{def: d, ct: d.CaseType(), version: fiscal.ShippedVersion})
+	return p.(*publishedDef)
+}
+
+// definition returns a version of a type: the shipped definition for a
+// shipped type's first version, else the municipality's publication.
 func (tx *Tx) definition(ctx context.Context, municipalityID int64, typ string, version int64) (*publishedDef, error) {
+	if version == fiscal.ShippedVersion {
+		if p := shippedDef(typ); p != nil {
+			return p, nil
+		}
+	}
 	if p, ok := tx.db.defs.Load(defKey(municipalityID, typ, version)); ok {
 		return p.(*publishedDef), nil
 	}
@@ -67,14 +92,28 @@ func (tx *Tx) definition(ctx context.Context, municipalityID int64, typ string, 
 	return tx.db.parseDef(municipalityID, &r)
 }
 
-// currentDefinition returns the current version of a published type, or
-// nil when the municipality has not published it.
+// definitionAt returns a version of a type outside a transaction.
+func (db *DB) definitionAt(ctx context.Context, municipalityID int64, typ string, version int64) (*publishedDef, error) {
+	if p, ok := db.defs.Load(defKey(municipalityID, typ, version)); ok {
+		return p.(*publishedDef), nil
+	}
+	var out *publishedDef
+	err := db.readTx(ctx, func(tx *Tx) (err error) {
+		out, err = tx.definition(ctx, municipalityID, typ, version)
+		return err
+	})
+	return out, err
+}
+
+// currentDefinition returns the current version of a type: the
+// municipality's latest publication, else the shipped definition; nil
+// when there is neither.
 func (db *DB) currentDefinition(ctx context.Context, municipalityID int64, typ string) (*publishedDef, error) {
 	var r defRow
 	err := db.get(ctx, &r, `SELECT type, version, body, published_at FROM case_definitions WHERE municipality_id = ? AND type = ? ORDER BY version DESC LIMIT 1`,
 		municipalityID, typ)
 	if err = translate(err, "case definition"); fiscal.ErrorCode(err) == fiscal.ENOTFOUND {
-		return nil, nil
+		return shippedDef(typ), nil
 	} else if err != nil {
 		return nil, err
 	}
@@ -131,6 +170,9 @@ func (db *DB) PublishCaseType(ctx context.Context, body json.RawMessage, dryRun 
 				a.MunicipalityID, d.Type); err != nil {
 				return translate(err, "case definitions")
 			}
+			if shippedDef(d.Type) != nil {
+				v = max(v, fiscal.ShippedVersion+1) // the shipped definition is version 1
+			}
 			id, err := tx.Insert(ctx, `INSERT INTO case_definitions (municipality_id, type, version, body, published_at, published_by) VALUES (?, ?, ?, ?, ?, ?)`,
 				a.MunicipalityID, d.Type, v, string(canon), tx.Now, by)
 			if isUniqueViolation(err) {
@@ -158,7 +200,9 @@ func (db *DB) PublishCaseType(ctx context.Context, body json.RawMessage, dryRun 
 
 var errVersionTaken = fiscal.Errorf(fiscal.ECONFLICT, "version taken")
 
-// PublishedCaseTypes lists the current version of each published type.
+// PublishedCaseTypes lists the current version of each type of the
+// municipality: its publications and the shipped types it has not
+// published a version of (their version 1), by type.
 func (db *DB) PublishedCaseTypes(ctx context.Context, municipalityID int64) ([]*fiscal.CaseTypeVersion, error) {
 	var rows []defRow
 	if err := db.selectx(ctx, &rows, `SELECT d.type, d.version, d.body, d.published_at FROM case_definitions d WHERE d.municipality_id = ?
@@ -166,19 +210,36 @@ func (db *DB) PublishedCaseTypes(ctx context.Context, municipalityID int64) ([]*
 		municipalityID); err != nil {
 		return nil, translate(err, "case definitions")
 	}
-	out := make([]*fiscal.CaseTypeVersion, 0, len(rows))
+	defs := make([]*publishedDef, 0, len(rows)+len(fiscal.CaseTypes()))
+	published := map[string]bool{}
 	for i := range rows {
 		p, err := db.parseDef(municipalityID, &rows[i])
 		if err != nil {
 			return nil, err
 		}
+		defs, published[p.def.Type] = append(defs, p), true
+	}
+	for _, t := range fiscal.CaseTypes() {
+		if !published[t.Name] {
+			defs = append(defs, shippedDef(t.Name))
+		}
+	}
+	sort.Slice(defs, func(i, j int) bool { return defs[i].def.Type < defs[j].def.Type })
+	out := make([]*fiscal.CaseTypeVersion, 0, len(defs))
+	for _, p := range defs {
 		d := p.def
-		docs := d.Documents
+		// A type with an effect lists the effect's documents.
+		docs := p.ct.Documents
 		if docs == nil {
 			docs = []fiscal.DocumentKind{}
 		}
-		out = append(out, &fiscal.CaseTypeVersion{Type: d.Type, Title: d.Title, TitleEN: d.TitleEN, Version: p.version,
-			SLAWorkingDays: d.SLAWorkingDays, Form: d.Form, Documents: docs, Steps: d.Steps, PublishedAt: p.publishedAt.UTC()})
+		v := &fiscal.CaseTypeVersion{Type: d.Type, Title: d.Title, TitleEN: d.TitleEN, Effect: d.Effect, Version: p.version,
+			SLAWorkingDays: d.SLAWorkingDays, Form: d.Form, Fields: p.ct.Fields, Documents: docs, Steps: d.Steps}
+		if !p.publishedAt.IsZero() {
+			at := p.publishedAt.UTC()
+			v.PublishedAt = &at
+		}
+		out = append(out, v)
 	}
 	return out, nil
 }
@@ -211,8 +272,8 @@ const actionMigrate = "migrate"
 // routeHistory reads the acts taken on a case, in order.
 func (tx *Tx) routeHistory(ctx context.Context, caseID int64) (*routeHistory, error) {
 	var rows []stepRow
-	if err := tx.Select(ctx, &rows, `SELECT seq, action, step, decision, actor_id, on_behalf_of_id, at FROM case_steps WHERE case_id = ? AND action IN (?, ?) ORDER BY seq`,
-		caseID, fiscal.ActionAct, actionMigrate); err != nil {
+	if err := tx.Select(ctx, &rows, `SELECT seq, action, step, decision, actor_id, on_behalf_of_id, at FROM case_steps WHERE case_id = ? AND action IN (?, ?, ?, ?) ORDER BY seq`,
+		caseID, fiscal.ActionAct, fiscal.ActionReview, fiscal.ActionSign, actionMigrate); err != nil {
 		return nil, translate(err, "case steps")
 	}
 	h := &routeHistory{}
@@ -224,6 +285,9 @@ func (tx *Tx) routeHistory(ctx context.Context, caseID int64) (*routeHistory, er
 			continue
 		}
 		a := fiscal.RouteAct{Step: r.Step, Decision: r.Decision}
+		if a.Step == "" { // a review or signature recorded before the shipped definitions named their steps
+			a.Step = r.Action
+		}
 		if r.ActorID != nil {
 			a.ActorID = *r.ActorID
 		}
@@ -290,9 +354,12 @@ func (tx *Tx) substitutions(ctx context.Context, municipalityID, substituteID in
 	return out, translate(err, "substitutions")
 }
 
-// Act takes an open step of a case of a published type. Roles come from
-// the session only; a substitute takes the absent person's role for the
-// steps that allow it.
+// Act takes an open step of a case: every type runs on its definition
+// (the shipped ones too, whose review and sign steps the contract's review
+// and sign take). Roles come from the session only; a substitute takes the
+// absent person's role for the steps that allow it. An approve needs the
+// required documents; the decision that approves the case runs the
+// type's effect (apply) in the same transaction.
 func (db *DB) Act(ctx context.Context, id int64, in *fiscal.ActInput) (*fiscal.CaseDetail, error) {
 	a, err := fiscal.RequireActor(ctx)
 	if err != nil {
@@ -312,11 +379,8 @@ func (db *DB) Act(ctx context.Context, id int64, in *fiscal.ActInput) (*fiscal.C
 		if err != nil {
 			return err
 		}
-		if c.def == nil {
-			return fiscal.Errorf(fiscal.ECONFLICT, "a %s case follows the built-in workflow: use review and sign", c.Type)
-		}
 		if in.Version != 0 && in.Version != c.Version {
-			return fiscal.Errorf(fiscal.ECONFLICT, "the case is at version %d, not %d; reload it", c.Version, in.Version)
+			return &fiscal.Error{Code: fiscal.ECONFLICT, Message: fmt.Sprintf("the case is at version %d, not %d; reload it", c.Version, in.Version), Err: fiscal.ErrStale}
 		}
 		d := c.def.def
 		h, err := tx.routeHistory(ctx, c.ID)
@@ -331,7 +395,7 @@ func (db *DB) Act(ctx context.Context, id int64, in *fiscal.ActInput) (*fiscal.C
 		from := fiscal.CaseStatus(c.Status)
 		role := a.Role
 		if st, ok := d.Step(in.Step); ok && a.System && len(st.Roles) > 0 {
-			role = st.Roles[0] // the system holds every role (a deemed decision)
+			role = st.Roles[0] // the system holds every role (a deemed decision, straight-through)
 		}
 		wasAt, wasMoves := d.CurrentStep(r), r.Moves()
 		var onBehalf *activeSubstitution
@@ -374,23 +438,29 @@ func (db *DB) Act(ctx context.Context, id int64, in *fiscal.ActInput) (*fiscal.C
 			return err
 		}
 		today := fiscal.LocalDate(tx.Now)
-		to := fiscal.StatusSubmitted
+		if in.Decision == fiscal.DecisionApprove {
+			if err := c.caseType().CheckComplete(json.RawMessage(c.Data), kinds(atts)); err != nil {
+				return err
+			}
+		}
+		to := d.StatusAt(r)
 		switch {
 		case in.Decision == fiscal.DecisionRequestInfo:
 			to = fiscal.StatusAwaitingTaxpayer
 			c.Pauses = append(c.pauses(), fiscal.Pause{From: today})
 		case r.Outcome != "":
-			to = r.Outcome
 			now := tx.Now
 			c.DecidedAt, c.DecisionReason = &now, comment
 		}
-		if in.Decision == fiscal.DecisionApprove && to == fiscal.StatusApproved {
-			if err := c.caseType().CheckComplete(json.RawMessage(c.Data), kinds(atts)); err != nil {
+		before := map[string]any{"status": c.Status, "version": c.Version}
+		c.Status = string(to)
+		if to == fiscal.StatusApproved {
+			// The type's effect, as the approving person (their key signs
+			// the documents it issues).
+			if err := db.apply(ctx, tx, c, today); err != nil {
 				return err
 			}
 		}
-		before := map[string]any{"status": c.Status, "version": c.Version}
-		c.Status = string(to)
 		if err := tx.updateCase(ctx, c); err != nil {
 			return err
 		}
@@ -400,7 +470,8 @@ func (db *DB) Act(ctx context.Context, id int64, in *fiscal.ActInput) (*fiscal.C
 			}
 		}
 		c.Status = string(from)
-		st := &fiscal.CaseStep{Action: fiscal.ActionAct, Step: in.Step, Decision: in.Decision, To: to, Comment: comment}
+		action := fiscal.StepAction(in.Step)
+		st := &fiscal.CaseStep{Action: action, Step: in.Step, Decision: in.Decision, To: to, Comment: comment}
 		if onBehalf != nil {
 			uid := onBehalf.UserID
 			st.OnBehalfOfID, st.OnBehalfOf = &uid, onBehalf.Username
@@ -423,7 +494,11 @@ func (db *DB) Act(ctx context.Context, id int64, in *fiscal.ActInput) (*fiscal.C
 		if onBehalf != nil {
 			who = fmt.Sprintf(" (%s for %s)", a.Username, onBehalf.Username)
 		}
-		if err := tx.event(ctx, c, "act", strings.TrimSpace(in.Step+" "+in.Decision+who+" "+comment), true); err != nil {
+		body := strings.TrimSpace(in.Decision + who + " " + comment)
+		if action == fiscal.ActionAct {
+			body = strings.TrimSpace(in.Step + " " + body)
+		}
+		if err := tx.event(ctx, c, action, body, true); err != nil {
 			return err
 		}
 		if to != from {
@@ -431,12 +506,16 @@ func (db *DB) Act(ctx context.Context, id int64, in *fiscal.ActInput) (*fiscal.C
 				return err
 			}
 		}
+		kind := "case." + action
 		after := map[string]any{"status": c.Status, "version": c.Version, "step": in.Step, "decision": in.Decision, "comment": comment}
 		if onBehalf != nil {
 			after["on_behalf_of"] = onBehalf.UserID
 		}
-		if err := tx.Audit(ctx, c.MunicipalityID, "case.act", "case", c.ID, before, after); err != nil {
+		if err := tx.Audit(ctx, c.MunicipalityID, kind, "case", c.ID, before, after); err != nil {
 			return err
+		}
+		if r.Outcome != "" {
+			tx.fault(FaultCaseSign) // the decision is written, not committed
 		}
 		out, err = db.detail(ctx, tx, c, cal)
 		return err
@@ -614,22 +693,4 @@ func (db *DB) AddSubstitution(ctx context.Context, in *fiscal.NewSubstitution) (
 		return nil, err
 	}
 	return out, nil
-}
-
-// actInstead takes review or sign as the act of the step of that name when
-// the case runs on a published type (the contract keeps review and sign
-// for the types that have those steps); routed is false for a case of a
-// built-in type, which the built-in workflow decides.
-func (db *DB) actInstead(ctx context.Context, id int64, step string, d *fiscal.Decision) (*fiscal.CaseDetail, error, bool) {
-	a, err := fiscal.RequireActor(ctx)
-	if err != nil {
-		return nil, err, true
-	}
-	var v *int64
-	err = db.get(ctx, &v, `SELECT definition_version FROM cases WHERE id = ? AND municipality_id = ?`, id, a.MunicipalityID)
-	if err != nil || v == nil {
-		return nil, nil, false // the built-in path reads it again and answers
-	}
-	out, err := db.Act(ctx, id, &fiscal.ActInput{Step: step, Decision: d.Decision, Comment: d.Comment, Version: d.Version})
-	return out, err, true
 }

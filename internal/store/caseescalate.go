@@ -33,7 +33,7 @@ func (db *DB) SweepEscalations(ctx context.Context, now time.Time) (*fiscal.Esca
 		Type           string `db:"type"`
 		Version        int64  `db:"definition_version"`
 	}
-	if err := db.selectx(ctx, &live, `SELECT DISTINCT municipality_id, type, definition_version FROM cases WHERE definition_version IS NOT NULL AND status = 'submitted'`); err != nil {
+	if err := db.selectx(ctx, &live, `SELECT DISTINCT municipality_id, type, definition_version FROM cases WHERE definition_version IS NOT NULL AND status IN ('submitted', 'reviewed')`); err != nil {
 		return nil, translate(err, "cases")
 	}
 	open := make(map[string]bool, len(live))
@@ -126,7 +126,7 @@ func (tx *Tx) escalate(sys context.Context, municipalityID int64, p *publishedDe
 	err := func() error {
 		if err := tx.Select(sys, &claimed, `INSERT INTO case_escalations (municipality_id, case_id, step, since, escalation, action, run, at)
 			SELECT c.municipality_id, c.id, ?, COALESCE(c.route_step_since, c.submitted_on), ?, ?, ?, ?
-			FROM cases c WHERE c.municipality_id = ? AND c.type = ? AND c.definition_version = ? AND c.status = 'submitted'
+			FROM cases c WHERE c.municipality_id = ? AND c.type = ? AND c.definition_version = ? AND c.status IN ('submitted', 'reviewed')
 			AND COALESCE(c.route_step, ?) = ? AND COALESCE(c.route_step_since, c.submitted_on) <= ?
 			ON CONFLICT DO NOTHING RETURNING case_id`,
 			rule.Step, rule.Index, rule.Action, run, tx.Now, municipalityID, p.def.Type, p.version, first, rule.Top, rule.Cutoff); err != nil {

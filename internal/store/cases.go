@@ -109,8 +109,10 @@ func (c *caseRow) caseType() *fiscal.CaseType {
 	if c.def != nil {
 		return c.def.ct
 	}
-	t, _ := fiscal.CaseTypeByName(c.Type)
-	return t
+	if p := shippedDef(c.Type); p != nil { // a row read without loadCase
+		return p.ct
+	}
+	return nil
 }
 
 // toCase converts a row to the domain type.
@@ -170,10 +172,12 @@ func (tx *Tx) loadCase(ctx context.Context, id int64) (*caseRow, error) {
 	if !a.CanSeeTaxpayer(c.MunicipalityID, c.TaxpayerID) {
 		return nil, fiscal.Errorf(fiscal.ENOTFOUND, "case not found")
 	}
+	version := int64(fiscal.ShippedVersion) // a case filed before every type was a definition (migration 0029 sets it)
 	if c.DefinitionVersion != nil {
-		if c.def, err = tx.definition(ctx, c.MunicipalityID, c.Type, *c.DefinitionVersion); err != nil {
-			return nil, err
-		}
+		version = *c.DefinitionVersion
+	}
+	if c.def, err = tx.definition(ctx, c.MunicipalityID, c.Type, version); err != nil {
+		return nil, err
 	}
 	return &c, nil
 }
@@ -351,12 +355,13 @@ func (db *DB) CreateCase(ctx context.Context, in *fiscal.NewCase) (*fiscal.Case,
 	if a.Role == fiscal.RoleTaxpayer && (a.TaxpayerID == nil || *a.TaxpayerID != in.TaxpayerID) {
 		return nil, fiscal.Errorf(fiscal.ENOTFOUND, "taxpayer not found")
 	}
-	t, ok := fiscal.CaseTypeByName(in.Type)
-	var defVersion *int64
-	if !ok {
-		// A type the municipality published: the version current now.
-		p, err := db.currentDefinition(ctx, a.MunicipalityID, in.Type)
-		if err != nil {
+	// The type's current definition: a shipped type's form and documents
+	// are its effect's in every version, so it is read before the version
+	// is known (intakeContext); a type the municipality published is read
+	// now.
+	p := shippedDef(in.Type)
+	if p == nil {
+		if p, err = db.currentDefinition(ctx, a.MunicipalityID, in.Type); err != nil {
 			return nil, err
 		}
 		if p == nil {
@@ -366,8 +371,8 @@ func (db *DB) CreateCase(ctx context.Context, in *fiscal.NewCase) (*fiscal.Case,
 			}
 			return nil, fiscal.InvalidField("type", "must be one of: "+strings.Join(names, ", ")+" or a type the municipality published")
 		}
-		t, defVersion = p.ct, &p.version
 	}
+	t := p.ct
 	data, err := t.ParseData(in.Data, fiscal.LocalDate(db.clock.Now()))
 	if err != nil {
 		return nil, err
@@ -383,9 +388,15 @@ func (db *DB) CreateCase(ctx context.Context, in *fiscal.NewCase) (*fiscal.Case,
 	}
 	// Reads first, outside the writing transaction: on SQLite they run beside
 	// the single writer, on PostgreSQL they keep the locked part short.
-	ic, err := db.intakeContext(ctx, a, in.TaxpayerID, len(in.Attachments))
+	ic, err := db.intakeContext(ctx, a, in.TaxpayerID, in.Type)
 	if err != nil {
 		return nil, err
+	}
+	if ic.published > p.version { // the municipality's own version of a shipped type
+		if p, err = db.definitionAt(ctx, a.MunicipalityID, in.Type, ic.published); err != nil {
+			return nil, err
+		}
+		t = p.ct
 	}
 	tp, m, officers := ic.tp, ic.muni, ic.officers
 	tpUser := tp.UserID
@@ -403,7 +414,7 @@ func (db *DB) CreateCase(ctx context.Context, in *fiscal.NewCase) (*fiscal.Case,
 		}
 		atts = append(atts, att)
 	}
-	j := &intakeJob{ctx: ctx, actor: a, caseType: t.Name, defVersion: defVersion, slaDays: t.SLAWorkingDays, taxpayerID: in.TaxpayerID, data: data, atts: atts,
+	j := &intakeJob{ctx: ctx, actor: a, caseType: t.Name, def: p, slaDays: t.SLAWorkingDays, taxpayerID: in.TaxpayerID, data: data, atts: atts,
 		cal: cal, muni: m, officers: officers, tpEmail: tp.Email, tpUser: tpUser, keyUID: ic.keyUID, key: ic.key}
 	if m.straightThrough(t.Name) {
 		// Decided in the intake's own transaction: alone.
@@ -769,27 +780,44 @@ func (tx *Tx) updateCase(ctx context.Context, c *caseRow) error {
 	return nil
 }
 
-// transition is the common part of review, respond and sign: load, check
-// the state machine and the version, let act change the row, write it, sign
-// the step, tell the taxpayer.
-func (db *DB) transition(ctx context.Context, id int64, action, decision, comment string, version int64,
-	act func(tx *Tx, c *caseRow, atts []*fiscal.Attachment, today civil.Date, cal *calendar.Calendar) error) (*fiscal.CaseDetail, error) {
+// Review is the officer's decision: the act on the case's review step
+// (every shipped definition starts with it; a municipality's type may name
+// its steps otherwise and take them with Act).
+func (db *DB) Review(ctx context.Context, id int64, d *fiscal.Decision) (*fiscal.CaseDetail, error) {
+	if err := fiscal.CheckDecision(fiscal.ActionReview, d); err != nil {
+		return nil, err
+	}
+	return db.Act(ctx, id, &fiscal.ActInput{Step: fiscal.StepReview, Decision: d.Decision, Comment: d.Comment, Version: d.Version})
+}
+
+// Sign is the signer's decision: the act on the case's sign step, which
+// the shipped definitions keep from the reviewer (distinct_from, four
+// eyes); approval runs the type's effect in the same transaction.
+func (db *DB) Sign(ctx context.Context, id int64, d *fiscal.Decision) (*fiscal.CaseDetail, error) {
+	if err := fiscal.CheckDecision(fiscal.ActionSign, d); err != nil {
+		return nil, err
+	}
+	return db.Act(ctx, id, &fiscal.ActInput{Step: fiscal.StepSign, Decision: d.Decision, Comment: d.Comment, Version: d.Version})
+}
+
+// Respond is the taxpayer's answer to a request for information: the pause
+// ends today, the due date moves by the working days paused and the case
+// is back at the step that asked (its status). Straight-through processing
+// may then decide it.
+func (db *DB) Respond(ctx context.Context, id int64, in *fiscal.Response) (*fiscal.CaseDetail, error) {
 	a, err := fiscal.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	role := a.Role
-	if a.System {
-		role = fiscal.RoleOfficer
-	}
 	// The role check comes before any read, so a wrong role learns nothing.
-	if _, err := fiscal.NextStatus(fiscal.StatusSubmitted, action, decision, role); fiscal.ErrorCode(err) == fiscal.EFORBIDDEN {
+	if _, err := fiscal.NextStatus(fiscal.StatusAwaitingTaxpayer, fiscal.ActionRespond, "", a.Role); fiscal.ErrorCode(err) == fiscal.EFORBIDDEN {
 		return nil, err
 	}
 	cal, err := db.calendar(ctx, a.MunicipalityID)
 	if err != nil {
 		return nil, err
 	}
+	comment := strings.TrimSpace(in.Comment)
 	var out *fiscal.CaseDetail
 	err = db.InTx(ctx, func(tx *Tx) error {
 		c, err := tx.loadCase(ctx, id)
@@ -797,124 +825,61 @@ func (db *DB) transition(ctx context.Context, id int64, action, decision, commen
 			return err
 		}
 		from := fiscal.CaseStatus(c.Status)
-		to, err := fiscal.NextStatus(from, action, decision, role)
+		if _, err := fiscal.NextStatus(from, fiscal.ActionRespond, "", a.Role); err != nil {
+			return err
+		}
+		if in.Version != 0 && in.Version != c.Version {
+			return &fiscal.Error{Code: fiscal.ECONFLICT, Message: fmt.Sprintf("the case is at version %d, not %d; reload it", c.Version, in.Version), Err: fiscal.ErrStale}
+		}
+		h, err := tx.routeHistory(ctx, c.ID)
 		if err != nil {
 			return err
 		}
-		if version != 0 && version != c.Version {
-			return &fiscal.Error{Code: fiscal.ECONFLICT, Message: fmt.Sprintf("the case is at version %d, not %d; reload it", c.Version, version), Err: fiscal.ErrStale}
+		r, err := h.replay(c.def.def)
+		if err != nil {
+			return err
 		}
+		to := c.def.def.StatusAt(r)
 		atts, err := tx.attachments(ctx, c.ID)
 		if err != nil {
 			return err
 		}
 		before := map[string]any{"status": c.Status, "version": c.Version}
 		today := fiscal.LocalDate(tx.Now)
-		c.Status = string(to)
-		if err := act(tx, c, atts, today, cal); err != nil {
-			return err
-		}
-		if !to.Open() {
-			now := tx.Now
-			c.DecidedAt, c.DecisionReason = &now, comment
-		}
+		c.Pauses = fiscal.EndPauses(c.pauses(), today)
+		s, _ := c.sla(cal, today)
+		c.Status, c.DueOn = string(to), s.DueOn
 		if err := tx.updateCase(ctx, c); err != nil {
 			return err
 		}
 		c.Status = string(from) // the step records from → to
-		if err := tx.step(ctx, c, atts, &fiscal.CaseStep{Action: action, Decision: decision, To: to, Comment: comment}); err != nil {
+		if err := tx.step(ctx, c, atts, &fiscal.CaseStep{Action: fiscal.ActionRespond, To: to, Comment: comment}); err != nil {
 			return err
 		}
 		c.Status = string(to)
-		body := comment
-		if err := tx.event(ctx, c, action, strings.TrimSpace(decision+" "+body), true); err != nil {
+		if err := tx.event(ctx, c, fiscal.ActionRespond, comment, true); err != nil {
 			return err
 		}
 		if err := tx.notifyStatus(ctx, c, cal, comment); err != nil {
 			return err
 		}
-		if err := tx.Audit(ctx, c.MunicipalityID, "case."+action, "case", c.ID, before, map[string]any{"status": c.Status, "version": c.Version,
-			"decision": decision, "comment": comment}); err != nil {
+		if err := tx.Audit(ctx, c.MunicipalityID, "case."+fiscal.ActionRespond, "case", c.ID, before, map[string]any{"status": c.Status, "version": c.Version,
+			"comment": comment}); err != nil {
 			return err
 		}
-		if action == fiscal.ActionSign {
-			tx.fault(FaultCaseSign)
+		m, err := tx.muni(ctx, c.MunicipalityID)
+		if err != nil {
+			return err
 		}
-		if to == fiscal.StatusSubmitted {
-			m, err := tx.muni(ctx, c.MunicipalityID)
-			if err != nil {
+		if fiscal.StraightThroughEligible(c.caseType(), fiscal.CaseStatus(c.Status), m.straightThrough(c.Type)) {
+			if err := db.tryStraightThrough(ctx, tx, c, atts, cal); err != nil {
 				return err
-			}
-			if fiscal.StraightThroughEligible(c.caseType(), fiscal.CaseStatus(c.Status), m.straightThrough(c.Type)) {
-				if err := db.tryStraightThrough(ctx, tx, c, atts, cal); err != nil {
-					return err
-				}
 			}
 		}
 		out, err = db.detail(ctx, tx, c, cal)
 		return err
 	})
 	return out, err
-}
-
-// Review is the officer's decision on a submitted case.
-func (db *DB) Review(ctx context.Context, id int64, d *fiscal.Decision) (*fiscal.CaseDetail, error) {
-	if err := fiscal.CheckDecision(fiscal.ActionReview, d); err != nil {
-		return nil, err
-	}
-	if out, err, routed := db.actInstead(ctx, id, fiscal.ActionReview, d); routed {
-		return out, err
-	}
-	return db.transition(ctx, id, fiscal.ActionReview, d.Decision, strings.TrimSpace(d.Comment), d.Version,
-		func(tx *Tx, c *caseRow, atts []*fiscal.Attachment, today civil.Date, cal *calendar.Calendar) error {
-			switch d.Decision {
-			case fiscal.DecisionApprove:
-				if err := c.caseType().CheckComplete(json.RawMessage(c.Data), kinds(atts)); err != nil {
-					return err
-				}
-			case fiscal.DecisionRequestInfo:
-				c.Pauses = append(c.pauses(), fiscal.Pause{From: today})
-			}
-			return nil
-		})
-}
-
-// Respond is the taxpayer's answer to a request for information: the pause
-// ends today and the due date moves by the working days paused.
-func (db *DB) Respond(ctx context.Context, id int64, r *fiscal.Response) (*fiscal.CaseDetail, error) {
-	return db.transition(ctx, id, fiscal.ActionRespond, "", strings.TrimSpace(r.Comment), r.Version,
-		func(tx *Tx, c *caseRow, atts []*fiscal.Attachment, today civil.Date, cal *calendar.Calendar) error {
-			c.Pauses = fiscal.EndPauses(c.pauses(), today)
-			s, _ := c.sla(cal, today)
-			c.DueOn = s.DueOn
-			return nil
-		})
-}
-
-// Sign is the signer's decision. The signer must not have reviewed the case
-// (four eyes); approval applies the case in the same transaction.
-func (db *DB) Sign(ctx context.Context, id int64, d *fiscal.Decision) (*fiscal.CaseDetail, error) {
-	if err := fiscal.CheckDecision(fiscal.ActionSign, d); err != nil {
-		return nil, err
-	}
-	if out, err, routed := db.actInstead(ctx, id, fiscal.ActionSign, d); routed {
-		return out, err
-	}
-	return db.transition(ctx, id, fiscal.ActionSign, d.Decision, strings.TrimSpace(d.Comment), d.Version,
-		func(tx *Tx, c *caseRow, atts []*fiscal.Attachment, today civil.Date, cal *calendar.Calendar) error {
-			var reviewed int
-			if err := tx.Get(ctx, &reviewed, `SELECT COUNT(*) FROM case_steps WHERE case_id = ? AND action = ? AND actor_id = ?`,
-				c.ID, fiscal.ActionReview, tx.Actor.UserID); err != nil {
-				return translate(err, "case steps")
-			}
-			if err := fiscal.FourEyes(reviewed > 0); err != nil {
-				return err
-			}
-			if d.Decision == fiscal.DecisionApprove {
-				return db.apply(ctx, tx, c, today)
-			}
-			return nil
-		})
 }
 
 // Assign gives a case to an officer.

@@ -398,16 +398,34 @@ func (db *DB) checks(ctx context.Context, tx *Tx, c *caseRow, atts []*fiscal.Att
 	return fiscal.AutomaticChecks(in), in.Preview, nil
 }
 
-// tryStraightThrough moves a submitted case whose automatic checks all pass
-// to reviewed, by the system, with its assessment prepared, so that the
-// signer approves it in one action. fiscal.StraightThrough decides; its
-// callers call it where the municipality's settings turn straight-through
-// processing on for the case's type (muniInfo.straightThrough).
+// tryStraightThrough lets the system take the first step of a case waiting
+// there (a single desk offering approve: the review of the shipped
+// definitions) when its automatic checks all pass, with its assessment
+// prepared, so that the next desk (the signer) decides it in one action.
+// fiscal.StraightThrough decides; its callers call it where the
+// municipality's settings turn straight-through processing on for the
+// case's type (muniInfo.straightThrough).
 func (db *DB) tryStraightThrough(ctx context.Context, tx *Tx, c *caseRow, atts []*fiscal.Attachment, cal *calendar.Calendar) error {
 	const enabled = true // the callers read the setting
 	t, status := c.caseType(), fiscal.CaseStatus(c.Status)
-	if !fiscal.StraightThroughEligible(t, status, enabled) {
+	if !fiscal.StraightThroughEligible(t, status, enabled) || c.def == nil {
 		return nil
+	}
+	d := c.def.def
+	first, ok := d.FirstStep()
+	if !ok || len(first.Roles) == 0 {
+		return nil
+	}
+	h, err := tx.routeHistory(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	r, err := h.replay(d)
+	if err != nil {
+		return err
+	}
+	if d.CurrentStep(r) != first.Name {
+		return nil // the case is past its first step: a person decides
 	}
 	checks, preview, err := db.checks(ctx, tx, c, atts)
 	if err != nil {
@@ -416,21 +434,31 @@ func (db *DB) tryStraightThrough(ctx context.Context, tx *Tx, c *caseRow, atts [
 	if !fiscal.StraightThrough(t, status, enabled, checks) {
 		return nil
 	}
+	if d.Take(r, fiscal.RouteAct{Step: first.Name, Decision: fiscal.DecisionApprove}, first.Roles[0]) != nil || r.Outcome != "" {
+		return nil // the first step does not approve, or approving it would decide the case: a person's decision
+	}
+	to := d.StatusAt(r)
 	// The system acts for this step only.
 	actor := tx.Actor
 	tx.Actor = &fiscal.Actor{System: true, Username: "system", MunicipalityID: c.MunicipalityID}
 	defer func() { tx.Actor = actor }()
 	res, _ := json.Marshal(map[string]any{"prepared": preview, "checks": checks})
-	c.Status, c.StraightThrough, c.Result = string(fiscal.StatusReviewed), true, string(res)
+	c.Status, c.StraightThrough, c.Result = string(to), true, string(res)
 	if err := tx.updateCase(ctx, c); err != nil {
 		return err
 	}
-	c.Status = string(fiscal.StatusSubmitted)
-	if err := tx.step(ctx, c, atts, &fiscal.CaseStep{Action: fiscal.ActionReview, Decision: fiscal.DecisionApprove, To: fiscal.StatusReviewed,
+	today := fiscal.LocalDate(tx.Now)
+	if at := d.CurrentStep(r); at != "" {
+		if err := tx.routeMoved(ctx, c, at, today); err != nil {
+			return err
+		}
+	}
+	c.Status = string(status)
+	if err := tx.step(ctx, c, atts, &fiscal.CaseStep{Action: fiscal.StepAction(first.Name), Step: first.Name, Decision: fiscal.DecisionApprove, To: to,
 		Comment: fiscal.StraightThroughComment}); err != nil {
 		return err
 	}
-	c.Status = string(fiscal.StatusReviewed)
+	c.Status = string(to)
 	if err := tx.event(ctx, c, "straight_through", "every automatic check passed", false); err != nil {
 		return err
 	}

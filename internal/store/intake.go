@@ -24,12 +24,15 @@ type intakeCtx struct {
 	officers []int64
 	keyUID   int64
 	key      *signingKey
+	// published is the municipality's latest version of the type (0: it
+	// published none).
+	published int64
 }
 
 // intakeContext reads the intake's context in one statement (it was five:
 // on PostgreSQL each round trip costs both processes more CPU than the
 // statement's own work). A taxpayer of another municipality is not found.
-func (db *DB) intakeContext(ctx context.Context, a *fiscal.Actor, taxpayerID int64, attachments int) (*intakeCtx, error) {
+func (db *DB) intakeContext(ctx context.Context, a *fiscal.Actor, taxpayerID int64, caseType string) (*intakeCtx, error) {
 	ic := &intakeCtx{}
 	if !a.System && a.Role.IsStaff() {
 		ic.keyUID = a.UserID
@@ -42,6 +45,7 @@ func (db *DB) intakeContext(ctx context.Context, a *fiscal.Actor, taxpayerID int
 		County    string         `db:"county"`
 		Settings  string         `db:"settings"`
 		Officers  string         `db:"officers"`
+		Published sql.NullInt64  `db:"published"`
 		KeyID     sql.NullInt64  `db:"key_id"`
 		KeyUserID *int64         `db:"key_user_id"`
 		Algorithm sql.NullString `db:"algorithm"`
@@ -53,15 +57,17 @@ func (db *DB) intakeContext(ctx context.Context, a *fiscal.Actor, taxpayerID int
 		(SELECT u.id FROM users u WHERE u.taxpayer_id = t.id ORDER BY u.id LIMIT 1) AS user_id,
 		m.slug, m.county, m.settings,
 		`+db.jsonIDs(`FROM users o WHERE o.municipality_id = t.municipality_id AND o.role = 'officer' AND o.disabled = ?`)+` AS officers,
+		(SELECT MAX(d.version) FROM case_definitions d WHERE d.municipality_id = t.municipality_id AND d.type = ?) AS published,
 		k.id AS key_id, k.user_id AS key_user_id, k.algorithm, k.public_key, k.sealed_private, k.certificate
 		FROM taxpayers t JOIN municipalities m ON m.id = t.municipality_id
 		LEFT JOIN signing_keys k ON k.municipality_id = t.municipality_id AND COALESCE(k.user_id, 0) = ? AND k.revoked_at IS NULL
-		WHERE t.id = ? AND t.municipality_id = ?`, false, ic.keyUID, taxpayerID, a.MunicipalityID)
+		WHERE t.id = ? AND t.municipality_id = ?`, false, caseType, ic.keyUID, taxpayerID, a.MunicipalityID)
 	if err != nil {
 		return nil, translate(err, "taxpayer")
 	}
 	ic.tp.ID, ic.tp.Email, ic.tp.UserID = r.ID, r.Email, r.UserID
 	ic.muni = muniInfo{Slug: r.Slug, County: r.County, Settings: r.Settings}
+	ic.published = r.Published.Int64
 	if err := json.Unmarshal([]byte(r.Officers), &ic.officers); err != nil {
 		return nil, fiscal.Internal(err, "officers")
 	}

@@ -44,7 +44,7 @@ type intakeJob struct {
 	ctx        context.Context // the request's: actor and Idempotency-Key claim
 	actor      *fiscal.Actor
 	caseType   string
-	defVersion *int64 // the published type's version (casedefs.go)
+	def        *publishedDef // the version of the type the case is filed under
 	slaDays    int
 	taxpayerID int64
 	data       json.RawMessage
@@ -72,7 +72,7 @@ func (j *intakeJob) write(ctx context.Context, tx *Tx) error {
 	today := fiscal.LocalDate(tx.Now)
 	c := &caseRow{MunicipalityID: j.actor.MunicipalityID, Type: j.caseType,
 		TaxpayerID: j.taxpayerID, Data: string(j.data), Status: string(fiscal.StatusSubmitted), SubmittedAt: tx.Now, SubmittedOn: today,
-		SLAWorkingDays: j.slaDays, Pauses: pauseList{}, Result: "{}", UpdatedAt: tx.Now, Version: 1, DefinitionVersion: j.defVersion}
+		SLAWorkingDays: j.slaDays, Pauses: pauseList{}, Result: "{}", UpdatedAt: tx.Now, Version: 1, DefinitionVersion: &j.def.version, def: j.def}
 	c.DueOn, _ = j.cal.AddWorkingDays(today, j.slaDays)
 	if !j.actor.System {
 		uid := j.actor.UserID

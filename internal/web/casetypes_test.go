@@ -263,16 +263,21 @@ func TestPublishedCaseTypeFourEyesAndBuiltInEndpoints(t *testing.T) {
 		if r := e.do("POST", casePath(id, "/act"), officer1, map[string]any{"step": "review"}); r.Status != 422 {
 			t.Fatalf("act without decision: %d %s", r.Status, r.Raw)
 		}
-		// A built-in case follows review and sign; act on it is 409.
+		// A shipped type runs on its definition too: act takes its review
+		// step as review does, and its sign step keeps the reviewer out.
 		r = e.do("POST", "/api/v1/cases", ana, map[string]any{"type": "petition", "taxpayer_id": anaID, "data": map[string]any{"subject": "Bănci", "body": "Mai multe bănci"}})
 		if r.Status != 201 {
 			t.Fatalf("petition: %d %s", r.Status, r.Raw)
 		}
-		if a := e.do("POST", casePath(num(r.Body["id"]), "/act"), officer1, act("review", "approve")); a.Status != 409 {
-			t.Fatalf("act on a built-in case: %d %s", a.Status, a.Raw)
+		pid := num(r.Body["id"])
+		if a := e.do("POST", casePath(pid, "/act"), officer1, act("review", "approve")); a.Status != 200 || a.Body["status"] != "reviewed" || num(a.Body["version"]) != 1 || openSteps(a) != "sign[signer]@2026-05-15" {
+			t.Fatalf("act on a shipped type's review: %d %s", a.Status, a.Raw)
 		}
-		if a := e.do("POST", casePath(num(r.Body["id"]), "/review"), officer1, map[string]any{"decision": "approve"}); a.Status != 200 || a.Body["status"] != "reviewed" {
-			t.Fatalf("review of a built-in case: %d %s", a.Status, a.Raw)
+		if a := e.do("POST", casePath(pid, "/review"), officer1, map[string]any{"decision": "approve"}); a.Status != 409 {
+			t.Fatalf("review twice: %d %s", a.Status, a.Raw)
+		}
+		if a := e.do("POST", casePath(pid, "/sign"), signer, map[string]any{"decision": "approve"}); a.Status != 200 || a.Body["status"] != "approved" {
+			t.Fatalf("sign a shipped type: %d %s", a.Status, a.Raw)
 		}
 	})
 }
@@ -478,6 +483,91 @@ func TestSubstitutions(t *testing.T) {
 		e.do("POST", casePath(ev, "/act"), officer2, act("check", "approve"))
 		if r := e.do("POST", casePath(ev, "/act"), officer5, act("sign", "approve")); r.Status != 403 || !strings.Contains(string(r.Raw), "substitute") {
 			t.Fatalf("non-substitutable: %d %s", r.Status, r.Raw)
+		}
+	})
+}
+
+// vehicleRegistrationV2 is a municipality's own version of the shipped
+// vehicle registration: a registry desk checks the vehicle after the
+// review, by another officer, and the signer decides; the effect (entering
+// the vehicle and taxing it) is the shipped one.
+const vehicleRegistrationV2 = `{"type": "vehicle_registration", "title": "Declarație de dobândire a unui vehicul", "title_en": "Vehicle acquired",
+ "effect": "vehicle_registration", "sla_working_days": 5,
+ "steps": [{"name": "review", "roles": ["officer"], "decisions": ["approve", "reject", "request_info"]},
+           {"name": "registry", "roles": ["officer"], "distinct_from": ["review"]},
+           {"name": "sign", "roles": ["signer"], "status": "reviewed", "distinct_from": ["review", "registry"], "substitutable": false}]}`
+
+// TestShippedTypeOwnVersion: every type runs on a definition. A case filed
+// on the shipped vehicle registration (version 1) completes on it while
+// the municipality publishes its own version 2 with a third desk; a case
+// filed after runs version 2 and its approval still enters the vehicle
+// (the named effect); the shipped type may not lose its effect, and a
+// definition naming an effect may not bring its own form.
+func TestShippedTypeOwnVersion(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		e := newEnv(t, db, clock)
+		admin, officer1, signer := e.tokens["admin"], e.tokens["officer"], e.tokens["signer"]
+		_, officer2 := e.staffUser("officer2", fiscal.RoleOfficer)
+		anaID, ana := e.taxpayer("ana", "2850615350041")
+
+		old := e.fullCase(anaID, ana, "WVWZZZAUZHW123456", "2026-03-10")
+		if r := e.do("GET", casePath(old, ""), officer1, nil); num(r.Body["version"]) != 1 || openSteps(r) != "review[officer]@2026-05-15" {
+			t.Fatalf("a shipped type's case: %s", r.Raw)
+		}
+		// Refused: the shipped type without its effect, an effect with its own form.
+		lost := strings.Replace(vehicleRegistrationV2, `"effect": "vehicle_registration",`, "", 1)
+		if r := e.do("POST", "/api/v1/admin/case-types", admin, rawJSON(lost)); r.Status != 422 || fmt.Sprint(fieldNames(r)) != "[effect]" {
+			t.Fatalf("without its effect: %d %s", r.Status, r.Raw)
+		}
+		own := strings.Replace(vehicleRegistrationV2, `"sla_working_days": 5,`, `"sla_working_days": 5, "form": {"fields": [{"name": "vin", "kind": "vin"}]},`, 1)
+		if r := e.do("POST", "/api/v1/admin/case-types", admin, rawJSON(own)); r.Status != 422 || fmt.Sprint(fieldNames(r)) != "[form.fields]" {
+			t.Fatalf("an effect with its own form: %d %s", r.Status, r.Raw)
+		}
+		if r := e.do("POST", "/api/v1/admin/case-types", admin, rawJSON(vehicleRegistrationV2)); r.Status != 201 || num(r.Body["version"]) != 2 {
+			t.Fatalf("publish version 2: %d %s", r.Status, r.Raw)
+		}
+		// The open case stays on version 1: review, then sign.
+		if r := e.do("POST", casePath(old, "/review"), officer1, map[string]any{"decision": "approve"}); r.Status != 200 || r.Body["status"] != "reviewed" || openSteps(r) != "sign[signer]@2026-05-15" {
+			t.Fatalf("review on version 1: %d %s", r.Status, r.Raw)
+		}
+		if r := e.do("POST", casePath(old, "/sign"), signer, map[string]any{"decision": "approve"}); r.Status != 200 || r.Body["status"] != "approved" {
+			t.Fatalf("sign on version 1: %d %s", r.Status, r.Raw)
+		}
+		// A new case runs version 2: three desks, four eyes between them.
+		id := e.fullCase(anaID, ana, "WBA3A5C51CF256985", "2026-04-02")
+		if r := e.do("POST", casePath(id, "/review"), officer1, map[string]any{"decision": "approve"}); r.Status != 200 || r.Body["status"] != "submitted" ||
+			num(r.Body["version"]) != 2 || openSteps(r) != "registry[officer]@2026-05-15" {
+			t.Fatalf("review on version 2: %d %s", r.Status, r.Raw)
+		}
+		if r := e.do("POST", casePath(id, "/sign"), signer, map[string]any{"decision": "approve"}); r.Status != 409 {
+			t.Fatalf("sign before the registry: %d %s", r.Status, r.Raw)
+		}
+		if r := e.do("POST", casePath(id, "/act"), officer1, act("registry", "approve")); r.Status != 409 || !strings.Contains(string(r.Raw), "four eyes") {
+			t.Fatalf("the reviewer at the registry: %d %s", r.Status, r.Raw)
+		}
+		if r := e.do("POST", casePath(id, "/act"), officer2, act("registry", "approve")); r.Status != 200 || r.Body["status"] != "reviewed" {
+			t.Fatalf("registry: %d %s", r.Status, r.Raw)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM vehicles`); n != 1 {
+			t.Fatalf("vehicles before the signature: %d", n)
+		}
+		r := e.do("POST", casePath(id, "/sign"), signer, map[string]any{"decision": "approve"})
+		if r.Status != 200 || r.Body["status"] != "approved" || !strings.Contains(string(r.Raw), `"vehicle_id"`) {
+			t.Fatalf("sign on version 2: %d %s", r.Status, r.Raw)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM vehicles`); n != 2 {
+			t.Fatalf("the effect entered %d vehicles, want 2", n)
+		}
+		for _, c := range []int64{old, id} {
+			if r := e.do("GET", casePath(c, "/verify"), officer1, nil); r.Body["valid"] != true {
+				t.Fatalf("verify %d: %s", c, r.Raw)
+			}
+		}
+		// The list shows version 2 with the effect and its documents.
+		r = e.do("GET", "/api/v1/case-types", ana, nil)
+		if !strings.Contains(string(r.Raw), `"type":"vehicle_registration","title":"Declarație de dobândire a unui vehicul","title_en":"Vehicle acquired","effect":"vehicle_registration","version":2`) ||
+			!strings.Contains(string(r.Raw), `"kind":"vehicle_identity_card"`) {
+			t.Fatalf("case types: %s", r.Raw)
 		}
 	})
 }

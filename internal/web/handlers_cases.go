@@ -74,12 +74,14 @@ func (s *Server) caseRoutes() []route {
 
 func (s *Server) caseTypes(c *fiber.Ctx) error {
 	out := caseTypeList{Items: []any{}}
-	for _, t := range fiscal.CaseTypes() {
-		out.Items = append(out.Items, t)
-	}
 	published, err := s.publishedCaseTypes(c)
 	if err != nil {
 		return err
+	}
+	if published == nil { // no request types service: the shipped types
+		for _, t := range fiscal.CaseTypes() {
+			out.Items = append(out.Items, t)
+		}
 	}
 	for _, t := range published {
 		out.Items = append(out.Items, t)
