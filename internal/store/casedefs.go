@@ -369,6 +369,10 @@ func (db *DB) Act(ctx context.Context, id int64, in *fiscal.ActInput) (*fiscal.C
 		case !from.Open():
 			return fiscal.Errorf(fiscal.ECONFLICT, "the case is %s", from)
 		}
+		// A deemed decision marks its claim done here (caseescalate.go).
+		if err := tx.deemedDone(ctx, c.ID); err != nil {
+			return err
+		}
 		atts, err := tx.attachments(ctx, c.ID)
 		if err != nil {
 			return err
