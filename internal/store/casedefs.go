@@ -9,7 +9,6 @@ import (
 
 	"fiscald/calc/calendar"
 	"fiscald/fiscal"
-	"fiscald/internal/civil"
 )
 
 // Request types as data: the store keeps each published version of a
@@ -270,24 +269,6 @@ func (tx *Tx) openSteps(ctx context.Context, c *caseRow, cal *calendar.Calendar)
 		open[i].DueOn = &due
 	}
 	return open, nil
-}
-
-// substituteFor finds the substitution under which the actor may take a
-// step of a case of typ today: the absent person's id, username, role and
-// the mode. None: a nil result.
-type activeSubstitution struct {
-	UserID   int64  `db:"user_id"`
-	Username string `db:"username"`
-	Role     string `db:"role"`
-	Mode     string `db:"mode"`
-}
-
-func (tx *Tx) substitutions(ctx context.Context, municipalityID, substituteID int64, typ string, today civil.Date) ([]activeSubstitution, error) {
-	var out []activeSubstitution
-	err := tx.Select(ctx, &out, `SELECT s.user_id, u.username, u.role, s.mode FROM substitutions s JOIN users u ON u.id = s.user_id
-		WHERE s.municipality_id = ? AND s.substitute_id = ? AND s.to_on >= ? AND s.from_on <= ? AND (s.case_type = '' OR s.case_type = ?) AND u.disabled = ?
-		ORDER BY s.id`, municipalityID, substituteID, today, today, typ, false)
-	return out, translate(err, "substitutions")
 }
 
 // Act takes an open step of a case of a published type. Roles come from
