@@ -90,3 +90,112 @@ func TestAbsenceOn(t *testing.T) {
 		}
 	}
 }
+
+// Chains of substitutes: ana (1), bob (2), cora (3), dan (4), eva (5),
+// fane (6), gia (7). The week of 11-15 May 2026.
+func chainLinks(spec ...string) []SubstitutionLink {
+	var out []SubstitutionLink
+	for i, s := range spec {
+		// "1>2 on_behalf 05-11 05-15 [type]"
+		var l SubstitutionLink
+		var from, to, typ string
+		fmt.Sscanf(s, "%d>%d %s %s %s %s", &l.Absent, &l.Substitute, &l.Mode, &from, &to, &typ)
+		l.ID, l.From, l.To, l.CaseType = int64(i+1), civil.MustParse("2026-"+from), civil.MustParse("2026-"+to), typ
+		out = append(out, l)
+	}
+	return out
+}
+
+func chainPath(chain []SubstitutionLink) string {
+	if len(chain) == 0 {
+		return ""
+	}
+	s := fmt.Sprint(chain[0].Absent)
+	for _, l := range chain {
+		s += fmt.Sprintf(">%d", l.Substitute)
+	}
+	return s
+}
+
+// TestSubstituteChain: an absent person's cases go to the first present
+// person along the chain of substitutes in force for the case's type, or to
+// the queue when the chain loops or is too long.
+func TestSubstituteChain(t *testing.T) {
+	day := civil.MustParse("2026-05-12")
+	for _, tc := range []struct {
+		name  string
+		links []SubstitutionLink // the first is the absence starting
+		typ   string
+		path  string
+		ok    bool
+	}{
+		{"the substitute is present", chainLinks("1>2 delegate 05-11 05-15"), "kiosk", "1>2", true},
+		{"the substitute is absent too", chainLinks("1>2 delegate 05-11 05-15", "2>3 on_behalf 05-12 05-13"), "kiosk", "1>2>3", true},
+		{"three links", chainLinks("1>2 delegate 05-11 05-15", "2>3 delegate 05-11 05-15", "3>4 delegate 05-01 05-31"), "kiosk", "1>2>3>4", true},
+		{"the substitute's absence has not started", chainLinks("1>2 delegate 05-11 05-15", "2>3 delegate 05-13 05-15"), "kiosk", "1>2", true},
+		{"the substitute's absence is over", chainLinks("1>2 delegate 05-11 05-15", "2>3 delegate 05-04 05-11"), "kiosk", "1>2", true},
+		{"the substitute is away only for another type", chainLinks("1>2 delegate 05-11 05-15", "2>3 delegate 05-11 05-15 petition"), "kiosk", "1>2", true},
+		{"the substitute is away for this type", chainLinks("1>2 delegate 05-11 05-15", "2>3 delegate 05-11 05-15 kiosk"), "kiosk", "1>2>3", true},
+		{"two substitutions of the substitute: the first recorded", chainLinks("1>2 delegate 05-11 05-15", "2>4 delegate 05-11 05-15", "2>3 delegate 05-11 05-15"), "kiosk", "1>2>4", true},
+		{"a loop back to the absent person", chainLinks("1>2 delegate 05-11 05-15", "2>1 delegate 05-11 05-15"), "kiosk", "1>2>1", false},
+		{"a loop further on", chainLinks("1>2 delegate 05-11 05-15", "2>3 delegate 05-11 05-15", "3>2 delegate 05-11 05-15"), "kiosk", "1>2>3>2", false},
+		{"five links reach someone present", chainLinks("1>2 delegate 05-11 05-15", "2>3 delegate 05-11 05-15", "3>4 delegate 05-11 05-15",
+			"4>5 delegate 05-11 05-15", "5>6 delegate 05-11 05-15"), "kiosk", "1>2>3>4>5>6", true},
+		{"six links are too many", chainLinks("1>2 delegate 05-11 05-15", "2>3 delegate 05-11 05-15", "3>4 delegate 05-11 05-15",
+			"4>5 delegate 05-11 05-15", "5>6 delegate 05-11 05-15", "6>7 delegate 05-11 05-15"), "kiosk", "1>2>3>4>5>6", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			chain, ok := SubstituteChain(tc.links[0], tc.links, tc.typ, day)
+			if p := chainPath(chain); p != tc.path || ok != tc.ok {
+				t.Fatalf("chain %s ok=%v, want %s ok=%v", p, ok, tc.path, tc.ok)
+			}
+		})
+	}
+}
+
+// TestCovered: whom a member of staff may act for: direct substitutions and
+// chains of them, all in force today for the case's type, nearest first,
+// each with the mode of the absent person's own substitution.
+func TestCovered(t *testing.T) {
+	day := civil.MustParse("2026-05-12")
+	for _, tc := range []struct {
+		name  string
+		actor int64
+		links []SubstitutionLink
+		typ   string
+		want  string // absent:mode:path …
+	}{
+		{"nobody", 3, chainLinks("1>2 delegate 05-11 05-15"), "kiosk", "[]"},
+		{"direct", 2, chainLinks("1>2 on_behalf 05-11 05-15"), "kiosk", "[1:on_behalf:1>2]"},
+		{"a chain: the first link's mode", 3, chainLinks("1>2 on_behalf 05-11 05-15", "2>3 delegate 05-11 05-15"), "kiosk",
+			"[2:delegate:2>3 1:on_behalf:1>2>3]"},
+		{"a chain: delegate first", 3, chainLinks("1>2 delegate 05-11 05-15", "2>3 on_behalf 05-11 05-15"), "kiosk",
+			"[2:on_behalf:2>3 1:delegate:1>2>3]"},
+		{"a link not in force breaks the chain", 3, chainLinks("1>2 delegate 05-13 05-15", "2>3 delegate 05-11 05-15"), "kiosk", "[2:delegate:2>3]"},
+		{"the middle link not in force", 3, chainLinks("1>2 delegate 05-11 05-15", "2>3 delegate 05-04 05-08"), "kiosk", "[]"},
+		{"a link of another type breaks the chain", 3, chainLinks("1>2 delegate 05-11 05-15 petition", "2>3 delegate 05-11 05-15"), "kiosk", "[2:delegate:2>3]"},
+		{"of that type it holds", 3, chainLinks("1>2 delegate 05-11 05-15 petition", "2>3 delegate 05-11 05-15"), "petition", "[2:delegate:2>3 1:delegate:1>2>3]"},
+		{"a loop: never the actor", 1, chainLinks("1>2 delegate 05-11 05-15", "2>1 delegate 05-11 05-15"), "kiosk", "[2:delegate:2>1]"},
+		{"nearest first, then as recorded", 4, chainLinks("1>2 delegate 05-11 05-15", "2>4 delegate 05-11 05-15", "3>4 on_behalf 05-11 05-15", "1>3 on_behalf 05-11 05-15"), "kiosk",
+			"[2:delegate:2>4 3:on_behalf:3>4 1:delegate:1>2>4]"},
+		{"five links away", 6, chainLinks("1>2 delegate 05-11 05-15", "2>3 delegate 05-11 05-15", "3>4 delegate 05-11 05-15",
+			"4>5 delegate 05-11 05-15", "5>6 delegate 05-11 05-15"), "kiosk",
+			"[5:delegate:5>6 4:delegate:4>5>6 3:delegate:3>4>5>6 2:delegate:2>3>4>5>6 1:delegate:1>2>3>4>5>6]"},
+		{"six links away: too far", 7, chainLinks("1>2 delegate 05-11 05-15", "2>3 delegate 05-11 05-15", "3>4 delegate 05-11 05-15",
+			"4>5 delegate 05-11 05-15", "5>6 delegate 05-11 05-15", "6>7 delegate 05-11 05-15"), "kiosk",
+			"[6:delegate:6>7 5:delegate:5>6>7 4:delegate:4>5>6>7 3:delegate:3>4>5>6>7 2:delegate:2>3>4>5>6>7]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			for _, c := range Covered(tc.actor, tc.links, tc.typ, day) {
+				if c.Chain[0].Absent != c.Absent || c.Chain[len(c.Chain)-1].Substitute != tc.actor {
+					t.Fatalf("a chain from %d that does not reach the actor: %s", c.Absent, chainPath(c.Chain))
+				}
+				got = append(got, fmt.Sprintf("%d:%s:%s", c.Absent, c.Mode(), chainPath(c.Chain)))
+			}
+			if fmt.Sprint(got) != tc.want && !(len(got) == 0 && tc.want == "[]") {
+				t.Fatalf("got %v, want %s", got, tc.want)
+			}
+		})
+	}
+}

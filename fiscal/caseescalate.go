@@ -18,6 +18,11 @@ type EscalationRule struct {
 	Cutoff civil.Date
 }
 
+// OnBranch reports whether the rule names a branch of a parallel group: it
+// is due only while that branch is open (not taken since the group opened),
+// not merely while the group is.
+func (r EscalationRule) OnBranch() bool { return r.Step != r.Top }
+
 // WarnOffset numbers the warning before a deemed decision.
 const WarnOffset = 1000
 

@@ -11,7 +11,6 @@ import (
 
 	"fiscald/calc/calendar"
 	"fiscald/fiscal"
-	"fiscald/internal/civil"
 )
 
 // Request types as data: the store keeps each published version of a
@@ -94,15 +93,20 @@ func (tx *Tx) definition(ctx context.Context, municipalityID int64, typ string, 
 
 // definitionAt returns a version of a type outside a transaction.
 func (db *DB) definitionAt(ctx context.Context, municipalityID int64, typ string, version int64) (*publishedDef, error) {
+	if version == fiscal.ShippedVersion {
+		if p := shippedDef(typ); p != nil {
+			return p, nil
+		}
+	}
 	if p, ok := db.defs.Load(defKey(municipalityID, typ, version)); ok {
 		return p.(*publishedDef), nil
 	}
-	var out *publishedDef
-	err := db.readTx(ctx, func(tx *Tx) (err error) {
-		out, err = tx.definition(ctx, municipalityID, typ, version)
-		return err
-	})
-	return out, err
+	var r defRow
+	if err := db.get(ctx, &r, `SELECT type, version, body, published_at FROM case_definitions WHERE municipality_id = ? AND type = ? AND version = ?`,
+		municipalityID, typ, version); err != nil {
+		return nil, translate(err, "case definition")
+	}
+	return db.parseDef(municipalityID, &r)
 }
 
 // currentDefinition returns the current version of a type: the
@@ -336,24 +340,6 @@ func (tx *Tx) openSteps(ctx context.Context, c *caseRow, cal *calendar.Calendar)
 	return open, nil
 }
 
-// substituteFor finds the substitution under which the actor may take a
-// step of a case of typ today: the absent person's id, username, role and
-// the mode. None: a nil result.
-type activeSubstitution struct {
-	UserID   int64  `db:"user_id"`
-	Username string `db:"username"`
-	Role     string `db:"role"`
-	Mode     string `db:"mode"`
-}
-
-func (tx *Tx) substitutions(ctx context.Context, municipalityID, substituteID int64, typ string, today civil.Date) ([]activeSubstitution, error) {
-	var out []activeSubstitution
-	err := tx.Select(ctx, &out, `SELECT s.user_id, u.username, u.role, s.mode FROM substitutions s JOIN users u ON u.id = s.user_id
-		WHERE s.municipality_id = ? AND s.substitute_id = ? AND s.to_on >= ? AND s.from_on <= ? AND (s.case_type = '' OR s.case_type = ?) AND u.disabled = ?
-		ORDER BY s.id`, municipalityID, substituteID, today, today, typ, false)
-	return out, translate(err, "substitutions")
-}
-
 // Act takes an open step of a case: every type runs on its definition
 // (the shipped ones too, whose review and sign steps the contract's review
 // and sign take). Roles come from the session only; a substitute takes the
@@ -432,6 +418,10 @@ func (db *DB) Act(ctx context.Context, id int64, in *fiscal.ActInput) (*fiscal.C
 			return fiscal.Errorf(fiscal.ECONFLICT, "the case waits for the taxpayer's answer")
 		case !from.Open():
 			return fiscal.Errorf(fiscal.ECONFLICT, "the case is %s", from)
+		}
+		// A deemed decision marks its claim done here (caseescalate.go).
+		if err := tx.deemedDone(ctx, c.ID); err != nil {
+			return err
 		}
 		atts, err := tx.attachments(ctx, c.ID)
 		if err != nil {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -19,6 +20,18 @@ import (
 // (reassign), and one audit entry for the rule's batch. A deemed decision
 // (deem, types flagged authorization) is then taken on each claimed case
 // as a decision of the system (Act with the system actor), never a person's.
+//
+// A rule naming a branch of a parallel group ("opinions.police") claims only
+// the cases where that branch is still open: the group is the step the case
+// waits at and no act on the branch was signed since the group opened
+// (cases.route_step_seq), as fiscal.CaseDefinition.Open says.
+//
+// A deemed decision is claimed not done (case_escalations.done_at NULL) and
+// done in the transaction of its act (deemedDone), so a claim whose process
+// died before the act (or whose act failed on a lost connection) stays
+// pending: every sweep ends by taking the pending claims older than
+// deemRetryAfter (retryDeemed), on whichever instance runs it; the claim's
+// row is the lock, so two instances never both decide.
 func (db *DB) SweepEscalations(ctx context.Context, now time.Time) (*fiscal.EscalationReport, error) {
 	var defs []struct {
 		MunicipalityID int64 `db:"municipality_id"`
@@ -73,7 +86,10 @@ func (db *DB) SweepEscalations(ctx context.Context, now time.Time) (*fiscal.Esca
 		}
 		batch = append(batch, sweepItem{defs[i].MunicipalityID, p, p.def.EscalationRules(cal, today)})
 	}
-	return rep, flush()
+	if err := flush(); err != nil {
+		return rep, err
+	}
+	return rep, db.retryDeemed(ctx, now, rep)
 }
 
 // sweepBatchDefs is how many definitions of a municipality one sweep
@@ -92,21 +108,26 @@ type sweepItem struct {
 func (db *DB) sweepBatch(ctx context.Context, batch []sweepItem, rep *fiscal.EscalationReport) error {
 	municipalityID := batch[0].municipalityID
 	sys := fiscal.WithActor(ctx, &fiscal.Actor{System: true, Username: "system", MunicipalityID: municipalityID})
-	claims := make([][][]int64, len(batch))
+	claims := make([][][]escalationClaim, len(batch))
+	deems := false
 	err := db.InTx(sys, func(tx *Tx) error {
 		for k, it := range batch {
-			claims[k] = make([][]int64, len(it.rules))
+			claims[k] = make([][]escalationClaim, len(it.rules))
 			for i, rule := range it.rules {
 				var err error
 				if claims[k][i], err = tx.escalate(sys, municipalityID, it.p, rule); err != nil {
 					return err
 				}
+				deems = deems || rule.Action == "deem" && len(claims[k][i]) > 0
 			}
 		}
 		return nil
 	})
 	if err != nil {
 		return err
+	}
+	if deems {
+		db.faultAt(FaultEscalationDeem)
 	}
 	for k, it := range batch {
 		for i, rule := range it.rules {
@@ -118,18 +139,35 @@ func (db *DB) sweepBatch(ctx context.Context, batch []sweepItem, rep *fiscal.Esc
 	return nil
 }
 
+// escalationClaim is a case_escalations row claimed by a sweep: its key.
+type escalationClaim struct {
+	CaseID int64      `db:"case_id"`
+	Since  civil.Date `db:"since"`
+}
+
 // escalate claims the cases a rule is due for and does its set-based part.
-func (tx *Tx) escalate(sys context.Context, municipalityID int64, p *publishedDef, rule fiscal.EscalationRule) ([]int64, error) {
+// A rule on a branch claims only the cases where the branch is open: no act
+// on it since the group opened (route_step_seq, the seq of the step that
+// opened it). A deemed decision's claim is not done until its act.
+func (tx *Tx) escalate(sys context.Context, municipalityID int64, p *publishedDef, rule fiscal.EscalationRule) ([]escalationClaim, error) {
 	run := provisionalNumber()[1:]
 	first := p.def.Steps[0].Name
-	var claimed []int64
+	var claimed []escalationClaim
 	err := func() error {
-		if err := tx.Select(sys, &claimed, `INSERT INTO case_escalations (municipality_id, case_id, step, since, escalation, action, run, at)
-			SELECT c.municipality_id, c.id, ?, COALESCE(c.route_step_since, c.submitted_on), ?, ?, ?, ?
+		var done *time.Time
+		if rule.Action != "deem" {
+			done = &tx.Now
+		}
+		branch, args := "", []any{rule.Step, rule.Index, rule.Action, run, tx.Now, done, municipalityID, p.def.Type, p.version, first, rule.Top, rule.Cutoff}
+		if rule.OnBranch() {
+			branch = ` AND NOT EXISTS (SELECT 1 FROM case_steps s WHERE s.case_id = c.id AND s.seq > COALESCE(c.route_step_seq, 0) AND s.action = ? AND s.step = ?)`
+			args = append(args, fiscal.ActionAct, rule.Step)
+		}
+		if err := tx.Select(sys, &claimed, `INSERT INTO case_escalations (municipality_id, case_id, step, since, escalation, action, run, at, done_at)
+			SELECT c.municipality_id, c.id, ?, COALESCE(c.route_step_since, c.submitted_on), ?, ?, ?, ?, ?
 			FROM cases c WHERE c.municipality_id = ? AND c.type = ? AND c.definition_version = ? AND c.status IN ('submitted', 'reviewed')
-			AND COALESCE(c.route_step, ?) = ? AND COALESCE(c.route_step_since, c.submitted_on) <= ?
-			ON CONFLICT DO NOTHING RETURNING case_id`,
-			rule.Step, rule.Index, rule.Action, run, tx.Now, municipalityID, p.def.Type, p.version, first, rule.Top, rule.Cutoff); err != nil {
+			AND COALESCE(c.route_step, ?) = ? AND COALESCE(c.route_step_since, c.submitted_on) <= ?`+branch+`
+			ON CONFLICT DO NOTHING RETURNING case_id, since`, args...); err != nil {
 			return translate(err, "case escalations")
 		}
 		if len(claimed) == 0 {
@@ -175,7 +213,7 @@ func (tx *Tx) escalate(sys context.Context, municipalityID int64, p *publishedDe
 }
 
 // escalated counts a rule's claimed cases and takes its deemed decisions.
-func (db *DB) escalated(sys context.Context, rule fiscal.EscalationRule, claimed []int64, rep *fiscal.EscalationReport) error {
+func (db *DB) escalated(sys context.Context, rule fiscal.EscalationRule, claimed []escalationClaim, rep *fiscal.EscalationReport) error {
 	switch rule.Action {
 	case "notify":
 		rep.Notified += len(claimed)
@@ -184,26 +222,153 @@ func (db *DB) escalated(sys context.Context, rule fiscal.EscalationRule, claimed
 	case "reassign":
 		rep.Reassigned += len(claimed)
 	case "deem":
-		for _, id := range claimed {
-			_, err := db.Act(sys, id, &fiscal.ActInput{Step: rule.Step, Decision: rule.Esc.Decision,
-				Comment: "deemed " + rule.Esc.Decision + ": no decision within the legal term (OUG 27/2003)"})
-			switch fiscal.ErrorCode(err) {
-			case "":
-				rep.Deemed++
-			case fiscal.ECONFLICT, fiscal.EFORBIDDEN, fiscal.EINVALID:
-				// Decided, paused or moved on meanwhile: nothing to deem.
-			default:
+		for _, cl := range claimed {
+			took, err := db.deem(sys, &deemClaim{caseID: cl.CaseID, step: rule.Step, since: cl.Since, escalation: rule.Index}, rule.Esc.Decision)
+			if err != nil {
 				return err
+			}
+			if took {
+				rep.Deemed++
 			}
 		}
 	}
 	return nil
 }
 
-// routeMoved records the top-level step a case now waits at and the day it
-// opened (for the escalation sweep).
+// deemClaim is the key of a deemed decision's claim (case_escalations),
+// carried to Act in the context of the system's act (deemedDone).
+type deemClaim struct {
+	caseID     int64
+	step       string
+	since      civil.Date
+	escalation int
+}
+
+type deemClaimKey struct{}
+
+// deem takes a claimed deemed decision as the system's act and reports
+// whether this call took it. When the case was decided, paused or moved on
+// meanwhile, or another instance took the decision, the act is refused and
+// the claim is closed without one; when the case was changed at the same
+// moment (a concurrent act: fiscal.ErrStale) the claim stays pending for
+// the next sweep.
+func (db *DB) deem(sys context.Context, cl *deemClaim, decision string) (bool, error) {
+	_, err := db.Act(context.WithValue(sys, deemClaimKey{}, cl), cl.caseID, &fiscal.ActInput{Step: cl.step, Decision: decision,
+		Comment: "deemed " + decision + ": no decision within the legal term (OUG 27/2003)"})
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, fiscal.ErrStale):
+		return false, nil
+	}
+	switch fiscal.ErrorCode(err) {
+	case fiscal.ECONFLICT, fiscal.EFORBIDDEN, fiscal.EINVALID, fiscal.ENOTFOUND:
+		return false, db.closeDeemClaim(sys, cl)
+	}
+	return false, err
+}
+
+// closeDeemClaim marks a deemed decision's claim done without an act
+// (nothing to deem; a no-op when another instance's act did it).
+func (db *DB) closeDeemClaim(sys context.Context, cl *deemClaim) error {
+	return db.InTx(sys, func(tx *Tx) error {
+		_, err := tx.Exec(sys, `UPDATE case_escalations SET done_at = ? WHERE case_id = ? AND step = ? AND since = ? AND escalation = ? AND done_at IS NULL`,
+			tx.Now, cl.caseID, cl.step, cl.since, cl.escalation)
+		return translate(err, "case escalations")
+	})
+}
+
+// deemedDone is Act's part in a deemed decision: called once the act is
+// accepted and before anything is written, it marks the claim carried by
+// the context done in the act's transaction (no claim: any other act,
+// nothing to do). The claim must still be pending and the case still at the
+// opening of the step it was claimed for (the same day opened); else the
+// act is refused (ECONFLICT) and rolls back: another instance took the
+// decision (on PostgreSQL its UPDATE holds the row until it commits, then
+// this one matches nothing), or the case moved on and came back.
+func (tx *Tx) deemedDone(ctx context.Context, caseID int64) error {
+	cl, _ := ctx.Value(deemClaimKey{}).(*deemClaim)
+	if cl == nil {
+		return nil
+	}
+	if cl.caseID != caseID {
+		return fiscal.Errorf(fiscal.EINTERNAL, "a deemed decision's claim on case %d carried to case %d", cl.caseID, caseID)
+	}
+	res, err := tx.Exec(ctx, `UPDATE case_escalations SET done_at = ? WHERE case_id = ? AND step = ? AND since = ? AND escalation = ? AND done_at IS NULL
+		AND EXISTS (SELECT 1 FROM cases c WHERE c.id = case_escalations.case_id AND COALESCE(c.route_step_since, c.submitted_on) = case_escalations.since)`,
+		tx.Now, cl.caseID, cl.step, cl.since, cl.escalation)
+	if err != nil {
+		return translate(err, "case escalations")
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fiscal.Errorf(fiscal.ECONFLICT, "the deemed decision on the step %s was taken by another sweep or is no longer due", cl.step)
+	}
+	return nil
+}
+
+// deemRetryAfter is how old a pending claim of a deemed decision must be
+// for a sweep to take it over: younger, it belongs to a sweep running now
+// (on this instance or another) that is taking its acts. Only an
+// optimisation: deemedDone keeps the decision single either way.
+const deemRetryAfter = time.Minute
+
+// retryDeemed takes the deemed decisions claimed and not done by an earlier
+// sweep (its process died, or its act failed), each as the rule of the
+// case's definition says; a claim whose rule the case no longer runs on is
+// closed.
+func (db *DB) retryDeemed(ctx context.Context, now time.Time, rep *fiscal.EscalationReport) error {
+	var pending []struct {
+		MunicipalityID int64      `db:"municipality_id"`
+		CaseID         int64      `db:"case_id"`
+		Step           string     `db:"step"`
+		Since          civil.Date `db:"since"`
+		Escalation     int        `db:"escalation"`
+		Type           string     `db:"type"`
+		Version        *int64     `db:"definition_version"`
+	}
+	if err := db.selectx(ctx, &pending, `SELECT e.municipality_id, e.case_id, e.step, e.since, e.escalation, c.type, c.definition_version
+		FROM case_escalations e JOIN cases c ON c.id = e.case_id WHERE e.done_at IS NULL AND e.at <= ? ORDER BY e.at, e.case_id`,
+		now.UTC().Add(-deemRetryAfter)); err != nil {
+		return translate(err, "case escalations")
+	}
+	for _, p := range pending {
+		sys := fiscal.WithActor(ctx, &fiscal.Actor{System: true, Username: "system", MunicipalityID: p.MunicipalityID})
+		cl := &deemClaim{caseID: p.CaseID, step: p.Step, since: p.Since, escalation: p.Escalation}
+		decision := ""
+		if p.Version != nil {
+			d, err := db.definitionAt(sys, p.MunicipalityID, p.Type, *p.Version)
+			if err != nil {
+				return err
+			}
+			if i := p.Escalation; i >= 0 && i < len(d.def.Escalations) && d.def.Escalations[i].Action == "deem" && d.def.Escalations[i].Step == p.Step {
+				decision = d.def.Escalations[i].Decision
+			}
+		}
+		if decision == "" {
+			if err := db.closeDeemClaim(sys, cl); err != nil {
+				return err
+			}
+			continue
+		}
+		took, err := db.deem(sys, cl, decision)
+		if err != nil {
+			return err
+		}
+		if took {
+			rep.Deemed++
+		}
+	}
+	return nil
+}
+
+// routeMoved records the top-level step a case now waits at, the day it
+// opened and the seq of the signed step that opened it (for the escalation
+// sweep: an act on a branch with a larger seq was taken in this opening of
+// the group). It is called before that step is written (Act, MigrateCases):
+// the step takes the next seq of the case.
 func (tx *Tx) routeMoved(ctx context.Context, c *caseRow, step string, since civil.Date) error {
-	_, err := tx.Exec(ctx, `UPDATE cases SET route_step = ?, route_step_since = ? WHERE id = ?`, step, since, c.ID)
+	_, err := tx.Exec(ctx, `UPDATE cases SET route_step = ?, route_step_since = ?,
+		route_step_seq = (SELECT COALESCE(MAX(s.seq), 0) + 1 FROM case_steps s WHERE s.case_id = ?) WHERE id = ?`, step, since, c.ID, c.ID)
 	return translate(err, "case")
 }
 

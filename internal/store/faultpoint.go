@@ -36,10 +36,14 @@ const (
 	// and debts; the run's cursor has not moved and the batch's audit
 	// entry is not written.
 	FaultAnnualCursor = "annual.batch.before-cursor"
+	// FaultEscalationDeem: an escalation sweep has committed its claims of
+	// deemed decisions (case_escalations, not done); the system's acts are
+	// not taken yet.
+	FaultEscalationDeem = "escalation.deem.before-act"
 )
 
 // FaultPoints lists the points SetFaultPoint accepts.
-var FaultPoints = []string{FaultCaseSign, FaultSettleAllocations, FaultSettleCommit, FaultRefundApply, FaultAnnualCursor}
+var FaultPoints = []string{FaultCaseSign, FaultSettleAllocations, FaultSettleCommit, FaultRefundApply, FaultAnnualCursor, FaultEscalationDeem}
 
 // faultState is the armed point: its name and the hit that kills.
 type faultState struct {
@@ -75,8 +79,12 @@ func (db *DB) SetFaultPoint(spec string) bool {
 }
 
 // fault kills the process with SIGKILL when name is the armed point.
-func (tx *Tx) fault(name string) {
-	f := &tx.db.fault
+func (tx *Tx) fault(name string) { tx.db.faultAt(name) }
+
+// faultAt kills the process with SIGKILL when name is the armed point
+// (between transactions).
+func (db *DB) faultAt(name string) {
+	f := &db.fault
 	if f.point == "" || f.point != name || f.hits.Add(1) != f.at {
 		return
 	}

@@ -23,6 +23,12 @@ import (
 // a timeline line and an audit entry; the substitute gets one notice
 // listing them, the admin who recorded the absence one listing those
 // returned to the queue. Nothing moves back when the absence ends.
+//
+// A substitute who is away too passes the cases on: they go to the first
+// present person along the chain of substitutions in force for the case's
+// type, or to the queue when the chain loops (fiscal.SubstituteChain). A
+// member of staff acts for an absent person through a direct substitution
+// or a chain of them in force today (fiscal.Covered; tx.substitutions).
 
 // SweepAbsences moves the cases of the absences that started on or before
 // now's day and were not yet handled: one indexed query when none is due
@@ -75,6 +81,7 @@ type substitutionRow struct {
 	From           civil.Date `db:"from_on"`
 	To             civil.Date `db:"to_on"`
 	CaseType       string     `db:"case_type"`
+	Mode           string     `db:"mode"`
 	CreatedBy      *int64     `db:"created_by"`
 	Absent         string     `db:"absent"`
 	AbsentRole     string     `db:"absent_role"`
@@ -95,7 +102,7 @@ func (tx *Tx) reassignAbsence(ctx context.Context, id int64, cal *calendar.Calen
 		return nil, nil
 	}
 	var s substitutionRow
-	if err := tx.Get(ctx, &s, `SELECT s.id, s.municipality_id, s.user_id, s.substitute_id, s.from_on, s.to_on, s.case_type, s.created_by,
+	if err := tx.Get(ctx, &s, `SELECT s.id, s.municipality_id, s.user_id, s.substitute_id, s.from_on, s.to_on, s.case_type, s.mode, s.created_by,
 		a.username AS absent, a.role AS absent_role, b.username AS substitute, b.role AS substitute_role, b.email AS substitute_email, b.disabled AS substitute_disabled
 		FROM substitutions s JOIN users a ON a.id = s.user_id JOIN users b ON b.id = s.substitute_id WHERE s.id = ?`, id); err != nil {
 		return nil, translate(err, "substitution")
@@ -103,7 +110,7 @@ func (tx *Tx) reassignAbsence(ctx context.Context, id int64, cal *calendar.Calen
 	out := &absenceMoves{at: tx.Now, reassigned: []int64{}, queued: []int64{}}
 	state := fiscal.AbsenceOn(cal, today, s.From, s.To)
 	if state == fiscal.AbsenceDue {
-		if err := tx.moveAbsentCases(ctx, &s, cal, out); err != nil {
+		if err := tx.moveAbsentCases(ctx, &s, cal, today, out); err != nil {
 			return nil, err
 		}
 	}
@@ -113,8 +120,10 @@ func (tx *Tx) reassignAbsence(ctx context.Context, id int64, cal *calendar.Calen
 }
 
 // moveAbsentCases moves each open case assigned to the absent person (of
-// the substitution's type, if it names one).
-func (tx *Tx) moveAbsentCases(ctx context.Context, s *substitutionRow, cal *calendar.Calendar, out *absenceMoves) error {
+// the substitution's type, if it names one) to the first present person
+// along the chain of substitutes for the case's type (fiscal.SubstituteChain),
+// or to the queue.
+func (tx *Tx) moveAbsentCases(ctx context.Context, s *substitutionRow, cal *calendar.Calendar, today civil.Date, out *absenceMoves) error {
 	lock := ""
 	if tx.db.dialect == "postgres" {
 		lock = " FOR UPDATE" // a decision on one of them finishes first
@@ -125,33 +134,99 @@ func (tx *Tx) moveAbsentCases(ctx context.Context, s *substitutionRow, cal *cale
 		s.MunicipalityID, s.UserID, fiscal.StatusApproved, fiscal.StatusRejected, s.CaseType, s.CaseType); err != nil {
 		return translate(err, "cases")
 	}
-	var movedNumbers, queuedNumbers []string
-	var firstMoved, firstQueued *int64
+	if len(ids) == 0 {
+		return nil
+	}
+	links, err := tx.linksInForce(ctx, s.MunicipalityID, today)
+	if err != nil {
+		return err
+	}
+	first := fiscal.SubstitutionLink{ID: s.ID, Absent: s.UserID, Substitute: s.SubstituteID, From: s.From, To: s.To, Mode: s.Mode, CaseType: s.CaseType}
+	type route struct {
+		chain []fiscal.SubstitutionLink
+		ok    bool
+	}
+	routes := map[string]route{}
+	people := map[int64]*staffMember{
+		s.UserID:       {ID: s.UserID, Username: s.Absent, Role: s.AbsentRole},
+		s.SubstituteID: {ID: s.SubstituteID, Username: s.Substitute, Role: s.SubstituteRole, Email: s.SubstituteMail, Disabled: s.SubstituteOff},
+	}
+	person := func(id int64) (*staffMember, error) {
+		if p, ok := people[id]; ok {
+			return p, nil
+		}
+		var p staffMember
+		if err := tx.Get(ctx, &p, `SELECT id, username, role, email, disabled FROM users WHERE id = ?`, id); err != nil {
+			return nil, translate(err, "user")
+		}
+		people[id] = &p
+		return &p, nil
+	}
+	// One notice to each person the cases went to, not one per case.
+	type notice struct {
+		to      *staffMember
+		via     string
+		numbers []string
+		first   int64
+	}
+	var notices []*notice
+	var queuedNumbers []string
+	var firstQueued *int64
 	span := fmt.Sprintf("%s – %s", s.From, s.To)
 	for _, id := range ids {
 		c, err := tx.loadCase(ctx, id)
 		if err != nil {
 			return err
 		}
+		r, seen := routes[c.Type]
+		if !seen {
+			r.chain, r.ok = fiscal.SubstituteChain(first, links, c.Type, today)
+			routes[c.Type] = r
+		}
+		var names, via []string // the people along the chain; those absent in between
+		for i, l := range r.chain {
+			if i == 0 {
+				names = append(names, s.Absent)
+			}
+			p, err := person(l.Substitute)
+			if err != nil {
+				return err
+			}
+			names = append(names, p.Username)
+			if i < len(r.chain)-1 {
+				via = append(via, p.Username)
+			}
+		}
+		target, err := person(r.chain[len(r.chain)-1].Substitute)
+		if err != nil {
+			return err
+		}
 		var v fiscal.AbsenceVerdict
-		if c.def != nil {
+		if c.def != nil && r.ok && !target.Disabled {
 			open, err := tx.openSteps(ctx, c, cal)
 			if err != nil {
 				return err
 			}
-			v = fiscal.AbsenceReassignment(c.def.def, open, fiscal.Role(s.AbsentRole), fiscal.Role(s.SubstituteRole))
+			v = fiscal.AbsenceReassignment(c.def.def, open, fiscal.Role(s.AbsentRole), fiscal.Role(target.Role))
 		}
 		var to *int64
-		kind, body := "substitute", fmt.Sprintf("reassigned to %s, substitute for %s (absent %s)", s.Substitute, s.Absent, span)
+		sub := target.Username // "cora (through bob, absent too)" at the end of a chain
+		if len(via) > 0 {
+			sub += fmt.Sprintf(" (through %s, absent too)", strings.Join(via, ", "))
+		}
+		kind, body := "substitute", fmt.Sprintf("reassigned to %s, substitute for %s (absent %s)", sub, s.Absent, span)
 		switch {
-		case s.SubstituteOff:
-			kind, body = "substitute_queue", fmt.Sprintf("returned to the queue: %s is absent (%s) and their substitute %s is disabled", s.Absent, span, s.Substitute)
+		case !r.ok:
+			kind, body = "substitute_queue", fmt.Sprintf("returned to the queue: %s is absent (%s) and no substitute present can be reached: %s",
+				s.Absent, span, strings.Join(names, " → "))
+		case target.Disabled:
+			kind, body = "substitute_queue", fmt.Sprintf("returned to the queue: %s is absent (%s) and their substitute %s is disabled", s.Absent, span, sub)
 		case v.Queue:
 			kind, body = "substitute_queue", fmt.Sprintf("returned to the queue: %s is absent (%s) and their substitute %s may not take the step %s",
-				s.Absent, span, s.Substitute, strings.Join(v.Kept, ", "))
+				s.Absent, span, sub, strings.Join(v.Kept, ", "))
 		default:
-			sub := s.SubstituteID
-			to = &sub
+			id := target.ID
+			to = &id
 		}
 		res, err := tx.Exec(ctx, `UPDATE cases SET assignee_id = ?, updated_at = ?, version = version + 1 WHERE id = ? AND assignee_id = ?`,
 			to, tx.Now, c.ID, s.UserID)
@@ -169,30 +244,49 @@ func (tx *Tx) moveAbsentCases(ctx context.Context, s *substitutionRow, cal *cale
 		if len(v.Kept) > 0 {
 			after["kept_steps"] = v.Kept
 		}
+		if len(r.chain) > 1 {
+			chain := []int64{s.UserID}
+			for _, l := range r.chain {
+				chain = append(chain, l.Substitute)
+			}
+			after["chain"] = chain
+		}
 		if err := tx.Audit(ctx, c.MunicipalityID, "case.reassign_absence", "case", c.ID, map[string]any{"assignee_id": s.UserID}, after); err != nil {
 			return err
 		}
-		if to != nil {
-			out.reassigned = append(out.reassigned, c.ID)
-			movedNumbers = append(movedNumbers, c.Number)
-			if firstMoved == nil {
-				firstMoved = &c.ID
-			}
-		} else {
+		if to == nil {
 			out.queued = append(out.queued, c.ID)
 			queuedNumbers = append(queuedNumbers, c.Number)
 			if firstQueued == nil {
 				firstQueued = &c.ID
 			}
+			continue
 		}
+		out.reassigned = append(out.reassigned, c.ID)
+		key := strings.Join(via, ", ")
+		var n *notice
+		for _, x := range notices {
+			if x.to.ID == target.ID && x.via == key {
+				n = x
+			}
+		}
+		if n == nil {
+			n = &notice{to: target, via: key, first: c.ID}
+			notices = append(notices, n)
+		}
+		n.numbers = append(n.numbers, c.Number)
 	}
-	// One notice to the substitute for all the cases, not one per case.
-	if len(movedNumbers) > 0 {
-		subject := fmt.Sprintf("Cereri preluate de la %s (%d)", s.Absent, len(movedNumbers))
+	for _, n := range notices {
+		subject := fmt.Sprintf("Cereri preluate de la %s (%d)", s.Absent, len(n.numbers))
 		body := fmt.Sprintf("Sunteți înlocuitorul lui %s în perioada %s. V-au fost repartizate cererile: %s.\n"+
 			"You are %s's substitute for %s. These cases are now yours: %s.",
-			s.Absent, span, listNumbers(movedNumbers), s.Absent, span, listNumbers(movedNumbers))
-		if err := tx.staffNotice(ctx, s.MunicipalityID, *firstMoved, s.SubstituteID, s.SubstituteMail, subject, body); err != nil {
+			s.Absent, span, listNumbers(n.numbers), s.Absent, span, listNumbers(n.numbers))
+		if n.via != "" {
+			body = fmt.Sprintf("%s este absent în perioada %s, iar înlocuitorul (%s) lipsește și el. V-au fost repartizate cererile: %s.\n"+
+				"%s is absent for %s and their substitute (%s) is away too. These cases are now yours: %s.",
+				s.Absent, span, n.via, listNumbers(n.numbers), s.Absent, span, n.via, listNumbers(n.numbers))
+		}
+		if err := tx.staffNotice(ctx, s.MunicipalityID, n.first, n.to.ID, n.to.Email, subject, body); err != nil {
 			return err
 		}
 	}
@@ -203,14 +297,104 @@ func (tx *Tx) moveAbsentCases(ctx context.Context, s *substitutionRow, cal *cale
 			return translate(err, "user")
 		}
 		subject := fmt.Sprintf("Cereri revenite în coadă: absența lui %s (%d)", s.Absent, len(queuedNumbers))
-		body := fmt.Sprintf("Înlocuitorul %s nu poate prelua pașii acestor cereri ale lui %s (%s); repartizați-le: %s.\n"+
-			"The substitute %s may not take the steps of these cases of %s (%s); assign them: %s.",
-			s.Substitute, s.Absent, span, listNumbers(queuedNumbers), s.Substitute, s.Absent, span, listNumbers(queuedNumbers))
+		body := fmt.Sprintf("Nimeni dintre înlocuitorii lui %s (%s) nu poate prelua pașii acestor cereri; repartizați-le: %s.\n"+
+			"None of %s's substitutes (%s) may take the steps of these cases; assign them: %s.",
+			s.Absent, span, listNumbers(queuedNumbers), s.Absent, span, listNumbers(queuedNumbers))
 		if err := tx.staffNotice(ctx, s.MunicipalityID, *firstQueued, *s.CreatedBy, mail, subject, body); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// staffMember is a member of staff a case may go to.
+type staffMember struct {
+	ID       int64  `db:"id"`
+	Username string `db:"username"`
+	Role     string `db:"role"`
+	Email    string `db:"email"`
+	Disabled bool   `db:"disabled"`
+}
+
+// substitutionLinkRow is a substitution in force with its absent person.
+type substitutionLinkRow struct {
+	ID           int64      `db:"id"`
+	UserID       int64      `db:"user_id"`
+	SubstituteID int64      `db:"substitute_id"`
+	From         civil.Date `db:"from_on"`
+	To           civil.Date `db:"to_on"`
+	Mode         string     `db:"mode"`
+	CaseType     string     `db:"case_type"`
+	Username     string     `db:"username"`
+	Role         string     `db:"role"`
+}
+
+const substitutionLinkCols = `s.id, s.user_id, s.substitute_id, s.from_on, s.to_on, s.mode, s.case_type, u.username, u.role`
+
+func (r *substitutionLinkRow) link() fiscal.SubstitutionLink {
+	return fiscal.SubstitutionLink{ID: r.ID, Absent: r.UserID, Substitute: r.SubstituteID, From: r.From, To: r.To, Mode: r.Mode, CaseType: r.CaseType}
+}
+
+// linksInForce lists the municipality's substitutions in force on day
+// (index substitutions_in_force); one whose absent person is disabled
+// counts for nothing.
+func (tx *Tx) linksInForce(ctx context.Context, municipalityID int64, day civil.Date) ([]fiscal.SubstitutionLink, error) {
+	var rows []substitutionLinkRow
+	if err := tx.Select(ctx, &rows, `SELECT `+substitutionLinkCols+` FROM substitutions s JOIN users u ON u.id = s.user_id
+		WHERE s.municipality_id = ? AND s.to_on >= ? AND s.from_on <= ? AND u.disabled = ?`, municipalityID, day, day, false); err != nil {
+		return nil, translate(err, "substitutions")
+	}
+	out := make([]fiscal.SubstitutionLink, len(rows))
+	for i := range rows {
+		out[i] = rows[i].link()
+	}
+	return out, nil
+}
+
+// activeSubstitution is someone the actor may act for today: the absent
+// person's id, username and role, and the mode of their own substitution.
+type activeSubstitution struct {
+	UserID   int64
+	Username string
+	Role     string
+	Mode     string
+}
+
+// substitutions lists whom the actor may act for today on a case of typ,
+// nearest first (fiscal.Covered): the absent people of the substitutions in
+// force naming the actor as substitute, then those of the substitutions
+// naming them, and so on, each link in force today and covering typ. The
+// links are read one distance at a time on the substitutes' index.
+func (tx *Tx) substitutions(ctx context.Context, municipalityID, substituteID int64, typ string, today civil.Date) ([]activeSubstitution, error) {
+	var links []fiscal.SubstitutionLink
+	who := map[int64]substitutionLinkRow{}
+	frontier := []int64{substituteID}
+	for depth := 0; depth < fiscal.MaxSubstitutionChain && len(frontier) > 0; depth++ {
+		var next []int64
+		for _, id := range frontier {
+			var rows []substitutionLinkRow
+			if err := tx.Select(ctx, &rows, `SELECT `+substitutionLinkCols+` FROM substitutions s JOIN users u ON u.id = s.user_id
+				WHERE s.municipality_id = ? AND s.substitute_id = ? AND s.to_on >= ? AND s.from_on <= ? AND (s.case_type = '' OR s.case_type = ?) AND u.disabled = ?`,
+				municipalityID, id, today, today, typ, false); err != nil {
+				return nil, translate(err, "substitutions")
+			}
+			for _, r := range rows {
+				links = append(links, r.link())
+				if _, ok := who[r.UserID]; !ok && r.UserID != substituteID {
+					who[r.UserID] = r
+					next = append(next, r.UserID)
+				}
+			}
+		}
+		frontier = next
+	}
+	covers := fiscal.Covered(substituteID, links, typ, today)
+	out := make([]activeSubstitution, len(covers))
+	for i, c := range covers {
+		r := who[c.Absent]
+		out[i] = activeSubstitution{UserID: c.Absent, Username: r.Username, Role: r.Role, Mode: c.Mode()}
+	}
+	return out, nil
 }
 
 // staffNotice queues a message to a member of staff about a case (outbox).

@@ -248,3 +248,116 @@ func rows(t *testing.T, db *store.DB, query string) int {
 	}
 	return n
 }
+
+// TestChainedAbsences: the officer ioana is away and her substitute, the
+// head of service bogdan, is away too, covered by his deputy corina (a
+// signer). On ioana's first day her open cases go to corina through bogdan,
+// except the one waiting only at a step nobody but an officer may take
+// (queued). Corina takes ioana's review through the chain ioana → bogdan →
+// corina, recorded as "corina for ioana" (the mode of ioana's own
+// substitution, on_behalf, not bogdan's delegate); she may not take the
+// non-substitutable step through it, nor act for ioana once bogdan is back. Two officers covering each other (dan →
+// eva → dan) send dan's case to the queue.
+func TestChainedAbsences(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		ctx := context.Background()
+		m := storetest.Municipality(t, db, "timisoara")
+		admin, adm := storetest.Staff(t, db, m, "admin1", fiscal.RoleAdmin)
+		officer, _ := storetest.Staff(t, db, m, "officer9", fiscal.RoleOfficer)
+		_, ioana := storetest.Staff(t, db, m, "ioana", fiscal.RoleOfficer)
+		_, bogdan := storetest.Staff(t, db, m, "bogdan", fiscal.RoleSigner)
+		corina, corinaU := storetest.Staff(t, db, m, "corina", fiscal.RoleSigner)
+		_, dan := storetest.Staff(t, db, m, "dan", fiscal.RoleOfficer)
+		_, eva := storetest.Staff(t, db, m, "eva", fiscal.RoleOfficer)
+		if _, err := db.SQL().Exec(`UPDATE users SET email = username || '@primaria.ro' WHERE role <> 'taxpayer'`); err != nil {
+			t.Fatal(err)
+		}
+		tpCtx, tp := signedInTaxpayer(t, db, m)
+		if _, err := db.PublishCaseType(admin, json.RawMessage(kioskAbsence), false); err != nil {
+			t.Fatal(err)
+		}
+		file := func(owner int64, acts ...string) int64 {
+			t.Helper()
+			c, err := db.CreateCase(tpCtx, &fiscal.NewCase{Type: "kiosk_absence", TaxpayerID: tp.ID, Data: json.RawMessage(`{"place":"Piața 700"}`)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range acts {
+				step, dec, _ := strings.Cut(a, ":")
+				if _, err := db.Act(officer, c.ID, &fiscal.ActInput{Step: step, Decision: dec}); err != nil {
+					t.Fatalf("%s: %v", a, err)
+				}
+			}
+			if _, err := db.SQL().Exec(db.SQL().Rebind(`UPDATE cases SET assignee_id = ? WHERE id = ?`), owner, c.ID); err != nil {
+				t.Fatal(err)
+			}
+			return c.ID
+		}
+		review1, review2 := file(ioana.ID), file(ioana.ID)
+		urbanismOnly := file(ioana.ID, "review:approve", "opinions.police:approve")
+		dans := file(dan.ID)
+		week := func(user, substitute int64, mode string, to string) {
+			t.Helper()
+			if _, err := db.AddSubstitution(admin, &fiscal.NewSubstitution{UserID: user, SubstituteID: substitute,
+				From: civil.MustParse("2026-05-11"), To: civil.MustParse(to), Mode: mode}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		week(bogdan.ID, corinaU.ID, "delegate", "2026-05-13") // bogdan is back on Thursday
+		week(ioana.ID, bogdan.ID, "on_behalf", "2026-05-15")
+		week(dan.ID, eva.ID, "delegate", "2026-05-15")
+		week(eva.ID, dan.ID, "delegate", "2026-05-15")
+		clock.Set(time.Date(2026, 5, 11, 6, 0, 0, 0, time.UTC)) // Monday, the first day of all four
+		rep, err := db.SweepAbsences(ctx, clock.Now())
+		if err != nil || *rep != (fiscal.AbsenceReport{Substitutions: 4, Reassigned: 2, Queued: 2}) {
+			t.Fatalf("first day: %v %+v", err, rep)
+		}
+		for id, want := range map[int64]int64{review1: corinaU.ID, review2: corinaU.ID, urbanismOnly: 0, dans: 0} {
+			if a := assignee(t, db, id); a != want {
+				t.Fatalf("case %d: assignee %d, want %d", id, a, want)
+			}
+		}
+		for id, line := range map[int64]string{
+			review1:      "reassigned to corina (through bogdan, absent too), substitute for ioana (absent 2026-05-11 – 2026-05-15)",
+			urbanismOnly: "their substitute corina (through bogdan, absent too) may not take the step opinions.urbanism",
+			dans:         "dan is absent (2026-05-11 – 2026-05-15) and no substitute present can be reached: dan → eva → dan",
+		} {
+			d, err := db.Case(admin, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if timelineCount(d, "substitute", line)+timelineCount(d, "substitute_queue", line) != 1 {
+				t.Fatalf("case %d: no line %q in %s", id, line, timelineText(d))
+			}
+		}
+		if n := rows(t, db, fmt.Sprintf(`SELECT COUNT(*) FROM notifications WHERE user_id = %d AND subject = 'Cereri preluate de la ioana (2)' AND body LIKE '%%(bogdan)%%'`, corinaU.ID)); n != 1 {
+			t.Fatalf("one notice to corina for ioana's 2 cases: %d", n)
+		}
+		if n := rows(t, db, fmt.Sprintf(`SELECT COUNT(*) FROM notifications WHERE user_id = %d AND subject LIKE 'Cereri revenite%%'`, adm.ID)); n != 2 {
+			t.Fatalf("a notice to the admin for each queued absence: %d", n)
+		}
+		// Corina, a signer, reviews as ioana's substitute through bogdan.
+		d, err := db.Act(corina, review1, &fiscal.ActInput{Step: "review", Decision: "approve"})
+		if err != nil {
+			t.Fatalf("corina reviews through the chain: %v", err)
+		}
+		last := d.Steps[len(d.Steps)-1]
+		if last.Actor != "corina" || last.ActorRole != string(fiscal.RoleOfficer) || last.OnBehalfOf != "ioana" || last.OnBehalfOfID == nil || *last.OnBehalfOfID != ioana.ID {
+			t.Fatalf("the review is corina's for ioana: %+v", last)
+		}
+		if timelineCount(d, "act", "(corina for ioana)") != 1 {
+			t.Fatalf("timeline: %s", timelineText(d))
+		}
+		if v, err := db.VerifyCase(admin, review1); err != nil || !v.Valid {
+			t.Fatalf("verify: %+v %v", v, err)
+		}
+		if _, err := db.Act(corina, urbanismOnly, &fiscal.ActInput{Step: "opinions.urbanism", Decision: "approve"}); fiscal.ErrorCode(err) != fiscal.EFORBIDDEN {
+			t.Fatalf("a non-substitutable step through the chain: %v", err)
+		}
+		// Thursday: bogdan is back, the chain is broken.
+		clock.Set(time.Date(2026, 5, 14, 9, 0, 0, 0, time.UTC))
+		if _, err := db.Act(corina, review2, &fiscal.ActInput{Step: "review", Decision: "approve"}); fiscal.ErrorCode(err) != fiscal.EFORBIDDEN {
+			t.Fatalf("corina acts for ioana once bogdan is back: %v", err)
+		}
+	})
+}
