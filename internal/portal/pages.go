@@ -213,6 +213,10 @@ func (p *Portal) renderError(c *fiber.Ctx, v *view, err error) error {
 	switch {
 	case fiscal.ErrorMessage(err) == "csrf":
 		msg = v.T("form.expired")
+	case errors.Is(err, errFormBusy): // a form sent again (formonce.go)
+		msg = v.T("form.busy")
+	case errors.Is(err, errFormFailed):
+		msg = v.T("form.failed")
 	case status == fiber.StatusNotFound:
 		msg = v.T("error.404")
 	case status == fiber.StatusForbidden:

@@ -20,6 +20,12 @@ func (p *Portal) accountPages() []page {
 	if p.deps.Users == nil {
 		return nil
 	}
+	// These forms carry no one-time id (formonce.go): sending the sign-in
+	// twice opens one more session of the same person, a second sign-out
+	// finds no session left to end (it is sent to the sign-in page), and
+	// registration is
+	// anonymous (a claim belongs to a user; the unique username refuses a
+	// second account as "already taken").
 	return []page{
 		{Method: "GET", Path: "/login", Access: anonymousOnly, Nav: "nav.login", NavOrder: 90, Handler: p.loginForm},
 		{Method: "POST", Path: "/login", Access: anonymousOnly, Handler: p.login},

@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"context"
 	"strconv"
 	"strings"
 
@@ -69,10 +70,17 @@ func (p *Portal) createUser(c *fiber.Ctx, v *view) error {
 	v.Form = formValues(c, "username", "full_name", "role")
 	in := staffInput{Username: v.Form["username"], FullName: v.Form["full_name"], Role: fiscal.Role(v.Form["role"]), Password: strings.Clone(c.FormValue("password"))}
 	err := web.Validate(&in)
+	out := formOutcome{To: "/admin/users", Flash: "users.added"}
 	if err == nil {
-		_, err = p.deps.Users.CreateStaff(c.UserContext(), v.Muni.ID, in.Username, in.Password, in.Role, in.FullName)
+		out, err = p.onceTo(c, v, out, func(ctx context.Context) error {
+			_, err := p.deps.Users.CreateStaff(ctx, v.Muni.ID, in.Username, in.Password, in.Role, in.FullName)
+			return err
+		})
 	}
 	if err != nil {
+		if sentBefore(err) {
+			return err
+		}
 		fe, ok := formErrors(v.Lang, err)
 		if fiscal.ErrorCode(err) == fiscal.ECONFLICT {
 			fe, ok = map[string]string{"username": v.T("err.taken")}, true
@@ -83,8 +91,7 @@ func (p *Portal) createUser(c *fiber.Ctx, v *view) error {
 		v.Errors = fe
 		return p.renderUsers(c, v, web.HTTPStatus(err))
 	}
-	p.setFlash(c, "users.added")
-	return c.Redirect("/admin/users", fiber.StatusSeeOther)
+	return p.answer(c, out)
 }
 
 type paramsData struct {
@@ -146,14 +153,21 @@ func (p *Portal) addParameter(c *fiber.Ctx, v *view) error {
 	if err == nil {
 		err = web.Validate(&in)
 	}
-	if err == nil {
-		_, err = p.deps.Tax.AddParameter(c.UserContext(), &in)
-	}
 	year := civilYear(p)
 	if in.EffectiveFrom.IsValid() {
 		year = in.EffectiveFrom.Year
 	}
+	out := formOutcome{To: "/admin/parameters?year=" + strconv.Itoa(year), Flash: "params.added"}
+	if err == nil {
+		out, err = p.onceTo(c, v, out, func(ctx context.Context) error {
+			_, err := p.deps.Tax.AddParameter(ctx, &in)
+			return err
+		})
+	}
 	if err != nil {
+		if sentBefore(err) {
+			return err
+		}
 		fe, ok := formErrors(v.Lang, err)
 		// The API names the decision's fields decision, decision.number, decision.date.
 		for from, to := range map[string]string{"decision": "decision_number", "decision.number": "decision_number", "decision.date": "decision_date"} {
@@ -173,8 +187,7 @@ func (p *Portal) addParameter(c *fiber.Ctx, v *view) error {
 		v.Errors = fe
 		return p.renderParameters(c, v, year, web.HTTPStatus(err))
 	}
-	p.setFlash(c, "params.added")
-	return c.Redirect("/admin/parameters?year="+strconv.Itoa(year), fiber.StatusSeeOther)
+	return p.answer(c, out)
 }
 
 type calendarData struct {
@@ -208,14 +221,21 @@ func (p *Portal) addBridgeDay(c *fiber.Ctx, v *view) error {
 	if err == nil {
 		err = web.Validate(&in)
 	}
-	if err == nil {
-		_, err = p.deps.Tax.AddBridgeDay(c.UserContext(), &in)
-	}
 	year := civilYear(p)
 	if in.Date.IsValid() {
 		year = in.Date.Year
 	}
+	out := formOutcome{To: "/admin/calendar?year=" + strconv.Itoa(year), Flash: "calendar.added"}
+	if err == nil {
+		out, err = p.onceTo(c, v, out, func(ctx context.Context) error {
+			_, err := p.deps.Tax.AddBridgeDay(ctx, &in)
+			return err
+		})
+	}
 	if err != nil {
+		if sentBefore(err) {
+			return err
+		}
 		fe, ok := formErrors(v.Lang, err)
 		switch {
 		case fiscal.ErrorCode(err) == fiscal.ECONFLICT:
@@ -228,8 +248,7 @@ func (p *Portal) addBridgeDay(c *fiber.Ctx, v *view) error {
 		v.Errors = fe
 		return p.renderCalendar(c, v, year, web.HTTPStatus(err))
 	}
-	p.setFlash(c, "calendar.added")
-	return c.Redirect("/admin/calendar?year="+strconv.Itoa(year), fiber.StatusSeeOther)
+	return p.answer(c, out)
 }
 
 func (p *Portal) removeBridgeDay(c *fiber.Ctx, v *view) error {
@@ -237,9 +256,13 @@ func (p *Portal) removeBridgeDay(c *fiber.Ctx, v *view) error {
 	if err != nil {
 		return fiscal.Errorf(fiscal.ENOTFOUND, "no such day")
 	}
-	if _, err := p.deps.Tax.DeleteBridgeDay(c.UserContext(), d); err != nil {
+	out, err := p.onceTo(c, v, formOutcome{To: "/admin/calendar?year=" + strconv.Itoa(d.Year), Flash: "calendar.removed"},
+		func(ctx context.Context) error {
+			_, err := p.deps.Tax.DeleteBridgeDay(ctx, d)
+			return err
+		})
+	if err != nil {
 		return err
 	}
-	p.setFlash(c, "calendar.removed")
-	return c.Redirect("/admin/calendar?year="+strconv.Itoa(d.Year), fiber.StatusSeeOther)
+	return p.answer(c, out)
 }

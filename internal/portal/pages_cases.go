@@ -503,7 +503,8 @@ func (p *Portal) addDocument(c *fiber.Ctx, v *view) error {
 	}
 	v.Form = formValues(c, "kind")
 	kind := v.Form["kind"]
-	err = p.uploadOne(c, id, kind, "file")
+	out, err := p.onceTo(c, v, formOutcome{To: "/cases/" + strconv.FormatInt(id, 10), Flash: "case.doc.added"},
+		func(ctx context.Context) error { return p.uploadOne(ctx, c, id, kind, "file") })
 	if err != nil {
 		fe, ok := formErrors(v.Lang, err)
 		if !ok {
@@ -515,12 +516,12 @@ func (p *Portal) addDocument(c *fiber.Ctx, v *view) error {
 		}
 		return p.taxpayerCasePage(c, v, id, web.HTTPStatus(err))
 	}
-	p.setFlash(c, "case.doc.added")
-	return c.Redirect("/cases/"+strconv.FormatInt(id, 10), fiber.StatusSeeOther)
+	return p.answer(c, out)
 }
 
-// uploadOne checks and stores the file of input name as a document of kind.
-func (p *Portal) uploadOne(c *fiber.Ctx, caseID int64, kind, name string) error {
+// uploadOne checks and stores the file of input name as a document of
+// kind (ctx: the use case's, with the form's claim).
+func (p *Portal) uploadOne(ctx context.Context, c *fiber.Ctx, caseID int64, kind, name string) error {
 	fh, err := c.FormFile(name)
 	if err != nil || fh.Size == 0 {
 		return fiscal.InvalidField(name, "attach this document")
@@ -536,7 +537,7 @@ func (p *Portal) uploadOne(c *fiber.Ctx, caseID int64, kind, name string) error 
 		return fiscal.Internal(err, "upload")
 	}
 	defer f.Close()
-	_, err = p.deps.Cases.AddAttachment(c.UserContext(), caseID, &fiscal.Upload{Kind: kind, Filename: strings.Clone(fh.Filename), Size: fh.Size, Content: f})
+	_, err = p.deps.Cases.AddAttachment(ctx, caseID, &fiscal.Upload{Kind: kind, Filename: strings.Clone(fh.Filename), Size: fh.Size, Content: f})
 	if fe, ok := err.(*fiscal.Error); ok && len(fe.Fields) > 0 {
 		fields := make([]fiscal.FieldError, len(fe.Fields))
 		for i, f := range fe.Fields {
@@ -568,12 +569,25 @@ func (p *Portal) respond(c *fiber.Ctx, v *view) error {
 			err = fiscal.InvalidField("file", msg)
 		}
 	}
-	if err == nil && hasFile {
-		// The document first: the case still awaits the taxpayer.
-		err = p.uploadOne(c, id, v.Form["kind"], "file")
-	}
+	out := formOutcome{To: "/cases/" + strconv.FormatInt(id, 10), Flash: "case.responded"}
 	if err == nil {
-		_, err = p.deps.Cases.Respond(c.UserContext(), id, &r)
+		// Without a document the answer is one transaction (settled); with
+		// one, the document's transaction claims the form's id and the
+		// answer's follows: a sending again waits for it.
+		f := onceForm{}
+		if !hasFile {
+			f.settled = &out
+		}
+		out, _, err = p.once(c, v, f, func(ctx context.Context) (formOutcome, error) {
+			if hasFile {
+				// The document first: the case still awaits the taxpayer.
+				if err := p.uploadOne(ctx, c, id, v.Form["kind"], "file"); err != nil {
+					return formOutcome{}, err
+				}
+			}
+			_, err := p.deps.Cases.Respond(ctx, id, &r)
+			return out, err
+		})
 	}
 	if err != nil {
 		fe, ok := formErrors(v.Lang, err)
@@ -583,8 +597,7 @@ func (p *Portal) respond(c *fiber.Ctx, v *view) error {
 		v.Errors = fe
 		return p.taxpayerCasePage(c, v, id, web.HTTPStatus(err))
 	}
-	p.setFlash(c, "case.responded")
-	return c.Redirect("/cases/"+strconv.FormatInt(id, 10), fiber.StatusSeeOther)
+	return p.answer(c, out)
 }
 
 // downloadDocument sends a document of a case the actor may see, as a file

@@ -1,6 +1,8 @@
 package portal
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"net/url"
 	"strconv"
@@ -60,16 +62,29 @@ func (p *Portal) requestCertificate(c *fiber.Ctx, v *view) error {
 	if err := web.Validate(&in); err != nil {
 		return err
 	}
-	res, err := p.deps.Documents.RequestCertificate(c.UserContext(), &in)
+	// Where the answer leads is kept with the certificate (or the case it
+	// opens), in its transaction.
+	issued := func(result any) (formOutcome, error) {
+		res, ok := result.(*fiscal.CertificateResult)
+		if !ok {
+			return formOutcome{}, fmt.Errorf("portal: a certificate's reply is a certificate result, not %T", result)
+		}
+		if res.Status == fiscal.CertificateIssued {
+			return formOutcome{To: "/account#h-documents", Flash: "certificate.issued"}, nil
+		}
+		return formOutcome{To: "/cases/" + strconv.FormatInt(res.CaseID, 10), Flash: "certificate.case"}, nil
+	}
+	out, _, err := p.once(c, v, onceForm{kept: issued}, func(ctx context.Context) (formOutcome, error) {
+		res, err := p.deps.Documents.RequestCertificate(ctx, &in)
+		if err != nil {
+			return formOutcome{}, err
+		}
+		return issued(res)
+	})
 	if err != nil {
 		return err
 	}
-	if res.Status == fiscal.CertificateIssued {
-		p.setFlash(c, "certificate.issued")
-		return c.Redirect("/account#h-documents", fiber.StatusSeeOther)
-	}
-	p.setFlash(c, "certificate.case")
-	return c.Redirect("/cases/"+strconv.FormatInt(res.CaseID, 10), fiber.StatusSeeOther)
+	return p.answer(c, out)
 }
 
 type verifyData struct {

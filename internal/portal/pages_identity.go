@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"context"
 	"strconv"
 	"strings"
 
@@ -21,6 +22,9 @@ func (p *Portal) identityPages() []page {
 		return nil
 	}
 	ps := []page{
+		// /enroll carries no one-time id (formonce.go): it is anonymous,
+		// and the code is spent by its first use, so a second sending
+		// cannot open a second account.
 		{Method: "GET", Path: "/enroll", Access: anonymousOnly, Handler: p.selfEnrollForm},
 		{Method: "POST", Path: "/enroll", Access: anonymousOnly, Handler: p.selfEnroll},
 		{Method: "GET", Path: "/staff/enroll", Access: enrollAccess, Nav: "nav.enroll", NavOrder: 23, Handler: p.enrollPage},
@@ -82,8 +86,21 @@ func (p *Portal) issueCode(c *fiber.Ctx, v *view) error {
 	if d.Taxpayer == nil {
 		return fiscal.Errorf(fiscal.ENOTFOUND, "taxpayer not found")
 	}
-	code, err := p.deps.Identity.IssueEnrollmentCode(c.UserContext(), d.Taxpayer.ID)
-	if fiscal.ErrorCode(err) == fiscal.ECONFLICT {
+	// The code is shown on the first answer only (it is kept hashed): a
+	// sending of the same form again issues no second code, and leads to
+	// the taxpayer's enrollment page saying so (a new code, issued there,
+	// replaces the first).
+	var code *fiscal.EnrollmentCode
+	sentTwice := formOutcome{To: "/staff/enroll?taxpayer=" + strconv.FormatInt(d.Taxpayer.ID, 10), Flash: "enroll.sent_twice"}
+	out, again, err := p.once(c, v, onceForm{settled: &sentTwice}, func(ctx context.Context) (formOutcome, error) {
+		var err error
+		code, err = p.deps.Identity.IssueEnrollmentCode(ctx, d.Taxpayer.ID)
+		return sentTwice, err
+	})
+	if again && err == nil {
+		return p.answer(c, out)
+	}
+	if fiscal.ErrorCode(err) == fiscal.ECONFLICT && !sentBefore(err) {
 		d.Problem = v.T("enroll.hasaccount")
 		return p.render(c.Status(fiber.StatusConflict), v, "enroll", d)
 	}
@@ -133,13 +150,14 @@ func (p *Portal) userAction(change fiscal.AccountChange) func(c *fiber.Ctx, v *v
 		if err != nil {
 			return err
 		}
-		ctx, svc := c.UserContext(), p.deps.Identity
+		svc := p.deps.Identity
+		out := formOutcome{To: "/admin/users/" + strconv.FormatInt(id, 10), Flash: "user.saved"}
 		field := "status"
 		switch change {
 		case fiscal.ChangeDisable:
-			_, err = svc.DisableUser(ctx, id)
+			out, err = p.onceTo(c, v, out, func(ctx context.Context) error { _, err := svc.DisableUser(ctx, id); return err })
 		case fiscal.ChangeEnable:
-			_, err = svc.EnableUser(ctx, id)
+			out, err = p.onceTo(c, v, out, func(ctx context.Context) error { _, err := svc.EnableUser(ctx, id); return err })
 		case fiscal.ChangeRole:
 			field = "role"
 			v.Form = formValues(c, "role")
@@ -147,7 +165,7 @@ func (p *Portal) userAction(change fiscal.AccountChange) func(c *fiber.Ctx, v *v
 				Role fiscal.Role `json:"role" validate:"required,oneof=officer signer accountant admin"`
 			}{Role: fiscal.Role(v.Form["role"])}
 			if err = web.Validate(&in); err == nil {
-				_, err = svc.SetRole(ctx, id, in.Role)
+				out, err = p.onceTo(c, v, out, func(ctx context.Context) error { _, err := svc.SetRole(ctx, id, in.Role); return err })
 			}
 		case fiscal.ChangePassword:
 			field = "password"
@@ -155,8 +173,11 @@ func (p *Portal) userAction(change fiscal.AccountChange) func(c *fiber.Ctx, v *v
 				Password string `json:"password" validate:"required,min=10,max=256"`
 			}{Password: strings.Clone(c.FormValue("password"))}
 			if err = web.Validate(&in); err == nil {
-				_, err = svc.SetPassword(ctx, id, in.Password)
+				out, err = p.onceTo(c, v, out, func(ctx context.Context) error { _, err := svc.SetPassword(ctx, id, in.Password); return err })
 			}
+		}
+		if sentBefore(err) {
+			return err
 		}
 		if err != nil {
 			fe, ok := formErrors(v.Lang, err)
@@ -169,8 +190,7 @@ func (p *Portal) userAction(change fiscal.AccountChange) func(c *fiber.Ctx, v *v
 			v.Errors = fe
 			return p.renderUser(c, v, web.HTTPStatus(err))
 		}
-		p.setFlash(c, "user.saved")
-		return c.Redirect("/admin/users/"+strconv.FormatInt(id, 10), fiber.StatusSeeOther)
+		return p.answer(c, out)
 	}
 }
 

@@ -200,24 +200,21 @@ func tooLarge() error {
 // answer leads to its report.
 func (p *Portal) importOnce(c *fiber.Ctx, v *view, run func(ctx context.Context) (*fiscal.ImportResult, error)) (int64, error) {
 	ctx := c.UserContext()
-	id := c.FormValue("form_id")
-	if p.deps.Idempotency == nil || !validFormID(id) || v.Actor == nil {
+	claim := p.formClaim(c, v)
+	if claim == nil {
 		res, err := run(ctx)
 		if err != nil {
 			return 0, err
 		}
 		return res.ID, nil
 	}
-	claim := &fiscal.IdempotencyClaim{MunicipalityID: v.Actor.MunicipalityID, UserID: v.Actor.UserID,
-		Key: "portal-form:" + id, Route: "portal POST " + c.Path(), RequestHash: "form"}
-	const busy = "the import is still running: its report will be in the list of imports"
-	if done, ok, err := p.formReplay(ctx, claim, busy); ok || err != nil {
+	if done, ok, err := p.formReplay(ctx, claim); ok || err != nil {
 		return done, replayedImport(done, err)
 	}
 	res, err := run(fiscal.WithIdempotencyClaim(ctx, claim))
 	if fiscal.ErrorCode(err) == fiscal.ECONFLICT && claim.ID == 0 {
 		// Two sendings at once: the other one claimed the id first.
-		if done, ok, ferr := p.formReplay(ctx, claim, busy); ok || ferr != nil {
+		if done, ok, ferr := p.formReplay(ctx, claim); ok || ferr != nil {
 			return done, replayedImport(done, ferr)
 		}
 	}
@@ -246,7 +243,7 @@ func (p *Portal) importOnce(c *fiber.Ctx, v *view, run func(ctx context.Context)
 // or, when that import failed, a request to open the page again.
 func replayedImport(id int64, err error) error {
 	if err == nil && id == 0 {
-		return fiscal.Errorf(fiscal.ECONFLICT, "this form was already sent and its import failed: open the imports page again")
+		return formFailed()
 	}
 	return err
 }

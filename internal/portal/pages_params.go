@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"context"
 	"regexp"
 	"sort"
 	"strconv"
@@ -213,16 +214,25 @@ func (p *Portal) enterDecision(c *fiber.Ctx, v *view) error {
 	}
 	if len(bad) > 0 {
 		err = fiscal.Invalid(bad...)
-	} else if err = web.Validate(&in); err == nil {
-		_, err = p.deps.Tax.EnterDecision(c.UserContext(), &in)
 	}
 	year := civilYear(p)
 	if in.EffectiveFrom.IsValid() {
 		year = in.EffectiveFrom.Year
 	}
+	out := formOutcome{To: "/admin/council-decisions?year=" + strconv.Itoa(year), Flash: "decisions.added"}
+	if err == nil {
+		if err = web.Validate(&in); err == nil {
+			out, err = p.onceTo(c, v, out, func(ctx context.Context) error {
+				_, err := p.deps.Tax.EnterDecision(ctx, &in)
+				return err
+			})
+		}
+	}
 	if err != nil {
 		fe, ok := formErrors(v.Lang, withFields(err, bad))
 		switch {
+		case sentBefore(err):
+			return err
 		case ok:
 			fe = renameFields(fe, rows)
 			if fiscal.ErrorCode(err) == fiscal.ECONFLICT {
@@ -240,8 +250,7 @@ func (p *Portal) enterDecision(c *fiber.Ctx, v *view) error {
 		v.Errors = fe
 		return p.renderDecisions(c, v, year, web.HTTPStatus(err))
 	}
-	p.setFlash(c, "decisions.added")
-	return c.Redirect("/admin/council-decisions?year="+strconv.Itoa(year), fiber.StatusSeeOther)
+	return p.answer(c, out)
 }
 
 // Next year's drafts.
@@ -281,11 +290,20 @@ func (p *Portal) createDraft(c *fiber.Ctx, v *view) error {
 	if in.Decision.Date, err = civil.Parse(v.Form["decision_date"]); err != nil {
 		bad = append(bad, fiscal.FieldError{Field: "decision.date", Message: "must be a date YYYY-MM-DD"})
 	}
-	var d *fiscal.ParameterDraft
+	var out formOutcome
 	if len(bad) > 0 {
 		err = fiscal.Invalid(bad...)
 	} else if err = web.Validate(&in); err == nil {
-		d, err = p.deps.Tax.CreateParameterDraft(c.UserContext(), &in)
+		// One transaction: a sending that finds it done without its
+		// answer goes to the list of drafts.
+		out, _, err = p.once(c, v, onceForm{settled: &formOutcome{To: "/admin/parameter-drafts", Flash: "drafts.created"}},
+			func(ctx context.Context) (formOutcome, error) {
+				d, err := p.deps.Tax.CreateParameterDraft(ctx, &in)
+				if err != nil {
+					return formOutcome{}, err
+				}
+				return formOutcome{To: "/admin/parameter-drafts/" + strconv.FormatInt(d.ID, 10), Flash: "drafts.created"}, nil
+			})
 	}
 	if err != nil {
 		fe, ok := formErrors(v.Lang, withFields(err, bad))
@@ -295,8 +313,7 @@ func (p *Portal) createDraft(c *fiber.Ctx, v *view) error {
 		v.Errors = renameFields(fe, nil)
 		return p.renderDrafts(c, v, web.HTTPStatus(err))
 	}
-	p.setFlash(c, "drafts.created")
-	return c.Redirect("/admin/parameter-drafts/"+strconv.FormatInt(d.ID, 10), fiber.StatusSeeOther)
+	return p.answer(c, out)
 }
 
 // draftLine is a line of the differences table.
@@ -378,14 +395,20 @@ func (p *Portal) correctDraftLine(c *fiber.Ctx, v *view) error {
 	if v.Form["key"] == "" {
 		bad = append(bad, fiscal.FieldError{Field: "key", Message: "is required"})
 	}
+	out := formOutcome{To: "/admin/parameter-drafts/" + strconv.FormatInt(id, 10) + "#h-diff", Flash: "drafts.corrected"}
 	if err = web.Validate(&in); err == nil && len(bad) > 0 {
 		err = fiscal.Invalid(bad...)
 	} else if err == nil {
-		_, err = p.deps.Tax.CorrectDraftLine(c.UserContext(), id, v.Form["key"], in.ToValue)
+		out, err = p.onceTo(c, v, out, func(ctx context.Context) error {
+			_, err := p.deps.Tax.CorrectDraftLine(ctx, id, v.Form["key"], in.ToValue)
+			return err
+		})
 	}
 	if err != nil {
 		fe, ok := formErrors(v.Lang, withFields(err, bad))
 		switch {
+		case sentBefore(err):
+			return err
 		case fiscal.ErrorCode(err) == fiscal.ECONFLICT:
 			fe = map[string]string{"to_value": v.T("err.draft_closed")}
 		case !ok:
@@ -394,8 +417,7 @@ func (p *Portal) correctDraftLine(c *fiber.Ctx, v *view) error {
 		v.Errors = fe
 		return p.renderDraft(c, v, web.HTTPStatus(err))
 	}
-	p.setFlash(c, "drafts.corrected")
-	return c.Redirect("/admin/parameter-drafts/"+strconv.FormatInt(id, 10)+"#h-diff", fiber.StatusSeeOther)
+	return p.answer(c, out)
 }
 
 func (p *Portal) adoptDraft(c *fiber.Ctx, v *view) error {
@@ -403,13 +425,17 @@ func (p *Portal) adoptDraft(c *fiber.Ctx, v *view) error {
 	if err != nil {
 		return err
 	}
-	if _, err = p.deps.Tax.AdoptParameterDraft(c.UserContext(), id); err != nil {
-		if fiscal.ErrorCode(err) != fiscal.ECONFLICT && fiscal.ErrorCode(err) != fiscal.EINVALID {
+	out, err := p.onceTo(c, v, formOutcome{To: "/admin/parameter-drafts/" + strconv.FormatInt(id, 10), Flash: "drafts.adopted"},
+		func(ctx context.Context) error {
+			_, err := p.deps.Tax.AdoptParameterDraft(ctx, id)
+			return err
+		})
+	if err != nil {
+		if sentBefore(err) || fiscal.ErrorCode(err) != fiscal.ECONFLICT && fiscal.ErrorCode(err) != fiscal.EINVALID {
 			return err
 		}
 		v.Errors = map[string]string{"adopt": v.T("err.draft_adopt", fiscal.ErrorMessage(err))}
 		return p.renderDraft(c, v, web.HTTPStatus(err))
 	}
-	p.setFlash(c, "drafts.adopted")
-	return c.Redirect("/admin/parameter-drafts/"+strconv.FormatInt(id, 10), fiber.StatusSeeOther)
+	return p.answer(c, out)
 }

@@ -1,6 +1,8 @@
 package portal
 
 import (
+	"context"
+	"fmt"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
@@ -69,7 +71,29 @@ func (p *Portal) pay(c *fiber.Ctx, v *view) error {
 	if !d.Configured {
 		return p.render(c.Status(fiber.StatusServiceUnavailable), v, "pay", d)
 	}
-	pay, err := p.deps.Payments.CreateCardPayment(ctx, &fiscal.CardPaymentInput{TaxpayerID: *v.Actor.TaxpayerID, All: true})
+	// The payment, with its client secret, is kept with the form's id when
+	// the PaymentIntent is attached (AttachPaymentIntent): a sending of the
+	// same form again draws the card page of the same payment. A claim
+	// whose call to Stripe had no known outcome is continued, as the API's
+	// Resumable route does, under the same Stripe idempotency key.
+	started := func(result any) (formOutcome, error) {
+		pay, ok := result.(*fiscal.Payment)
+		if !ok {
+			return formOutcome{}, fmt.Errorf("portal: a card payment's reply is a payment, not %T", result)
+		}
+		return formOutcome{Payment: pay}, nil
+	}
+	out, _, err := p.once(c, v, onceForm{kept: started, resumable: true}, func(ctx context.Context) (formOutcome, error) {
+		pay, err := p.deps.Payments.CreateCardPayment(ctx, &fiscal.CardPaymentInput{TaxpayerID: *v.Actor.TaxpayerID, All: true})
+		if err != nil {
+			return formOutcome{}, err
+		}
+		return started(pay)
+	})
+	pay := out.Payment
+	if err == nil && pay == nil {
+		err = fiscal.Internal(fmt.Errorf("no payment in the form's answer"), "card payment")
+	}
 	switch fiscal.ErrorCode(err) {
 	case "":
 	case fiscal.EUNAVAILABLE:

@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"context"
 	"encoding/json"
 	"regexp"
 	"strconv"
@@ -118,15 +119,18 @@ func (p *Portal) actFor(c *fiber.Ctx, v *view) error {
 		p.setFlash(c, "actfor.denied")
 		return c.Redirect("/account", fiber.StatusSeeOther)
 	}
-	if _, err := p.deps.Representations.ActFor(c.UserContext(), v.sessionToken, id); err != nil {
+	out, err := p.onceTo(c, v, formOutcome{To: "/account", Flash: "actfor.done"}, func(ctx context.Context) error {
+		_, err := p.deps.Representations.ActFor(ctx, v.sessionToken, id)
+		return err
+	})
+	if err != nil {
 		if fiscal.ErrorCode(err) != fiscal.EFORBIDDEN {
 			return err
 		}
 		p.setFlash(c, "actfor.denied")
 		return c.Redirect("/account", fiber.StatusSeeOther)
 	}
-	p.setFlash(c, "actfor.done")
-	return c.Redirect("/account", fiber.StatusSeeOther)
+	return p.answer(c, out)
 }
 
 // endedRepresentation returns a session whose representation ended to the

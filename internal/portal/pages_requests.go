@@ -228,8 +228,8 @@ func actsFor(a *fiscal.Actor, cd *fiscal.CaseDetail) []fiscal.OpenStep {
 // page; errors show on the page as a review's do.
 func (p *Portal) actStep(c *fiber.Ctx, v *view) error {
 	step := strings.Clone(c.FormValue("step"))
-	return p.decide(c, v, func(id int64, d *fiscal.Decision) error {
-		_, err := p.deps.RequestTypes.Act(c.UserContext(), id, &fiscal.ActInput{Step: step, Decision: d.Decision, Comment: d.Comment, Version: d.Version})
+	return p.decide(c, v, func(ctx context.Context, id int64, d *fiscal.Decision) error {
+		_, err := p.deps.RequestTypes.Act(ctx, id, &fiscal.ActInput{Step: step, Decision: d.Decision, Comment: d.Comment, Version: d.Version})
 		return err
 	}, fiscal.DecisionApprove, fiscal.DecisionReject, fiscal.DecisionRequestInfo)
 }

@@ -1,7 +1,9 @@
 package portal
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -214,7 +216,7 @@ func decisionForm(c *fiber.Ctx, v *view) fiscal.Decision {
 // decide runs a review or a signature and shows errors on the case page:
 // field errors next to the fields, conflicts (four eyes, a concurrent
 // change, missing documents) in the error summary.
-func (p *Portal) decide(c *fiber.Ctx, v *view, act func(id int64, d *fiscal.Decision) error, allowed ...string) error {
+func (p *Portal) decide(c *fiber.Ctx, v *view, act func(ctx context.Context, id int64, d *fiscal.Decision) error, allowed ...string) error {
 	id, err := pathInt(c, "id")
 	if err != nil {
 		return err
@@ -228,12 +230,15 @@ func (p *Portal) decide(c *fiber.Ctx, v *view, act func(id int64, d *fiscal.Deci
 		// The taxpayer reads the reason of a refusal or a request.
 		err = fiscal.InvalidField("comment", "a rejection or a request for information must say why")
 	}
+	out := formOutcome{To: "/cases/" + strconv.FormatInt(id, 10), Flash: "case.decision.done"}
 	if err == nil {
-		err = act(id, &d)
+		out, err = p.onceTo(c, v, out, func(ctx context.Context) error { return act(ctx, id, &d) })
 	}
 	if err != nil {
 		fe, ok := formErrors(v.Lang, err)
 		switch {
+		case sentBefore(err):
+			return err
 		case ok:
 			v.Errors = fe
 		case fiscal.ErrorCode(err) == fiscal.ECONFLICT:
@@ -243,8 +248,7 @@ func (p *Portal) decide(c *fiber.Ctx, v *view, act func(id int64, d *fiscal.Deci
 		}
 		return p.renderStaffCase(c.Status(web.HTTPStatus(err)), v, id)
 	}
-	p.setFlash(c, "case.decision.done")
-	return c.Redirect("/cases/"+strconv.FormatInt(id, 10), fiber.StatusSeeOther)
+	return p.answer(c, out)
 }
 
 // conflictMessage translates the workflow's conflicts the staff can meet.
@@ -271,15 +275,15 @@ func contains(list []string, s string) bool {
 }
 
 func (p *Portal) review(c *fiber.Ctx, v *view) error {
-	return p.decide(c, v, func(id int64, d *fiscal.Decision) error {
-		_, err := p.deps.Cases.Review(c.UserContext(), id, d)
+	return p.decide(c, v, func(ctx context.Context, id int64, d *fiscal.Decision) error {
+		_, err := p.deps.Cases.Review(ctx, id, d)
 		return err
 	}, fiscal.DecisionApprove, fiscal.DecisionReject, fiscal.DecisionRequestInfo)
 }
 
 func (p *Portal) sign(c *fiber.Ctx, v *view) error {
-	return p.decide(c, v, func(id int64, d *fiscal.Decision) error {
-		_, err := p.deps.Cases.Sign(c.UserContext(), id, d)
+	return p.decide(c, v, func(ctx context.Context, id int64, d *fiscal.Decision) error {
+		_, err := p.deps.Cases.Sign(ctx, id, d)
 		return err
 	}, fiscal.DecisionApprove, fiscal.DecisionReject)
 }
@@ -296,8 +300,11 @@ func (p *Portal) comment(c *fiber.Ctx, v *view) error {
 	} else if len([]rune(body)) > 4000 {
 		err = fiscal.InvalidField("body", "must have at most 4000 characters")
 	}
+	out := formOutcome{To: "/cases/" + strconv.FormatInt(id, 10), Flash: "case.commented"}
 	if err == nil {
-		err = p.deps.Cases.Comment(c.UserContext(), id, body, v.Form["internal"] == "true")
+		out, err = p.onceTo(c, v, out, func(ctx context.Context) error {
+			return p.deps.Cases.Comment(ctx, id, body, v.Form["internal"] == "true")
+		})
 	}
 	if err != nil {
 		fe, ok := formErrors(v.Lang, err)
@@ -307,8 +314,7 @@ func (p *Portal) comment(c *fiber.Ctx, v *view) error {
 		v.Errors = fe
 		return p.renderStaffCase(c.Status(web.HTTPStatus(err)), v, id)
 	}
-	p.setFlash(c, "case.commented")
-	return c.Redirect("/cases/"+strconv.FormatInt(id, 10), fiber.StatusSeeOther)
+	return p.answer(c, out)
 }
 
 type cashData struct {
@@ -372,9 +378,23 @@ func (p *Portal) cash(c *fiber.Ctx, v *view) error {
 			}
 		}
 	}
-	var pay *fiscal.Payment
+	var out formOutcome
 	if err == nil {
-		pay, err = p.deps.Payments.RecordCashPayment(c.UserContext(), &in)
+		// The receipt's page is kept with the payment, in its transaction.
+		paid := func(result any) (formOutcome, error) {
+			pay, ok := result.(*fiscal.Payment)
+			if !ok {
+				return formOutcome{}, fmt.Errorf("portal: a cash payment's reply is a payment, not %T", result)
+			}
+			return formOutcome{To: "/payments/" + strconv.FormatInt(pay.ID, 10), Flash: "cash.recorded"}, nil
+		}
+		out, _, err = p.once(c, v, onceForm{kept: paid}, func(ctx context.Context) (formOutcome, error) {
+			pay, err := p.deps.Payments.RecordCashPayment(ctx, &in)
+			if err != nil {
+				return formOutcome{}, err
+			}
+			return paid(pay)
+		})
 	}
 	if err != nil {
 		fe, ok := formErrors(v.Lang, err)
@@ -388,8 +408,7 @@ func (p *Portal) cash(c *fiber.Ctx, v *view) error {
 		}
 		return p.render(c.Status(web.HTTPStatus(err)), v, "cash", d)
 	}
-	p.setFlash(c, "cash.recorded")
-	return c.Redirect("/payments/"+strconv.FormatInt(pay.ID, 10), fiber.StatusSeeOther)
+	return p.answer(c, out)
 }
 
 type paymentData struct {

@@ -199,6 +199,8 @@ func (v *view) Val(name string) string { return v.Form[name] }
 // newView reads the language, the session and the municipality of a request.
 func (p *Portal) newView(c *fiber.Ctx, pg page) (*view, error) {
 	v := &view{Lang: RO, Path: strings.Clone(c.Path()), CSS: assets.url("portal.css"), JS: assets.url("portal.js")}
+	// The language switch is a GET link that sets a cookie: sent twice, it
+	// sets the same language, so it needs no one-time id (formonce.go).
 	switch q := c.Query("lang"); q {
 	case RO, EN:
 		v.Lang = q

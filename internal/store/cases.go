@@ -512,9 +512,10 @@ func (db *DB) AddAttachment(ctx context.Context, caseID int64, up *fiscal.Upload
 		return nil, fiscal.Errorf(fiscal.EUNAVAILABLE, "attachment storage is not configured")
 	}
 	// Visibility and state first, so nothing is stored for a case the actor
-	// may not touch.
+	// may not touch. This read takes no Idempotency-Key claim: the claim
+	// belongs to the transaction that adds the document.
 	var c *caseRow
-	if err := db.InTx(ctx, func(tx *Tx) error { c, err = tx.loadCase(ctx, caseID); return err }); err != nil {
+	if err := db.InTx(fiscal.WithIdempotencyClaim(ctx, nil), func(tx *Tx) error { c, err = tx.loadCase(ctx, caseID); return err }); err != nil {
 		return nil, err
 	}
 	t := c.caseType()
