@@ -102,6 +102,14 @@ func (d *CaseDefinition) Step(name string) (*DefStep, bool) {
 	return ref.step, ok
 }
 
+// TopStep returns a top-level step (a desk or a parallel group) by name.
+func (d *CaseDefinition) TopStep(name string) (*DefStep, bool) {
+	if i := d.stepIndex(name); i >= 0 {
+		return &d.Steps[i], true
+	}
+	return nil, false
+}
+
 // distinctList is what a step must be distinct from: its own list and,
 // for a branch, its group's.
 func (d *CaseDefinition) distinctList(name string) []string {

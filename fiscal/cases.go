@@ -110,6 +110,11 @@ type Case struct {
 	// Revision counts the case's changes; a decision may name it (409 when
 	// the case changed meanwhile).
 	Version int64 `json:"revision"`
+	// Step is the step an open case waits at (a parallel group by its
+	// name) and StepDueOn its due date: the step's own term when its
+	// definition gives one, else the case's (the queue shows both).
+	Step      string      `json:"step,omitempty"`
+	StepDueOn *civil.Date `json:"step_due_on,omitempty"`
 }
 
 // CaseDetail is a case with its documents, signed steps, timeline, automatic

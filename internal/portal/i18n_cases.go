@@ -202,6 +202,9 @@ var casesMessages = map[string]map[string]string{
 		"queue.total":     "%d cereri",
 		"queue.number":    "Număr",
 		"queue.due":       "Termen",
+		"queue.step":      "Pasul (termen)",
+		"step.review":     "verificare",
+		"step.sign":       "semnare",
 		"signqueue.title": "Cereri de semnat",
 		"signqueue.intro": "Cererile verificate de inspectori, cele mai urgente primele. Nu puteți semna o cerere pe care ați verificat-o chiar dumneavoastră.",
 
@@ -610,6 +613,9 @@ var casesMessages = map[string]map[string]string{
 		"queue.total":     "%d cases",
 		"queue.number":    "Number",
 		"queue.due":       "Due",
+		"queue.step":      "Step (due)",
+		"step.review":     "review",
+		"step.sign":       "signature",
 		"signqueue.title": "Cases to sign",
 		"signqueue.intro": "Cases the officers reviewed, the most urgent first. You may not sign a case you reviewed yourself.",
 

@@ -93,6 +93,16 @@ func (v *view) T(key string, args ...any) string {
 // Date formats a civil date in the page's language.
 func (v *view) Date(d civil.Date) string { return formatDate(v.Lang, d) }
 
+// StepName names a step of a case's route: the shipped steps (review,
+// sign) in the page's language, a municipality's steps as their
+// definitions name them.
+func (v *view) StepName(name string) string {
+	if t := translate(v.Lang, "step."+name); t != "step."+name {
+		return t
+	}
+	return name
+}
+
 // Money formats an amount in the page's language.
 func (v *view) Money(b money.Bani) string { return formatMoney(v.Lang, b) }
 

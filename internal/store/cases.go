@@ -682,6 +682,46 @@ func (db *DB) detail(ctx context.Context, tx *Tx, c *caseRow, cal *calendar.Cale
 	return d, nil
 }
 
+// queueRow is a case as the queue reads it: with the step it waits at.
+type queueRow struct {
+	caseRow
+	RouteStep      *string     `db:"route_step"`
+	RouteStepSince *civil.Date `db:"route_step_since"`
+}
+
+// queueStep sets the step an open case waits at and its due date, from the
+// row's route columns and its definition (cached: versions never change).
+func (db *DB) queueStep(ctx context.Context, cal *calendar.Calendar, today civil.Date, r *queueRow, c *fiscal.Case) error {
+	if !c.Status.Open() {
+		return nil
+	}
+	version := int64(fiscal.ShippedVersion)
+	if r.DefinitionVersion != nil {
+		version = *r.DefinitionVersion
+	}
+	p, err := db.definitionAt(ctx, r.MunicipalityID, r.Type, version)
+	if err != nil {
+		return err
+	}
+	d := p.def
+	if len(d.Steps) == 0 {
+		return nil
+	}
+	name, since := d.Steps[0].Name, r.SubmittedOn
+	if r.RouteStep != nil && *r.RouteStep != "" {
+		name = *r.RouteStep
+	}
+	if r.RouteStepSince != nil {
+		since = *r.RouteStepSince
+	}
+	due := c.SLA.DueOn
+	if st, ok := d.TopStep(name); ok && st.SLAWorkingDays > 0 {
+		due = fiscal.StepDue(cal, since, st.SLAWorkingDays, r.pauses(), today)
+	}
+	c.Step, c.StepDueOn = name, &due
+	return nil
+}
+
 // Cases is the queue: open cases (or those of ?status), riskiest first:
 // breached, at risk, on track, paused; then by due date.
 func (db *DB) Cases(ctx context.Context, f fiscal.CaseFilter) ([]*fiscal.Case, int, error) {
@@ -733,8 +773,8 @@ func (db *DB) Cases(ctx context.Context, f fiscal.CaseFilter) ([]*fiscal.Case, i
 		where += ` AND type = ?`
 		args = append(args, f.Type)
 	}
-	var rows []*caseRow
-	if err := db.db.SelectContext(ctx, &rows, db.db.Rebind(`SELECT `+caseCols+` FROM cases`+where+` ORDER BY due_on, id LIMIT 10000`), args...); err != nil {
+	var rows []*queueRow
+	if err := db.db.SelectContext(ctx, &rows, db.db.Rebind(`SELECT `+caseCols+`, route_step, route_step_since FROM cases`+where+` ORDER BY due_on, id LIMIT 10000`), args...); err != nil {
 		return nil, 0, translate(err, "cases")
 	}
 	today := fiscal.LocalDate(db.clock.Now())
@@ -742,6 +782,9 @@ func (db *DB) Cases(ctx context.Context, f fiscal.CaseFilter) ([]*fiscal.Case, i
 	for _, r := range rows {
 		c := r.toCase(cal, today, nil)
 		c.Data, c.MissingDocuments = nil, nil
+		if err := db.queueStep(ctx, cal, today, r, c); err != nil {
+			return nil, 0, err
+		}
 		if f.SLAState == "" || c.SLA.State == f.SLAState {
 			list = append(list, c)
 		}

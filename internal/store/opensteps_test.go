@@ -55,20 +55,35 @@ func TestOpenStepsDueDates(t *testing.T) {
 				t.Fatalf("open steps: %s, want %s", got, want)
 			}
 		}
+		// The queue shows the step a case waits at and its due date.
+		queue := func(want string) {
+			t.Helper()
+			list, _, err := db.Cases(officer, fiscal.CaseFilter{})
+			if err != nil || len(list) != 1 || list[0].StepDueOn == nil {
+				t.Fatalf("queue: %v %+v", err, list)
+			}
+			if got := fmt.Sprintf("%s@%s", list[0].Step, list[0].StepDueOn); got != want {
+				t.Fatalf("queue: %s, want %s", got, want)
+			}
+		}
 		d, err := db.Case(officer, c.ID) // filed Friday 8 May 2026
 		check(d, err, "review[officer]@2026-05-12")
+		queue("review@2026-05-12")
 		d, err = db.Act(officer, c.ID, &fiscal.ActInput{Step: "review", Decision: "request_info", Comment: "Ce stradă?"})
 		check(d, err, "review[officer]@2026-05-12")
 		clock.Set(time.Date(2026, 5, 13, 9, 0, 0, 0, time.UTC)) // the answer, three working days later
 		d, err = db.Respond(ana, c.ID, &fiscal.Response{Comment: "Str. Mărășești"})
 		check(d, err, "review[officer]@2026-05-15")
+		queue("review@2026-05-15")
 		d, err = db.Act(officer, c.ID, &fiscal.ActInput{Step: "review", Decision: "approve"})
 		check(d, err, "opinions.urbanism[officer]@2026-05-14 opinions.police[officer]@2026-05-18")
+		queue("opinions@2026-05-18") // the group's own term
 		clock.Set(time.Date(2026, 5, 14, 9, 0, 0, 0, time.UTC))
 		d, err = db.Act(officer2, c.ID, &fiscal.ActInput{Step: "opinions.urbanism", Decision: "approve"})
 		check(d, err, "opinions.police[officer]@2026-05-18")
 		d, err = db.Act(officer, c.ID, &fiscal.ActInput{Step: "opinions.police", Decision: "approve"})
 		// Due with the case: 10 working days after 8 May, plus the 3 waited.
 		check(d, err, "sign[signer]@2026-05-27")
+		queue("sign@2026-05-27")
 	})
 }
