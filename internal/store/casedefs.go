@@ -300,6 +300,17 @@ func (tx *Tx) routeHistory(ctx context.Context, caseID int64) (*routeHistory, er
 	return h, nil
 }
 
+// took appends the act a use case just recorded as step st, so that the
+// history stays that of the case (the detail it answers reads it).
+func (h *routeHistory) took(a fiscal.RouteAct, st *fiscal.CaseStep, at time.Time) {
+	row := stepRow{Seq: st.Seq, Action: st.Action, Step: a.Step, Decision: a.Decision, OnBehalfOf: st.OnBehalfOfID, At: at}
+	if a.ActorID != 0 {
+		id := a.ActorID
+		row.ActorID = &id
+	}
+	h.acts, h.rows = append(h.acts, a), append(h.rows, row)
+}
+
 func (h *routeHistory) replay(d *fiscal.CaseDefinition) (*fiscal.Route, error) {
 	return d.ReplayFrom(h.start, h.prior, h.acts)
 }
@@ -311,9 +322,12 @@ func (h *routeHistory) replay(d *fiscal.CaseDefinition) (*fiscal.Route, error) {
 // branches opened with their group: each is due by its own SLA, else the
 // group's, else the case's.
 func (tx *Tx) openSteps(ctx context.Context, c *caseRow, cal *calendar.Calendar) ([]fiscal.OpenStep, error) {
-	h, err := tx.routeHistory(ctx, c.ID)
-	if err != nil {
-		return nil, err
+	h := c.hist
+	if h == nil {
+		var err error
+		if h, err = tx.routeHistory(ctx, c.ID); err != nil {
+			return nil, err
+		}
 	}
 	r, err := h.replay(c.def.def)
 	if err != nil {
@@ -444,6 +458,9 @@ func (db *DB) Act(ctx context.Context, id int64, in *fiscal.ActInput) (*fiscal.C
 		}
 		before := map[string]any{"status": c.Status, "version": c.Version}
 		c.Status = string(to)
+		if at := d.CurrentStep(r); at != "" && (at != wasAt || r.Moves() != wasMoves) {
+			c.moveTo = &routeMove{step: at, since: today} // written with the case's row
+		}
 		if to == fiscal.StatusApproved {
 			// The type's effect, as the approving person (their key signs
 			// the documents it issues).
@@ -453,11 +470,6 @@ func (db *DB) Act(ctx context.Context, id int64, in *fiscal.ActInput) (*fiscal.C
 		}
 		if err := tx.updateCase(ctx, c); err != nil {
 			return err
-		}
-		if at := d.CurrentStep(r); at != "" && (at != wasAt || r.Moves() != wasMoves) {
-			if err := tx.routeMoved(ctx, c, at, today); err != nil {
-				return err
-			}
 		}
 		c.Status = string(from)
 		action := fiscal.StepAction(in.Step)
@@ -479,7 +491,8 @@ func (db *DB) Act(ctx context.Context, id int64, in *fiscal.ActInput) (*fiscal.C
 		if err != nil {
 			return err
 		}
-		c.Status = string(to)
+		h.took(act, st, tx.Now)
+		c.Status, c.hist = string(to), h
 		who := ""
 		if onBehalf != nil {
 			who = fmt.Sprintf(" (%s for %s)", a.Username, onBehalf.Username)

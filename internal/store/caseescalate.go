@@ -179,7 +179,7 @@ func (tx *Tx) escalate(sys context.Context, municipalityID int64, p *publishedDe
 		}
 		if rule.Action != "notify" {
 			// A notice changes nothing in the case: its case_escalations row
-			// is its record (shown to staff in the timeline, escalationEvents).
+			// is its record (shown to staff in the timeline: detail).
 			if _, err := tx.Exec(sys, `INSERT INTO case_events (`+eventInsertCols+`)
 				SELECT e.municipality_id, e.case_id, ?, NULL, 'system', 'escalation', ?, ? FROM case_escalations e WHERE e.run = ?`,
 				tx.Now, body, rule.Action == "warn", run); err != nil {
@@ -372,20 +372,3 @@ func (tx *Tx) routeMoved(ctx context.Context, c *caseRow, step string, since civ
 	return translate(err, "case")
 }
 
-// escalationEvents are a case's notices of open steps as timeline lines
-// (staff only).
-func (tx *Tx) escalationEvents(ctx context.Context, caseID int64) ([]*fiscal.CaseEvent, error) {
-	var rows []struct {
-		At     time.Time `db:"at"`
-		Step   string    `db:"step"`
-		Action string    `db:"action"`
-	}
-	if err := tx.Select(ctx, &rows, `SELECT at, step, action FROM case_escalations WHERE case_id = ? AND action = 'notify'`, caseID); err != nil {
-		return nil, translate(err, "case escalations")
-	}
-	out := make([]*fiscal.CaseEvent, len(rows))
-	for i, r := range rows {
-		out[i] = &fiscal.CaseEvent{At: r.At, Actor: "system", Kind: "escalation", Body: "the step " + r.Step + " is late: notice to its officer"}
-	}
-	return out, nil
-}

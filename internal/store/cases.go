@@ -52,6 +52,19 @@ type caseRow struct {
 	// loadCase (casedefs.go).
 	DefinitionVersion *int64 `db:"definition_version"`
 	def               *publishedDef
+	// hist is the route history a use case read and kept up to date with
+	// the step it wrote, so the detail it answers need not read it again.
+	hist *routeHistory
+	// moveTo, when set, is the step the case's route entered: updateCase
+	// records it (route_step, route_step_since, route_step_seq) in the
+	// same statement.
+	moveTo *routeMove
+}
+
+// routeMove is the step a case's route entered and the day it opened.
+type routeMove struct {
+	step  string
+	since civil.Date
 }
 
 const caseCols = `id, municipality_id, number, type, taxpayer_id, data, status, submitted_at, submitted_on, sla_working_days, due_on, pauses,
@@ -632,12 +645,15 @@ func (db *DB) detail(ctx context.Context, tx *Tx, c *caseRow, cal *calendar.Cale
 	if err := tx.Select(ctx, &d.Steps, `SELECT `+stepCols+` FROM case_steps WHERE case_id = ? ORDER BY seq`, c.ID); err != nil {
 		return nil, translate(err, "case steps")
 	}
-	q, args := `SELECT at, actor, kind, body, public FROM case_events WHERE case_id = ?`, []any{c.ID}
-	if !a.IsStaff() {
-		q += ` AND public = ?`
-		args = append(args, true)
+	// Staff also see the notices of late steps (case_escalations), merged
+	// by time after the events of the same instant.
+	q, args := `SELECT at, actor, kind, body, public FROM case_events WHERE case_id = ? AND public = ? ORDER BY id`, []any{c.ID, true}
+	if a.IsStaff() {
+		q, args = `SELECT at, actor, kind, body, public FROM (SELECT at, actor, kind, body, public, 0 AS src, id AS k FROM case_events WHERE case_id = ?
+			UNION ALL SELECT at, 'system', 'escalation', 'the step ' || step || ' is late: notice to its officer', FALSE, 1, escalation FROM case_escalations WHERE case_id = ? AND action = 'notify') timeline
+			ORDER BY at, src, k`, []any{c.ID, c.ID}
 	}
-	if err := tx.Select(ctx, &d.Timeline, q+` ORDER BY id`, args...); err != nil {
+	if err := tx.Select(ctx, &d.Timeline, q, args...); err != nil {
 		return nil, translate(err, "case events")
 	}
 	if c.Result != "" && c.Result != "{}" {
@@ -646,16 +662,6 @@ func (db *DB) detail(ctx context.Context, tx *Tx, c *caseRow, cal *calendar.Cale
 	if c.def != nil {
 		v := c.def.version
 		d.DefinitionVersion = &v
-		if a.IsStaff() {
-			esc, err := tx.escalationEvents(ctx, c.ID)
-			if err != nil {
-				return nil, err
-			}
-			if len(esc) > 0 {
-				d.Timeline = append(d.Timeline, esc...)
-				sort.SliceStable(d.Timeline, func(i, j int) bool { return d.Timeline[i].At.Before(d.Timeline[j].At) })
-			}
-		}
 		if d.OpenSteps, err = tx.openSteps(ctx, c, cal); err != nil {
 			return nil, err
 		}
@@ -811,9 +817,17 @@ func (db *DB) Cases(ctx context.Context, f fiscal.CaseFilter) ([]*fiscal.Case, i
 // updateCase writes the changed workflow columns, guarded by the version the
 // use case read: a concurrent change makes it ECONFLICT.
 func (tx *Tx) updateCase(ctx context.Context, c *caseRow) error {
-	res, err := tx.Exec(ctx, `UPDATE cases SET status = ?, due_on = ?, pauses = ?, assignee_id = ?, decided_at = ?, decision_reason = ?,
-		straight_through = ?, result = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?`,
-		c.Status, c.DueOn, c.Pauses, c.AssigneeID, c.DecidedAt, c.DecisionReason, c.StraightThrough, c.Result, tx.Now, c.ID, c.Version)
+	q, args := `UPDATE cases SET status = ?, due_on = ?, pauses = ?, assignee_id = ?, decided_at = ?, decision_reason = ?,
+		straight_through = ?, result = ?, updated_at = ?, version = version + 1`,
+		[]any{c.Status, c.DueOn, c.Pauses, c.AssigneeID, c.DecidedAt, c.DecisionReason, c.StraightThrough, c.Result, tx.Now}
+	if m := c.moveTo; m != nil {
+		// As routeMoved: called before the step that moves the route is
+		// written, which takes the next seq.
+		q += `, route_step = ?, route_step_since = ?, route_step_seq = (SELECT COALESCE(MAX(s.seq), 0) + 1 FROM case_steps s WHERE s.case_id = ?)`
+		args = append(args, m.step, m.since, c.ID)
+		c.moveTo = nil
+	}
+	res, err := tx.Exec(ctx, q+` WHERE id = ? AND version = ?`, append(args, c.ID, c.Version)...)
 	if err != nil {
 		return translate(err, "case")
 	}

@@ -444,21 +444,21 @@ func (db *DB) tryStraightThrough(ctx context.Context, tx *Tx, c *caseRow, atts [
 	defer func() { tx.Actor = actor }()
 	res, _ := json.Marshal(map[string]any{"prepared": preview, "checks": checks})
 	c.Status, c.StraightThrough, c.Result = string(to), true, string(res)
+	if at := d.CurrentStep(r); at != "" {
+		c.moveTo = &routeMove{step: at, since: fiscal.LocalDate(tx.Now)}
+	}
 	if err := tx.updateCase(ctx, c); err != nil {
 		return err
 	}
-	today := fiscal.LocalDate(tx.Now)
-	if at := d.CurrentStep(r); at != "" {
-		if err := tx.routeMoved(ctx, c, at, today); err != nil {
-			return err
-		}
-	}
 	c.Status = string(status)
-	if err := tx.step(ctx, c, atts, &fiscal.CaseStep{Action: fiscal.StepAction(first.Name), Step: first.Name, Decision: fiscal.DecisionApprove, To: to,
-		Comment: fiscal.StraightThroughComment}); err != nil {
+	act := fiscal.RouteAct{Step: first.Name, Decision: fiscal.DecisionApprove}
+	st := &fiscal.CaseStep{Action: fiscal.StepAction(first.Name), Step: first.Name, Decision: fiscal.DecisionApprove, To: to,
+		Comment: fiscal.StraightThroughComment}
+	if err := tx.step(ctx, c, atts, st); err != nil {
 		return err
 	}
-	c.Status = string(to)
+	h.took(act, st, tx.Now)
+	c.Status, c.hist = string(to), h
 	if err := tx.event(ctx, c, "straight_through", "every automatic check passed", false); err != nil {
 		return err
 	}
