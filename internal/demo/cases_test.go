@@ -174,6 +174,12 @@ func TestDemoCases(t *testing.T) {
 		if v, err := db.VerifyAudit(officer); err != nil || !v.Valid {
 			t.Fatalf("audit: %+v %v", v, err)
 		}
+		// The registry person has no address: no message for them waits
+		// in the outbox forever (the timeline is their record).
+		var undeliverable int
+		if err := db.SQL().Get(&undeliverable, `SELECT COUNT(*) FROM notifications WHERE recipient = ''`); err != nil || undeliverable != 0 {
+			t.Fatalf("notifications without a recipient: %d %v", undeliverable, err)
+		}
 
 		// A restart: the import, ana's account and the cases are found.
 		before := demoCounts(t, db)

@@ -196,7 +196,7 @@ func (tx *Tx) escalate(sys context.Context, municipalityID int64, p *publishedDe
 			}
 			if _, err := tx.Exec(sys, `INSERT INTO notifications (municipality_id, case_id, user_id, recipient, subject, body, created_at)
 				SELECT MIN(c.municipality_id), MIN(c.id), u.id, MIN(u.email), ?, ? || ' (' || CAST(COUNT(*) AS TEXT) || ')', ? FROM case_escalations e JOIN cases c ON c.id = e.case_id
-				JOIN users u ON u.id = c.assignee_id WHERE e.run = ? GROUP BY u.id`, subject, "Cererile tale: "+body, tx.Now, run); err != nil {
+				JOIN users u ON u.id = c.assignee_id WHERE e.run = ? AND u.email <> '' GROUP BY u.id`, subject, "Cererile tale: "+body, tx.Now, run); err != nil {
 				return translate(err, "notifications")
 			}
 		case "reassign":

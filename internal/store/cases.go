@@ -316,12 +316,20 @@ func (tx *Tx) notifyTaxpayer(ctx context.Context, c *caseRow, subject, body stri
 		return translate(err, "taxpayer")
 	}
 	if to.Email == "" && to.UserID != nil {
-		_ = tx.Get(ctx, &to.Email, `SELECT email FROM users WHERE id = ?`, *to.UserID)
+		if err := tx.Get(ctx, &to.Email, `SELECT email FROM users WHERE id = ?`, *to.UserID); err != nil {
+			return translate(err, "user")
+		}
+	}
+	if to.Email == "" {
+		return nil // no address (a registry record without an account): the timeline is the taxpayer's record
 	}
 	return tx.queueNotification(ctx, c, to.UserID, to.Email, subject, body)
 }
 
 func (tx *Tx) queueNotification(ctx context.Context, c *caseRow, userID *int64, to, subject, body string) error {
+	if to == "" {
+		return nil // nobody to send it to: nothing waits in the outbox forever
+	}
 	n := tx.notification(c, userID, to, subject, body)
 	_, err := tx.Exec(ctx, n.query, n.args...)
 	return translate(err, "notification")

@@ -138,8 +138,10 @@ func (j *intakeJob) finish(ctx context.Context, tx *Tx, n int64, withReply bool)
 	}
 	writes = append(writes, step)
 	s, _ := c.sla(j.cal, today)
-	writes = append(writes, tx.notification(c, j.tpUser, j.tpEmail, fmt.Sprintf("Cererea %s: %s", c.Number, statusText[fiscal.StatusSubmitted]),
-		fmt.Sprintf("Cererea dumneavoastră %s (%s) este înregistrată.\nVeți primi răspunsul până la %s.", c.Number, c.Type, s.DueOn)))
+	if j.tpEmail != "" { // a taxpayer without an address (a registry record) reads the timeline
+		writes = append(writes, tx.notification(c, j.tpUser, j.tpEmail, fmt.Sprintf("Cererea %s: %s", c.Number, statusText[fiscal.StatusSubmitted]),
+			fmt.Sprintf("Cererea dumneavoastră %s (%s) este înregistrată.\nVeți primi răspunsul până la %s.", c.Number, c.Type, s.DueOn)))
+	}
 	e, err := tx.auditEntry(c.MunicipalityID, "case.create", "case", c.ID, nil, map[string]any{"number": c.Number, "type": c.Type,
 		"taxpayer_id": c.TaxpayerID, "data": json.RawMessage(c.Data), "due_on": c.DueOn, "assignee_id": c.AssigneeID, "attachments": j.atts})
 	if err != nil {

@@ -399,6 +399,9 @@ func (tx *Tx) substitutions(ctx context.Context, municipalityID, substituteID in
 
 // staffNotice queues a message to a member of staff about a case (outbox).
 func (tx *Tx) staffNotice(ctx context.Context, municipalityID, caseID, userID int64, to, subject, body string) error {
+	if to == "" {
+		return nil // an account without an address: the timeline and the queue show the move
+	}
 	_, err := tx.Exec(ctx, `INSERT INTO notifications (municipality_id, case_id, user_id, recipient, subject, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		municipalityID, caseID, userID, to, subject, body, tx.Now)
 	return translate(err, "notification")
