@@ -26,7 +26,7 @@
 # affinity back on exit, failure included; the database is dropped.
 #
 #   scripts/bench-pinned.sh     environment: RUNS=3 DURATION=10s CONNECTIONS=32 THREADS=2
-#                               N=10000 (synthetic vehicles) PORT=18088 WARMUP=5s SETTLE=11
+#                               N=10000 (synthetic vehicles) PORT=18088 WARMUP=5s SETTLE=11 ANALYZE=1
 #   FISCAL_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 #                               (any database of the server; the default is this one)
 set -euo pipefail
@@ -39,6 +39,7 @@ N=${N:-10000}                    # synthetic vehicles (about 0.75 taxpayer each)
 PORT=${PORT:-18088}
 WARMUP=${WARMUP:-5s}             # an unmeasured intake pass first (the pool's connections, caches)
 SETTLE=${SETTLE:-11}             # s: PostgreSQL flushes an idle backend's statistics within 10 s
+ANALYZE=${ANALYZE:-1}            # 1: ANALYZE before each measured pass (see pass); 0: the plans cached on an empty table
 DRAIN_MAX=${DRAIN_MAX:-300}      # s: the longest wait for the outbox to be sent after a pass
 SERVER_CPU=0 WRK_CPU=1
 BIN=bin/fiscald
@@ -221,6 +222,11 @@ drain() {
 pass() {
   local name=$1 lua=$2 ids=$3 measure=$4 dur=${5:-$DURATION} out before after drained
   export BENCH_IDS=$ids BENCH_KEY_PREFIX="r$run-$name-$$"
+  # The tables grew by thousands of rows since the seed: analyze them, as
+  # autovacuum would on a database in use (its naptime, 60 s, is longer than
+  # a pass). Without it the server's connections keep the plans they cached
+  # while cases was nearly empty: a read of a case by its id scans the table.
+  if [[ $measure && $ANALYZE == 1 ]]; then psqld -c "ANALYZE"; fi
   if [[ $measure ]]; then sleep "$SETTLE"; before=$(pgstats); cpusnap "$tmp/cpu.before"; fi
   out=$(taskset -c "$WRK_CPU" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$dur" --timeout 10s -s "$tmp/$lua" "http://127.0.0.1:$PORT" 2>&1) ||
     { echo "$out"; echo "wrk failed"; exit 1; }

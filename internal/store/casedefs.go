@@ -492,7 +492,7 @@ func (db *DB) Act(ctx context.Context, id int64, in *fiscal.ActInput) (*fiscal.C
 			return err
 		}
 		h.took(act, st, tx.Now)
-		c.Status, c.hist = string(to), h
+		c.Status, c.hist, c.atts = string(to), h, atts
 		who := ""
 		if onBehalf != nil {
 			who = fmt.Sprintf(" (%s for %s)", a.Username, onBehalf.Username)

@@ -40,6 +40,10 @@ func TestEscalationSkipsTakenBranch(t *testing.T) {
 		m := storetest.Municipality(t, db, "timisoara")
 		admin, _ := storetest.Staff(t, db, m, "admin1", fiscal.RoleAdmin)
 		officer, off := storetest.Staff(t, db, m, "officer1", fiscal.RoleOfficer)
+		// Notices go to an address (a member of staff without one gets none).
+		if _, err := db.SQL().Exec(db.SQL().Rebind(`UPDATE users SET email = 'officer1@primaria.ro' WHERE id = ?`), off.ID); err != nil {
+			t.Fatal(err)
+		}
 		ana, tp := signedInTaxpayer(t, db, m)
 		if _, err := db.PublishCaseType(admin, json.RawMessage(stallOpinions), false); err != nil {
 			t.Fatal(err)

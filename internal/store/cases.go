@@ -53,8 +53,10 @@ type caseRow struct {
 	DefinitionVersion *int64 `db:"definition_version"`
 	def               *publishedDef
 	// hist is the route history a use case read and kept up to date with
-	// the step it wrote, so the detail it answers need not read it again.
+	// the step it wrote, and atts the attachments it read (and did not
+	// change), so the detail it answers need not read them again.
 	hist *routeHistory
+	atts []*fiscal.Attachment
 	// moveTo, when set, is the step the case's route entered: updateCase
 	// records it (route_step, route_step_since, route_step_seq) in the
 	// same statement.
@@ -644,9 +646,11 @@ func (db *DB) readTx(ctx context.Context, fn func(tx *Tx) error) error {
 
 func (db *DB) detail(ctx context.Context, tx *Tx, c *caseRow, cal *calendar.Calendar) (*fiscal.CaseDetail, error) {
 	a := tx.Actor
-	atts, err := tx.attachments(ctx, c.ID)
-	if err != nil {
-		return nil, err
+	atts, err := c.atts, error(nil)
+	if atts == nil {
+		if atts, err = tx.attachments(ctx, c.ID); err != nil {
+			return nil, err
+		}
 	}
 	today := fiscal.LocalDate(tx.Now)
 	d := &fiscal.CaseDetail{Case: *c.toCase(cal, today, atts), Attachments: atts, Steps: []*fiscal.CaseStep{}, Timeline: []*fiscal.CaseEvent{}}
