@@ -24,8 +24,7 @@ import (
 //     queue (assignee=none) is where the head of service hands it to someone
 //     who holds the role in their own right.
 //   - A case waiting at steps neither person takes (an officer's file at the
-//     signer's desk) or of a built-in type moves: the file follows its
-//     officer's substitute.
+//     signer's desk) moves: the file follows its officer's substitute.
 //   - When the absence ends the cases stay with the substitute (nothing
 //     moves back: the substitute may have started on them, and moving work
 //     twice in a few days costs more than it saves; the head of service
@@ -96,14 +95,11 @@ type AbsenceVerdict struct {
 	Kept     []string
 }
 
-// AbsenceReassignment decides where a case of a published type (d; nil for
-// a built-in type) whose open steps are open goes when its assignee, of role
+// AbsenceReassignment decides where a case on definition d whose steps
+// open are open goes when its assignee, of role
 // absent, is away and covered by a substitute of role substitute.
 func AbsenceReassignment(d *CaseDefinition, open []OpenStep, absent, substitute Role) AbsenceVerdict {
 	var v AbsenceVerdict
-	if d == nil {
-		return v
-	}
 	for _, o := range open {
 		own := slices.Contains(o.Roles, substitute)
 		theirs := slices.Contains(o.Roles, absent)

@@ -33,7 +33,8 @@ const (
 	ActionReview  = "review"
 	ActionRespond = "respond"
 	ActionSign    = "sign"
-	// ActionAct is an act on a step of a published type's route.
+	// ActionAct is an act on a step of a definition's route not named
+	// review or sign (StepAction).
 	ActionAct = "act"
 
 	DecisionApprove     = "approve"
@@ -41,54 +42,19 @@ const (
 	DecisionRequestInfo = "request_info"
 )
 
-// transitions is the state machine: from status, action and decision to the
-// next status, with the roles allowed to take it.
-var transitions = map[CaseStatus]map[string]struct {
-	to    CaseStatus
-	roles []Role
-}{
-	StatusSubmitted: {
-		ActionReview + ":" + DecisionApprove:     {StatusReviewed, []Role{RoleOfficer}},
-		ActionReview + ":" + DecisionReject:      {StatusRejected, []Role{RoleOfficer}},
-		ActionReview + ":" + DecisionRequestInfo: {StatusAwaitingTaxpayer, []Role{RoleOfficer}},
-	},
-	StatusAwaitingTaxpayer: {
-		ActionRespond + ":": {StatusSubmitted, []Role{RoleTaxpayer, RoleOfficer}},
-	},
-	StatusReviewed: {
-		ActionSign + ":" + DecisionApprove: {StatusApproved, []Role{RoleSigner}},
-		ActionSign + ":" + DecisionReject:  {StatusRejected, []Role{RoleSigner}},
-	},
-}
-
-// NextStatus applies the state machine: the status a case in from reaches by
-// action with decision when taken by role. A role that may never take the
-// action is EFORBIDDEN; an action the current status does not allow is
-// ECONFLICT.
-func NextStatus(from CaseStatus, action, decision string, role Role) (CaseStatus, error) {
-	allowed := false
-	for _, byAction := range transitions {
-		if t, ok := byAction[action+":"+decision]; ok {
-			for _, r := range t.roles {
-				allowed = allowed || r == role
-			}
-		}
+// CheckRespond checks a response to a request for information: the
+// taxpayer (or an officer at the desk for them) answers a case that waits
+// for it. A role that may not answer is EFORBIDDEN, a case that does not
+// wait ECONFLICT. Every other move of a case is its definition's route
+// (CaseDefinition.Take, StatusAt).
+func CheckRespond(from CaseStatus, role Role) error {
+	if role != RoleTaxpayer && role != RoleOfficer {
+		return Errorf(EFORBIDDEN, "your role (%s) may not respond for a case", role)
 	}
-	if !allowed {
-		return "", Errorf(EFORBIDDEN, "your role (%s) may not %s a case", role, action)
+	if from != StatusAwaitingTaxpayer {
+		return Errorf(ECONFLICT, "a case that is %s cannot take a response", from)
 	}
-	t, ok := transitions[from][action+":"+decision]
-	if !ok {
-		return "", Errorf(ECONFLICT, "a case that is %s cannot take %s", from, describe(action, decision))
-	}
-	return t.to, nil
-}
-
-func describe(action, decision string) string {
-	if decision == "" {
-		return "a " + action
-	}
-	return "a " + action + " with decision " + decision
+	return nil
 }
 
 // Case is a request to the department with its workflow state.
@@ -164,8 +130,9 @@ type CaseStep struct {
 	Digest     string     `json:"digest" db:"digest"`
 	KeyID      int64      `json:"key_id" db:"key_id"`
 	Signature  string     `json:"signature" db:"signature"`
-	// Step is the step of a published type's route the act took
-	// ("opinions.urbanism"); empty for the built-in workflow.
+	// Step is the step of the case's route the act took ("review",
+	// "opinions.urbanism"); empty for a submission, a response, and the
+	// review or signature of a case filed before every type was a definition.
 	Step string `json:"step,omitempty" db:"step"`
 	// OnBehalfOf names the absent person a substitute acted for.
 	OnBehalfOfID *int64 `json:"on_behalf_of_id,omitempty" db:"on_behalf_of_id"`

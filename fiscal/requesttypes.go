@@ -8,7 +8,7 @@ import (
 	"fiscald/internal/civil"
 )
 
-// ActInput is an act on a step of a published type's route (contract:
+// ActInput is an act on a step of a case's route (contract:
 // POST /api/v1/cases/{id}/act).
 type ActInput struct {
 	Step     string `json:"step" validate:"required,max=130"`
@@ -108,7 +108,8 @@ type RequestTypeService interface {
 	// PublishedCaseTypes lists the current version of each published type
 	// of the municipality.
 	PublishedCaseTypes(ctx context.Context, municipalityID int64) ([]*CaseTypeVersion, error)
-	// Act takes an open step of a case of a published type.
+	// Act takes an open step of a case (any type: review and sign are acts
+	// on the steps of those names).
 	Act(ctx context.Context, caseID int64, in *ActInput) (*CaseDetail, error)
 	// MigrateCases moves the open cases of a type to another version
 	// (admin), in one transaction, one audit entry per case.

@@ -89,32 +89,46 @@ func TestSLAStatesAndPauses(t *testing.T) {
 	}
 }
 
-func TestStateMachine(t *testing.T) {
+// TestShippedRoute: the shipped definitions' route gives the contract's
+// statuses (review → reviewed, sign → approved or rejected, request_info
+// leaves the step open), refuses a step not open (409) and a wrong role
+// (403); a response is the taxpayer's (or an officer's) to a waiting case.
+func TestShippedRoute(t *testing.T) {
+	d, _ := ShippedDefinition(CasePetition)
+	type act struct {
+		step, decision string
+		role           Role
+	}
 	for _, c := range []struct {
-		from             CaseStatus
-		action, decision string
-		role             Role
-		to               CaseStatus
-		code             string
+		acts []act
+		want CaseStatus
+		code string // of the last act
 	}{
-		{StatusSubmitted, ActionReview, DecisionApprove, RoleOfficer, StatusReviewed, ""},
-		{StatusSubmitted, ActionReview, DecisionReject, RoleOfficer, StatusRejected, ""},
-		{StatusSubmitted, ActionReview, DecisionRequestInfo, RoleOfficer, StatusAwaitingTaxpayer, ""},
-		{StatusAwaitingTaxpayer, ActionRespond, "", RoleTaxpayer, StatusSubmitted, ""},
-		{StatusReviewed, ActionSign, DecisionApprove, RoleSigner, StatusApproved, ""},
-		{StatusReviewed, ActionSign, DecisionReject, RoleSigner, StatusRejected, ""},
-		{StatusSubmitted, ActionSign, DecisionApprove, RoleSigner, "", ECONFLICT},
-		{StatusReviewed, ActionReview, DecisionApprove, RoleOfficer, "", ECONFLICT},
-		{StatusApproved, ActionSign, DecisionReject, RoleSigner, "", ECONFLICT},
-		{StatusSubmitted, ActionReview, DecisionApprove, RoleSigner, "", EFORBIDDEN},
-		{StatusReviewed, ActionSign, DecisionApprove, RoleOfficer, "", EFORBIDDEN},
-		{StatusReviewed, ActionSign, DecisionApprove, RoleTaxpayer, "", EFORBIDDEN},
-		{StatusAwaitingTaxpayer, ActionRespond, "", RoleSigner, "", EFORBIDDEN},
+		{[]act{{StepReview, DecisionApprove, RoleOfficer}}, StatusReviewed, ""},
+		{[]act{{StepReview, DecisionReject, RoleOfficer}}, StatusRejected, ""},
+		{[]act{{StepReview, DecisionRequestInfo, RoleOfficer}}, StatusSubmitted, ""},
+		{[]act{{StepReview, DecisionApprove, RoleOfficer}, {StepSign, DecisionApprove, RoleSigner}}, StatusApproved, ""},
+		{[]act{{StepReview, DecisionApprove, RoleOfficer}, {StepSign, DecisionReject, RoleSigner}}, StatusRejected, ""},
+		{[]act{{StepSign, DecisionApprove, RoleSigner}}, StatusSubmitted, ECONFLICT},
+		{[]act{{StepReview, DecisionApprove, RoleOfficer}, {StepReview, DecisionApprove, RoleOfficer}}, StatusReviewed, ECONFLICT},
+		{[]act{{StepReview, DecisionApprove, RoleOfficer}, {StepSign, DecisionApprove, RoleSigner}, {StepSign, DecisionReject, RoleSigner}}, StatusApproved, ECONFLICT},
+		{[]act{{StepReview, DecisionApprove, RoleSigner}}, StatusSubmitted, EFORBIDDEN},
+		{[]act{{StepReview, DecisionApprove, RoleOfficer}, {StepSign, DecisionApprove, RoleOfficer}}, StatusReviewed, EFORBIDDEN},
+		{[]act{{StepReview, DecisionApprove, RoleOfficer}, {StepSign, DecisionApprove, RoleTaxpayer}}, StatusReviewed, EFORBIDDEN},
+		{[]act{{StepSign, DecisionRequestInfo, RoleSigner}}, StatusSubmitted, EINVALID},
 	} {
-		to, err := NextStatus(c.from, c.action, c.decision, c.role)
-		if to != c.to || ErrorCode(err) != c.code {
-			t.Errorf("%s %s/%s by %s: %s %v", c.from, c.action, c.decision, c.role, to, err)
+		r := d.NewRoute()
+		var err error
+		for i, a := range c.acts {
+			err = d.Take(r, RouteAct{Step: a.step, Decision: a.decision, ActorID: int64(i + 1)}, a.role)
 		}
+		if d.StatusAt(r) != c.want || ErrorCode(err) != c.code {
+			t.Errorf("%v: %s %v, want %s %s", c.acts, d.StatusAt(r), err, c.want, c.code)
+		}
+	}
+	if CheckRespond(StatusAwaitingTaxpayer, RoleTaxpayer) != nil || CheckRespond(StatusAwaitingTaxpayer, RoleOfficer) != nil ||
+		ErrorCode(CheckRespond(StatusAwaitingTaxpayer, RoleSigner)) != EFORBIDDEN || ErrorCode(CheckRespond(StatusSubmitted, RoleTaxpayer)) != ECONFLICT {
+		t.Error("respond")
 	}
 }
 

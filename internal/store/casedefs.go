@@ -13,13 +13,15 @@ import (
 	"fiscald/fiscal"
 )
 
-// Request types as data: the store keeps each published version of a
-// municipality's request type (case_definitions, migration 0022), files
-// cases under the version current at filing (cases.definition_version) and
-// runs their routes: every act is a signed case step (action "act", the
-// step's full name in step) in one transaction with its timeline line,
-// notification and audit entry. The route's rules are pure
-// (fiscal.CaseDefinition: Take, Replay, Open).
+// Request types as data: every case runs on a definition, the shipped one
+// of a built-in type (fiscal.ShippedDefinition, version 1, in code) or a
+// version a municipality published (case_definitions, migration 0022). The
+// store files cases under the version current at filing
+// (cases.definition_version) and runs their routes: every act is a signed
+// case step (action review or sign for the steps of those names, else
+// "act"; the step's full name in step) in one transaction with its
+// timeline line, notification and audit entry. The route's rules are pure
+// (fiscal.CaseDefinition: Take, Replay, Open, StatusAt).
 
 // publishedDef is one version of a published type; versions never change
 // once published, so every instance may keep them in memory (db.defs).
@@ -237,8 +239,12 @@ func (db *DB) PublishedCaseTypes(ctx context.Context, municipalityID int64) ([]*
 		if docs == nil {
 			docs = []fiscal.DocumentKind{}
 		}
+		form := d.Form
+		if form.Fields == nil {
+			form.Fields = []fiscal.DefField{} // a type with an effect: its fields (if simple) are in Fields
+		}
 		v := &fiscal.CaseTypeVersion{Type: d.Type, Title: d.Title, TitleEN: d.TitleEN, Effect: d.Effect, Version: p.version,
-			SLAWorkingDays: d.SLAWorkingDays, Form: d.Form, Fields: p.ct.Fields, Documents: docs, Steps: d.Steps}
+			SLAWorkingDays: d.SLAWorkingDays, Form: form, Fields: p.ct.Fields, Documents: docs, Steps: d.Steps}
 		if !p.publishedAt.IsZero() {
 			at := p.publishedAt.UTC()
 			v.PublishedAt = &at
@@ -248,7 +254,8 @@ func (db *DB) PublishedCaseTypes(ctx context.Context, municipalityID int64) ([]*
 	return out, nil
 }
 
-// stepRow is an act recorded on a case (a signed step of action "act").
+// stepRow is an act recorded on a case (a signed step of action act,
+// review or sign).
 type stepRow struct {
 	Seq        int       `db:"seq"`
 	Action     string    `db:"action"`
@@ -315,7 +322,7 @@ func (h *routeHistory) replay(d *fiscal.CaseDefinition) (*fiscal.Route, error) {
 	return d.ReplayFrom(h.start, h.prior, h.acts)
 }
 
-// openSteps lists the steps a case of a published type waits for, with
+// openSteps lists the steps a case waits for, with
 // their due dates: a step with its own SLA is due that many working days
 // after it opened, plus the working days the case waited for the taxpayer
 // since (fiscal.StepDue); any other is due when the case is. Parallel
@@ -368,11 +375,15 @@ func (db *DB) Act(ctx context.Context, id int64, in *fiscal.ActInput) (*fiscal.C
 	if !a.System && !a.Role.IsStaff() {
 		return nil, fiscal.Errorf(fiscal.EFORBIDDEN, "only staff take the steps of a case")
 	}
+	comment := strings.TrimSpace(in.Comment)
+	if !a.System && comment == "" && (in.Decision == fiscal.DecisionReject || in.Decision == fiscal.DecisionRequestInfo) {
+		// The taxpayer reads why (a deemed decision is the law's, not a person's).
+		return nil, fiscal.InvalidField("comment", "a rejection or a request for information must say why")
+	}
 	cal, err := db.calendar(ctx, a.MunicipalityID)
 	if err != nil {
 		return nil, err
 	}
-	comment := strings.TrimSpace(in.Comment)
 	var out *fiscal.CaseDetail
 	err = db.InTx(ctx, func(tx *Tx) error {
 		c, err := tx.loadCase(ctx, id)
@@ -442,12 +453,17 @@ func (db *DB) Act(ctx context.Context, id int64, in *fiscal.ActInput) (*fiscal.C
 			return err
 		}
 		today := fiscal.LocalDate(tx.Now)
-		if in.Decision == fiscal.DecisionApprove {
+		to := d.StatusAt(r)
+		// The approval that ends the case needs the required documents, and
+		// so does a person's approval at a desk (an officer does not pass on
+		// an incomplete case); an opinion (a parallel branch) and the
+		// system's decision on an intermediate step do not.
+		desk := !strings.Contains(in.Step, ".")
+		if in.Decision == fiscal.DecisionApprove && (to == fiscal.StatusApproved || (desk && !a.System)) {
 			if err := c.caseType().CheckComplete(json.RawMessage(c.Data), kinds(atts)); err != nil {
 				return err
 			}
 		}
-		to := d.StatusAt(r)
 		switch {
 		case in.Decision == fiscal.DecisionRequestInfo:
 			to = fiscal.StatusAwaitingTaxpayer
@@ -569,7 +585,7 @@ func (db *DB) MigrateCases(ctx context.Context, typ string, in *fiscal.CaseMigra
 			return err
 		}
 		var ids []int64
-		if err := tx.Select(ctx, &ids, `SELECT id FROM cases WHERE municipality_id = ? AND type = ? AND definition_version = ? AND status IN ('submitted', 'awaiting_taxpayer') ORDER BY id`,
+		if err := tx.Select(ctx, &ids, `SELECT id FROM cases WHERE municipality_id = ? AND type = ? AND definition_version = ? AND status IN ('submitted', 'awaiting_taxpayer', 'reviewed') ORDER BY id`,
 			a.MunicipalityID, typ, in.FromVersion); err != nil {
 			return translate(err, "cases")
 		}
@@ -591,9 +607,19 @@ func (db *DB) MigrateCases(ctx context.Context, typ string, in *fiscal.CaseMigra
 				continue // decided meanwhile
 			}
 			target := in.StepMap[at]
-			before := map[string]any{"definition_version": in.FromVersion, "step": at, "version": c.Version}
-			res, err := tx.Exec(ctx, `UPDATE cases SET definition_version = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?`,
-				in.ToVersion, tx.Now, c.ID, c.Version)
+			// The case's status is the mapped step's on the new version
+			// (a case waiting for the taxpayer keeps waiting).
+			status := fiscal.CaseStatus(c.Status)
+			if status != fiscal.StatusAwaitingTaxpayer {
+				moved, err := to.def.ReplayFrom(target, append(append([]fiscal.RouteAct(nil), h.prior...), h.acts...), nil)
+				if err != nil {
+					return err
+				}
+				status = to.def.StatusAt(moved)
+			}
+			before := map[string]any{"definition_version": in.FromVersion, "step": at, "version": c.Version, "status": c.Status}
+			res, err := tx.Exec(ctx, `UPDATE cases SET definition_version = ?, status = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?`,
+				in.ToVersion, string(status), tx.Now, c.ID, c.Version)
 			if err != nil {
 				return translate(err, "case")
 			}
@@ -609,14 +635,15 @@ func (db *DB) MigrateCases(ctx context.Context, typ string, in *fiscal.CaseMigra
 				return err
 			}
 			comment := fmt.Sprintf("version %d → %d: %s → %s", in.FromVersion, in.ToVersion, at, target)
-			if err := tx.step(ctx, c, atts, &fiscal.CaseStep{Action: actionMigrate, Step: target, To: fiscal.CaseStatus(c.Status), Comment: comment}); err != nil {
+			if err := tx.step(ctx, c, atts, &fiscal.CaseStep{Action: actionMigrate, Step: target, To: status, Comment: comment}); err != nil {
 				return err
 			}
+			c.Status = string(status)
 			if err := tx.event(ctx, c, "migrated", comment, false); err != nil {
 				return err
 			}
 			if err := tx.Audit(ctx, c.MunicipalityID, "case.migrate", "case", c.ID, before,
-				map[string]any{"definition_version": in.ToVersion, "step": target, "version": c.Version}); err != nil {
+				map[string]any{"definition_version": in.ToVersion, "step": target, "version": c.Version, "status": c.Status}); err != nil {
 				return err
 			}
 			out.Moved = append(out.Moved, c.ID)

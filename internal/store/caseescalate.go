@@ -37,21 +37,13 @@ func (db *DB) SweepEscalations(ctx context.Context, now time.Time) (*fiscal.Esca
 		MunicipalityID int64 `db:"municipality_id"`
 		defRow
 	}
-	if err := db.selectx(ctx, &defs, `SELECT municipality_id, type, version, body, published_at FROM case_definitions ORDER BY municipality_id, type, version`); err != nil {
+	// Only the published versions some open case runs on (an index probe of
+	// cases_route per version; the shipped definitions have no escalations).
+	if err := db.selectx(ctx, &defs, `SELECT municipality_id, type, version, body, published_at FROM case_definitions d
+		WHERE EXISTS (SELECT 1 FROM cases c WHERE c.municipality_id = d.municipality_id AND c.type = d.type AND c.definition_version = d.version
+			AND c.status IN ('submitted', 'reviewed'))
+		ORDER BY municipality_id, type, version`); err != nil {
 		return nil, translate(err, "case definitions")
-	}
-	// Only the versions some open case runs on (read from the cases_route index).
-	var live []struct {
-		MunicipalityID int64  `db:"municipality_id"`
-		Type           string `db:"type"`
-		Version        int64  `db:"definition_version"`
-	}
-	if err := db.selectx(ctx, &live, `SELECT DISTINCT municipality_id, type, definition_version FROM cases WHERE definition_version IS NOT NULL AND status IN ('submitted', 'reviewed')`); err != nil {
-		return nil, translate(err, "cases")
-	}
-	open := make(map[string]bool, len(live))
-	for _, l := range live {
-		open[defKey(l.MunicipalityID, l.Type, l.Version)] = true
 	}
 	rep := &fiscal.EscalationReport{}
 	today := fiscal.LocalDate(now)
@@ -65,9 +57,6 @@ func (db *DB) SweepEscalations(ctx context.Context, now time.Time) (*fiscal.Esca
 		return err
 	}
 	for i := range defs {
-		if !open[defKey(defs[i].MunicipalityID, defs[i].Type, defs[i].Version)] {
-			continue
-		}
 		p, err := db.parseDef(defs[i].MunicipalityID, &defs[i].defRow)
 		if err != nil {
 			return nil, err

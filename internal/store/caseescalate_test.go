@@ -57,7 +57,7 @@ func TestEscalationSkipsTakenBranch(t *testing.T) {
 			for _, a := range acts {
 				var step, dec string
 				fmt.Sscanf(a, "%s %s", &step, &dec)
-				if _, err := db.Act(officer, c.ID, &fiscal.ActInput{Step: step, Decision: dec}); err != nil {
+				if _, err := db.Act(officer, c.ID, &fiscal.ActInput{Step: step, Decision: dec, Comment: "avizul " + step}); err != nil {
 					t.Fatalf("%s: %v", a, err)
 				}
 			}

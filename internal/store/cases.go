@@ -47,8 +47,9 @@ type caseRow struct {
 	Result          string     `db:"result"`
 	UpdatedAt       time.Time  `db:"updated_at"`
 	Version         int64      `db:"version"`
-	// DefinitionVersion is the version of the published type the case runs
-	// on (nil for the built-in types); def is that definition, set by
+	// DefinitionVersion is the version of the type's definition the case
+	// runs on (nil only for a case filed before migration 0029: the shipped
+	// version 1); def is that definition, set by
 	// loadCase (casedefs.go).
 	DefinitionVersion *int64 `db:"definition_version"`
 	def               *publishedDef
@@ -423,10 +424,10 @@ func (db *DB) CreateCase(ctx context.Context, in *fiscal.NewCase) (*fiscal.Case,
 	}
 	tp, m, officers := ic.tp, ic.muni, ic.officers
 	tpUser := tp.UserID
-	if err := db.intakeChecks(ctx, a.MunicipalityID, in.TaxpayerID, t.Name, data); err != nil {
+	if err := db.intakeChecks(ctx, a.MunicipalityID, in.TaxpayerID, t.Effect, data); err != nil {
 		return nil, err
 	}
-	if err := db.representationIntake(ctx, a, in.TaxpayerID, t.Name, data); err != nil {
+	if err := db.representationIntake(ctx, a, in.TaxpayerID, t.Effect, data); err != nil {
 		return nil, err
 	}
 	atts := make([]*fiscal.Attachment, 0, len(in.Attachments))
@@ -880,7 +881,7 @@ func (db *DB) Respond(ctx context.Context, id int64, in *fiscal.Response) (*fisc
 		return nil, err
 	}
 	// The role check comes before any read, so a wrong role learns nothing.
-	if _, err := fiscal.NextStatus(fiscal.StatusAwaitingTaxpayer, fiscal.ActionRespond, "", a.Role); fiscal.ErrorCode(err) == fiscal.EFORBIDDEN {
+	if err := fiscal.CheckRespond(fiscal.StatusAwaitingTaxpayer, a.Role); err != nil {
 		return nil, err
 	}
 	cal, err := db.calendar(ctx, a.MunicipalityID)
@@ -895,7 +896,7 @@ func (db *DB) Respond(ctx context.Context, id int64, in *fiscal.Response) (*fisc
 			return err
 		}
 		from := fiscal.CaseStatus(c.Status)
-		if _, err := fiscal.NextStatus(from, fiscal.ActionRespond, "", a.Role); err != nil {
+		if err := fiscal.CheckRespond(from, a.Role); err != nil {
 			return err
 		}
 		if in.Version != 0 && in.Version != c.Version {
@@ -909,6 +910,7 @@ func (db *DB) Respond(ctx context.Context, id int64, in *fiscal.Response) (*fisc
 		if err != nil {
 			return err
 		}
+		c.hist = h // a response is no act of the route: still the case's history
 		to := c.def.def.StatusAt(r)
 		atts, err := tx.attachments(ctx, c.ID)
 		if err != nil {

@@ -408,7 +408,7 @@ func (db *DB) checks(ctx context.Context, tx *Tx, c *caseRow, atts []*fiscal.Att
 func (db *DB) tryStraightThrough(ctx context.Context, tx *Tx, c *caseRow, atts []*fiscal.Attachment, cal *calendar.Calendar) error {
 	const enabled = true // the callers read the setting
 	t, status := c.caseType(), fiscal.CaseStatus(c.Status)
-	if !fiscal.StraightThroughEligible(t, status, enabled) || c.def == nil {
+	if !fiscal.StraightThroughEligible(t, status, enabled) {
 		return nil
 	}
 	d := c.def.def
@@ -416,9 +416,12 @@ func (db *DB) tryStraightThrough(ctx context.Context, tx *Tx, c *caseRow, atts [
 	if !ok || len(first.Roles) == 0 {
 		return nil
 	}
-	h, err := tx.routeHistory(ctx, c.ID)
-	if err != nil {
-		return err
+	h := c.hist // read by the caller (respond), or none yet (a new case)
+	if h == nil {
+		var err error
+		if h, err = tx.routeHistory(ctx, c.ID); err != nil {
+			return err
+		}
 	}
 	r, err := h.replay(d)
 	if err != nil {

@@ -72,7 +72,8 @@ func (j *intakeJob) write(ctx context.Context, tx *Tx) error {
 	today := fiscal.LocalDate(tx.Now)
 	c := &caseRow{MunicipalityID: j.actor.MunicipalityID, Type: j.caseType,
 		TaxpayerID: j.taxpayerID, Data: string(j.data), Status: string(fiscal.StatusSubmitted), SubmittedAt: tx.Now, SubmittedOn: today,
-		SLAWorkingDays: j.slaDays, Pauses: pauseList{}, Result: "{}", UpdatedAt: tx.Now, Version: 1, DefinitionVersion: &j.def.version, def: j.def}
+		SLAWorkingDays: j.slaDays, Pauses: pauseList{}, Result: "{}", UpdatedAt: tx.Now, Version: 1, DefinitionVersion: &j.def.version, def: j.def,
+		hist: &routeHistory{}} // a new case: no act yet
 	c.DueOn, _ = j.cal.AddWorkingDays(today, j.slaDays)
 	if !j.actor.System {
 		uid := j.actor.UserID

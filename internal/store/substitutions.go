@@ -202,7 +202,7 @@ func (tx *Tx) moveAbsentCases(ctx context.Context, s *substitutionRow, cal *cale
 			return err
 		}
 		var v fiscal.AbsenceVerdict
-		if c.def != nil && r.ok && !target.Disabled {
+		if r.ok && !target.Disabled {
 			open, err := tx.openSteps(ctx, c, cal)
 			if err != nil {
 				return err

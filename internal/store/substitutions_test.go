@@ -57,7 +57,7 @@ func TestAbsenceSweepTwoInstances(t *testing.T) {
 				}
 				for _, a := range acts {
 					step, dec, _ := strings.Cut(a, ":")
-					if _, err := db1.Act(officer, c.ID, &fiscal.ActInput{Step: step, Decision: dec}); err != nil {
+					if _, err := db1.Act(officer, c.ID, &fiscal.ActInput{Step: step, Decision: dec, Comment: "motiv " + step}); err != nil {
 						t.Fatalf("%s: %v", a, err)
 					}
 				}

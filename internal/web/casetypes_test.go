@@ -514,6 +514,15 @@ func TestShippedTypeOwnVersion(t *testing.T) {
 		if r := e.do("GET", casePath(old, ""), officer1, nil); num(r.Body["version"]) != 1 || openSteps(r) != "review[officer]@2026-05-15" {
 			t.Fatalf("a shipped type's case: %s", r.Raw)
 		}
+		// A refusal says why, whichever endpoint takes the step.
+		if r := e.do("POST", casePath(old, "/act"), officer1, map[string]any{"step": "review", "decision": "reject"}); r.Status != 422 || fmt.Sprint(fieldNames(r)) != "[comment]" {
+			t.Fatalf("a rejection without a reason: %d %s", r.Status, r.Raw)
+		}
+		// Another case waits for the signature when version 2 comes (moved below).
+		waiting := e.fullCase(anaID, ana, "VF1RFB00X56789012", "2026-02-01")
+		if r := e.do("POST", casePath(waiting, "/review"), officer1, map[string]any{"decision": "approve"}); r.Status != 200 || r.Body["status"] != "reviewed" {
+			t.Fatalf("review of the waiting case: %d %s", r.Status, r.Raw)
+		}
 		// Refused: the shipped type without its effect, an effect with its own form.
 		lost := strings.Replace(vehicleRegistrationV2, `"effect": "vehicle_registration",`, "", 1)
 		if r := e.do("POST", "/api/v1/admin/case-types", admin, rawJSON(lost)); r.Status != 422 || fmt.Sprint(fieldNames(r)) != "[effect]" {
@@ -562,6 +571,34 @@ func TestShippedTypeOwnVersion(t *testing.T) {
 			if r := e.do("GET", casePath(c, "/verify"), officer1, nil); r.Body["valid"] != true {
 				t.Fatalf("verify %d: %s", c, r.Raw)
 			}
+		}
+		// The case waiting for the signature on version 1 moves to the
+		// registry desk of version 2: its status is that step's (submitted).
+		r = e.do("POST", "/api/v1/admin/case-types/vehicle_registration/migrate", admin,
+			map[string]any{"from_version": 1, "to_version": 2, "step_map": map[string]any{"review": "review", "sign": "registry"}})
+		if r.Status != 200 || fmt.Sprint(r.Body["moved"]) != fmt.Sprintf("[%d]", waiting) {
+			t.Fatalf("migrate: %d %s", r.Status, r.Raw)
+		}
+		if r := e.do("GET", casePath(waiting, ""), officer1, nil); r.Body["status"] != "submitted" || num(r.Body["version"]) != 2 || openSteps(r) != "registry[officer]@2026-05-15" {
+			t.Fatalf("the moved case: %s", r.Raw)
+		}
+		if r := e.do("POST", casePath(waiting, "/act"), officer2, act("registry", "approve")); r.Status != 200 || r.Body["status"] != "reviewed" {
+			t.Fatalf("registry of the moved case: %d %s", r.Status, r.Raw)
+		}
+		if r := e.do("GET", casePath(waiting, "/verify"), officer1, nil); r.Body["valid"] != true {
+			t.Fatalf("verify the moved case: %s", r.Raw)
+		}
+		// A new type may run an effect under its own name: the effect's
+		// checks of the register run at its intake too.
+		dereg := `{"type": "fleet_deregistration", "title": "Scoaterea din evidență (flote)", "title_en": "Fleet deregistration",
+		 "effect": "vehicle_deregistration", "sla_working_days": 10, "steps": [{"name": "review", "roles": ["officer"]}, {"name": "sign", "roles": ["signer"], "distinct_from": ["review"]}]}`
+		if r := e.do("POST", "/api/v1/admin/case-types", admin, rawJSON(dereg)); r.Status != 201 {
+			t.Fatalf("publish a type with an effect: %d %s", r.Status, r.Raw)
+		}
+		r = e.do("POST", "/api/v1/cases", ana, map[string]any{"type": "fleet_deregistration", "taxpayer_id": anaID,
+			"data": map[string]any{"vehicle_id": 999999, "disposed_on": "2026-05-01", "reason": "sale"}})
+		if r.Status != 422 || fmt.Sprint(fieldNames(r)) != "[data.vehicle_id]" {
+			t.Fatalf("another's vehicle through an effect: %d %s", r.Status, r.Raw)
 		}
 		// The list shows version 2 with the effect and its documents.
 		r = e.do("GET", "/api/v1/case-types", ana, nil)
