@@ -360,4 +360,3 @@ func (tx *Tx) routeMoved(ctx context.Context, c *caseRow, step string, since civ
 		route_step_seq = (SELECT COALESCE(MAX(s.seq), 0) + 1 FROM case_steps s WHERE s.case_id = ?) WHERE id = ?`, step, since, c.ID, c.ID)
 	return translate(err, "case")
 }
-
