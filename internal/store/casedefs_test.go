@@ -121,27 +121,7 @@ func TestEscalationSweepTwoInstances(t *testing.T) {
 			}
 			sweep := func() fiscal.EscalationReport {
 				t.Helper()
-				var (
-					wg  sync.WaitGroup
-					mu  sync.Mutex
-					sum fiscal.EscalationReport
-				)
-				for _, db := range []*store.DB{db1, db2, db1, db2} {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						rep, err := db.SweepEscalations(ctx, clock.Now())
-						if err != nil {
-							t.Error(err)
-							return
-						}
-						mu.Lock()
-						sum.Notified, sum.Warned, sum.Reassigned, sum.Deemed = sum.Notified+rep.Notified, sum.Warned+rep.Warned, sum.Reassigned+rep.Reassigned, sum.Deemed+rep.Deemed
-						mu.Unlock()
-					}()
-				}
-				wg.Wait()
-				return sum
+				return sweepAtOnce(t, ctx, clock.Now(), db1, db2, db1, db2)
 			}
 			if rep := sweep(); rep != (fiscal.EscalationReport{}) {
 				t.Fatalf("nothing is due on the day of filing: %+v", rep)
@@ -199,4 +179,31 @@ func TestEscalationSweepTwoInstances(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sweepAtOnce runs one escalation sweep on each of dbs at the same time (as
+// several instances would) and adds up what they report.
+func sweepAtOnce(t *testing.T, ctx context.Context, now time.Time, dbs ...*store.DB) fiscal.EscalationReport {
+	t.Helper()
+	var (
+		wg  sync.WaitGroup
+		mu  sync.Mutex
+		sum fiscal.EscalationReport
+	)
+	for _, db := range dbs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rep, err := db.SweepEscalations(ctx, now)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			sum.Notified, sum.Warned, sum.Reassigned, sum.Deemed = sum.Notified+rep.Notified, sum.Warned+rep.Warned, sum.Reassigned+rep.Reassigned, sum.Deemed+rep.Deemed
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return sum
 }

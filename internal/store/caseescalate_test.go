@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -203,27 +202,7 @@ func TestDeemedDecisionRetried(t *testing.T) {
 			before := notices()
 			sweep := func() fiscal.EscalationReport {
 				t.Helper()
-				var (
-					wg  sync.WaitGroup
-					mu  sync.Mutex
-					sum fiscal.EscalationReport
-				)
-				for _, db := range []*store.DB{db1, db2, db1, db2} {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						rep, err := db.SweepEscalations(ctx, clock.Now())
-						if err != nil {
-							t.Error(err)
-							return
-						}
-						mu.Lock()
-						sum.Notified, sum.Warned, sum.Reassigned, sum.Deemed = sum.Notified+rep.Notified, sum.Warned+rep.Warned, sum.Reassigned+rep.Reassigned, sum.Deemed+rep.Deemed
-						mu.Unlock()
-					}()
-				}
-				wg.Wait()
-				return sum
+				return sweepAtOnce(t, ctx, clock.Now(), db1, db2, db1, db2)
 			}
 			if rep := sweep(); rep != (fiscal.EscalationReport{}) || pending() != n {
 				t.Fatalf("claims of a minute ago belong to a running sweep: %+v, %d pending", rep, pending())
