@@ -21,7 +21,7 @@ GOBIN := $(shell $(GO) env GOPATH)/bin
 # runs a PostgreSQL of its own to restart and stop).
 APT_PACKAGES := poppler-utils libnss3-tools chromium npm softhsm2 opensc haproxy postgresql-client postgresql
 
-.PHONY: run run-cluster loadtest-cluster build test test-pkcs11 test-faults test-sqlite lint vulncheck depcheck deps deps-system deps-go deps-js deps-bench bench bench-quote bench-assess bench-import bench-pinned loadtest clean
+.PHONY: run run-cluster loadtest-cluster build test test-pkcs11 test-faults test-sqlite lint vulncheck depcheck deps deps-system deps-go deps-js deps-bench bench bench-quote bench-assess bench-import bench-pinned bench-intake-two loadtest clean
 
 ## run: build and start the server on the embedded SQLite database with the demo municipality
 run: build
@@ -131,6 +131,12 @@ bench-import: deps-bench
 ## commits per request; RUNS=3 DURATION=10s ... (see scripts/bench-pinned.sh); pins the machine's PostgreSQL
 bench-pinned: deps-bench build
 	scripts/bench-pinned.sh
+
+## bench-intake-two: issue 15's two-process figure: two fiscald serve on one fresh PostgreSQL database,
+## each driven by its own wrk at once (intakes); req/s and p99 of each and their sum, then gapless
+## numbers, each key once and the audit chain checked; SERVERS=1 puts the same load on one server
+bench-intake-two: deps-bench build
+	scripts/bench-intake-two.sh
 
 ## loadtest: the January-peak mix (quotes, sign-ins, statements, intake, card payments, webhooks)
 ## against bin/fiscald on loopback while `fiscald assess` runs: per-endpoint req/s and p50/p95/p99;
