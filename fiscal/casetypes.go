@@ -11,10 +11,11 @@ import (
 	"fiscald/internal/civil"
 )
 
-// CaseType describes one kind of request: its form, the documents it needs
-// and its service-level target. A new form is a new CaseType value
-// (RegisterCaseType), not a new workflow: every type runs through the same
-// state machine.
+// CaseType describes one kind of request: its form, the documents it needs,
+// its checks, what approving it does, and its service-level target.
+// Registered (RegisterCaseType), it is an *effect* a definition names
+// ("effect"); the route every type runs is its definition's
+// (ShippedDefinition, or a municipality's publication), not the CaseType's.
 type CaseType struct {
 	Name    string `json:"type"`
 	Title   string `json:"title"`
