@@ -74,16 +74,26 @@ func shippedDef(typ string) *publishedDef {
 	return p.(*publishedDef)
 }
 
+// knownDef is a version of a type found without the database: the shipped
+// definition (version 1 of a shipped type), or a publication this process
+// has read before (versions never change); nil otherwise.
+func (db *DB) knownDef(municipalityID int64, typ string, version int64) *publishedDef {
+	if version == fiscal.ShippedVersion {
+		if p := shippedDef(typ); p != nil {
+			return p
+		}
+	}
+	if p, ok := db.defs.Load(defKey(municipalityID, typ, version)); ok {
+		return p.(*publishedDef)
+	}
+	return nil
+}
+
 // definition returns a version of a type: the shipped definition for a
 // shipped type's first version, else the municipality's publication.
 func (tx *Tx) definition(ctx context.Context, municipalityID int64, typ string, version int64) (*publishedDef, error) {
-	if version == fiscal.ShippedVersion {
-		if p := shippedDef(typ); p != nil {
-			return p, nil
-		}
-	}
-	if p, ok := tx.db.defs.Load(defKey(municipalityID, typ, version)); ok {
-		return p.(*publishedDef), nil
+	if p := tx.db.knownDef(municipalityID, typ, version); p != nil {
+		return p, nil
 	}
 	var r defRow
 	if err := tx.Get(ctx, &r, `SELECT type, version, body, published_at FROM case_definitions WHERE municipality_id = ? AND type = ? AND version = ?`,
@@ -95,13 +105,8 @@ func (tx *Tx) definition(ctx context.Context, municipalityID int64, typ string, 
 
 // definitionAt returns a version of a type outside a transaction.
 func (db *DB) definitionAt(ctx context.Context, municipalityID int64, typ string, version int64) (*publishedDef, error) {
-	if version == fiscal.ShippedVersion {
-		if p := shippedDef(typ); p != nil {
-			return p, nil
-		}
-	}
-	if p, ok := db.defs.Load(defKey(municipalityID, typ, version)); ok {
-		return p.(*publishedDef), nil
+	if p := db.knownDef(municipalityID, typ, version); p != nil {
+		return p, nil
 	}
 	var r defRow
 	if err := db.get(ctx, &r, `SELECT type, version, body, published_at FROM case_definitions WHERE municipality_id = ? AND type = ? AND version = ?`,

@@ -121,6 +121,16 @@ func (c *caseRow) sla(cal *calendar.Calendar, today civil.Date) (fiscal.SLA, fis
 	return fiscal.ComputeSLA(cal, c.SubmittedOn, c.SLAWorkingDays, c.pauses(), today, closed)
 }
 
+// definitionVersion is the version of the type's definition the case runs
+// on; a case filed before every type was a definition (NULL, which
+// migration 0029 sets) runs on the shipped one.
+func (c *caseRow) definitionVersion() int64 {
+	if c.DefinitionVersion != nil {
+		return *c.DefinitionVersion
+	}
+	return fiscal.ShippedVersion
+}
+
 func (c *caseRow) caseType() *fiscal.CaseType {
 	if c.def != nil {
 		return c.def.ct
@@ -188,11 +198,7 @@ func (tx *Tx) loadCase(ctx context.Context, id int64) (*caseRow, error) {
 	if !a.CanSeeTaxpayer(c.MunicipalityID, c.TaxpayerID) {
 		return nil, fiscal.Errorf(fiscal.ENOTFOUND, "case not found")
 	}
-	version := int64(fiscal.ShippedVersion) // a case filed before every type was a definition (migration 0029 sets it)
-	if c.DefinitionVersion != nil {
-		version = *c.DefinitionVersion
-	}
-	if c.def, err = tx.definition(ctx, c.MunicipalityID, c.Type, version); err != nil {
+	if c.def, err = tx.definition(ctx, c.MunicipalityID, c.Type, c.definitionVersion()); err != nil {
 		return nil, err
 	}
 	return &c, nil
@@ -714,11 +720,7 @@ func (db *DB) queueStep(ctx context.Context, cal *calendar.Calendar, today civil
 	if !c.Status.Open() {
 		return nil
 	}
-	version := int64(fiscal.ShippedVersion)
-	if r.DefinitionVersion != nil {
-		version = *r.DefinitionVersion
-	}
-	p, err := db.definitionAt(ctx, r.MunicipalityID, r.Type, version)
+	p, err := db.definitionAt(ctx, r.MunicipalityID, r.Type, r.definitionVersion())
 	if err != nil {
 		return err
 	}
