@@ -37,7 +37,7 @@ var (
 	OIDSHA256               = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}
 	OIDECDSAWithSHA256      = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
 	OIDSHA256WithRSA        = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 11}
-	oidTSTInfo              = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 1, 4}
+	OIDTSTInfo              = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 1, 4}
 )
 
 // Timestamper returns an RFC 3161 TimeStampToken (DER ContentInfo) over a
@@ -146,18 +146,35 @@ func Sign(digest []byte, cert *x509.Certificate, chain []*x509.Certificate, key 
 	if len(digest) != sha256.Size {
 		return nil, errors.New("cades: a SHA-256 digest is required")
 	}
+	var extra [][]byte
+	if opts != nil && !opts.SigningTime.IsZero() {
+		extra = append(extra, attr(OIDSigningTime, mustMarshal(opts.SigningTime.UTC())))
+	}
+	return sign(OIDData, digest, nil, cert, append([]*x509.Certificate{cert}, chain...), key, extra)
+}
+
+// SignEncapsulated returns a SignedData (DER ContentInfo) that carries
+// content, of type contentType, signed by cert's key with the signed
+// attributes of Sign (content type, message digest, signing certificate
+// v2) and the certificates embed (none, or cert and its issuers): an RFC
+// 3161 TimeStampToken when content is a TSTInfo (RFC 5816 names the TSA's
+// certificate with ESSCertIDv2).
+func SignEncapsulated(contentType asn1.ObjectIdentifier, content []byte, cert *x509.Certificate, embed []*x509.Certificate, key crypto.Signer) ([]byte, error) {
+	digest := sha256.Sum256(content)
+	return sign(contentType, digest[:], content, cert, embed, key, nil)
+}
+
+// sign is Sign and SignEncapsulated: content nil for a detached signature.
+func sign(contentType asn1.ObjectIdentifier, digest, content []byte, cert *x509.Certificate, embed []*x509.Certificate, key crypto.Signer, extra [][]byte) ([]byte, error) {
 	sigAlg, err := signatureAlgorithm(key.Public())
 	if err != nil {
 		return nil, err
 	}
-	attrs := [][]byte{
-		attr(OIDContentType, mustMarshal(OIDData)),
+	attrs := append([][]byte{
+		attr(OIDContentType, mustMarshal(contentType)),
 		attr(OIDMessageDigest, mustMarshal(digest)),
 		attr(OIDSigningCertificateV2, signingCertV2(cert)),
-	}
-	if opts != nil && !opts.SigningTime.IsZero() {
-		attrs = append(attrs, attr(OIDSigningTime, mustMarshal(opts.SigningTime.UTC())))
-	}
+	}, extra...)
 	signed := set(attrs...)
 	signedDER := mustMarshal(signed) // what the signature covers: the SET, tag 0x31
 	h := sha256.Sum256(signedDER)
@@ -174,16 +191,26 @@ func Sign(digest []byte, cert *x509.Certificate, chain []*x509.Certificate, key 
 		SignatureAlgorithm: sigAlg,
 		Signature:          sig,
 	}
-	var certs [][]byte
-	for _, c := range append([]*x509.Certificate{cert}, chain...) {
-		certs = append(certs, c.Raw)
-	}
 	sd := signedData{
 		Version:          1,
 		DigestAlgorithms: set(mustMarshal(sha)),
-		EncapContentInfo: encapContentInfo{EContentType: OIDData},
-		Certificates:     asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: bytes.Join(certs, nil)},
+		EncapContentInfo: encapContentInfo{EContentType: contentType},
 		SignerInfos:      set(mustMarshal(si)),
+	}
+	if len(embed) > 0 {
+		var certs [][]byte
+		for _, c := range embed {
+			certs = append(certs, c.Raw)
+		}
+		sd.Certificates = asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: bytes.Join(certs, nil)}
+	}
+	if content != nil {
+		// RFC 5652 5.1: version 3 when the content is not id-data; the
+		// eContent is [0] EXPLICIT OCTET STRING (a RawValue ignores
+		// struct tags, so the wrapper is built here).
+		sd.Version = 3
+		octets := mustMarshal(content)
+		sd.EncapContentInfo.EContent = asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: octets}
 	}
 	return marshalContentInfo(sd)
 }

@@ -32,6 +32,8 @@ import (
 
 	"github.com/digitorus/timestamp"
 	"golang.org/x/crypto/ocsp"
+
+	"fiscald/internal/cades"
 )
 
 // Status says whether certificates the authority issued are revoked. The
@@ -218,42 +220,89 @@ func (a *Authority) Timestamp(digest []byte, now time.Time) ([]byte, error) {
 	if len(digest) != sha256.Size {
 		return nil, errors.New("trust: timestamp: a SHA-256 digest is required")
 	}
-	resp, err := a.timestampResponse(&timestamp.Request{HashAlgorithm: crypto.SHA256, HashedMessage: digest, Certificates: true}, now)
-	if err != nil {
-		return nil, err
-	}
-	// The token is the response's second element: taken as is, without
-	// parsing and verifying what was just signed here.
-	var r struct {
-		Status asn1.RawValue
-		Token  asn1.RawValue `asn1:"optional"`
-	}
-	if _, err := asn1.Unmarshal(resp, &r); err != nil || len(r.Token.FullBytes) == 0 {
-		return nil, fmt.Errorf("trust: timestamp: no token in the response (%v)", err)
-	}
-	return r.Token.FullBytes, nil
+	return a.token(crypto.SHA256, digest, nil, nil, true, now)
 }
 
-func (a *Authority) timestampResponse(req *timestamp.Request, now time.Time) ([]byte, error) {
+// The TSA's RFC 3161 structures, encoded here: a token is a TSTInfo signed
+// with internal/cades (the certificates are this authority's own, checked
+// when it was loaded, so signing does not verify the chain again).
+type messageImprint struct {
+	HashAlgorithm pkix.AlgorithmIdentifier
+	HashedMessage []byte
+}
+
+type accuracy struct {
+	Seconds int `asn1:"optional"`
+}
+
+type tstInfo struct {
+	Version        int
+	Policy         asn1.ObjectIdentifier
+	MessageImprint messageImprint
+	SerialNumber   *big.Int
+	GenTime        time.Time `asn1:"generalized"`
+	Accuracy       accuracy  `asn1:"optional"`
+	Nonce          *big.Int  `asn1:"optional"`
+}
+
+type pkiStatusInfo struct {
+	Status int // 0 granted, 2 rejection
+}
+
+type timeStampResp struct {
+	Status pkiStatusInfo
+	Token  asn1.RawValue `asn1:"optional"`
+}
+
+// hashOIDs are the message imprints the TSA accepts.
+var hashOIDs = map[crypto.Hash]asn1.ObjectIdentifier{
+	crypto.SHA1:   {1, 3, 14, 3, 2, 26},
+	crypto.SHA256: {2, 16, 840, 1, 101, 3, 4, 2, 1},
+	crypto.SHA384: {2, 16, 840, 1, 101, 3, 4, 2, 2},
+	crypto.SHA512: {2, 16, 840, 1, 101, 3, 4, 2, 3},
+}
+
+// token is a TimeStampToken over digest (of hash) at now: the requester's
+// nonce and policy when given, the certificates when certs is set.
+func (a *Authority) token(hash crypto.Hash, digest []byte, nonce *big.Int, policy asn1.ObjectIdentifier, certs bool, now time.Time) ([]byte, error) {
+	oid, ok := hashOIDs[hash]
+	if !ok || len(digest) != hash.Size() {
+		return nil, fmt.Errorf("trust: timestamp: unsupported message imprint (%v, %d bytes)", hash, len(digest))
+	}
 	serial, err := randomSerial()
 	if err != nil {
 		return nil, err
 	}
-	t := timestamp.Timestamp{
-		HashAlgorithm:     req.HashAlgorithm,
-		HashedMessage:     req.HashedMessage,
-		Time:              now.UTC(),
-		Accuracy:          time.Second,
-		SerialNumber:      serial,
-		Policy:            oidTSAPolicy,
-		Nonce:             req.Nonce,
-		AddTSACertificate: true,
-		Certificates:      a.Chain(),
+	if policy == nil {
+		policy = oidTSAPolicy
 	}
-	if req.TSAPolicyOID != nil {
-		t.Policy = req.TSAPolicyOID
+	info, err := asn1.Marshal(tstInfo{Version: 1, Policy: policy, MessageImprint: messageImprint{HashAlgorithm: pkix.AlgorithmIdentifier{Algorithm: oid}, HashedMessage: digest},
+		SerialNumber: serial, GenTime: now.UTC().Truncate(time.Second), Accuracy: accuracy{Seconds: 1}, Nonce: nonce})
+	if err != nil {
+		return nil, fmt.Errorf("trust: timestamp: %w", err)
 	}
-	return t.CreateResponseWithOpts(a.TSA, a.tsaKey, crypto.SHA256)
+	var embed []*x509.Certificate
+	if certs {
+		embed = append([]*x509.Certificate{a.TSA}, a.Chain()...)
+	}
+	tok, err := cades.SignEncapsulated(cades.OIDTSTInfo, info, a.TSA, embed, a.tsaKey)
+	if err != nil {
+		return nil, fmt.Errorf("trust: timestamp: %w", err)
+	}
+	return tok, nil
+}
+
+// timestampResponse is the DER TimeStampResp to an RFC 3161 request: the
+// token granted, or a rejection of an imprint the TSA does not take.
+func (a *Authority) timestampResponse(req *timestamp.Request, now time.Time) ([]byte, error) {
+	if _, ok := hashOIDs[req.HashAlgorithm]; !ok || len(req.HashedMessage) != req.HashAlgorithm.Size() {
+		return asn1.Marshal(timeStampResp{Status: pkiStatusInfo{Status: 2}})
+	}
+	tok, err := a.token(req.HashAlgorithm, req.HashedMessage, req.Nonce, req.TSAPolicyOID, req.Certificates, now)
+	if err != nil {
+		return nil, err
+	}
+	return asn1.Marshal(timeStampResp{Token: asn1.RawValue{FullBytes: tok}})
 }
 
 // OCSP is the DER OCSP response on cert at now, signed by the issuing CA.

@@ -8,6 +8,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/sha512"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -104,6 +105,22 @@ func TestAuthorityOverHTTP(t *testing.T) {
 	if !bytes.Equal(ts.HashedMessage, h[:]) || ts.Nonce.Int64() != 42 || time.Since(ts.Time) > time.Minute {
 		t.Fatalf("timestamp: %+v", ts)
 	}
+	if len(ts.Certificates) != 3 || !ts.Certificates[0].Equal(a.TSA) {
+		t.Fatalf("certReq: want the TSA's certificate and its chain, got %d certificates", len(ts.Certificates))
+	}
+	// Without certReq the token carries no certificate (RFC 3161 2.4.1);
+	// with SHA-512 the imprint is as asked; an imprint the TSA does not
+	// take (SHA-224) is refused.
+	req, _ = timestamp.CreateRequest(bytes.NewReader([]byte("a step")), &timestamp.RequestOptions{Hash: crypto.SHA512})
+	tsNoCert, err := timestamp.Parse(mustToken(t, post("/tsa", "application/timestamp-query", req)))
+	h512 := sha512.Sum512([]byte("a step"))
+	if err != nil || len(tsNoCert.Certificates) != 0 || !bytes.Equal(tsNoCert.HashedMessage, h512[:]) || tsNoCert.HashAlgorithm != crypto.SHA512 {
+		t.Fatalf("without certReq: %v %+v", err, tsNoCert)
+	}
+	req, _ = timestamp.CreateRequest(bytes.NewReader([]byte("a step")), &timestamp.RequestOptions{Hash: crypto.SHA224})
+	if res, err := http.Post(srv.URL+"/tsa", "application/timestamp-query", bytes.NewReader(req)); err != nil || res.StatusCode != 400 {
+		t.Fatalf("SHA-224: want 400, got %v %v", res, err)
+	}
 	for cert, want := range map[*x509.Certificate]int{good: ocsp.Good, bad: ocsp.Revoked} {
 		q, err := ocsp.CreateRequest(cert, a.Issuing, nil)
 		if err != nil {
@@ -135,4 +152,17 @@ func pool(cs ...*x509.Certificate) *x509.CertPool {
 		p.AddCert(c)
 	}
 	return p
+}
+
+// mustToken is the TimeStampToken of a granted DER TimeStampResp.
+func mustToken(t *testing.T, resp []byte) []byte {
+	t.Helper()
+	var r struct {
+		Status asn1.RawValue
+		Token  asn1.RawValue `asn1:"optional"`
+	}
+	if _, err := asn1.Unmarshal(resp, &r); err != nil || len(r.Token.FullBytes) == 0 {
+		t.Fatalf("not a granted response: %v", err)
+	}
+	return r.Token.FullBytes
 }
