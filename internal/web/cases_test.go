@@ -126,6 +126,36 @@ func TestVehicleRegistrationEndToEnd(t *testing.T) {
 		if again := e.do("POST", "/api/v1/cases", ana, body, "Idempotency-Key", "k-1"); again.Status != 201 || num(again.Body["id"]) != id || again.Header["Idempotent-Replayed"] != "true" {
 			t.Fatalf("idempotent replay: %d %s", again.Status, again.Raw)
 		}
+		if r := e.do("POST", "/api/v1/cases", ana, registration(anaID, "WVWZZZAUZHW654321", "2025-12-15"), "Idempotency-Key", "k-1"); r.Status != 409 {
+			t.Fatalf("the key with another body: %d %s", r.Status, r.Raw)
+		}
+		// A new key sent several times at once (a client's retries racing
+		// the first attempt): one case, and every answer is the first's —
+		// the retries wait for its claim and replay its reply, none is
+		// refused as in flight.
+		race := registration(anaID, "WVWZZZAUZHW765432", "2025-12-15")
+		answers := make([]resp, 6)
+		var wg sync.WaitGroup
+		for i := range answers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				answers[i] = e.do("POST", "/api/v1/cases", ana, race, "Idempotency-Key", "k-race")
+			}()
+		}
+		wg.Wait()
+		fresh := 0
+		for _, a := range answers {
+			if a.Status != 201 || a.Body["number"] != answers[0].Body["number"] {
+				t.Fatalf("racing retries: %d %s (first %s)", a.Status, a.Raw, answers[0].Raw)
+			}
+			if a.Header["Idempotent-Replayed"] != "true" {
+				fresh++
+			}
+		}
+		if fresh != 1 {
+			t.Fatalf("racing retries: %d answers not replayed, want 1", fresh)
+		}
 
 		// Visibility.
 		if r := e.do("GET", casePath(id, ""), mihai, nil); r.Status != 404 {

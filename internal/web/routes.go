@@ -156,7 +156,10 @@ func JSONReply(status int) func(any) (*fiscal.StoredResponse, error) {
 // Reply), and the first answer is that kept reply, so a retry gets the same
 // bytes after a crash and on any instance. A claim that committed is never
 // released: after a server error, a resumable route continues the first
-// attempt's operation, the others answer 409.
+// attempt's operation, the others answer 409. Only the resumable routes look
+// the key up before they start; the others claim it with their effect and
+// look it up only when they claimed nothing (a retry), so a new key costs
+// one statement, the claim.
 func (s *Server) idempotent(name string, resumable bool, reply func(any) (*fiscal.StoredResponse, error)) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		key := c.Get("Idempotency-Key")
@@ -173,32 +176,51 @@ func (s *Server) idempotent(name string, resumable bool, reply func(any) (*fisca
 		sum := sha256.Sum256(c.Body())
 		claim := &fiscal.IdempotencyClaim{MunicipalityID: actor.MunicipalityID, UserID: actor.UserID,
 			Key: key, Route: name + " " + c.Path(), RequestHash: hex.EncodeToString(sum[:]), Reply: reply}
-		replay, claimed, err := s.deps.Idempotency.LookupIdempotencyKey(c.UserContext(), claim.MunicipalityID, claim.UserID, claim.Key, claim.Route, claim.RequestHash)
-		if err != nil {
-			return err
-		}
-		if replay != nil {
-			c.Set("Idempotent-Replayed", "true")
-			c.Set(fiber.HeaderContentType, replay.ContentType)
-			return c.Status(replay.Status).Send(replay.Body)
-		}
-		if claimed != 0 {
-			if !resumable {
-				return fiscal.ErrIdempotencyInFlight
+		if resumable {
+			// A card payment or refund whose provider call may have
+			// happened: the route must know before it starts whether it
+			// continues a claimed attempt (under the same provider key).
+			replay, claimed, err := s.deps.Idempotency.LookupIdempotencyKey(c.UserContext(), claim.MunicipalityID, claim.UserID, claim.Key, claim.Route, claim.RequestHash)
+			if err != nil {
+				return err
 			}
-			claim.ID, claim.Resumed = claimed, true
+			if replay != nil {
+				return sendReplay(c, replay)
+			}
+			if claimed != 0 {
+				claim.ID, claim.Resumed = claimed, true
+			}
 		}
 		// The use case's first write transaction claims the key together
 		// with its effect (no transaction of its own).
 		ctx := c.UserContext()
 		c.SetUserContext(fiscal.WithIdempotencyClaim(ctx, claim))
-		err = c.Next()
+		err := c.Next()
 		c.SetUserContext(ctx)
 		if err != nil {
 			// Let the error handler write the response so it can be stored.
 			if herr := s.errorHandler(c, err); herr != nil {
 				return herr
 			}
+		}
+		if !resumable && claim.ID == 0 && claim.Kept == nil {
+			// This request claimed nothing. The key is looked up only now
+			// (a new key, the usual case, costs no look-up): a retry's
+			// transaction met the first request's claim and was undone
+			// (ErrIdempotencyInFlight, after waiting for the first to
+			// commit), or the use case failed or answered before writing
+			// — a retry of a done review meets a moved-on case. The first
+			// request's kept reply is the answer whatever this one said.
+			replay, claimed, lerr := s.deps.Idempotency.LookupIdempotencyKey(ctx, claim.MunicipalityID, claim.UserID, claim.Key, claim.Route, claim.RequestHash)
+			switch {
+			case lerr != nil:
+				return s.errorHandler(c, lerr)
+			case replay != nil:
+				return sendReplay(c, replay)
+			case claimed != 0:
+				return s.errorHandler(c, fiscal.ErrIdempotencyInFlight)
+			}
+			return nil // a new key whose use case wrote nothing: its own answer
 		}
 		if k := claim.Kept; k != nil && err == nil {
 			// The answer is the reply kept with the effect, byte for byte.
@@ -218,6 +240,14 @@ func (s *Server) idempotent(name string, resumable bool, reply func(any) (*fisca
 		body := append([]byte(nil), c.Response().Body()...)
 		return s.deps.Idempotency.FinishIdempotencyKey(context.WithoutCancel(ctx), claim.ID, status, string(c.Response().Header.ContentType()), body)
 	}
+}
+
+// sendReplay answers with a response kept under an Idempotency-Key.
+func sendReplay(c *fiber.Ctx, r *fiscal.StoredResponse) error {
+	c.Response().Header.Del(fiber.HeaderRetryAfter) // of this attempt's own error, if any
+	c.Set("Idempotent-Replayed", "true")
+	c.Set(fiber.HeaderContentType, r.ContentType)
+	return c.Status(r.Status).Send(r.Body)
 }
 
 // RouteInfo describes one route of the table, for the authorization tests.
