@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -121,36 +122,72 @@ func duplicateDocument(att *fiscal.Attachment) error {
 // (under a provisional number), its attachments and the "submitted"
 // timeline line, and sets c.ID and the attachments' ids. The rows the whole
 // municipality queues on are taken after it (nextCaseNumber).
-func (tx *Tx) insertCase(ctx context.Context, c *caseRow, atts []*fiscal.Attachment, eventBody string) error {
+//
+// With claim (a request's Idempotency-Key not yet claimed) the same
+// statement claims the key first, and writes the case only if it did: a key
+// claimed by an earlier request (committed; a claim in flight is waited
+// for) makes it write nothing and answer ErrIdempotencyInFlight without
+// failing, so the transaction goes on with the other intakes of its group
+// (no savepoint: one round trip an intake). It returns the claim's id.
+func (tx *Tx) insertCase(ctx context.Context, c *caseRow, atts []*fiscal.Attachment, eventBody string, claim *fiscal.IdempotencyClaim) (int64, error) {
 	var q strings.Builder
-	args := make([]any, 0, 32)
-	q.WriteString("WITH c AS (" + insertCaseValues + " RETURNING id)")
+	args := make([]any, 0, 40)
+	if claim != nil {
+		// ON CONFLICT DO NOTHING: the key taken is an answer, not an error
+		// that would abort the group's transaction.
+		q.WriteString(`WITH k AS (INSERT INTO idempotency_keys (municipality_id, user_id, idem_key, route, request_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT DO NOTHING RETURNING id), c AS (INSERT INTO cases (` + caseInsertCols + `) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1 FROM k RETURNING id)`)
+		args = append(args, claim.MunicipalityID, claim.UserID, claim.Key, claim.Route, claim.RequestHash, tx.Now)
+	} else {
+		q.WriteString("WITH c AS (" + insertCaseValues + " RETURNING id)")
+	}
 	args = append(args, c.insertArgs()...)
 	for i, att := range atts {
 		att.CreatedAt = tx.Now
-		fmt.Fprintf(&q, ", a%d AS (INSERT INTO case_attachments ("+attachmentInsertCols+") VALUES (?, (SELECT id FROM c), ?, ?, ?, ?, ?, ?, ?) RETURNING id)", i)
+		fmt.Fprintf(&q, ", a%d AS (INSERT INTO case_attachments ("+attachmentInsertCols+") SELECT ?, c.id, ?, ?, ?, ?, ?, ?, ? FROM c RETURNING id)", i)
 		args = append(args, c.MunicipalityID, att.Kind, att.SHA256, att.Size, att.ContentType, att.Filename, c.CreatedBy, tx.Now)
 	}
 	actorID, actor := tx.eventActor()
-	q.WriteString(`, e AS (INSERT INTO case_events (` + eventInsertCols + `) VALUES (?, (SELECT id FROM c), ?, ?, ?, 'submitted', ?, ?))`)
+	q.WriteString(`, e AS (INSERT INTO case_events (` + eventInsertCols + `) SELECT ?, c.id, ?, ?, ?, 'submitted', ?, ? FROM c)`)
 	args = append(args, c.MunicipalityID, tx.Now, actorID, actor, eventBody, true)
 	q.WriteString(` SELECT c.id`)
+	if claim != nil {
+		q.WriteString(", (SELECT id FROM k)")
+	}
 	for i := range atts {
 		fmt.Fprintf(&q, ", (SELECT id FROM a%d)", i)
 	}
 	q.WriteString(" FROM c")
+	var claimID int64
 	dest := []any{&c.ID}
+	if claim != nil {
+		dest = append(dest, &claimID)
+	}
 	for _, att := range atts {
 		dest = append(dest, &att.ID)
 	}
 	if err := tx.QueryRowxContext(ctx, tx.Rebind(q.String()), args...).Scan(dest...); err != nil {
-		if isUniqueViolation(err) && len(atts) > 1 {
-			return fiscal.Errorf(fiscal.ECONFLICT, "the same document is referenced twice")
+		if claim != nil && errors.Is(err, sql.ErrNoRows) {
+			return 0, fiscal.ErrIdempotencyInFlight // the key was claimed: nothing written
 		}
-		return translate(err, "case")
+		return 0, translate(err, "case")
 	}
 	for _, att := range atts {
 		att.CaseID = c.ID
+	}
+	return claimID, nil
+}
+
+// checkDistinctDocuments refuses a document referenced twice under the same
+// kind (the attachments' unique key), before anything is written.
+func checkDistinctDocuments(atts []*fiscal.Attachment) error {
+	seen := make(map[[2]string]bool, len(atts))
+	for _, att := range atts {
+		k := [2]string{att.Kind, att.SHA256}
+		if seen[k] {
+			return duplicateDocument(att)
+		}
+		seen[k] = true
 	}
 	return nil
 }

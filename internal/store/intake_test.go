@@ -283,3 +283,62 @@ func TestIntakeCancelledWhileFiled(t *testing.T) {
 		}
 	})
 }
+
+// TestIntakeGroupStatementFails files intakes at once, some of which a
+// trigger refuses when their case row is inserted: a statement that fails
+// inside a group. Each refused intake answers its own error and the others
+// are filed (on PostgreSQL the failed statement aborts the group's
+// transaction, which is filed again without it; on SQLite a savepoint
+// undoes it): gapless numbers, and the audit chain verifies.
+func TestIntakeGroupStatementFails(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		ctx := context.Background()
+		m := storetest.Municipality(t, db, "timisoara")
+		storetest.Staff(t, db, m, "officer1", fiscal.RoleOfficer)
+		ana, tp := signedInTaxpayer(t, db, m)
+		trigger := `CREATE TRIGGER refuse_marked BEFORE INSERT ON cases FOR EACH ROW WHEN (NEW.data LIKE '%WVWZZZAUZHW0009%')
+			BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`
+		if db.Dialect() == "postgres" {
+			trigger = `CREATE FUNCTION refuse_marked() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
+				CREATE TRIGGER refuse_marked BEFORE INSERT ON cases FOR EACH ROW WHEN (NEW.data::text LIKE '%WVWZZZAUZHW0009%') EXECUTE FUNCTION refuse_marked()`
+		}
+		if _, err := db.SQL().Exec(trigger); err != nil {
+			t.Fatal(err)
+		}
+		const n = 24
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				v := i + 1
+				if i%3 == 0 {
+					v = 900 + i // refused by the trigger
+				}
+				_, errs[i] = db.CreateCase(ana, &fiscal.NewCase{Type: fiscal.CaseVehicleRegistration, TaxpayerID: tp.ID, Data: registrationData(v)})
+			}()
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if (i%3 == 0) != (err != nil) {
+				t.Fatalf("intake %d: %v", i, err)
+			}
+		}
+		var numbers []string
+		if err := db.SQL().Select(&numbers, `SELECT number FROM cases ORDER BY number`); err != nil {
+			t.Fatal(err)
+		}
+		if len(numbers) != n-n/3 {
+			t.Fatalf("%d cases, want %d", len(numbers), n-n/3)
+		}
+		for i, num := range numbers {
+			if w := fmt.Sprintf("TM-2026-%06d", i+1); num != w {
+				t.Fatalf("case %d is %s, want %s", i, num, w)
+			}
+		}
+		if a, err := db.VerifyAuditChain(ctx, m.ID); err != nil || !a.Valid {
+			t.Fatalf("audit chain: %+v %v", a, err)
+		}
+	})
+}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -38,6 +39,12 @@ const (
 	intakeGroupTimeout = 30 * time.Second
 )
 
+// abortedTx marks an intake's error from a statement that failed: on
+// PostgreSQL its group's transaction is aborted and filed again without it.
+type abortedTx struct{ error }
+
+func (e abortedTx) Unwrap() error { return e.error }
+
 // intakeJob is one intake: what CreateCase read and checked before the
 // transaction, and its outcome.
 type intakeJob struct {
@@ -67,8 +74,10 @@ type intakeJob struct {
 }
 
 // write inserts the case, its documents and its "submitted" line under a
-// provisional number (tx.Actor is the job's actor).
-func (j *intakeJob) write(ctx context.Context, tx *Tx) error {
+// provisional number (tx.Actor is the job's actor). On PostgreSQL, claim (if
+// not nil) is claimed in the same statement (insertCase): its id is
+// returned, and ErrIdempotencyInFlight without a write if it was taken.
+func (j *intakeJob) write(ctx context.Context, tx *Tx, claim *fiscal.IdempotencyClaim) (int64, error) {
 	today := fiscal.LocalDate(tx.Now)
 	c := &caseRow{MunicipalityID: j.actor.MunicipalityID, Type: j.caseType,
 		TaxpayerID: j.taxpayerID, Data: string(j.data), Status: string(fiscal.StatusSubmitted), SubmittedAt: tx.Now, SubmittedOn: today,
@@ -82,36 +91,47 @@ func (j *intakeJob) write(ctx context.Context, tx *Tx) error {
 	for _, att := range j.atts {
 		att.ID, att.CaseID = 0, 0
 	}
+	if err := checkDistinctDocuments(j.atts); err != nil {
+		return 0, err
+	}
 	eventBody := strings.Join(fiscal.AttachmentKeys(j.atts), " ")
+	var claimID int64
 	if tx.db.dialect == "postgres" {
-		// One statement for the case, its documents and its timeline line
-		// (each round trip costs both processes more CPU than the
-		// statement's own work).
-		if err := tx.insertCase(ctx, c, j.atts, eventBody); err != nil {
-			return err
+		// One statement for the claim, the case, its documents and its
+		// timeline line (each round trip costs both processes more CPU
+		// than the statement's own work).
+		var err error
+		if claimID, err = tx.insertCase(ctx, c, j.atts, eventBody, claim); err != nil {
+			if !errors.Is(err, fiscal.ErrIdempotencyInFlight) {
+				err = abortedTx{err}
+			}
+			return 0, err
 		}
 	} else {
+		if claim != nil {
+			return 0, fiscal.Internal(errors.New("the SQLite intake claims its key before write"), "intake")
+		}
 		var err error
 		c.ID, err = tx.Insert(ctx, insertCaseValues, c.insertArgs()...)
 		if err != nil {
-			return translate(err, "case")
+			return 0, translate(err, "case")
 		}
 		for _, att := range j.atts {
 			att.CaseID, att.CreatedAt = c.ID, tx.Now
 			att.ID, err = tx.Insert(ctx, insertAttachmentSQL, attachmentArgs(c, att, c.CreatedBy)...)
 			if isUniqueViolation(err) {
-				return duplicateDocument(att)
+				return 0, duplicateDocument(att)
 			}
 			if err != nil {
-				return translate(err, "attachment")
+				return 0, translate(err, "attachment")
 			}
 		}
 		if err := tx.event(ctx, c, "submitted", eventBody, true); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	j.c = c
-	return nil
+	return claimID, nil
 }
 
 // finish numbers the written case n and returns the statements that need
@@ -170,7 +190,7 @@ func (db *DB) intakeAlone(j *intakeJob) (*fiscal.Case, error) {
 		if j.key != nil {
 			tx.keyCache = map[int64]*signingKey{j.keyUID: j.key}
 		}
-		if err := j.write(j.ctx, tx); err != nil {
+		if _, err := j.write(j.ctx, tx, nil); err != nil { // InTx claimed the key
 			return err
 		}
 		n, err := tx.nextCaseNumbers(j.ctx, j.actor.MunicipalityID, fiscal.LocalDate(tx.Now).Year, 1)
@@ -293,66 +313,97 @@ func (db *DB) fileIntakes(group []*intakeJob) {
 	for i, j := range group {
 		jctx[i] = fiscal.WithIdempotencyClaim(fiscal.WithActor(ctx, j.actor), fiscal.IdempotencyClaimFrom(j.ctx))
 	}
+	pg := db.dialect == "postgres"
 	var filed []*intakeJob
 	var filedCtx []context.Context
-	err := db.InTx(ctx, func(tx *Tx) error {
-		filed, filedCtx = filed[:0], filedCtx[:0]
-		tx.keyCache = map[int64]*signingKey{}
-		for _, j := range group {
-			j.c, j.out, j.claimRow, j.kept, j.err = nil, nil, 0, nil, nil
-			if j.key != nil {
-				tx.keyCache[j.keyUID] = j.key
-			}
-		}
-		for i, j := range group {
-			sp := fmt.Sprintf("intake_%d", i)
-			if len(group) > 1 {
-				if _, err := tx.ExecContext(ctx, "SAVEPOINT "+sp); err != nil {
-					return translate(err, "savepoint")
+	// On PostgreSQL a failed statement aborts the transaction: the group is
+	// filed again without the intake whose statement failed (rare: its key
+	// and documents are checked without failing, see insertCase). On SQLite
+	// a savepoint per intake undoes its writes and the group goes on.
+	pending, pendingCtx := group, jctx
+	var err error
+	for {
+		failed := -1
+		err = db.InTx(ctx, func(tx *Tx) error {
+			filed, filedCtx, failed = filed[:0], filedCtx[:0], -1
+			tx.keyCache = map[int64]*signingKey{}
+			for _, j := range pending {
+				j.c, j.out, j.claimRow, j.kept, j.err = nil, nil, 0, nil, nil
+				if j.key != nil {
+					tx.keyCache[j.keyUID] = j.key
 				}
 			}
-			tx.Actor, tx.claimRow = j.actor, 0
-			_, id, err := claimIdempotencyKey(jctx[i], tx)
-			if err == nil {
-				tx.claimRow = id
-				err = j.write(jctx[i], tx)
-			}
-			if err != nil {
-				if len(group) == 1 || isRetryable(err) {
-					return err
+			for i, j := range pending {
+				tx.Actor, tx.claimRow = j.actor, 0
+				var id int64
+				var err error
+				sp := fmt.Sprintf("intake_%d", i)
+				if pg {
+					claim := fiscal.IdempotencyClaimFrom(pendingCtx[i])
+					if claim != nil && claim.ID != 0 {
+						claim = nil // claimed by an earlier transaction of the request
+					}
+					id, err = j.write(pendingCtx[i], tx, claim)
+				} else {
+					if len(pending) > 1 {
+						if _, err := tx.ExecContext(ctx, "SAVEPOINT "+sp); err != nil {
+							return translate(err, "savepoint")
+						}
+					}
+					if _, id, err = claimIdempotencyKey(pendingCtx[i], tx); err == nil {
+						_, err = j.write(pendingCtx[i], tx, nil)
+					}
 				}
-				if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+sp); rerr != nil {
-					return translate(rerr, "savepoint")
+				if err != nil {
+					if len(pending) == 1 || isRetryable(err) {
+						return err
+					}
+					var ab abortedTx
+					if errors.As(err, &ab) {
+						j.err, failed = ab.error, i
+						return err
+					}
+					if !pg {
+						if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+sp); rerr != nil {
+							return translate(rerr, "savepoint")
+						}
+					}
+					j.err = err // this request's own failure
+					continue
 				}
-				j.err = err // this request's own failure
-				continue
+				j.claimRow = id
+				filed, filedCtx = append(filed, j), append(filedCtx, pendingCtx[i])
 			}
-			j.claimRow = tx.claimRow
-			filed, filedCtx = append(filed, j), append(filedCtx, jctx[i])
-		}
-		tx.Actor, tx.claimRow = sys, 0
-		if len(filed) == 0 {
-			return nil
-		}
-		first, err := tx.nextCaseNumbers(ctx, muni, fiscal.LocalDate(tx.Now).Year, len(filed))
-		if err != nil {
-			return err
-		}
-		var writes []stmt
-		for i, j := range filed {
-			tx.Actor, tx.claimRow, tx.kept = j.actor, j.claimRow, nil
-			w, e, err := j.finish(filedCtx[i], tx, first+int64(i), true)
+			tx.Actor, tx.claimRow = sys, 0
+			if len(filed) == 0 {
+				return nil
+			}
+			first, err := tx.nextCaseNumbers(ctx, muni, fiscal.LocalDate(tx.Now).Year, len(filed))
 			if err != nil {
 				return err
 			}
-			j.kept = tx.kept
-			writes = append(writes, w...)
-			// In number order: the chain lists the cases as numbered.
-			tx.audits = append(tx.audits, e)
+			var writes []stmt
+			for i, j := range filed {
+				tx.Actor, tx.claimRow, tx.kept = j.actor, j.claimRow, nil
+				w, e, err := j.finish(filedCtx[i], tx, first+int64(i), true)
+				if err != nil {
+					return err
+				}
+				j.kept = tx.kept
+				writes = append(writes, w...)
+				// In number order: the chain lists the cases as numbered.
+				tx.audits = append(tx.audits, e)
+			}
+			tx.Actor, tx.claimRow, tx.kept = sys, 0, nil
+			return tx.execAll(ctx, "case", writes...)
+		})
+		if failed < 0 || err == nil {
+			break
 		}
-		tx.Actor, tx.claimRow, tx.kept = sys, 0, nil
-		return tx.execAll(ctx, "case", writes...)
-	})
+		// Again without the intake that failed (its error is its answer).
+		pending = append(pending[:failed:failed], pending[failed+1:]...)
+		pendingCtx = append(pendingCtx[:failed:failed], pendingCtx[failed+1:]...)
+	}
 	for _, j := range group {
 		switch {
 		case j.err != nil: // its own failure, before the group's commit
