@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"fiscald/calc"
 	"fiscald/fiscal"
 	"fiscald/internal/civil"
@@ -39,12 +37,6 @@ const (
 	seriesCash = "CASA"
 	seriesCard = "CARD"
 )
-
-type querier interface {
-	SelectContext(ctx context.Context, dest any, query string, args ...any) error
-	GetContext(ctx context.Context, dest any, query string, args ...any) error
-	Rebind(query string) string
-}
 
 type ledgerDebt struct {
 	ID           int64      `db:"id"`
@@ -1211,9 +1203,6 @@ func (db *DB) FailRefund(ctx context.Context, refundID int64, message string) er
 		return tx.Audit(ctx, muni, "refund.fail", "refund", refundID, nil, map[string]any{"message": message})
 	})
 }
-
-var _ querier = (*sqlx.DB)(nil)
-var _ querier = (*Tx)(nil)
 
 // ReceiptData returns what a payment's receipt prints; ENOTFOUND when the
 // payment is not visible or has no receipt (it did not succeed).
