@@ -478,43 +478,6 @@ func (db *DB) VerifyDocument(ctx context.Context, code string) (*fiscal.Document
 	return v, nil
 }
 
-// ReceiptPDF returns a payment's signed receipt, issuing it through the
-// documents pipeline on its first request (numbered by the receipt series
-// the settlement allocated). It prints the payment as it was when first
-// issued.
-func (db *DB) ReceiptPDF(ctx context.Context, paymentID int64) (*fiscal.Document, io.ReadCloser, error) {
-	r, err := db.ReceiptData(ctx, paymentID)
-	if err != nil {
-		return nil, nil, err
-	}
-	find := func() (*fiscal.Document, error) {
-		return db.visibleDocument(ctx, `payment_id = ? AND type = 'receipt'`, paymentID)
-	}
-	d, err := find()
-	if fiscal.ErrorCode(err) == fiscal.ENOTFOUND {
-		if db.docs == nil {
-			return nil, nil, fiscal.Errorf(fiscal.EUNAVAILABLE, "documents are not configured")
-		}
-		err = db.InTx(ctx, func(tx *Tx) error {
-			var muni int64
-			if err := tx.Get(ctx, &muni, `SELECT municipality_id FROM payments WHERE id = ?`, paymentID); err != nil {
-				return translate(err, "payment")
-			}
-			pid := paymentID
-			d, err = db.issue(ctx, tx, muni, r.Payment.TaxpayerID, &fiscal.DocumentContent{Type: fiscal.DocReceipt, Number: *r.Payment.ReceiptNumber,
-				IssuedOn: *r.Payment.PaidOn, Receipt: r}, docLinks{paymentID: &pid})
-			return err
-		})
-		if isUniqueViolation(err) || fiscal.ErrorCode(err) == fiscal.ECONFLICT {
-			d, err = find() // issued by a concurrent request
-		}
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	return db.openDocument(ctx, d)
-}
-
 // caseDocuments issues the documents of an approved case in the signer's
 // transaction, as its approval's plan says (fiscal.ApprovalDocuments): the
 // fiscal clearance certificate; a vehicle's proof of registration or

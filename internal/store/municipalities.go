@@ -42,3 +42,19 @@ func (db *DB) amountLimits(ctx context.Context, municipalityID int64) (fiscal.Am
 	}
 	return fiscal.AmountLimitsFrom(settings), nil
 }
+
+// municipalitySlug returns a municipality's slug, cached in the DB (a slug
+// never changes).
+func (db *DB) municipalitySlug(ctx context.Context, muni int64) (string, error) {
+	q := db.db
+	if s, ok := db.slugs.Load(muni); ok {
+		return s.(string), nil
+	}
+	var slug string
+	err := q.GetContext(ctx, &slug, q.Rebind(`SELECT slug FROM municipalities WHERE id = ?`), muni)
+	if err != nil {
+		return "", translate(err, "municipality")
+	}
+	db.slugs.Store(muni, slug)
+	return slug, nil
+}

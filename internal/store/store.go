@@ -64,7 +64,7 @@ type DB struct {
 	blobs fiscal.BlobStore
 	// docs renders, signs and stores issued documents (UseDocuments).
 	docs  fiscal.DocumentProducer
-	slugs sync.Map // municipality id → slug (payments.go)
+	slugs sync.Map // municipality id → slug (municipalities.go)
 	// sessions caches authenticated bearer tokens (sessioncache.go).
 	sessions sessionCache
 	// fault is the armed test fault point, none in service (faultpoint.go).

@@ -142,3 +142,13 @@ func (db *DB) loadEngine(ctx context.Context, municipalityID int64) (*calc.Engin
 	}
 	return &calc.Engine{Params: set, Calendar: cal}, nil
 }
+
+// engineFor returns a municipality's engine and slug.
+func (db *DB) engineFor(ctx context.Context, muni int64) (*calc.Engine, string, error) {
+	e, err := db.TaxEngine(ctx, muni)
+	if err != nil {
+		return nil, "", err
+	}
+	slug, err := db.municipalitySlug(ctx, muni)
+	return e, slug, err
+}
