@@ -14,12 +14,13 @@ import (
 	"fiscald/payments"
 )
 
-// Payments (the store side of payments.Service): a card payment begun for
+// Payments (payments.Store, under payments.Service): a card payment begun for
 // the chosen debts or all of them (BeginCardPayment), the provider's
 // reference attached to it (AttachPaymentIntent) or its refusal recorded
 // (FailCardPayment); cash received at the desk (RecordCashPayment);
 // Stripe's events applied once each (ApplyProviderEvent); a payment read
-// with its allocations (Payment). settle allocates a succeeded payment
+// with its allocations (Payment), a taxpayer's payments listed
+// (TaxpayerPayments). settle allocates a succeeded payment
 // (allocations.go), keeps the remainder as credit and numbers its receipt
 // (receipts.go). The rules (allocation order, bonus, refund reversal) are
 // the pure functions of package payments; here they run inside one
@@ -444,4 +445,27 @@ func (db *DB) ApplyProviderEvent(ctx context.Context, ev *fiscal.ProviderEvent) 
 		return nil, err
 	}
 	return res, nil
+}
+
+// TaxpayerPayments lists a taxpayer's payments, newest first, with their
+// allocations (fiscal.PaymentLister).
+func (db *DB) TaxpayerPayments(ctx context.Context, taxpayerID int64) ([]*fiscal.Payment, error) {
+	tp, err := db.Taxpayer(ctx, taxpayerID)
+	if err != nil {
+		return nil, err
+	}
+	var rows []paymentRow
+	if err := db.db.SelectContext(ctx, &rows, db.db.Rebind(`SELECT `+paymentColumns+` FROM payments WHERE municipality_id = ? AND taxpayer_id = ?
+		ORDER BY created_at DESC, id DESC LIMIT 500`), tp.MunicipalityID, tp.ID); err != nil {
+		return nil, translate(err, "payments")
+	}
+	out := make([]*fiscal.Payment, 0, len(rows))
+	for i := range rows {
+		v, err := paymentView(ctx, db.db, &rows[i])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }

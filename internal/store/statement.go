@@ -1,7 +1,9 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"slices"
 
 	"fiscald/calc"
 	"fiscald/fiscal"
@@ -12,9 +14,10 @@ import (
 // The taxpayer's account as the statement reads it (Statement,
 // fiscal.Statement): the ledger's debts with what was paid on them up to a
 // date (loadDebts), each with its late fees, materialised and accrued
-// (accountLines, accruedFee), and the credit. The clearance certificate
-// (certificates.go) and a payment's plan (allocations.go) read the account
-// through the same helpers.
+// (accountLines, accruedFee), the credit, and the early-payment bonuses
+// still on offer (bonusOffers). The clearance certificate (certificates.go)
+// and a payment's plan (allocations.go) read the account through the same
+// helpers.
 //
 // Late fees are computed, not stored, until a payment is allocated: the
 // settling transaction first materialises, for each overdue principal the
@@ -219,5 +222,82 @@ func accountLines(ctx context.Context, q querier, e *calc.Engine, slug string, m
 		line.LateFees += f
 		out = append(out, line)
 	}
+	return out, nil
+}
+
+// bonusOffers finds the bonuses still available on asOf: per tax type and
+// year with a bonus on its assessments, none granted yet, the first
+// instalment's due date not past, and something left to pay.
+// debts is loadDebts(…, asOf) of the same taxpayer; q runs rebound queries.
+func bonusOffers(ctx context.Context, q querier, muni, taxpayer int64, asOf civil.Date, debts []ledgerDebt) ([]fiscal.BonusOffer, error) {
+	ahead := false
+	for i := range debts {
+		if d := &debts[i]; d.Kind == fiscal.DebtPrincipal && d.AssessmentID != nil && !asOf.After(d.DueDate) {
+			ahead = true
+			break
+		}
+	}
+	if !ahead {
+		return nil, nil
+	}
+	var bonusRows []struct {
+		AssessmentID int64      `db:"id"`
+		Bonus        money.Bani `db:"bonus_bani"`
+	}
+	if err := q.SelectContext(ctx, &bonusRows, q.Rebind(`SELECT id, bonus_bani FROM assessments WHERE municipality_id = ? AND taxpayer_id = ? AND bonus_bani > 0`), muni, taxpayer); err != nil {
+		return nil, translate(err, "assessments")
+	}
+	bonusOf := map[int64]money.Bani{}
+	for _, r := range bonusRows {
+		bonusOf[r.AssessmentID] = r.Bonus
+	}
+	var granted []int64
+	if err := q.SelectContext(ctx, &granted, q.Rebind(`SELECT DISTINCT debt_id FROM allocations WHERE municipality_id = ? AND taxpayer_id = ? AND source = 'bonus'`), muni, taxpayer); err != nil {
+		return nil, translate(err, "allocations")
+	}
+	type key struct {
+		tax  string
+		year int
+	}
+	offers := map[key]*fiscal.BonusOffer{}
+	var order []key
+	seen := map[int64]bool{}
+	blocked := map[key]bool{}
+	for i := range debts {
+		d := &debts[i]
+		if d.Kind != fiscal.DebtPrincipal || d.AssessmentID == nil {
+			continue
+		}
+		k := key{d.TaxType, d.Year}
+		o := offers[k]
+		if o == nil {
+			o = &fiscal.BonusOffer{TaxType: d.TaxType, Year: d.Year, Until: d.DueDate}
+			offers[k] = o
+			order = append(order, k)
+		}
+		if d.DueDate.Before(o.Until) {
+			o.Until = d.DueDate
+		}
+		if slices.Contains(granted, d.ID) {
+			blocked[k] = true
+		}
+		o.PayInFull += max(d.outstanding(), 0)
+		if !seen[*d.AssessmentID] {
+			seen[*d.AssessmentID] = true
+			o.Bonus += bonusOf[*d.AssessmentID]
+		}
+	}
+	var out []fiscal.BonusOffer
+	for _, k := range order {
+		o := offers[k]
+		if blocked[k] || o.Bonus <= 0 || asOf.After(o.Until) || o.PayInFull <= o.Bonus {
+			continue
+		}
+		o.PayInFull -= o.Bonus
+		out = append(out, *o)
+	}
+	slices.SortFunc(out, func(a, b fiscal.BonusOffer) int {
+		return cmp.Or(cmp.Compare(a.Year, b.Year), cmp.Compare(a.TaxType, b.TaxType))
+	})
 	return out, nil
 }
