@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -13,7 +15,8 @@ import (
 // An import run and its batches (fiscal.ImportStore): StartImport opens or
 // resumes a run, WriteImportBatch writes one batch, FinishImport and
 // FailImport end the run, ImportReport, EachImportError and ImportSummaries
-// read it back. This file holds the batch's shared steps (the keys read,
+// read it back; ImportDone and ImportedID answer the demo's seed (a file
+// imported already, the id behind an external id). This file holds the batch's shared steps (the keys read,
 // classify, keep, rekey, the owners resolved); each kind's rows are written
 // by importtaxpayers.go, importvehicles.go, importholdings.go and
 // importbalances.go.
@@ -447,4 +450,25 @@ func (db *DB) ImportSummaries(ctx context.Context, id int64, limit int) ([]fisca
 		return nil, translate(err, "imports")
 	}
 	return out, nil
+}
+
+// ImportDone reports whether a finished (not dry) import of the file (kind
+// and SHA-256) exists in the municipality: the demo seed imports each of
+// its files once.
+func (db *DB) ImportDone(ctx context.Context, municipalityID int64, kind, sha string) (bool, error) {
+	var n int
+	err := db.db.GetContext(ctx, &n, db.db.Rebind(`SELECT COUNT(*) FROM imports WHERE municipality_id = ? AND kind = ? AND file_sha256 = ?
+		AND dry_run = ? AND finished_at IS NOT NULL`), municipalityID, kind, sha, false)
+	return n > 0, translate(err, "import")
+}
+
+// ImportedID is the id of the record an import key names (0: none).
+func (db *DB) ImportedID(ctx context.Context, municipalityID int64, kind, externalID string) (int64, error) {
+	var id int64
+	err := db.db.GetContext(ctx, &id, db.db.Rebind(`SELECT entity_id FROM import_keys WHERE municipality_id = ? AND kind = ? AND external_id = ?`),
+		municipalityID, kind, externalID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return id, translate(err, "import key")
 }
