@@ -17,7 +17,8 @@ import (
 // revision, an adjustment debt when the tax went up, or, when it went down,
 // payments.Reduce's cuts (debts cancelled and replaced, what was paid on them
 // moved, the excess turned into the paying payment's credit), with the run's
-// totals per budget code.
+// totals per budget code. recomputeObject reads, decides and writes one
+// object's assessment of a year, for a building's change.
 
 // recWriter writes one batch's changes.
 type recWriter struct {
@@ -120,4 +121,68 @@ func (w *recWriter) reduce(ctx context.Context, byID map[int64]*recDebt, revID i
 		w.total(byID[cuts[0].DebtID].BudgetCode).Credit += credit
 	}
 	return credit, nil
+}
+
+// recomputeObject recomputes one object's current assessment of w.year on
+// obj (payments.DecideRecompute) and writes the decision as RecomputeBatch
+// does. outcome "" means the object has no assessment of that year; id is
+// the new revision (0: unchanged).
+func (w *recWriter) recomputeObject(ctx context.Context, engine *calc.Engine, slug, kind string, objectID int64, obj calc.Object, share int64) (string, int64, error) {
+	tx := w.tx
+	var cur []recAssessment
+	if err := tx.Select(ctx, &cur, `SELECT a.id, a.taxpayer_id, a.tax_type, a.object_kind, a.object_id, a.revision, a.annual_bani, a.bonus_bani, a.budget_code
+		FROM assessments a WHERE a.municipality_id = ? AND a.tax_type = ? AND a.object_kind = ? AND a.object_id = ? AND a.year = ?
+		ORDER BY a.revision DESC LIMIT 1`, w.muni, kind, kind, objectID, w.year); err != nil {
+		return "", 0, translate(err, "assessments")
+	}
+	if len(cur) == 0 {
+		return "", 0, nil
+	}
+	a := &cur[0]
+	var debts []recDebt
+	if err := tx.Select(ctx, &debts, `SELECT d.id, d.taxpayer_id, d.kind, d.tax_type, a.object_kind, d.object_id, d.installment, d.due_date, d.amount_bani, d.budget_code
+		FROM debts d JOIN assessments a ON a.id = d.assessment_id
+		WHERE a.municipality_id = ? AND a.tax_type = ? AND a.object_kind = ? AND a.object_id = ? AND a.year = ? AND d.cancelled_at IS NULL
+		AND d.kind IN ('principal', 'adjustment') ORDER BY d.id`, w.muni, kind, kind, objectID, w.year); err != nil {
+		return "", 0, translate(err, "debts")
+	}
+	o := payments.RecomputeObject{TaxType: a.TaxType, Object: obj, Share: share, Annual: a.Annual, Bonus: a.Bonus, Debts: make([]payments.ReduceDebt, len(debts))}
+	byID := map[int64]*recDebt{}
+	for k := range debts {
+		d := &debts[k]
+		var paid []payments.Paid
+		var allocs []recAlloc
+		if err := tx.Select(ctx, &allocs, `SELECT al.debt_id, al.payment_id, CASE WHEN al.source = 'bonus' THEN 1 ELSE 0 END AS is_bonus, CAST(SUM(al.amount_bani) AS BIGINT) AS amount_bani
+			FROM allocations al WHERE al.debt_id = ? GROUP BY al.debt_id, al.payment_id, CASE WHEN al.source = 'bonus' THEN 1 ELSE 0 END`, d.ID); err != nil {
+			return "", 0, translate(err, "allocations")
+		}
+		for _, al := range allocs {
+			paid = append(paid, payments.Paid{PaymentID: al.PaymentID, Bonus: al.Bonus, Amount: al.Amount})
+		}
+		o.Debts[k] = payments.ReduceDebt{ID: d.ID, DueDate: d.DueDate.String(), Amount: d.Amount, Paid: paid}
+		byID[d.ID] = d
+	}
+	dec, err := payments.DecideRecompute(engine, slug, w.year, o)
+	if err != nil {
+		return "", 0, fiscal.Errorf(fiscal.ECONFLICT, "the tax of %d cannot be computed on the changed building: %s", w.year, err)
+	}
+	if dec.Outcome == payments.RecomputeUnchanged {
+		return dec.Outcome, 0, nil
+	}
+	revID, err := w.revision(ctx, a, dec.Assessment, dec.Bonus)
+	if err != nil {
+		return "", 0, err
+	}
+	switch dec.Outcome {
+	case payments.RecomputeUp:
+		if _, err := w.adjustment(ctx, a, revID, dec.AdjustmentInstallment, dec.Delta); err != nil {
+			return "", 0, err
+		}
+	case payments.RecomputeDown:
+		if _, err := w.reduce(ctx, byID, revID, dec.Cuts); err != nil {
+			return "", 0, err
+		}
+	}
+	return dec.Outcome, revID, tx.Audit(ctx, w.muni, "assessment.recompute", "assessment", revID, map[string]any{"assessment_id": a.ID, "annual": a.Annual},
+		map[string]any{"annual": dec.Assessment.Annual, "delta": dec.Delta, "outcome": dec.Outcome})
 }
