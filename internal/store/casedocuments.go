@@ -16,8 +16,9 @@ import (
 // fiscal clearance certificate, a vehicle's proof of registration or
 // deregistration, and the tax decisions of the assessments the approval
 // recorded (issueDecision, each naming the council decisions its lines
-// cite). A property declaration's decisions are issued by
-// issuePropertyDecision (declarations.go).
+// cite). The tax decision of an owner's share of a building or land
+// (issuePropertyDecision) serves a declaration's approval, a building's
+// change and a pending co-owner's entry.
 
 // caseDocuments issues the documents of an approved case in the signer's
 // transaction, as its approval's plan says (fiscal.ApprovalDocuments): the
@@ -109,4 +110,36 @@ func (db *DB) issueDecision(ctx context.Context, tx *Tx, c *caseRow, assessmentI
 	caseID, aid := c.ID, assessmentID
 	return db.issue(ctx, tx, c.MunicipalityID, c.TaxpayerID, &fiscal.DocumentContent{Type: fiscal.DocTaxDecision, CaseNumber: c.Number, Decision: dc},
 		docLinks{caseID: &caseID, assessmentID: &aid, vehicleID: &veh.ID})
+}
+
+// issuePropertyDecision issues the tax decision of an owner's assessment of
+// a building or land, to that owner.
+func (db *DB) issuePropertyDecision(ctx context.Context, tx *Tx, c *caseRow, assessmentID, ownerID int64, kind string, h *fiscal.Holding) (*fiscal.Document, error) {
+	var a struct {
+		TaxType    string     `db:"tax_type"`
+		Year       int        `db:"year"`
+		Annual     money.Bani `db:"annual_bani"`
+		Bonus      money.Bani `db:"bonus_bani"`
+		BudgetCode string     `db:"budget_code"`
+		Lines      string     `db:"lines"`
+	}
+	if err := tx.Get(ctx, &a, `SELECT tax_type, year, annual_bani, bonus_bani, budget_code, lines FROM assessments WHERE id = ?`, assessmentID); err != nil {
+		return nil, translate(err, "assessment")
+	}
+	what := "clădirea"
+	if kind == calc.TaxLand {
+		what = "terenul"
+	}
+	dc := &fiscal.DecisionContent{AssessmentID: assessmentID, TaxType: a.TaxType, Year: a.Year, BudgetCode: a.BudgetCode, Annual: a.Annual, Bonus: a.Bonus,
+		Object: fmt.Sprintf("%s din %s, număr cadastral %s, cota-parte %s%%", what, h.Address, h.CadastralNumber, h.Share.Percent())}
+	if err := json.Unmarshal([]byte(a.Lines), &dc.Lines); err != nil {
+		return nil, fiscal.Internal(err, "assessment lines")
+	}
+	if err := tx.Select(ctx, &dc.Installments, `SELECT due_date AS duedate, amount_bani AS amount FROM debts WHERE assessment_id = ? AND kind IN ('principal', 'adjustment') AND cancelled_at IS NULL ORDER BY installment`,
+		assessmentID); err != nil {
+		return nil, translate(err, "debts")
+	}
+	caseID, aid := c.ID, assessmentID
+	return db.issue(ctx, tx, c.MunicipalityID, ownerID, &fiscal.DocumentContent{Type: fiscal.DocTaxDecision, CaseNumber: c.Number, Decision: dc},
+		docLinks{caseID: &caseID, assessmentID: &aid})
 }

@@ -19,9 +19,8 @@ import (
 // a document's PDF for its holder or the staff (DocumentPDF), a taxpayer's
 // documents (TaxpayerDocuments), the public check of a verification code
 // (VerifyDocument). What is issued is elsewhere: the certificate in
-// certificates.go, an approved case's documents in casedocuments.go, a
-// property declaration's decisions in declarations.go, receipts in
-// receipts.go.
+// certificates.go, an approved case's documents and the tax decisions in
+// casedocuments.go, receipts in receipts.go.
 //
 // A document is issued inside the transaction of the use case that decides
 // it (the certificate request, the signer's approval of a case): the number
