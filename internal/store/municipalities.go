@@ -6,6 +6,11 @@ import (
 	"fiscald/fiscal"
 )
 
+// Municipalities: read by slug (MunicipalityBySlug), created
+// (CreateMunicipality), their slug (municipalitySlug, kept in memory: a slug
+// never changes) and the plausibility bounds of amounts their settings set
+// (amountLimits).
+
 // MunicipalityBySlug returns ENOTFOUND for an unknown slug.
 func (db *DB) MunicipalityBySlug(ctx context.Context, slug string) (*fiscal.Municipality, error) {
 	var m fiscal.Municipality

@@ -11,6 +11,11 @@ import (
 	"fiscald/internal/civil"
 )
 
+// The tax engine of a municipality (fiscal.TaxRules): the embedded
+// parameters with the administrators' entries and the bridge days, built
+// once and kept per process for a minute (TaxEngine; InvalidateTaxEngine
+// after a change), and with its slug (engineFor).
+
 // engineTTL bounds how long one process keeps a municipality's engine, so
 // that parameters or bridge days entered through another process are seen
 // within a minute; changes through this process invalidate at once.
