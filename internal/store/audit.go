@@ -15,6 +15,12 @@ import (
 	"fiscald/fiscal"
 )
 
+// The audit log: every use case's entries appended to its municipality's
+// hash chain (Audit, buffered in the transaction and chained at commit by
+// flushAudit: one statement on PostgreSQL, audit_append), and the chain
+// verified entry by entry (VerifyAudit for staff, VerifyAuditChain for the
+// command line).
+
 // genesis is the previous hash of each municipality's first entry.
 const genesis = "0000000000000000000000000000000000000000000000000000000000000000"
 

@@ -6,6 +6,12 @@ import (
 	"strings"
 )
 
+// What backups and restores ask of the database (cmd/fiscald backup,
+// internal/backup): a consistent copy of a SQLite database (SnapshotInto,
+// VACUUM INTO), the tables a restore target holds (Tables), an empty
+// PostgreSQL schema dropped before a restore (DropEmptySchema). OutboxPending,
+// the outbox's backlog for /metrics, is here too.
+
 // SnapshotInto writes a consistent copy of the SQLite database into path
 // (VACUUM INTO: one read transaction, so writers go on meanwhile; the copy
 // is compact and has no WAL). PostgreSQL is copied by pg_dump

@@ -11,6 +11,12 @@ import (
 	"fiscald/payments"
 )
 
+// A change of a building (case type building_change): refused at filing
+// when the building is not the declarer's or the date precedes its
+// acquisition (changeIntakeCheck), written in the signer's transaction for
+// every current co-owner with each changed year's assessment recomputed
+// (writeBuildingChange; the recomputation's writer, recwriter.go).
+//
 // A building's change (fiscal/buildingchange.go) in the signer's
 // transaction, and the attributes of a year (building_history, migration
 // 0027): the attributes a holding had up to until_year stay there when a
@@ -194,68 +200,4 @@ func (db *DB) writeBuildingChange(ctx context.Context, tx *Tx, c *caseRow, ch *f
 	b, _ := json.Marshal(result)
 	c.Result = string(b)
 	return nil
-}
-
-// recomputeObject recomputes one object's current assessment of w.year on
-// obj (payments.DecideRecompute) and writes the decision as RecomputeBatch
-// does. outcome "" means the object has no assessment of that year; id is
-// the new revision (0: unchanged).
-func (w *recWriter) recomputeObject(ctx context.Context, engine *calc.Engine, slug, kind string, objectID int64, obj calc.Object, share int64) (string, int64, error) {
-	tx := w.tx
-	var cur []recAssessment
-	if err := tx.Select(ctx, &cur, `SELECT a.id, a.taxpayer_id, a.tax_type, a.object_kind, a.object_id, a.revision, a.annual_bani, a.bonus_bani, a.budget_code
-		FROM assessments a WHERE a.municipality_id = ? AND a.tax_type = ? AND a.object_kind = ? AND a.object_id = ? AND a.year = ?
-		ORDER BY a.revision DESC LIMIT 1`, w.muni, kind, kind, objectID, w.year); err != nil {
-		return "", 0, translate(err, "assessments")
-	}
-	if len(cur) == 0 {
-		return "", 0, nil
-	}
-	a := &cur[0]
-	var debts []recDebt
-	if err := tx.Select(ctx, &debts, `SELECT d.id, d.taxpayer_id, d.kind, d.tax_type, a.object_kind, d.object_id, d.installment, d.due_date, d.amount_bani, d.budget_code
-		FROM debts d JOIN assessments a ON a.id = d.assessment_id
-		WHERE a.municipality_id = ? AND a.tax_type = ? AND a.object_kind = ? AND a.object_id = ? AND a.year = ? AND d.cancelled_at IS NULL
-		AND d.kind IN ('principal', 'adjustment') ORDER BY d.id`, w.muni, kind, kind, objectID, w.year); err != nil {
-		return "", 0, translate(err, "debts")
-	}
-	o := payments.RecomputeObject{TaxType: a.TaxType, Object: obj, Share: share, Annual: a.Annual, Bonus: a.Bonus, Debts: make([]payments.ReduceDebt, len(debts))}
-	byID := map[int64]*recDebt{}
-	for k := range debts {
-		d := &debts[k]
-		var paid []payments.Paid
-		var allocs []recAlloc
-		if err := tx.Select(ctx, &allocs, `SELECT al.debt_id, al.payment_id, CASE WHEN al.source = 'bonus' THEN 1 ELSE 0 END AS is_bonus, CAST(SUM(al.amount_bani) AS BIGINT) AS amount_bani
-			FROM allocations al WHERE al.debt_id = ? GROUP BY al.debt_id, al.payment_id, CASE WHEN al.source = 'bonus' THEN 1 ELSE 0 END`, d.ID); err != nil {
-			return "", 0, translate(err, "allocations")
-		}
-		for _, al := range allocs {
-			paid = append(paid, payments.Paid{PaymentID: al.PaymentID, Bonus: al.Bonus, Amount: al.Amount})
-		}
-		o.Debts[k] = payments.ReduceDebt{ID: d.ID, DueDate: d.DueDate.String(), Amount: d.Amount, Paid: paid}
-		byID[d.ID] = d
-	}
-	dec, err := payments.DecideRecompute(engine, slug, w.year, o)
-	if err != nil {
-		return "", 0, fiscal.Errorf(fiscal.ECONFLICT, "the tax of %d cannot be computed on the changed building: %s", w.year, err)
-	}
-	if dec.Outcome == payments.RecomputeUnchanged {
-		return dec.Outcome, 0, nil
-	}
-	revID, err := w.revision(ctx, a, dec.Assessment, dec.Bonus)
-	if err != nil {
-		return "", 0, err
-	}
-	switch dec.Outcome {
-	case payments.RecomputeUp:
-		if _, err := w.adjustment(ctx, a, revID, dec.AdjustmentInstallment, dec.Delta); err != nil {
-			return "", 0, err
-		}
-	case payments.RecomputeDown:
-		if _, err := w.reduce(ctx, byID, revID, dec.Cuts); err != nil {
-			return "", 0, err
-		}
-	}
-	return dec.Outcome, revID, tx.Audit(ctx, w.muni, "assessment.recompute", "assessment", revID, map[string]any{"assessment_id": a.ID, "annual": a.Annual},
-		map[string]any{"annual": dec.Assessment.Annual, "delta": dec.Delta, "outcome": dec.Outcome})
 }

@@ -10,6 +10,13 @@ import (
 	"fiscald/internal/civil"
 )
 
+// Escalations of the published request types (SweepEscalations, in serve's
+// SLA ticker and fiscald sla): claimed once per case and rule across
+// instances (case_escalations), acted on in set-based statements (notify,
+// warn, reassign), and deemed decisions taken as the system's acts, retried
+// when their process died before acting (retryDeemed). routeMoved records a
+// case's move along its route (cases.route_step, route_step_seq).
+
 // SweepEscalations runs the escalations of the published types: for each
 // definition with escalations and each rule, one transaction claims, in one
 // statement, the open cases waiting at the rule's step since its cutoff or

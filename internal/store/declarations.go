@@ -288,35 +288,3 @@ func (db *DB) writeProperty(ctx context.Context, tx *Tx, c *caseRow, p *fiscal.A
 	c.Result = string(b)
 	return nil
 }
-
-// issuePropertyDecision issues the tax decision of an owner's assessment of
-// a building or land, to that owner.
-func (db *DB) issuePropertyDecision(ctx context.Context, tx *Tx, c *caseRow, assessmentID, ownerID int64, kind string, h *fiscal.Holding) (*fiscal.Document, error) {
-	var a struct {
-		TaxType    string     `db:"tax_type"`
-		Year       int        `db:"year"`
-		Annual     money.Bani `db:"annual_bani"`
-		Bonus      money.Bani `db:"bonus_bani"`
-		BudgetCode string     `db:"budget_code"`
-		Lines      string     `db:"lines"`
-	}
-	if err := tx.Get(ctx, &a, `SELECT tax_type, year, annual_bani, bonus_bani, budget_code, lines FROM assessments WHERE id = ?`, assessmentID); err != nil {
-		return nil, translate(err, "assessment")
-	}
-	what := "clădirea"
-	if kind == calc.TaxLand {
-		what = "terenul"
-	}
-	dc := &fiscal.DecisionContent{AssessmentID: assessmentID, TaxType: a.TaxType, Year: a.Year, BudgetCode: a.BudgetCode, Annual: a.Annual, Bonus: a.Bonus,
-		Object: fmt.Sprintf("%s din %s, număr cadastral %s, cota-parte %s%%", what, h.Address, h.CadastralNumber, h.Share.Percent())}
-	if err := json.Unmarshal([]byte(a.Lines), &dc.Lines); err != nil {
-		return nil, fiscal.Internal(err, "assessment lines")
-	}
-	if err := tx.Select(ctx, &dc.Installments, `SELECT due_date AS duedate, amount_bani AS amount FROM debts WHERE assessment_id = ? AND kind IN ('principal', 'adjustment') AND cancelled_at IS NULL ORDER BY installment`,
-		assessmentID); err != nil {
-		return nil, translate(err, "debts")
-	}
-	caseID, aid := c.ID, assessmentID
-	return db.issue(ctx, tx, c.MunicipalityID, ownerID, &fiscal.DocumentContent{Type: fiscal.DocTaxDecision, CaseNumber: c.Number, Decision: dc},
-		docLinks{caseID: &caseID, assessmentID: &aid})
-}

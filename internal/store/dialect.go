@@ -20,6 +20,12 @@ import (
 	"fiscald/fiscal"
 )
 
+// Where SQLite and PostgreSQL differ in errors and statements: database
+// errors recognised by code, never by text (unique and foreign-key
+// violations, deadlocks, busy, out of space, lost connections) and turned
+// into the domain's errors (translate); statements sent as one round trip
+// on PostgreSQL (execAll, withClauses).
+
 func init() {
 	// sqlx knows "pgx" but not modernc's driver name.
 	sqlx.BindDriver("sqlite", sqlx.QUESTION)

@@ -7,22 +7,27 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
-	"fiscald/calc"
 	"fiscald/fiscal"
 	"fiscald/internal/civil"
-	"fiscald/internal/money"
 )
 
-// This file is the issuing of documents (fiscal.DocumentService). A document
-// is issued inside the transaction of the use case that decides it (the
-// certificate request, the signer's approval of a case): the number comes
-// from a counter row updated in that transaction, the content is read in it,
-// and the DocumentProducer renders, signs and stores the PDF before the row
-// is written. A rollback leaves at most an unreferenced blob (content-
-// addressed, harmless) and uses no number.
+// Documents (fiscal.DocumentService): the pipeline every issued document
+// goes through (issue: the series' number, the verification code, the PDF
+// produced, signed and stored, the row and its audit entry) and the reads:
+// a document's PDF for its holder or the staff (DocumentPDF), a taxpayer's
+// documents (TaxpayerDocuments), the public check of a verification code
+// (VerifyDocument). What is issued is elsewhere: the certificate in
+// certificates.go, an approved case's documents and the tax decisions in
+// casedocuments.go, receipts in receipts.go.
+//
+// A document is issued inside the transaction of the use case that decides
+// it (the certificate request, the signer's approval of a case): the number
+// comes from a counter row updated in that transaction, the content is read
+// in it, and the DocumentProducer renders, signs and stores the PDF before
+// the row is written. A rollback leaves at most an unreferenced blob
+// (content-addressed, harmless) and uses no number.
 
 // UseDocuments gives the store the producer of documents' PDFs; without it
 // certificate requests answer 503 and approvals issue no documents.
@@ -211,180 +216,6 @@ func (db *DB) issue(ctx context.Context, tx *Tx, municipalityID, taxpayerID int6
 	return docView(d), nil
 }
 
-// clearanceContent gathers a taxpayer's exigible debts on asOf: principal
-// (and adjustments, fines) outstanding after its due date, with the late
-// fees accrued to asOf, grouped by tax and budget code.
-func (db *DB) clearanceContent(ctx context.Context, tx *Tx, municipalityID, taxpayerID int64, asOf civil.Date) (*fiscal.ClearanceContent, error) {
-	e, err := db.TaxEngine(ctx, municipalityID)
-	if err != nil {
-		return nil, err
-	}
-	slug, err := db.municipalitySlug(ctx, municipalityID)
-	if err != nil {
-		return nil, err
-	}
-	debts, err := loadDebts(ctx, tx, municipalityID, taxpayerID, asOf)
-	if err != nil {
-		return nil, err
-	}
-	lines, err := accountLines(ctx, tx, e, slug, municipalityID, taxpayerID, asOf, debts)
-	if err != nil {
-		return nil, err
-	}
-	out := &fiscal.ClearanceContent{AsOf: asOf}
-	groups := map[string]*fiscal.ClearanceGroup{}
-	for _, l := range lines {
-		line := fiscal.ClearanceLine{Year: l.Year, Installment: l.Installment, DueDate: l.DueDate}
-		if l.DueDate.Before(asOf) {
-			line.Principal = l.Outstanding
-		}
-		line.LateFees = l.LateFees
-		if l.Kind == fiscal.DebtLateFee { // a fee not tied to a principal
-			line.Principal, line.LateFees = 0, line.Principal+line.LateFees
-		}
-		if line.Principal == 0 && line.LateFees == 0 {
-			continue
-		}
-		kind := fiscal.DebtPrincipal
-		if l.Kind == fiscal.DebtFine {
-			kind = fiscal.DebtFine
-		}
-		key := kind + "|" + l.TaxType + "|" + l.BudgetCode
-		g := groups[key]
-		if g == nil {
-			g = &fiscal.ClearanceGroup{TaxType: l.TaxType, Kind: kind, BudgetCode: l.BudgetCode}
-			groups[key] = g
-		}
-		g.Lines = append(g.Lines, line)
-		g.Principal += line.Principal
-		g.LateFees += line.LateFees
-		g.Total += line.Principal + line.LateFees
-		out.Total += line.Principal + line.LateFees
-	}
-	for _, g := range groups {
-		out.Groups = append(out.Groups, *g)
-	}
-	sort.Slice(out.Groups, func(i, j int) bool {
-		a, b := out.Groups[i], out.Groups[j]
-		if a.Kind != b.Kind {
-			return a.Kind == fiscal.DebtPrincipal
-		}
-		return a.BudgetCode < b.BudgetCode
-	})
-	out.Credit, err = sumBani(ctx, tx, `SELECT CAST(COALESCE(SUM(amount_bani), 0) AS BIGINT) FROM credit_entries WHERE municipality_id = ? AND taxpayer_id = ? AND effective_on <= ?`,
-		municipalityID, taxpayerID, asOf)
-	return out, err
-}
-
-// issueClearance issues a fiscal clearance certificate in tx.
-func (db *DB) issueClearance(ctx context.Context, tx *Tx, municipalityID, taxpayerID int64, purpose string, caseID *int64, caseNumber string) (*fiscal.Document, error) {
-	today := fiscal.LocalDate(tx.Now)
-	cl, err := db.clearanceContent(ctx, tx, municipalityID, taxpayerID, today)
-	if err != nil {
-		return nil, err
-	}
-	cl.Purpose = purpose
-	until := today.AddDays(fiscal.ClearanceValidityDays)
-	return db.issue(ctx, tx, municipalityID, taxpayerID, &fiscal.DocumentContent{Type: fiscal.DocFiscalClearance, IssuedOn: today, ValidUntil: &until,
-		CaseNumber: caseNumber, Clearance: cl}, docLinks{caseID: caseID})
-}
-
-// pendingPayments counts a taxpayer's card payments not yet settled: while
-// one is pending the account may still change, so a certificate needs a
-// person to look at it.
-func (db *DB) pendingPayments(ctx context.Context, municipalityID, taxpayerID int64) (int, error) {
-	var n int
-	err := db.get(ctx, &n, `SELECT COUNT(*) FROM payments WHERE municipality_id = ? AND taxpayer_id = ? AND status = 'pending'`, municipalityID, taxpayerID)
-	return n, translate(err, "payments")
-}
-
-// RequestCertificate issues a fiscal clearance certificate at once, or opens
-// a fiscal_certificate case when a card payment of the taxpayer is pending
-// settlement.
-func (db *DB) RequestCertificate(ctx context.Context, in *fiscal.CertificateRequest) (*fiscal.CertificateResult, error) {
-	a, err := fiscal.RequireActor(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if in.Type != fiscal.DocFiscalClearance {
-		return nil, fiscal.InvalidField("type", "must be one of: fiscal_clearance")
-	}
-	if !a.CanSeeTaxpayer(a.MunicipalityID, in.TaxpayerID) {
-		return nil, fiscal.Errorf(fiscal.ENOTFOUND, "taxpayer not found")
-	}
-	if !a.CanSeeRecord(a.MunicipalityID, in.TaxpayerID) {
-		return nil, fiscal.ErrRecordNotVerified()
-	}
-	if db.docs == nil {
-		return nil, fiscal.Errorf(fiscal.EUNAVAILABLE, "documents are not configured")
-	}
-	var exists int
-	if err := db.get(ctx, &exists, `SELECT COUNT(*) FROM taxpayers WHERE id = ? AND municipality_id = ?`, in.TaxpayerID, a.MunicipalityID); err != nil {
-		return nil, translate(err, "taxpayer")
-	}
-	if exists == 0 {
-		return nil, fiscal.Errorf(fiscal.ENOTFOUND, "taxpayer not found")
-	}
-	purpose := strings.TrimSpace(in.Purpose)
-	pending, err := db.pendingPayments(ctx, a.MunicipalityID, in.TaxpayerID)
-	if err != nil {
-		return nil, err
-	}
-	if pending > 0 {
-		p := purpose
-		if p == "" {
-			p = "certificat de atestare fiscală"
-		}
-		data, err := json.Marshal(map[string]string{"purpose": p})
-		if err != nil {
-			return nil, fiscal.Internal(err, "certificate")
-		}
-		opened := func(c *fiscal.Case) *fiscal.CertificateResult {
-			return &fiscal.CertificateResult{Status: fiscal.CertificateCaseOpened, CaseID: c.ID, CaseNumber: c.Number,
-				Reason: "a card payment of the taxpayer is pending settlement: an officer will issue the certificate once it is settled"}
-		}
-		// The intake keeps this request's reply: the certificate's answer
-		// for the case it opens.
-		cctx := ctx
-		claim := fiscal.IdempotencyClaimFrom(ctx)
-		var inner *fiscal.IdempotencyClaim
-		if claim != nil && claim.Reply != nil {
-			cp := *claim
-			inner = &cp
-			inner.Reply = func(v any) (*fiscal.StoredResponse, error) {
-				c, ok := v.(*fiscal.Case)
-				if !ok {
-					return nil, fmt.Errorf("certificate: the intake's reply is a case, not %T", v)
-				}
-				return claim.Reply(opened(c))
-			}
-			cctx = fiscal.WithIdempotencyClaim(ctx, inner)
-		}
-		c, err := db.CreateCase(cctx, &fiscal.NewCase{Type: fiscal.CaseFiscalCertificate, TaxpayerID: in.TaxpayerID, Data: data})
-		if inner != nil {
-			claim.ID, claim.Kept = inner.ID, inner.Kept
-		}
-		if err != nil {
-			return nil, err
-		}
-		return opened(c), nil
-	}
-	var out *fiscal.CertificateResult
-	err = db.InTx(ctx, func(tx *Tx) error {
-		d, err := db.issueClearance(ctx, tx, a.MunicipalityID, in.TaxpayerID, purpose, nil, "")
-		if err != nil {
-			return err
-		}
-		out = &fiscal.CertificateResult{Status: fiscal.CertificateIssued, ID: d.ID, Number: d.Number, IssuedOn: &d.IssuedOn, ValidUntil: d.ValidUntil,
-			VerificationCode: d.VerificationCode, PDFURL: d.PDFURL}
-		return tx.keepReply(ctx, out)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
 // visibleDocument reads a document the actor may see (its holder, the staff
 // of its municipality); anything else is ENOTFOUND.
 func (db *DB) visibleDocument(ctx context.Context, where string, args ...any) (*fiscal.Document, error) {
@@ -476,133 +307,4 @@ func (db *DB) VerifyDocument(ctx context.Context, code string) (*fiscal.Document
 		v.Valid, v.Status = false, "expired"
 	}
 	return v, nil
-}
-
-// ReceiptPDF returns a payment's signed receipt, issuing it through the
-// documents pipeline on its first request (numbered by the receipt series
-// the settlement allocated). It prints the payment as it was when first
-// issued.
-func (db *DB) ReceiptPDF(ctx context.Context, paymentID int64) (*fiscal.Document, io.ReadCloser, error) {
-	r, err := db.ReceiptData(ctx, paymentID)
-	if err != nil {
-		return nil, nil, err
-	}
-	find := func() (*fiscal.Document, error) {
-		return db.visibleDocument(ctx, `payment_id = ? AND type = 'receipt'`, paymentID)
-	}
-	d, err := find()
-	if fiscal.ErrorCode(err) == fiscal.ENOTFOUND {
-		if db.docs == nil {
-			return nil, nil, fiscal.Errorf(fiscal.EUNAVAILABLE, "documents are not configured")
-		}
-		err = db.InTx(ctx, func(tx *Tx) error {
-			var muni int64
-			if err := tx.Get(ctx, &muni, `SELECT municipality_id FROM payments WHERE id = ?`, paymentID); err != nil {
-				return translate(err, "payment")
-			}
-			pid := paymentID
-			d, err = db.issue(ctx, tx, muni, r.Payment.TaxpayerID, &fiscal.DocumentContent{Type: fiscal.DocReceipt, Number: *r.Payment.ReceiptNumber,
-				IssuedOn: *r.Payment.PaidOn, Receipt: r}, docLinks{paymentID: &pid})
-			return err
-		})
-		if isUniqueViolation(err) || fiscal.ErrorCode(err) == fiscal.ECONFLICT {
-			d, err = find() // issued by a concurrent request
-		}
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	return db.openDocument(ctx, d)
-}
-
-// caseDocuments issues the documents of an approved case in the signer's
-// transaction, as its approval's plan says (fiscal.ApprovalDocuments): the
-// fiscal clearance certificate; a vehicle's proof of registration or
-// deregistration and the tax decisions of the assessments the approval
-// recorded (ids). Without a producer it issues nothing.
-func (db *DB) caseDocuments(ctx context.Context, tx *Tx, c *caseRow, plan fiscal.ApprovalDocuments, vehicleID int64, assessments []int64, cancelled int64, result map[string]any) error {
-	if db.docs == nil || (plan.Clearance == nil && plan.VehicleProof == nil) {
-		return nil
-	}
-	caseID := c.ID
-	var ids []int64
-	add := func(d *fiscal.Document, err error) error {
-		if err != nil {
-			return err
-		}
-		ids = append(ids, d.ID)
-		return nil
-	}
-	if plan.Clearance != nil {
-		if err := add(db.issueClearance(ctx, tx, c.MunicipalityID, c.TaxpayerID, *plan.Clearance, &caseID, c.Number)); err != nil {
-			return err
-		}
-	}
-	if plan.VehicleProof != nil {
-		var row struct {
-			fiscal.Vehicle
-			Attributes string `db:"attributes"`
-		}
-		if err := tx.Get(ctx, &row, `SELECT `+vehicleColumns+`, attributes FROM vehicles WHERE id = ?`, vehicleID); err != nil {
-			return translate(err, "vehicle")
-		}
-		veh := row.Vehicle
-		vc := *plan.VehicleProof
-		vc.Vehicle, vc.DebtsCancelled = veh, cancelled
-		vid := vehicleID
-		if err := add(db.issue(ctx, tx, c.MunicipalityID, c.TaxpayerID, &fiscal.DocumentContent{Type: plan.ProofType, CaseNumber: c.Number, Vehicle: &vc},
-			docLinks{caseID: &caseID, vehicleID: &vid})); err != nil {
-			return err
-		}
-		if plan.Decisions {
-			for _, aid := range assessments {
-				if err := add(db.issueDecision(ctx, tx, c, aid, &veh)); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	result["document_ids"] = ids
-	return nil
-}
-
-// issueDecision issues the tax decision of an assessment.
-func (db *DB) issueDecision(ctx context.Context, tx *Tx, c *caseRow, assessmentID int64, veh *fiscal.Vehicle) (*fiscal.Document, error) {
-	var a struct {
-		TaxType    string     `db:"tax_type"`
-		Year       int        `db:"year"`
-		Annual     money.Bani `db:"annual_bani"`
-		Bonus      money.Bani `db:"bonus_bani"`
-		BudgetCode string     `db:"budget_code"`
-		Lines      string     `db:"lines"`
-	}
-	if err := tx.Get(ctx, &a, `SELECT tax_type, year, annual_bani, bonus_bani, budget_code, lines FROM assessments WHERE id = ?`, assessmentID); err != nil {
-		return nil, translate(err, "assessment")
-	}
-	dc := &fiscal.DecisionContent{AssessmentID: assessmentID, TaxType: a.TaxType, Year: a.Year, BudgetCode: a.BudgetCode, Annual: a.Annual, Bonus: a.Bonus, Vehicle: veh}
-	if err := json.Unmarshal([]byte(a.Lines), &dc.Lines); err != nil {
-		return nil, fiscal.Internal(err, "assessment lines")
-	}
-	// The decision names each council decision its lines cite with its date.
-	e, err := db.TaxEngine(ctx, c.MunicipalityID)
-	if err != nil {
-		return nil, err
-	}
-	slug, err := db.municipalitySlug(ctx, c.MunicipalityID)
-	if err != nil {
-		return nil, err
-	}
-	dates := e.CouncilDecisions(slug, a.Year)
-	for i := range dc.Lines {
-		dc.Lines[i].LegalBasis = calc.NameDecisions(dc.Lines[i].LegalBasis, dates, func(d civil.Date) string {
-			return fmt.Sprintf("%02d.%02d.%d", d.Day, int(d.Month), d.Year)
-		})
-	}
-	if err := tx.Select(ctx, &dc.Installments, `SELECT due_date AS duedate, amount_bani AS amount FROM debts WHERE assessment_id = ? AND kind = 'principal' AND cancelled_at IS NULL ORDER BY installment`,
-		assessmentID); err != nil {
-		return nil, translate(err, "debts")
-	}
-	caseID, aid := c.ID, assessmentID
-	return db.issue(ctx, tx, c.MunicipalityID, c.TaxpayerID, &fiscal.DocumentContent{Type: fiscal.DocTaxDecision, CaseNumber: c.Number, Decision: dc},
-		docLinks{caseID: &caseID, assessmentID: &aid, vehicleID: &veh.ID})
 }

@@ -2,17 +2,25 @@ package store
 
 import (
 	"context"
-	"encoding/json"
+	"database/sql"
+	"errors"
 	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
 
 	"fiscald/fiscal"
-	"fiscald/internal/civil"
-	"fiscald/internal/money"
 )
 
+// An import run and its batches (fiscal.ImportStore): StartImport opens or
+// resumes a run, WriteImportBatch writes one batch, FinishImport and
+// FailImport end the run, ImportReport, EachImportError and ImportSummaries
+// read it back; ImportDone and ImportedID answer the demo's seed (a file
+// imported already, the id behind an external id). This file holds the batch's shared steps (the keys read,
+// classify, keep, rekey, the owners resolved); each kind's rows are written
+// by importtaxpayers.go, importvehicles.go, importholdings.go and
+// importbalances.go.
+//
 // Imports (issue 20): the store side of fiscal.ImportStore. A run is a row
 // of imports; each batch is one transaction that upserts the checked rows
 // by external id (import_keys: municipality, kind, external id → our id and
@@ -307,103 +315,6 @@ func (w *batchWriter) rekey(ctx context.Context, r *fiscal.ImportRow) error {
 	return translate(err, "import key")
 }
 
-func (w *batchWriter) taxpayers(ctx context.Context, rows []fiscal.ImportRow) error {
-	changed, fresh := w.classify(rows)
-	// Identity numbers registered to a taxpayer other than the row's own.
-	var cnps, cuis []string
-	for _, r := range append(append([]*fiscal.ImportRow{}, changed...), fresh...) {
-		in := r.Taxpayer.Input
-		if in.CNP != "" {
-			cnps = append(cnps, in.CNP)
-		} else {
-			cuis = append(cuis, in.CUI)
-		}
-	}
-	taken := map[string]int64{}
-	var ids []struct {
-		ID  int64  `db:"id"`
-		Num string `db:"num"`
-	}
-	if err := w.tx.selectIn(ctx, &ids, `SELECT id, cnp AS num FROM taxpayers WHERE municipality_id = ? AND cnp IN (%s)`, uniq(cnps), w.muni); err != nil {
-		return err
-	}
-	if err := w.tx.selectIn(ctx, &ids, `SELECT id, cui AS num FROM taxpayers WHERE municipality_id = ? AND cui IN (%s)`, uniq(cuis), w.muni); err != nil {
-		return err
-	}
-	for _, x := range ids {
-		taken[x.Num] = x.ID
-	}
-	conflict := func(r *fiscal.ImportRow, own int64) bool {
-		in := r.Taxpayer.Input
-		field, num := "cnp", in.CNP
-		if num == "" {
-			field, num = "cui", in.CUI
-		}
-		if id, ok := taken[num]; ok && id != own {
-			w.reject(r, field, fmt.Sprintf("already registered to taxpayer %d, which has another external_id or none", id))
-			return true
-		}
-		return false
-	}
-	for _, r := range changed {
-		k := w.keys[r.ExternalID]
-		if conflict(r, k.EntityID) {
-			continue
-		}
-		if w.dry {
-			w.res.Updated++
-			continue
-		}
-		var before fiscal.Taxpayer
-		if err := w.tx.Get(ctx, &before, `SELECT `+taxpayerColumns+` FROM taxpayers WHERE id = ? AND municipality_id = ?`, k.EntityID, w.muni); err != nil {
-			return translate(err, "taxpayer")
-		}
-		in := r.Taxpayer.Input
-		after := before
-		after.Kind, after.CNP, after.CUI, after.Name, after.Address, after.Email, after.Phone = in.Kind, strPtr(in.CNP), strPtr(in.CUI), in.Name, in.Address, in.Email, in.Phone
-		after.UpdatedAt, after.Version = w.tx.Now, before.Version+1
-		if _, err := w.tx.Exec(ctx, `UPDATE taxpayers SET kind = ?, cnp = ?, cui = ?, name = ?, address = ?, email = ?, phone = ?, updated_at = ?, version = version + 1
-			WHERE id = ? AND municipality_id = ?`, after.Kind, after.CNP, after.CUI, after.Name, after.Address, after.Email, after.Phone, w.tx.Now, k.EntityID, w.muni); err != nil {
-			return translate(err, "taxpayer")
-		}
-		if err := w.tx.Audit(ctx, w.muni, "taxpayer.import_update", "taxpayer", k.EntityID, before, after); err != nil {
-			return err
-		}
-		if err := w.rekey(ctx, r); err != nil {
-			return err
-		}
-	}
-	var ok []*fiscal.ImportRow
-	for _, r := range fresh {
-		if !conflict(r, 0) {
-			ok = append(ok, r)
-		}
-	}
-	if w.dry {
-		w.res.Imported += int64(len(ok))
-		return nil
-	}
-	newIDs, err := w.tx.allocIDs(ctx, "taxpayers", len(ok))
-	if err != nil {
-		return err
-	}
-	out := make([][]any, len(ok))
-	now := w.tx.Now
-	for i, r := range ok {
-		in := r.Taxpayer.Input
-		out[i] = []any{newIDs[i], w.muni, string(in.Kind), strPtr(in.CNP), strPtr(in.CUI), in.Name, in.Address, in.Email, in.Phone, now, now, int64(1)}
-		w.keep(r, newIDs[i])
-	}
-	return w.tx.bulkInsert(ctx, "taxpayers", taxpayerCols, out)
-}
-
-func strPtr(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
 // owners resolves the owners rows name (imported taxpayers) with their kind.
 func (w *batchWriter) owners(ctx context.Context, exts []string) (map[string]importOwner, error) {
 	var got []importOwner
@@ -440,269 +351,6 @@ func (w *batchWriter) owner(r *fiscal.ImportRow, owners map[string]importOwner, 
 	}
 	w.reject(r, "owner_external_id", "no imported taxpayer has this external_id (import the taxpayers first)")
 	return importOwner{}, false
-}
-
-func (w *batchWriter) vehicles(ctx context.Context, rows []fiscal.ImportRow) error {
-	changed, fresh := w.classify(rows)
-	var exts, vins []string
-	for _, r := range append(append([]*fiscal.ImportRow{}, changed...), fresh...) {
-		exts = append(exts, r.Vehicle.OwnerExternalID)
-		if r.Vehicle.Vehicle.DeregisteredOn == nil {
-			vins = append(vins, r.Vehicle.Vehicle.VIN)
-		}
-	}
-	owners, err := w.owners(ctx, exts)
-	if err != nil {
-		return err
-	}
-	var active []struct {
-		ID  int64  `db:"id"`
-		VIN string `db:"vin"`
-	}
-	if err := w.tx.selectIn(ctx, &active, `SELECT id, vin FROM vehicles WHERE municipality_id = ? AND deregistered_on IS NULL AND vin IN (%s)`, uniq(vins), w.muni); err != nil {
-		return err
-	}
-	holder := make(map[string]int64, len(active))
-	for _, a := range active {
-		holder[a.VIN] = a.ID
-	}
-	check := func(r *fiscal.ImportRow, own int64) (importOwner, bool) {
-		o, ok := w.owner(r, owners, r.Vehicle.OwnerExternalID)
-		if !ok {
-			return o, false
-		}
-		v := &r.Vehicle.Vehicle
-		if id, held := holder[v.VIN]; held && id != own && v.DeregisteredOn == nil {
-			w.reject(r, "vin", fmt.Sprintf("already registered to another owner (vehicle %d)", id))
-			return o, false
-		}
-		v.TaxpayerID = o.ID
-		v.Object.OwnerKind = o.Kind
-		return o, true
-	}
-	for _, r := range changed {
-		k := w.keys[r.ExternalID]
-		if _, ok := check(r, k.EntityID); !ok {
-			continue
-		}
-		if w.dry {
-			w.res.Updated++
-			continue
-		}
-		var before fiscal.Vehicle
-		if err := w.tx.Get(ctx, &before, `SELECT `+vehicleColumns+` FROM vehicles WHERE id = ? AND municipality_id = ?`, k.EntityID, w.muni); err != nil {
-			return translate(err, "vehicle")
-		}
-		v := r.Vehicle.Vehicle
-		attrs, err := json.Marshal(v.Object)
-		if err != nil {
-			return fiscal.Internal(err, "vehicle attributes")
-		}
-		v.ID, v.MunicipalityID, v.Version = k.EntityID, w.muni, before.Version+1
-		if _, err := w.tx.Exec(ctx, `UPDATE vehicles SET taxpayer_id = ?, vin = ?, plate = ?, category = ?, engine_cc = ?, emission_class = ?, propulsion = ?, attributes = ?,
-			acquired_on = ?, deregistered_on = ?, taxed_from_year = ?, updated_at = ?, version = version + 1 WHERE id = ? AND municipality_id = ?`,
-			v.TaxpayerID, v.VIN, v.Plate, v.Category, v.EngineCC, v.EmissionClass, v.Propulsion, string(attrs), v.AcquiredOn, v.DeregisteredOn, v.TaxedFromYear,
-			w.tx.Now, k.EntityID, w.muni); err != nil {
-			return translate(err, "vehicle")
-		}
-		if err := w.tx.Audit(ctx, w.muni, "vehicle.import_update", "vehicle", k.EntityID, before, v); err != nil {
-			return err
-		}
-		if err := w.rekey(ctx, r); err != nil {
-			return err
-		}
-	}
-	var ok []*fiscal.ImportRow
-	for _, r := range fresh {
-		if _, good := check(r, 0); good {
-			ok = append(ok, r)
-		}
-	}
-	if w.dry {
-		w.res.Imported += int64(len(ok))
-		return nil
-	}
-	newIDs, err := w.tx.allocIDs(ctx, "vehicles", len(ok))
-	if err != nil {
-		return err
-	}
-	out := make([][]any, len(ok))
-	now := w.tx.Now
-	for i, r := range ok {
-		v := &r.Vehicle.Vehicle
-		attrs, err := json.Marshal(v.Object)
-		if err != nil {
-			return fiscal.Internal(err, "vehicle attributes")
-		}
-		out[i] = []any{newIDs[i], w.muni, v.TaxpayerID, v.VIN, v.Plate, v.Category, int64(v.EngineCC), v.EmissionClass, v.Propulsion, string(attrs),
-			w.tx.dateArg(v.AcquiredOn), w.tx.dateArgPtr(v.DeregisteredOn), int64(v.TaxedFromYear), now, now, int64(1)}
-		w.keep(r, newIDs[i])
-	}
-	return w.tx.bulkInsert(ctx, "vehicles", vehicleCols, out)
-}
-
-// balanceCode is the budget code of a carried-over debt: the row's own, or
-// the tax's code for the owner's kind (local-taxes.md §7).
-func balanceCode(b *fiscal.ImportBalance, ownerKind string) string {
-	if b.BudgetCode != "" {
-		return b.BudgetCode
-	}
-	company := ownerKind == string(fiscal.Company)
-	switch b.TaxType {
-	case "building":
-		if company {
-			return "07.02.01.02"
-		}
-		return "07.02.01.01"
-	case "land":
-		if company {
-			return "07.02.02.02"
-		}
-		return "07.02.02.01"
-	default:
-		if company {
-			return "16.02.02.02"
-		}
-		return "16.02.02.01"
-	}
-}
-
-// importedDebt is what a balance row becomes: the outstanding principal
-// (principal − paid in the old system) as a principal debt without an
-// assessment; late fees accrue on it from its due date like on any debt.
-type importedDebt struct {
-	TaxpayerID  int64      `json:"taxpayer_id"`
-	TaxType     string     `json:"tax_type"`
-	Year        int        `json:"year"`
-	ObjectID    *int64     `json:"object_id"`
-	Installment int        `json:"installment"`
-	DueDate     civil.Date `json:"due_date"`
-	Amount      money.Bani `json:"amount"`
-	BudgetCode  string     `json:"budget_code"`
-}
-
-func (w *batchWriter) balances(ctx context.Context, rows []fiscal.ImportRow) error {
-	changed, fresh := w.classify(rows)
-	var exts []string
-	objs := map[string][]string{}
-	for _, r := range append(append([]*fiscal.ImportRow{}, changed...), fresh...) {
-		exts = append(exts, r.Balance.OwnerExternalID)
-		if r.Balance.ObjectExternalID != "" {
-			objs[r.Balance.ObjectKind] = append(objs[r.Balance.ObjectKind], r.Balance.ObjectExternalID)
-		}
-	}
-	owners, err := w.owners(ctx, exts)
-	if err != nil {
-		return err
-	}
-	objects, err := w.importedObjects(ctx, objs)
-	if err != nil {
-		return err
-	}
-	debtOf := func(r *fiscal.ImportRow) (*importedDebt, bool) {
-		b := r.Balance
-		o, ok := w.owner(r, owners, b.OwnerExternalID)
-		if !ok {
-			return nil, false
-		}
-		d := &importedDebt{TaxpayerID: o.ID, TaxType: b.TaxType, Year: b.Year, Installment: b.Installment, DueDate: b.DueDate,
-			Amount: b.Principal - b.Paid, BudgetCode: balanceCode(b, o.Kind)}
-		if b.ObjectExternalID != "" {
-			what := map[string]string{fiscal.ImportVehicles: "vehicle", fiscal.ImportBuildings: "building", fiscal.ImportLands: "plot of land"}[b.ObjectKind]
-			v, ok := objects[b.ObjectKind][b.ObjectExternalID]
-			if !ok {
-				owner, checked := w.pendingRow(b.ObjectKind, b.ObjectExternalID)
-				if !checked {
-					w.reject(r, "object_external_id", "no imported "+what+" has this external_id")
-					return nil, false
-				}
-				if owner != b.OwnerExternalID {
-					w.reject(r, "object_external_id", "the "+what+" belongs to another owner")
-					return nil, false
-				}
-			}
-			if ok && o.ID != 0 && v.Owner != o.ID {
-				w.reject(r, "object_external_id", "the "+what+" belongs to another owner")
-				return nil, false
-			}
-			if ok {
-				d.ObjectID = &v.ID
-			}
-		}
-		return d, true
-	}
-	for _, r := range changed {
-		k := w.keys[r.ExternalID]
-		d, ok := debtOf(r)
-		if !ok {
-			continue
-		}
-		var paid money.Bani
-		if err := w.tx.Get(ctx, &paid, `SELECT CAST(COALESCE(SUM(amount_bani), 0) AS BIGINT) FROM allocations WHERE debt_id = ?`, k.EntityID); err != nil {
-			return translate(err, "allocations")
-		}
-		if paid != 0 {
-			w.reject(r, "principal", "this debt has been paid on in fiscald since it was imported: correct it by an adjustment, not a new import")
-			continue
-		}
-		if w.dry {
-			w.res.Updated++
-			continue
-		}
-		var before importedDebt
-		var row struct {
-			TaxpayerID  int64      `db:"taxpayer_id"`
-			TaxType     string     `db:"tax_type"`
-			Year        int        `db:"year"`
-			ObjectID    *int64     `db:"object_id"`
-			Installment int        `db:"installment"`
-			DueDate     civil.Date `db:"due_date"`
-			Amount      money.Bani `db:"amount_bani"`
-			BudgetCode  string     `db:"budget_code"`
-		}
-		if err := w.tx.Get(ctx, &row, `SELECT taxpayer_id, tax_type, year, object_id, installment, due_date, amount_bani, budget_code FROM debts WHERE id = ? AND municipality_id = ?`,
-			k.EntityID, w.muni); err != nil {
-			return translate(err, "debt")
-		}
-		before = importedDebt(row)
-		if _, err := w.tx.Exec(ctx, `UPDATE debts SET object_id = ?, due_date = ?, amount_bani = ?, budget_code = ?, version = version + 1 WHERE id = ? AND municipality_id = ?`,
-			d.ObjectID, d.DueDate, d.Amount, d.BudgetCode, k.EntityID, w.muni); err != nil {
-			return translate(err, "debt")
-		}
-		if err := w.tx.Audit(ctx, w.muni, "debt.import_update", "debt", k.EntityID, before, d); err != nil {
-			return err
-		}
-		if err := w.rekey(ctx, r); err != nil {
-			return err
-		}
-	}
-	type freshDebt struct {
-		r *fiscal.ImportRow
-		d *importedDebt
-	}
-	var ok []freshDebt
-	for _, r := range fresh {
-		if d, good := debtOf(r); good {
-			ok = append(ok, freshDebt{r, d})
-		}
-	}
-	if w.dry {
-		w.res.Imported += int64(len(ok))
-		return nil
-	}
-	newIDs, err := w.tx.allocIDs(ctx, "debts", len(ok))
-	if err != nil {
-		return err
-	}
-	out := make([][]any, len(ok))
-	now := w.tx.Now
-	for i, f := range ok {
-		d := f.d
-		out[i] = []any{newIDs[i], w.muni, d.TaxpayerID, nil, fiscal.DebtPrincipal, d.TaxType, int64(d.Year), d.ObjectID,
-			int64(d.Installment), w.tx.dateArg(d.DueDate), int64(d.Amount), d.BudgetCode, now}
-		w.keep(f.r, newIDs[i])
-	}
-	return w.tx.bulkInsert(ctx, "debts", debtCols, out)
 }
 
 // FinishImport marks a run finished.
@@ -802,4 +450,25 @@ func (db *DB) ImportSummaries(ctx context.Context, id int64, limit int) ([]fisca
 		return nil, translate(err, "imports")
 	}
 	return out, nil
+}
+
+// ImportDone reports whether a finished (not dry) import of the file (kind
+// and SHA-256) exists in the municipality: the demo seed imports each of
+// its files once.
+func (db *DB) ImportDone(ctx context.Context, municipalityID int64, kind, sha string) (bool, error) {
+	var n int
+	err := db.db.GetContext(ctx, &n, db.db.Rebind(`SELECT COUNT(*) FROM imports WHERE municipality_id = ? AND kind = ? AND file_sha256 = ?
+		AND dry_run = ? AND finished_at IS NOT NULL`), municipalityID, kind, sha, false)
+	return n > 0, translate(err, "import")
+}
+
+// ImportedID is the id of the record an import key names (0: none).
+func (db *DB) ImportedID(ctx context.Context, municipalityID int64, kind, externalID string) (int64, error) {
+	var id int64
+	err := db.db.GetContext(ctx, &id, db.db.Rebind(`SELECT entity_id FROM import_keys WHERE municipality_id = ? AND kind = ? AND external_id = ?`),
+		municipalityID, kind, externalID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return id, translate(err, "import key")
 }

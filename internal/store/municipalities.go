@@ -6,6 +6,11 @@ import (
 	"fiscald/fiscal"
 )
 
+// Municipalities: read by slug (MunicipalityBySlug), created
+// (CreateMunicipality), their slug (municipalitySlug, kept in memory: a slug
+// never changes) and the plausibility bounds of amounts their settings set
+// (amountLimits).
+
 // MunicipalityBySlug returns ENOTFOUND for an unknown slug.
 func (db *DB) MunicipalityBySlug(ctx context.Context, slug string) (*fiscal.Municipality, error) {
 	var m fiscal.Municipality
@@ -41,4 +46,20 @@ func (db *DB) amountLimits(ctx context.Context, municipalityID int64) (fiscal.Am
 		return fiscal.AmountLimits{}, translate(err, "municipality")
 	}
 	return fiscal.AmountLimitsFrom(settings), nil
+}
+
+// municipalitySlug returns a municipality's slug, cached in the DB (a slug
+// never changes).
+func (db *DB) municipalitySlug(ctx context.Context, muni int64) (string, error) {
+	q := db.db
+	if s, ok := db.slugs.Load(muni); ok {
+		return s.(string), nil
+	}
+	var slug string
+	err := q.GetContext(ctx, &slug, q.Rebind(`SELECT slug FROM municipalities WHERE id = ?`), muni)
+	if err != nil {
+		return "", translate(err, "municipality")
+	}
+	db.slugs.Store(muni, slug)
+	return slug, nil
 }

@@ -11,6 +11,12 @@ import (
 	"fiscald/internal/auth"
 )
 
+// Signing in with the identity provider (ROeID; fiscal.IdentityStore): a
+// sign-in begun and kept for any instance to finish (BeginOIDCLogin),
+// claimed once by its callback (ClaimOIDCLogin), and the verified person's
+// session (SignInVerified: their account, else one linked to the
+// registry's taxpayer with their CNP, else a new taxpayer and account).
+
 // unusablePassword is the password hash of an account that came from the
 // identity provider: no argon2id hash, so no password ever matches it (and
 // Login refuses such accounts before looking).

@@ -10,6 +10,10 @@ import (
 	"fiscald/fiscal"
 )
 
+// A council decision's values entered at once, all or none (EnterDecision,
+// admin), and the parameters the engine needs in a year, configured or
+// missing (ParameterCoverage). Single entries are params.go's.
+
 // EnterDecision enters every value a council decision adopted for the
 // actor's municipality (admin only): each value is checked as AddParameter
 // checks one, every invalid value is reported by its index, and the values

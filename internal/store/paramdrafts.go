@@ -14,6 +14,13 @@ import (
 	"fiscald/internal/civil"
 )
 
+// Next year's parameter drafts (parameter_drafts, admin): a draft made by
+// calc.Engine.Draft's rules (CreateParameterDraft), listed
+// (ParameterDrafts) and read with its lines (ParameterDraft), a line
+// corrected before adoption (CorrectDraftLine), and the draft adopted as
+// the municipality's values from 1 January of its year
+// (AdoptParameterDraft).
+
 // draftRow is one row of parameter_drafts.
 type draftRow struct {
 	ID             int64      `db:"id"`
@@ -277,5 +284,30 @@ func (db *DB) AdoptParameterDraft(ctx context.Context, id int64) (*fiscal.Parame
 		return nil, err
 	}
 	db.InvalidateTaxEngine(a.MunicipalityID)
+	return out, nil
+}
+
+// ParameterDrafts lists the drafts of the actor's municipality (admin only),
+// the latest target year first, without their lines: the portal's list of
+// next year's drafts. It reads in a read-only transaction.
+func (db *DB) ParameterDrafts(ctx context.Context) ([]fiscal.ParameterDraft, error) {
+	a, err := fiscal.RequireRole(ctx, fiscal.RoleAdmin)
+	if err != nil {
+		return nil, err
+	}
+	var rows []draftRow
+	err = db.readTx(ctx, func(tx *Tx) error {
+		rows = rows[:0]
+		return translate(tx.Select(ctx, &rows, `SELECT id, municipality_id, from_year, to_year, inflation_pct, eur_ron, decision_number, decision_date, status, version, created_at, adopted_at
+			FROM parameter_drafts WHERE municipality_id = ? ORDER BY to_year DESC, id DESC`, a.MunicipalityID), "parameter drafts")
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]fiscal.ParameterDraft, len(rows))
+	for i := range rows {
+		out[i] = *rows[i].draft(nil)
+		out[i].Lines = nil
+	}
 	return out, nil
 }

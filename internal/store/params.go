@@ -7,11 +7,17 @@ import (
 	"time"
 
 	"fiscald/calc"
-	"fiscald/calc/calendar"
 	"fiscald/calc/params"
 	"fiscald/fiscal"
 	"fiscald/internal/civil"
 )
+
+// Dated tax parameters (tax_parameters, admin): the entries the engine of
+// the municipality uses, each with its source (Parameters), and one entry
+// added (AddParameter), checked against the engine and the law's range
+// (checkParameter) and written with its audit entry (insertParameter, also
+// used by a council decision's entry and a draft's adoption). The engine
+// built from them is taxrules.go's.
 
 // paramRow is one row of tax_parameters.
 type paramRow struct {
@@ -219,105 +225,4 @@ func derefOr0(p *int64) int64 {
 		return 0
 	}
 	return *p
-}
-
-// BridgeDays lists the extra days off of the actor's municipality (admin only).
-func (db *DB) BridgeDays(ctx context.Context, year int) ([]fiscal.BridgeDay, error) {
-	a, err := fiscal.RequireRole(ctx, fiscal.RoleAdmin)
-	if err != nil {
-		return nil, err
-	}
-	q, args := `SELECT day AS date, reason FROM calendar_days WHERE municipality_id = ?`, []any{a.MunicipalityID}
-	if year > 0 {
-		q += ` AND day >= ? AND day <= ?`
-		args = append(args, civil.New(year, time.January, 1), civil.New(year, time.December, 31))
-	}
-	out := []fiscal.BridgeDay{}
-	if err := db.db.SelectContext(ctx, &out, db.db.Rebind(q+` ORDER BY day`), args...); err != nil {
-		return nil, translate(err, "calendar")
-	}
-	return out, nil
-}
-
-// legalCalendar is the calendar of the legal holidays alone.
-var legalCalendar = calendar.MustNew(nil)
-
-// AddBridgeDay adds an extra day off to the actor's municipality (admin
-// only): a day that is already a weekend day or a legal holiday is EINVALID,
-// one already entered ECONFLICT.
-func (db *DB) AddBridgeDay(ctx context.Context, in *fiscal.BridgeDay) (int64, error) {
-	a, err := fiscal.RequireRole(ctx, fiscal.RoleAdmin)
-	if err != nil {
-		return 0, err
-	}
-	if !in.Date.IsValid() {
-		return 0, fiscal.InvalidField("date", "must be a date YYYY-MM-DD")
-	}
-	if ok, why := legalCalendar.IsWorkingDay(in.Date); !ok {
-		return 0, fiscal.InvalidField("date", "is already a non-working day ("+why+")")
-	}
-	in.Reason = strings.TrimSpace(in.Reason)
-	if in.Reason == "" {
-		in.Reason = calendar.ReasonBridge
-	}
-	err = db.InTx(ctx, func(tx *Tx) error {
-		id, err := tx.Insert(ctx, `INSERT INTO calendar_days (municipality_id, day, reason, created_at) VALUES (?, ?, ?, ?)`,
-			a.MunicipalityID, in.Date, in.Reason, tx.Now)
-		if err != nil {
-			err = translate(err, "the day off "+in.Date.String())
-			if fiscal.ErrorCode(err) == fiscal.ECONFLICT {
-				err.(*fiscal.Error).Fields = []fiscal.FieldError{{Field: "date", Message: "is already a day off"}}
-			}
-			return err
-		}
-		if err := tx.Audit(ctx, a.MunicipalityID, "calendar_day.create", "calendar_day", id, nil, in); err != nil {
-			return err
-		}
-		return calendarChanged(ctx, tx, a.MunicipalityID)
-	})
-	if err != nil {
-		return 0, err
-	}
-	db.InvalidateTaxEngine(a.MunicipalityID)
-	return a.MunicipalityID, nil
-}
-
-// DeleteBridgeDay removes an extra day off of the actor's municipality (admin only).
-func (db *DB) DeleteBridgeDay(ctx context.Context, day civil.Date) (int64, error) {
-	a, err := fiscal.RequireRole(ctx, fiscal.RoleAdmin)
-	if err != nil {
-		return 0, err
-	}
-	err = db.InTx(ctx, func(tx *Tx) error {
-		var before struct {
-			ID     int64      `db:"id"`
-			Date   civil.Date `db:"day" json:"date"`
-			Reason string     `db:"reason" json:"reason"`
-		}
-		if err := tx.Get(ctx, &before, `SELECT id, day, reason FROM calendar_days WHERE municipality_id = ? AND day = ?`, a.MunicipalityID, day); err != nil {
-			return translate(err, "the day off "+day.String())
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM calendar_days WHERE id = ?`, before.ID); err != nil {
-			return translate(err, "calendar")
-		}
-		if err := tx.Audit(ctx, a.MunicipalityID, "calendar_day.delete", "calendar_day", before.ID, before, nil); err != nil {
-			return err
-		}
-		return calendarChanged(ctx, tx, a.MunicipalityID)
-	})
-	if err != nil {
-		return 0, err
-	}
-	db.InvalidateTaxEngine(a.MunicipalityID)
-	return a.MunicipalityID, nil
-}
-
-// calendarChanged runs inside the transaction that added or removed a day off
-// of the municipality. It is the hook for cases: the due dates of the
-// municipality's open cases are recomputed here, in the same transaction, so
-// a calendar change and the deadlines it moves commit together (local-taxes.md
-// §9).
-func calendarChanged(ctx context.Context, tx *Tx, municipalityID int64) error {
-	_, err := tx.RecomputeOpenCaseDeadlines(ctx, municipalityID)
-	return err
 }

@@ -7,6 +7,11 @@ import (
 	"fiscald/fiscal"
 )
 
+// Personal data (GDPR): staff reads of a taxpayer's record logged
+// (logAccess) and listed for the taxpayer or an admin (AccessLog), and
+// everything held about a taxpayer exported table by table (ExportTaxpayer;
+// personalData lists the tables, a test checks it is complete).
+
 // logAccess records that a member of staff read a taxpayer's personal data.
 // Taxpayers reading their own record and system jobs are not logged.
 func (db *DB) logAccess(ctx context.Context, a *fiscal.Actor, taxpayerID int64, action string) error {

@@ -13,6 +13,12 @@ import (
 	"fiscald/payments"
 )
 
+// The retroactive recomputation's runs and batches (fiscal.RecomputeStore):
+// StartRecomputeRun, RecomputeBatch, FinishRecomputeRun, and RecomputeRun
+// (a run with its totals by budget code and its progress). What a changed
+// object writes is recWriter's (recwriter.go), shared with a building's
+// change.
+//
 // The retroactive recomputation (fiscal.RecomputeStore). For every current
 // assessment (highest revision) of the year, the engine in force now gives
 // the annual tax; the target is that the object's open debts (principal
@@ -344,109 +350,6 @@ func (db *DB) RecomputeBatch(ctx context.Context, municipalityID, runID int64, n
 			"unchanged": res.Unchanged, "failed": res.Failed, "changes": changes, "failures": failures, "totals": totals, "adjustment_due": due})
 	})
 	return res, err
-}
-
-// recWriter writes one batch's changes.
-type recWriter struct {
-	tx     *Tx
-	muni   int64
-	year   int
-	today  civil.Date
-	due    civil.Date
-	totals map[string]*fiscal.RecomputeTotal
-}
-
-func (w *recWriter) total(code string) *fiscal.RecomputeTotal {
-	t := w.totals[code]
-	if t == nil {
-		t = &fiscal.RecomputeTotal{BudgetCode: code}
-		w.totals[code] = t
-	}
-	return t
-}
-
-// revision inserts the assessment's next revision.
-func (w *recWriter) revision(ctx context.Context, a *recAssessment, na calc.Assessment, bonus money.Bani) (int64, error) {
-	lines, err := json.Marshal(na.Lines)
-	if err != nil {
-		return 0, fiscal.Internal(err, "assessment lines")
-	}
-	id, err := w.tx.Insert(ctx, `INSERT INTO assessments (municipality_id, taxpayer_id, tax_type, object_kind, object_id, year, revision, annual_bani, bonus_bani, budget_code, lines, source, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'recompute', ?)`, w.muni, a.TaxpayerID, a.TaxType, a.ObjectKind, a.ObjectID, w.year, a.Revision+1,
-		na.Annual, bonus, na.BudgetCode, string(lines), w.tx.Now)
-	return id, translate(err, "assessment")
-}
-
-// adjustment inserts the extra debt of an object whose tax went up.
-func (w *recWriter) adjustment(ctx context.Context, a *recAssessment, revID int64, installment int, amount money.Bani) (int64, error) {
-	id, err := w.tx.Insert(ctx, `INSERT INTO debts (municipality_id, taxpayer_id, assessment_id, kind, tax_type, year, object_id, installment, due_date, amount_bani, budget_code, created_at)
-		VALUES (?, ?, ?, 'adjustment', ?, ?, ?, ?, ?, ?, ?, ?)`, w.muni, a.TaxpayerID, revID, a.TaxType, w.year, a.ObjectID, installment, w.due, amount, a.BudgetCode, w.tx.Now)
-	if err != nil {
-		return 0, translate(err, "adjustment debt")
-	}
-	w.total(a.BudgetCode).Extra += amount
-	return id, nil
-}
-
-// reduce applies payments.Reduce's cuts: cancel, replace, move what was
-// paid, turn the taxed-back payments into credit. It returns the credit.
-func (w *recWriter) reduce(ctx context.Context, byID map[int64]*recDebt, revID int64, cuts []payments.DebtCut) (money.Bani, error) {
-	tx := w.tx
-	var credit money.Bani
-	alloc := func(taxpayer, payment, debt int64, bonus bool, amount money.Bani) error {
-		source := "payment"
-		if bonus {
-			source = "bonus"
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO allocations (municipality_id, taxpayer_id, payment_id, debt_id, source, amount_bani, effective_on, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			w.muni, taxpayer, payment, debt, source, amount, w.today, tx.Now)
-		return translate(err, "allocation")
-	}
-	for _, c := range cuts {
-		d := byID[c.DebtID]
-		r, err := tx.Exec(ctx, `UPDATE debts SET cancelled_at = ?, version = version + 1 WHERE id = ? AND cancelled_at IS NULL`, tx.Now, d.ID)
-		if err != nil {
-			return 0, translate(err, "debt")
-		}
-		if n, _ := r.RowsAffected(); n != 1 {
-			return 0, fiscal.Errorf(fiscal.ECONFLICT, "debt %d changed during the recomputation", d.ID)
-		}
-		var newID int64
-		if c.NewAmount > 0 {
-			if newID, err = tx.Insert(ctx, `INSERT INTO debts (municipality_id, taxpayer_id, assessment_id, kind, tax_type, year, object_id, installment, due_date, amount_bani, budget_code, created_at, replaces_debt_id)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, w.muni, d.TaxpayerID, revID, d.Kind, d.TaxType, w.year, d.ObjectID, d.Installment, d.DueDate, c.NewAmount,
-				d.BudgetCode, tx.Now, d.ID); err != nil {
-				return 0, translate(err, "debt")
-			}
-		}
-		for _, k := range c.Keep {
-			if err := alloc(d.TaxpayerID, k.PaymentID, d.ID, k.Bonus, -k.Amount); err != nil {
-				return 0, err
-			}
-			if err := alloc(d.TaxpayerID, k.PaymentID, newID, k.Bonus, k.Amount); err != nil {
-				return 0, err
-			}
-		}
-		for _, t := range c.Take {
-			if err := alloc(d.TaxpayerID, t.PaymentID, d.ID, t.Bonus, -t.Amount); err != nil {
-				return 0, err
-			}
-			if t.Bonus {
-				continue
-			}
-			if _, err := tx.Exec(ctx, `INSERT INTO credit_entries (municipality_id, taxpayer_id, payment_id, source, amount_bani, effective_on, created_at) VALUES (?, ?, ?, 'recompute', ?, ?, ?)`,
-				w.muni, d.TaxpayerID, t.PaymentID, t.Amount, w.today, tx.Now); err != nil {
-				return 0, translate(err, "credit")
-			}
-			credit += t.Amount
-		}
-		tot := w.total(d.BudgetCode)
-		tot.Reduced += c.Withdrawn
-	}
-	if len(cuts) > 0 {
-		w.total(byID[cuts[0].DebtID].BudgetCode).Credit += credit
-	}
-	return credit, nil
 }
 
 var _ fiscal.RecomputeStore = (*DB)(nil)

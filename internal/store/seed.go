@@ -11,6 +11,12 @@ import (
 	"fiscald/internal/civil"
 )
 
+// The synthetic city (fiscald seed --synthetic): taxpayers with their
+// vehicles and buildings written in one transaction by the bulk path
+// (BulkLoad), the planner's statistics refreshed after it (Analyze), and
+// taxpayer accounts for load tests (SyntheticAccounts). Not for real data:
+// identities are not re-checked here.
+
 // SeedBuilding is a building entry for BulkLoad.
 type SeedBuilding struct {
 	Address    string

@@ -9,6 +9,10 @@ import (
 	"fiscald/internal/civil"
 )
 
+// The synthetic city's buildings and land with shares (BulkLoadHoldings):
+// one owner's holding per row, written in one transaction by the bulk path,
+// without the checks of a declaration.
+
 // SeedHolding is one owner's holding of a building or plot for
 // BulkLoadHoldings (the synthetic city's buildings and land with shares).
 type SeedHolding struct {

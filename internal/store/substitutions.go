@@ -11,6 +11,12 @@ import (
 	"fiscald/internal/civil"
 )
 
+// Substitutions of absent staff: recording one (AddSubstitution, admin;
+// an absence already started moves the cases at once), the sweep that
+// moves the absent person's open cases on its first day (SweepAbsences),
+// and the substitutions in force a member of staff acts through
+// (linksInForce, substitutions).
+//
 // Absences (issue 17): when a substitution's first day arrives, the absent
 // person's open cases (cases.assignee_id) go to the substitute, or back to
 // the queue when the step they wait at is the absent person's and not
@@ -413,4 +419,73 @@ func listNumbers(numbers []string) string {
 		return strings.Join(numbers, ", ")
 	}
 	return strings.Join(numbers[:50], ", ") + fmt.Sprintf(" … (+%d)", len(numbers)-50)
+}
+
+// AddSubstitution records a substitution (admin): both people are active
+// staff of the municipality, not the same person, and the range is in order.
+// When the absence has already started, the absent person's open cases
+// move in the same transaction (the answer lists them).
+func (db *DB) AddSubstitution(ctx context.Context, in *fiscal.NewSubstitution) (*fiscal.Substitution, error) {
+	a, err := fiscal.RequireRole(ctx, fiscal.RoleAdmin)
+	if err != nil {
+		return nil, err
+	}
+	if in.UserID == in.SubstituteID {
+		return nil, fiscal.InvalidField("substitute_id", "must be another person")
+	}
+	if in.To.Before(in.From) {
+		return nil, fiscal.InvalidField("to", "is before from")
+	}
+	cal, err := db.calendar(ctx, a.MunicipalityID)
+	if err != nil {
+		return nil, err
+	}
+	out := &fiscal.Substitution{NewSubstitution: *in}
+	err = db.InTx(ctx, func(tx *Tx) error {
+		for _, u := range []struct {
+			field string
+			id    int64
+		}{{"user_id", in.UserID}, {"substitute_id", in.SubstituteID}} {
+			var n int
+			if err := tx.Get(ctx, &n, `SELECT COUNT(*) FROM users WHERE id = ? AND municipality_id = ? AND role <> 'taxpayer' AND disabled = ?`,
+				u.id, a.MunicipalityID, false); err != nil {
+				return translate(err, "users")
+			}
+			if n == 0 {
+				return fiscal.InvalidField(u.field, "is not an active member of staff of the municipality")
+			}
+		}
+		var by *int64
+		if !a.System {
+			id := a.UserID
+			by = &id
+		}
+		id, err := tx.Insert(ctx, `INSERT INTO substitutions (municipality_id, user_id, substitute_id, from_on, to_on, mode, case_type, created_at, created_by)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.MunicipalityID, in.UserID, in.SubstituteID, in.From, in.To, in.Mode, in.CaseType, tx.Now, by)
+		if err != nil {
+			return translate(err, "substitution")
+		}
+		out.ID = id
+		if err := tx.Audit(ctx, a.MunicipalityID, "substitution.create", "substitution", id, nil, in); err != nil {
+			return err
+		}
+		// An absence that has started moves the absent person's open cases
+		// in this transaction; a later one waits for the sweep on its first
+		// day (SweepAbsences).
+		today := fiscal.LocalDate(tx.Now)
+		if in.From.After(today) {
+			return nil
+		}
+		moves, err := tx.reassignAbsence(ctx, id, cal, today)
+		if err != nil || moves == nil {
+			return err
+		}
+		at := moves.at.UTC()
+		out.ReassignedAt, out.Reassigned, out.Queued = &at, moves.reassigned, moves.queued
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -7,6 +7,11 @@ import (
 	"fiscald/fiscal"
 )
 
+// The taxpayer registry: a taxpayer entered by staff (CreateTaxpayer;
+// insertTaxpayer, the one place taxpayers are inserted, also enters the
+// shares kept for them as pending co-owners), read as the actor may see it
+// (Taxpayer, logged for staff) and searched (FindTaxpayers).
+
 const taxpayerColumns = `id, municipality_id, kind, cnp, cui, name, address, email, phone, created_at, updated_at, version`
 
 // CreateTaxpayer enters a taxpayer in the registry (staff only).

@@ -11,6 +11,11 @@ import (
 	"fiscald/internal/civil"
 )
 
+// The tax engine of a municipality (fiscal.TaxRules): the embedded
+// parameters with the administrators' entries and the bridge days, built
+// once and kept per process for a minute (TaxEngine; InvalidateTaxEngine
+// after a change), and with its slug (engineFor).
+
 // engineTTL bounds how long one process keeps a municipality's engine, so
 // that parameters or bridge days entered through another process are seen
 // within a minute; changes through this process invalidate at once.
@@ -141,4 +146,14 @@ func (db *DB) loadEngine(ctx context.Context, municipalityID int64) (*calc.Engin
 		return nil, translate(err, "calendar")
 	}
 	return &calc.Engine{Params: set, Calendar: cal}, nil
+}
+
+// engineFor returns a municipality's engine and slug.
+func (db *DB) engineFor(ctx context.Context, muni int64) (*calc.Engine, string, error) {
+	e, err := db.TaxEngine(ctx, muni)
+	if err != nil {
+		return nil, "", err
+	}
+	slug, err := db.municipalitySlug(ctx, muni)
+	return e, slug, err
 }

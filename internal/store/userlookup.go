@@ -6,6 +6,10 @@ import (
 	"fiscald/fiscal"
 )
 
+// Account look-ups outside users.go for the demo's seed (internal/demo):
+// an account by its username (UserByUsername), and whether a taxpayer has
+// an enabled account (HasTaxpayerAccount).
+
 // UserByUsername returns the account of the actor's municipality with this
 // username (case-insensitive), for the system and staff: the demo's
 // seeding acts as its named accounts (internal/demo). ENOTFOUND when there
@@ -25,4 +29,11 @@ func (db *DB) UserByUsername(ctx context.Context, username string) (*fiscal.User
 		return nil, translate(err, "user")
 	}
 	return &u, nil
+}
+
+// HasTaxpayerAccount reports whether the taxpayer has an enabled account.
+func (db *DB) HasTaxpayerAccount(ctx context.Context, taxpayerID int64) (bool, error) {
+	var n int
+	err := db.db.GetContext(ctx, &n, db.db.Rebind(`SELECT COUNT(*) FROM users WHERE taxpayer_id = ? AND disabled = ?`), taxpayerID, false)
+	return n > 0, translate(err, "user")
 }
