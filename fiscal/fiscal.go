@@ -307,7 +307,43 @@ func IdempotencyClaimFrom(ctx context.Context) *IdempotencyClaim {
 	return c
 }
 
-// IdempotencyStore keeps the responses of POSTs sent with an Idempotency-Key.
+// AnonymousFormClaim is the one-time id of an anonymous form (the portal's
+// registration and enrollment: nobody is signed in, so there is no user to
+// hold an IdempotencyClaim). The use case that opens the account claims it
+// as the first statement of the transaction that creates the account, so
+// the id is claimed exactly when the account exists; a sending of the same
+// form that finds it claimed opens nothing (ErrFormSentBefore).
+type AnonymousFormClaim struct {
+	// Form names the form (its path); Key is its one-time id, random and
+	// never trusted for anything but telling two sendings apart (the store
+	// keeps its SHA-256).
+	Form, Key string
+	// Wait bounds how long the claim waits for a sending of the same form
+	// whose transaction is still open (PostgreSQL); 0: as long as the
+	// request may.
+	Wait time.Duration
+}
+
+type anonFormKey struct{}
+
+// WithAnonymousFormClaim returns a context whose account-creating use case
+// (Register, Enroll) claims c.
+func WithAnonymousFormClaim(ctx context.Context, c *AnonymousFormClaim) context.Context {
+	return context.WithValue(ctx, anonFormKey{}, c)
+}
+
+// AnonymousFormClaimFrom returns the claim carried by ctx, or nil.
+func AnonymousFormClaimFrom(ctx context.Context) *AnonymousFormClaim {
+	c, _ := ctx.Value(anonFormKey{}).(*AnonymousFormClaim)
+	return c
+}
+
+// ErrFormSentBefore answers an anonymous form whose id another sending
+// claimed (committed), or is claiming still after the claim's Wait (409).
+var ErrFormSentBefore = Errorf(ECONFLICT, "this form was already sent")
+
+// IdempotencyStore keeps the responses of POSTs sent with an Idempotency-Key,
+// and the claims of the anonymous forms.
 type IdempotencyStore interface {
 	// LookupIdempotencyKey returns the stored response to replay; or, when
 	// the key was claimed and has no response yet (its operation with a
@@ -320,6 +356,10 @@ type IdempotencyStore interface {
 	// use case kept none (an error answered after the claim committed).
 	// A response already kept is never replaced.
 	FinishIdempotencyKey(ctx context.Context, id int64, status int, contentType string, body []byte) error
+	// AnonymousFormClaimed says whether a sending of the anonymous form
+	// (an AnonymousFormClaim's Form and Key) committed its effect in the
+	// municipality.
+	AnonymousFormClaimed(ctx context.Context, municipalityID int64, form, key string) (bool, error)
 }
 
 // AccessLogEntry is one read of a taxpayer's record by staff.

@@ -46,13 +46,23 @@ import (
 // kept hashed), so the desk's form sent again issues no second code and
 // leads to the taxpayer's enrollment page, which says so.
 //
+// The anonymous forms, registration and /enroll, carry a one-time id too,
+// but there is no user to hold it as an Idempotency-Key: it is a
+// fiscal.AnonymousFormClaim instead (anonOnce, internal/store/formclaims.go),
+// claimed by the transaction that creates the account. A claimed id means
+// the account exists, so a sending that finds it claimed is answered as the
+// first one was: signed in on /account with "account.created" when the
+// form's username and password sign in (through the API's sign-in, with its
+// limits: the same person's double click ends where a single click does),
+// else led to /login with "account.created_signin". That answer says no
+// more to someone replaying another person's form id than that an account
+// was opened with it: no name, no username. While the first sending's
+// transaction is still open, the second one waits for it in the database
+// (at most formInFlightWait), then is answered as above, or 409 "form.busy".
+//
 // Not covered, on purpose: signing in and out (a second sign-in opens one
 // more session of the same person; a second sign-out finds no session left
-// to end), the language switch (a GET link that sets a cookie), and the
-// anonymous forms, registration and /enroll (a claim belongs to a user, and
-// there is none yet; the username is unique and an enrollment code is spent
-// by its first use, so a second sending cannot open a second account: it is
-// refused as "already taken").
+// to end) and the language switch (a GET link that sets a cookie).
 
 // formIDLen is the length of a form id (16 random bytes in hex).
 const formIDLen = 32
@@ -370,6 +380,65 @@ func (p *Portal) onceTo(c *fiber.Ctx, v *view, to formOutcome, run func(ctx cont
 		return to, run(ctx)
 	})
 	return out, err
+}
+
+// anonOnce runs the use case of an anonymous form (run: Register or
+// Enroll, with the context to give it) under the form's one-time id, and
+// says whether another sending of the same form already opened the
+// account (again: run was not, or changed nothing). Without a valid
+// form_id the form runs as it is. formBusy when the other sending's
+// transaction is still open after formInFlightWait.
+func (p *Portal) anonOnce(c *fiber.Ctx, v *view, run func(ctx context.Context) error) (again bool, err error) {
+	ctx := c.UserContext()
+	id := c.FormValue("form_id")
+	if p.deps.Idempotency == nil || !validFormID(id) {
+		return false, run(ctx)
+	}
+	claim := &fiscal.AnonymousFormClaim{Form: strings.Clone(c.Path()), Key: strings.Clone(id), Wait: inFlightWait()}
+	claimed := func() (bool, error) {
+		return p.deps.Idempotency.AnonymousFormClaimed(ctx, v.Muni.ID, claim.Form, claim.Key)
+	}
+	if done, err := claimed(); done || err != nil {
+		return done, err
+	}
+	err = run(fiscal.WithAnonymousFormClaim(ctx, claim))
+	if err == nil {
+		return false, nil
+	}
+	// Refused: the claim was undone with the account. Another sending may
+	// have opened it meanwhile — its claim refused this one, or the state it
+	// left did (the username taken, the code spent).
+	if done, cerr := claimed(); done || cerr != nil {
+		return done, cerr
+	}
+	if errors.Is(err, fiscal.ErrFormSentBefore) {
+		return false, formBusy() // its transaction is still open
+	}
+	return false, err
+}
+
+// signedUp answers an account opened by an anonymous form (registration,
+// enrollment): signed in on /account. A sending again (anonOnce's again)
+// signs in with the form's username and password through the API's
+// sign-in, with its limits and counters, as /login would; when they do not
+// sign in (a form id replayed by someone else), it leads to /login with a
+// notice that names nobody.
+func (p *Portal) signedUp(c *fiber.Ctx, v *view, again bool, username, password string) error {
+	var sess *fiscal.Session
+	var err error
+	if again {
+		sess, err = p.api.SignIn(c, v.Muni, username, password)
+		if code := fiscal.ErrorCode(err); code == fiscal.EUNAUTHORIZED || code == fiscal.ERATELIMIT {
+			return p.answer(c, formOutcome{To: "/login", Flash: "account.created_signin"})
+		}
+	} else {
+		sess, err = p.deps.Users.Login(c.UserContext(), v.Muni.ID, username, password)
+	}
+	if err != nil {
+		return err
+	}
+	p.startSession(c, sess)
+	return p.answer(c, formOutcome{To: "/account", Flash: "account.created"})
 }
 
 // answer sends the browser where a form's outcome leads, with its notice.

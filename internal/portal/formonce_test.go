@@ -2,7 +2,10 @@ package portal_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"html"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -289,6 +292,216 @@ func TestCardPaymentSentTwice(t *testing.T) {
 		var n int
 		if err := db.SQL().Get(&n, `SELECT COUNT(*) FROM payments WHERE method = 'card'`); err != nil || n != 1 {
 			t.Fatalf("%d card payments (%v) after the pay form sent twice, want 1", n, err)
+		}
+	})
+}
+
+// postLost sends a form whose answer never reaches the browser: the first
+// request of a double click (the browser drops its answer for the
+// second's), or one HAProxy sends again after its instance died. The
+// request carries the browser's cookies; the answer's are not kept.
+func (c *client) postLost(path string, form url.Values) page {
+	c.t.Helper()
+	req, _ := http.NewRequest("POST", c.s.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	u, _ := url.Parse(c.s.URL)
+	for _, ck := range c.http.Jar.Cookies(u) {
+		req.AddCookie(ck)
+	}
+	lost := *c
+	lost.http = &http.Client{Timeout: c.http.Timeout, CheckRedirect: c.http.CheckRedirect}
+	return lost.do(req)
+}
+
+// TestAnonymousFormsSentTwice: the anonymous forms, registration and
+// /enroll, sent twice with the same body open one account. The first
+// answer lost (a double click, a resend by HAProxy), the second sending is
+// answered as the first: signed in, 303 to /account; the same twice at
+// once. Someone replaying the form's id with other credentials opens
+// nothing and learns nothing of the account (a generic notice on /login).
+// On PostgreSQL, a first sending whose transaction is still open makes
+// the second wait, then answer 409 in Romanian and English.
+func TestAnonymousFormsSentTwice(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		clock.Set(inFebruary)
+		s := startSite(t, db, clock)
+		count := func(q string, args ...any) int {
+			t.Helper()
+			var n int
+			if err := db.SQL().Get(&n, db.SQL().Rebind(q), args...); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		// signedIn says the client's answer signed it in, with the notice
+		// of a new account.
+		signedIn := func(c *client, who string) {
+			t.Helper()
+			if p := c.get("/account"); p.Status != 200 || !strings.Contains(p.Body, "Contul a fost creat") || !strings.Contains(p.Body, who) {
+				t.Fatalf("%s's account after the form: %d, want 200 with the new account's notice", who, p.Status)
+			}
+		}
+		// twice sends the form as a double click does: the first answer is
+		// lost, the second is both 303 to /account.
+		twice := func(what, path string, c *client, f url.Values) {
+			t.Helper()
+			first, again := c.postLost(path, f), c.post(path, f)
+			if first.Status != 303 || first.Location != "/account" || again.Status != 303 || again.Location != first.Location {
+				t.Fatalf("%s sent twice: %d %q, then %d %q\n%s", what, first.Status, first.Location, again.Status, again.Location, again.Body)
+			}
+		}
+		// atOnce sends the form twice at once, both answers lost but the
+		// last one's: both 303 to /account.
+		atOnce := func(what, path string, c *client, f url.Values) {
+			t.Helper()
+			locs := make([]string, 2)
+			var wg sync.WaitGroup
+			for i := range locs {
+				wg.Add(1)
+				go func(i int) {
+					defer wg.Done()
+					if p := c.postLost(path, f); p.Status == 303 {
+						locs[i] = p.Location
+					} else {
+						t.Errorf("%s sending %d at once: %d\n%s", what, i, p.Status, p.Body)
+					}
+				}(i)
+			}
+			wg.Wait()
+			if locs[0] != "/account" || locs[1] != "/account" {
+				t.Fatalf("%s sent twice at once: %q and %q", what, locs[0], locs[1])
+			}
+		}
+		registerForm := func(c *client, username, cnp, name string) url.Values {
+			f := c.formOf("/register", `action="/register"`)
+			f.Set("taxpayer.kind", "individual")
+			f.Set("taxpayer.name", name)
+			f.Set("taxpayer.cnp", cnp)
+			f.Set("taxpayer.address", "Str. Mărășești 1, Timișoara")
+			f.Set("email", username+"@example.ro")
+			f.Set("username", username)
+			f.Set("password", "parola-lunga-1")
+			return f
+		}
+		accounts := func(username string) int {
+			return count(`SELECT COUNT(*) FROM users WHERE username = ?`, username)
+		}
+
+		// Registration: one account, one record.
+		ana := s.client()
+		f := registerForm(ana, "ana", "2850615350041", "Ana Popescu")
+		twice("a registration", "/register", ana, f)
+		if accounts("ana") != 1 || count(`SELECT COUNT(*) FROM taxpayers WHERE cnp = ?`, "2850615350041") != 1 {
+			t.Fatalf("a registration sent twice: %d accounts", accounts("ana"))
+		}
+		signedIn(ana, "Ana Popescu")
+		// Twice at once.
+		ion := s.client()
+		f = registerForm(ion, "ion", "1800101350026", "Ion Ionescu")
+		atOnce("a registration", "/register", ion, f)
+		if accounts("ion") != 1 {
+			t.Fatalf("a registration sent twice at once: %d accounts", accounts("ion"))
+		}
+		// Both answers lost: sent a third time, it signs ion in.
+		if p := ion.post("/register", f); p.Status != 303 || p.Location != "/account" {
+			t.Fatalf("the registration sent a third time: %d %q", p.Status, p.Location)
+		}
+		signedIn(ion, "Ion Ionescu")
+
+		// Someone else with ana's form id: the same body but their own
+		// username and password opens nothing and is sent to /login, with a
+		// notice that names nobody.
+		mallory := s.client()
+		g := registerForm(mallory, "mallory", "1850505350014", "Mallory")
+		g.Set("form_id", f.Get("form_id"))
+		p := mallory.post("/register", g)
+		if p.Status != 303 || p.Location != "/login" {
+			t.Fatalf("another's registration form id replayed: %d %q", p.Status, p.Location)
+		}
+		p = mallory.get(p.Location)
+		if !strings.Contains(p.Body, "Contul a fost deja creat cu acest formular") || strings.Contains(p.Body, "Ion") || strings.Contains(p.Body, "ion@") {
+			t.Fatalf("the answer to a replayed form id: %d\n%s", p.Status, p.Body)
+		}
+		if p := mallory.get("/account"); p.Status != 303 || accounts("mallory") != 0 {
+			t.Fatalf("a replayed form id signed in (%d) or opened an account (%d)", p.Status, accounts("mallory"))
+		}
+
+		// /enroll: a taxpayer on file opens their account with a code.
+		sys := fiscal.WithActor(context.Background(), &fiscal.Actor{System: true, Username: "test", MunicipalityID: s.muni.ID})
+		enrollForm := func(c *client, username, cnp, name string) url.Values {
+			t.Helper()
+			tp, err := s.db.CreateTaxpayer(sys, &fiscal.TaxpayerInput{Kind: fiscal.Individual, CNP: cnp, Name: name, Address: "Str. Eroilor 3, Timișoara"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			code, err := s.db.IssueEnrollmentCode(sys, tp.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := c.formOf("/enroll", `action="/enroll"`)
+			f.Set("code", code.Code)
+			f.Set("cnp", cnp)
+			f.Set("email", username+"@example.ro")
+			f.Set("username", username)
+			f.Set("password", "parola-lunga-2")
+			return f
+		}
+		vasile := s.client()
+		f = enrollForm(vasile, "vasile", "1900101350014", "Vasile Pop")
+		twice("an enrollment", "/enroll", vasile, f)
+		if accounts("vasile") != 1 {
+			t.Fatalf("an enrollment sent twice: %d accounts", accounts("vasile"))
+		}
+		signedIn(vasile, "Vasile Pop")
+		maria := s.client()
+		f = enrollForm(maria, "maria", "2910202350010", "Maria Pop")
+		atOnce("an enrollment", "/enroll", maria, f)
+		if accounts("maria") != 1 {
+			t.Fatalf("an enrollment sent twice at once: %d accounts", accounts("maria"))
+		}
+		g = url.Values{"_csrf": {mallory.csrf("/enroll")}, "form_id": {f.Get("form_id")}, "code": {f.Get("code")}, "cnp": {f.Get("cnp")},
+			"email": {"m@example.ro"}, "username": {"mallory"}, "password": {"parola-lunga-3"}}
+		if p := mallory.post("/enroll", g); p.Status != 303 || p.Location != "/login" || accounts("mallory") != 0 {
+			t.Fatalf("another's enrollment form id replayed: %d %q, %d accounts", p.Status, p.Location, accounts("mallory"))
+		}
+
+		// The first sending's transaction still open (its claim taken, not
+		// committed): the second waits for it, then says so. SQLite has one
+		// writer: another sending's open transaction holds it, and nothing
+		// of it can be seen waiting on the claim.
+		if db.Dialect() != "postgres" {
+			return
+		}
+		restore := portal.SetFormInFlightWait(300 * time.Millisecond)
+		defer restore()
+		elena := s.client()
+		f = registerForm(elena, "elena", "2920303350015", "Elena Dima")
+		key := sha256.Sum256([]byte(f.Get("form_id")))
+		tx, err := db.SQL().Beginx()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback() // a failed test leaves no lock behind
+		if _, err := tx.Exec(tx.Rebind(`INSERT INTO anonymous_form_claims (municipality_id, form, key_hash, created_at) VALUES (?, ?, ?, ?)`),
+			s.muni.ID, "/register", hex.EncodeToString(key[:]), time.Now().UTC()); err != nil {
+			t.Fatal(err)
+		}
+		for lang, want := range map[string]string{"ro": "Formularul a fost deja trimis și este încă în lucru", "en": "This form was already sent and is still being processed"} {
+			elena.get("/register?lang=" + lang)
+			if p := elena.post("/register", f); p.Status != 409 || !strings.Contains(p.Body, want) {
+				t.Errorf("a registration whose first sending is still running, in %s: %d, want 409 saying %q\n%s", lang, p.Status, want, p.Body)
+			}
+		}
+		elena.get("/register?lang=ro")
+		// The first sending undone: the form opens the account.
+		if err := tx.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+		if accounts("elena") != 0 {
+			t.Fatal("a registration waiting for its first sending opened an account")
+		}
+		if p := elena.post("/register", f); p.Status != 303 || p.Location != "/account" || accounts("elena") != 1 {
+			t.Fatalf("the registration after its first sending was undone: %d %q, %d accounts", p.Status, p.Location, accounts("elena"))
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"context"
 	"strings"
 	"time"
 
@@ -20,12 +21,10 @@ func (p *Portal) accountPages() []page {
 	if p.deps.Users == nil {
 		return nil
 	}
-	// These forms carry no one-time id (formonce.go): sending the sign-in
-	// twice opens one more session of the same person, a second sign-out
-	// finds no session left to end (it is sent to the sign-in page), and
-	// registration is
-	// anonymous (a claim belongs to a user; the unique username refuses a
-	// second account as "already taken").
+	// Sign-in and sign-out carry no one-time id (formonce.go): sending the
+	// sign-in twice opens one more session of the same person, a second
+	// sign-out finds no session left to end (it is sent to the sign-in
+	// page). Registration carries one, claimed without a user (anonOnce).
 	return []page{
 		{Method: "GET", Path: "/login", Access: anonymousOnly, Nav: "nav.login", NavOrder: 90, Handler: p.loginForm},
 		{Method: "POST", Path: "/login", Access: anonymousOnly, Handler: p.login},
@@ -141,8 +140,15 @@ func (p *Portal) register(c *fiber.Ctx, v *view) error {
 		// once, so the identity checks (CNP/CUI check digits) run too.
 		err = withFields(err, r.Validate())
 	}
+	again := false
 	if err == nil {
-		_, _, err = p.deps.Users.Register(c.UserContext(), v.Muni.ID, &r)
+		again, err = p.anonOnce(c, v, func(ctx context.Context) error {
+			_, _, err := p.deps.Users.Register(ctx, v.Muni.ID, &r)
+			return err
+		})
+	}
+	if sentBefore(err) {
+		return err
 	}
 	if err != nil {
 		fields, ok := formErrors(v.Lang, err)
@@ -152,13 +158,7 @@ func (p *Portal) register(c *fiber.Ctx, v *view) error {
 		v.Errors = fields
 		return p.render(c.Status(web.HTTPStatus(err)), v, "register", nil)
 	}
-	sess, err := p.deps.Users.Login(c.UserContext(), v.Muni.ID, r.Username, r.Password)
-	if err != nil {
-		return err
-	}
-	p.startSession(c, sess)
-	p.setFlash(c, "account.created")
-	return c.Redirect("/account", fiber.StatusSeeOther)
+	return p.signedUp(c, v, again, r.Username, r.Password)
 }
 
 type accountData struct {

@@ -22,9 +22,8 @@ func (p *Portal) identityPages() []page {
 		return nil
 	}
 	ps := []page{
-		// /enroll carries no one-time id (formonce.go): it is anonymous,
-		// and the code is spent by its first use, so a second sending
-		// cannot open a second account.
+		// /enroll is anonymous: its one-time id is claimed without a user
+		// (formonce.go, anonOnce).
 		{Method: "GET", Path: "/enroll", Access: anonymousOnly, Handler: p.selfEnrollForm},
 		{Method: "POST", Path: "/enroll", Access: anonymousOnly, Handler: p.selfEnroll},
 		{Method: "GET", Path: "/staff/enroll", Access: enrollAccess, Nav: "nav.enroll", NavOrder: 23, Handler: p.enrollPage},
@@ -208,10 +207,19 @@ func (p *Portal) selfEnroll(c *fiber.Ctx, v *view) error {
 		e.CUI = "" // both typed: the CNP counts
 	}
 	err := web.Validate(&e)
+	again := false
 	if err == nil {
 		// The use case counts the attempt (per address and taxpayer, in the
-		// database) before it looks at the code, as the API does.
-		_, _, err = p.deps.Identity.Enroll(c.UserContext(), v.Muni.ID, &e, p.api.ClientIP(c))
+		// database) before it looks at the code, as the API does; a form
+		// sent again after it opened the account is not counted.
+		address := p.api.ClientIP(c)
+		again, err = p.anonOnce(c, v, func(ctx context.Context) error {
+			_, _, err := p.deps.Identity.Enroll(ctx, v.Muni.ID, &e, address)
+			return err
+		})
+	}
+	if sentBefore(err) {
+		return err
 	}
 	if err != nil {
 		fields, ok := formErrors(v.Lang, err)
@@ -227,11 +235,5 @@ func (p *Portal) selfEnroll(c *fiber.Ctx, v *view) error {
 		v.Errors = fields
 		return p.render(c.Status(web.HTTPStatus(err)), v, "selfenroll", nil)
 	}
-	sess, err := p.deps.Users.Login(c.UserContext(), v.Muni.ID, e.Username, e.Password)
-	if err != nil {
-		return err
-	}
-	p.startSession(c, sess)
-	p.setFlash(c, "account.created")
-	return c.Redirect("/account", fiber.StatusSeeOther)
+	return p.signedUp(c, v, again, e.Username, e.Password)
 }

@@ -180,7 +180,8 @@ type codeRow struct {
 // Enroll opens a verified account with a code (fiscal.IdentityService).
 // The attempt is counted first, in its own transaction that commits
 // whatever follows (the count must survive the refusal). A refused code
-// changes nothing else.
+// changes nothing else. The form's one-time id, when ctx carries one, is
+// claimed by the account's transaction, not by the count's (formclaims.go).
 func (db *DB) Enroll(ctx context.Context, municipalityID int64, e *fiscal.Enrollment, address string) (*fiscal.User, *fiscal.Taxpayer, error) {
 	tpID, err := db.taxpayerByIdentity(ctx, municipalityID, e.CNP, e.CUI)
 	if err != nil {
@@ -226,6 +227,9 @@ func (db *DB) Enroll(ctx context.Context, municipalityID int64, e *fiscal.Enroll
 	var u *fiscal.User
 	var tp fiscal.Taxpayer
 	err = db.InTx(ctx, func(tx *Tx) error {
+		if err := tx.claimAnonymousForm(ctx, municipalityID); err != nil {
+			return err
+		}
 		if err := tx.Get(ctx, &tp, `SELECT `+taxpayerColumns+` FROM taxpayers WHERE id = ? AND municipality_id = ?`, c.TaxpayerID, municipalityID); err != nil {
 			return translate(err, "taxpayer")
 		}

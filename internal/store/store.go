@@ -80,6 +80,9 @@ type DB struct {
 	// ratePruned is the Unix second of the last prune of the rate limits'
 	// rows (ratelimits.go).
 	ratePruned atomic.Int64
+	// formClaimsPruned is the Unix second of the last prune of the
+	// anonymous forms' claims (formclaims.go).
+	formClaimsPruned atomic.Int64
 }
 
 // Open connects to dsn: "sqlite:PATH" (the folder is created) or a

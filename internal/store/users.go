@@ -16,7 +16,8 @@ const SessionTTL = 12 * time.Hour
 
 const userColumns = `id, municipality_id, username, role, taxpayer_id, email, full_name, assurance, disabled, created_at`
 
-// Register creates a taxpayer and its user in one transaction.
+// Register creates a taxpayer and its user in one transaction, which claims
+// the form's one-time id first when ctx carries one (formclaims.go).
 func (db *DB) Register(ctx context.Context, municipalityID int64, r *fiscal.Registration) (*fiscal.User, *fiscal.Taxpayer, error) {
 	if fields := r.Validate(); len(fields) > 0 {
 		return nil, nil, fiscal.Invalid(fields...)
@@ -28,6 +29,9 @@ func (db *DB) Register(ctx context.Context, municipalityID int64, r *fiscal.Regi
 	var u *fiscal.User
 	var tp *fiscal.Taxpayer
 	err = db.InTx(ctx, func(tx *Tx) error {
+		if err := tx.claimAnonymousForm(ctx, municipalityID); err != nil {
+			return err
+		}
 		var taken int
 		if err := tx.Get(ctx, &taken, `SELECT COUNT(*) FROM users WHERE municipality_id = ? AND lower(username) = ?`, municipalityID, foldUsername(r.Username)); err != nil {
 			return translate(err, "user")
