@@ -50,6 +50,30 @@ func (tx *Tx) routeHistory(ctx context.Context, caseID int64) (*routeHistory, er
 		caseID, fiscal.ActionAct, fiscal.ActionReview, fiscal.ActionSign, actionMigrate); err != nil {
 		return nil, translate(err, "case steps")
 	}
+	return historyOf(rows), nil
+}
+
+// loadSteps reads every step of c once for a use case that takes one (Act):
+// its route history, the chain's last link and the steps of the detail it
+// answers all come from this read (c.steps, c.hist).
+func (tx *Tx) loadSteps(ctx context.Context, c *caseRow) error {
+	steps := []*fiscal.CaseStep{}
+	if err := tx.Select(ctx, &steps, `SELECT `+stepCols+` FROM case_steps WHERE case_id = ? ORDER BY seq`, c.ID); err != nil {
+		return translate(err, "case steps")
+	}
+	var rows []stepRow
+	for _, st := range steps {
+		switch st.Action {
+		case fiscal.ActionAct, fiscal.ActionReview, fiscal.ActionSign, actionMigrate:
+			rows = append(rows, stepRow{Seq: st.Seq, Action: st.Action, Step: st.Step, Decision: st.Decision, ActorID: st.ActorID, OnBehalfOf: st.OnBehalfOfID, At: st.At})
+		}
+	}
+	c.steps, c.hist = steps, historyOf(rows)
+	return nil
+}
+
+// historyOf is the route history of a case's acts (rows in order).
+func historyOf(rows []stepRow) *routeHistory {
 	h := &routeHistory{}
 	for _, r := range rows {
 		if r.Action == actionMigrate {
@@ -67,7 +91,7 @@ func (tx *Tx) routeHistory(ctx context.Context, caseID int64) (*routeHistory, er
 		}
 		h.acts, h.rows = append(h.acts, a), append(h.rows, r)
 	}
-	return h, nil
+	return h
 }
 
 // took appends the act a use case just recorded as step st, so that the
@@ -157,10 +181,10 @@ func (db *DB) Act(ctx context.Context, id int64, in *fiscal.ActInput) (*fiscal.C
 			return &fiscal.Error{Code: fiscal.ECONFLICT, Message: fmt.Sprintf("the case is at version %d, not %d; reload it", c.Version, in.Version), Err: fiscal.ErrStale}
 		}
 		d := c.def.def
-		h, err := tx.routeHistory(ctx, c.ID)
-		if err != nil {
+		if err := tx.loadSteps(ctx, c); err != nil {
 			return err
 		}
+		h := c.hist
 		r, err := h.replay(d)
 		if err != nil {
 			return err
@@ -247,9 +271,10 @@ func (db *DB) Act(ctx context.Context, id int64, in *fiscal.ActInput) (*fiscal.C
 				return err
 			}
 		}
-		if err := tx.updateCase(ctx, c); err != nil {
-			return err
-		}
+		// The case's update, its signed step, its timeline line and the
+		// notification are written together (writeCase: one statement on
+		// PostgreSQL).
+		update := tx.updateCaseStmt(c)
 		c.Status = string(from)
 		action := fiscal.StepAction(in.Step)
 		st := &fiscal.CaseStep{Action: action, Step: in.Step, Decision: in.Decision, To: to, Comment: comment}
@@ -265,13 +290,12 @@ func (db *DB) Act(ctx context.Context, id int64, in *fiscal.ActInput) (*fiscal.C
 			cp.Role = role
 			tx.Actor = &cp
 		}
-		err = tx.step(ctx, c, atts, st)
+		signed, err := tx.stepStmt(ctx, c, atts, st)
 		tx.Actor = actor
 		if err != nil {
 			return err
 		}
-		h.took(act, st, tx.Now)
-		c.Status, c.hist, c.atts = string(to), h, atts
+		c.Status, c.atts = string(to), atts
 		who := ""
 		if onBehalf != nil {
 			who = fmt.Sprintf(" (%s for %s)", a.Username, onBehalf.Username)
@@ -280,14 +304,15 @@ func (db *DB) Act(ctx context.Context, id int64, in *fiscal.ActInput) (*fiscal.C
 		if action == fiscal.ActionAct {
 			body = strings.TrimSpace(in.Step + " " + body)
 		}
-		if err := tx.event(ctx, c, action, body, true); err != nil {
+		writes := []stmt{signed, tx.eventStmt(c, action, body, true)}
+		if to != from {
+			writes = append(writes, tx.notifyStatusStmt(c, cal, comment))
+		}
+		if err := tx.writeCase(ctx, c, update, writes...); err != nil {
 			return err
 		}
-		if to != from {
-			if err := tx.notifyStatus(ctx, c, cal, comment); err != nil {
-				return err
-			}
-		}
+		h.took(act, st, tx.Now)
+		c.steps = append(c.steps, st)
 		kind := "case." + action
 		after := map[string]any{"status": c.Status, "version": c.Version, "step": in.Step, "decision": in.Decision, "comment": comment}
 		if onBehalf != nil {

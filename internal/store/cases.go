@@ -58,6 +58,9 @@ type caseRow struct {
 	// change), so the detail it answers need not read them again.
 	hist *routeHistory
 	atts []*fiscal.Attachment
+	// steps, when read (loadSteps), are the case's steps, kept up to date
+	// with the step the use case wrote.
+	steps []*fiscal.CaseStep
 	// moveTo, when set, is the step the case's route entered: updateCase
 	// records it (route_step, route_step_since, route_step_seq) in the
 	// same statement.
@@ -307,32 +310,37 @@ func (tx *Tx) eventActor() (*int64, string) {
 
 // event appends a line to a case's timeline.
 func (tx *Tx) event(ctx context.Context, c *caseRow, kind, body string, public bool) error {
-	actorID, actor := tx.eventActor()
-	_, err := tx.Exec(ctx, `INSERT INTO case_events (`+eventInsertCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.MunicipalityID, c.ID, tx.Now, actorID, actor, kind, body, public)
+	e := tx.eventStmt(c, kind, body, public)
+	_, err := tx.Exec(ctx, e.query, e.args...)
 	return translate(err, "case event")
+}
+
+// eventStmt is the statement that appends a line to a case's timeline.
+func (tx *Tx) eventStmt(c *caseRow, kind, body string, public bool) stmt {
+	actorID, actor := tx.eventActor()
+	return stmt{`INSERT INTO case_events (` + eventInsertCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		[]any{c.MunicipalityID, c.ID, tx.Now, actorID, actor, kind, body, public}}
 }
 
 // notifyTaxpayer queues a message to the taxpayer of the case (outbox; sent
 // after commit). A taxpayer without an e-mail address gets none.
 func (tx *Tx) notifyTaxpayer(ctx context.Context, c *caseRow, subject, body string) error {
-	var to struct {
-		Email  string `db:"email"`
-		UserID *int64 `db:"user_id"`
-	}
-	err := tx.Get(ctx, &to, `SELECT t.email AS email, (SELECT u.id FROM users u WHERE u.taxpayer_id = t.id ORDER BY u.id LIMIT 1) AS user_id FROM taxpayers t WHERE t.id = ?`, c.TaxpayerID)
-	if err != nil {
-		return translate(err, "taxpayer")
-	}
-	if to.Email == "" && to.UserID != nil {
-		if err := tx.Get(ctx, &to.Email, `SELECT email FROM users WHERE id = ?`, *to.UserID); err != nil {
-			return translate(err, "user")
-		}
-	}
-	if to.Email == "" {
-		return nil // no address (a registry record without an account): the timeline is the taxpayer's record
-	}
-	return tx.queueNotification(ctx, c, to.UserID, to.Email, subject, body)
+	n := tx.notifyTaxpayerStmt(c, subject, body)
+	_, err := tx.Exec(ctx, n.query, n.args...)
+	return translate(err, "notification")
+}
+
+// notifyTaxpayerStmt is the statement that queues a message to the
+// taxpayer of the case, at the taxpayer's address, else the address of the
+// taxpayer's first account; a taxpayer with neither (a registry record
+// without an account) gets none, and the timeline is their record. The
+// address is read by the insert itself (no round trip of its own).
+func (tx *Tx) notifyTaxpayerStmt(c *caseRow, subject, body string) stmt {
+	return stmt{`INSERT INTO notifications (municipality_id, case_id, user_id, recipient, subject, body, created_at)
+		SELECT ?, ?, a.uid, a.email, ?, ?, ? FROM (SELECT (SELECT u.id FROM users u WHERE u.taxpayer_id = t.id ORDER BY u.id LIMIT 1) AS uid,
+			COALESCE(NULLIF(t.email, ''), (SELECT u.email FROM users u WHERE u.taxpayer_id = t.id ORDER BY u.id LIMIT 1), '') AS email
+			FROM taxpayers t WHERE t.id = ?) a WHERE a.email <> ''`,
+		[]any{c.MunicipalityID, c.ID, subject, body, tx.Now, c.TaxpayerID}}
 }
 
 func (tx *Tx) queueNotification(ctx context.Context, c *caseRow, userID *int64, to, subject, body string) error {
@@ -361,6 +369,13 @@ var statusText = map[fiscal.CaseStatus]string{
 // notifyStatus tells the taxpayer the case changed state (with the reason
 // when rejected or when information is requested).
 func (tx *Tx) notifyStatus(ctx context.Context, c *caseRow, cal *calendar.Calendar, comment string) error {
+	n := tx.notifyStatusStmt(c, cal, comment)
+	_, err := tx.Exec(ctx, n.query, n.args...)
+	return translate(err, "notification")
+}
+
+// notifyStatusStmt is notifyStatus's statement.
+func (tx *Tx) notifyStatusStmt(c *caseRow, cal *calendar.Calendar, comment string) stmt {
 	st := fiscal.CaseStatus(c.Status)
 	subject := fmt.Sprintf("Cererea %s: %s", c.Number, statusText[st])
 	body := fmt.Sprintf("Cererea dumneavoastră %s (%s) este %s.", c.Number, c.Type, statusText[st])
@@ -373,7 +388,7 @@ func (tx *Tx) notifyStatus(ctx context.Context, c *caseRow, cal *calendar.Calend
 	case fiscal.StatusAwaitingTaxpayer:
 		body += "\nVă rugăm: " + comment + "\nTermenul de soluționare este suspendat până la răspunsul dumneavoastră."
 	}
-	return tx.notifyTaxpayer(ctx, c, subject, body)
+	return tx.notifyTaxpayerStmt(c, subject, body)
 }
 
 // CreateCase is the intake of a case.
@@ -661,7 +676,9 @@ func (db *DB) detail(ctx context.Context, tx *Tx, c *caseRow, cal *calendar.Cale
 	}
 	today := fiscal.LocalDate(tx.Now)
 	d := &fiscal.CaseDetail{Case: *c.toCase(cal, today, atts), Attachments: atts, Steps: []*fiscal.CaseStep{}, Timeline: []*fiscal.CaseEvent{}}
-	if err := tx.Select(ctx, &d.Steps, `SELECT `+stepCols+` FROM case_steps WHERE case_id = ? ORDER BY seq`, c.ID); err != nil {
+	if c.steps != nil {
+		d.Steps = c.steps
+	} else if err := tx.Select(ctx, &d.Steps, `SELECT `+stepCols+` FROM case_steps WHERE case_id = ? ORDER BY seq`, c.ID); err != nil {
 		return nil, translate(err, "case steps")
 	}
 	// Staff also see the notices of late steps (case_escalations), merged
@@ -832,24 +849,64 @@ func (db *DB) Cases(ctx context.Context, f fiscal.CaseFilter) ([]*fiscal.Case, i
 // updateCase writes the changed workflow columns, guarded by the version the
 // use case read: a concurrent change makes it ECONFLICT.
 func (tx *Tx) updateCase(ctx context.Context, c *caseRow) error {
+	return tx.writeCase(ctx, c, tx.updateCaseStmt(c))
+}
+
+// updateCaseStmt is the update of c's row as it is now, if it is still at
+// its version (writeCase runs it).
+func (tx *Tx) updateCaseStmt(c *caseRow) stmt {
 	q, args := `UPDATE cases SET status = ?, due_on = ?, pauses = ?, assignee_id = ?, decided_at = ?, decision_reason = ?,
 		straight_through = ?, result = ?, updated_at = ?, version = version + 1`,
 		[]any{c.Status, c.DueOn, c.Pauses, c.AssigneeID, c.DecidedAt, c.DecisionReason, c.StraightThrough, c.Result, tx.Now}
 	if m := c.moveTo; m != nil {
-		// As routeMoved: called before the step that moves the route is
-		// written, which takes the next seq.
+		// As routeMoved: the step that moves the route is written after
+		// the update (or in the same statement, which sees the steps as
+		// they were), and takes the next seq.
 		q += `, route_step = ?, route_step_since = ?, route_step_seq = (SELECT COALESCE(MAX(s.seq), 0) + 1 FROM case_steps s WHERE s.case_id = ?)`
 		args = append(args, m.step, m.since, c.ID)
 		c.moveTo = nil
 	}
-	res, err := tx.Exec(ctx, q+` WHERE id = ? AND version = ?`, append(args, c.ID, c.Version)...)
+	return stmt{q + ` WHERE id = ? AND version = ?`, append(args, c.ID, c.Version)}
+}
+
+// writeCase runs the update of c's row (updateCaseStmt) and then the
+// statements that go with it (a step, a timeline line, a notification): on
+// PostgreSQL as one statement. A case another transaction changed since it
+// was read (its version moved, or its next step was taken) is ErrStale,
+// and the transaction is undone.
+func (tx *Tx) writeCase(ctx context.Context, c *caseRow, update stmt, more ...stmt) error {
+	stale := &fiscal.Error{Code: fiscal.ECONFLICT, Message: "the case was changed by someone else at the same time; reload it", Err: fiscal.ErrStale}
+	if tx.db.dialect == "postgres" && len(more) > 0 {
+		q, args := withClauses(append([]stmt{{update.query + " RETURNING id", update.args}}, more...))
+		var n int
+		if err := tx.Get(ctx, &n, q+" SELECT COUNT(*) FROM w0", args...); err != nil {
+			if isUniqueViolation(err) {
+				return stale // the step's seq, taken meanwhile
+			}
+			return translate(err, "case")
+		}
+		if n == 0 {
+			return stale // the other statements ran: the caller's transaction is undone
+		}
+		c.Version++
+		return nil
+	}
+	res, err := tx.Exec(ctx, update.query, update.args...)
 	if err != nil {
 		return translate(err, "case")
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return &fiscal.Error{Code: fiscal.ECONFLICT, Message: "the case was changed by someone else at the same time; reload it", Err: fiscal.ErrStale}
+		return stale
 	}
 	c.Version++
+	for _, s := range more {
+		if _, err := tx.Exec(ctx, s.query, s.args...); err != nil {
+			if isUniqueViolation(err) {
+				return stale
+			}
+			return translate(err, "case")
+		}
+	}
 	return nil
 }
 

@@ -107,21 +107,7 @@ func (tx *Tx) keyFor(ctx context.Context, municipalityID int64, userID *int64) (
 // actor's key — staff sign with their own key; taxpayers' submissions and
 // the system's steps are countersigned with the service's key.
 func (tx *Tx) step(ctx context.Context, c *caseRow, atts []*fiscal.Attachment, st *fiscal.CaseStep) error {
-	if st.Action != fiscal.ActionSubmit {
-		var last struct {
-			Seq    int    `db:"seq"`
-			Digest string `db:"digest"`
-		}
-		if err := tx.Get(ctx, &last, `SELECT seq, digest FROM case_steps WHERE case_id = ? ORDER BY seq DESC LIMIT 1`, c.ID); err != nil {
-			return translate(err, "case steps")
-		}
-		st.Seq, st.PrevDigest = last.Seq+1, last.Digest
-	}
-	k, err := tx.keyFor(ctx, c.MunicipalityID, tx.stepKeyUser())
-	if err != nil {
-		return err
-	}
-	ins, err := tx.signStep(c, atts, st, k)
+	ins, err := tx.stepStmt(ctx, c, atts, st)
 	if err != nil {
 		return err
 	}
@@ -129,7 +115,35 @@ func (tx *Tx) step(ctx context.Context, c *caseRow, atts []*fiscal.Attachment, s
 	if isUniqueViolation(err) {
 		return &fiscal.Error{Code: fiscal.ECONFLICT, Message: "the case was changed by someone else at the same time; reload it", Err: fiscal.ErrStale}
 	}
+	if err == nil && c.steps != nil {
+		c.steps = append(c.steps, st)
+	}
 	return translate(err, "case step")
+}
+
+// stepStmt signs st as step (its seq and link from c.steps when the use case
+// read them, else from the database) and returns the statement that
+// stores it.
+func (tx *Tx) stepStmt(ctx context.Context, c *caseRow, atts []*fiscal.Attachment, st *fiscal.CaseStep) (stmt, error) {
+	if st.Action != fiscal.ActionSubmit {
+		if n := len(c.steps); n > 0 {
+			st.Seq, st.PrevDigest = c.steps[n-1].Seq+1, c.steps[n-1].Digest
+		} else {
+			var last struct {
+				Seq    int    `db:"seq"`
+				Digest string `db:"digest"`
+			}
+			if err := tx.Get(ctx, &last, `SELECT seq, digest FROM case_steps WHERE case_id = ? ORDER BY seq DESC LIMIT 1`, c.ID); err != nil {
+				return stmt{}, translate(err, "case steps")
+			}
+			st.Seq, st.PrevDigest = last.Seq+1, last.Digest
+		}
+	}
+	k, err := tx.keyFor(ctx, c.MunicipalityID, tx.stepKeyUser())
+	if err != nil {
+		return stmt{}, err
+	}
+	return tx.signStep(c, atts, st, k)
 }
 
 // stepKeyUser is the user whose key signs tx's steps: the actor when staff,
@@ -171,8 +185,11 @@ func (tx *Tx) signStep(c *caseRow, atts []*fiscal.Attachment, st *fiscal.CaseSte
 	var sig []byte
 	cms := ""
 	if k.Algorithm == fiscal.AlgCAdES {
-		// CAdES-B-B here; the timestamp (B-T) after the commit, so that the
-		// TSA's round trip never holds a shared row (timestampSteps).
+		// CAdES-B-T: signed, then timestamped by the TSA (in process: a
+		// signature's cost, less than a second write of the step). If the
+		// TSA fails, the step is written B-B and timestamped after the
+		// commit (timestampSteps), else at the first read of its
+		// signature (StepEvidence).
 		cv := tx.db.certVault()
 		if cv == nil {
 			return stmt{}, fiscal.Errorf(fiscal.EUNAVAILABLE, "the certified key vault is not configured")
@@ -181,8 +198,13 @@ func (tx *Tx) signStep(c *caseRow, atts []*fiscal.Attachment, st *fiscal.CaseSte
 		if p7s, sig, err = cv.SignCAdES(sealed, k.Certificate, fiscal.StepContent(st.PrevDigest, state, st)); err != nil {
 			return stmt{}, fiscal.Internal(err, "signature")
 		}
-		cms = base64.StdEncoding.EncodeToString(p7s)
-		tx.stampAfterCommit(c.ID, st.Seq, cms)
+		if bt, terr := cv.TimestampCAdES(p7s); terr == nil {
+			cms = base64.StdEncoding.EncodeToString(bt)
+		} else {
+			tx.db.timestampFailed.Add(1)
+			cms = base64.StdEncoding.EncodeToString(p7s)
+			tx.stampAfterCommit(c.ID, st.Seq, cms)
+		}
 	} else {
 		d, _ := hex.DecodeString(st.Digest)
 		if sig, err = tx.db.keys.Sign(k.Algorithm, sealed, d); err != nil {
