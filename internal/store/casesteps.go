@@ -13,7 +13,6 @@ import (
 	"fiscald/calc/calendar"
 	"fiscald/fiscal"
 	"fiscald/internal/civil"
-	"fiscald/internal/money"
 )
 
 func readFull(r io.Reader, b []byte) (int, error) { return io.ReadFull(r, b) }
@@ -357,17 +356,6 @@ func (db *DB) taxFacts(ctx context.Context, tx *Tx, c *caseRow, owner bool) (fis
 	}
 	tf.Engine, tf.Municipality = e, m.Slug
 	return tf, nil
-}
-
-// vehicleOutstanding is what remains unpaid of a vehicle's debts up to a
-// year: the principal of its non-cancelled debts less the payments allocated
-// to them (payments' allocations, bonus included).
-func (tx *Tx) vehicleOutstanding(ctx context.Context, municipalityID, vehicleID int64, upToYear int) (money.Bani, error) {
-	var sum int64
-	err := tx.Get(ctx, &sum, `SELECT CAST(COALESCE(SUM(d.amount_bani - (SELECT COALESCE(SUM(a.amount_bani), 0) FROM allocations a WHERE a.debt_id = d.id)), 0) AS BIGINT)
-		FROM debts d WHERE d.municipality_id = ? AND d.object_id = ? AND d.tax_type = 'vehicle' AND d.year <= ? AND d.cancelled_at IS NULL`,
-		municipalityID, vehicleID, upToYear)
-	return money.Bani(sum), translate(err, "debts")
 }
 
 // checks are the automatic checks of a case, shown to officers; all must
