@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"database/sql/driver"
 	"encoding/hex"
 	"encoding/json"
@@ -644,26 +643,6 @@ func (db *DB) Case(ctx context.Context, id int64) (*fiscal.CaseDetail, error) {
 		return err
 	})
 	return out, err
-}
-
-// readTx runs a read-only use case in a read-only transaction: one
-// consistent snapshot that never takes SQLite's writer, a connection of
-// PostgreSQL's write pool (it runs on the read pool) nor an Idempotency-Key
-// claim. A write inside it
-// fails (PostgreSQL refuses it; on SQLite the transaction never holds the
-// write lock, so the write would wait for it and is refused the same way).
-func (db *DB) readTx(ctx context.Context, fn func(tx *Tx) error) error {
-	x, err := db.rd.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return translate(err, "begin read transaction")
-	}
-	tx := &Tx{Tx: x, db: db, Now: db.clock.Now().UTC().Truncate(time.Microsecond), Actor: fiscal.ActorFrom(ctx), readOnly: true}
-	err = fn(tx)
-	_ = x.Rollback()
-	for _, q := range tx.missing {
-		db.prepared(ctx, q)
-	}
-	return err
 }
 
 func (db *DB) detail(ctx context.Context, tx *Tx, c *caseRow, cal *calendar.Calendar) (*fiscal.CaseDetail, error) {
