@@ -163,29 +163,6 @@ func kinds(atts []*fiscal.Attachment) []string {
 	return out
 }
 
-// calendar returns the working-day calendar of a municipality.
-func (db *DB) calendar(ctx context.Context, municipalityID int64) (*calendar.Calendar, error) {
-	e, err := db.TaxEngine(ctx, municipalityID)
-	if err != nil {
-		return nil, err
-	}
-	return e.Calendar, nil
-}
-
-// calendarInTx reads the calendar through tx, so days off added in the same
-// transaction count.
-func (tx *Tx) calendarInTx(ctx context.Context, municipalityID int64) (*calendar.Calendar, error) {
-	var days []calendar.DayOff
-	if err := tx.Select(ctx, &days, `SELECT day AS date, reason FROM calendar_days WHERE municipality_id = ? ORDER BY day`, municipalityID); err != nil {
-		return nil, translate(err, "calendar")
-	}
-	cal, err := calendar.New(days)
-	if err != nil {
-		return nil, translate(err, "calendar")
-	}
-	return cal, nil
-}
-
 // loadCase reads a case visible to the actor: staff of its municipality or
 // the taxpayer it concerns; anything else is ENOTFOUND.
 func (tx *Tx) loadCase(ctx context.Context, id int64) (*caseRow, error) {
