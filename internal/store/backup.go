@@ -9,8 +9,7 @@ import (
 // What backups and restores ask of the database (cmd/fiscald backup,
 // internal/backup): a consistent copy of a SQLite database (SnapshotInto,
 // VACUUM INTO), the tables a restore target holds (Tables), an empty
-// PostgreSQL schema dropped before a restore (DropEmptySchema). OutboxPending,
-// the outbox's backlog for /metrics, is here too.
+// PostgreSQL schema dropped before a restore (DropEmptySchema).
 
 // SnapshotInto writes a consistent copy of the SQLite database into path
 // (VACUUM INTO: one read transaction, so writers go on meanwhile; the copy
@@ -57,15 +56,4 @@ func (db *DB) DropEmptySchema(ctx context.Context, name string) error {
 		return fmt.Errorf("store: the schema %s is not empty: %w", name, err)
 	}
 	return nil
-}
-
-// OutboxPending is the number of notifications not sent yet, of every
-// municipality (the outbox's backlog, for /metrics; the partial index
-// notifications_pending answers it).
-func (db *DB) OutboxPending(ctx context.Context) (int64, error) {
-	var n int64
-	if err := db.get(ctx, &n, `SELECT COUNT(*) FROM notifications WHERE sent_at IS NULL`); err != nil {
-		return 0, fmt.Errorf("store: outbox backlog: %w", err)
-	}
-	return n, nil
 }

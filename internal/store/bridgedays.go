@@ -14,7 +14,10 @@ import (
 // (BridgeDays), added (AddBridgeDay: not a weekend day or legal holiday
 // already) and removed (DeleteBridgeDay). Each change moves the due dates of
 // the municipality's open cases in the same transaction (calendarChanged)
-// and drops the cached tax engine, whose calendar holds the days.
+// and drops the cached tax engine, whose calendar holds the days. The
+// working-day calendar that cases count their deadlines on is read here
+// too: the cached tax engine's (calendar), or the days as tx sees them
+// (calendarInTx).
 
 // BridgeDays lists the extra days off of the actor's municipality (admin only).
 func (db *DB) BridgeDays(ctx context.Context, year int) ([]fiscal.BridgeDay, error) {
@@ -115,4 +118,27 @@ func (db *DB) DeleteBridgeDay(ctx context.Context, day civil.Date) (int64, error
 func calendarChanged(ctx context.Context, tx *Tx, municipalityID int64) error {
 	_, err := tx.RecomputeOpenCaseDeadlines(ctx, municipalityID)
 	return err
+}
+
+// calendar returns the working-day calendar of a municipality.
+func (db *DB) calendar(ctx context.Context, municipalityID int64) (*calendar.Calendar, error) {
+	e, err := db.TaxEngine(ctx, municipalityID)
+	if err != nil {
+		return nil, err
+	}
+	return e.Calendar, nil
+}
+
+// calendarInTx reads the calendar through tx, so days off added in the same
+// transaction count.
+func (tx *Tx) calendarInTx(ctx context.Context, municipalityID int64) (*calendar.Calendar, error) {
+	var days []calendar.DayOff
+	if err := tx.Select(ctx, &days, `SELECT day AS date, reason FROM calendar_days WHERE municipality_id = ? ORDER BY day`, municipalityID); err != nil {
+		return nil, translate(err, "calendar")
+	}
+	cal, err := calendar.New(days)
+	if err != nil {
+		return nil, translate(err, "calendar")
+	}
+	return cal, nil
 }

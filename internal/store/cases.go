@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"database/sql/driver"
 	"encoding/hex"
 	"encoding/json"
@@ -162,29 +161,6 @@ func kinds(atts []*fiscal.Attachment) []string {
 		out[i] = a.Kind
 	}
 	return out
-}
-
-// calendar returns the working-day calendar of a municipality.
-func (db *DB) calendar(ctx context.Context, municipalityID int64) (*calendar.Calendar, error) {
-	e, err := db.TaxEngine(ctx, municipalityID)
-	if err != nil {
-		return nil, err
-	}
-	return e.Calendar, nil
-}
-
-// calendarInTx reads the calendar through tx, so days off added in the same
-// transaction count.
-func (tx *Tx) calendarInTx(ctx context.Context, municipalityID int64) (*calendar.Calendar, error) {
-	var days []calendar.DayOff
-	if err := tx.Select(ctx, &days, `SELECT day AS date, reason FROM calendar_days WHERE municipality_id = ? ORDER BY day`, municipalityID); err != nil {
-		return nil, translate(err, "calendar")
-	}
-	cal, err := calendar.New(days)
-	if err != nil {
-		return nil, translate(err, "calendar")
-	}
-	return cal, nil
 }
 
 // loadCase reads a case visible to the actor: staff of its municipality or
@@ -644,26 +620,6 @@ func (db *DB) Case(ctx context.Context, id int64) (*fiscal.CaseDetail, error) {
 		return err
 	})
 	return out, err
-}
-
-// readTx runs a read-only use case in a read-only transaction: one
-// consistent snapshot that never takes SQLite's writer, a connection of
-// PostgreSQL's write pool (it runs on the read pool) nor an Idempotency-Key
-// claim. A write inside it
-// fails (PostgreSQL refuses it; on SQLite the transaction never holds the
-// write lock, so the write would wait for it and is refused the same way).
-func (db *DB) readTx(ctx context.Context, fn func(tx *Tx) error) error {
-	x, err := db.rd.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return translate(err, "begin read transaction")
-	}
-	tx := &Tx{Tx: x, db: db, Now: db.clock.Now().UTC().Truncate(time.Microsecond), Actor: fiscal.ActorFrom(ctx), readOnly: true}
-	err = fn(tx)
-	_ = x.Rollback()
-	for _, q := range tx.missing {
-		db.prepared(ctx, q)
-	}
-	return err
 }
 
 func (db *DB) detail(ctx context.Context, tx *Tx, c *caseRow, cal *calendar.Calendar) (*fiscal.CaseDetail, error) {

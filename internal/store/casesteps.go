@@ -13,7 +13,6 @@ import (
 	"fiscald/calc/calendar"
 	"fiscald/fiscal"
 	"fiscald/internal/civil"
-	"fiscald/internal/money"
 )
 
 func readFull(r io.Reader, b []byte) (int, error) { return io.ReadFull(r, b) }
@@ -359,17 +358,6 @@ func (db *DB) taxFacts(ctx context.Context, tx *Tx, c *caseRow, owner bool) (fis
 	return tf, nil
 }
 
-// vehicleOutstanding is what remains unpaid of a vehicle's debts up to a
-// year: the principal of its non-cancelled debts less the payments allocated
-// to them (payments' allocations, bonus included).
-func (tx *Tx) vehicleOutstanding(ctx context.Context, municipalityID, vehicleID int64, upToYear int) (money.Bani, error) {
-	var sum int64
-	err := tx.Get(ctx, &sum, `SELECT CAST(COALESCE(SUM(d.amount_bani - (SELECT COALESCE(SUM(a.amount_bani), 0) FROM allocations a WHERE a.debt_id = d.id)), 0) AS BIGINT)
-		FROM debts d WHERE d.municipality_id = ? AND d.object_id = ? AND d.tax_type = 'vehicle' AND d.year <= ? AND d.cancelled_at IS NULL`,
-		municipalityID, vehicleID, upToYear)
-	return money.Bani(sum), translate(err, "debts")
-}
-
 // checks are the automatic checks of a case, shown to officers; all must
 // pass for straight-through processing. The store reads the facts the case
 // type names (fiscal.CaseType.CheckFacts) and fiscal.AutomaticChecks decides.
@@ -616,90 +604,6 @@ func (db *DB) writeApproval(ctx context.Context, tx *Tx, c *caseRow, p *fiscal.A
 	b, _ := json.Marshal(result)
 	c.Result = string(b)
 	return nil
-}
-
-// CheckSLA is the SLA monitor: for every open case of every municipality it
-// escalates a case that turned at risk (a notification to the signers, once)
-// and records a breach (once). Running it again, or from several instances
-// at once, changes nothing twice: each case is claimed in its transaction
-// (claimSLA, sla.go) and the notification is queued in that transaction.
-func (db *DB) CheckSLA(ctx context.Context, now time.Time) (*fiscal.SLAReport, error) {
-	var rows []*caseRow
-	if err := db.db.SelectContext(ctx, &rows, `SELECT `+caseCols+` FROM cases WHERE status IN ('submitted', 'awaiting_taxpayer', 'reviewed')
-		AND (escalated_at IS NULL OR breached_at IS NULL) ORDER BY municipality_id, id`); err != nil {
-		return nil, translate(err, "cases")
-	}
-	rep := &fiscal.SLAReport{}
-	today := fiscal.LocalDate(now)
-	for _, c := range rows {
-		cal, err := db.calendar(ctx, c.MunicipalityID)
-		if err != nil {
-			return rep, err
-		}
-		rep.Checked++
-		s, _ := c.sla(cal, today)
-		escalate, breach := fiscal.SLAActions(s, c.EscalatedAt != nil, c.BreachedAt != nil)
-		if !escalate && !breach {
-			continue
-		}
-		actx := fiscal.WithActor(ctx, &fiscal.Actor{System: true, Username: "sla-monitor", MunicipalityID: c.MunicipalityID})
-		err = db.InTx(actx, func(tx *Tx) error {
-			// Decided again on the case as it is now, under its row lock.
-			c, s, escalate, breach, err := tx.claimSLA(ctx, c.ID, cal, today)
-			if err != nil || c == nil {
-				return err
-			}
-			if escalate {
-				res, err := tx.Exec(ctx, `UPDATE cases SET escalated_at = ? WHERE id = ? AND escalated_at IS NULL`, tx.Now, c.ID)
-				if err != nil {
-					return translate(err, "case")
-				}
-				if n, _ := res.RowsAffected(); n == 1 {
-					rep.Escalated++
-					var signers []struct {
-						ID    int64  `db:"id"`
-						Email string `db:"email"`
-					}
-					if err := tx.Select(ctx, &signers, `SELECT id, email FROM users WHERE municipality_id = ? AND role = 'signer' AND disabled = ?`, c.MunicipalityID, false); err != nil {
-						return translate(err, "signers")
-					}
-					for _, sg := range signers {
-						id := sg.ID
-						if err := tx.queueNotification(ctx, c, &id, sg.Email, "Termen în pericol: cererea "+c.Number,
-							fmt.Sprintf("Cererea %s (%s, %s) trebuie soluționată până la %s; mai are %d zile lucrătoare.", c.Number, c.Type, c.Status, s.DueOn, s.WorkingDaysLeft)); err != nil {
-							return err
-						}
-					}
-					if err := tx.event(ctx, c, "escalated", fmt.Sprintf("%s: due %s", s.State, s.DueOn), false); err != nil {
-						return err
-					}
-					if err := tx.Audit(ctx, c.MunicipalityID, "case.sla_escalated", "case", c.ID, nil, s); err != nil {
-						return err
-					}
-				}
-			}
-			if breach {
-				res, err := tx.Exec(ctx, `UPDATE cases SET breached_at = ? WHERE id = ? AND breached_at IS NULL`, tx.Now, c.ID)
-				if err != nil {
-					return translate(err, "case")
-				}
-				if n, _ := res.RowsAffected(); n == 1 {
-					rep.Breached++
-					if err := tx.event(ctx, c, "sla_breached", "due "+s.DueOn.String(), false); err != nil {
-						return err
-					}
-					if err := tx.Audit(ctx, c.MunicipalityID, "case.sla_breached", "case", c.ID, nil, s); err != nil {
-						return err
-					}
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return rep, err
-		}
-	}
-	return rep, nil
 }
 
 // AttachmentContent opens a document of a case visible to the actor.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"time"
 
@@ -27,7 +28,7 @@ import (
 //     and the mark sends that message twice (at least once, never lost).
 //
 // The instants are the service's clock: instances must agree on the time to
-// well within a lease.
+// well within a lease. OutboxPending counts the backlog for /metrics.
 
 // ClaimNotifications claims for owner, until now+lease, up to limit due
 // messages (see fiscal.Outbox), in id order.
@@ -80,4 +81,15 @@ func (db *DB) NotificationFailed(ctx context.Context, id int64, owner string, se
 			msg, tx.Now.Add(retryAfter), id, owner)
 		return translate(err, "notification")
 	})
+}
+
+// OutboxPending is the number of notifications not sent yet, of every
+// municipality (the outbox's backlog, for /metrics; the partial index
+// notifications_pending answers it).
+func (db *DB) OutboxPending(ctx context.Context) (int64, error) {
+	var n int64
+	if err := db.get(ctx, &n, `SELECT COUNT(*) FROM notifications WHERE sent_at IS NULL`); err != nil {
+		return 0, fmt.Errorf("store: outbox backlog: %w", err)
+	}
+	return n, nil
 }

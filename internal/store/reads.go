@@ -4,16 +4,19 @@ import (
 	"context"
 	"database/sql"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"fiscald/fiscal"
 )
 
 // Reads outside a write transaction: one-row and list queries on the read
 // pool (get, selectx), a read-only transaction whose queries share one
-// snapshot (inReadTx: a statement's debts, credit and bonuses agree), and a
-// querier over the pool that runs SQLite's cached prepared statements
-// (reads). Read helpers take a querier, so they run alike on a Tx, a read
-// transaction or the pool.
+// snapshot (inReadTx: a statement's debts, credit and bonuses agree), a
+// read-only use case given a read-only Tx (readTx), and a querier over the
+// pool that runs SQLite's cached prepared statements (reads). Read helpers
+// take a querier, so they run alike on a Tx, a read transaction or the pool.
 
 // get runs a rebound one-row query outside a transaction (cached on SQLite).
 func (db *DB) get(ctx context.Context, dest any, query string, args ...any) error {
@@ -60,6 +63,26 @@ func (db *DB) inReadTx(ctx context.Context, fn func(q querier) error) error {
 	err = fn(r)
 	_ = x.Rollback()
 	for _, q := range r.missing {
+		db.prepared(ctx, q)
+	}
+	return err
+}
+
+// readTx runs a read-only use case in a read-only transaction: one
+// consistent snapshot that never takes SQLite's writer, a connection of
+// PostgreSQL's write pool (it runs on the read pool) nor an Idempotency-Key
+// claim. A write inside it
+// fails (PostgreSQL refuses it; on SQLite the transaction never holds the
+// write lock, so the write would wait for it and is refused the same way).
+func (db *DB) readTx(ctx context.Context, fn func(tx *Tx) error) error {
+	x, err := db.rd.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return translate(err, "begin read transaction")
+	}
+	tx := &Tx{Tx: x, db: db, Now: db.clock.Now().UTC().Truncate(time.Microsecond), Actor: fiscal.ActorFrom(ctx), readOnly: true}
+	err = fn(tx)
+	_ = x.Rollback()
+	for _, q := range tx.missing {
 		db.prepared(ctx, q)
 	}
 	return err

@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 
 	"fiscald/fiscal"
+	"fiscald/internal/money"
 )
 
 // The vehicle register: a vehicle entered inside the transaction of a
 // registration's approval (InsertVehicle; an active VIN is held once per
-// municipality) and a taxpayer's vehicles listed (TaxpayerVehicles).
+// municipality), a taxpayer's vehicles listed (TaxpayerVehicles) and what a
+// vehicle still owes, read by a case's checks and approval
+// (vehicleOutstanding).
 
 // InsertVehicle enters a vehicle in the register inside tx. A VIN already
 // held by an active entry of the municipality is ECONFLICT naming "vin".
@@ -58,4 +61,15 @@ func (db *DB) TaxpayerVehicles(ctx context.Context, taxpayerID int64) ([]*fiscal
 		out[i] = &v
 	}
 	return out, nil
+}
+
+// vehicleOutstanding is what remains unpaid of a vehicle's debts up to a
+// year: the principal of its non-cancelled debts less the payments allocated
+// to them (payments' allocations, bonus included).
+func (tx *Tx) vehicleOutstanding(ctx context.Context, municipalityID, vehicleID int64, upToYear int) (money.Bani, error) {
+	var sum int64
+	err := tx.Get(ctx, &sum, `SELECT CAST(COALESCE(SUM(d.amount_bani - (SELECT COALESCE(SUM(a.amount_bani), 0) FROM allocations a WHERE a.debt_id = d.id)), 0) AS BIGINT)
+		FROM debts d WHERE d.municipality_id = ? AND d.object_id = ? AND d.tax_type = 'vehicle' AND d.year <= ? AND d.cancelled_at IS NULL`,
+		municipalityID, vehicleID, upToYear)
+	return money.Bani(sum), translate(err, "debts")
 }
