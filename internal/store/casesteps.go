@@ -185,10 +185,12 @@ func (tx *Tx) signStep(c *caseRow, atts []*fiscal.Attachment, st *fiscal.CaseSte
 	cms := ""
 	if k.Algorithm == fiscal.AlgCAdES {
 		// CAdES-B-T: signed, then timestamped by the TSA (in process: a
-		// signature's cost, less than a second write of the step). If the
-		// TSA fails, the step is written B-B and timestamped after the
-		// commit (timestampSteps), else at the first read of its
-		// signature (StepEvidence).
+		// signature's cost, less than a second write of the step; a
+		// remote TSA's round trip must not run here, where an intake
+		// holds its municipality's case counter). If the TSA fails, the
+		// step is written B-B and timestamped after the commit
+		// (timestampSteps), else at the first read of its signature
+		// (StepEvidence).
 		cv := tx.db.certVault()
 		if cv == nil {
 			return stmt{}, fiscal.Errorf(fiscal.EUNAVAILABLE, "the certified key vault is not configured")
@@ -200,9 +202,8 @@ func (tx *Tx) signStep(c *caseRow, atts []*fiscal.Attachment, st *fiscal.CaseSte
 		if bt, terr := cv.TimestampCAdES(p7s); terr == nil {
 			cms = base64.StdEncoding.EncodeToString(bt)
 		} else {
-			tx.db.timestampFailed.Add(1)
 			cms = base64.StdEncoding.EncodeToString(p7s)
-			tx.stampAfterCommit(c.ID, st.Seq, cms)
+			tx.stampAfterCommit(c.ID, st.Seq, cms) // counted in timestampFailed if it fails again
 		}
 	} else {
 		d, _ := hex.DecodeString(st.Digest)

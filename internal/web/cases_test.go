@@ -651,3 +651,40 @@ func TestSLAMonitorQueueAndCalendarChange(t *testing.T) {
 		}
 	})
 }
+
+// TestIntakeBarrierFailedIsNoSuccess: on PostgreSQL an intake group commits
+// asynchronously and then waits for the durability barrier (commit.go). When
+// the barrier fails, the request's answer is a server error even though its
+// Idempotency-Key's claim and reply are in the table: its own request must
+// not replay them as done. A retry once the database is healthy gets the
+// kept reply (the commit was kept).
+func TestIntakeBarrierFailedIsNoSuccess(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, db *store.DB, clock *fiscal.TestClock) {
+		if db.Dialect() != "postgres" {
+			return // SQLite commits durably: no barrier
+		}
+		e := newEnv(t, db, clock)
+		anaID, ana := e.taxpayer("ana", "2850615350041")
+		body := registration(anaID, "WVWZZZAUZHW123456", "2025-12-15")
+		// The barrier writes durability_marks: without the table it fails
+		// after the intake committed.
+		if _, err := db.SQL().Exec(`ALTER TABLE durability_marks RENAME TO durability_marks_gone`); err != nil {
+			t.Fatal(err)
+		}
+		r := e.do("POST", "/api/v1/cases", ana, body, "Idempotency-Key", "k-barrier")
+		if r.Status < 500 || r.Header["Idempotent-Replayed"] == "true" {
+			t.Fatalf("intake whose barrier failed: %d %s (replayed %q)", r.Status, r.Raw, r.Header["Idempotent-Replayed"])
+		}
+		if _, err := db.SQL().Exec(`ALTER TABLE durability_marks_gone RENAME TO durability_marks`); err != nil {
+			t.Fatal(err)
+		}
+		again := e.do("POST", "/api/v1/cases", ana, body, "Idempotency-Key", "k-barrier")
+		if again.Status != 201 || again.Header["Idempotent-Replayed"] != "true" {
+			t.Fatalf("retry after the barrier failed: %d %s", again.Status, again.Raw)
+		}
+		var n int
+		if err := db.SQL().Get(&n, `SELECT COUNT(*) FROM cases`); err != nil || n != 1 {
+			t.Fatalf("%d cases (%v), want 1", n, err)
+		}
+	})
+}

@@ -203,7 +203,7 @@ func (s *Server) idempotent(name string, resumable bool, reply func(any) (*fisca
 				return herr
 			}
 		}
-		if !resumable && claim.ID == 0 && claim.Kept == nil {
+		if !resumable && claim.ID == 0 && claim.Kept == nil && c.Response().StatusCode() < 500 {
 			// This request claimed nothing. The key is looked up only now
 			// (a new key, the usual case, costs no look-up): a retry's
 			// transaction met the first request's claim and was undone
@@ -211,6 +211,9 @@ func (s *Server) idempotent(name string, resumable bool, reply func(any) (*fisca
 			// commit), or the use case failed or answered before writing
 			// — a retry of a done review meets a moved-on case. The first
 			// request's kept reply is the answer whatever this one said.
+			// Not after a server error: a commit whose durability barrier
+			// failed (commit.go) has its claim in the table, and must not
+			// be answered as done by its own request (a retry may).
 			replay, claimed, lerr := s.deps.Idempotency.LookupIdempotencyKey(ctx, claim.MunicipalityID, claim.UserID, claim.Key, claim.Route, claim.RequestHash)
 			switch {
 			case lerr != nil:

@@ -11,9 +11,11 @@
 -- municipality, this was 12% of PostgreSQL's CPU per intake (perf: the RI
 -- triggers' SPI queries; BENCHMARKS.md, "hot parent rows"). The references
 -- stay correct without the check: municipality_id is always the signed-in
--- actor's municipality and the user ids its user (internal/store takes them
--- from fiscal.Actor, never from input), and no municipality or user row is
--- ever deleted (a user is disabled; GDPR erasure rewrites a taxpayer's data,
+-- actor's municipality and the user ids its user (fiscal.Actor, built from
+-- rows read from the database) or ids checked against existing rows of the
+-- municipality before they are written (an assignment's officer, a
+-- substitution's absent person, a taxpayer's account), and no municipality
+-- or user row is ever deleted (a user is disabled; GDPR erasure rewrites a taxpayer's data,
 -- not users' ids). The references to the case, the taxpayer and the signing
 -- key, which requests do take from input, keep their foreign keys, as do
 -- all the other tables. SQLite's checks take no lock and stay (0034 there
