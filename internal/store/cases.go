@@ -808,6 +808,12 @@ func (tx *Tx) updateCase(ctx context.Context, c *caseRow) error {
 	return tx.writeCase(ctx, c, tx.updateCaseStmt(c))
 }
 
+// errCaseChanged answers a write that met a case another transaction
+// changed since it was read.
+func errCaseChanged() error {
+	return &fiscal.Error{Code: fiscal.ECONFLICT, Message: "the case was changed by someone else at the same time; reload it", Err: fiscal.ErrStale}
+}
+
 // updateCaseStmt is the update of c's row as it is now, if it is still at
 // its version (writeCase runs it).
 func (tx *Tx) updateCaseStmt(c *caseRow) stmt {
@@ -831,7 +837,7 @@ func (tx *Tx) updateCaseStmt(c *caseRow) stmt {
 // was read (its version moved, or its next step was taken) is ErrStale,
 // and the transaction is undone.
 func (tx *Tx) writeCase(ctx context.Context, c *caseRow, update stmt, more ...stmt) error {
-	stale := &fiscal.Error{Code: fiscal.ECONFLICT, Message: "the case was changed by someone else at the same time; reload it", Err: fiscal.ErrStale}
+	stale := errCaseChanged()
 	if tx.db.dialect == "postgres" && len(more) > 0 {
 		q, args := withClauses(append([]stmt{{update.query + " RETURNING id", update.args}}, more...))
 		var n int

@@ -112,7 +112,7 @@ func (tx *Tx) step(ctx context.Context, c *caseRow, atts []*fiscal.Attachment, s
 	}
 	_, err = tx.Exec(ctx, ins.query, ins.args...)
 	if isUniqueViolation(err) {
-		return &fiscal.Error{Code: fiscal.ECONFLICT, Message: "the case was changed by someone else at the same time; reload it", Err: fiscal.ErrStale}
+		return errCaseChanged()
 	}
 	if err == nil && c.steps != nil {
 		c.steps = append(c.steps, st)

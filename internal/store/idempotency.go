@@ -55,12 +55,11 @@ func (db *DB) LookupIdempotencyKey(ctx context.Context, municipalityID, userID i
 // the same key: the second meets the first's row (unique key) and its
 // whole transaction is undone with ECONFLICT.
 func claimIdempotencyKey(ctx context.Context, tx *Tx) (*fiscal.IdempotencyClaim, int64, error) {
-	c := fiscal.IdempotencyClaimFrom(ctx)
-	if c == nil || c.ID != 0 {
+	c := unclaimed(ctx)
+	if c == nil {
 		return nil, 0, nil
 	}
-	id, err := tx.Insert(ctx, `INSERT INTO idempotency_keys (municipality_id, user_id, idem_key, route, request_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		c.MunicipalityID, c.UserID, c.Key, c.Route, c.RequestHash, tx.Now)
+	id, err := tx.Insert(ctx, claimInsert, c.MunicipalityID, c.UserID, c.Key, c.Route, c.RequestHash, tx.Now)
 	if isUniqueViolation(err) {
 		return nil, 0, fiscal.ErrIdempotencyInFlight
 	}
@@ -68,6 +67,19 @@ func claimIdempotencyKey(ctx context.Context, tx *Tx) (*fiscal.IdempotencyClaim,
 		return nil, 0, translate(err, "idempotency key")
 	}
 	return c, id, nil
+}
+
+// claimInsert inserts a claim (arguments: municipality, user, key, route,
+// request hash, time); insertCase adds ON CONFLICT DO NOTHING to it.
+const claimInsert = `INSERT INTO idempotency_keys (municipality_id, user_id, idem_key, route, request_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`
+
+// unclaimed is the claim ctx carries if no earlier transaction of the
+// request inserted it yet, else nil.
+func unclaimed(ctx context.Context) *fiscal.IdempotencyClaim {
+	if c := fiscal.IdempotencyClaimFrom(ctx); c != nil && c.ID == 0 {
+		return c
+	}
+	return nil
 }
 
 // claimID is the id of the request's claim as this transaction sees it:

@@ -135,8 +135,7 @@ func (tx *Tx) insertCase(ctx context.Context, c *caseRow, atts []*fiscal.Attachm
 	if claim != nil {
 		// ON CONFLICT DO NOTHING: the key taken is an answer, not an error
 		// that would abort the group's transaction.
-		q.WriteString(`WITH k AS (INSERT INTO idempotency_keys (municipality_id, user_id, idem_key, route, request_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)
-			ON CONFLICT DO NOTHING RETURNING id), c AS (INSERT INTO cases (` + caseInsertCols + `) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1 FROM k RETURNING id)`)
+		q.WriteString(`WITH k AS (` + claimInsert + ` ON CONFLICT DO NOTHING RETURNING id), c AS (INSERT INTO cases (` + caseInsertCols + `) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1 FROM k RETURNING id)`)
 		args = append(args, claim.MunicipalityID, claim.UserID, claim.Key, claim.Route, claim.RequestHash, tx.Now)
 	} else {
 		q.WriteString("WITH c AS (" + insertCaseValues + " RETURNING id)")

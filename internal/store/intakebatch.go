@@ -339,11 +339,7 @@ func (db *DB) fileIntakes(group []*intakeJob) {
 				var err error
 				sp := fmt.Sprintf("intake_%d", i)
 				if pg {
-					claim := fiscal.IdempotencyClaimFrom(pendingCtx[i])
-					if claim != nil && claim.ID != 0 {
-						claim = nil // claimed by an earlier transaction of the request
-					}
-					id, err = j.write(pendingCtx[i], tx, claim)
+					id, err = j.write(pendingCtx[i], tx, unclaimed(pendingCtx[i]))
 				} else {
 					if len(pending) > 1 {
 						if _, err := tx.ExecContext(ctx, "SAVEPOINT "+sp); err != nil {
